@@ -1,0 +1,2 @@
+# contrib/local.mk - snippets, examples and the demo
+EXTRA_DIST += contrib/quickstart.sh contrib/demo/run.sh contrib/demo/messages

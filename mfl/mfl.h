@@ -1,0 +1,23 @@
+/*
+ * mfl.h - libmfl's interface for hosts (mvmda, mvmtr, tools)
+ *
+ * Hosts include this header and nothing else from mfl/. It grows with the
+ * language; today it is the message model: the message held once, its
+ * header index, addresses, MIME tree and decoding.
+ */
+#ifndef MFL_H
+#define MFL_H
+
+#include "addr.h"
+#include "arena.h"
+#include "buf.h"
+#include "charset.h"
+#include "hdr.h"
+#include "mime.h"
+#include "mimeparam.h"
+#include "msg.h"
+#include "rfc2047.h"
+
+#define MFL_VERSION	PACKAGE_VERSION
+
+#endif

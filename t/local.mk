@@ -1,0 +1,67 @@
+# t/local.mk - the test suite (make check) and benchmarks (make bench)
+#
+# Every test speaks TAP through automake's tap-driver. A test that cannot
+# run prints "1..0 # SKIP reason" and exits 77; t/run-test turns that exit
+# into the TAP skip the driver expects, and passes every other status on.
+
+TEST_EXTENSIONS = .sh
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+LOG_COMPILER = $(SHELL) $(top_srcdir)/t/run-test
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(LOG_COMPILER)
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
+	export top_srcdir top_builddir;
+
+EXTRA_DIST += t/run-test t/tap.sh
+
+check_LIBRARIES = t/unit/libtap.a
+t_unit_libtap_a_SOURCES = t/unit/tap.c t/unit/tap.h
+
+UNIT_LDADD = t/unit/libtap.a mfl/libmfl.a
+
+unit_tests = \
+	t/unit/arena_test \
+	t/unit/buf_test \
+	t/unit/charset_test \
+	t/unit/codec_test \
+	t/unit/rfc2047_test \
+	t/unit/hdr_test \
+	t/unit/addr_test \
+	t/unit/mimeparam_test \
+	t/unit/mime_test \
+	t/unit/msg_test \
+	t/unit/corpus_test
+
+check_PROGRAMS += $(unit_tests)
+TESTS += $(unit_tests)
+
+t_unit_arena_test_LDADD = $(UNIT_LDADD)
+t_unit_buf_test_LDADD = $(UNIT_LDADD)
+t_unit_charset_test_LDADD = $(UNIT_LDADD)
+t_unit_codec_test_LDADD = $(UNIT_LDADD)
+t_unit_rfc2047_test_LDADD = $(UNIT_LDADD)
+t_unit_hdr_test_LDADD = $(UNIT_LDADD)
+t_unit_addr_test_LDADD = $(UNIT_LDADD)
+t_unit_mimeparam_test_LDADD = $(UNIT_LDADD)
+t_unit_mime_test_LDADD = $(UNIT_LDADD)
+t_unit_msg_test_LDADD = $(UNIT_LDADD)
+t_unit_corpus_test_LDADD = $(UNIT_LDADD)
+
+# Shell tests that run the installed-to-be binaries.
+sh_tests = \
+	t/sh/mflmsg.sh
+
+TESTS += $(sh_tests)
+EXTRA_DIST += $(sh_tests) t/data
+
+# make bench: never part of make check
+EXTRA_PROGRAMS += t/bench/hdr_bench
+t_bench_hdr_bench_LDADD = mfl/libmfl.a
+EXTRA_DIST += t/bench/run.sh
+CLEANFILES += $(EXTRA_PROGRAMS)
+
+bench: t/bench/hdr_bench$(EXEEXT)
+	$(SHELL) $(top_srcdir)/t/bench/run.sh $(top_builddir)
+
+.PHONY: bench
