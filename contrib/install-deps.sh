@@ -12,7 +12,7 @@ BUILD="build-essential autoconf automake libtool pkg-config clang
 	libhiredis-dev"
 TEST="postfix miltertest dovecot-sieve dovecot-core redis-server unbound
 	dnsmasq-base swaks procmail maildrop bind9-dnsutils iproute2
-	valgrind python3 ca-certificates"
+	valgrind python3 ca-certificates libgmime-3.0-dev"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps.sh: must run as root (it calls apt-get)" >&2

@@ -57,7 +57,14 @@ EXTRA_DIST += $(sh_tests) t/data
 
 # make bench: never part of make check
 EXTRA_PROGRAMS += t/bench/hdr_bench
+t_bench_hdr_bench_SOURCES = t/bench/hdr_bench.c
 t_bench_hdr_bench_LDADD = mfl/libmfl.a
+if HAVE_GMIME
+t_bench_hdr_bench_SOURCES += t/bench/peer_gmime.c t/bench/peer_gmime.h
+t_bench_hdr_bench_CFLAGS = $(AM_CFLAGS) $(GMIME_CFLAGS)
+t_bench_hdr_bench_LDADD += $(GMIME_LIBS)
+endif
+EXTRA_DIST += t/bench/peer_gmime.c t/bench/peer_gmime.h
 EXTRA_DIST += t/bench/run.sh
 CLEANFILES += $(EXTRA_PROGRAMS)
 
@@ -65,3 +72,20 @@ bench: t/bench/hdr_bench$(EXEEXT)
 	$(SHELL) $(top_srcdir)/t/bench/run.sh $(top_builddir)
 
 .PHONY: bench
+
+# Fuzz targets: libFuzzer binaries with --enable-fuzz (CC=clang); the
+# same entry points are linked into replay programs that make check runs
+# over the seed corpora in t/fuzz/seeds/.
+check_PROGRAMS += t/fuzz/msg_replay
+t_fuzz_msg_replay_SOURCES = t/fuzz/replay.c t/fuzz/msg_fuzz.c
+t_fuzz_msg_replay_LDADD = $(UNIT_LDADD)
+TESTS += t/fuzz/fuzz_replay.sh
+EXTRA_DIST += t/fuzz/fuzz_replay.sh t/fuzz/seeds
+
+if FUZZ
+noinst_PROGRAMS += t/fuzz/msg_fuzz
+t_fuzz_msg_fuzz_SOURCES = t/fuzz/msg_fuzz.c
+t_fuzz_msg_fuzz_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+t_fuzz_msg_fuzz_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+t_fuzz_msg_fuzz_LDADD = mfl/libmfl.a
+endif

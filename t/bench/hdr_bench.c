@@ -7,8 +7,10 @@
  *   - memchr line scan: the floor any line-based header parser pays;
  *   - hdr_index_build: the header index (names, spans, hash chains);
  *   - hdr_index_build + unfolding and decoding of every field;
- *   - addr_parse_list over every address field value.
- * Prints MB/s and the ratio to the line scan. No assertions: numbers.
+ *   - addr_parse_list over every address field value;
+ *   - the peer, GMime 3, doing the same (when configure found it).
+ * Prints MB/s and ratios: to the line scan (the physical floor) and of
+ * the peer to libmfl. No assertions: numbers.
  */
 #include "config.h"
 
@@ -18,6 +20,9 @@
 #include <time.h>
 
 #include "mfl.h"
+#ifdef HAVE_GMIME
+#include "peer_gmime.h"
+#endif
 
 #define NMSG	2000
 
@@ -146,6 +151,43 @@ run_addr(const struct corpus *c, size_t *bytes_r)
 	return addrs;
 }
 
+#ifdef HAVE_GMIME
+/* run_gmime - the peer parses every block into a message */
+static size_t
+run_gmime(const struct corpus *c)
+{
+	size_t fields = 0;
+
+	for (size_t i = 0; i < NMSG; i++)
+		fields += peer_gmime_headers(c->data + c->offs[i], c->lens[i]);
+	return fields;
+}
+
+/* run_gmime_addr - the peer parses the same address fields */
+static size_t
+run_gmime_addr(const struct corpus *c)
+{
+	static const char *const fields[] = { "From", "To", "Cc", "Return-Path", "Delivered-To" };
+	size_t addrs = 0;
+
+	for (size_t i = 0; i < NMSG; i++) {
+		struct arena *a = arena_create(0);
+		struct hdr_index *idx = hdr_index_build(a, c->data + c->offs[i],
+							c->lens[i], NULL, NULL);
+
+		for (size_t k = 0; k < 5; k++) {
+			struct hdr_field *f = hdr_find(idx, fields[k], strlen(fields[k]), 0);
+
+			if (f != NULL && hdr_unfolded(idx, f) == 0)
+				addrs += peer_gmime_addresses(
+				    arena_memdup(a, f->unfolded, f->unfolded_len));
+		}
+		arena_free(a);
+	}
+	return addrs;
+}
+#endif
+
 /* measure - run FN until a second has passed; MB/s over BYTES a round */
 #define MEASURE(label, bytes, expr, limit_mbs) do {			\
 	double t0 = now(), t;						\
@@ -170,7 +212,7 @@ main(void)
 {
 	struct buf all = BUF_INIT;
 	struct corpus c;
-	double last_mbs = 0, scan_mbs;
+	double last_mbs = 0, scan_mbs, index_mbs, decode_mbs, addr_mbs;
 	size_t addr_bytes = 0;
 
 	c.offs = calloc(NMSG, sizeof(size_t));
@@ -187,9 +229,22 @@ main(void)
 	MEASURE("memchr line scan (physical floor)", c.total, run_scan(&c), 0);
 	scan_mbs = last_mbs;
 	MEASURE("hdr_index_build", c.total, run_index(&c, 0), scan_mbs);
+	index_mbs = last_mbs;
 	MEASURE("hdr_index_build + decode all", c.total, run_index(&c, 1), scan_mbs);
+	decode_mbs = last_mbs;
 	run_addr(&c, &addr_bytes);
 	MEASURE("addr_parse_list (address fields)", addr_bytes, run_addr(&c, &addr_bytes), 0);
+	addr_mbs = last_mbs;
+#ifdef HAVE_GMIME
+	peer_gmime_init();
+	MEASURE("peer: GMime message from headers", c.total, run_gmime(&c), scan_mbs);
+	printf("%-34s %9.2fx faster than GMime\n", "  hdr_index_build", index_mbs / last_mbs);
+	printf("%-34s %9.2fx faster than GMime\n", "  hdr_index_build + decode all", decode_mbs / last_mbs);
+	MEASURE("peer: GMime address lists", addr_bytes, run_gmime_addr(&c), 0);
+	printf("%-34s %9.2fx faster than GMime\n", "  addr_parse_list", addr_mbs / last_mbs);
+#else
+	printf("peer: GMime not found at configure time (apt-get install libgmime-3.0-dev)\n");
+#endif
 	buf_free(&all);
 	free(c.offs);
 	free(c.lens);
