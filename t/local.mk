@@ -18,7 +18,7 @@ EXTRA_DIST += t/run-test t/tap.sh
 check_LIBRARIES = t/unit/libtap.a
 t_unit_libtap_a_SOURCES = t/unit/tap.c t/unit/tap.h
 
-UNIT_LDADD = t/unit/libtap.a mfl/libmfl.a
+UNIT_LDADD = t/unit/libtap.a $(MFL_LIBS)
 
 unit_tests = \
 	t/unit/arena_test \
@@ -58,7 +58,7 @@ EXTRA_DIST += $(sh_tests) t/data
 # make bench: never part of make check
 EXTRA_PROGRAMS += t/bench/hdr_bench
 t_bench_hdr_bench_SOURCES = t/bench/hdr_bench.c
-t_bench_hdr_bench_LDADD = mfl/libmfl.a
+t_bench_hdr_bench_LDADD = $(MFL_LIBS)
 if HAVE_GMIME
 t_bench_hdr_bench_SOURCES += t/bench/peer_gmime.c t/bench/peer_gmime.h
 t_bench_hdr_bench_CFLAGS = $(AM_CFLAGS) $(GMIME_CFLAGS)
@@ -87,5 +87,5 @@ noinst_PROGRAMS += t/fuzz/msg_fuzz
 t_fuzz_msg_fuzz_SOURCES = t/fuzz/msg_fuzz.c
 t_fuzz_msg_fuzz_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 t_fuzz_msg_fuzz_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-t_fuzz_msg_fuzz_LDADD = mfl/libmfl.a
+t_fuzz_msg_fuzz_LDADD = $(MFL_LIBS)
 endif

@@ -1,0 +1,203 @@
+/*
+ * action - the action list of one run (RFC 5228 2.10)
+ *
+ * Actions are collected while the script runs and carried out by the
+ * host after it ends. Adding keeps RFC 5228's rules: a second fileinto
+ * into the same mailbox, a keep beside fileinto "INBOX", or a second
+ * redirect to the same address collapse into one (4.1-4.3, 2.10.3);
+ * every action but those with :copy cancels the implicit keep, and so
+ * does discard. action_finish() adds the implicit keep when nothing
+ * cancelled it.
+ *
+ * The list prints as JSON lines, one action a line, the format mfl(7)
+ * documents and mvmda -n prints.
+ *
+ * DIAGNOSTICS: -1 when the arena is full.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "action.h"
+#include "arena.h"
+#include "buf.h"
+#include "str.h"
+
+/* action_list_init - empty list, implicit keep pending */
+void
+action_list_init(struct action_list *list)
+{
+	memset(list, 0, sizeof(*list));
+}
+
+/* mailbox_eq - same mailbox: INBOX is case-insensitive (RFC 3501 5.1) */
+static int
+mailbox_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+	if (alen == 5 && blen == 5 && mem_ieq(a, "INBOX", 5) && mem_ieq(b, "INBOX", 5))
+		return 1;
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* target_of - keep stores into INBOX: the mailbox an action writes to */
+static void
+target_of(const struct action *act, const char **t, size_t *len)
+{
+	if (act->kind == ACT_KEEP) {
+		*t = "INBOX";
+		*len = 5;
+	} else {
+		*t = act->target;
+		*len = act->target_len;
+	}
+}
+
+/* duplicate - an earlier action that makes ACT redundant, or NULL */
+static struct action *
+duplicate(struct action_list *list, const struct action *act)
+{
+	const char *t1, *t2;
+	size_t l1, l2;
+
+	for (size_t i = 0; i < list->n; i++) {
+		struct action *old = &list->v[i];
+		int store_old = old->kind == ACT_KEEP || old->kind == ACT_FILEINTO;
+		int store_new = act->kind == ACT_KEEP || act->kind == ACT_FILEINTO;
+
+		if (store_old && store_new) {
+			target_of(old, &t1, &l1);
+			target_of(act, &t2, &l2);
+			if (mailbox_eq(t1, l1, t2, l2))
+				return old;
+		} else if (old->kind == ACT_REDIRECT && act->kind == ACT_REDIRECT
+			   && old->target_len == act->target_len
+			   && mem_ieq(old->target, act->target, act->target_len)) {
+			return old;
+		}
+	}
+	return NULL;
+}
+
+/* action_append - put ACT at the end of the list */
+static int
+action_append(struct arena *arena, struct action_list *list,
+	      const struct action *act)
+{
+	if (list->n == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 8;
+		struct action *v = arena_alloc(arena, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		if (list->n)
+			memcpy(v, list->v, list->n * sizeof(*v));
+		list->v = v;
+		list->cap = cap;
+	}
+	list->v[list->n++] = *act;
+	return 0;
+}
+
+/* action_add - add ACT, or merge it with the one it duplicates */
+int
+action_add(struct arena *arena, struct action_list *list,
+	   const struct action *act)
+{
+	struct action *old;
+
+	if (act->kind == ACT_DISCARD) {
+		if (list->discarded)
+			return 0;
+		list->discarded = 1;	/* listed once, so the host sees it */
+		return action_append(arena, list, act);
+	}
+	if (!act->copy)
+		list->cancel_implicit = 1;
+	if (act->kind == ACT_REDIRECT)
+		list->redirects++;
+	if ((old = duplicate(list, act)) != NULL) {
+		/* without :copy the duplicate still cancels implicit keep,
+		 * and a later plain action makes the earlier one plain */
+		if (!act->copy)
+			old->copy = 0;
+		if (act->kind == ACT_KEEP && old->kind == ACT_FILEINTO)
+			old->kind = ACT_KEEP, old->target = NULL, old->target_len = 0;
+		return 0;
+	}
+	return action_append(arena, list, act);
+}
+
+/* action_finish - add the implicit keep unless something cancelled it */
+int
+action_finish(struct arena *arena, struct action_list *list)
+{
+	struct action keep = { ACT_KEEP, NULL, 0, 0, 1, NULL, 0, NULL };
+
+	if (list->cancel_implicit || list->discarded)
+		return 0;
+	/* fileinto :copy "INBOX" already stores where keep would */
+	if (duplicate(list, &keep) != NULL)
+		return 0;
+	return action_append(arena, list, &keep);
+}
+
+/* json_string - append S as a JSON string; bytes that are not UTF-8 as \u00XX */
+void
+json_string(struct buf *out, const char *s, size_t len)
+{
+	buf_putc(out, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char) s[i];
+
+		if (c == '"' || c == '\\') {
+			buf_putc(out, '\\');
+			buf_putc(out, c);
+		} else if (c == '\n') {
+			buf_puts(out, "\\n");
+		} else if (c == '\r') {
+			buf_puts(out, "\\r");
+		} else if (c == '\t') {
+			buf_puts(out, "\\t");
+		} else if (c < 0x20 || c == 0x7f) {
+			buf_printf(out, "\\u%04x", c);
+		} else {
+			buf_putc(out, c);
+		}
+	}
+	buf_putc(out, '"');
+}
+
+/* action_json - one action as a JSON object, no line end */
+void
+action_json(const struct action *act, struct buf *out)
+{
+	switch (act->kind) {
+	case ACT_KEEP:
+		buf_printf(out, "{\"action\":\"keep\",\"implicit\":%s",
+			   act->implicit ? "true" : "false");
+		break;
+	case ACT_FILEINTO:
+		buf_puts(out, "{\"action\":\"fileinto\",\"mailbox\":");
+		json_string(out, act->target, act->target_len);
+		buf_printf(out, ",\"copy\":%s", act->copy ? "true" : "false");
+		break;
+	case ACT_REDIRECT:
+		buf_puts(out, "{\"action\":\"redirect\",\"address\":");
+		json_string(out, act->target, act->target_len);
+		buf_printf(out, ",\"copy\":%s", act->copy ? "true" : "false");
+		break;
+	case ACT_DISCARD:
+		buf_puts(out, "{\"action\":\"discard\"");
+		break;
+	}
+	if (act->kind == ACT_KEEP || act->kind == ACT_FILEINTO) {
+		buf_puts(out, ",\"flags\":[");
+		for (size_t i = 0; act->flags != NULL && act->flags[i] != NULL; i++) {
+			if (i > 0)
+				buf_putc(out, ',');
+			json_string(out, act->flags[i], strlen(act->flags[i]));
+		}
+		buf_putc(out, ']');
+	}
+	buf_putc(out, '}');
+}

@@ -1,0 +1,39 @@
+/* action.h - the action list: collected while a script runs, carried
+ * out by the host afterwards (RFC 5228 2.10) */
+#ifndef MFL_ACTION_H
+#define MFL_ACTION_H
+
+#include <stddef.h>
+
+struct buf;
+struct arena;
+
+enum action_kind { ACT_KEEP, ACT_FILEINTO, ACT_REDIRECT, ACT_DISCARD };
+
+struct action {
+	enum action_kind kind;
+	const char *target;	/* mailbox or address; NULL for keep */
+	size_t target_len;
+	int copy;		/* :copy (RFC 3894) */
+	int implicit;		/* the implicit keep */
+	const char **flags;	/* imap4flags, NULL-terminated or NULL */
+	int line;		/* where the script asked for it */
+	const char *file;
+};
+
+struct action_list {
+	struct action *v;
+	size_t n, cap;
+	int cancel_implicit;	/* an action cancelled the implicit keep */
+	int discarded;		/* discard was executed */
+	int redirects;
+};
+
+void action_list_init(struct action_list *list);
+int action_add(struct arena *arena, struct action_list *list,
+	       const struct action *act);
+int action_finish(struct arena *arena, struct action_list *list);
+void action_json(const struct action *act, struct buf *out);
+void json_string(struct buf *out, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,83 @@
+/* compile.h - the compiler's state, shared by its modules */
+#ifndef MFL_COMPILE_H
+#define MFL_COMPILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ast.h"
+#include "diag.h"
+#include "mflapi.h"
+#include "opcodes.h"
+#include "prog.h"
+
+#define SCOPE_LOCAL	0
+#define SCOPE_GLOBAL	1
+#define SCOPE_CONTROL	2
+
+struct sym {
+	const char *name;
+	size_t len;
+	int type;
+	int scope;
+	int slot;
+	int depth;		/* block depth it was declared at */
+};
+
+struct loop {
+	struct loop *outer;
+	size_t *breaks;		/* code indexes of JMPs to patch */
+	size_t nbreaks;
+	size_t *continues;
+	size_t ncontinues;
+};
+
+struct compile {
+	const struct mfl_env *env;
+	struct mfl_limits limits;
+	struct arena *arena;	/* AST and symbols: freed after codegen */
+	struct diag diag;
+	struct mfl_prog *prog;
+	/* code, growing; copied into the program at the end */
+	uint32_t *code, *lines;
+	uint16_t *file_of;
+	size_t ncode, code_cap;
+	struct value *consts;
+	size_t nconsts, consts_cap;
+	struct site *sites;
+	size_t nsites, sites_cap;
+	struct func *funcs;
+	size_t nfuncs, funcs_cap;
+	struct ast **func_nodes;
+	size_t func_nodes_cap;
+	int *global_types;
+	const char **global_names;
+	size_t nglobals, globals_cap;
+	const char **files;
+	size_t nfiles;
+	/* scopes */
+	struct sym *syms;
+	size_t nsyms, syms_cap;
+	int depth;
+	struct func *fn;	/* being compiled; funcs[0] is the top level */
+	int nlocals;
+	struct loop *loop;
+	const struct ast *at;	/* node whose line new code gets */
+	const char *include_stack[128];
+	int include_depth;
+};
+
+size_t emit(struct compile *cc, enum opcode op, int32_t arg);
+void patch(struct compile *cc, size_t at, size_t target);
+int const_int(struct compile *cc, int64_t v);
+int const_str(struct compile *cc, const char *s, size_t len);
+void cerror(struct compile *cc, const struct ast *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int compile_expr(struct compile *cc, struct ast *n, int want);
+int compile_site(struct compile *cc, struct ast *n);
+int compile_zero(struct compile *cc, int type);
+int type_assignable(int to, int from);
+struct sym *sym_lookup(struct compile *cc, const char *name, size_t len);
+int func_lookup(struct compile *cc, const char *name, size_t len);
+
+#endif

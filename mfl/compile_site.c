@@ -1,0 +1,248 @@
+/*
+ * compile_site - code for a call of an intrinsic: a Sieve command or
+ * test, or a $function. The tags are resolved now (match type,
+ * comparator, address part, the intrinsic's own tags), the positional
+ * arguments are checked against the intrinsic's argument string, and the
+ * call becomes one OP_INTR naming a site that records all of it.
+ *
+ * Arguments go on the stack positional first, then the values of the
+ * tags that take one; site->tag_arg[id] says where each tag's value is.
+ *
+ * DIAGNOSTICS: errors go to the compiler's diag with file:line:col.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "arena.h"
+#include "compile.h"
+#include "match.h"
+
+/* new_site - a zeroed site in the program, or NULL */
+static struct site *
+new_site(struct compile *cc, size_t *index_r)
+{
+	struct site *site;
+
+	if (cc->nsites == cc->sites_cap) {
+		size_t cap = cc->sites_cap ? cc->sites_cap * 2 : 32;
+		struct site *v = arena_alloc(cc->arena, cap * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		if (cc->nsites)
+			memcpy(v, cc->sites, cc->nsites * sizeof(*v));
+		cc->sites = v;
+		cc->sites_cap = cap;
+	}
+	*index_r = cc->nsites;
+	site = &cc->sites[cc->nsites++];
+	memset(site, 0, sizeof(*site));
+	memset(site->tag_arg, -1, sizeof(site->tag_arg));
+	return site;
+}
+
+/* arg_kind - the expected kind of positional argument I, 0 if none */
+static int
+arg_kind(const char *spec, size_t i, int *optional_r)
+{
+	size_t k = 0;
+
+	*optional_r = 0;
+	for (const char *a = spec; *a; a++) {
+		if (*a == '?') {
+			*optional_r = 1;
+			continue;
+		}
+		if (*a == '*')
+			return a[-1];
+		if (k++ == i)
+			return *a;
+	}
+	if (*spec && spec[strlen(spec) - 1] == '*')
+		return spec[strlen(spec) - 2];
+	return 0;
+}
+
+/* required_args - how many positional arguments must be given */
+static size_t
+required_args(const char *spec)
+{
+	size_t n = 0;
+
+	for (const char *a = spec; *a && *a != '?'; a++)
+		if (*a != '*')
+			n++;
+	return n;
+}
+
+/* kind_fits - a value of TYPE may be passed as argument KIND */
+static int
+kind_fits(int kind, int type)
+{
+	switch (kind) {
+	case 's': return type == TYPE_STRING;
+	case 'l': return type == TYPE_STRING || type == TYPE_ARRAY(TYPE_STRING)
+		    || type == TYPE_ARRAY(TYPE_ANY);
+	case 'i': return type == TYPE_INT;
+	case 'A': return TYPE_IS_ARRAY(type);
+	default: return type != TYPE_VOID;
+	}
+}
+
+/* kind_name - how an error message names an argument kind */
+static const char *
+kind_name(int kind)
+{
+	switch (kind) {
+	case 's': return "a string";
+	case 'l': return "a string list";
+	case 'i': return "a number";
+	case 'A': return "an array";
+	default: return "a value";
+	}
+}
+
+/* site_tags - resolve N's tags into SITE; -1 after an error */
+static int
+site_tags(struct compile *cc, struct ast *n, struct site *site)
+{
+	const struct sieve_tag *seen[8] = { NULL };
+
+	for (size_t i = 0; i < n->ntags; i++) {
+		const struct sieve_tag *tag = &n->tags[i];
+		const struct intr_tag *def = tag->def;
+
+		if (def->group != TG_NONE) {
+			if (seen[def->group] != NULL) {
+				cerror(cc, n, "%s: :%s and :%s cannot be used together",
+				       n->intr->name, seen[def->group]->name, tag->name);
+				return -1;
+			}
+			seen[def->group] = tag;
+		} else if (site->tags & (1u << def->id)) {
+			cerror(cc, n, "%s: tag :%s given twice", n->intr->name, tag->name);
+			return -1;
+		}
+		switch (def->group) {
+		case TG_MATCH:
+			site->match = def->id;
+			break;
+		case TG_ADDRPART:
+			site->addrpart = def->id;
+			break;
+		case TG_COMPARATOR:
+			if (tag->arg->kind != A_STR) {
+				cerror(cc, n, "%s: :comparator takes a constant string", n->intr->name);
+				return -1;
+			}
+			site->comparator = comparator_find(tag->arg->str, tag->arg->len);
+			if (site->comparator < 0) {
+				cerror(cc, tag->arg, "unknown comparator \"%.*s\"",
+				       (int) (tag->arg->len > 60 ? 60 : tag->arg->len), tag->arg->str);
+				return -1;
+			}
+			break;
+		default:
+			site->tags |= 1u << def->id;
+			break;
+		}
+	}
+	if ((n->intr->flags & INTR_F_MATCH)
+	    && !comparator_supports(site->comparator, site->match)) {
+		cerror(cc, n, "%s: comparator %s cannot do :%s", n->intr->name,
+		       comparator_name(site->comparator),
+		       site->match == MATCH_CONTAINS ? "contains" : "matches");
+		return -1;
+	}
+	return 0;
+}
+
+/* site_args - push positional arguments, then tag values; the site is
+ * named by INDEX since compiling an argument may move the table */
+static int
+site_args(struct compile *cc, struct ast *n, size_t index)
+{
+	const struct intrinsic *intr = n->intr;
+	size_t need = required_args(intr->args);
+	int nargs = 0;
+
+	if (n->nitems < need) {
+		cerror(cc, n, "%s needs %zu argument%s, not %zu", intr->name, need,
+		       need == 1 ? "" : "s", n->nitems);
+		return -1;
+	}
+	for (size_t i = 0; i < n->nitems; i++) {
+		int optional, kind = arg_kind(intr->args, i, &optional), t;
+
+		if (kind == 0) {
+			cerror(cc, n->items[i], "%s takes %zu argument%s", intr->name,
+			       intr_max_positional(intr),
+			       intr_max_positional(intr) == 1 ? "" : "s");
+			return -1;
+		}
+		if ((t = compile_expr(cc, n->items[i], 1)) < 0)
+			return -1;
+		if (!kind_fits(kind, t)) {
+			cerror(cc, n->items[i], "argument %zu of %s must be %s", i + 1,
+			       intr->name, kind_name(kind));
+			return -1;
+		}
+		nargs++;
+	}
+	cc->sites[index].npos = nargs;
+	for (size_t i = 0; i < n->ntags; i++) {
+		const struct sieve_tag *tag = &n->tags[i];
+		int want, t;
+
+		if (tag->arg == NULL || tag->def->group == TG_COMPARATOR)
+			continue;
+		want = tag->def->arg == TAGARG_NUMBER ? 'i'
+		    : tag->def->arg == TAGARG_STRLIST ? 'l' : 's';
+		if ((t = compile_expr(cc, tag->arg, 1)) < 0)
+			return -1;
+		if (!kind_fits(want, t)) {
+			cerror(cc, tag->arg, "%s: :%s takes %s", intr->name, tag->name,
+			       kind_name(want));
+			return -1;
+		}
+		cc->sites[index].tag_arg[tag->def->id] = (signed char) nargs++;
+	}
+	cc->sites[index].nargs = nargs;
+	return 0;
+}
+
+/* compile_site - an intrinsic's call; its result type, or -1 */
+int
+compile_site(struct compile *cc, struct ast *n)
+{
+	const struct intrinsic *intr = n->intr;
+	size_t index;
+	struct site *site = new_site(cc, &index);
+
+	if (site == NULL) {
+		cerror(cc, n, "out of memory");
+		return -1;
+	}
+	site->intr = intr;
+	site->match = MATCH_IS;
+	site->comparator = CMP_ASCII_CASEMAP;	/* RFC 5228 2.7.3 */
+	site->file = n->file;
+	site->line = n->line;
+	site->col = n->col;
+	if (site_tags(cc, n, site) < 0 || site_args(cc, n, index) < 0)
+		return -1;
+	site = &cc->sites[index];	/* the table may have moved */
+	if (intr->check != NULL && intr->check(cc, n, site) < 0)
+		return -1;
+	cc->at = n;
+	emit(cc, OP_INTR, (int32_t) index);
+	switch (intr->kind) {
+	case INTR_TEST:
+		return TYPE_INT;
+	case INTR_COMMAND:
+		return TYPE_VOID;
+	default:
+		return intr->ret;
+	}
+}

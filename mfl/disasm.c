@@ -1,0 +1,105 @@
+/*
+ * disasm - the opcode tables made from opcodes.h, and the disassembler
+ * mflc -d prints: one function after another, one instruction a line
+ * with its code index, source line, name, operand and what the operand
+ * refers to.
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "buf.h"
+#include "env.h"
+#include "opcodes.h"
+#include "prog.h"
+
+const char *const opcode_names[] = {
+#define X(name, effect, operand) #name,
+	OPCODES(X)
+#undef X
+};
+
+const int opcode_effects[] = {
+#define X(name, effect, operand) effect,
+	OPCODES(X)
+#undef X
+};
+
+const char opcode_operands[] = {
+#define X(name, effect, operand) operand,
+	OPCODES(X)
+#undef X
+};
+
+/* disasm_const - a constant as MFL would write it */
+static void
+disasm_const(const struct value *v, struct buf *out)
+{
+	if (v->type == V_INT) {
+		buf_printf(out, "%lld", (long long) v->u.i);
+		return;
+	}
+	buf_putc(out, '"');
+	for (size_t i = 0; i < v->u.s.len && i < 40; i++) {
+		unsigned char c = (unsigned char) v->u.s.ptr[i];
+
+		if (c == '"' || c == '\\')
+			buf_printf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			buf_printf(out, "\\x%02x", c);
+		else
+			buf_putc(out, c);
+	}
+	buf_puts(out, v->u.s.len > 40 ? "\"..." : "\"");
+}
+
+/* disasm_insn - one instruction */
+static void
+disasm_insn(const struct mfl_prog *prog, size_t pc, struct buf *out)
+{
+	uint32_t w = prog->code[pc];
+	enum opcode op = INSN_OP(w);
+	int32_t arg = INSN_ARG(w);
+
+	buf_printf(out, "%5zu %4u  %-9s", pc, prog->lines[pc], opcode_names[op]);
+	switch (opcode_operands[op]) {
+	case '-':
+		break;
+	case 'k':
+		buf_printf(out, " %d\t; ", arg);
+		disasm_const(&prog->consts[arg], out);
+		break;
+	case 'c':
+		buf_printf(out, " %d\t; $%s", arg, prog->env->controls[arg].name);
+		break;
+	case 'f':
+		buf_printf(out, " %d\t; $%s", arg, prog->funcs[arg].name);
+		break;
+	case 's': {
+		const struct site *s = &prog->sites[arg];
+
+		buf_printf(out, " %d\t; %s/%d", arg, s->intr->name, s->nargs);
+		break;
+	}
+	default:
+		buf_printf(out, " %d", arg);
+		break;
+	}
+	buf_putc(out, '\n');
+}
+
+/* mfl_prog_disasm - the whole program, function by function */
+void
+mfl_prog_disasm(const struct mfl_prog *prog, struct buf *out)
+{
+	for (size_t f = 0; f < prog->nfuncs; f++) {
+		const struct func *fn = &prog->funcs[f];
+		size_t end = f + 1 < prog->nfuncs ? prog->funcs[f + 1].entry : prog->ncode;
+
+		buf_printf(out, "%s$%s: %d param%s, %d local%s\n", f ? "\n" : "",
+			   fn->name, fn->nparams, fn->nparams == 1 ? "" : "s",
+			   fn->nlocals, fn->nlocals == 1 ? "" : "s");
+		for (size_t pc = fn->entry; pc < end; pc++)
+			disasm_insn(prog, pc, out);
+	}
+}

@@ -1,0 +1,237 @@
+/*
+ * env - what a host gives the language: controls (named settings, read
+ * and set from MFL as $name, printed back as MFL by -V), and services
+ * such as the log. One env serves every compile and run of a host; a run
+ * copies the controls' values when it starts, so a script that sets a
+ * control changes only its own run until the host copies it back.
+ *
+ * The language's own controls (mode and limits) are made by
+ * mfl_env_new(); hosts add theirs with mfl_env_add_control().
+ *
+ * DIAGNOSTICS: -1 with errno EINVAL (unknown control, wrong type, value
+ * out of range), EEXIST, ENOSPC or ENOMEM.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action.h"
+#include "buf.h"
+#include "env.h"
+#include "mflapi.h"
+
+/* The language's controls: name, default, range, what it does. */
+static const struct {
+	const char *name;
+	int64_t value, min, max;
+	const char *doc;
+} language_controls[] = {
+	{ "mfl_mode_sieve", 0, 0, 1,
+	  "read scripts in Sieve mode (RFC 5228) whatever their name" },
+	{ "mfl_limit_instructions", 10000000, 1000, INT64_MAX,
+	  "VM instructions and matcher steps one run may take" },
+	{ "mfl_limit_memory", 64 << 20, 65536, INT64_MAX,
+	  "bytes one run may allocate" },
+	{ "mfl_limit_call_depth", 100, 1, 10000, "nested function calls" },
+	{ "mfl_limit_include_depth", 10, 1, 100, "nested includes" },
+	{ "mfl_limit_actions", 32, 1, 100000, "actions one run may collect" },
+	{ "mfl_limit_redirects", 4, 0, 10000, "redirect actions one run may collect" },
+	{ "mfl_limit_script_size", 1 << 20, 1024, INT64_MAX, "bytes of one script file" },
+};
+
+/* mfl_env_new - an env with the language's controls at their defaults */
+struct mfl_env *
+mfl_env_new(void)
+{
+	struct mfl_env *env = calloc(1, sizeof(*env));
+
+	if (env == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(language_controls) / sizeof(language_controls[0]); i++) {
+		struct mfl_control *c = &env->controls[env->ncontrols++];
+
+		c->name = language_controls[i].name;
+		c->type = MFL_CONTROL_INT;
+		c->i = language_controls[i].value;
+		c->min = language_controls[i].min;
+		c->max = language_controls[i].max;
+		c->doc = language_controls[i].doc;
+	}
+	if (mfl_env_add_control(env, "mfl_subaddress_separator", MFL_CONTROL_STRING,
+				0, "+", "characters that separate :user from :detail") < 0) {
+		mfl_env_free(env);
+		return NULL;
+	}
+	return env;
+}
+
+/* mfl_env_free - the env and its string values */
+void
+mfl_env_free(struct mfl_env *env)
+{
+	if (env == NULL)
+		return;
+	for (size_t i = 0; i < env->ncontrols; i++)
+		free(env->controls[i].s);
+	free(env);
+}
+
+/* env_control_find - index of control NAME, or -1 */
+int
+env_control_find(const struct mfl_env *env, const char *name, size_t len)
+{
+	for (size_t i = 0; i < env->ncontrols; i++)
+		if (strlen(env->controls[i].name) == len
+		    && memcmp(env->controls[i].name, name, len) == 0)
+			return (int) i;
+	return -1;
+}
+
+/* mfl_env_add_control - a host's control; its value is the default */
+int
+mfl_env_add_control(struct mfl_env *env, const char *name, int type,
+		    int64_t int_value, const char *str_value, const char *doc)
+{
+	struct mfl_control *c;
+
+	if (env_control_find(env, name, strlen(name)) >= 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (env->ncontrols == ENV_CONTROLS_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	c = &env->controls[env->ncontrols];
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	c->type = type;
+	c->i = int_value;
+	c->min = INT64_MIN;
+	c->max = INT64_MAX;
+	c->doc = doc;
+	if (type == MFL_CONTROL_STRING
+	    && (c->s = strdup(str_value ? str_value : "")) == NULL)
+		return -1;
+	env->ncontrols++;
+	return 0;
+}
+
+/* mfl_env_set_int - set an int control within its range */
+int
+mfl_env_set_int(struct mfl_env *env, const char *name, int64_t value)
+{
+	int i = env_control_find(env, name, strlen(name));
+
+	if (i < 0 || env->controls[i].type != MFL_CONTROL_INT
+	    || value < env->controls[i].min || value > env->controls[i].max) {
+		errno = EINVAL;
+		return -1;
+	}
+	env->controls[i].i = value;
+	return 0;
+}
+
+/* mfl_env_set_string - set a string control */
+int
+mfl_env_set_string(struct mfl_env *env, const char *name, const char *value)
+{
+	int i = env_control_find(env, name, strlen(name));
+	char *copy;
+
+	if (i < 0 || env->controls[i].type != MFL_CONTROL_STRING) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((copy = strdup(value)) == NULL)
+		return -1;
+	free(env->controls[i].s);
+	env->controls[i].s = copy;
+	return 0;
+}
+
+/* mfl_env_get_int - an int control's value (0 if there is none) */
+int64_t
+mfl_env_get_int(const struct mfl_env *env, const char *name)
+{
+	int i = env_control_find(env, name, strlen(name));
+
+	return i >= 0 && env->controls[i].type == MFL_CONTROL_INT
+	    ? env->controls[i].i : 0;
+}
+
+/* mfl_env_get_string - a string control's value, or NULL */
+const char *
+mfl_env_get_string(const struct mfl_env *env, const char *name)
+{
+	int i = env_control_find(env, name, strlen(name));
+
+	return i >= 0 && env->controls[i].type == MFL_CONTROL_STRING
+	    ? env->controls[i].s : NULL;
+}
+
+/* mfl_string_literal - S as an MFL string literal */
+static void
+mfl_string_literal(struct buf *out, const char *s)
+{
+	buf_putc(out, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char) *s;
+
+		if (c == '"' || c == '\\')
+			buf_printf(out, "\\%c", c);
+		else if (c == '\n')
+			buf_puts(out, "\\n");
+		else if (c == '\t')
+			buf_puts(out, "\\t");
+		else if (c == '\r')
+			buf_puts(out, "\\r");
+		else if (c < 0x20 || c == 0x7f)
+			buf_printf(out, "\\x%02x", c);
+		else
+			buf_putc(out, c);
+	}
+	buf_putc(out, '"');
+}
+
+/* mfl_env_print_controls - every control as MFL that reads back the same */
+void
+mfl_env_print_controls(const struct mfl_env *env, struct buf *out)
+{
+	for (size_t i = 0; i < env->ncontrols; i++) {
+		const struct mfl_control *c = &env->controls[i];
+
+		if (c->doc != NULL)
+			buf_printf(out, "# %s\n", c->doc);
+		buf_printf(out, "$%s = ", c->name);
+		if (c->type == MFL_CONTROL_INT)
+			buf_printf(out, "%lld", (long long) c->i);
+		else
+			mfl_string_literal(out, c->s);
+		buf_puts(out, ";\n");
+	}
+}
+
+/* mfl_env_limits - the limits the controls set */
+void
+mfl_env_limits(const struct mfl_env *env, struct mfl_limits *limits)
+{
+	limits->instructions = (uint64_t) mfl_env_get_int(env, "mfl_limit_instructions");
+	limits->memory = (size_t) mfl_env_get_int(env, "mfl_limit_memory");
+	limits->call_depth = (int) mfl_env_get_int(env, "mfl_limit_call_depth");
+	limits->include_depth = (int) mfl_env_get_int(env, "mfl_limit_include_depth");
+	limits->actions = (int) mfl_env_get_int(env, "mfl_limit_actions");
+	limits->redirects = (int) mfl_env_get_int(env, "mfl_limit_redirects");
+	limits->script_size = (size_t) mfl_env_get_int(env, "mfl_limit_script_size");
+}
+
+/* mfl_env_set_log - where $log writes */
+void
+mfl_env_set_log(struct mfl_env *env,
+		void (*log)(void *ctx, const char *msg, size_t len), void *ctx)
+{
+	env->log = log;
+	env->log_ctx = ctx;
+}

@@ -1,0 +1,28 @@
+/* env.h - controls and host services (libmfl inside) */
+#ifndef MFL_ENV_H
+#define MFL_ENV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ENV_CONTROLS_MAX	128
+
+struct mfl_control {
+	const char *name;	/* without '$' */
+	int type;		/* MFL_CONTROL_INT or MFL_CONTROL_STRING */
+	int64_t i;
+	char *s;
+	int64_t min, max;	/* for ints */
+	const char *doc;
+};
+
+struct mfl_env {
+	struct mfl_control controls[ENV_CONTROLS_MAX];
+	size_t ncontrols;
+	void (*log)(void *ctx, const char *msg, size_t len);
+	void *log_ctx;
+};
+
+int env_control_find(const struct mfl_env *env, const char *name, size_t len);
+
+#endif

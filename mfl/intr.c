@@ -1,0 +1,71 @@
+/*
+ * intr - the table of intrinsics, looked up by name and kind, and the
+ * tags that many share: the match types and comparator of RFC 5228 2.7
+ * and the address parts of 2.7.4. Each intrinsic's descriptor and run
+ * function live in its family's file (intr_test.c, intr_action.c,
+ * intr_string.c).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "intr.h"
+#include "match.h"
+
+extern const struct intrinsic intr_header, intr_address, intr_envelope,
+	intr_exists, intr_size;
+extern const struct intrinsic intr_keep, intr_discard, intr_redirect,
+	intr_fileinto;
+extern const struct intrinsic intr_length, intr_substr, intr_index,
+	intr_lower, intr_upper, intr_sprintf, intr_split, intr_join,
+	intr_regmatch, intr_log, intr_atoi;
+
+const struct intrinsic *const intr_table[] = {
+	&intr_header, &intr_address, &intr_envelope, &intr_exists, &intr_size,
+	&intr_keep, &intr_discard, &intr_redirect, &intr_fileinto,
+	&intr_length, &intr_substr, &intr_index, &intr_lower, &intr_upper,
+	&intr_sprintf, &intr_split, &intr_join, &intr_regmatch, &intr_log,
+	&intr_atoi,
+	NULL
+};
+
+const struct intr_tag intr_match_tags[] = {
+	{ .name = "is", .group = TG_MATCH, .id = MATCH_IS },
+	{ .name = "contains", .group = TG_MATCH, .id = MATCH_CONTAINS },
+	{ .name = "matches", .group = TG_MATCH, .id = MATCH_MATCHES },
+	{ .name = "comparator", .arg = TAGARG_STRING, .group = TG_COMPARATOR },
+	{ .name = NULL }
+};
+
+const struct intr_tag intr_addrpart_tags[] = {
+	{ .name = "all", .group = TG_ADDRPART, .id = 0 },
+	{ .name = "localpart", .group = TG_ADDRPART, .id = 1 },
+	{ .name = "domain", .group = TG_ADDRPART, .id = 2 },
+	{ .name = NULL }
+};
+
+/* intr_find - the intrinsic NAME of KIND, or NULL */
+const struct intrinsic *
+intr_find(const char *name, size_t len, enum intr_kind kind)
+{
+	for (size_t i = 0; intr_table[i] != NULL; i++) {
+		const struct intrinsic *in = intr_table[i];
+
+		if (in->kind == kind && strlen(in->name) == len
+		    && memcmp(in->name, name, len) == 0)
+			return in;
+	}
+	return NULL;
+}
+
+/* intr_tag_present - tag ID was given; its value in *ARG_R if it has one */
+int
+intr_tag_present(const struct site *site, int id, struct value *args,
+		 struct value **arg_r)
+{
+	if (!(site->tags & (1u << id)))
+		return 0;
+	if (arg_r != NULL)
+		*arg_r = site->tag_arg[id] >= 0 ? &args[site->tag_arg[id]] : NULL;
+	return 1;
+}

@@ -1,0 +1,81 @@
+/*
+ * intr.h - intrinsics: Sieve commands, Sieve tests and $functions, each
+ * described once, with designated initializers, beside its run function.
+ */
+#ifndef MFL_INTR_H
+#define MFL_INTR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "value.h"
+
+struct ast;
+struct compile;
+struct mfl_run;
+struct site;
+
+enum intr_kind { INTR_COMMAND, INTR_TEST, INTR_FUNCTION };
+
+/* What a tag takes after it. */
+enum tag_arg { TAGARG_NONE, TAGARG_STRING, TAGARG_NUMBER, TAGARG_STRLIST };
+
+/* Tag groups: at most one tag of a group per call. */
+enum tag_group { TG_NONE, TG_MATCH, TG_COMPARATOR, TG_ADDRPART, TG_SIZE };
+
+struct intr_tag {
+	const char *name;
+	enum tag_arg arg;
+	enum tag_group group;
+	int id;
+	const char *capability;	/* Sieve mode: needs this require */
+};
+
+#define INTR_F_MATCH	0x01	/* takes :comparator and a match type */
+#define INTR_F_ADDRPART	0x02	/* takes :all, :localpart, :domain */
+
+/*
+ * Positional arguments, one character each: 's' string, 'l' string list
+ * (a string or string[]), 'i' int, 'a' any, 'A' any array; a '?' makes
+ * the ones after it optional, a trailing '*' repeats the last one.
+ */
+struct intrinsic {
+	const char *name;	/* "header", "fileinto", "$length" */
+	enum intr_kind kind;
+	const char *capability;	/* Sieve mode: needs this require */
+	const char *args;
+	int ret;		/* result type (tests: TYPE_INT) */
+	unsigned flags;
+	const struct intr_tag *tags;	/* NULL-terminated, or NULL */
+	int (*check)(struct compile *cc, struct ast *node, struct site *site);
+	int (*run)(struct mfl_run *run, const struct site *site,
+		   struct value *args, struct value *ret);
+};
+
+#define SITE_TAGS_MAX	16
+
+/* One call of an intrinsic in the program, resolved at compile time. */
+struct site {
+	const struct intrinsic *intr;
+	int match;		/* MATCH_IS ... */
+	int comparator;		/* CMP_OCTET ... */
+	int addrpart;		/* ADDR_ALL ... */
+	uint32_t tags;		/* bit i: intr->tags[i] is present */
+	signed char tag_arg[SITE_TAGS_MAX];	/* args[] index, or -1 */
+	int npos;		/* positional arguments */
+	int nargs;		/* values on the stack */
+	int line, col;
+	const char *file;
+	void *data;		/* compiled per-site data (a regex) */
+};
+
+const struct intrinsic *intr_find(const char *name, size_t len,
+				  enum intr_kind kind);
+int intr_tag_present(const struct site *site, int id, struct value *args,
+		     struct value **arg_r);
+size_t intr_max_positional(const struct intrinsic *intr);
+extern const struct intrinsic *const intr_table[];
+extern const struct intr_tag intr_match_tags[];
+extern const struct intr_tag intr_addrpart_tags[];
+
+#endif

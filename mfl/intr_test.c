@@ -1,0 +1,351 @@
+/*
+ * intr_test - the tests of RFC 5228 section 5 that look at the message
+ * and envelope: header, address, envelope, exists, size. (allof, anyof,
+ * not, true and false are compiled to code.)
+ *
+ * Header values are unfolded and RFC 2047-decoded (5.7); address tests
+ * parse each field as an address list (5.1), with invalid addresses
+ * matched only by :all, on their text; the null reverse-path "<>" is
+ * the empty string whatever part is asked for (5.4).
+ *
+ * DIAGNOSTICS: -1 (runtime error) when the instruction budget runs out
+ * inside a match or memory runs out.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "compile.h"
+#include "hdr.h"
+#include "match.h"
+#include "msg.h"
+#include "prog.h"
+#include "str.h"
+
+#define ADDR_ALL	0
+#define ADDR_LOCALPART	1
+#define ADDR_DOMAIN	2
+
+/* match_keys - VAL against every key; 1, 0, or -1 (budget) */
+static int
+match_keys(struct mfl_run *run, const struct site *site, const char *val,
+	   size_t vlen, const struct value *keys, size_t nkeys)
+{
+	for (size_t k = 0; k < nkeys; k++) {
+		int m = match_value(site->match, site->comparator, val, vlen,
+				    keys[k].u.s.ptr, keys[k].u.s.len, &run->budget);
+
+		if (m != 0)
+			return m < 0 ? run_error(run, site, "instruction limit reached") : 1;
+	}
+	return 0;
+}
+
+/* header: header [COMPARATOR] [MATCH-TYPE] <header-names> <key-list> */
+static int
+header_run(struct mfl_run *run, const struct site *site, struct value *args,
+	   struct value *ret)
+{
+	const struct value *names, *keys;
+	size_t nnames, nkeys;
+	struct hdr_index *idx;
+
+	*ret = value_int(0);
+	if (run->msg == NULL)
+		return 0;
+	if ((idx = msg_headers(run->msg)) == NULL)
+		return run_error(run, site, "out of memory");
+	run_strlist(run, site, &args[0], &nnames, &names);
+	run_strlist(run, site, &args[1], &nkeys, &keys);
+	for (size_t i = 0; i < nnames; i++) {
+		struct hdr_field *f;
+
+		for (size_t n = 0; (f = hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, n)) != NULL; n++) {
+			int m;
+
+			if (hdr_decoded(idx, f) < 0)
+				return run_error(run, site, "out of memory");
+			if ((m = match_keys(run, site, f->decoded, f->decoded_len, keys, nkeys)) != 0) {
+				*ret = value_int(m > 0);
+				return m < 0 ? -1 : 0;
+			}
+		}
+	}
+	return 0;
+}
+
+const struct intrinsic intr_header = {
+	.name = "header",
+	.kind = INTR_TEST,
+	.args = "ll",
+	.flags = INTR_F_MATCH,
+	.run = header_run,
+};
+
+/* address_part - the part of A the test asks for; 0 if it has none */
+static int
+address_part(const struct addr *a, int part, struct buf *tmp,
+	     const char **p, size_t *len)
+{
+	if (a->flags & ADDR_F_NULL) {
+		*p = "";
+		*len = 0;
+		return 1;
+	}
+	if (a->flags & ADDR_F_INVALID) {
+		if (part != ADDR_ALL)
+			return 0;
+		*p = a->raw;
+		*len = a->raw_len;
+		return 1;
+	}
+	switch (part) {
+	case ADDR_LOCALPART:
+		*p = a->local;
+		*len = strlen(a->local);
+		return 1;
+	case ADDR_DOMAIN:
+		*p = a->domain ? a->domain : "";
+		*len = strlen(*p);
+		return 1;
+	default:
+		buf_reset(tmp);
+		addr_spec(a, tmp);
+		*p = buf_cstr(tmp);
+		*len = tmp->len;
+		return 1;
+	}
+}
+
+/* match_addresses - the addresses in TEXT against the keys */
+static int
+match_addresses(struct mfl_run *run, const struct site *site, const char *text,
+		size_t len, const struct value *keys, size_t nkeys, struct buf *tmp)
+{
+	struct addr *list;
+	size_t count;
+
+	if (addr_parse_list(msg_arena(run->msg), text, len, &list, &count) < 0)
+		return run_error(run, site, "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		const char *p;
+		size_t plen;
+		int m;
+
+		if (!address_part(&list[i], site->addrpart, tmp, &p, &plen))
+			continue;
+		if ((m = match_keys(run, site, p, plen, keys, nkeys)) != 0)
+			return m;
+	}
+	return 0;
+}
+
+/* address: address [ADDRESS-PART] [COMPARATOR] [MATCH-TYPE] <header-list> <key-list> */
+static int
+address_run(struct mfl_run *run, const struct site *site, struct value *args,
+	    struct value *ret)
+{
+	const struct value *names, *keys;
+	size_t nnames, nkeys;
+	struct hdr_index *idx;
+	struct buf tmp = BUF_INIT;
+	int m = 0;
+
+	*ret = value_int(0);
+	if (run->msg == NULL)
+		return 0;
+	if ((idx = msg_headers(run->msg)) == NULL)
+		return run_error(run, site, "out of memory");
+	run_strlist(run, site, &args[0], &nnames, &names);
+	run_strlist(run, site, &args[1], &nkeys, &keys);
+	for (size_t i = 0; i < nnames && m == 0; i++) {
+		struct hdr_field *f;
+
+		for (size_t n = 0; m == 0 && (f = hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, n)) != NULL; n++) {
+			if (hdr_unfolded(idx, f) < 0) {
+				m = run_error(run, site, "out of memory");
+				break;
+			}
+			m = match_addresses(run, site, f->unfolded, f->unfolded_len, keys, nkeys, &tmp);
+		}
+	}
+	buf_free(&tmp);
+	*ret = value_int(m > 0);
+	return m < 0 ? -1 : 0;
+}
+
+const struct intrinsic intr_address = {
+	.name = "address",
+	.kind = INTR_TEST,
+	.args = "ll",
+	.flags = INTR_F_MATCH | INTR_F_ADDRPART,
+	.run = address_run,
+};
+
+/* envelope: envelope [COMPARATOR] [ADDRESS-PART] [MATCH-TYPE] <envelope-part> <key-list> */
+static int
+envelope_run(struct mfl_run *run, const struct site *site, struct value *args,
+	     struct value *ret)
+{
+	const struct value *parts, *keys;
+	size_t nparts, nkeys;
+	struct buf tmp = BUF_INIT;
+	int m = 0;
+
+	*ret = value_int(0);
+	run_strlist(run, site, &args[0], &nparts, &parts);
+	run_strlist(run, site, &args[1], &nkeys, &keys);
+	for (size_t i = 0; i < nparts && m == 0; i++) {
+		const char *path;
+		struct addr *list;
+		size_t count;
+		struct arena *arena = run->msg ? msg_arena(run->msg) : NULL;
+
+		if (str_ieq_cstr(parts[i].u.s.ptr, parts[i].u.s.len, "from"))
+			path = run->env_from;
+		else if (str_ieq_cstr(parts[i].u.s.ptr, parts[i].u.s.len, "to"))
+			path = run->env_to;
+		else
+			continue;
+		if (path == NULL)
+			continue;
+		if (*path == 0 || strcmp(path, "<>") == 0) {
+			/* RFC 5228 5.4: the null reverse-path is "" */
+			m = match_keys(run, site, "", 0, keys, nkeys);
+			continue;
+		}
+		if (arena == NULL) {
+			m = match_keys(run, site, path, strlen(path), keys, nkeys);
+			continue;
+		}
+		if (addr_parse_list(arena, path, strlen(path), &list, &count) < 0) {
+			m = run_error(run, site, "out of memory");
+			break;
+		}
+		for (size_t k = 0; k < count && m == 0; k++) {
+			const char *p;
+			size_t plen;
+
+			if (address_part(&list[k], site->addrpart, &tmp, &p, &plen))
+				m = match_keys(run, site, p, plen, keys, nkeys);
+		}
+	}
+	buf_free(&tmp);
+	*ret = value_int(m > 0);
+	return m < 0 ? -1 : 0;
+}
+
+/* envelope_check - constant envelope parts must be ones we know */
+static int
+envelope_check(struct compile *cc, struct ast *n, struct site *site)
+{
+	struct ast *parts = n->items[0];
+	struct ast *one[1] = { parts };
+	struct ast **items = parts->kind == A_LIST ? parts->items : one;
+	size_t count = parts->kind == A_LIST ? parts->nitems : 1;
+
+	(void) site;
+	for (size_t i = 0; i < count; i++) {
+		if (items[i]->kind != A_STR)
+			continue;
+		if (!str_ieq_cstr(items[i]->str, items[i]->len, "from")
+		    && !str_ieq_cstr(items[i]->str, items[i]->len, "to")) {
+			cerror(cc, items[i], "unknown envelope part \"%.*s\"",
+			       (int) (items[i]->len > 40 ? 40 : items[i]->len), items[i]->str);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const struct intrinsic intr_envelope = {
+	.name = "envelope",
+	.kind = INTR_TEST,
+	.capability = "envelope",
+	.args = "ll",
+	.flags = INTR_F_MATCH | INTR_F_ADDRPART,
+	.check = envelope_check,
+	.run = envelope_run,
+};
+
+/* exists: exists <header-names> - all of them are present */
+static int
+exists_run(struct mfl_run *run, const struct site *site, struct value *args,
+	   struct value *ret)
+{
+	const struct value *names;
+	size_t n;
+	struct hdr_index *idx;
+
+	*ret = value_int(0);
+	if (run->msg == NULL)
+		return 0;
+	if ((idx = msg_headers(run->msg)) == NULL)
+		return run_error(run, site, "out of memory");
+	run_strlist(run, site, &args[0], &n, &names);
+	for (size_t i = 0; i < n; i++)
+		if (hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, 0) == NULL)
+			return 0;
+	*ret = value_int(1);
+	return 0;
+}
+
+const struct intrinsic intr_exists = {
+	.name = "exists",
+	.kind = INTR_TEST,
+	.args = "l",
+	.run = exists_run,
+};
+
+#define SIZE_OVER	0
+#define SIZE_UNDER	1
+
+static const struct intr_tag size_tags[] = {
+	{ .name = "over", .group = TG_SIZE, .id = SIZE_OVER },
+	{ .name = "under", .group = TG_SIZE, .id = SIZE_UNDER },
+	{ .name = NULL }
+};
+
+/* size: size <":over" / ":under"> <limit: number> */
+static int
+size_run(struct mfl_run *run, const struct site *site, struct value *args,
+	 struct value *ret)
+{
+	size_t len = 0;
+
+	(void) site;
+	if (run->msg != NULL)
+		msg_data(run->msg, &len);
+	*ret = value_int(site->match == SIZE_OVER ? (int64_t) len > args[0].u.i
+			 : (int64_t) len < args[0].u.i);
+	return 0;
+}
+
+/* size_check - exactly one of :over and :under */
+static int
+size_check(struct compile *cc, struct ast *n, struct site *site)
+{
+	int seen = 0;
+
+	for (size_t i = 0; i < n->ntags; i++)
+		if (n->tags[i].def->group == TG_SIZE) {
+			site->match = n->tags[i].def->id;
+			seen = 1;
+		}
+	if (!seen) {
+		cerror(cc, n, "size needs :over or :under");
+		return -1;
+	}
+	return 0;
+}
+
+const struct intrinsic intr_size = {
+	.name = "size",
+	.kind = INTR_TEST,
+	.args = "i",
+	.tags = size_tags,
+	.check = size_check,
+	.run = size_run,
+};

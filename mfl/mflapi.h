@@ -1,0 +1,72 @@
+/* mflapi.h - the language's interface for hosts (included by mfl.h) */
+#ifndef MFL_MFLAPI_H
+#define MFL_MFLAPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "value.h"
+
+struct buf;
+struct msg;
+struct mfl_env;
+struct mfl_prog;
+struct mfl_run;
+struct action_list;
+
+/* Limits of one run; every one is also a control (mfl(7) LIMITS). */
+struct mfl_limits {
+	uint64_t instructions;	/* VM instructions and matcher steps */
+	size_t memory;		/* bytes a run may allocate */
+	int call_depth;		/* nested function calls */
+	int include_depth;	/* nested includes */
+	int actions;		/* actions in the list */
+	int redirects;		/* redirect actions */
+	size_t script_size;	/* bytes of one script file */
+};
+
+#define MFL_CONTROL_INT		1
+#define MFL_CONTROL_STRING	2
+
+/* environment: controls and host services shared by compiles and runs */
+struct mfl_env *mfl_env_new(void);
+void mfl_env_free(struct mfl_env *env);
+int mfl_env_add_control(struct mfl_env *env, const char *name, int type,
+			int64_t int_value, const char *str_value,
+			const char *doc);
+int mfl_env_set_int(struct mfl_env *env, const char *name, int64_t value);
+int mfl_env_set_string(struct mfl_env *env, const char *name,
+		       const char *value);
+int64_t mfl_env_get_int(const struct mfl_env *env, const char *name);
+const char *mfl_env_get_string(const struct mfl_env *env, const char *name);
+void mfl_env_print_controls(const struct mfl_env *env, struct buf *out);
+void mfl_env_limits(const struct mfl_env *env, struct mfl_limits *limits);
+void mfl_env_set_log(struct mfl_env *env,
+		     void (*log)(void *ctx, const char *msg, size_t len),
+		     void *ctx);
+
+/* compiling: -1 for the mode means "from the file name and first line" */
+struct mfl_prog *mfl_compile_file(const struct mfl_env *env, const char *path,
+				  int sieve, struct buf *errors);
+struct mfl_prog *mfl_compile_mem(const struct mfl_env *env, const char *name,
+				 const char *src, size_t len, int sieve,
+				 struct buf *errors);
+void mfl_prog_free(struct mfl_prog *prog);
+int mfl_prog_has_hook(const struct mfl_prog *prog, const char *name);
+void mfl_prog_disasm(const struct mfl_prog *prog, struct buf *out);
+int mfl_file_is_sieve(const char *path, const char *src, size_t len);
+
+/* running */
+struct mfl_run *mfl_run_new(const struct mfl_prog *prog);
+void mfl_run_free(struct mfl_run *run);
+void mfl_run_set_message(struct mfl_run *run, struct msg *msg);
+int mfl_run_set_envelope(struct mfl_run *run, const char *from,
+			 const char *to);
+int mfl_run_main(struct mfl_run *run);
+int mfl_run_hook(struct mfl_run *run, const char *name,
+		 const struct value *args, int nargs, struct value *ret);
+const char *mfl_run_error(const struct mfl_run *run);
+const struct action_list *mfl_run_actions(struct mfl_run *run);
+void mfl_run_json(struct mfl_run *run, struct buf *out);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * parse_sieve - RFC 5228 section 8's grammar, onto the common AST
+ *
+ *   commands  = *command
+ *   command   = identifier arguments (";" / block)
+ *   block     = "{" commands "}"
+ *   arguments = *argument [test / test-list]
+ *   argument  = string-list / number / tag
+ *   test      = identifier arguments
+ *   test-list = "(" test *("," test) ")"
+ *
+ * "if", "elsif", "else", "require" and "stop" are the control commands;
+ * every other command and test is looked up in the intrinsic table,
+ * which also says which tags it takes and what capability it needs.
+ *
+ * DIAGNOSTICS: errors with file:line:col; parsing resumes after the next
+ * ';' or at the next '}'.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "arena.h"
+#include "intr.h"
+#include "parse.h"
+
+static struct ast *sieve_test(struct parser *p);
+static struct ast *sieve_block(struct parser *p);
+
+/* string_list: string / "[" string *("," string) "]" */
+static struct ast *
+sieve_string_list(struct parser *p)
+{
+	struct ast *list = parse_node(p, A_LIST, &p->tok), *s;
+
+	if (list == NULL)
+		return NULL;
+	if (p->tok.kind == T_STRING) {
+		if ((s = parse_string(p, &p->tok)) == NULL || ast_push(p->arena, list, s) < 0)
+			return NULL;
+		parse_advance(p);
+		list->num = 1;		/* written as a single string */
+		return list;
+	}
+	if (!parse_expect(p, T_LBRACKET, "a string or string list"))
+		return NULL;
+	do {
+		if (p->tok.kind != T_STRING) {
+			parse_expect(p, T_STRING, "a string");
+			return NULL;
+		}
+		if ((s = parse_string(p, &p->tok)) == NULL || ast_push(p->arena, list, s) < 0)
+			return NULL;
+		parse_advance(p);
+	} while (parse_accept(p, T_COMMA));
+	if (!parse_expect(p, T_RBRACKET, "',' or ']'"))
+		return NULL;
+	return list;
+}
+
+/* argument: string-list / number (a tag's value, or positional) */
+static struct ast *
+sieve_argument(struct parser *p)
+{
+	struct ast *node;
+
+	if (p->tok.kind == T_NUMBER) {
+		if ((node = parse_node(p, A_INT, &p->tok)) != NULL)
+			node->num = p->tok.number;
+		parse_advance(p);
+		return node;
+	}
+	if (p->tok.kind == T_STRING) {
+		/* a single string stays a string; the compiler widens it */
+		node = parse_string(p, &p->tok);
+		parse_advance(p);
+		return node;
+	}
+	return sieve_string_list(p);
+}
+
+/* sieve_intrinsic - a command or test INTR, its arguments */
+static struct ast *
+sieve_intrinsic(struct parser *p, enum intr_kind kind)
+{
+	struct token name = p->tok;
+	const struct intrinsic *intr = intr_find(name.text, name.len, kind);
+	struct ast *node;
+
+	if (intr == NULL) {
+		parse_error(p, &name, "unknown %s '%.*s'",
+			    kind == INTR_TEST ? "test" : "command",
+			    (int) (name.len > 40 ? 40 : name.len), name.text);
+		return NULL;
+	}
+	if (!parse_has_cap(p, intr->capability)) {
+		parse_error(p, &name, "%s '%s' needs require \"%s\"",
+			    kind == INTR_TEST ? "test" : "command", intr->name,
+			    intr->capability);
+		return NULL;
+	}
+	if ((node = parse_node(p, A_SIEVE, &name)) == NULL)
+		return NULL;
+	node->intr = intr;
+	node->str = intr->name;
+	parse_advance(p);
+	if (parse_sieve_args(p, node, sieve_argument, (size_t) -1) < 0)
+		return NULL;
+	return node;
+}
+
+/* test_list: "(" test *("," test) ")" into NODE's items */
+static int
+sieve_test_list(struct parser *p, struct ast *node)
+{
+	if (!parse_expect(p, T_LPAREN, "'('"))
+		return -1;
+	do {
+		struct ast *t = sieve_test(p);
+
+		if (t == NULL || ast_push(p->arena, node, t) < 0)
+			return -1;
+	} while (parse_accept(p, T_COMMA));
+	return parse_expect(p, T_RPAREN, "',' or ')'") ? 0 : -1;
+}
+
+/* test: allof / anyof / not / true / false / an intrinsic test */
+static struct ast *
+sieve_test(struct parser *p)
+{
+	struct token at = p->tok;
+	struct ast *node;
+
+	if (at.kind != T_IDENT) {
+		parse_expect(p, T_IDENT, "a test");
+		return NULL;
+	}
+	if (parse_is_ident(&at, "allof") || parse_is_ident(&at, "anyof")) {
+		if ((node = parse_node(p, parse_is_ident(&at, "allof") ? A_AND : A_OR, &at)) == NULL)
+			return NULL;
+		parse_advance(p);
+		return sieve_test_list(p, node) < 0 ? NULL : node;
+	}
+	if (parse_is_ident(&at, "not")) {
+		if ((node = parse_node(p, A_NOT, &at)) == NULL)
+			return NULL;
+		parse_advance(p);
+		return (node->a = sieve_test(p)) == NULL ? NULL : node;
+	}
+	if (parse_is_ident(&at, "true") || parse_is_ident(&at, "false")) {
+		if ((node = parse_node(p, A_INT, &at)) == NULL)
+			return NULL;
+		node->num = parse_is_ident(&at, "true");
+		parse_advance(p);
+		return node;
+	}
+	return sieve_intrinsic(p, INTR_TEST);
+}
+
+/* if: "if" test block *("elsif" test block) ["else" block] */
+static struct ast *
+sieve_if(struct parser *p)
+{
+	struct ast *node = parse_node(p, A_IF, &p->tok);
+
+	if (node == NULL)
+		return NULL;
+	parse_advance(p);
+	if ((node->a = sieve_test(p)) == NULL || (node->b = sieve_block(p)) == NULL)
+		return NULL;
+	if (parse_is_ident(&p->tok, "elsif")) {
+		node->c = sieve_if(p);
+		return node->c ? node : NULL;
+	}
+	if (parse_is_ident(&p->tok, "else")) {
+		parse_advance(p);
+		if ((node->c = sieve_block(p)) == NULL)
+			return NULL;
+	}
+	return node;
+}
+
+/* command: control command or intrinsic, then ";" */
+static struct ast *
+sieve_command(struct parser *p)
+{
+	struct token at = p->tok;
+	struct ast *node;
+
+	if (at.kind != T_IDENT) {
+		parse_expect(p, T_IDENT, "a command");
+		return NULL;
+	}
+	if (parse_is_ident(&at, "require")) {
+		struct ast *list;
+
+		parse_advance(p);
+		if ((list = sieve_string_list(p)) == NULL
+		    || !parse_expect(p, T_SEMI, "';'"))
+			return NULL;
+		parse_require(p, list, &at);
+		return parse_node(p, A_NOP, &at);
+	}
+	p->seen_command = 1;
+	if (parse_is_ident(&at, "if"))
+		return sieve_if(p);
+	if (parse_is_ident(&at, "elsif") || parse_is_ident(&at, "else")) {
+		parse_error(p, &at, "%.*s without if", (int) at.len, at.text);
+		return NULL;
+	}
+	if (parse_is_ident(&at, "stop")) {
+		parse_advance(p);
+		node = parse_node(p, A_STOP, &at);
+	} else if ((node = sieve_intrinsic(p, INTR_COMMAND)) == NULL) {
+		return NULL;
+	}
+	if (p->tok.kind == T_LBRACE) {
+		parse_error(p, &p->tok, "%.*s takes no block", (int) at.len, at.text);
+		return NULL;
+	}
+	if (!parse_expect(p, T_SEMI, "';'"))
+		return NULL;
+	return node;
+}
+
+/* commands until END ('}' or end of file) into BLOCK */
+static void
+sieve_commands(struct parser *p, struct ast *block, enum tok_kind end)
+{
+	while (p->tok.kind != end && p->tok.kind != T_EOF) {
+		struct ast *cmd = sieve_command(p);
+
+		if (cmd == NULL) {
+			parse_sync(p);
+			if (p->tok.kind == T_RBRACE && end == T_EOF) {
+				parse_error(p, &p->tok, "unexpected '}'");
+				parse_advance(p);
+			}
+			continue;
+		}
+		if (cmd->kind != A_NOP)
+			ast_push(p->arena, block, cmd);
+	}
+}
+
+/* block: "{" commands "}" */
+static struct ast *
+sieve_block(struct parser *p)
+{
+	struct ast *block = parse_node(p, A_BLOCK, &p->tok);
+
+	if (block == NULL || !parse_expect(p, T_LBRACE, "'{'"))
+		return NULL;
+	sieve_commands(p, block, T_RBRACE);
+	if (!parse_expect(p, T_RBRACE, "'}'"))
+		return NULL;
+	return block;
+}
+
+/* parse_sieve_script - a whole Sieve script as an A_BLOCK */
+struct ast *
+parse_sieve_script(struct parser *p)
+{
+	struct ast *block = parse_node(p, A_BLOCK, &p->tok);
+
+	if (block == NULL)
+		return NULL;
+	sieve_commands(p, block, T_EOF);
+	return block;
+}

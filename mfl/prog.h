@@ -1,0 +1,92 @@
+/* prog.h - a compiled program and the state of one run (libmfl inside) */
+#ifndef MFL_PROG_H
+#define MFL_PROG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "action.h"
+#include "buf.h"
+#include "intr.h"
+#include "mflapi.h"
+#include "value.h"
+
+struct arena;
+struct msg;
+
+struct func {
+	const char *name;	/* without '$'; "main" for the top level */
+	uint32_t entry;
+	int nparams;
+	int nlocals;		/* parameters included */
+	int ret;		/* return type */
+	int *param_types;
+	const char *file;
+	int line;
+};
+
+struct mfl_prog {
+	struct arena *arena;	/* everything below lives here */
+	uint32_t *code;
+	size_t ncode;
+	uint32_t *lines;	/* line of each code word */
+	uint16_t *file_of;	/* index into files of each code word */
+	const char **files;
+	size_t nfiles;
+	struct value *consts;
+	size_t nconsts;
+	struct site *sites;
+	size_t nsites;
+	struct func *funcs;	/* funcs[0] is the top level */
+	size_t nfuncs;
+	int *global_types;
+	const char **global_names;
+	size_t nglobals;
+	int sieve;		/* the main file was read in Sieve mode */
+	const struct mfl_env *env;
+	struct prog_cleanup *cleanups;	/* run by mfl_prog_free() */
+};
+
+struct prog_cleanup {
+	struct prog_cleanup *next;
+	void (*fn)(void *ptr);
+	void *ptr;
+};
+
+struct frame {
+	const struct func *fn;
+	uint32_t ret_pc;
+	size_t base;		/* stack index of local 0 */
+};
+
+struct mfl_run {
+	const struct mfl_prog *prog;
+	const struct mfl_env *env;
+	struct arena *arena;	/* what the run makes; the memory limit */
+	struct value *stack;
+	size_t sp, stack_cap;
+	struct frame *frames;
+	int nframes;
+	struct value *globals;
+	struct value *controls;
+	uint64_t budget;
+	struct mfl_limits limits;
+	struct msg *msg;
+	const char *env_from, *env_to;	/* envelope; NULL when unknown */
+	struct action_list actions;
+	int stopped;
+	int failed;
+	uint32_t pc;		/* of the failing instruction */
+	struct buf error;	/* "file:line: ..." of a runtime error */
+	void *host_data;
+};
+
+int prog_on_free(struct mfl_prog *prog, void (*fn)(void *), void *ptr);
+int run_error(struct mfl_run *run, const struct site *site,
+	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int run_str(struct mfl_run *run, const char *ptr, size_t len,
+	    struct value *out);
+int run_strlist(struct mfl_run *run, const struct site *site,
+		const struct value *v, size_t *n_r, const struct value **items_r);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * run - one run of a program: its memory (an arena capped at the memory
+ * limit), globals, controls, the message and envelope it looks at, and
+ * the action list it collects. A host makes a run per message (mvmda) or
+ * per connection (mvmtr), runs the top level and/or hooks, then reads
+ * the actions.
+ *
+ * A runtime error stops the run; its actions are dropped and only the
+ * implicit keep is left (RFC 5228 2.10.6), so the host files the message
+ * where it would have gone without a script.
+ *
+ * DIAGNOSTICS: -1 from mfl_run_main()/mfl_run_hook() after a runtime
+ * error, whose text mfl_run_error() gives ("file:line: runtime error:").
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action.h"
+#include "arena.h"
+#include "ast.h"
+#include "env.h"
+#include "prog.h"
+#include "vm.h"
+
+/* zero_value - 0, "" or a new empty array for TYPE */
+static struct value
+zero_value(struct mfl_run *run, int type)
+{
+	struct value v = value_int(0);
+
+	if (type == TYPE_STRING) {
+		v = value_str("", 0);
+	} else if (TYPE_IS_ARRAY(type)) {
+		v.type = V_ARR;
+		v.u.a = arena_zalloc(run->arena, sizeof(struct marr));
+		if (v.u.a == NULL)
+			v = value_int(0);
+	}
+	return v;
+}
+
+/* mfl_run_new - a run of PROG with the env's control values */
+struct mfl_run *
+mfl_run_new(const struct mfl_prog *prog)
+{
+	const struct mfl_env *env = prog->env;
+	struct mfl_run *run = calloc(1, sizeof(*run));
+
+	if (run == NULL)
+		return NULL;
+	run->prog = prog;
+	run->env = env;
+	mfl_env_limits(env, &run->limits);
+	run->budget = run->limits.instructions;
+	action_list_init(&run->actions);
+	if ((run->arena = arena_create(run->limits.memory)) == NULL
+	    || (run->frames = calloc((size_t) run->limits.call_depth + 1, sizeof(*run->frames))) == NULL
+	    || (run->globals = arena_alloc(run->arena, (prog->nglobals + 1) * sizeof(struct value))) == NULL
+	    || (run->controls = arena_alloc(run->arena, (env->ncontrols + 1) * sizeof(struct value))) == NULL) {
+		mfl_run_free(run);
+		return NULL;
+	}
+	for (size_t i = 0; i < prog->nglobals; i++)
+		run->globals[i] = zero_value(run, prog->global_types[i]);
+	for (size_t i = 0; i < env->ncontrols; i++) {
+		const struct mfl_control *c = &env->controls[i];
+
+		run->controls[i] = c->type == MFL_CONTROL_INT ? value_int(c->i)
+		    : value_str(c->s, strlen(c->s));
+	}
+	return run;
+}
+
+/* mfl_run_free - the run and all it made */
+void
+mfl_run_free(struct mfl_run *run)
+{
+	if (run == NULL)
+		return;
+	arena_free(run->arena);
+	free(run->stack);
+	free(run->frames);
+	buf_free(&run->error);
+	free(run);
+}
+
+/* mfl_run_set_message - the message the tests look at */
+void
+mfl_run_set_message(struct mfl_run *run, struct msg *msg)
+{
+	run->msg = msg;
+}
+
+/* mfl_run_set_envelope - MAIL FROM and RCPT TO; NULL for unknown */
+int
+mfl_run_set_envelope(struct mfl_run *run, const char *from, const char *to)
+{
+	run->env_from = from ? arena_memdup(run->arena, from, strlen(from)) : NULL;
+	run->env_to = to ? arena_memdup(run->arena, to, strlen(to)) : NULL;
+	return (from && !run->env_from) || (to && !run->env_to) ? -1 : 0;
+}
+
+/* run_error - a runtime error raised by an intrinsic at SITE */
+int
+run_error(struct mfl_run *run, const struct site *site, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (run->failed)
+		return -1;
+	run->failed = 1;
+	buf_reset(&run->error);
+	buf_printf(&run->error, "%s:%d: runtime error: ", site->file, site->line);
+	va_start(ap, fmt);
+	{
+		char msg[400];
+
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		buf_puts(&run->error, msg);
+	}
+	va_end(ap);
+	return -1;
+}
+
+/* run_str - a string value: a copy of PTR in the run's arena */
+int
+run_str(struct mfl_run *run, const char *ptr, size_t len, struct value *out)
+{
+	char *copy = arena_memdup(run->arena, ptr, len);
+
+	if (copy == NULL)
+		return -1;
+	*out = value_str(copy, len);
+	return 0;
+}
+
+/* run_strlist - a string or string[] argument as items */
+int
+run_strlist(struct mfl_run *run, const struct site *site, const struct value *v,
+	    size_t *n_r, const struct value **items_r)
+{
+	(void) run;
+	(void) site;
+	if (v->type == V_STR) {
+		*n_r = 1;
+		*items_r = v;
+	} else {
+		*n_r = v->u.a->len;
+		*items_r = v->u.a->items;
+	}
+	return 0;
+}
+
+/* vm_setcontrol - assign a control, within its range */
+int
+vm_setcontrol(struct mfl_run *run, int control, const struct value *v)
+{
+	const struct mfl_control *c = &run->env->controls[control];
+
+	if (c->type == MFL_CONTROL_INT && (v->u.i < c->min || v->u.i > c->max)) {
+		buf_reset(&run->error);
+		buf_printf(&run->error, "$%s must be between %lld and %lld", c->name,
+			   (long long) c->min, (long long) c->max);
+		return -1;
+	}
+	run->controls[control] = *v;
+	return 0;
+}
+
+/* run_fallback - after an error: only the implicit keep is left */
+static void
+run_fallback(struct mfl_run *run)
+{
+	action_list_init(&run->actions);
+	action_finish(run->arena, &run->actions);
+}
+
+/* run_function - call function F with ARGS; its result in RET */
+static int
+run_function(struct mfl_run *run, size_t f, const struct value *args,
+	     int nargs, struct value *ret)
+{
+	const struct func *fn = &run->prog->funcs[f];
+	int depth = run->nframes;
+
+	if (run->failed)
+		return -1;
+	if (nargs != fn->nparams) {
+		run->failed = 1;
+		buf_printf(&run->error, "$%s takes %d arguments, the host gave %d",
+			   fn->name, fn->nparams, nargs);
+		return -1;
+	}
+	if (run->stack_cap < run->sp + (size_t) fn->nlocals + 16) {
+		size_t cap = run->sp + (size_t) fn->nlocals + 256;
+		struct value *v = realloc(run->stack, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		run->stack = v;
+		run->stack_cap = cap;
+	}
+	for (int i = 0; i < nargs; i++)
+		run->stack[run->sp++] = args[i];
+	for (int i = nargs; i < fn->nlocals; i++)
+		run->stack[run->sp++] = value_int(0);
+	run->frames[run->nframes].fn = fn;
+	run->frames[run->nframes].ret_pc = 0;
+	run->frames[run->nframes].base = run->sp - (size_t) fn->nlocals;
+	run->nframes++;
+	if (vm_exec(run, fn->entry, depth) < 0 || run->stopped) {
+		run->nframes = depth;
+		run->sp = depth ? run->frames[depth].base : 0;
+		return run->failed ? -1 : 0;
+	}
+	if (ret != NULL)
+		*ret = fn->ret != TYPE_VOID ? run->stack[run->sp - 1] : value_int(0);
+	if (fn->ret != TYPE_VOID)
+		run->sp--;
+	return 0;
+}
+
+/* mfl_run_main - run the top level; then add the implicit keep */
+int
+mfl_run_main(struct mfl_run *run)
+{
+	if (run_function(run, 0, NULL, 0, NULL) < 0) {
+		run_fallback(run);
+		return -1;
+	}
+	if (action_finish(run->arena, &run->actions) < 0) {
+		run->failed = 1;
+		buf_puts(&run->error, "out of memory");
+		run_fallback(run);
+		return -1;
+	}
+	return 0;
+}
+
+/* mfl_run_hook - call $hook_NAME; 1 if called, 0 if not defined, -1 */
+int
+mfl_run_hook(struct mfl_run *run, const char *name, const struct value *args,
+	     int nargs, struct value *ret)
+{
+	const struct mfl_prog *prog = run->prog;
+
+	for (size_t f = 1; f < prog->nfuncs; f++) {
+		if (strncmp(prog->funcs[f].name, "hook_", 5) == 0
+		    && strcmp(prog->funcs[f].name + 5, name) == 0) {
+			run->stopped = 0;
+			return run_function(run, f, args, nargs, ret) < 0 ? -1 : 1;
+		}
+	}
+	return 0;
+}
+
+/* mfl_run_error - the runtime error's text, or NULL */
+const char *
+mfl_run_error(const struct mfl_run *run)
+{
+	return run->failed ? run->error.data : NULL;
+}
+
+/* mfl_run_actions - the action list */
+const struct action_list *
+mfl_run_actions(struct mfl_run *run)
+{
+	return &run->actions;
+}
+
+/* mfl_run_json - actions as JSON lines, then the status line */
+void
+mfl_run_json(struct mfl_run *run, struct buf *out)
+{
+	for (size_t i = 0; i < run->actions.n; i++) {
+		action_json(&run->actions.v[i], out);
+		buf_putc(out, '\n');
+	}
+	if (run->failed) {
+		buf_puts(out, "{\"status\":\"error\",\"phase\":\"runtime\",\"message\":");
+		json_string(out, run->error.data, run->error.len);
+		buf_puts(out, "}\n");
+	} else {
+		buf_puts(out, "{\"status\":\"ok\"}\n");
+	}
+}

@@ -1,0 +1,414 @@
+/*
+ * vm - the bytecode interpreter: one dispatch loop over the program's
+ * code, a value stack, call frames. Each case is a few lines; anything
+ * slower (strings, arrays, intrinsics) is a helper.
+ *
+ * Every instruction is charged to the run's budget; ints wrap as two's
+ * complement; division by zero, bad shifts, array bounds, the memory
+ * limit and the call depth are runtime errors that stop the run with
+ * "file:line: runtime error: ..." in run->error.
+ *
+ * DIAGNOSTICS: vm_exec() returns 0 when the code returned or stopped,
+ * -1 after a runtime error.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "env.h"
+#include "opcodes.h"
+#include "prog.h"
+#include "vm.h"
+
+#define STACK_MAX	(1 << 20)	/* values; far above any sane script */
+
+/* vm_fail - a runtime error at the current instruction */
+static int
+vm_fail(struct mfl_run *run, uint32_t pc, const char *fmt, ...)
+{
+	const struct mfl_prog *prog = run->prog;
+	char msg[300];
+	va_list ap;
+
+	if (run->failed)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	run->failed = 1;
+	run->pc = pc;
+	buf_reset(&run->error);
+	buf_printf(&run->error, "%s:%u: runtime error: %s",
+		   prog->files[prog->file_of[pc]], prog->lines[pc], msg);
+	return -1;
+}
+
+/* vm_grow - room for N more values on the stack */
+static int
+vm_grow(struct mfl_run *run, size_t n)
+{
+	size_t cap = run->stack_cap ? run->stack_cap : 256;
+	struct value *v;
+
+	if (run->sp + n <= run->stack_cap)
+		return 0;
+	while (cap < run->sp + n)
+		cap *= 2;
+	if (cap > STACK_MAX || (v = realloc(run->stack, cap * sizeof(*v))) == NULL)
+		return -1;
+	run->stack = v;
+	run->stack_cap = cap;
+	return 0;
+}
+
+/* vm_concat - a new string A + B in the run's arena */
+static int
+vm_concat(struct mfl_run *run, struct value *a, const struct value *b)
+{
+	char *s;
+
+	if (b->u.s.len == 0)
+		return 0;
+	if (a->u.s.len == 0) {
+		*a = *b;
+		return 0;
+	}
+	if ((s = arena_alloc(run->arena, a->u.s.len + b->u.s.len + 1)) == NULL)
+		return -1;
+	memcpy(s, a->u.s.ptr, a->u.s.len);
+	memcpy(s + a->u.s.len, b->u.s.ptr, b->u.s.len);
+	s[a->u.s.len + b->u.s.len] = 0;
+	a->u.s.ptr = s;
+	a->u.s.len += b->u.s.len;
+	return 0;
+}
+
+/* vm_strcmp - bytewise comparison, shorter first on a common prefix */
+static int
+vm_strcmp(const struct value *a, const struct value *b)
+{
+	size_t n = a->u.s.len < b->u.s.len ? a->u.s.len : b->u.s.len;
+	int c = n ? memcmp(a->u.s.ptr, b->u.s.ptr, n) : 0;
+
+	if (c != 0)
+		return c;
+	return a->u.s.len < b->u.s.len ? -1 : a->u.s.len > b->u.s.len;
+}
+
+/* vm_newarr - an array of the N values on top of the stack */
+static int
+vm_newarr(struct mfl_run *run, int32_t n)
+{
+	struct marr *a = arena_zalloc(run->arena, sizeof(*a));
+
+	if (a == NULL)
+		return -1;
+	if (n > 0) {
+		if ((a->items = arena_alloc(run->arena, (size_t) n * sizeof(*a->items))) == NULL)
+			return -1;
+		memcpy(a->items, &run->stack[run->sp - (size_t) n], (size_t) n * sizeof(*a->items));
+	}
+	a->len = a->cap = (size_t) n;
+	run->sp -= (size_t) n;
+	run->stack[run->sp].type = V_ARR;
+	run->stack[run->sp].u.a = a;
+	run->sp++;
+	return 0;
+}
+
+/* vm_setindex - a[i] = v; i == length appends */
+static int
+vm_setindex(struct mfl_run *run, uint32_t pc)
+{
+	struct value *top = &run->stack[run->sp - 3];
+	struct marr *a = top[0].u.a;
+	int64_t i = top[1].u.i;
+
+	if (i < 0 || (uint64_t) i > a->len)
+		return vm_fail(run, pc, "index %lld out of range (length %zu)",
+			       (long long) i, a->len);
+	if ((size_t) i == a->len) {
+		if (a->len == a->cap) {
+			size_t cap = a->cap ? a->cap * 2 : 8;
+			struct value *items = arena_alloc(run->arena, cap * sizeof(*items));
+
+			if (items == NULL)
+				return vm_fail(run, pc, "memory limit reached");
+			if (a->len)
+				memcpy(items, a->items, a->len * sizeof(*items));
+			a->items = items;
+			a->cap = cap;
+		}
+		a->len++;
+	}
+	a->items[i] = top[2];
+	top[0] = top[2];
+	run->sp -= 2;
+	return 0;
+}
+
+/* vm_call - enter function F, whose arguments are on the stack */
+static int
+vm_call(struct mfl_run *run, uint32_t *pc, int32_t f)
+{
+	const struct func *fn = &run->prog->funcs[f];
+	struct frame *fr;
+
+	if (run->nframes >= run->limits.call_depth)
+		return vm_fail(run, *pc - 1, "calls nested deeper than %d",
+			       run->limits.call_depth);
+	if (vm_grow(run, (size_t) (fn->nlocals - fn->nparams) + 16) < 0)
+		return vm_fail(run, *pc - 1, "stack limit reached");
+	fr = &run->frames[run->nframes++];
+	fr->fn = fn;
+	fr->ret_pc = *pc;
+	fr->base = run->sp - (size_t) fn->nparams;
+	for (int i = fn->nparams; i < fn->nlocals; i++)
+		run->stack[run->sp++] = value_int(0);
+	*pc = fn->entry;
+	return 0;
+}
+
+/* vm_intr - call an intrinsic: its arguments off, its result on */
+static int
+vm_intr(struct mfl_run *run, uint32_t pc, int32_t s)
+{
+	const struct site *site = &run->prog->sites[s];
+	struct value ret = value_int(0);
+	struct value *args = &run->stack[run->sp - (size_t) site->nargs];
+
+	run->pc = pc;
+	if (site->intr->run(run, site, args, &ret) < 0) {
+		if (!run->failed)
+			vm_fail(run, pc, "%s failed", site->intr->name);
+		return -1;
+	}
+	if (run->budget == 0)
+		return vm_fail(run, pc, "instruction limit (%llu) reached",
+			       (unsigned long long) run->limits.instructions);
+	run->sp -= (size_t) site->nargs;
+	if (site->intr->kind == INTR_TEST
+	    || (site->intr->kind == INTR_FUNCTION && site->intr->ret != 0))
+		run->stack[run->sp++] = ret;
+	return 0;
+}
+
+/* vm_arith - the int operators that can fail */
+static int
+vm_arith(struct mfl_run *run, uint32_t pc, enum opcode op, int64_t *a, int64_t b)
+{
+	switch (op) {
+	case OP_DIV:
+	case OP_MOD:
+		if (b == 0)
+			return vm_fail(run, pc, "division by zero");
+		if (b == -1) {		/* INT64_MIN / -1 overflows */
+			*a = op == OP_DIV ? (int64_t) (0 - (uint64_t) *a) : 0;
+			return 0;
+		}
+		*a = op == OP_DIV ? *a / b : *a % b;
+		return 0;
+	default:		/* SHL, SHR */
+		if (b < 0 || b > 63)
+			return vm_fail(run, pc, "shift count %lld out of range", (long long) b);
+		*a = op == OP_SHL ? (int64_t) ((uint64_t) *a << b) : *a >> b;
+		return 0;
+	}
+}
+
+#define TOP	(run->stack[run->sp - 1])
+#define SECOND	(run->stack[run->sp - 2])
+#define PUSH(v)	(run->stack[run->sp++] = (v))
+
+/* vm_exec - run from PC until the frame at depth STOP_DEPTH returns */
+int
+vm_exec(struct mfl_run *run, uint32_t pc, int stop_depth)
+{
+	const struct mfl_prog *prog = run->prog;
+	const uint32_t *code = prog->code;
+
+	for (;;) {
+		uint32_t w = code[pc++];
+		int32_t arg = INSN_ARG(w);
+
+		if (run->budget-- == 0) {
+			run->budget = 0;
+			return vm_fail(run, pc - 1, "instruction limit (%llu) reached",
+				       (unsigned long long) run->limits.instructions);
+		}
+		if (run->sp + 4 > run->stack_cap && vm_grow(run, 4) < 0)
+			return vm_fail(run, pc - 1, "stack limit reached");
+		switch (INSN_OP(w)) {
+		case OP_NOP:
+			break;
+		case OP_PUSHINT:
+			PUSH(value_int(arg));
+			break;
+		case OP_PUSHK:
+			PUSH(prog->consts[arg]);
+			break;
+		case OP_POP:
+			run->sp--;
+			break;
+		case OP_DUP:
+			run->stack[run->sp] = TOP;
+			run->sp++;
+			break;
+		case OP_GETL:
+			PUSH(run->stack[run->frames[run->nframes - 1].base + (size_t) arg]);
+			break;
+		case OP_SETL:
+			run->stack[run->frames[run->nframes - 1].base + (size_t) arg] = TOP;
+			run->sp--;
+			break;
+		case OP_GETG:
+			PUSH(run->globals[arg]);
+			break;
+		case OP_SETG:
+			run->globals[arg] = TOP;
+			run->sp--;
+			break;
+		case OP_GETC:
+			PUSH(run->controls[arg]);
+			break;
+		case OP_SETC:
+			if (vm_setcontrol(run, arg, &TOP) < 0)
+				return vm_fail(run, pc - 1, "%s", run->error.data);
+			run->sp--;
+			break;
+		case OP_ADD:
+			SECOND.u.i = (int64_t) ((uint64_t) SECOND.u.i + (uint64_t) TOP.u.i);
+			run->sp--;
+			break;
+		case OP_SUB:
+			SECOND.u.i = (int64_t) ((uint64_t) SECOND.u.i - (uint64_t) TOP.u.i);
+			run->sp--;
+			break;
+		case OP_MUL:
+			SECOND.u.i = (int64_t) ((uint64_t) SECOND.u.i * (uint64_t) TOP.u.i);
+			run->sp--;
+			break;
+		case OP_DIV:
+		case OP_MOD:
+		case OP_SHL:
+		case OP_SHR:
+			if (vm_arith(run, pc - 1, INSN_OP(w), &SECOND.u.i, TOP.u.i) < 0)
+				return -1;
+			run->sp--;
+			break;
+		case OP_BAND:
+			SECOND.u.i &= TOP.u.i;
+			run->sp--;
+			break;
+		case OP_BOR:
+			SECOND.u.i |= TOP.u.i;
+			run->sp--;
+			break;
+		case OP_BXOR:
+			SECOND.u.i ^= TOP.u.i;
+			run->sp--;
+			break;
+		case OP_NEG:
+			TOP.u.i = (int64_t) (0 - (uint64_t) TOP.u.i);
+			break;
+		case OP_NOT:
+			TOP.u.i = TOP.u.i == 0;
+			break;
+		case OP_BNOT:
+			TOP.u.i = ~TOP.u.i;
+			break;
+		case OP_BOOL:
+			TOP.u.i = TOP.u.i != 0;
+			break;
+		case OP_EQ: SECOND.u.i = SECOND.u.i == TOP.u.i; run->sp--; break;
+		case OP_NE: SECOND.u.i = SECOND.u.i != TOP.u.i; run->sp--; break;
+		case OP_LT: SECOND.u.i = SECOND.u.i < TOP.u.i; run->sp--; break;
+		case OP_LE: SECOND.u.i = SECOND.u.i <= TOP.u.i; run->sp--; break;
+		case OP_GT: SECOND.u.i = SECOND.u.i > TOP.u.i; run->sp--; break;
+		case OP_GE: SECOND.u.i = SECOND.u.i >= TOP.u.i; run->sp--; break;
+		case OP_SEQ:
+		case OP_SNE:
+		case OP_SLT:
+		case OP_SLE:
+		case OP_SGT:
+		case OP_SGE: {
+			int c = vm_strcmp(&SECOND, &TOP);
+			enum opcode op = INSN_OP(w);
+			int r = op == OP_SEQ ? c == 0 : op == OP_SNE ? c != 0
+			    : op == OP_SLT ? c < 0 : op == OP_SLE ? c <= 0
+			    : op == OP_SGT ? c > 0 : c >= 0;
+
+			run->sp--;
+			TOP = value_int(r);
+			break;
+		}
+		case OP_CONCAT:
+			if (vm_concat(run, &SECOND, &TOP) < 0)
+				return vm_fail(run, pc - 1, "memory limit reached");
+			run->sp--;
+			break;
+		case OP_JMP:
+			pc = (uint32_t) arg;
+			break;
+		case OP_JZ:
+			if (TOP.u.i == 0)
+				pc = (uint32_t) arg;
+			run->sp--;
+			break;
+		case OP_JNZ:
+			if (TOP.u.i != 0)
+				pc = (uint32_t) arg;
+			run->sp--;
+			break;
+		case OP_CALL:
+			if (vm_call(run, &pc, arg) < 0)
+				return -1;
+			break;
+		case OP_RET:
+		case OP_RETV: {
+			struct frame *fr = &run->frames[--run->nframes];
+			struct value v = TOP;
+
+			run->sp = fr->base;
+			if (INSN_OP(w) == OP_RETV)
+				PUSH(v);
+			if (run->nframes == stop_depth)
+				return 0;
+			pc = fr->ret_pc;
+			break;
+		}
+		case OP_INTR:
+			if (vm_intr(run, pc - 1, arg) < 0)
+				return -1;
+			break;
+		case OP_NEWARR:
+			if (vm_newarr(run, arg) < 0)
+				return vm_fail(run, pc - 1, "memory limit reached");
+			break;
+		case OP_INDEX: {
+			struct marr *a = SECOND.u.a;
+			int64_t i = TOP.u.i;
+
+			if (i < 0 || (uint64_t) i >= a->len)
+				return vm_fail(run, pc - 1, "index %lld out of range (length %zu)",
+					       (long long) i, a->len);
+			run->sp--;
+			TOP = a->items[i];
+			break;
+		}
+		case OP_SETINDEX:
+			if (vm_setindex(run, pc - 1) < 0)
+				return -1;
+			break;
+		case OP_STOP:
+			run->stopped = 1;
+			return 0;
+		default:
+			return vm_fail(run, pc - 1, "bad opcode %d", (int) INSN_OP(w));
+		}
+	}
+}
