@@ -354,7 +354,9 @@ lex_next(struct lexer *lx, struct token *tok)
 	const char *p;
 
 	memset(tok, 0, sizeof(*tok));
+	p = lx->p;
 	skip_space(lx);
+	tok->space_before = lx->p != p;
 	p = lx->p;
 	tok->line = lx->line;
 	tok->col = (int) (p - lx->line_start) + 1;

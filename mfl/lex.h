@@ -30,6 +30,7 @@ struct token {
 	int64_t number;
 	int line, col;
 	int text_block;		/* a Sieve "text:" string */
+	int space_before;	/* white space or a comment came before it */
 };
 
 struct lexer {

@@ -421,7 +421,10 @@ parse_sieve_args(struct parser *p, struct ast *node,
 			tags->def = def;
 			parse_advance(p);
 			if (def->arg != TAGARG_NONE) {
-				if ((tags->arg = positional(p)) == NULL)
+				p->arg_mode++;
+				tags->arg = positional(p);
+				p->arg_mode--;
+				if (tags->arg == NULL)
 					return -1;
 			}
 			continue;
@@ -433,8 +436,11 @@ parse_sieve_args(struct parser *p, struct ast *node,
 			|| (p->tok.kind != T_VAR && p->tok.kind != T_LPAREN)))
 			break;
 		{
-			struct ast *arg = positional(p);
+			struct ast *arg;
 
+			p->arg_mode++;
+			arg = positional(p);
+			p->arg_mode--;
 			if (arg == NULL || ast_push(p->arena, node, arg) < 0)
 				return -1;
 			npos++;

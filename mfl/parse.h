@@ -36,6 +36,7 @@ struct parser {
 	int encoded_character;	/* RFC 5228 2.4.2.4 is on */
 	include_fn include;
 	void *include_ctx;
+	int arg_mode;		/* reading a Sieve argument: " [" starts the next */
 	struct parse_typedef typedefs[PARSE_TYPEDEFS_MAX];	/* MFL mode */
 	size_t ntypedefs;
 };

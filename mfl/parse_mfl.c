@@ -70,17 +70,23 @@ mfl_type(struct parser *p)
 static int
 mfl_call_args(struct parser *p, struct ast *node)
 {
+	int mode = p->arg_mode, ok = -1;
+
 	if (!parse_expect(p, T_LPAREN, "'('"))
 		return -1;
 	if (parse_accept(p, T_RPAREN))
 		return 0;
+	p->arg_mode = 0;
 	do {
 		struct ast *arg = mfl_expr(p);
 
 		if (arg == NULL || ast_push(p->arena, node, arg) < 0)
-			return -1;
+			goto out;
 	} while (parse_accept(p, T_COMMA));
-	return parse_expect(p, T_RPAREN, "',' or ')'") ? 0 : -1;
+	ok = parse_expect(p, T_RPAREN, "',' or ')'") ? 0 : -1;
+out:
+	p->arg_mode = mode;
+	return ok;
 }
 
 /* sieve_test: allof / anyof / not / true / false / intrinsic test */
@@ -131,6 +137,7 @@ mfl_primary(struct parser *p)
 {
 	struct token at = p->tok;
 	struct ast *node;
+	int mode;
 
 	switch (at.kind) {
 	case T_NUMBER:
@@ -151,24 +158,33 @@ mfl_primary(struct parser *p)
 		if (node->kind == A_CALL && mfl_call_args(p, node) < 0)
 			return NULL;
 		return node;
-	case T_LPAREN:
+	case T_LPAREN: {
+		mode = p->arg_mode;
 		parse_advance(p);
+		p->arg_mode = 0;	/* inside parentheses: plain C */
 		node = mfl_expr(p);
+		p->arg_mode = mode;
 		if (node == NULL || !parse_expect(p, T_RPAREN, "')'"))
 			return NULL;
 		return node;
+	}
 	case T_LBRACKET:
 		if ((node = parse_node(p, A_LIST, &at)) == NULL)
 			return NULL;
 		parse_advance(p);
 		if (parse_accept(p, T_RBRACKET))
 			return node;
+		mode = p->arg_mode;
+		p->arg_mode = 0;
 		do {
 			struct ast *item = mfl_expr(p);
 
-			if (item == NULL || ast_push(p->arena, node, item) < 0)
+			if (item == NULL || ast_push(p->arena, node, item) < 0) {
+				p->arg_mode = mode;
 				return NULL;
+			}
 		} while (parse_accept(p, T_COMMA));
+		p->arg_mode = mode;
 		return parse_expect(p, T_RBRACKET, "',' or ']'") ? node : NULL;
 	case T_IDENT:
 		return mfl_sieve_test(p);
@@ -188,7 +204,9 @@ mfl_postfix(struct parser *p)
 		struct token at = p->tok;
 		struct ast *op;
 
-		if (parse_accept(p, T_LBRACKET)) {
+		/* among a Sieve test's arguments, "$a [..." is two of them */
+		if (at.kind == T_LBRACKET && !(p->arg_mode && at.space_before)) {
+			parse_advance(p);
 			if ((op = parse_node(p, A_INDEX, &at)) == NULL)
 				return NULL;
 			op->a = node;
