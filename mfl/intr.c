@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "intr.h"
 #include "match.h"
@@ -52,7 +53,7 @@ intr_find(const char *name, size_t len, enum intr_kind kind)
 		const struct intrinsic *in = intr_table[i];
 
 		if (in->kind == kind && strlen(in->name) == len
-		    && memcmp(in->name, name, len) == 0)
+		    && strncasecmp(in->name, name, len) == 0)
 			return in;
 	}
 	return NULL;

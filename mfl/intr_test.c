@@ -119,25 +119,78 @@ address_part(const struct addr *a, int part, struct buf *tmp,
 	}
 }
 
-/* match_addresses - the addresses in TEXT against the keys */
+/* addr_usable - an address tests can see: valid, with a domain */
+static int
+addr_usable(const struct addr *a)
+{
+	if (a->flags & ADDR_F_NULL)
+		return 1;
+	return !(a->flags & ADDR_F_INVALID) && a->domain != NULL && *a->domain;
+}
+
+/* match_addresses - the addresses in TEXT against the keys; a field
+ * with no usable address is matched whole, by :all only, as Pigeonhole
+ * does ("undisclosed-recipients:;", "root") */
 static int
 match_addresses(struct mfl_run *run, const struct site *site, const char *text,
 		size_t len, const struct value *keys, size_t nkeys, struct buf *tmp)
 {
 	struct addr *list;
-	size_t count;
+	size_t count, usable = 0;
 
 	if (addr_parse_list(msg_arena(run->msg), text, len, &list, &count) < 0)
 		return run_error(run, site, "out of memory");
+	for (size_t i = 0; i < count; i++)
+		usable += addr_usable(&list[i]);
+	if (usable == 0)
+		return site->addrpart == ADDR_ALL
+		    ? match_keys(run, site, text, len, keys, nkeys) : 0;
 	for (size_t i = 0; i < count; i++) {
 		const char *p;
 		size_t plen;
 		int m;
 
-		if (!address_part(&list[i], site->addrpart, tmp, &p, &plen))
+		if (!addr_usable(&list[i]) || !address_part(&list[i], site->addrpart, tmp, &p, &plen))
 			continue;
 		if ((m = match_keys(run, site, p, plen, keys, nkeys)) != 0)
 			return m;
+	}
+	return 0;
+}
+
+/* Fields the address test may look at (RFC 5228 5.1 says to restrict it
+ * to fields that hold addresses); the same set as Pigeonhole's. */
+static const char *const address_fields[] = {
+	"from", "sender", "reply-to", "to", "cc", "bcc", "resent-from",
+	"resent-sender", "resent-to", "resent-cc", "resent-bcc",
+	"resent-reply-to", "delivered-to", "x-original-to", "errors-to",
+	"mail-followup-to", "mail-reply-to", "apparently-to",
+	"return-receipt-to",
+};
+
+/* address_check - constant field names must hold addresses */
+static int
+address_check(struct compile *cc, struct ast *n, struct site *site)
+{
+	struct ast *names = n->items[0];
+	struct ast *one[1] = { names };
+	struct ast **items = names->kind == A_LIST ? names->items : one;
+	size_t count = names->kind == A_LIST ? names->nitems : 1;
+
+	(void) site;
+	for (size_t i = 0; i < count; i++) {
+		size_t k;
+
+		if (items[i]->kind != A_STR)
+			continue;
+		for (k = 0; k < sizeof(address_fields) / sizeof(address_fields[0]); k++)
+			if (str_ieq_cstr(items[i]->str, items[i]->len, address_fields[k]))
+				break;
+		if (k == sizeof(address_fields) / sizeof(address_fields[0])) {
+			cerror(cc, items[i], "address: \"%.*s\" is not a field that holds addresses",
+			       (int) (items[i]->len > 40 ? 40 : items[i]->len), items[i]->str);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -181,6 +234,7 @@ const struct intrinsic intr_address = {
 	.kind = INTR_TEST,
 	.args = "ll",
 	.flags = INTR_F_MATCH | INTR_F_ADDRPART,
+	.check = address_check,
 	.run = address_run,
 };
 

@@ -173,8 +173,13 @@ lex_quoted(struct lexer *lx, struct token *tok)
 			}
 			continue;
 		}
-		if (*p == '\n')
+		if (*p == '\n') {
 			newline(lx, p);
+			/* Sieve's line ends are CRLF (RFC 5228 2.4.2), as
+			 * Pigeonhole makes them whatever the file has */
+			if (lx->sieve && (out.len == 0 || out.data[out.len - 1] != '\r'))
+				buf_putc(&out, '\r');
+		}
 		buf_putc(&out, (unsigned char) *p++);
 	}
 	if (p >= lx->end) {

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "match.h"
 #include "str.h"
@@ -34,7 +35,7 @@ comparator_find(const char *name, size_t len)
 {
 	for (int i = 0; i < (int) (sizeof(comparators) / sizeof(comparators[0])); i++)
 		if (strlen(comparators[i].name) == len
-		    && memcmp(comparators[i].name, name, len) == 0)
+		    && strncasecmp(comparators[i].name, name, len) == 0)
 			return i;
 	return -1;
 }
@@ -133,7 +134,7 @@ match_contains(int cmp, const char *v, size_t vlen, const char *k, size_t klen,
 	return 0;
 }
 
-/* match_glob - :matches; "*" any run, "?" one UTF-8 character, "\" quotes */
+/* match_glob - :matches; "*" any run, "?" one octet, "\" quotes */
 static int
 match_glob(int cmp, const char *v, size_t vlen, const char *k, size_t klen,
 	   uint64_t *budget)
@@ -149,14 +150,9 @@ match_glob(int cmp, const char *v, size_t vlen, const char *k, size_t klen,
 			continue;
 		}
 		if (ki < klen && k[ki] == '?') {
-			/* RFC 5228 2.7.1: "?" matches one character; a UTF-8
-			 * sequence counts as one */
-			unsigned char c = (unsigned char) v[vi];
-			size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-
-			if (n > vlen - vi)
-				n = 1;
-			vi += n;
+			/* one octet: i;octet and i;ascii-casemap see octets,
+			 * as Pigeonhole does */
+			vi++;
 			ki++;
 			continue;
 		}

@@ -150,8 +150,9 @@ parse_sync(struct parser *p)
 int
 parse_is_ident(const struct token *tok, const char *word)
 {
+	/* Sieve's identifiers are case-insensitive; MFL's words follow */
 	return tok->kind == T_IDENT && tok->len == strlen(word)
-	    && memcmp(tok->text, word, tok->len) == 0;
+	    && strncasecmp(tok->text, word, tok->len) == 0;
 }
 
 /* parse_node - a node at token AT; NULL (after a message) if no memory */
@@ -270,19 +271,24 @@ encoded_unicode(const char *p, const char *end, struct buf *out)
 			v = v * 16 + (unsigned long) d;
 			n++, p++;
 		}
-		if (n == 0 || n > 6 || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)
+		if (n == 0 || n > 6
 		    || (p < end && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n'))
 			return -1;
+		if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+			return -2;	/* well formed, but no character */
 		utf8_put(out, v);
 		any = 1;
 	}
 	return any ? 0 : -1;
 }
 
-/* encoded_character - expand ${hex:..} and ${unicode:..} in S */
-static void
+/* encoded_character - expand ${hex:..} and ${unicode:..} in S; -1 when
+ * a ${unicode:..} names no Unicode scalar value (RFC 5228 2.4.2.4) */
+static int
 encoded_character(const char *s, size_t len, struct buf *out)
 {
+	int bad = 0;
+
 	const char *p = s, *end = s + len;
 
 	while (p < end) {
@@ -306,6 +312,8 @@ encoded_character(const char *s, size_t len, struct buf *out)
 		}
 		body += unicode ? 8 : 4;
 		ok = unicode ? encoded_unicode(body, close, &tmp) : encoded_hex(body, close, &tmp);
+		if (ok == -2)
+			bad = 1;
 		buf_append(out, p, (size_t) (open - p));
 		if (ok == 0)
 			buf_append(out, tmp.data, tmp.len);
@@ -314,6 +322,7 @@ encoded_character(const char *s, size_t len, struct buf *out)
 		buf_free(&tmp);
 		p = close + 1;
 	}
+	return bad ? -1 : 0;
 }
 
 /* parse_string - an A_STR for the string token TOK */
@@ -329,7 +338,8 @@ parse_string(struct parser *p, const struct token *tok)
 	if (p->encoded_character && memchr(tok->text, '$', tok->len) != NULL) {
 		struct buf out = BUF_INIT;
 
-		encoded_character(tok->text, tok->len, &out);
+		if (encoded_character(tok->text, tok->len, &out) < 0)
+			parse_error(p, tok, "${unicode:...} names a code point that is not a character");
 		node->str = arena_memdup(p->arena, out.data ? out.data : "", out.len);
 		node->len = out.len;
 		buf_free(&out);
@@ -344,7 +354,7 @@ static const struct intr_tag *
 find_tag(const struct intr_tag *tags, const char *name, size_t len)
 {
 	for (; tags != NULL && tags->name != NULL; tags++)
-		if (strlen(tags->name) == len && memcmp(tags->name, name, len) == 0)
+		if (strlen(tags->name) == len && strncasecmp(tags->name, name, len) == 0)
 			return tags;
 	return NULL;
 }
@@ -360,6 +370,25 @@ tag_def(const struct intrinsic *intr, const struct token *tok)
 	if (t == NULL && (intr->flags & INTR_F_ADDRPART))
 		t = find_tag(intr_addrpart_tags, tok->text, tok->len);
 	return t;
+}
+
+/* check_comparator - a known comparator, required if it must be */
+static int
+check_comparator(struct parser *p, const struct ast *arg)
+{
+	int cmp;
+
+	if (arg->kind != A_STR)
+		return 0;	/* the compiler says it must be constant */
+	cmp = comparator_find(arg->str, arg->len);
+	if (cmp < 0 || !parse_has_cap(p, comparator_capability(cmp))) {
+		diag_error(p->diag, p->file, arg->line, arg->col,
+			   "unknown comparator \"%.*s\"%s",
+			   (int) (arg->len > 60 ? 60 : arg->len), arg->str,
+			   cmp >= 0 ? " (require its capability first)" : "");
+		return -1;
+	}
+	return 0;
 }
 
 /* intr_max_positional - how many positional arguments INTR can take */
@@ -427,6 +456,8 @@ parse_sieve_args(struct parser *p, struct ast *node,
 				if (tags->arg == NULL)
 					return -1;
 			}
+			if (def->group == TG_COMPARATOR && check_comparator(p, tags->arg) < 0)
+				return -1;
 			continue;
 		}
 		if (npos >= max_pos)

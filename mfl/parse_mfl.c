@@ -664,7 +664,14 @@ static void
 mfl_statements(struct parser *p, struct ast *block, enum tok_kind end, int top)
 {
 	while (p->tok.kind != end && p->tok.kind != T_EOF) {
-		struct ast *st = mfl_statement(p, top);
+		struct ast *st;
+
+		if (p->tok.kind == T_RBRACE) {	/* only at the top level */
+			parse_error(p, &p->tok, "unexpected '}'");
+			parse_advance(p);
+			continue;
+		}
+		st = mfl_statement(p, top);
 
 		if (st == NULL) {
 			parse_sync(p);

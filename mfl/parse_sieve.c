@@ -228,7 +228,14 @@ static void
 sieve_commands(struct parser *p, struct ast *block, enum tok_kind end)
 {
 	while (p->tok.kind != end && p->tok.kind != T_EOF) {
-		struct ast *cmd = sieve_command(p);
+		struct ast *cmd;
+
+		if (p->tok.kind == T_RBRACE) {	/* only at the top level */
+			parse_error(p, &p->tok, "unexpected '}'");
+			parse_advance(p);
+			continue;
+		}
+		cmd = sieve_command(p);
 
 		if (cmd == NULL) {
 			parse_sync(p);

@@ -89,3 +89,8 @@ t_fuzz_msg_fuzz_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 t_fuzz_msg_fuzz_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 t_fuzz_msg_fuzz_LDADD = $(MFL_LIBS)
 endif
+
+# Sieve-mode cases, compared with Pigeonhole's sieve-test when installed
+TESTS += t/sieve/cases.sh
+EXTRA_DIST += t/sieve/cases.sh t/sieve/run_cases.py t/sieve/messages \
+	$(wildcard $(srcdir)/t/sieve/*.cases)

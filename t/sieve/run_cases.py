@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""run_cases.py - Sieve-mode cases: script + message + envelope -> actions.
+
+Each case in t/sieve/*.cases runs through mflc; its JSON action lines
+must equal the case's "want" lines. When Pigeonhole's sieve-test is
+installed, each case also runs through it, and the two action lists,
+put in one normal form, must be the same, except for the differences
+listed in KEPT_DIFFERENCES with the reason we keep them.
+
+Case file format:
+    === name
+    --- script
+    <Sieve script>
+    --- message [file]      (optional; a file in t/sieve/messages/ or
+    <message>                the text that follows; default.eml if absent)
+    --- envelope            (optional: "from: x" and "to: y" lines)
+    --- want
+    <JSON lines>            (status lines compare "status" and "phase";
+                             a "message" in want must be a substring)
+
+Usage: run_cases.py MFLC CASE-FILES...   (prints TAP)
+       run_cases.py --update MFLC CASE-FILE  (rewrites want from mflc)
+"""
+import json
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# name -> reason: cases whose result differs from Pigeonhole on purpose
+KEPT_DIFFERENCES = {
+    "fileinto empty name is an error":
+        "an empty mailbox name is refused when the script runs; Pigeonhole "
+        "accepts it and fails later, when storing",
+}
+
+
+def parse_cases(path):
+    cases, cur, section = [], None, None
+    with open(path, encoding="utf-8", newline="") as f:
+        for line in f:
+            if line.startswith("=== "):
+                cur = {"name": line[4:].strip(), "file": path,
+                       "script": "", "want": "", "envelope": "",
+                       "message": None, "message_file": None}
+                cases.append(cur)
+                section = None
+                continue
+            m = re.match(r"^--- (script|message|envelope|want)(?: (\S+))?\s*$", line)
+            if m and cur is not None:
+                section = m.group(1)
+                if section == "message":
+                    cur["message"] = ""
+                    cur["message_file"] = m.group(2)
+                continue
+            if cur is None or section is None:
+                continue
+            cur[section] += line
+    return cases
+
+
+def message_bytes(case):
+    if case["message_file"]:
+        with open(os.path.join(HERE, "messages", case["message_file"]), "rb") as f:
+            return f.read()
+    if case["message"]:
+        return case["message"].encode("utf-8").replace(b"\n", b"\r\n")
+    with open(os.path.join(HERE, "messages", "default.eml"), "rb") as f:
+        return f.read()
+
+
+def envelope(case):
+    env = {}
+    for line in case["envelope"].splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            env[k.strip()] = v.strip()
+    return env.get("from", "sender@example.org"), env.get("to", "user@example.net")
+
+
+def run_mflc(mflc, case, tmp):
+    script = "case.sieve"		# relative: error messages name no tmp path
+    msg = "case.eml"
+    with open(os.path.join(tmp, script), "w", encoding="utf-8", newline="") as f:
+        f.write(case["script"])
+    with open(os.path.join(tmp, msg), "wb") as f:
+        f.write(message_bytes(case))
+    frm, to = envelope(case)
+    p = subprocess.run([os.path.abspath(mflc), "-S", "-m", msg, "-e", frm, "-t", to, script],
+                       capture_output=True, timeout=30, cwd=tmp)
+    if p.returncode not in (0, 1, 3):
+        raise RuntimeError("mflc exited %d: %s" % (p.returncode, p.stderr.decode(errors="replace")))
+    return [json.loads(l) for l in p.stdout.decode("utf-8").splitlines() if l.strip()]
+
+
+def same(got, want):
+    if len(got) != len(want):
+        return False
+    for g, w in zip(got, want):
+        if "status" in w:
+            if g.get("status") != w.get("status") or g.get("phase") != w.get("phase"):
+                return False
+            if "message" in w and w["message"] not in g.get("message", ""):
+                return False
+        elif g != w:
+            return False
+    return True
+
+
+def printable(s):
+    """Folder names as sieve-test prints them: control characters as '?'."""
+    return "".join("?" if ord(c) < 0x20 else c for c in s)
+
+
+def normal_ours(actions):
+    """Our JSON lines in the normal form both engines are compared in."""
+    out, status = [], "ok"
+    for a in actions:
+        if "status" in a:
+            status = a["status"] + ("-" + a["phase"] if a.get("phase") else "")
+            continue
+        kind = a["action"]
+        if kind == "keep":
+            out.append(("implicit keep" if a.get("implicit") else "store") + ": INBOX")
+        elif kind == "fileinto":
+            out.append("store: " + printable(a["mailbox"]))
+        elif kind == "redirect":
+            out.append("redirect: " + a["address"])
+        elif kind == "discard":
+            out.append("discard")
+        else:
+            out.append(json.dumps(a, sort_keys=True))
+    if status == "error-compile":
+        return ["compile error"]
+    if status == "error-runtime":
+        return ["runtime error"] + out
+    return out
+
+
+class Pigeonhole:
+    """sieve-test with a private Dovecot config in a temporary folder."""
+
+    def __init__(self, tmp):
+        self.exe = shutil.which("sieve-test")
+        self.tmp = tmp
+        if not self.exe:
+            return
+        os.chmod(tmp, 0o777)
+        conf = os.path.join(tmp, "dovecot.conf")
+        lines = ["log_path = /dev/stderr",
+                 "mail_location = maildir:%s/Maildir" % tmp,
+                 "plugin {", "  sieve_extensions = +editheader +vacation-seconds", "}"]
+        if os.getuid() == 0:
+            lines = ["mail_uid = nobody", "mail_gid = %s" % grp_of_nobody(),
+                     "first_valid_uid = 0", "first_valid_gid = 0"] + lines
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.conf = conf
+
+    def run(self, case):
+        script = os.path.join(self.tmp, "ph.sieve")
+        msg = os.path.join(self.tmp, "ph.eml")
+        with open(script, "w", encoding="utf-8", newline="") as f:
+            f.write(case["script"])
+        with open(msg, "wb") as f:
+            f.write(message_bytes(case))
+        for p in (script, msg):
+            os.chmod(p, 0o644)
+        frm, to = envelope(case)
+        p = subprocess.run([self.exe, "-c", self.conf, "-f", frm, "-r", to, script, msg],
+                           capture_output=True, timeout=30)
+        out = p.stdout.decode("utf-8", errors="replace")
+        err = p.stderr.decode("utf-8", errors="replace")
+        if "failed to compile" in err:
+            return ["compile error"], err
+        actions, section = [], None
+        for line in out.splitlines():
+            if line.startswith("Performed actions:"):
+                section = "performed"
+            elif line.startswith("Implicit keep:"):
+                section = "implicit"
+            elif line.startswith(" * ") and section:
+                text = line[3:].strip()
+                m = re.match(r"store message in folder: (.*)$", text)
+                if m:
+                    actions.append(("implicit keep" if section == "implicit" else "store")
+                                   + ": " + m.group(1))
+                    continue
+                m = re.match(r"redirect message to: <(.*)>$", text)
+                if m:
+                    actions.append("redirect: " + m.group(1))
+                    continue
+                actions.append(text)
+        if "final result: failed" in err:
+            # the actions are dropped; the implicit keep is what happens
+            kept = ["implicit keep: INBOX"] if "successful implicit keep" in err else []
+            return ["runtime error"] + kept, err
+        return actions, err
+
+
+def grp_of_nobody():
+    import grp
+    gid = pwd.getpwnam("nobody").pw_gid
+    return grp.getgrgid(gid).gr_name
+
+
+def main(argv):
+    update = False
+    if argv and argv[0] == "--update":
+        update, argv = True, argv[1:]
+    mflc, files = argv[0], argv[1:]
+    tmp = tempfile.mkdtemp(prefix="mvmf-sieve-")
+    n = failed = 0
+    try:
+        ph = Pigeonhole(tmp)
+        if not ph.exe:
+            print("# sieve-test not installed: comparison with Pigeonhole skipped")
+        for path in files:
+            cases = parse_cases(path)
+            if update:
+                rewrite(mflc, path, cases, tmp)
+                continue
+            for case in cases:
+                got = run_mflc(mflc, case, tmp)
+                want = [json.loads(l) for l in case["want"].splitlines() if l.strip()]
+                n += 1
+                if same(got, want):
+                    print("ok %d - %s" % (n, case["name"]))
+                else:
+                    failed += 1
+                    print("not ok %d - %s" % (n, case["name"]))
+                    print("# got  " + " | ".join(json.dumps(g) for g in got))
+                    print("# want " + " | ".join(json.dumps(w) for w in want))
+                if not ph.exe:
+                    continue
+                n += 1
+                theirs, err = ph.run(case)
+                ours = normal_ours(got)
+                name = case["name"]
+                if envelope(case)[0] in ("<>", ""):
+                    print("ok %d - %s: same as Pigeonhole # SKIP sieve-test cannot take a "
+                          "null envelope sender (-f refuses <> and \"\")" % (n, name))
+                elif name in KEPT_DIFFERENCES:
+                    print("ok %d - %s: same as Pigeonhole # SKIP kept difference: %s"
+                          % (n, name, KEPT_DIFFERENCES[name]))
+                elif ours == theirs:
+                    print("ok %d - %s: same as Pigeonhole" % (n, name))
+                else:
+                    failed += 1
+                    print("not ok %d - %s: same as Pigeonhole" % (n, name))
+                    print("# mvmf       " + repr(ours))
+                    print("# pigeonhole " + repr(theirs))
+                    for l in err.splitlines()[:3]:
+                        print("# " + l)
+        if not update:
+            print("1..%d" % n)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if failed else 0
+
+
+def rewrite(mflc, path, cases, tmp):
+    with open(path, encoding="utf-8", newline="") as f:
+        text = f.read()
+    out, pos = [], 0
+    blocks = re.split(r"(?m)^(?==== )", text)
+    for block in blocks:
+        if not block.startswith("=== "):
+            out.append(block)
+            continue
+        name = block[4:block.index("\n")].strip()
+        case = next(c for c in cases if c["name"] == name)
+        got = run_mflc(mflc, case, tmp)
+        head = re.split(r"(?m)^--- want\s*$", block)[0]
+        out.append(head.rstrip("\n") + "\n--- want\n"
+                   + "".join(json.dumps(g, separators=(",", ":"), ensure_ascii=False) + "\n" for g in got)
+                   + "\n")
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("".join(out).rstrip("\n") + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
