@@ -93,4 +93,5 @@ endif
 # Sieve-mode cases, compared with Pigeonhole's sieve-test when installed
 TESTS += t/sieve/cases.sh
 EXTRA_DIST += t/sieve/cases.sh t/sieve/run_cases.py t/sieve/messages \
-	$(wildcard $(srcdir)/t/sieve/*.cases)
+	t/sieve/actions.cases t/sieve/address.cases t/sieve/control.cases \
+	t/sieve/lexical.cases t/sieve/tests.cases
