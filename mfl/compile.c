@@ -236,8 +236,9 @@ decl(struct compile *cc, struct ast *n)
 		if ((t = compile_expr(cc, n->a, 1)) < 0)
 			return -1;
 		if (!type_assignable(n->type, t)) {
-			cerror(cc, n, "cannot initialise '$%.*s', a %s, with %s", (int) n->len,
-			       n->str, type_name(n->type, b1, sizeof(b1)), type_name(t, b2, sizeof(b2)));
+			cerror(cc, n, "cannot initialise %s '$%.*s' with %s",
+			       type_name(n->type, b1, sizeof(b1)), (int) n->len, n->str,
+			       type_name(t, b2, sizeof(b2)));
 			return -1;
 		}
 	} else if (!global) {

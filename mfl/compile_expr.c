@@ -288,9 +288,9 @@ assign(struct compile *cc, struct ast *n, int want)
 		}
 		emit(cc, (enum opcode) opc, 0);
 	} else if (!type_assignable(sym->type, tv)) {
-		cerror(cc, n, "cannot assign %s to '$%.*s', a %s",
-		       type_name(tv, b1, sizeof(b1)), (int) sym->len, sym->name,
-		       type_name(sym->type, b2, sizeof(b2)));
+		cerror(cc, n, "cannot assign %s to %s '$%.*s'",
+		       type_name(tv, b1, sizeof(b1)), type_name(sym->type, b2, sizeof(b2)),
+		       (int) sym->len, sym->name);
 		return -1;
 	}
 	if (want)

@@ -86,6 +86,7 @@ kind_fits(int kind, int type)
 		    || type == TYPE_ARRAY(TYPE_ANY);
 	case 'i': return type == TYPE_INT;
 	case 'A': return TYPE_IS_ARRAY(type);
+	case 'x': return type == TYPE_STRING || TYPE_IS_ARRAY(type);
 	default: return type != TYPE_VOID;
 	}
 }
@@ -99,6 +100,7 @@ kind_name(int kind)
 	case 'l': return "a string list";
 	case 'i': return "a number";
 	case 'A': return "an array";
+	case 'x': return "a string or an array";
 	default: return "a value";
 	}
 }

@@ -36,7 +36,8 @@ struct intr_tag {
 
 /*
  * Positional arguments, one character each: 's' string, 'l' string list
- * (a string or string[]), 'i' int, 'a' any, 'A' any array; a '?' makes
+ * (a string or string[]), 'i' int, 'a' any, 'A' any array, 'x' a string
+ * or any array; a '?' makes
  * the ones after it optional, a trailing '*' repeats the last one.
  */
 struct intrinsic {

@@ -49,7 +49,7 @@ length_run(struct mfl_run *run, const struct site *site, struct value *args,
 }
 
 const struct intrinsic intr_length = {
-	.name = "length", .kind = INTR_FUNCTION, .args = "a", .ret = TYPE_INT,
+	.name = "length", .kind = INTR_FUNCTION, .args = "x", .ret = TYPE_INT,
 	.run = length_run,
 };
 

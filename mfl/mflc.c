@@ -24,8 +24,8 @@
 static void
 usage(void)
 {
-	fputs("usage: mflc [-dSMV] [-e sender] [-t recipient] [-m message] [-s name=value] script\n",
-	      stderr);
+	fputs("usage: mflc [-dSMV] [-e sender] [-t recipient] [-m message] [-s name=value]\n"
+	      "            [-H hook[:arg,...]] script\n", stderr);
 	exit(2);
 }
 
@@ -62,9 +62,40 @@ set_control(struct mfl_env *env, char *arg)
 	exit(2);
 }
 
+/* call_hook - "-H name:arg,arg": call $hook_name, print a JSON line */
+static int
+call_hook(struct mfl_run *run, char *spec, struct buf *out)
+{
+	struct value args[16], ret = value_int(0);
+	char *colon = strchr(spec, ':'), *arg, *end;
+	int n = 0, rc;
+
+	if (colon != NULL) {
+		*colon++ = 0;
+		for (arg = strtok(colon, ","); arg != NULL && n < 16; arg = strtok(NULL, ",")) {
+			long long v = strtoll(arg, &end, 10);
+
+			args[n++] = *arg && !*end ? value_int(v) : value_str(arg, strlen(arg));
+		}
+	}
+	rc = mfl_run_hook(run, spec, args, n, &ret);
+	buf_puts(out, "{\"hook\":");
+	json_string(out, spec, strlen(spec));
+	buf_printf(out, ",\"called\":%s", rc > 0 ? "true" : "false");
+	if (rc > 0 && ret.type == V_INT)
+		buf_printf(out, ",\"return\":%lld", (long long) ret.u.i);
+	else if (rc > 0 && ret.type == V_STR) {
+		buf_puts(out, ",\"return\":");
+		json_string(out, ret.u.s.ptr, ret.u.s.len);
+	}
+	buf_puts(out, "}\n");
+	return rc < 0 ? -1 : 0;
+}
+
 /* run_on - run PROG over the message at PATH; print JSON; exit status */
 static int
-run_on(struct mfl_prog *prog, const char *path, const char *from, const char *to)
+run_on(struct mfl_prog *prog, const char *path, const char *from, const char *to,
+       char **hooks, int nhooks)
 {
 	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY);
 	struct buf out = BUF_INIT;
@@ -84,6 +115,9 @@ run_on(struct mfl_prog *prog, const char *path, const char *from, const char *to
 	}
 	mfl_run_set_message(run, msg);
 	status = mfl_run_main(run) < 0 ? 3 : 0;
+	for (int i = 0; i < nhooks && status == 0; i++)
+		if (call_hook(run, hooks[i], &out) < 0)
+			status = 3;
 	mfl_run_json(run, &out);
 	fwrite(out.data, 1, out.len, stdout);
 	if (status)
@@ -98,6 +132,8 @@ int
 main(int argc, char **argv)
 {
 	const char *message = NULL, *from = NULL, *to = NULL;
+	char *hooks[16];
+	int nhooks = 0;
 	int dump = 0, sieve = -1, ch, status = 0;
 	struct buf errors = BUF_INIT;
 	struct mfl_env *env = mfl_env_new();
@@ -106,8 +142,13 @@ main(int argc, char **argv)
 	if (env == NULL)
 		return 4;
 	mfl_env_set_log(env, log_stderr, NULL);
-	while ((ch = getopt(argc, argv, "de:m:s:t:vMSV")) != -1) {
+	while ((ch = getopt(argc, argv, "de:H:m:s:t:vMSV")) != -1) {
 		switch (ch) {
+		case 'H':
+			if (nhooks == 16)
+				usage();
+			hooks[nhooks++] = optarg;
+			break;
 		case 'd': dump = 1; break;
 		case 'e': from = optarg; break;
 		case 'm': message = optarg; break;
@@ -156,7 +197,7 @@ main(int argc, char **argv)
 		buf_free(&out);
 	}
 	if (message != NULL)
-		status = run_on(prog, message, from, to);
+		status = run_on(prog, message, from, to, hooks, nhooks);
 	mfl_prog_free(prog);
 	mfl_env_free(env);
 	buf_free(&errors);

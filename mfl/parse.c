@@ -464,7 +464,8 @@ parse_sieve_args(struct parser *p, struct ast *node,
 			break;
 		if (p->tok.kind != T_STRING && p->tok.kind != T_NUMBER
 		    && p->tok.kind != T_LBRACKET && (p->sieve
-			|| (p->tok.kind != T_VAR && p->tok.kind != T_LPAREN)))
+			|| (p->tok.kind != T_VAR && p->tok.kind != T_LPAREN
+			    && p->tok.kind != T_MINUS && p->tok.kind != T_NOT)))
 			break;
 		{
 			struct ast *arg;

@@ -28,6 +28,7 @@
 #include "parse.h"
 
 static struct ast *mfl_expr(struct parser *p);
+static struct ast *mfl_cond(struct parser *p);
 static struct ast *mfl_unary(struct parser *p);
 static struct ast *mfl_statement(struct parser *p, int top);
 static struct ast *mfl_block(struct parser *p);
@@ -539,7 +540,9 @@ mfl_sieve_command(struct parser *p, const struct intrinsic *intr)
 	node->intr = intr;
 	node->str = intr->name;
 	parse_advance(p);
-	if (parse_sieve_args(p, node, mfl_unary, intr_max_positional(intr)) < 0)
+	/* a command ends at ';', so its arguments can be whole expressions
+	 * (fileinto "Lists/" + $name;), where a test's must be unary */
+	if (parse_sieve_args(p, node, mfl_cond, intr_max_positional(intr)) < 0)
 		return NULL;
 	return parse_expect(p, T_SEMI, "';'") ? node : NULL;
 }

@@ -191,8 +191,10 @@ run_function(struct mfl_run *run, size_t f, const struct value *args,
 		return -1;
 	if (nargs != fn->nparams) {
 		run->failed = 1;
-		buf_printf(&run->error, "$%s takes %d arguments, the host gave %d",
-			   fn->name, fn->nparams, nargs);
+		buf_reset(&run->error);
+		buf_printf(&run->error, "%s:%d: runtime error: $%s takes %d argument%s, "
+			   "the host gave %d", fn->file, fn->line, fn->name, fn->nparams,
+			   fn->nparams == 1 ? "" : "s", nargs);
 		return -1;
 	}
 	if (run->stack_cap < run->sp + (size_t) fn->nlocals + 16) {

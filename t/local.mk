@@ -90,8 +90,14 @@ t_fuzz_msg_fuzz_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 t_fuzz_msg_fuzz_LDADD = $(MFL_LIBS)
 endif
 
-# Sieve-mode cases, compared with Pigeonhole's sieve-test when installed
-TESTS += t/sieve/cases.sh
+# Sieve-mode cases, compared with Pigeonhole's sieve-test when installed,
+# and MFL-mode error cases in the same format; self-checking MFL scripts
+TESTS += t/sieve/cases.sh t/mfl/run.sh
+EXTRA_DIST += t/mfl/run.sh t/mfl/errors.cases t/mfl/lib \
+	t/mfl/controls.mfl t/mfl/functions.mfl t/mfl/hooks.mfl \
+	t/mfl/include.mfl t/mfl/intrinsics.mfl t/mfl/operators.mfl \
+	t/mfl/sieve_tests.mfl t/mfl/statements.mfl t/mfl/stop.mfl \
+	t/mfl/types.mfl
 EXTRA_DIST += t/sieve/cases.sh t/sieve/run_cases.py t/sieve/messages \
 	t/sieve/actions.cases t/sieve/address.cases t/sieve/control.cases \
 	t/sieve/lexical.cases t/sieve/tests.cases
