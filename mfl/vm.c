@@ -371,10 +371,11 @@ vm_exec(struct mfl_run *run, uint32_t pc, int stop_depth)
 		case OP_RET:
 		case OP_RETV: {
 			struct frame *fr = &run->frames[--run->nframes];
-			struct value v = TOP;
+			int with_value = INSN_OP(w) == OP_RETV;
+			struct value v = with_value ? TOP : value_int(0);
 
 			run->sp = fr->base;
-			if (INSN_OP(w) == OP_RETV)
+			if (with_value)
 				PUSH(v);
 			if (run->nframes == stop_depth)
 				return 0;

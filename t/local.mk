@@ -76,28 +76,50 @@ bench: t/bench/hdr_bench$(EXEEXT)
 # Fuzz targets: libFuzzer binaries with --enable-fuzz (CC=clang); the
 # same entry points are linked into replay programs that make check runs
 # over the seed corpora in t/fuzz/seeds/.
-check_PROGRAMS += t/fuzz/msg_replay
+check_PROGRAMS += t/fuzz/msg_replay t/fuzz/mfl_replay t/fuzz/sieve_replay \
+	t/fuzz/lex_replay
 t_fuzz_msg_replay_SOURCES = t/fuzz/replay.c t/fuzz/msg_fuzz.c
 t_fuzz_msg_replay_LDADD = $(UNIT_LDADD)
+t_fuzz_mfl_replay_SOURCES = t/fuzz/replay.c t/fuzz/lang_fuzz.c
+t_fuzz_mfl_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_MODE=0
+t_fuzz_mfl_replay_LDADD = $(UNIT_LDADD)
+t_fuzz_sieve_replay_SOURCES = t/fuzz/replay.c t/fuzz/lang_fuzz.c
+t_fuzz_sieve_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_MODE=1
+t_fuzz_sieve_replay_LDADD = $(UNIT_LDADD)
+t_fuzz_lex_replay_SOURCES = t/fuzz/replay.c t/fuzz/lang_fuzz.c
+t_fuzz_lex_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_MODE=2
+t_fuzz_lex_replay_LDADD = $(UNIT_LDADD)
 TESTS += t/fuzz/fuzz_replay.sh
 EXTRA_DIST += t/fuzz/fuzz_replay.sh t/fuzz/seeds
 
 if FUZZ
-noinst_PROGRAMS += t/fuzz/msg_fuzz
+noinst_PROGRAMS += t/fuzz/msg_fuzz t/fuzz/mfl_fuzz t/fuzz/sieve_fuzz t/fuzz/lex_fuzz
+FUZZ_FLAGS = -fsanitize=fuzzer
 t_fuzz_msg_fuzz_SOURCES = t/fuzz/msg_fuzz.c
-t_fuzz_msg_fuzz_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
-t_fuzz_msg_fuzz_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+t_fuzz_msg_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 t_fuzz_msg_fuzz_LDADD = $(MFL_LIBS)
+t_fuzz_mfl_fuzz_SOURCES = t/fuzz/lang_fuzz.c
+t_fuzz_mfl_fuzz_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_MODE=0
+t_fuzz_mfl_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+t_fuzz_mfl_fuzz_LDADD = $(MFL_LIBS)
+t_fuzz_sieve_fuzz_SOURCES = t/fuzz/lang_fuzz.c
+t_fuzz_sieve_fuzz_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_MODE=1
+t_fuzz_sieve_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+t_fuzz_sieve_fuzz_LDADD = $(MFL_LIBS)
+t_fuzz_lex_fuzz_SOURCES = t/fuzz/lang_fuzz.c
+t_fuzz_lex_fuzz_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_MODE=2
+t_fuzz_lex_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+t_fuzz_lex_fuzz_LDADD = $(MFL_LIBS)
 endif
 
 # Sieve-mode cases, compared with Pigeonhole's sieve-test when installed,
 # and MFL-mode error cases in the same format; self-checking MFL scripts
 TESTS += t/sieve/cases.sh t/mfl/run.sh
-EXTRA_DIST += t/mfl/run.sh t/mfl/errors.cases t/mfl/lib \
+EXTRA_DIST += t/sieve/cases.sh t/sieve/run_cases.py t/sieve/messages \
+	t/sieve/actions.cases t/sieve/address.cases t/sieve/control.cases \
+	t/sieve/lexical.cases t/sieve/tests.cases \
+	t/mfl/run.sh t/mfl/errors.cases t/mfl/lib \
 	t/mfl/controls.mfl t/mfl/functions.mfl t/mfl/hooks.mfl \
 	t/mfl/include.mfl t/mfl/intrinsics.mfl t/mfl/operators.mfl \
 	t/mfl/sieve_tests.mfl t/mfl/statements.mfl t/mfl/stop.mfl \
 	t/mfl/types.mfl
-EXTRA_DIST += t/sieve/cases.sh t/sieve/run_cases.py t/sieve/messages \
-	t/sieve/actions.cases t/sieve/address.cases t/sieve/control.cases \
-	t/sieve/lexical.cases t/sieve/tests.cases

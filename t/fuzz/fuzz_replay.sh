@@ -1,4 +1,18 @@
 #!/bin/sh
-# fuzz_replay.sh - replay the fuzz targets' seed corpora (make check)
+# fuzz_replay.sh - replay the fuzz targets' seed corpora (make check):
+# the message model, MFL mode, Sieve mode and the lexer
 . "$top_srcdir/t/tap.sh"
-exec "$top_builddir/t/fuzz/msg_replay" "$top_srcdir/t/fuzz/seeds/msg"
+seeds="$top_srcdir/t/fuzz/seeds"
+status=0
+for target in msg mfl sieve lex; do
+	out=$("$top_builddir/t/fuzz/${target}_replay" "$seeds/$target" 2>&1)
+	rc=$?
+	n=$(printf '%s\n' "$out" | grep -c '^ok')
+	if [ "$rc" -eq 0 ] && [ "$n" -gt 0 ]; then
+		ok 0 "$target: $n seeds replayed"
+	else
+		ok 1 "$target: replay failed (exit $rc)"
+		printf '%s\n' "$out" | grep -v '^ok' | sed 's/^/# /' | head -20
+	fi
+done
+done_testing

@@ -1,0 +1,2 @@
+redirect "bob@example.com";
+redirect "bob@example.com";

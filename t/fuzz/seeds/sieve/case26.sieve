@@ -1,0 +1,1 @@
+redirect "g: a@example.com;";

@@ -1,0 +1,4 @@
+require "fileinto";
+redirect "a@x.org";
+fileinto "B";
+keep;

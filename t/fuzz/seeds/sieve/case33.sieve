@@ -1,0 +1,2 @@
+discard;
+discard;

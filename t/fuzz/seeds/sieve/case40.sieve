@@ -1,0 +1,2 @@
+require "fileinto";
+if address :domain :is "cc" "example.com" { fileinto "A"; }

@@ -1,0 +1,2 @@
+require "fileinto";
+if address :contains "from" "Alice" { fileinto "A"; }

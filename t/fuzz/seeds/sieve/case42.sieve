@@ -1,0 +1,2 @@
+require "fileinto";
+if address :is "to" "user+tag@example.net" { fileinto "A"; }

@@ -1,0 +1,2 @@
+require "fileinto";
+if address :is "cc" "carol@example.com" { fileinto "A"; }

@@ -1,0 +1,2 @@
+require "fileinto";
+if address :domain :is "from" ["x.test", "example.org"] { fileinto "A"; }

@@ -1,0 +1,2 @@
+require "fileinto";
+if address :domain :contains "to" "example" { fileinto "A"; }

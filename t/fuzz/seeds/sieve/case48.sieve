@@ -1,0 +1,2 @@
+require "fileinto";
+if address :contains "subject" "report" { fileinto "A"; }

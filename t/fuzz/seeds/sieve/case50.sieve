@@ -1,0 +1,2 @@
+require "fileinto";
+if address :localpart :is "sender" "owner-dev" { fileinto "A"; }

@@ -1,0 +1,1 @@
+if header :domain "from" "x" { keep; }

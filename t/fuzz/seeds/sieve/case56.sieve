@@ -1,0 +1,2 @@
+require "fileinto";
+if address :localpart :is "from" "root" { fileinto "A"; }

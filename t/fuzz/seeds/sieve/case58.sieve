@@ -1,0 +1,2 @@
+require ["fileinto", "envelope"];
+if envelope :is "to" "user@example.net" { fileinto "A"; }

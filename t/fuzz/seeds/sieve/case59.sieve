@@ -1,0 +1,2 @@
+require ["fileinto", "envelope"];
+if envelope :domain :is "to" "example.net" { fileinto "A"; }

@@ -1,0 +1,2 @@
+require ["fileinto", "envelope"];
+if envelope :localpart :is "from" "sender" { fileinto "A"; }
