@@ -124,6 +124,13 @@ const_add(struct compile *cc, struct value v)
 	return (int) cc->nconsts++;
 }
 
+/* const_value - index of a constant made by the caller (an array) */
+int
+const_value(struct compile *cc, struct value v)
+{
+	return const_add(cc, v);
+}
+
 /* const_int - index of the int constant V */
 int
 const_int(struct compile *cc, int64_t v)
@@ -252,37 +259,102 @@ decl(struct compile *cc, struct ast *n)
 	return 0;
 }
 
-/* cond - a condition: an int-typed expression */
-static int
-cond(struct compile *cc, struct ast *n)
-{
-	int t = compile_expr(cc, n, 1);
+/* A list of jumps to patch to one target. */
+struct jumps {
+	size_t *v;
+	size_t n;
+};
 
-	if (t >= 0 && t != TYPE_INT) {
-		cerror(cc, n, "a condition must be an int or a test");
+/* jumps_add - remember the jump at code index AT */
+static int
+jumps_add(struct jumps *j, size_t at)
+{
+	size_t *v = realloc(j->v, (j->n + 1) * sizeof(*v));
+
+	if (v == NULL)
 		return -1;
+	v[j->n++] = at;
+	j->v = v;
+	return 0;
+}
+
+/* jumps_patch - point every remembered jump here; forget them */
+static void
+jumps_patch(struct compile *cc, struct jumps *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		patch(cc, j->v[i], cc->ncode);
+	free(j->v);
+	j->v = NULL;
+	j->n = 0;
+}
+
+/* branch - code that jumps (into OUT) when N's truth is WHEN and falls
+ * through otherwise: allof, anyof, not, && and || become jumps instead
+ * of 0/1 values, so a rule costs a test and a jump */
+static int
+branch(struct compile *cc, struct ast *n, int when, struct jumps *out)
+{
+	struct jumps skip = { NULL, 0 };
+	int t, all = n->kind == A_AND;
+
+	switch (n->kind) {
+	case A_NOT:
+		return branch(cc, n->a, !when, out);
+	case A_INT:
+		cc->at = n;
+		if ((n->num != 0) == when)
+			return jumps_add(out, emit(cc, OP_JMP, 0));
+		return 0;
+	case A_AND:
+	case A_OR:
+		/* allof jumping on false, anyof jumping on true: any item
+		 * decides; otherwise every item but the last decides by
+		 * skipping past the last, which then decides alone */
+		for (size_t i = 0; i < n->nitems; i++) {
+			int last = i + 1 == n->nitems;
+
+			if (all != when || last) {
+				if (branch(cc, n->items[i], when, out) < 0)
+					return -1;
+			} else if (branch(cc, n->items[i], !when, &skip) < 0) {
+				free(skip.v);
+				return -1;
+			}
+		}
+		jumps_patch(cc, &skip);
+		return 0;
+	default:
+		if ((t = compile_expr(cc, n, 1)) < 0)
+			return -1;
+		if (t != TYPE_INT) {
+			cerror(cc, n, "a condition must be an int or a test");
+			return -1;
+		}
+		cc->at = n;
+		return jumps_add(out, emit(cc, when ? OP_JNZ : OP_JZ, 0));
 	}
-	return t < 0 ? -1 : 0;
 }
 
 /* if_stmt: if (a) b [else c] */
 static int
 if_stmt(struct compile *cc, struct ast *n)
 {
-	size_t jelse, jend;
+	struct jumps jelse = { NULL, 0 };
+	size_t jend;
 
-	if (cond(cc, n->a) < 0)
+	if (branch(cc, n->a, 0, &jelse) < 0) {
+		free(jelse.v);
 		return -1;
-	cc->at = n;
-	jelse = emit(cc, OP_JZ, 0);
+	}
 	compile_stmt(cc, n->b);
 	if (n->c == NULL) {
-		patch(cc, jelse, cc->ncode);
+		jumps_patch(cc, &jelse);
 		return 0;
 	}
 	cc->at = n;
 	jend = emit(cc, OP_JMP, 0);
-	patch(cc, jelse, cc->ncode);
+	jumps_patch(cc, &jelse);
 	compile_stmt(cc, n->c);
 	patch(cc, jend, cc->ncode);
 	return 0;
@@ -310,19 +382,17 @@ loop_stmt(struct compile *cc, struct ast *n)
 	struct ast *test = n->kind == A_FOR ? n->b : n->a;
 	struct ast *step = n->kind == A_FOR ? n->c : NULL;
 	struct ast *body = n->kind == A_FOR ? n->d : n->b;
-	size_t top, jend = 0, cont;
+	struct jumps jend = { NULL, 0 };
+	size_t top, cont;
 
 	cc->depth++;
 	if (init != NULL)
 		compile_stmt(cc, init);
 	top = cc->ncode;
-	if (test != NULL) {
-		if (cond(cc, test) < 0) {
-			scope_end(cc);
-			return -1;
-		}
-		cc->at = n;
-		jend = emit(cc, OP_JZ, 0);
+	if (test != NULL && branch(cc, test, 0, &jend) < 0) {
+		free(jend.v);
+		scope_end(cc);
+		return -1;
 	}
 	cc->loop = &loop;
 	compile_stmt(cc, body);
@@ -335,8 +405,7 @@ loop_stmt(struct compile *cc, struct ast *n)
 	}
 	cc->at = n;
 	emit(cc, OP_JMP, (int32_t) top);
-	if (test != NULL)
-		patch(cc, jend, cc->ncode);
+	jumps_patch(cc, &jend);
 	loop_end(cc, &loop, cont, cc->ncode);
 	scope_end(cc);
 	return 0;

@@ -71,6 +71,7 @@ size_t emit(struct compile *cc, enum opcode op, int32_t arg);
 void patch(struct compile *cc, size_t at, size_t target);
 int const_int(struct compile *cc, int64_t v);
 int const_str(struct compile *cc, const char *s, size_t len);
+int const_value(struct compile *cc, struct value v);
 void cerror(struct compile *cc, const struct ast *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int compile_expr(struct compile *cc, struct ast *n, int want);

@@ -105,6 +105,38 @@ kind_name(int kind)
 	}
 }
 
+/* const_strlist - push a list of string literals, given as an argument
+ * that no script can change, as one constant array made at compile
+ * time; 0 when N is not such a list */
+static int
+const_strlist(struct compile *cc, struct ast *n)
+{
+	struct marr *a;
+	struct value v;
+
+	if (n->kind != A_LIST || n->nitems == 0)
+		return 0;
+	for (size_t i = 0; i < n->nitems; i++)
+		if (n->items[i]->kind != A_STR)
+			return 0;
+	if ((a = arena_zalloc(cc->prog->arena, sizeof(*a))) == NULL
+	    || (a->items = arena_alloc(cc->prog->arena, n->nitems * sizeof(*a->items))) == NULL)
+		return 0;
+	for (size_t i = 0; i < n->nitems; i++) {
+		char *s = arena_memdup(cc->prog->arena, n->items[i]->str, n->items[i]->len);
+
+		if (s == NULL)
+			return 0;
+		a->items[i] = value_str(s, n->items[i]->len);
+	}
+	a->len = a->cap = n->nitems;
+	v.type = V_ARR;
+	v.u.a = a;
+	cc->at = n;
+	emit(cc, OP_PUSHK, const_value(cc, v));
+	return 1;
+}
+
 /* site_tags - resolve N's tags into SITE; -1 after an error */
 static int
 site_tags(struct compile *cc, struct ast *n, struct site *site)
@@ -183,7 +215,9 @@ site_args(struct compile *cc, struct ast *n, size_t index)
 			       intr_max_positional(intr) == 1 ? "" : "s");
 			return -1;
 		}
-		if ((t = compile_expr(cc, n->items[i], 1)) < 0)
+		if (kind == 'l' && const_strlist(cc, n->items[i]))
+			t = TYPE_ARRAY(TYPE_STRING);
+		else if ((t = compile_expr(cc, n->items[i], 1)) < 0)
 			return -1;
 		if (!kind_fits(kind, t)) {
 			cerror(cc, n->items[i], "argument %zu of %s must be %s", i + 1,
@@ -201,7 +235,9 @@ site_args(struct compile *cc, struct ast *n, size_t index)
 			continue;
 		want = tag->def->arg == TAGARG_NUMBER ? 'i'
 		    : tag->def->arg == TAGARG_STRLIST ? 'l' : 's';
-		if ((t = compile_expr(cc, tag->arg, 1)) < 0)
+		if (want == 'l' && const_strlist(cc, tag->arg))
+			t = TYPE_ARRAY(TYPE_STRING);
+		else if ((t = compile_expr(cc, tag->arg, 1)) < 0)
 			return -1;
 		if (!kind_fits(want, t)) {
 			cerror(cc, tag->arg, "%s: :%s takes %s", intr->name, tag->name,

@@ -32,11 +32,23 @@ const char opcode_operands[] = {
 };
 
 /* disasm_const - a constant as MFL would write it */
+static void disasm_const(const struct value *v, struct buf *out);
+
 static void
 disasm_const(const struct value *v, struct buf *out)
 {
 	if (v->type == V_INT) {
 		buf_printf(out, "%lld", (long long) v->u.i);
+		return;
+	}
+	if (v->type == V_ARR) {
+		buf_putc(out, '[');
+		for (size_t i = 0; i < v->u.a->len && i < 8; i++) {
+			if (i > 0)
+				buf_puts(out, ", ");
+			disasm_const(&v->u.a->items[i], out);
+		}
+		buf_puts(out, v->u.a->len > 8 ? ", ...]" : "]");
 		return;
 	}
 	buf_putc(out, '"');

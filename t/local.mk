@@ -50,10 +50,14 @@ t_unit_corpus_test_LDADD = $(UNIT_LDADD)
 
 # Shell tests that run the installed-to-be binaries.
 sh_tests = \
-	t/sh/mflmsg.sh
+	t/sh/mflmsg.sh \
+	t/sh/headers.sh \
+	t/golden/run.sh
 
 TESTS += $(sh_tests)
-EXTRA_DIST += $(sh_tests) t/data
+EXTRA_DIST += $(sh_tests) t/data t/golden/rules.sieve t/golden/loop.mfl \
+	t/golden/strings.mfl t/golden/rules.dis t/golden/loop.dis \
+	t/golden/strings.dis
 
 # make bench: never part of make check
 EXTRA_PROGRAMS += t/bench/hdr_bench
