@@ -155,6 +155,27 @@ parse_is_ident(const struct token *tok, const char *word)
 	    && strncasecmp(tok->text, word, tok->len) == 0;
 }
 
+/* parse_enter - one level deeper; -1 (after a message) past the limit,
+ * so that no script can exhaust the stack of the parser or compiler */
+int
+parse_enter(struct parser *p)
+{
+	if (++p->depth > PARSE_DEPTH_MAX) {
+		if (p->depth == PARSE_DEPTH_MAX + 1)
+			parse_error(p, &p->tok, "nested deeper than %d levels", PARSE_DEPTH_MAX);
+		p->depth--;
+		return -1;
+	}
+	return 0;
+}
+
+/* parse_leave - one level back */
+void
+parse_leave(struct parser *p)
+{
+	p->depth--;
+}
+
 /* parse_node - a node at token AT; NULL (after a message) if no memory */
 struct ast *
 parse_node(struct parser *p, enum ast_kind kind, const struct token *at)

@@ -14,6 +14,8 @@ typedef struct ast *(*include_fn)(void *ctx, struct parser *from,
 
 #define PARSE_CAPS_MAX	64
 #define PARSE_TYPEDEFS_MAX	64
+#define PARSE_DEPTH_MAX		100	/* nested blocks, parentheses, tests */
+#define PARSE_CHAIN_MAX		1000	/* binary operators in one chain */
 
 struct parse_typedef {
 	const char *name;
@@ -37,6 +39,7 @@ struct parser {
 	include_fn include;
 	void *include_ctx;
 	int arg_mode;		/* reading a Sieve argument: " [" starts the next */
+	int depth;		/* nesting, against PARSE_DEPTH_MAX */
 	struct parse_typedef typedefs[PARSE_TYPEDEFS_MAX];	/* MFL mode */
 	size_t ntypedefs;
 };
@@ -51,6 +54,8 @@ void parse_error(struct parser *p, const struct token *at,
 		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void parse_sync(struct parser *p);
 int parse_is_ident(const struct token *tok, const char *word);
+int parse_enter(struct parser *p);
+void parse_leave(struct parser *p);
 struct ast *parse_node(struct parser *p, enum ast_kind kind,
 		       const struct token *at);
 int parse_require(struct parser *p, struct ast *list, const struct token *at);

@@ -105,10 +105,12 @@ mfl_sieve_test(struct parser *p)
 		return mfl_call_args(p, node) < 0 ? NULL : node;
 	}
 	if (parse_is_ident(&at, "not")) {
-		if ((node = parse_node(p, A_NOT, &at)) == NULL)
+		if ((node = parse_node(p, A_NOT, &at)) == NULL || parse_enter(p) < 0)
 			return NULL;
 		parse_advance(p);
-		return (node->a = mfl_unary(p)) == NULL ? NULL : node;
+		node->a = mfl_unary(p);
+		parse_leave(p);
+		return node->a == NULL ? NULL : node;
 	}
 	if (parse_is_ident(&at, "true") || parse_is_ident(&at, "false")) {
 		if ((node = parse_node(p, A_INT, &at)) == NULL)
@@ -240,10 +242,12 @@ mfl_unary(struct parser *p)
 	case T_MINUS:
 	case T_TILDE:
 		parse_advance(p);
-		if ((node = parse_node(p, at.kind == T_NOT ? A_NOT : A_UNARY, &at)) == NULL)
+		if ((node = parse_node(p, at.kind == T_NOT ? A_NOT : A_UNARY, &at)) == NULL
+		    || parse_enter(p) < 0)
 			return NULL;
-		node->op = at.kind;
-		return (node->a = mfl_unary(p)) == NULL ? NULL : node;
+		node->a = mfl_unary(p);
+		parse_leave(p);
+		return node->a == NULL ? NULL : node;
 	case T_INC:
 	case T_DEC:
 		parse_advance(p);
@@ -284,10 +288,14 @@ mfl_binary(struct parser *p, int level)
 		return mfl_unary(p);
 	if ((left = mfl_binary(p, level + 1)) == NULL)
 		return NULL;
-	while (in_level(level, p->tok.kind)) {
+	for (int chain = 0; in_level(level, p->tok.kind); chain++) {
 		struct token at = p->tok;
 		struct ast *node;
 
+		if (chain == PARSE_CHAIN_MAX) {
+			parse_error(p, &at, "more than %d operators in a row", PARSE_CHAIN_MAX);
+			return NULL;
+		}
 		parse_advance(p);
 		node = parse_node(p, at.kind == T_AND ? A_AND : at.kind == T_OR ? A_OR
 				  : A_BINARY, &at);
@@ -328,9 +336,24 @@ mfl_cond(struct parser *p)
 	return c;
 }
 
-/* expr: cond [assign-op expr] (right-associative) */
+static struct ast *mfl_expr_inner(struct parser *p);
+
+/* expr: depth-checked, see mfl_expr_inner */
 static struct ast *
 mfl_expr(struct parser *p)
+{
+	struct ast *n;
+
+	if (parse_enter(p) < 0)
+		return NULL;
+	n = mfl_expr_inner(p);
+	parse_leave(p);
+	return n;
+}
+
+/* expr: cond [assign-op expr] (right-associative) */
+static struct ast *
+mfl_expr_inner(struct parser *p)
 {
 	struct ast *left = mfl_cond(p), *node;
 	struct token at = p->tok;
@@ -640,9 +663,24 @@ mfl_word_statement(struct parser *p, int top)
 	return NULL;		/* not a statement word: an expression */
 }
 
-/* statement: see the grammar at the top */
+static struct ast *mfl_statement_inner(struct parser *p, int top);
+
+/* statement: depth-checked, see mfl_statement_inner */
 static struct ast *
 mfl_statement(struct parser *p, int top)
+{
+	struct ast *n;
+
+	if (parse_enter(p) < 0)
+		return NULL;
+	n = mfl_statement_inner(p, top);
+	parse_leave(p);
+	return n;
+}
+
+/* statement: see the grammar at the top */
+static struct ast *
+mfl_statement_inner(struct parser *p, int top)
 {
 	struct token at = p->tok;
 	struct ast *node;
@@ -695,9 +733,14 @@ mfl_block(struct parser *p)
 {
 	struct ast *block = parse_node(p, A_BLOCK, &p->tok);
 
-	if (block == NULL || !parse_expect(p, T_LBRACE, "'{'"))
+	if (block == NULL || parse_enter(p) < 0)
 		return NULL;
+	if (!parse_expect(p, T_LBRACE, "'{'")) {
+		parse_leave(p);
+		return NULL;
+	}
 	mfl_statements(p, block, T_RBRACE, 0);
+	parse_leave(p);
 	return parse_expect(p, T_RBRACE, "'}'") ? block : NULL;
 }
 

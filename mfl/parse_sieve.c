@@ -124,9 +124,24 @@ sieve_test_list(struct parser *p, struct ast *node)
 	return parse_expect(p, T_RPAREN, "',' or ')'") ? 0 : -1;
 }
 
-/* test: allof / anyof / not / true / false / an intrinsic test */
+static struct ast *sieve_test_inner(struct parser *p);
+
+/* test: depth-checked, see sieve_test_inner */
 static struct ast *
 sieve_test(struct parser *p)
+{
+	struct ast *n;
+
+	if (parse_enter(p) < 0)
+		return NULL;
+	n = sieve_test_inner(p);
+	parse_leave(p);
+	return n;
+}
+
+/* test: allof / anyof / not / true / false / an intrinsic test */
+static struct ast *
+sieve_test_inner(struct parser *p)
 {
 	struct token at = p->tok;
 	struct ast *node;
@@ -256,9 +271,14 @@ sieve_block(struct parser *p)
 {
 	struct ast *block = parse_node(p, A_BLOCK, &p->tok);
 
-	if (block == NULL || !parse_expect(p, T_LBRACE, "'{'"))
+	if (block == NULL || parse_enter(p) < 0)
 		return NULL;
+	if (!parse_expect(p, T_LBRACE, "'{'")) {
+		parse_leave(p);
+		return NULL;
+	}
 	sieve_commands(p, block, T_RBRACE);
+	parse_leave(p);
 	if (!parse_expect(p, T_RBRACE, "'}'"))
 		return NULL;
 	return block;
