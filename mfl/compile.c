@@ -28,6 +28,7 @@
 #include "arena.h"
 #include "compile.h"
 #include "env.h"
+#include "hdr.h"
 #include "parse.h"
 
 static int compile_stmt(struct compile *cc, struct ast *n);
@@ -106,21 +107,67 @@ patch(struct compile *cc, size_t at, size_t target)
 	cc->code[at] = INSN(INSN_OP(cc->code[at]), (int32_t) target);
 }
 
+/* const_hash - hash of a constant for the dedupe table */
+static unsigned
+const_hash(const struct value *v)
+{
+	if (v->type == V_INT)
+		return (unsigned) (v->u.i ^ (v->u.i >> 32)) * 2654435761u;
+	return hdr_name_hash(v->u.s.ptr, v->u.s.len) ^ 0x5bd1e995u;
+}
+
+/* const_same - equal constants (strings bytewise, not by case) */
+static int
+const_same(const struct value *a, const struct value *b)
+{
+	return a->type == b->type && ((a->type == V_INT && a->u.i == b->u.i)
+	    || (a->type == V_STR && a->u.s.len == b->u.s.len
+		&& memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0));
+}
+
+/* const_rehash - grow the dedupe table to twice the constants */
+static int
+const_rehash(struct compile *cc)
+{
+	size_t n = cc->const_slots ? cc->const_slots * 2 : 256;
+	int *slots = arena_alloc(cc->arena, n * sizeof(int));
+
+	if (slots == NULL)
+		return -1;
+	memset(slots, 0xff, n * sizeof(int));
+	for (size_t i = 0; i < cc->nconsts; i++) {
+		size_t h;
+
+		if (cc->consts[i].type == V_ARR)
+			continue;
+		for (h = const_hash(&cc->consts[i]) & (n - 1); slots[h] >= 0; h = (h + 1) & (n - 1))
+			;
+		slots[h] = (int) i;
+	}
+	cc->const_table = slots;
+	cc->const_slots = n;
+	return 0;
+}
+
 /* const_add - a constant's index, reusing an equal one */
 static int
 const_add(struct compile *cc, struct value v)
 {
-	for (size_t i = cc->nconsts > 64 ? cc->nconsts - 64 : 0; i < cc->nconsts; i++) {
-		const struct value *c = &cc->consts[i];
+	size_t h = 0;
 
-		if (c->type == v.type && ((v.type == V_INT && c->u.i == v.u.i)
-		    || (v.type == V_STR && c->u.s.len == v.u.s.len
-			&& memcmp(c->u.s.ptr, v.u.s.ptr, v.u.s.len) == 0)))
-			return (int) i;
+	if (v.type != V_ARR) {
+		if (cc->nconsts * 2 >= cc->const_slots && const_rehash(cc) < 0)
+			return 0;
+		for (h = const_hash(&v) & (cc->const_slots - 1); cc->const_table[h] >= 0;
+		     h = (h + 1) & (cc->const_slots - 1))
+			if (const_same(&cc->consts[cc->const_table[h]], &v))
+				return cc->const_table[h];
 	}
 	if (grow(cc, (void **) &cc->consts, cc->nconsts, &cc->consts_cap, sizeof(v)) < 0)
 		return 0;
 	cc->consts[cc->nconsts] = v;
+	if (v.type != V_ARR)
+		cc->const_table[h] = (int) cc->nconsts;
 	return (int) cc->nconsts++;
 }
 
@@ -142,9 +189,18 @@ const_int(struct compile *cc, int64_t v)
 int
 const_str(struct compile *cc, const char *s, size_t len)
 {
-	char *copy = arena_memdup(cc->prog->arena, s, len);
+	size_t before = cc->nconsts;
+	int k = const_add(cc, value_str(s, len));
+	char *copy;
 
-	return copy ? const_add(cc, value_str(copy, len)) : 0;
+	/* a new constant still points into the source: copy it into the
+	 * program, which outlives the source */
+	if ((size_t) k == before && cc->nconsts > before) {
+		if ((copy = arena_memdup(cc->prog->arena, s, len)) == NULL)
+			return 0;
+		cc->consts[k].u.s.ptr = copy;
+	}
+	return k;
 }
 
 /* sym_lookup - the innermost variable NAME, or a control, or NULL */

@@ -49,11 +49,14 @@ const struct intr_tag intr_addrpart_tags[] = {
 const struct intrinsic *
 intr_find(const char *name, size_t len, enum intr_kind kind)
 {
+	int first = len ? (name[0] | 0x20) : 0;
+
 	for (size_t i = 0; intr_table[i] != NULL; i++) {
 		const struct intrinsic *in = intr_table[i];
 
-		if (in->kind == kind && strlen(in->name) == len
-		    && strncasecmp(in->name, name, len) == 0)
+		/* the first letter rules out nearly all before strlen */
+		if (in->kind == kind && in->name[0] == first
+		    && strlen(in->name) == len && strncasecmp(in->name, name, len) == 0)
 			return in;
 	}
 	return NULL;

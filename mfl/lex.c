@@ -152,12 +152,34 @@ mfl_escape(const char *p, const char *end, struct buf *out)
 	}
 }
 
+/* lex_plain - the common string with no escape and no line end: its
+ * text is a view into the source, which outlives the compile; 0 if the
+ * string needs lex_quoted's slow path */
+static int
+lex_plain(struct lexer *lx, struct token *tok)
+{
+	const char *p = lx->p + 1;
+
+	while (p < lx->end && *p != '"' && *p != '\\' && *p != '\n')
+		p++;
+	if (p >= lx->end || *p != '"')
+		return 0;
+	tok->kind = T_STRING;
+	tok->text = lx->p + 1;
+	tok->len = (size_t) (p - tok->text);
+	lx->p = p + 1;
+	return 1;
+}
+
 /* lex_quoted - a "quoted string" */
 static void
 lex_quoted(struct lexer *lx, struct token *tok)
 {
 	const char *p = lx->p + 1, *start = lx->p;
 	struct buf out = BUF_INIT;
+
+	if (lex_plain(lx, tok))
+		return;
 
 	while (p < lx->end && *p != '"') {
 		if (*p == '\\' && p + 1 < lx->end) {

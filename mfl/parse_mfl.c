@@ -245,6 +245,7 @@ mfl_unary(struct parser *p)
 		if ((node = parse_node(p, at.kind == T_NOT ? A_NOT : A_UNARY, &at)) == NULL
 		    || parse_enter(p) < 0)
 			return NULL;
+		node->op = at.kind;
 		node->a = mfl_unary(p);
 		parse_leave(p);
 		return node->a == NULL ? NULL : node;

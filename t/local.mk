@@ -69,10 +69,13 @@ t_bench_hdr_bench_CFLAGS = $(AM_CFLAGS) $(GMIME_CFLAGS)
 t_bench_hdr_bench_LDADD += $(GMIME_LIBS)
 endif
 EXTRA_DIST += t/bench/peer_gmime.c t/bench/peer_gmime.h
+EXTRA_PROGRAMS += t/bench/sieve_bench
+t_bench_sieve_bench_LDADD = $(MFL_LIBS)
+EXTRA_DIST += t/bench/sieve_bench.sh t/bench/gen_rules.py t/bench/gen_message.py
 EXTRA_DIST += t/bench/run.sh
 CLEANFILES += $(EXTRA_PROGRAMS)
 
-bench: t/bench/hdr_bench$(EXEEXT)
+bench: t/bench/hdr_bench$(EXEEXT) t/bench/sieve_bench$(EXEEXT) mfl/mflc$(EXEEXT)
 	$(SHELL) $(top_srcdir)/t/bench/run.sh $(top_builddir)
 
 .PHONY: bench

@@ -4,3 +4,6 @@ set -e
 builddir=${1:-.}
 echo "== header indexing and address parsing (t/bench/hdr_bench)"
 "$builddir/t/bench/hdr_bench"
+echo
+echo "== 1,000-rule Sieve script (t/bench/sieve_bench.sh)"
+sh "$(dirname "$0")/sieve_bench.sh" "$builddir"
