@@ -28,7 +28,6 @@
 #include "arena.h"
 #include "compile.h"
 #include "env.h"
-#include "hdr.h"
 #include "parse.h"
 
 static int compile_stmt(struct compile *cc, struct ast *n);
@@ -107,67 +106,14 @@ patch(struct compile *cc, size_t at, size_t target)
 	cc->code[at] = INSN(INSN_OP(cc->code[at]), (int32_t) target);
 }
 
-/* const_hash - hash of a constant for the dedupe table */
-static unsigned
-const_hash(const struct value *v)
-{
-	if (v->type == V_INT)
-		return (unsigned) (v->u.i ^ (v->u.i >> 32)) * 2654435761u;
-	return hdr_name_hash(v->u.s.ptr, v->u.s.len) ^ 0x5bd1e995u;
-}
-
-/* const_same - equal constants (strings bytewise, not by case) */
-static int
-const_same(const struct value *a, const struct value *b)
-{
-	return a->type == b->type && ((a->type == V_INT && a->u.i == b->u.i)
-	    || (a->type == V_STR && a->u.s.len == b->u.s.len
-		&& memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0));
-}
-
-/* const_rehash - grow the dedupe table to twice the constants */
-static int
-const_rehash(struct compile *cc)
-{
-	size_t n = cc->const_slots ? cc->const_slots * 2 : 256;
-	int *slots = arena_alloc(cc->arena, n * sizeof(int));
-
-	if (slots == NULL)
-		return -1;
-	memset(slots, 0xff, n * sizeof(int));
-	for (size_t i = 0; i < cc->nconsts; i++) {
-		size_t h;
-
-		if (cc->consts[i].type == V_ARR)
-			continue;
-		for (h = const_hash(&cc->consts[i]) & (n - 1); slots[h] >= 0; h = (h + 1) & (n - 1))
-			;
-		slots[h] = (int) i;
-	}
-	cc->const_table = slots;
-	cc->const_slots = n;
-	return 0;
-}
-
-/* const_add - a constant's index, reusing an equal one */
+/* const_add - a new constant's index (no dedupe: a hash table cost
+ * more compile time than the few repeated strings save) */
 static int
 const_add(struct compile *cc, struct value v)
 {
-	size_t h = 0;
-
-	if (v.type != V_ARR) {
-		if (cc->nconsts * 2 >= cc->const_slots && const_rehash(cc) < 0)
-			return 0;
-		for (h = const_hash(&v) & (cc->const_slots - 1); cc->const_table[h] >= 0;
-		     h = (h + 1) & (cc->const_slots - 1))
-			if (const_same(&cc->consts[cc->const_table[h]], &v))
-				return cc->const_table[h];
-	}
 	if (grow(cc, (void **) &cc->consts, cc->nconsts, &cc->consts_cap, sizeof(v)) < 0)
 		return 0;
 	cc->consts[cc->nconsts] = v;
-	if (v.type != V_ARR)
-		cc->const_table[h] = (int) cc->nconsts;
 	return (int) cc->nconsts++;
 }
 
@@ -189,18 +135,10 @@ const_int(struct compile *cc, int64_t v)
 int
 const_str(struct compile *cc, const char *s, size_t len)
 {
-	size_t before = cc->nconsts;
-	int k = const_add(cc, value_str(s, len));
-	char *copy;
+	/* copied: the program outlives the source the string points into */
+	char *copy = arena_memdup(cc->prog->arena, s, len);
 
-	/* a new constant still points into the source: copy it into the
-	 * program, which outlives the source */
-	if ((size_t) k == before && cc->nconsts > before) {
-		if ((copy = arena_memdup(cc->prog->arena, s, len)) == NULL)
-			return 0;
-		cc->consts[k].u.s.ptr = copy;
-	}
-	return k;
+	return copy ? const_add(cc, value_str(copy, len)) : 0;
 }
 
 /* sym_lookup - the innermost variable NAME, or a control, or NULL */
@@ -369,11 +307,10 @@ branch(struct compile *cc, struct ast *n, int when, struct jumps *out)
 		 * skipping past the last, which then decides alone */
 		for (size_t i = 0; i < n->nitems; i++) {
 			int last = i + 1 == n->nitems;
+			int rc = all != when || last ? branch(cc, n->items[i], when, out)
+			    : branch(cc, n->items[i], !when, &skip);
 
-			if (all != when || last) {
-				if (branch(cc, n->items[i], when, out) < 0)
-					return -1;
-			} else if (branch(cc, n->items[i], !when, &skip) < 0) {
+			if (rc < 0) {
 				free(skip.v);
 				return -1;
 			}

@@ -44,8 +44,6 @@ struct compile {
 	size_t ncode, code_cap;
 	struct value *consts;
 	size_t nconsts, consts_cap;
-	int *const_table;	/* open addressing: index of a constant, or -1 */
-	size_t const_slots;
 	struct site *sites;
 	size_t nsites, sites_cap;
 	struct func *funcs;

@@ -109,12 +109,22 @@ skip_space(struct lexer *lx)
 	lx->p = p;
 }
 
+#define C_START	1	/* may start an identifier */
+#define C_IDENT	2	/* may continue one */
+
+/* Character classes, so the hot loops test one table entry a byte. */
+static const unsigned char cclass[256] = {
+	['0' ... '9'] = C_IDENT,
+	['A' ... 'Z'] = C_START | C_IDENT,
+	['a' ... 'z'] = C_START | C_IDENT,
+	['_'] = C_START | C_IDENT,
+};
+
 /* is_ident - identifier characters (RFC 5228 8.1) */
-static int
+static inline int
 is_ident(int c, int first)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'
-	    || (!first && c >= '0' && c <= '9');
+	return cclass[(unsigned char) c] & (first ? C_START : C_IDENT);
 }
 
 /* hexval - value of hex digit C, or -1 */

@@ -146,13 +146,14 @@ parse_sync(struct parser *p)
 	}
 }
 
-/* parse_is_ident - TOK is the bare word WORD */
+/* parse_is_ident_len - TOK is the bare word WORD (lower case, LEN bytes) */
 int
-parse_is_ident(const struct token *tok, const char *word)
+parse_is_ident_len(const struct token *tok, const char *word, size_t len)
 {
 	/* Sieve's identifiers are case-insensitive; MFL's words follow */
-	return tok->kind == T_IDENT && tok->len == strlen(word)
-	    && strncasecmp(tok->text, word, tok->len) == 0;
+	return tok->kind == T_IDENT && tok->len == len
+	    && (tok->text[0] | 0x20) == word[0]
+	    && strncasecmp(tok->text, word, len) == 0;
 }
 
 /* parse_enter - one level deeper; -1 (after a message) past the limit,
