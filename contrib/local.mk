@@ -1,2 +1,3 @@
 # contrib/local.mk - snippets, examples and the demo
-EXTRA_DIST += contrib/quickstart.sh contrib/demo/run.sh contrib/demo/messages
+EXTRA_DIST += contrib/quickstart.sh contrib/demo/run.sh contrib/demo/messages \
+	contrib/demo/filter.mfl

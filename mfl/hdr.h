@@ -20,6 +20,8 @@ struct hdr_field {
 	size_t unfolded_len;
 	const char *decoded;	/* made by hdr_decoded(), else NULL */
 	size_t decoded_len;
+	void *addrs;		/* its parsed address list, cached by users */
+	size_t naddrs;
 };
 
 struct hdr_index {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "arena.h"
 #include "buf.h"
 #include "compile.h"
 #include "hdr.h"
@@ -132,14 +133,21 @@ addr_usable(const struct addr *a)
  * with no usable address is matched whole, by :all only, as Pigeonhole
  * does ("undisclosed-recipients:;", "root") */
 static int
-match_addresses(struct mfl_run *run, const struct site *site, const char *text,
-		size_t len, const struct value *keys, size_t nkeys, struct buf *tmp)
+match_addresses(struct mfl_run *run, const struct site *site, struct hdr_field *f,
+		const struct value *keys, size_t nkeys, struct buf *tmp)
 {
-	struct addr *list;
-	size_t count, usable = 0;
+	const char *text = f->unfolded;
+	size_t len = f->unfolded_len, count, usable = 0;
+	struct addr *list = f->addrs;
 
-	if (addr_parse_list(msg_arena(run->msg), text, len, &list, &count) < 0)
-		return run_error(run, site, "out of memory");
+	/* parsed once per field and message, however many rules ask */
+	if (list == NULL) {
+		if (addr_parse_list(msg_arena(run->msg), text, len, &list, &count) < 0)
+			return run_error(run, site, "out of memory");
+		f->addrs = list;
+		f->naddrs = count;
+	}
+	count = f->naddrs;
 	for (size_t i = 0; i < count; i++)
 		usable += addr_usable(&list[i]);
 	if (usable == 0)
@@ -221,7 +229,7 @@ address_run(struct mfl_run *run, const struct site *site, struct value *args,
 				m = run_error(run, site, "out of memory");
 				break;
 			}
-			m = match_addresses(run, site, f->unfolded, f->unfolded_len, keys, nkeys, &tmp);
+			m = match_addresses(run, site, f, keys, nkeys, &tmp);
 		}
 	}
 	buf_free(&tmp);
@@ -402,4 +410,78 @@ const struct intrinsic intr_size = {
 	.tags = size_tags,
 	.check = size_check,
 	.run = size_run,
+};
+
+/* header_values - the decoded values of field NAME; the first only if ONE */
+static int
+header_values(struct mfl_run *run, const struct site *site, struct value *args,
+	      struct value *ret, int one)
+{
+	struct hdr_index *idx = run->msg ? msg_headers(run->msg) : NULL;
+	struct marr *a = NULL;
+	struct hdr_field *f;
+
+	*ret = value_str("", 0);
+	if (!one) {
+		if ((a = arena_zalloc(run->arena, sizeof(*a))) == NULL)
+			return run_error(run, site, "memory limit reached");
+		ret->type = V_ARR;
+		ret->u.a = a;
+	}
+	if (run->msg != NULL && idx == NULL)
+		return run_error(run, site, "out of memory");
+	for (size_t n = 0; idx != NULL
+	     && (f = hdr_find(idx, args[0].u.s.ptr, args[0].u.s.len, n)) != NULL; n++) {
+		if (hdr_decoded(idx, f) < 0)
+			return run_error(run, site, "out of memory");
+		if (one) {
+			*ret = value_str(f->decoded, f->decoded_len);
+			return 0;
+		}
+		if (a->len == a->cap) {
+			size_t cap = a->cap ? a->cap * 2 : 4;
+			struct value *items = arena_alloc(run->arena, cap * sizeof(*items));
+
+			if (items == NULL)
+				return run_error(run, site, "memory limit reached");
+			if (a->len)
+				memcpy(items, a->items, a->len * sizeof(*items));
+			a->items = items;
+			a->cap = cap;
+		}
+		a->items[a->len++] = value_str(f->decoded, f->decoded_len);
+	}
+	return 0;
+}
+
+/* $header(name): the first field NAME's value, decoded; "" if none */
+static int
+header_fn_run(struct mfl_run *run, const struct site *site, struct value *args,
+	      struct value *ret)
+{
+	return header_values(run, site, args, ret, 1);
+}
+
+const struct intrinsic intr_header_fn = {
+	.name = "header",
+	.kind = INTR_FUNCTION,
+	.args = "s",
+	.ret = TYPE_STRING,
+	.run = header_fn_run,
+};
+
+/* $headers(name): every field NAME's value, decoded, in message order */
+static int
+headers_fn_run(struct mfl_run *run, const struct site *site, struct value *args,
+	       struct value *ret)
+{
+	return header_values(run, site, args, ret, 0);
+}
+
+const struct intrinsic intr_headers_fn = {
+	.name = "headers",
+	.kind = INTR_FUNCTION,
+	.args = "s",
+	.ret = TYPE_ARRAY(TYPE_STRING),
+	.run = headers_fn_run,
 };

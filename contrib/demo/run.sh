@@ -1,22 +1,25 @@
 #!/bin/sh
 # demo/run.sh - the quick start's demo: what mvmf does with some mail.
 #
-# Today mvmf has its message model and the mflmsg tool, so the demo shows
-# what the filters will see in each demo message: the decoded subject,
-# the parsed sender and recipients, and the MIME structure. As mvmtr and
-# mvmda land, this script grows into the full path (a private Postfix on
-# loopback, mvmtr, mvmda, Maildir) without the quick start changing.
+# Today mvmf has its message model and its language, so the demo shows
+# what the filters see in each demo message (decoded subject, parsed
+# sender and recipients, MIME structure) and where the demo filter,
+# contrib/demo/filter.mfl, files it and why. As mvmtr and mvmda land,
+# this script grows into the full path (a private Postfix on loopback,
+# mvmtr, mvmda, Maildir) without the quick start changing.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 builddir=${1:-$top}
 mflmsg="$builddir/mfl/mflmsg"
+mflc="$builddir/mfl/mflc"
 
 if [ ! -x "$mflmsg" ]; then
 	echo "demo: $mflmsg is not built; run contrib/quickstart.sh" >&2
 	exit 1
 fi
-echo "mvmf demo: how libmfl reads each message in contrib/demo/messages"
+echo "mvmf demo: how libmfl reads each message in contrib/demo/messages,"
+echo "and where contrib/demo/filter.mfl files it"
 echo
 for m in "$here"/messages/*.eml; do
 	view=$("$mflmsg" "$m")
@@ -30,6 +33,14 @@ for m in "$here"/messages/*.eml; do
 	printf '  from:    %s\n' "${from:-(none)}"
 	printf '  to:      %s\n' "${rcpts:-(no recipients listed)}"
 	printf '  parts:   %s\n' "$parts"
+	result=$("$mflc" -M -e sender@example.org -t bob@example.net -m "$m" \
+		"$here/filter.mfl" 2>&1)
+	why=$(printf '%s\n' "$result" | sed -n 's/^mflc: log: //p' | tail -1)
+	where=$(printf '%s\n' "$result" | sed -n \
+		-e 's/.*"action":"fileinto","mailbox":"\([^"]*\)".*/folder \1/p' \
+		-e 's/.*"action":"keep".*/INBOX/p' | head -1)
+	printf '  goes to: %s (%s)\n' "$where" "$why"
 done
 echo
 echo "Full view of any message: $mflmsg -b FILE (see mflmsg(1))"
+echo "Try a filter on a message:  $mflc -m FILE SCRIPT (see mflc(1), mfl(7))"
