@@ -742,39 +742,6 @@ parse_source(struct compile *cc, const char *file, const char *src,
 	return block;
 }
 
-/* verify - every operand in range (the verifier the opcode table makes) */
-static int
-verify(const struct mfl_prog *prog, struct buf *errors)
-{
-	for (size_t pc = 0; pc < prog->ncode; pc++) {
-		uint32_t w = prog->code[pc];
-		enum opcode op = INSN_OP(w);
-		int32_t arg = INSN_ARG(w);
-		size_t limit = 0;
-
-		if (op >= OP__COUNT)
-			goto bad;
-		switch (opcode_operands[op]) {
-		case 'k': limit = prog->nconsts; break;
-		case 'g': limit = prog->nglobals; break;
-		case 'c': limit = prog->env->ncontrols; break;
-		case 'j': limit = prog->ncode + 1; break;
-		case 'f': limit = prog->nfuncs; break;
-		case 's': limit = prog->nsites; break;
-		case 'l': limit = 1u << 20; break;
-		case 'n': limit = INSN_ARG_MAX + 1u; break;
-		default: continue;
-		}
-		if (arg < 0 || (size_t) arg >= limit)
-			goto bad;
-		continue;
-bad:
-		buf_printf(errors, "mfl: internal error: bad instruction at %zu\n", pc);
-		return -1;
-	}
-	return 0;
-}
-
 /* build - move the compiled tables into the program's arena */
 static int
 build(struct compile *cc)
@@ -864,7 +831,7 @@ mfl_compile_mem(const struct mfl_env *env, const char *name, const char *src,
 	cc.prog->arena = pa;
 	cc.prog->env = env;
 	if (compile_all(&cc, name, src, len, sieve) == 0 && build(&cc) == 0
-	    && verify(cc.prog, errors) == 0) {
+	    && prog_verify(cc.prog, errors) == 0) {
 		prog = cc.prog;
 		cc.prog = NULL;
 	}

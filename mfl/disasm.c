@@ -14,19 +14,25 @@
 #include "prog.h"
 
 const char *const opcode_names[] = {
-#define X(name, effect, operand) #name,
+#define X(name, pops, pushes, operand) #name,
 	OPCODES(X)
 #undef X
 };
 
-const int opcode_effects[] = {
-#define X(name, effect, operand) effect,
+const signed char opcode_pops[] = {
+#define X(name, pops, pushes, operand) pops,
+	OPCODES(X)
+#undef X
+};
+
+const signed char opcode_pushes[] = {
+#define X(name, pops, pushes, operand) pushes,
 	OPCODES(X)
 #undef X
 };
 
 const char opcode_operands[] = {
-#define X(name, effect, operand) operand,
+#define X(name, pops, pushes, operand) operand,
 	OPCODES(X)
 #undef X
 };

@@ -14,6 +14,7 @@ struct ast;
 struct compile;
 struct mfl_run;
 struct site;
+struct mfl_prog;
 
 enum intr_kind { INTR_COMMAND, INTR_TEST, INTR_FUNCTION };
 
@@ -68,6 +69,8 @@ struct site {
 	int line, col;
 	const char *file;
 	void *data;		/* compiled per-site data (a regex) */
+	const char *pattern;	/* the constant it was compiled from */
+	size_t pattern_len;
 };
 
 const struct intrinsic *intr_find(const char *name, size_t len,
@@ -75,6 +78,8 @@ const struct intrinsic *intr_find(const char *name, size_t len,
 int intr_tag_present(const struct site *site, int id, struct value *args,
 		     struct value **arg_r);
 size_t intr_max_positional(const struct intrinsic *intr);
+int intr_site_compile(struct mfl_prog *prog, struct site *site,
+		      char *err, size_t errsize);
 extern const struct intrinsic *const intr_table[];
 extern const struct intr_tag intr_match_tags[];
 extern const struct intr_tag intr_addrpart_tags[];

@@ -401,7 +401,9 @@ regmatch_check(struct compile *cc, struct ast *n, struct site *site)
 		return -1;
 	}
 	site->data = re;
-	if (prog_on_free(cc->prog, regex_free, re) < 0) {
+	site->pattern = arena_memdup(cc->prog->arena, pat->str, pat->len);
+	site->pattern_len = pat->len;
+	if (site->pattern == NULL || prog_on_free(cc->prog, regex_free, re) < 0) {
 		pcre2_code_free(re);
 		site->data = NULL;
 		cerror(cc, pat, "out of memory");
@@ -488,3 +490,28 @@ const struct intrinsic intr_log = {
 	.name = "log", .kind = INTR_FUNCTION, .args = "s", .ret = TYPE_VOID,
 	.run = log_run,
 };
+
+/* intr_site_compile - redo a site's compile-time work for a program read
+ * back from the cache: a constant $regmatch pattern; 0 or -1 */
+int
+intr_site_compile(struct mfl_prog *prog, struct site *site, char *err,
+		  size_t errsize)
+{
+	pcre2_code *re;
+
+	if (site->pattern == NULL)
+		return 0;
+	if (site->intr != &intr_regmatch) {
+		snprintf(err, errsize, "pattern on a site that takes none");
+		return -1;
+	}
+	if ((re = regex_compile(site->pattern, site->pattern_len, err, errsize)) == NULL)
+		return -1;
+	if (prog_on_free(prog, regex_free, re) < 0) {
+		pcre2_code_free(re);
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	site->data = re;
+	return 0;
+}

@@ -35,6 +35,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/run.c \
 	mfl/str.h \
 	mfl/value.h \
+	mfl/verify.c \
 	mfl/vm.c mfl/vm.h \
 	mfl/mfl.h mfl/mflapi.h
 

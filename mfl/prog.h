@@ -81,6 +81,7 @@ struct mfl_run {
 	void *host_data;
 };
 
+int prog_verify(const struct mfl_prog *prog, struct buf *errors);
 int prog_on_free(struct mfl_prog *prog, void (*fn)(void *), void *ptr);
 int run_error(struct mfl_run *run, const struct site *site,
 	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,152 @@
+/*
+ * verify - check a program before it runs: every operand in range (from
+ * the opcode table's operand kinds), every jump inside its function, and
+ * the stack height at each instruction the same along every path, never
+ * below the frame's locals, and enough for what each instruction pops.
+ * The compiler's output always passes; the check is what lets a program
+ * read back from the cache (cache.c) be trusted not to step outside the
+ * VM's stack, constants, sites or code.
+ *
+ * Types are not checked: a cache file is only read when it belongs to
+ * the user running it, who could as well run any code of theirs.
+ *
+ * DIAGNOSTICS: -1 and a line in ERRORS naming the bad instruction.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ast.h"
+#include "buf.h"
+#include "env.h"
+#include "opcodes.h"
+#include "prog.h"
+
+/* operand_ok - the operand of the instruction at PC is in range */
+static int
+operand_ok(const struct mfl_prog *prog, const struct func *fn, size_t lo,
+	   size_t hi, uint32_t w)
+{
+	int32_t arg = INSN_ARG(w);
+
+	switch (opcode_operands[INSN_OP(w)]) {
+	case 'k': return arg >= 0 && (size_t) arg < prog->nconsts;
+	case 'g': return arg >= 0 && (size_t) arg < prog->nglobals;
+	case 'c': return arg >= 0 && (size_t) arg < prog->env->ncontrols;
+	case 'j': return arg >= 0 && (size_t) arg >= lo && (size_t) arg < hi;
+	case 'f': return arg >= 0 && (size_t) arg < prog->nfuncs && arg > 0;
+	case 's': return arg >= 0 && (size_t) arg < prog->nsites;
+	case 'l': return arg >= 0 && arg < fn->nlocals;
+	case 'n': return arg >= 0;
+	default: return 1;
+	}
+}
+
+/* effect - values INSN pops and pushes; -1 pops for "ends the path" */
+static void
+effect(const struct mfl_prog *prog, uint32_t w, int *pops, int *pushes)
+{
+	enum opcode op = INSN_OP(w);
+	int32_t arg = INSN_ARG(w);
+
+	*pops = opcode_pops[op];
+	*pushes = opcode_pushes[op];
+	switch (op) {
+	case OP_CALL:
+		*pops = prog->funcs[arg].nparams;
+		*pushes = prog->funcs[arg].ret != TYPE_VOID;
+		break;
+	case OP_INTR: {
+		const struct intrinsic *in = prog->sites[arg].intr;
+
+		*pops = prog->sites[arg].nargs;
+		*pushes = in->kind == INTR_TEST || (in->kind == INTR_FUNCTION && in->ret != 0);
+		break;
+	}
+	case OP_NEWARR:
+		*pops = arg;
+		break;
+	default:
+		break;
+	}
+}
+
+/* verify_func - stack heights through function F's code [LO, HI) */
+static int
+verify_func(const struct mfl_prog *prog, const struct func *fn, size_t lo,
+	    size_t hi, int *height, size_t *work, struct buf *errors)
+{
+	size_t nwork = 0;
+
+	for (size_t pc = lo; pc < hi; pc++)
+		height[pc - lo] = -1;
+	height[0] = 0;
+	work[nwork++] = lo;
+	while (nwork > 0) {
+		size_t pc = work[--nwork];
+		uint32_t w = prog->code[pc];
+		enum opcode op = INSN_OP(w);
+		int h = height[pc - lo], pops, pushes;
+		size_t next[2];
+		int nnext = 0;
+
+		if (op >= OP__COUNT || !operand_ok(prog, fn, lo, hi, w))
+			goto bad;
+		effect(prog, w, &pops, &pushes);
+		if (pops < 0 || h < pops || h - pops + pushes > 65536)
+			goto bad;
+		h = h - pops + pushes;
+		if (op == OP_RET || op == OP_RETV || op == OP_STOP)
+			continue;
+		if (op == OP_JMP || op == OP_JZ || op == OP_JNZ)
+			next[nnext++] = (size_t) INSN_ARG(w);
+		if (op != OP_JMP)
+			next[nnext++] = pc + 1;
+		for (int i = 0; i < nnext; i++) {
+			if (next[i] >= hi)
+				goto bad;	/* falls off the function's end */
+			if (height[next[i] - lo] < 0) {
+				height[next[i] - lo] = h;
+				work[nwork++] = next[i];
+			} else if (height[next[i] - lo] != h) {
+				goto bad;	/* paths disagree */
+			}
+		}
+		continue;
+bad:
+		buf_printf(errors, "mfl: bad program: instruction %zu of $%s\n", pc, fn->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* prog_verify - the whole program; 0 when it is safe to run */
+int
+prog_verify(const struct mfl_prog *prog, struct buf *errors)
+{
+	int *height = malloc((prog->ncode + 1) * sizeof(*height));
+	size_t *work = malloc((prog->ncode + 1) * sizeof(*work));
+	int ret = 0;
+
+	if (height == NULL || work == NULL) {
+		buf_puts(errors, "mfl: out of memory\n");
+		ret = -1;
+	}
+	for (size_t f = 0; ret == 0 && f < prog->nfuncs; f++) {
+		const struct func *fn = &prog->funcs[f];
+		size_t hi = f + 1 < prog->nfuncs ? prog->funcs[f + 1].entry : prog->ncode;
+
+		if (fn->entry >= hi || hi > prog->ncode || fn->nparams < 0
+		    || fn->nlocals < fn->nparams || (f == 0 && fn->nparams != 0)
+		    || (f > 0 && fn->entry < prog->funcs[f - 1].entry)) {
+			buf_printf(errors, "mfl: bad program: function %zu\n", f);
+			ret = -1;
+			break;
+		}
+		ret = verify_func(prog, fn, fn->entry, hi, height, work, errors);
+	}
+	free(height);
+	free(work);
+	return ret;
+}
