@@ -8,6 +8,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/arena.c mfl/arena.h \
 	mfl/ast.c mfl/ast.h \
 	mfl/buf.c mfl/buf.h \
+	mfl/cache.c mfl/cache.h \
 	mfl/charset.c mfl/charset.h \
 	mfl/codec.c mfl/codec.h \
 	mfl/compile.c mfl/compile.h \

@@ -51,6 +51,8 @@ struct mfl_prog *mfl_compile_file(const struct mfl_env *env, const char *path,
 struct mfl_prog *mfl_compile_mem(const struct mfl_env *env, const char *name,
 				 const char *src, size_t len, int sieve,
 				 struct buf *errors);
+struct mfl_prog *mfl_compile_cached(const struct mfl_env *env, const char *path,
+				    int sieve, struct buf *errors);
 void mfl_prog_free(struct mfl_prog *prog);
 int mfl_prog_has_hook(const struct mfl_prog *prog, const char *name);
 void mfl_prog_disasm(const struct mfl_prog *prog, struct buf *out);

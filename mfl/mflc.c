@@ -24,7 +24,7 @@
 static void
 usage(void)
 {
-	fputs("usage: mflc [-dSMV] [-e sender] [-t recipient] [-m message] [-s name=value]\n"
+	fputs("usage: mflc [-CdSMV] [-e sender] [-t recipient] [-m message] [-s name=value]\n"
 	      "            [-H hook[:arg,...]] script\n", stderr);
 	exit(2);
 }
@@ -134,7 +134,7 @@ main(int argc, char **argv)
 	const char *message = NULL, *from = NULL, *to = NULL;
 	char *hooks[16];
 	int nhooks = 0;
-	int dump = 0, sieve = -1, ch, status = 0;
+	int dump = 0, sieve = -1, ch, status = 0, cached = 0;
 	struct buf errors = BUF_INIT;
 	struct mfl_env *env = mfl_env_new();
 	struct mfl_prog *prog;
@@ -142,8 +142,9 @@ main(int argc, char **argv)
 	if (env == NULL)
 		return 4;
 	mfl_env_set_log(env, log_stderr, NULL);
-	while ((ch = getopt(argc, argv, "de:H:m:s:t:vMSV")) != -1) {
+	while ((ch = getopt(argc, argv, "Cde:H:m:s:t:vMSV")) != -1) {
 		switch (ch) {
+		case 'C': cached = 1; break;
 		case 'H':
 			if (nhooks == 16)
 				usage();
@@ -173,7 +174,8 @@ main(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		usage();
-	prog = mfl_compile_file(env, argv[optind], sieve, &errors);
+	prog = cached ? mfl_compile_cached(env, argv[optind], sieve, &errors)
+	    : mfl_compile_file(env, argv[optind], sieve, &errors);
 	if (prog == NULL) {
 		fwrite(errors.data, 1, errors.len, stderr);
 		if (message != NULL) {

@@ -31,6 +31,7 @@ unit_tests = \
 	t/unit/mimeparam_test \
 	t/unit/mime_test \
 	t/unit/msg_test \
+	t/unit/verify_test \
 	t/unit/corpus_test
 
 check_PROGRAMS += $(unit_tests)
@@ -47,11 +48,13 @@ t_unit_mimeparam_test_LDADD = $(UNIT_LDADD)
 t_unit_mime_test_LDADD = $(UNIT_LDADD)
 t_unit_msg_test_LDADD = $(UNIT_LDADD)
 t_unit_corpus_test_LDADD = $(UNIT_LDADD)
+t_unit_verify_test_LDADD = $(UNIT_LDADD)
 
 # Shell tests that run the installed-to-be binaries.
 sh_tests = \
 	t/sh/mflmsg.sh \
 	t/sh/headers.sh \
+	t/sh/cache.sh \
 	t/golden/run.sh
 
 TESTS += $(sh_tests)

@@ -1,0 +1,618 @@
+/*
+ * cache - a compiled program written beside its script as SCRIPT.mflc,
+ * and read back instead of compiling when it is still good: same format
+ * and mvmf version, same mode, every source file (the script and what
+ * it includes) with the same size, mtime and inode, the controls it
+ * uses still there. A 1,000-rule script then costs a file read and a
+ * verify instead of a compile.
+ *
+ * Safety: the file is written to a temporary name and renamed over the
+ * old one, so concurrent writers and readers only ever see a whole file;
+ * it carries a checksum, so a torn or damaged file is a miss; it is read
+ * only when it belongs to the user reading it and no one else can write
+ * it; and what is read goes through prog_verify() before it can run.
+ * Any doubt is a miss: the script is compiled as if there were no cache.
+ *
+ * DIAGNOSTICS: none; cache_load() returns NULL on any miss and
+ * cache_save() -1 on any failure, and callers go on without the cache.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "ast.h"
+#include "buf.h"
+#include "cache.h"
+#include "env.h"
+#include "intr.h"
+#include "prog.h"
+
+#define CACHE_MAGIC	"MFLCACH1"
+#define CACHE_MAX	(64u << 20)
+
+/* --- writing --- */
+
+static void
+put32(struct buf *b, uint32_t v)
+{
+	buf_append(b, &v, sizeof(v));
+}
+
+static void
+put64(struct buf *b, uint64_t v)
+{
+	buf_append(b, &v, sizeof(v));
+}
+
+static void
+putstr(struct buf *b, const char *s, size_t len)
+{
+	put32(b, (uint32_t) len);
+	buf_append(b, s, len);
+}
+
+/* checksum - a 64-bit hash of the body, eight bytes a step: it finds
+ * torn and damaged files, not forgeries (read_cache's owner check and
+ * prog_verify() stand against those) */
+static uint64_t
+checksum(const char *p, size_t len)
+{
+	uint64_t h = 14695981039346656037ull ^ len, w;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	for (; i < len; i++)
+		h = (h ^ (unsigned char) p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* intr_index - position of an intrinsic in the table */
+static uint32_t
+intr_index(const struct intrinsic *in)
+{
+	uint32_t i;
+
+	for (i = 0; intr_table[i] != NULL && intr_table[i] != in; i++)
+		;
+	return i;
+}
+
+/* put_value - one constant */
+static void
+put_value(struct buf *b, const struct value *v)
+{
+	put32(b, (uint32_t) v->type);
+	if (v->type == V_INT) {
+		put64(b, (uint64_t) v->u.i);
+	} else if (v->type == V_STR) {
+		putstr(b, v->u.s.ptr, v->u.s.len);
+	} else {
+		put32(b, (uint32_t) v->u.a->len);
+		for (size_t i = 0; i < v->u.a->len; i++)
+			putstr(b, v->u.a->items[i].u.s.ptr, v->u.a->items[i].u.s.len);
+	}
+}
+
+/* serialise - the program as the cache file's body */
+static int
+serialise(const struct mfl_prog *prog, struct buf *b)
+{
+	put32(b, (uint32_t) prog->sieve);
+	put32(b, (uint32_t) prog->nfiles);
+	for (size_t i = 0; i < prog->nfiles; i++) {
+		struct stat st;
+
+		if (stat(prog->files[i], &st) < 0)
+			return -1;
+		putstr(b, prog->files[i], strlen(prog->files[i]));
+		put64(b, (uint64_t) st.st_size);
+		put64(b, (uint64_t) st.st_mtim.tv_sec);
+		put64(b, (uint64_t) st.st_mtim.tv_nsec);
+		put64(b, (uint64_t) st.st_ino);
+	}
+	put32(b, (uint32_t) prog->env->ncontrols);
+	for (size_t i = 0; i < prog->env->ncontrols; i++) {
+		putstr(b, prog->env->controls[i].name, strlen(prog->env->controls[i].name));
+		put32(b, (uint32_t) prog->env->controls[i].type);
+	}
+	put32(b, (uint32_t) prog->ncode);
+	buf_append(b, prog->code, prog->ncode * sizeof(*prog->code));
+	buf_append(b, prog->lines, prog->ncode * sizeof(*prog->lines));
+	buf_append(b, prog->file_of, prog->ncode * sizeof(*prog->file_of));
+	put32(b, (uint32_t) prog->nconsts);
+	for (size_t i = 0; i < prog->nconsts; i++)
+		put_value(b, &prog->consts[i]);
+	put32(b, (uint32_t) prog->nsites);
+	for (size_t i = 0; i < prog->nsites; i++) {
+		const struct site *s = &prog->sites[i];
+		uint32_t file = 0;
+
+		for (size_t k = 0; k < prog->nfiles; k++)
+			if (prog->files[k] == s->file)
+				file = (uint32_t) k;
+		put32(b, intr_index(s->intr));
+		put32(b, (uint32_t) s->match);
+		put32(b, (uint32_t) s->comparator);
+		put32(b, (uint32_t) s->addrpart);
+		put32(b, s->tags);
+		buf_append(b, s->tag_arg, sizeof(s->tag_arg));
+		put32(b, (uint32_t) s->npos);
+		put32(b, (uint32_t) s->nargs);
+		put32(b, (uint32_t) s->line);
+		put32(b, (uint32_t) s->col);
+		put32(b, file);
+		put32(b, s->pattern != NULL);
+		if (s->pattern != NULL)
+			putstr(b, s->pattern, s->pattern_len);
+	}
+	put32(b, (uint32_t) prog->nfuncs);
+	for (size_t i = 0; i < prog->nfuncs; i++) {
+		const struct func *f = &prog->funcs[i];
+
+		putstr(b, f->name, strlen(f->name));
+		put32(b, f->entry);
+		put32(b, (uint32_t) f->nparams);
+		put32(b, (uint32_t) f->nlocals);
+		put32(b, (uint32_t) f->ret);
+		for (int k = 0; k < f->nparams; k++)
+			put32(b, (uint32_t) f->param_types[k]);
+		put32(b, (uint32_t) f->line);
+	}
+	put32(b, (uint32_t) prog->nglobals);
+	for (size_t i = 0; i < prog->nglobals; i++)
+		put32(b, (uint32_t) prog->global_types[i]);
+	return b->failed ? -1 : 0;
+}
+
+/* cache_path - SCRIPT.mflc */
+static char *
+cache_path(const char *path)
+{
+	size_t len = strlen(path);
+	char *p = malloc(len + 6);
+
+	if (p != NULL) {
+		memcpy(p, path, len);
+		memcpy(p + len, ".mflc", 6);
+	}
+	return p;
+}
+
+/* cache_save - write PROG beside PATH atomically; 0 or -1 */
+int
+cache_save(const struct mfl_prog *prog, const char *path)
+{
+	struct buf body = BUF_INIT, file = BUF_INIT;
+	char *dst = cache_path(path), *tmp = NULL;
+	uint64_t sum;
+	int fd = -1, ret = -1;
+
+	if (dst == NULL || serialise(prog, &body) < 0 || body.len > CACHE_MAX)
+		goto out;
+	sum = checksum(body.data, body.len);
+	buf_append(&file, CACHE_MAGIC, 8);
+	buf_printf(&file, "%-16.16s", PACKAGE_VERSION);
+	put64(&file, sum);
+	put64(&file, body.len);
+	buf_append(&file, body.data, body.len);
+	if (file.failed || (tmp = malloc(strlen(dst) + 8)) == NULL)
+		goto out;
+	sprintf(tmp, "%s.XXXXXX", dst);
+	if ((fd = mkstemp(tmp)) < 0)
+		goto out;
+	if (fchmod(fd, 0644) < 0 || write(fd, file.data, file.len) != (ssize_t) file.len)
+		goto out;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, dst) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0 && tmp != NULL)
+		unlink(tmp);
+	free(tmp);
+	free(dst);
+	buf_free(&body);
+	buf_free(&file);
+	return ret;
+}
+
+/* --- reading --- */
+
+struct reader {
+	const char *p, *end;
+	int bad;
+};
+
+static uint32_t
+get32(struct reader *r)
+{
+	uint32_t v = 0;
+
+	if (r->end - r->p < 4) {
+		r->bad = 1;
+		return 0;
+	}
+	memcpy(&v, r->p, 4);
+	r->p += 4;
+	return v;
+}
+
+static uint64_t
+get64(struct reader *r)
+{
+	uint64_t v = 0;
+
+	if (r->end - r->p < 8) {
+		r->bad = 1;
+		return 0;
+	}
+	memcpy(&v, r->p, 8);
+	r->p += 8;
+	return v;
+}
+
+/* getmem - N bytes copied into the arena, or NULL */
+static void *
+getmem(struct reader *r, struct arena *a, size_t n)
+{
+	void *m;
+
+	if ((size_t) (r->end - r->p) < n || (m = arena_alloc(a, n + 1)) == NULL) {
+		r->bad = 1;
+		return NULL;
+	}
+	memcpy(m, r->p, n);
+	((char *) m)[n] = 0;
+	r->p += n;
+	return m;
+}
+
+/* getstr - a length-prefixed string: a view into the file's bytes,
+ * which live in the program's arena; written NUL-terminated in place by
+ * overwriting the next length's byte is not possible, so names that C
+ * code needs terminated come from getcstr() */
+static char *
+getstr(struct reader *r, struct arena *a, size_t *len_r)
+{
+	uint32_t len = get32(r);
+	const char *s = r->p;
+
+	(void) a;
+	if (r->bad || (size_t) (r->end - r->p) < len) {
+		r->bad = 1;
+		return NULL;
+	}
+	r->p += len;
+	if (len_r != NULL)
+		*len_r = len;
+	return (char *) s;
+}
+
+/* getcstr - a length-prefixed string copied NUL-terminated */
+static char *
+getcstr(struct reader *r, struct arena *a)
+{
+	uint32_t len = get32(r);
+
+	return r->bad ? NULL : getmem(r, a, len);
+}
+
+/* get_count - a table size, bounded by what is left of the file */
+static size_t
+get_count(struct reader *r, size_t min_each)
+{
+	uint32_t n = get32(r);
+
+	if ((uint64_t) n * min_each > (uint64_t) (r->end - r->p)) {
+		r->bad = 1;
+		return 0;
+	}
+	return n;
+}
+
+/* check_files - every source file as it was when the cache was made */
+static int
+check_files(struct reader *r, struct mfl_prog *prog)
+{
+	prog->nfiles = get_count(r, 36);
+	if (r->bad || prog->nfiles == 0 || prog->nfiles > 65535
+	    || (prog->files = arena_alloc(prog->arena, prog->nfiles * sizeof(char *))) == NULL)
+		return -1;
+	for (size_t i = 0; i < prog->nfiles; i++) {
+		struct stat st;
+		char *name = getcstr(r, prog->arena);
+		uint64_t size = get64(r), sec = get64(r), nsec = get64(r), ino = get64(r);
+
+		if (r->bad || stat(name, &st) < 0 || (uint64_t) st.st_size != size
+		    || (uint64_t) st.st_mtim.tv_sec != sec || (uint64_t) st.st_mtim.tv_nsec != nsec
+		    || (uint64_t) st.st_ino != ino)
+			return -1;
+		prog->files[i] = name;
+	}
+	return 0;
+}
+
+/* check_controls - the controls the program was compiled against */
+static int
+check_controls(struct reader *r, const struct mfl_env *env)
+{
+	size_t n = get_count(r, 8);
+
+	if (r->bad || n != env->ncontrols)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t len = get32(r);
+
+		if (r->bad || (size_t) (r->end - r->p) < len + 4 || strlen(env->controls[i].name) != len
+		    || memcmp(env->controls[i].name, r->p, len) != 0)
+			return -1;
+		r->p += len;
+		if (get32(r) != (uint32_t) env->controls[i].type)
+			return -1;
+	}
+	return 0;
+}
+
+/* get_value - one constant */
+static int
+get_value(struct reader *r, struct arena *a, struct value *v)
+{
+	v->type = (int) get32(r);
+	if (v->type == V_INT) {
+		v->u.i = (int64_t) get64(r);
+	} else if (v->type == V_STR) {
+		v->u.s.ptr = getstr(r, a, &v->u.s.len);
+	} else if (v->type == V_ARR) {
+		size_t n = get_count(r, 4);
+		struct marr *arr = arena_zalloc(a, sizeof(*arr));
+
+		if (arr == NULL || (n && (arr->items = arena_alloc(a, n * sizeof(*arr->items))) == NULL))
+			return -1;
+		for (size_t i = 0; i < n && !r->bad; i++) {
+			arr->items[i].type = V_STR;
+			arr->items[i].u.s.ptr = getstr(r, a, &arr->items[i].u.s.len);
+		}
+		arr->len = arr->cap = n;
+		v->u.a = arr;
+	} else {
+		return -1;
+	}
+	return r->bad ? -1 : 0;
+}
+
+/* get_site - one intrinsic call site, its numbers checked */
+static int
+get_site(struct reader *r, struct mfl_prog *prog, struct site *s, size_t ntable)
+{
+	uint32_t in = get32(r), file, has_pattern;
+
+	if (in >= ntable)
+		return -1;
+	memset(s, 0, sizeof(*s));
+	s->intr = intr_table[in];
+	s->match = (int) get32(r);
+	s->comparator = (int) get32(r);
+	s->addrpart = (int) get32(r);
+	s->tags = get32(r);
+	if ((size_t) (r->end - r->p) < sizeof(s->tag_arg))
+		return -1;
+	memcpy(s->tag_arg, r->p, sizeof(s->tag_arg));
+	r->p += sizeof(s->tag_arg);
+	s->npos = (int) get32(r);
+	s->nargs = (int) get32(r);
+	s->line = (int) get32(r);
+	s->col = (int) get32(r);
+	file = get32(r);
+	has_pattern = get32(r);
+	if (r->bad || file >= prog->nfiles || s->match < 0 || s->match > 2
+	    || s->comparator < 0 || s->comparator > 2 || s->addrpart < 0 || s->addrpart > 2
+	    || s->npos < 0 || s->nargs < s->npos || s->nargs > 64)
+		return -1;
+	for (int t = 0; t < SITE_TAGS_MAX; t++)
+		if (s->tag_arg[t] < -1 || s->tag_arg[t] >= s->nargs)
+			return -1;
+	s->file = prog->files[file];
+	if (has_pattern && (s->pattern = getstr(r, prog->arena, &s->pattern_len)) == NULL)
+		return -1;
+	return r->bad ? -1 : 0;
+}
+
+/* get_funcs - the function table */
+static int
+get_funcs(struct reader *r, struct mfl_prog *prog)
+{
+	prog->nfuncs = get_count(r, 24);
+	if (r->bad || prog->nfuncs == 0
+	    || (prog->funcs = arena_zalloc(prog->arena, prog->nfuncs * sizeof(struct func))) == NULL)
+		return -1;
+	for (size_t i = 0; i < prog->nfuncs; i++) {
+		struct func *f = &prog->funcs[i];
+
+		f->name = getcstr(r, prog->arena);
+		f->entry = get32(r);
+		f->nparams = (int) get32(r);
+		f->nlocals = (int) get32(r);
+		f->ret = (int) get32(r);
+		if (r->bad || f->nparams < 0 || f->nparams > 1000 || f->nlocals < f->nparams
+		    || f->nlocals > (1 << 20))
+			return -1;
+		f->param_types = arena_alloc(prog->arena, ((size_t) f->nparams + 1) * sizeof(int));
+		for (int k = 0; f->param_types && k < f->nparams; k++)
+			f->param_types[k] = (int) get32(r);
+		f->line = (int) get32(r);
+		f->file = prog->files[0];
+		if (f->param_types == NULL || r->bad)
+			return -1;
+	}
+	return 0;
+}
+
+/* deserialise - the body back into PROG; 0 or -1 */
+static int
+deserialise(struct reader *r, struct mfl_prog *prog, int sieve)
+{
+	char err[300];
+	struct buf errors = BUF_INIT;
+	size_t ntable = 0;
+
+	if ((int) get32(r) != sieve || check_files(r, prog) < 0
+	    || check_controls(r, prog->env) < 0)
+		return -1;
+	prog->sieve = sieve;
+	prog->ncode = get_count(r, 10);
+	if (r->bad || prog->ncode == 0
+	    || (prog->code = getmem(r, prog->arena, prog->ncode * 4)) == NULL
+	    || (prog->lines = getmem(r, prog->arena, prog->ncode * 4)) == NULL
+	    || (prog->file_of = getmem(r, prog->arena, prog->ncode * 2)) == NULL)
+		return -1;
+	for (size_t pc = 0; pc < prog->ncode; pc++)
+		if (prog->file_of[pc] >= prog->nfiles)
+			return -1;
+	prog->nconsts = get_count(r, 8);
+	if (r->bad || (prog->consts = arena_alloc(prog->arena, (prog->nconsts + 1) * sizeof(struct value))) == NULL)
+		return -1;
+	for (size_t i = 0; i < prog->nconsts; i++)
+		if (get_value(r, prog->arena, &prog->consts[i]) < 0)
+			return -1;
+	prog->nsites = get_count(r, 60);
+	if (r->bad || (prog->sites = arena_alloc(prog->arena, (prog->nsites + 1) * sizeof(struct site))) == NULL)
+		return -1;
+	while (intr_table[ntable] != NULL)
+		ntable++;
+	for (size_t i = 0; i < prog->nsites; i++)
+		if (get_site(r, prog, &prog->sites[i], ntable) < 0
+		    || intr_site_compile(prog, &prog->sites[i], err, sizeof(err)) < 0)
+			return -1;
+	if (get_funcs(r, prog) < 0)
+		return -1;
+	prog->nglobals = get_count(r, 4);
+	if (r->bad || (prog->global_types = arena_alloc(prog->arena, (prog->nglobals + 1) * sizeof(int))) == NULL)
+		return -1;
+	for (size_t i = 0; i < prog->nglobals; i++)
+		prog->global_types[i] = (int) get32(r);
+	if (r->bad || r->p != r->end)
+		return -1;
+	{
+		int ok = prog_verify(prog, &errors);
+
+		buf_free(&errors);
+		return ok;
+	}
+}
+
+/* read_cache - the cache file's bytes, in ARENA, if it is ours and safe
+ * to trust */
+static char *
+read_cache(const char *path, struct arena *arena, size_t *len_r)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	char *data = NULL;
+	size_t len = 0;
+
+	if (fd < 0)
+		return NULL;
+	/* only the user's own file, writable by no one else */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()
+	    || (st.st_mode & 022) || st.st_size < 40 || (uint64_t) st.st_size > CACHE_MAX
+	    || (data = arena_alloc(arena, (size_t) st.st_size)) == NULL)
+		goto fail;
+	while (len < (size_t) st.st_size) {
+		ssize_t n = read(fd, data + len, (size_t) st.st_size - len);
+
+		if (n <= 0 && !(n < 0 && errno == EINTR))
+			goto fail;
+		if (n > 0)
+			len += (size_t) n;
+	}
+	close(fd);
+	*len_r = len;
+	return data;
+fail:
+	close(fd);
+	return NULL;
+}
+
+/* cache_load - the cached program for PATH, or NULL on any miss */
+struct mfl_prog *
+cache_load(const struct mfl_env *env, const char *path, int sieve)
+{
+	char *file = cache_path(path), *data, version[17];
+	struct mfl_prog *prog = NULL;
+	struct arena *arena = NULL;
+	struct reader r;
+	uint64_t sum, len;
+	size_t size = 0;
+
+	if (file == NULL || (arena = arena_create(0)) == NULL
+	    || (prog = arena_zalloc(arena, sizeof(*prog))) == NULL
+	    || (data = read_cache(file, arena, &size)) == NULL)
+		goto miss;
+	prog->arena = arena;
+	prog->env = env;
+	snprintf(version, sizeof(version), "%-16.16s", PACKAGE_VERSION);
+	if (memcmp(data, CACHE_MAGIC, 8) != 0 || memcmp(data + 8, version, 16) != 0)
+		goto miss;
+	memcpy(&sum, data + 24, 8);
+	memcpy(&len, data + 32, 8);
+	if (len != size - 40 || checksum(data + 40, size - 40) != sum)
+		goto miss;
+	r.p = data + 40;
+	r.end = data + size;
+	r.bad = 0;
+	if (deserialise(&r, prog, sieve) < 0)
+		goto miss;
+	free(file);
+	return prog;
+miss:
+	if (prog != NULL && prog->arena != NULL)
+		mfl_prog_free(prog);	/* runs the cleanups of compiled patterns */
+	else
+		arena_free(arena);
+	free(file);
+	return NULL;
+}
+
+/* mfl_compile_cached - PATH's program from its cache, or compiled (and
+ * then cached when the folder lets us write) */
+struct mfl_prog *
+mfl_compile_cached(const struct mfl_env *env, const char *path, int sieve,
+		   struct buf *errors)
+{
+	struct mfl_prog *prog;
+
+	if (sieve < 0) {
+		/* the mode needs the first line: cheap next to a compile */
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		char head[64];
+		ssize_t n = fd >= 0 ? read(fd, head, sizeof(head)) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		sieve = mfl_env_get_int(env, "mfl_mode_sieve")
+		    || mfl_file_is_sieve(path, head, n > 0 ? (size_t) n : 0);
+	}
+	if ((prog = cache_load(env, path, sieve)) != NULL)
+		return prog;
+	if ((prog = mfl_compile_file(env, path, sieve, errors)) != NULL)
+		cache_save(prog, path);		/* a failure only costs speed */
+	return prog;
+}

@@ -1,0 +1,15 @@
+/* cache.h - compiled programs kept beside their scripts (libmfl inside) */
+#ifndef MFL_CACHE_H
+#define MFL_CACHE_H
+
+#include <stddef.h>
+
+struct buf;
+struct mfl_prog;
+struct compile;
+struct mfl_env;
+
+int cache_save(const struct mfl_prog *prog, const char *path);
+struct mfl_prog *cache_load(const struct mfl_env *env, const char *path, int sieve);
+
+#endif
