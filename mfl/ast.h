@@ -5,18 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "value.h"
+
 struct intrinsic;
 struct intr_tag;
 struct arena;
 
-/* Types: a base and a number of array dimensions, in one int. */
-#define TYPE_VOID	0
-#define TYPE_INT	1
-#define TYPE_STRING	2
-#define TYPE_ANY	3	/* intrinsics only: any type */
-#define TYPE_ARRAY(t)	((t) + 4)
-#define TYPE_ELEM(t)	((t) - 4)
-#define TYPE_IS_ARRAY(t) ((t) >= 4)
 
 enum ast_kind {
 	A_INT, A_STR, A_LIST, A_VAR, A_INDEX, A_UNARY, A_BINARY, A_AND, A_OR,

@@ -78,17 +78,6 @@ checksum(const char *p, size_t len)
 	return h;
 }
 
-/* intr_index - position of an intrinsic in the table */
-static uint32_t
-intr_index(const struct intrinsic *in)
-{
-	uint32_t i;
-
-	for (i = 0; intr_table[i] != NULL && intr_table[i] != in; i++)
-		;
-	return i;
-}
-
 /* put_value - one constant */
 static void
 put_value(struct buf *b, const struct value *v)
@@ -142,7 +131,8 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 		for (size_t k = 0; k < prog->nfiles; k++)
 			if (prog->files[k] == s->file)
 				file = (uint32_t) k;
-		put32(b, intr_index(s->intr));
+		putstr(b, s->intr->name, strlen(s->intr->name));
+		put32(b, (uint32_t) s->intr->kind);
 		put32(b, (uint32_t) s->match);
 		put32(b, (uint32_t) s->comparator);
 		put32(b, (uint32_t) s->addrpart);
@@ -398,16 +388,21 @@ get_value(struct reader *r, struct arena *a, struct value *v)
 	return r->bad ? -1 : 0;
 }
 
-/* get_site - one intrinsic call site, its numbers checked */
+/* get_site - one intrinsic call site, its numbers checked; the
+ * intrinsic is found again by name, the host's ones too */
 static int
-get_site(struct reader *r, struct mfl_prog *prog, struct site *s, size_t ntable)
+get_site(struct reader *r, struct mfl_prog *prog, struct site *s)
 {
-	uint32_t in = get32(r), file, has_pattern;
+	size_t nlen = 0;
+	const char *name = getstr(r, prog->arena, &nlen);
+	uint32_t kind = get32(r), file, has_pattern;
+	const struct intrinsic *in;
 
-	if (in >= ntable)
+	if (r->bad || kind > INTR_FUNCTION
+	    || (in = intr_find(prog->env, name, nlen, (enum intr_kind) kind)) == NULL)
 		return -1;
 	memset(s, 0, sizeof(*s));
-	s->intr = intr_table[in];
+	s->intr = in;
 	s->match = (int) get32(r);
 	s->comparator = (int) get32(r);
 	s->addrpart = (int) get32(r);
@@ -471,7 +466,6 @@ deserialise(struct reader *r, struct mfl_prog *prog, int sieve)
 {
 	char err[300];
 	struct buf errors = BUF_INIT;
-	size_t ntable = 0;
 
 	if ((int) get32(r) != sieve || check_files(r, prog) < 0
 	    || check_controls(r, prog->env) < 0)
@@ -492,13 +486,11 @@ deserialise(struct reader *r, struct mfl_prog *prog, int sieve)
 	for (size_t i = 0; i < prog->nconsts; i++)
 		if (get_value(r, prog->arena, &prog->consts[i]) < 0)
 			return -1;
-	prog->nsites = get_count(r, 60);
+	prog->nsites = get_count(r, 64);
 	if (r->bad || (prog->sites = arena_alloc(prog->arena, (prog->nsites + 1) * sizeof(struct site))) == NULL)
 		return -1;
-	while (intr_table[ntable] != NULL)
-		ntable++;
 	for (size_t i = 0; i < prog->nsites; i++)
-		if (get_site(r, prog, &prog->sites[i], ntable) < 0
+		if (get_site(r, prog, &prog->sites[i]) < 0
 		    || intr_site_compile(prog, &prog->sites[i], err, sizeof(err)) < 0)
 			return -1;
 	if (get_funcs(r, prog) < 0)

@@ -737,6 +737,7 @@ parse_source(struct compile *cc, const char *file, const char *src,
 	parse_init(p, name, copy, len, sieve, cc->arena, &cc->diag);
 	p->include = include_file;
 	p->include_ctx = cc;
+	p->env = cc->env;
 	block = sieve ? parse_sieve_script(p) : parse_mfl_script(p);
 	cc->include_depth--;
 	return block;

@@ -336,7 +336,7 @@ call(struct compile *cc, struct ast *n)
 	char b1[32], b2[32];
 
 	if (f < 0) {
-		n->intr = intr_find(n->str, n->len, INTR_FUNCTION);
+		n->intr = intr_find(cc->env, n->str, n->len, INTR_FUNCTION);
 		if (n->intr == NULL) {
 			cerror(cc, n, "undefined function '$%.*s'", (int) n->len, n->str);
 			return -1;

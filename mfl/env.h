@@ -6,6 +6,9 @@
 #include <stdint.h>
 
 #define ENV_CONTROLS_MAX	128
+#define ENV_INTRS_MAX		128
+
+struct intrinsic;
 
 struct mfl_control {
 	const char *name;	/* without '$' */
@@ -21,6 +24,8 @@ struct mfl_env {
 	size_t ncontrols;
 	void (*log)(void *ctx, const char *msg, size_t len);
 	void *log_ctx;
+	const struct intrinsic *intrs[ENV_INTRS_MAX];	/* the host's */
+	size_t nintrs;
 };
 
 int env_control_find(const struct mfl_env *env, const char *name, size_t len);

@@ -7,11 +7,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 
+#include "env.h"
 #include "intr.h"
 #include "match.h"
+#include "mflapi.h"
 
 extern const struct intrinsic intr_header, intr_address, intr_envelope,
 	intr_exists, intr_size, intr_header_fn, intr_headers_fn;
@@ -45,21 +48,46 @@ const struct intr_tag intr_addrpart_tags[] = {
 	{ .name = NULL }
 };
 
-/* intr_find - the intrinsic NAME of KIND, or NULL */
-const struct intrinsic *
-intr_find(const char *name, size_t len, enum intr_kind kind)
+/* intr_match - IN is NAME of KIND (names compared without case) */
+static int
+intr_match(const struct intrinsic *in, const char *name, size_t len,
+	   enum intr_kind kind)
 {
-	int first = len ? (name[0] | 0x20) : 0;
+	/* the first letter rules out nearly all before strlen */
+	return in->kind == kind && (in->name[0] | 0x20) == (len ? (name[0] | 0x20) : 0)
+	    && strlen(in->name) == len && strncasecmp(in->name, name, len) == 0;
+}
 
-	for (size_t i = 0; intr_table[i] != NULL; i++) {
-		const struct intrinsic *in = intr_table[i];
-
-		/* the first letter rules out nearly all before strlen */
-		if (in->kind == kind && in->name[0] == first
-		    && strlen(in->name) == len && strncasecmp(in->name, name, len) == 0)
-			return in;
-	}
+/* intr_find - the intrinsic NAME of KIND: built in, or the host's */
+const struct intrinsic *
+intr_find(const struct mfl_env *env, const char *name, size_t len,
+	  enum intr_kind kind)
+{
+	for (size_t i = 0; intr_table[i] != NULL; i++)
+		if (intr_match(intr_table[i], name, len, kind))
+			return intr_table[i];
+	for (size_t i = 0; env != NULL && i < env->nintrs; i++)
+		if (intr_match(env->intrs[i], name, len, kind))
+			return env->intrs[i];
 	return NULL;
+}
+
+/* mfl_env_add_intrinsic - a host's command, test or $function; its
+ * capability, if any, becomes one a Sieve script may require */
+int
+mfl_env_add_intrinsic(struct mfl_env *env, const struct intrinsic *in)
+{
+	if (in == NULL || in->name == NULL || in->run == NULL || in->args == NULL
+	    || intr_find(env, in->name, strlen(in->name), in->kind) != NULL) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (env->nintrs == ENV_INTRS_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	env->intrs[env->nintrs++] = in;
+	return 0;
 }
 
 /* intr_tag_present - tag ID was given; its value in *ARG_R if it has one */

@@ -15,6 +15,7 @@ struct compile;
 struct mfl_run;
 struct site;
 struct mfl_prog;
+struct mfl_env;
 
 enum intr_kind { INTR_COMMAND, INTR_TEST, INTR_FUNCTION };
 
@@ -73,8 +74,9 @@ struct site {
 	size_t pattern_len;
 };
 
-const struct intrinsic *intr_find(const char *name, size_t len,
-				  enum intr_kind kind);
+const struct intrinsic *intr_find(const struct mfl_env *env, const char *name,
+				  size_t len, enum intr_kind kind);
+int mfl_env_add_intrinsic(struct mfl_env *env, const struct intrinsic *in);
 int intr_tag_present(const struct site *site, int id, struct value *args,
 		     struct value **arg_r);
 size_t intr_max_positional(const struct intrinsic *intr);
@@ -83,5 +85,16 @@ int intr_site_compile(struct mfl_prog *prog, struct site *site,
 extern const struct intrinsic *const intr_table[];
 extern const struct intr_tag intr_match_tags[];
 extern const struct intr_tag intr_addrpart_tags[];
+
+/* For run functions, the host's too: raise a runtime error at SITE;
+ * copy a string into the run; see a string-list argument as items. */
+int run_error(struct mfl_run *run, const struct site *site,
+	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int run_str(struct mfl_run *run, const char *ptr, size_t len,
+	    struct value *out);
+int run_strlist(struct mfl_run *run, const struct site *site,
+		const struct value *v, size_t *n_r, const struct value **items_r);
+void *mfl_run_host_data(const struct mfl_run *run);
+void mfl_run_set_host_data(struct mfl_run *run, void *data);
 
 #endif

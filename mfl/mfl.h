@@ -4,7 +4,8 @@
  * Hosts include this header and nothing else from mfl/. It grows with the
  * language: the message model (the message held once, its header index,
  * addresses, MIME tree and decoding) and the language (mflapi.h: the
- * env of controls, compiling, running, the action list).
+ * env of controls, compiling, running, the action list; intr.h: the
+ * host's own commands, tests and $functions).
  */
 #ifndef MFL_H
 #define MFL_H
@@ -15,6 +16,7 @@
 #include "buf.h"
 #include "charset.h"
 #include "hdr.h"
+#include "intr.h"
 #include "mflapi.h"
 #include "mime.h"
 #include "mimeparam.h"

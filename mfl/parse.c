@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "charset.h"
 #include "diag.h"
+#include "env.h"
 #include "intr.h"
 #include "match.h"
 #include "parse.h"
@@ -219,6 +220,12 @@ parse_require(struct parser *p, struct ast *list, const struct token *at)
 		for (size_t k = 0; k < sizeof(known_caps) / sizeof(known_caps[0]); k++)
 			if (strlen(known_caps[k]) == s->len && memcmp(known_caps[k], s->str, s->len) == 0)
 				cap = known_caps[k];
+		for (size_t k = 0; cap == NULL && p->env != NULL && k < p->env->nintrs; k++) {
+			const char *c = p->env->intrs[k]->capability;
+
+			if (c != NULL && strlen(c) == s->len && memcmp(c, s->str, s->len) == 0)
+				cap = c;
+		}
 		if (cap == NULL) {
 			diag_error(p->diag, p->file, s->line, s->col,
 				   "unknown capability \"%.*s\"",

@@ -7,6 +7,7 @@
 
 struct diag;
 struct parser;
+struct mfl_env;
 
 /* The compiler's hook for "include": parse FILE, NULL after an error. */
 typedef struct ast *(*include_fn)(void *ctx, struct parser *from,
@@ -38,6 +39,7 @@ struct parser {
 	int encoded_character;	/* RFC 5228 2.4.2.4 is on */
 	include_fn include;
 	void *include_ctx;
+	const struct mfl_env *env;	/* the host's intrinsics */
 	int arg_mode;		/* reading a Sieve argument: " [" starts the next */
 	int depth;		/* nesting, against PARSE_DEPTH_MAX */
 	struct parse_typedef typedefs[PARSE_TYPEDEFS_MAX];	/* MFL mode */

@@ -119,7 +119,7 @@ mfl_sieve_test(struct parser *p)
 		parse_advance(p);
 		return node;
 	}
-	if ((intr = intr_find(at.text, at.len, INTR_TEST)) == NULL) {
+	if ((intr = intr_find(p->env, at.text, at.len, INTR_TEST)) == NULL) {
 		parse_error(p, &at, "unknown test or word '%.*s'",
 			    (int) (at.len > 40 ? 40 : at.len), at.text);
 		return NULL;
@@ -654,7 +654,7 @@ mfl_word_statement(struct parser *p, int top)
 		}
 		return mfl_declaration(p, type, &at);
 	}
-	if ((intr = intr_find(at.text, at.len, INTR_COMMAND)) != NULL)
+	if ((intr = intr_find(p->env, at.text, at.len, INTR_COMMAND)) != NULL)
 		return mfl_sieve_command(p, intr);
 	if (parse_is_ident(&at, "else")) {
 		parse_error(p, &at, "else without if");

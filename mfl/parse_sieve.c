@@ -84,7 +84,7 @@ static struct ast *
 sieve_intrinsic(struct parser *p, enum intr_kind kind)
 {
 	struct token name = p->tok;
-	const struct intrinsic *intr = intr_find(name.text, name.len, kind);
+	const struct intrinsic *intr = intr_find(p->env, name.text, name.len, kind);
 	struct ast *node;
 
 	if (intr == NULL) {

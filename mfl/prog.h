@@ -83,11 +83,5 @@ struct mfl_run {
 
 int prog_verify(const struct mfl_prog *prog, struct buf *errors);
 int prog_on_free(struct mfl_prog *prog, void (*fn)(void *), void *ptr);
-int run_error(struct mfl_run *run, const struct site *site,
-	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int run_str(struct mfl_run *run, const char *ptr, size_t len,
-	    struct value *out);
-int run_strlist(struct mfl_run *run, const struct site *site,
-		const struct value *v, size_t *n_r, const struct value **items_r);
 
 #endif

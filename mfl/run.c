@@ -260,6 +260,20 @@ mfl_run_hook(struct mfl_run *run, const char *name, const struct value *args,
 	return 0;
 }
 
+/* mfl_run_host_data - what the host attached to the run */
+void *
+mfl_run_host_data(const struct mfl_run *run)
+{
+	return run->host_data;
+}
+
+/* mfl_run_set_host_data - attach the host's state (a connection) */
+void
+mfl_run_set_host_data(struct mfl_run *run, void *data)
+{
+	run->host_data = data;
+}
+
 /* mfl_run_error - the runtime error's text, or NULL */
 const char *
 mfl_run_error(const struct mfl_run *run)

@@ -5,6 +5,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Types: a base and a number of array dimensions, in one int. */
+#define TYPE_VOID	0
+#define TYPE_INT	1
+#define TYPE_STRING	2
+#define TYPE_ANY	3	/* intrinsics only: any type */
+#define TYPE_ARRAY(t)	((t) + 4)
+#define TYPE_ELEM(t)	((t) - 4)
+#define TYPE_IS_ARRAY(t) ((t) >= 4)
+
 #define V_INT	1
 #define V_STR	2
 #define V_ARR	3

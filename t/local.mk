@@ -32,6 +32,7 @@ unit_tests = \
 	t/unit/mime_test \
 	t/unit/msg_test \
 	t/unit/verify_test \
+	t/unit/host_test \
 	t/unit/corpus_test
 
 check_PROGRAMS += $(unit_tests)
@@ -49,6 +50,7 @@ t_unit_mime_test_LDADD = $(UNIT_LDADD)
 t_unit_msg_test_LDADD = $(UNIT_LDADD)
 t_unit_corpus_test_LDADD = $(UNIT_LDADD)
 t_unit_verify_test_LDADD = $(UNIT_LDADD)
+t_unit_host_test_LDADD = $(UNIT_LDADD)
 
 # Shell tests that run the installed-to-be binaries.
 sh_tests = \
