@@ -80,9 +80,9 @@ tok_push(struct tokens *t, struct tok tok)
 	return 0;
 }
 
-/* skip_comment - past the (nested) comment at P */
-static const char *
-skip_comment(const char *p, const char *end)
+/* rfc822_skip_comment - past the (nested) RFC 5322 comment at P */
+const char *
+rfc822_skip_comment(const char *p, const char *end)
 {
 	int depth = 0;
 
@@ -136,7 +136,7 @@ lex(struct parse *ps, const char *p, const char *end)
 			continue;
 		}
 		if (c == '(') {
-			p = skip_comment(p, end), space = 1;
+			p = rfc822_skip_comment(p, end), space = 1;
 			continue;
 		}
 		if (c == '"') {

@@ -94,6 +94,7 @@ int run_str(struct mfl_run *run, const char *ptr, size_t len,
 	    struct value *out);
 int run_strlist(struct mfl_run *run, const struct site *site,
 		const struct value *v, size_t *n_r, const struct value **items_r);
+int run_arr_push(struct mfl_run *run, struct marr *a, struct value v);
 void *mfl_run_host_data(const struct mfl_run *run);
 void mfl_run_set_host_data(struct mfl_run *run, void *data);
 

@@ -246,25 +246,6 @@ const struct intrinsic intr_sprintf = {
 	.run = sprintf_run,
 };
 
-/* arr_push - append V to A in the run's arena */
-static int
-arr_push(struct mfl_run *run, struct marr *a, struct value v)
-{
-	if (a->len == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 8;
-		struct value *items = arena_alloc(run->arena, cap * sizeof(*items));
-
-		if (items == NULL)
-			return -1;
-		if (a->len)
-			memcpy(items, a->items, a->len * sizeof(*items));
-		a->items = items;
-		a->cap = cap;
-	}
-	a->items[a->len++] = v;
-	return 0;
-}
-
 /* $split(s, sep): the pieces between separators ("" splits into bytes) */
 static int
 split_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -280,18 +261,18 @@ split_run(struct mfl_run *run, const struct site *site, struct value *args,
 	ret->u.a = a;
 	for (size_t i = 0; i < len; i++) {
 		if (slen == 0) {
-			if (arr_push(run, a, value_str(s + i, 1)) < 0)
+			if (run_arr_push(run, a, value_str(s + i, 1)) < 0)
 				return run_error(run, site, "memory limit reached");
 			continue;
 		}
 		if (i + slen <= len && memcmp(s + i, sep, slen) == 0) {
-			if (arr_push(run, a, value_str(s + start, i - start)) < 0)
+			if (run_arr_push(run, a, value_str(s + start, i - start)) < 0)
 				return run_error(run, site, "memory limit reached");
 			start = i + slen;
 			i += slen - 1;
 		}
 	}
-	if (slen > 0 && arr_push(run, a, value_str(s + start, len - start)) < 0)
+	if (slen > 0 && run_arr_push(run, a, value_str(s + start, len - start)) < 0)
 		return run_error(run, site, "memory limit reached");
 	return 0;
 }
@@ -453,7 +434,7 @@ regmatch_run(struct mfl_run *run, const struct site *site, struct value *args,
 			struct value v = ov[2 * i] == PCRE2_UNSET ? value_str("", 0)
 			    : value_str(args[0].u.s.ptr + ov[2 * i], ov[2 * i + 1] - ov[2 * i]);
 
-			if (arr_push(run, caps, v) < 0) {
+			if (run_arr_push(run, caps, v) < 0) {
 				rc = run_error(run, site, "memory limit reached");
 				goto out;
 			}

@@ -438,18 +438,8 @@ header_values(struct mfl_run *run, const struct site *site, struct value *args,
 			*ret = value_str(f->decoded, f->decoded_len);
 			return 0;
 		}
-		if (a->len == a->cap) {
-			size_t cap = a->cap ? a->cap * 2 : 4;
-			struct value *items = arena_alloc(run->arena, cap * sizeof(*items));
-
-			if (items == NULL)
-				return run_error(run, site, "memory limit reached");
-			if (a->len)
-				memcpy(items, a->items, a->len * sizeof(*items));
-			a->items = items;
-			a->cap = cap;
-		}
-		a->items[a->len++] = value_str(f->decoded, f->decoded_len);
+		if (run_arr_push(run, a, value_str(f->decoded, f->decoded_len)) < 0)
+			return run_error(run, site, "memory limit reached");
 	}
 	return 0;
 }

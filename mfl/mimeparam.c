@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "arena.h"
 #include "buf.h"
 #include "charset.h"
@@ -49,18 +50,7 @@ skip_cfws(const char *p, const char *end)
 		if (is_wsp(*p) || *p == '\r' || *p == '\n') {
 			p++;
 		} else if (*p == '(') {
-			int depth = 0;
-
-			for (; p < end; p++) {
-				if (*p == '\\' && p + 1 < end)
-					p++;
-				else if (*p == '(')
-					depth++;
-				else if (*p == ')' && --depth == 0) {
-					p++;
-					break;
-				}
-			}
+			p = rfc822_skip_comment(p, end);
 		} else {
 			break;
 		}

@@ -147,6 +147,27 @@ parse_sync(struct parser *p)
 	}
 }
 
+/* parse_items - statements (commands) until END ('}' or the end of the
+ * file) into BLOCK; after an error, go on from the next ';' or '}' */
+void
+parse_items(struct parser *p, struct ast *block, enum tok_kind end,
+	    struct ast *(*item)(struct parser *p, int top), int top)
+{
+	while (p->tok.kind != end && p->tok.kind != T_EOF) {
+		struct ast *st;
+
+		if (p->tok.kind == T_RBRACE) {	/* only at the top level */
+			parse_error(p, &p->tok, "unexpected '}'");
+			parse_advance(p);
+			continue;
+		}
+		if ((st = item(p, top)) == NULL)
+			parse_sync(p);
+		else if (st->kind != A_NOP)
+			ast_push(p->arena, block, st);
+	}
+}
+
 /* parse_is_ident_len - TOK is the bare word WORD (lower case, LEN bytes) */
 int
 parse_is_ident_len(const struct token *tok, const char *word, size_t len)

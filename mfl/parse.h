@@ -55,6 +55,8 @@ int parse_expect(struct parser *p, enum tok_kind kind, const char *what);
 void parse_error(struct parser *p, const struct token *at,
 		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void parse_sync(struct parser *p);
+void parse_items(struct parser *p, struct ast *block, enum tok_kind end,
+		 struct ast *(*item)(struct parser *p, int top), int top);
 int parse_is_ident_len(const struct token *tok, const char *word, size_t len);
 /* parse_is_ident - TOK is the bare word WORD, a lower-case literal */
 #define parse_is_ident(tok, word) parse_is_ident_len((tok), (word), sizeof(word) - 1)

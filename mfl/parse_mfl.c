@@ -701,33 +701,6 @@ mfl_statement_inner(struct parser *p, int top)
 	return parse_expect(p, T_SEMI, "';'") ? node : NULL;
 }
 
-/* statements until END into BLOCK */
-static void
-mfl_statements(struct parser *p, struct ast *block, enum tok_kind end, int top)
-{
-	while (p->tok.kind != end && p->tok.kind != T_EOF) {
-		struct ast *st;
-
-		if (p->tok.kind == T_RBRACE) {	/* only at the top level */
-			parse_error(p, &p->tok, "unexpected '}'");
-			parse_advance(p);
-			continue;
-		}
-		st = mfl_statement(p, top);
-
-		if (st == NULL) {
-			parse_sync(p);
-			if (p->tok.kind == T_RBRACE && end == T_EOF) {
-				parse_error(p, &p->tok, "unexpected '}'");
-				parse_advance(p);
-			}
-			continue;
-		}
-		if (st->kind != A_NOP)
-			ast_push(p->arena, block, st);
-	}
-}
-
 /* block: "{" *statement "}" */
 static struct ast *
 mfl_block(struct parser *p)
@@ -740,7 +713,7 @@ mfl_block(struct parser *p)
 		parse_leave(p);
 		return NULL;
 	}
-	mfl_statements(p, block, T_RBRACE, 0);
+	parse_items(p, block, T_RBRACE, mfl_statement, 0);
 	parse_leave(p);
 	return parse_expect(p, T_RBRACE, "'}'") ? block : NULL;
 }
@@ -753,6 +726,6 @@ parse_mfl_script(struct parser *p)
 
 	if (block == NULL)
 		return NULL;
-	mfl_statements(p, block, T_EOF, 1);
+	parse_items(p, block, T_EOF, mfl_statement, 1);
 	return block;
 }

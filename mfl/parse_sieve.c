@@ -238,31 +238,12 @@ sieve_command(struct parser *p)
 	return node;
 }
 
-/* commands until END ('}' or end of file) into BLOCK */
-static void
-sieve_commands(struct parser *p, struct ast *block, enum tok_kind end)
+/* sieve_item - a command, for parse_items */
+static struct ast *
+sieve_item(struct parser *p, int top)
 {
-	while (p->tok.kind != end && p->tok.kind != T_EOF) {
-		struct ast *cmd;
-
-		if (p->tok.kind == T_RBRACE) {	/* only at the top level */
-			parse_error(p, &p->tok, "unexpected '}'");
-			parse_advance(p);
-			continue;
-		}
-		cmd = sieve_command(p);
-
-		if (cmd == NULL) {
-			parse_sync(p);
-			if (p->tok.kind == T_RBRACE && end == T_EOF) {
-				parse_error(p, &p->tok, "unexpected '}'");
-				parse_advance(p);
-			}
-			continue;
-		}
-		if (cmd->kind != A_NOP)
-			ast_push(p->arena, block, cmd);
-	}
+	(void) top;
+	return sieve_command(p);
 }
 
 /* block: "{" commands "}" */
@@ -277,7 +258,7 @@ sieve_block(struct parser *p)
 		parse_leave(p);
 		return NULL;
 	}
-	sieve_commands(p, block, T_RBRACE);
+	parse_items(p, block, T_RBRACE, sieve_item, 0);
 	parse_leave(p);
 	if (!parse_expect(p, T_RBRACE, "'}'"))
 		return NULL;
@@ -292,6 +273,6 @@ parse_sieve_script(struct parser *p)
 
 	if (block == NULL)
 		return NULL;
-	sieve_commands(p, block, T_EOF);
+	parse_items(p, block, T_EOF, sieve_item, 1);
 	return block;
 }

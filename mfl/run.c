@@ -138,6 +138,26 @@ run_str(struct mfl_run *run, const char *ptr, size_t len, struct value *out)
 	return 0;
 }
 
+/* run_arr_push - append V to array A, in the run's memory; -1 when the
+ * memory limit is reached */
+int
+run_arr_push(struct mfl_run *run, struct marr *a, struct value v)
+{
+	if (a->len == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 8;
+		struct value *items = arena_alloc(run->arena, cap * sizeof(*items));
+
+		if (items == NULL)
+			return -1;
+		if (a->len)
+			memcpy(items, a->items, a->len * sizeof(*items));
+		a->items = items;
+		a->cap = cap;
+	}
+	a->items[a->len++] = v;
+	return 0;
+}
+
 /* run_strlist - a string or string[] argument as items */
 int
 run_strlist(struct mfl_run *run, const struct site *site, const struct value *v,

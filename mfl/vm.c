@@ -21,6 +21,7 @@
 #include "arena.h"
 #include "env.h"
 #include "opcodes.h"
+#include "intr.h"
 #include "prog.h"
 #include "vm.h"
 
@@ -132,20 +133,11 @@ vm_setindex(struct mfl_run *run, uint32_t pc)
 		return vm_fail(run, pc, "index %lld out of range (length %zu)",
 			       (long long) i, a->len);
 	if ((size_t) i == a->len) {
-		if (a->len == a->cap) {
-			size_t cap = a->cap ? a->cap * 2 : 8;
-			struct value *items = arena_alloc(run->arena, cap * sizeof(*items));
-
-			if (items == NULL)
-				return vm_fail(run, pc, "memory limit reached");
-			if (a->len)
-				memcpy(items, a->items, a->len * sizeof(*items));
-			a->items = items;
-			a->cap = cap;
-		}
-		a->len++;
+		if (run_arr_push(run, a, top[2]) < 0)
+			return vm_fail(run, pc, "memory limit reached");
+	} else {
+		a->items[i] = top[2];
 	}
-	a->items[i] = top[2];
 	top[0] = top[2];
 	run->sp -= 2;
 	return 0;
