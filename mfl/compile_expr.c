@@ -233,7 +233,7 @@ static int
 assign_index(struct compile *cc, struct ast *n, int want)
 {
 	struct ast *target = n->a;
-	int ta, ti, tv, opc;
+	int ta, ti, tv;
 
 	if ((ta = compile_expr(cc, target->a, 1)) < 0 || (ti = compile_expr(cc, target->b, 1)) < 0)
 		return -1;
@@ -251,7 +251,6 @@ assign_index(struct compile *cc, struct ast *n, int want)
 		cerror(cc, n, "cannot store this type in that array");
 		return -1;
 	}
-	(void) opc;
 	cc->at = n;
 	emit(cc, OP_SETINDEX, 0);	/* leaves the value */
 	if (!want)

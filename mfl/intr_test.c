@@ -173,34 +173,48 @@ static const char *const address_fields[] = {
 	"resent-sender", "resent-to", "resent-cc", "resent-bcc",
 	"resent-reply-to", "delivered-to", "x-original-to", "errors-to",
 	"mail-followup-to", "mail-reply-to", "apparently-to",
-	"return-receipt-to",
+	"return-receipt-to", NULL
 };
 
-/* address_check - constant field names must hold addresses */
+static const char *const envelope_parts[] = { "from", "to", NULL };
+
+/* in_names - S is one of NAMES (a NULL-terminated list), without case */
 static int
-address_check(struct compile *cc, struct ast *n, struct site *site)
+in_names(const char *s, size_t len, const char *const *names)
 {
-	struct ast *names = n->items[0];
-	struct ast *one[1] = { names };
-	struct ast **items = names->kind == A_LIST ? names->items : one;
-	size_t count = names->kind == A_LIST ? names->nitems : 1;
+	for (; *names != NULL; names++)
+		if (str_ieq_cstr(s, len, *names))
+			return 1;
+	return 0;
+}
 
-	(void) site;
+/* check_constants - every constant string in ARG (a string or a list)
+ * is one of NAMES; else a compile error saying WHAT it is not */
+static int
+check_constants(struct compile *cc, struct ast *arg, const char *const *names,
+		const char *what)
+{
+	struct ast *one[1] = { arg };
+	struct ast **items = arg->kind == A_LIST ? arg->items : one;
+	size_t count = arg->kind == A_LIST ? arg->nitems : 1;
+
 	for (size_t i = 0; i < count; i++) {
-		size_t k;
-
-		if (items[i]->kind != A_STR)
-			continue;
-		for (k = 0; k < sizeof(address_fields) / sizeof(address_fields[0]); k++)
-			if (str_ieq_cstr(items[i]->str, items[i]->len, address_fields[k]))
-				break;
-		if (k == sizeof(address_fields) / sizeof(address_fields[0])) {
-			cerror(cc, items[i], "address: \"%.*s\" is not a field that holds addresses",
+		if (items[i]->kind == A_STR && !in_names(items[i]->str, items[i]->len, names)) {
+			cerror(cc, items[i], what,
 			       (int) (items[i]->len > 40 ? 40 : items[i]->len), items[i]->str);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* address_check - constant field names must hold addresses */
+static int
+address_check(struct compile *cc, struct ast *n, struct site *site)
+{
+	(void) site;
+	return check_constants(cc, n->items[0], address_fields,
+			       "address: \"%.*s\" is not a field that holds addresses");
 }
 
 /* address: address [ADDRESS-PART] [COMPARATOR] [MATCH-TYPE] <header-list> <key-list> */
@@ -303,23 +317,9 @@ envelope_run(struct mfl_run *run, const struct site *site, struct value *args,
 static int
 envelope_check(struct compile *cc, struct ast *n, struct site *site)
 {
-	struct ast *parts = n->items[0];
-	struct ast *one[1] = { parts };
-	struct ast **items = parts->kind == A_LIST ? parts->items : one;
-	size_t count = parts->kind == A_LIST ? parts->nitems : 1;
-
 	(void) site;
-	for (size_t i = 0; i < count; i++) {
-		if (items[i]->kind != A_STR)
-			continue;
-		if (!str_ieq_cstr(items[i]->str, items[i]->len, "from")
-		    && !str_ieq_cstr(items[i]->str, items[i]->len, "to")) {
-			cerror(cc, items[i], "unknown envelope part \"%.*s\"",
-			       (int) (items[i]->len > 40 ? 40 : items[i]->len), items[i]->str);
-			return -1;
-		}
-	}
-	return 0;
+	return check_constants(cc, n->items[0], envelope_parts,
+			       "unknown envelope part \"%.*s\"");
 }
 
 const struct intrinsic intr_envelope = {

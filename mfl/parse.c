@@ -256,10 +256,8 @@ parse_require(struct parser *p, struct ast *list, const struct token *at)
 		}
 		if (strcmp(cap, "encoded-character") == 0)
 			p->encoded_character = 1;
-		if (!parse_has_cap(p, cap) || !p->sieve) {
-			if (p->ncaps < PARSE_CAPS_MAX)
-				p->caps[p->ncaps++] = cap;
-		}
+		if (p->sieve && !parse_has_cap(p, cap) && p->ncaps < PARSE_CAPS_MAX)
+			p->caps[p->ncaps++] = cap;	/* MFL mode has them all */
 	}
 	return ok;
 }
