@@ -115,6 +115,10 @@ action_add(struct arena *arena, struct action_list *list,
 		list->cancel_implicit = 1;
 	if (act->kind == ACT_REDIRECT)
 		list->redirects++;
+	if (act->kind == ACT_REJECT) {
+		list->rejected = 1;
+		return action_append(arena, list, act);
+	}
 	if ((old = duplicate(list, act)) != NULL) {
 		/* without :copy the duplicate still cancels implicit keep,
 		 * and a later plain action makes the earlier one plain */
@@ -131,7 +135,7 @@ action_add(struct arena *arena, struct action_list *list,
 int
 action_finish(struct arena *arena, struct action_list *list)
 {
-	struct action keep = { ACT_KEEP, NULL, 0, 0, 1, NULL, 0, NULL };
+	struct action keep = { .kind = ACT_KEEP, .implicit = 1 };
 
 	if (list->cancel_implicit || list->discarded)
 		return 0;
@@ -188,6 +192,11 @@ action_json(const struct action *act, struct buf *out)
 		break;
 	case ACT_DISCARD:
 		buf_puts(out, "{\"action\":\"discard\"");
+		break;
+	case ACT_REJECT:
+		buf_printf(out, "{\"action\":\"%s\",\"reason\":",
+			   act->extended ? "ereject" : "reject");
+		json_string(out, act->target, act->target_len);
 		break;
 	}
 	if (act->kind == ACT_KEEP || act->kind == ACT_FILEINTO) {

@@ -8,14 +8,16 @@
 struct buf;
 struct arena;
 
-enum action_kind { ACT_KEEP, ACT_FILEINTO, ACT_REDIRECT, ACT_DISCARD };
+enum action_kind { ACT_KEEP, ACT_FILEINTO, ACT_REDIRECT, ACT_DISCARD, ACT_REJECT };
 
 struct action {
 	enum action_kind kind;
-	const char *target;	/* mailbox or address; NULL for keep */
+	const char *target;	/* mailbox, address or reject reason;
+				 * NULL for keep */
 	size_t target_len;
 	int copy;		/* :copy (RFC 3894) */
 	int implicit;		/* the implicit keep */
+	int extended;		/* ereject rather than reject (RFC 5429) */
 	const char **flags;	/* imap4flags, NULL-terminated or NULL */
 	int line;		/* where the script asked for it */
 	const char *file;
@@ -27,6 +29,7 @@ struct action_list {
 	int cancel_implicit;	/* an action cancelled the implicit keep */
 	int discarded;		/* discard was executed */
 	int redirects;
+	int rejected;		/* a reject or ereject is in the list */
 };
 
 void action_list_init(struct action_list *list);

@@ -114,7 +114,7 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 	put32(b, (uint32_t) prog->env->ncontrols);
 	for (size_t i = 0; i < prog->env->ncontrols; i++) {
 		putstr(b, prog->env->controls[i].name, strlen(prog->env->controls[i].name));
-		put32(b, (uint32_t) prog->env->controls[i].type);
+		put32(b, (uint32_t) (prog->env->controls[i].type | prog->env->controls[i].var << 8));
 	}
 	put32(b, (uint32_t) prog->ncode);
 	buf_append(b, prog->code, prog->ncode * sizeof(*prog->code));
@@ -355,7 +355,7 @@ check_controls(struct reader *r, const struct mfl_env *env)
 		    || memcmp(env->controls[i].name, r->p, len) != 0)
 			return -1;
 		r->p += len;
-		if (get32(r) != (uint32_t) env->controls[i].type)
+		if (get32(r) != (uint32_t) (env->controls[i].type | env->controls[i].var << 8))
 			return -1;
 	}
 	return 0;

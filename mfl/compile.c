@@ -141,6 +141,14 @@ const_str(struct compile *cc, const char *s, size_t len)
 	return copy ? const_add(cc, value_str(copy, len)) : 0;
 }
 
+/* control_type - the MFL type of a control of type T */
+static int
+control_type(int t)
+{
+	return t == MFL_CONTROL_INT ? TYPE_INT
+	    : t == MFL_CONTROL_STRING ? TYPE_STRING : TYPE_ARRAY(TYPE_STRING);
+}
+
 /* sym_lookup - the innermost variable NAME, or a control, or NULL */
 struct sym *
 sym_lookup(struct compile *cc, const char *name, size_t len)
@@ -159,7 +167,7 @@ sym_lookup(struct compile *cc, const char *name, size_t len)
 		s->len = len;
 		s->scope = SCOPE_CONTROL;
 		s->slot = c;
-		s->type = cc->env->controls[c].type == MFL_CONTROL_INT ? TYPE_INT : TYPE_STRING;
+		s->type = control_type(cc->env->controls[c].type);
 		return s;
 	}
 	return NULL;

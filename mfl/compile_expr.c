@@ -14,6 +14,7 @@
 
 #include "arena.h"
 #include "compile.h"
+#include "env.h"
 #include "lex.h"
 
 /* type_assignable - a value of type FROM may be stored where TO is */
@@ -51,13 +52,19 @@ load(struct compile *cc, const struct sym *sym)
 	emit(cc, ops[sym->scope], sym->slot);
 }
 
-/* store - pop into variable SYM */
-static void
-store(struct compile *cc, const struct sym *sym)
+/* store - pop into variable SYM; host variables are read-only */
+static int
+store(struct compile *cc, struct ast *n, const struct sym *sym)
 {
 	static const enum opcode ops[] = { OP_SETL, OP_SETG, OP_SETC };
 
+	if (sym->scope == SCOPE_CONTROL && cc->env->controls[sym->slot].var) {
+		cerror(cc, n, "'$%.*s' is set by the host; it cannot be assigned",
+		       (int) sym->len, sym->name);
+		return -1;
+	}
 	emit(cc, ops[sym->scope], sym->slot);
+	return 0;
 }
 
 /* var_sym - the variable an A_VAR names, or NULL after an error */
@@ -294,8 +301,7 @@ assign(struct compile *cc, struct ast *n, int want)
 	}
 	if (want)
 		emit(cc, OP_DUP, 0);
-	store(cc, sym);
-	return sym->type;
+	return store(cc, n, sym) < 0 ? -1 : sym->type;
 }
 
 /* incdec - ++v, --v, v++, v-- on an int variable */
@@ -322,8 +328,7 @@ incdec(struct compile *cc, struct ast *n, int want)
 	emit(cc, n->num > 0 ? OP_ADD : OP_SUB, 0);
 	if (want && !n->postfix)
 		emit(cc, OP_DUP, 0);
-	store(cc, sym);
-	return TYPE_INT;
+	return store(cc, n, sym) < 0 ? -1 : TYPE_INT;
 }
 
 /* call - $f(args): the script's function, or an intrinsic function */

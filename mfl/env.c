@@ -6,7 +6,10 @@
  * control changes only its own run until the host copies it back.
  *
  * The language's own controls (mode and limits) are made by
- * mfl_env_new(); hosts add theirs with mfl_env_add_control().
+ * mfl_env_new(); hosts add theirs with mfl_env_add_control(). Host
+ * variables (mfl_env_add_var) live in the same table: a script reads
+ * them like controls but cannot assign them, the host gives each run
+ * its values (mfl_run_set_var), and -V does not print them.
  *
  * DIAGNOSTICS: -1 with errno EINVAL (unknown control, wrong type, value
  * out of range), EEXIST, ENOSPC or ENOMEM.
@@ -119,13 +122,32 @@ mfl_env_add_control(struct mfl_env *env, const char *name, int type,
 	return 0;
 }
 
+/* mfl_env_add_var - a read-only host variable, "" / 0 / [] until a run
+ * is given its value */
+int
+mfl_env_add_var(struct mfl_env *env, const char *name, int type,
+		const char *doc)
+{
+	if (type != MFL_CONTROL_INT && type != MFL_CONTROL_STRING
+	    && type != MFL_CONTROL_STRARR) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (mfl_env_add_control(env, name, type == MFL_CONTROL_STRARR ? MFL_CONTROL_INT : type,
+				0, "", doc) < 0)
+		return -1;
+	env->controls[env->ncontrols - 1].type = type;
+	env->controls[env->ncontrols - 1].var = 1;
+	return 0;
+}
+
 /* mfl_env_set_int - set an int control within its range */
 int
 mfl_env_set_int(struct mfl_env *env, const char *name, int64_t value)
 {
 	int i = env_control_find(env, name, strlen(name));
 
-	if (i < 0 || env->controls[i].type != MFL_CONTROL_INT
+	if (i < 0 || env->controls[i].type != MFL_CONTROL_INT || env->controls[i].var
 	    || value < env->controls[i].min || value > env->controls[i].max) {
 		errno = EINVAL;
 		return -1;
@@ -141,7 +163,7 @@ mfl_env_set_string(struct mfl_env *env, const char *name, const char *value)
 	int i = env_control_find(env, name, strlen(name));
 	char *copy;
 
-	if (i < 0 || env->controls[i].type != MFL_CONTROL_STRING) {
+	if (i < 0 || env->controls[i].type != MFL_CONTROL_STRING || env->controls[i].var) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -203,6 +225,8 @@ mfl_env_print_controls(const struct mfl_env *env, struct buf *out)
 	for (size_t i = 0; i < env->ncontrols; i++) {
 		const struct mfl_control *c = &env->controls[i];
 
+		if (c->var)
+			continue;
 		if (c->doc != NULL)
 			buf_printf(out, "# %s\n", c->doc);
 		buf_printf(out, "$%s = ", c->name);

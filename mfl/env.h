@@ -17,6 +17,7 @@ struct mfl_control {
 	char *s;
 	int64_t min, max;	/* for ints */
 	const char *doc;
+	int var;		/* a host variable: read-only, set per run */
 };
 
 struct mfl_env {

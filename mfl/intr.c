@@ -19,7 +19,7 @@
 extern const struct intrinsic intr_header, intr_address, intr_envelope,
 	intr_exists, intr_size, intr_header_fn, intr_headers_fn;
 extern const struct intrinsic intr_keep, intr_discard, intr_redirect,
-	intr_fileinto;
+	intr_fileinto, intr_reject, intr_ereject;
 extern const struct intrinsic intr_length, intr_substr, intr_index,
 	intr_lower, intr_upper, intr_sprintf, intr_split, intr_join,
 	intr_regmatch, intr_log, intr_atoi;
@@ -27,6 +27,7 @@ extern const struct intrinsic intr_length, intr_substr, intr_index,
 const struct intrinsic *const intr_table[] = {
 	&intr_header, &intr_address, &intr_envelope, &intr_exists, &intr_size,
 	&intr_keep, &intr_discard, &intr_redirect, &intr_fileinto,
+	&intr_reject, &intr_ereject,
 	&intr_length, &intr_substr, &intr_index, &intr_lower, &intr_upper,
 	&intr_sprintf, &intr_split, &intr_join, &intr_regmatch, &intr_log,
 	&intr_atoi, &intr_header_fn, &intr_headers_fn,

@@ -1,11 +1,11 @@
 /*
  * intr_action - the actions of RFC 5228 section 4: keep, discard,
- * redirect, fileinto. Each adds to the run's action list (action.c
+ * redirect, fileinto; and reject, ereject (RFC 5429). Each adds to the run's action list (action.c
  * applies the duplicate and implicit-keep rules); the host carries the
  * list out after the run.
  *
  * DIAGNOSTICS: runtime errors past mfl_limit_actions or
- * mfl_limit_redirects, and for a redirect address that is not one
+ * mfl_limit_redirects, for a reject beside keep, fileinto or redirect, and for a redirect address that is not one
  * address (a compile error when the address is a constant).
  */
 #include "config.h"
@@ -19,6 +19,25 @@
 #include "compile.h"
 #include "prog.h"
 
+/* conflicts - ACT and the list cannot both be carried out: a reject
+ * refuses the message another action would store or forward */
+static int
+conflicts(const struct action_list *list, const struct action *act)
+{
+	int stores = act->kind == ACT_KEEP || act->kind == ACT_FILEINTO
+	    || act->kind == ACT_REDIRECT;
+
+	if (act->kind == ACT_REJECT) {
+		if (list->rejected)
+			return 1;
+		for (size_t i = 0; i < list->n; i++)
+			if (list->v[i].kind != ACT_DISCARD)
+				return 1;
+		return 0;
+	}
+	return stores && list->rejected;
+}
+
 /* add_action - ACT into the list, within the limits */
 static int
 add_action(struct mfl_run *run, const struct site *site, struct action *act)
@@ -31,6 +50,9 @@ add_action(struct mfl_run *run, const struct site *site, struct action *act)
 	if (act->kind == ACT_REDIRECT && run->actions.redirects >= run->limits.redirects)
 		return run_error(run, site, "more than %d redirects (mfl_limit_redirects)",
 				 run->limits.redirects);
+	if (conflicts(&run->actions, act))
+		return run_error(run, site, "reject cannot be combined with keep, "
+				 "fileinto, redirect or another reject (RFC 5429 2.1)");
 	if (action_add(run->arena, &run->actions, act) < 0)
 		return run_error(run, site, "memory limit reached");
 	return 0;
@@ -163,4 +185,34 @@ const struct intrinsic intr_redirect = {
 	.args = "s",
 	.check = redirect_check,
 	.run = redirect_run,
+};
+
+/* reject: reject <reason: string>; ereject the same (RFC 5429 2.1, 2.2) */
+static int
+reject_run(struct mfl_run *run, const struct site *site, struct value *args,
+	   struct value *ret)
+{
+	struct action act = { .kind = ACT_REJECT };
+
+	(void) ret;
+	act.target = args[0].u.s.ptr;
+	act.target_len = args[0].u.s.len;
+	act.extended = strcmp(site->intr->name, "ereject") == 0;
+	return add_action(run, site, &act);
+}
+
+const struct intrinsic intr_reject = {
+	.name = "reject",
+	.kind = INTR_COMMAND,
+	.capability = "reject",
+	.args = "s",
+	.run = reject_run,
+};
+
+const struct intrinsic intr_ereject = {
+	.name = "ereject",
+	.kind = INTR_COMMAND,
+	.capability = "ereject",
+	.args = "s",
+	.run = reject_run,
 };

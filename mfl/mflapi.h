@@ -27,6 +27,7 @@ struct mfl_limits {
 
 #define MFL_CONTROL_INT		1
 #define MFL_CONTROL_STRING	2
+#define MFL_CONTROL_STRARR	3	/* host variables only: string[] */
 
 /* environment: controls and host services shared by compiles and runs */
 struct mfl_env *mfl_env_new(void);
@@ -39,6 +40,8 @@ int mfl_env_set_string(struct mfl_env *env, const char *name,
 		       const char *value);
 int64_t mfl_env_get_int(const struct mfl_env *env, const char *name);
 const char *mfl_env_get_string(const struct mfl_env *env, const char *name);
+int mfl_env_add_var(struct mfl_env *env, const char *name, int type,
+		    const char *doc);
 void mfl_env_print_controls(const struct mfl_env *env, struct buf *out);
 void mfl_env_limits(const struct mfl_env *env, struct mfl_limits *limits);
 void mfl_env_set_log(struct mfl_env *env,
@@ -67,6 +70,12 @@ int mfl_run_set_envelope(struct mfl_run *run, const char *from,
 int mfl_run_main(struct mfl_run *run);
 int mfl_run_hook(struct mfl_run *run, const char *name,
 		 const struct value *args, int nargs, struct value *ret);
+int mfl_run_set_var(struct mfl_run *run, const char *name,
+		    const struct value *value);
+int mfl_run_strarr(struct mfl_run *run, const char *const *items, size_t n,
+		   struct value *out);
+int mfl_run_get_control(const struct mfl_run *run, const char *name,
+			struct value *value_r);
 const char *mfl_run_error(const struct mfl_run *run);
 const struct action_list *mfl_run_actions(struct mfl_run *run);
 void mfl_run_json(struct mfl_run *run, struct buf *out);

@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,8 +70,11 @@ mfl_run_new(const struct mfl_prog *prog)
 	for (size_t i = 0; i < env->ncontrols; i++) {
 		const struct mfl_control *c = &env->controls[i];
 
-		run->controls[i] = c->type == MFL_CONTROL_INT ? value_int(c->i)
-		    : value_str(c->s, strlen(c->s));
+		if (c->type == MFL_CONTROL_STRARR)
+			run->controls[i] = zero_value(run, TYPE_ARRAY(TYPE_STRING));
+		else
+			run->controls[i] = c->type == MFL_CONTROL_INT ? value_int(c->i)
+			    : value_str(c->s, strlen(c->s));
 	}
 	return run;
 }
@@ -292,6 +296,56 @@ void
 mfl_run_set_host_data(struct mfl_run *run, void *data)
 {
 	run->host_data = data;
+}
+
+/* mfl_run_set_var - give host variable NAME its value for this run;
+ * strings and arrays must outlive the run (or be made by it) */
+int
+mfl_run_set_var(struct mfl_run *run, const char *name,
+		const struct value *value)
+{
+	int i = env_control_find(run->env, name, strlen(name));
+	static const int vtype[] = { 0, V_INT, V_STR, V_ARR };
+
+	if (i < 0 || !run->env->controls[i].var
+	    || value->type != vtype[run->env->controls[i].type]) {
+		errno = EINVAL;
+		return -1;
+	}
+	run->controls[i] = *value;
+	return 0;
+}
+
+/* mfl_run_strarr - a string[] of the run holding copies of ITEMS */
+int
+mfl_run_strarr(struct mfl_run *run, const char *const *items, size_t n,
+	       struct value *out)
+{
+	*out = zero_value(run, TYPE_ARRAY(TYPE_STRING));
+	if (out->type != V_ARR)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct value v;
+
+		if (run_str(run, items[i], strlen(items[i]), &v) < 0
+		    || run_arr_push(run, out->u.a, v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* mfl_run_get_control - a control's value in this run (scripts may
+ * have set it), or -1 when there is no such control */
+int
+mfl_run_get_control(const struct mfl_run *run, const char *name,
+		    struct value *value_r)
+{
+	int i = env_control_find(run->env, name, strlen(name));
+
+	if (i < 0)
+		return -1;
+	*value_r = run->controls[i];
+	return 0;
 }
 
 /* mfl_run_error - the runtime error's text, or NULL */

@@ -155,6 +155,73 @@ main(void)
 		mfl_prog_free(prog);
 	}
 
+	/* host variables: typed, read-only, given per run */
+	tap_ok(mfl_env_add_var(env, "Opts_e", MFL_CONTROL_STRARR, "-e strings") == 0,
+	       "add a string[] host variable");
+	tap_ok(mfl_env_add_var(env, "USER", MFL_CONTROL_STRING, NULL) == 0,
+	       "add a string host variable");
+	tap_ok(mfl_env_set_string(env, "USER", "x") < 0, "a host variable is not a control");
+	buf_reset(&out);
+	mfl_env_print_controls(env, &out);
+	tap_ok(strstr(out.data, "$host_delay = 300;") != NULL && strstr(out.data, "Opts_e") == NULL,
+	       "controls print, host variables do not");
+	prog = compile(env, "v.mfl", "$USER = \"root\";\n", 0, &errors);
+	tap_ok(prog == NULL && strstr(errors.data, "'$USER' is set by the host") != NULL,
+	       "assigning a host variable is a compile error");
+	prog = compile(env, "v.mfl", "if ($length($Opts_e) == 2 && $Opts_e[1] == \"b\")\n"
+		       "    fileinto $USER + \"/\" + $Opts_e[0];\n", 0, &errors);
+	tap_ok(prog != NULL, "a script reads host variables");
+	if (prog != NULL) {
+		const char *items[] = { "a", "b" };
+		struct value v;
+
+		run = mfl_run_new(prog);
+		tap_ok(mfl_run_strarr(run, items, 2, &v) == 0 && mfl_run_set_var(run, "Opts_e", &v) == 0,
+		       "the host sets an array");
+		v = value_str("joe", 3);
+		tap_ok(mfl_run_set_var(run, "USER", &v) == 0, "and a string");
+		v = value_int(1);
+		tap_ok(mfl_run_set_var(run, "USER", &v) < 0, "of the declared type only");
+		tap_ok(mfl_run_set_var(run, "host_delay", &v) < 0, "and never a control");
+		buf_reset(&out);
+		mfl_run_main(run);
+		mfl_run_json(run, &out);
+		tap_ok(strstr(out.data, "\"mailbox\":\"joe/a\"") != NULL, "the run saw them");
+		tap_ok(mfl_run_get_control(run, "host_delay", &v) == 0 && v.u.i == 300,
+		       "the host reads a control of the run");
+		mfl_run_free(run);
+		mfl_prog_free(prog);
+	}
+
+	/* reject (RFC 5429): alone, or beside discard only */
+	{
+		static const struct {
+			const char *src, *want;
+		} cases[] = {
+			{ "reject \"no\";", "{\"action\":\"reject\",\"reason\":\"no\"}\n{\"status\":\"ok\"}\n" },
+			{ "ereject \"no\"; discard;", "{\"action\":\"ereject\",\"reason\":\"no\"}\n{\"action\":\"discard\"}\n{\"status\":\"ok\"}\n" },
+			{ "fileinto \"A\"; reject \"no\";", "runtime error: reject cannot be combined" },
+			{ "reject \"no\"; keep;", "runtime error: reject cannot be combined" },
+			{ "reject \"a\"; reject \"b\";", "runtime error: reject cannot be combined" },
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			prog = compile(env, "r.mfl", cases[i].src, 0, &errors);
+			buf_reset(&out);
+			if (prog != NULL) {
+				run = mfl_run_new(prog);
+				mfl_run_main(run);
+				mfl_run_json(run, &out);
+				mfl_run_free(run);
+				mfl_prog_free(prog);
+			}
+			if (!tap_ok(out.data != NULL && strstr(out.data, cases[i].want) != NULL,
+				    "%s", cases[i].src))
+				tap_diag("got %s, want %s", out.data ? out.data : errors.data,
+					 cases[i].want);
+		}
+	}
+
 	/* the cache finds host intrinsics again by name */
 	{
 		char path[] = "/tmp/host_testXXXXXX";
