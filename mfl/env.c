@@ -218,24 +218,29 @@ mfl_string_literal(struct buf *out, const char *s)
 	buf_putc(out, '"');
 }
 
+/* env_print_control - control C with value V as MFL, its doc above */
+void
+env_print_control(struct buf *out, const struct mfl_control *c,
+		  int64_t i, const char *str)
+{
+	if (c->doc != NULL)
+		buf_printf(out, "# %s\n", c->doc);
+	buf_printf(out, "$%s = ", c->name);
+	if (c->type == MFL_CONTROL_INT)
+		buf_printf(out, "%lld", (long long) i);
+	else
+		mfl_string_literal(out, str);
+	buf_puts(out, ";\n");
+}
+
 /* mfl_env_print_controls - every control as MFL that reads back the same */
 void
 mfl_env_print_controls(const struct mfl_env *env, struct buf *out)
 {
-	for (size_t i = 0; i < env->ncontrols; i++) {
-		const struct mfl_control *c = &env->controls[i];
-
-		if (c->var)
-			continue;
-		if (c->doc != NULL)
-			buf_printf(out, "# %s\n", c->doc);
-		buf_printf(out, "$%s = ", c->name);
-		if (c->type == MFL_CONTROL_INT)
-			buf_printf(out, "%lld", (long long) c->i);
-		else
-			mfl_string_literal(out, c->s);
-		buf_puts(out, ";\n");
-	}
+	for (size_t i = 0; i < env->ncontrols; i++)
+		if (!env->controls[i].var)
+			env_print_control(out, &env->controls[i], env->controls[i].i,
+					  env->controls[i].s);
 }
 
 /* mfl_env_limits - the limits the controls set */

@@ -29,6 +29,9 @@ struct mfl_env {
 	size_t nintrs;
 };
 
+struct buf;
+void env_print_control(struct buf *out, const struct mfl_control *c,
+		       int64_t i, const char *str);
 int env_control_find(const struct mfl_env *env, const char *name, size_t len);
 
 #endif

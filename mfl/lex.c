@@ -55,12 +55,21 @@ lex_init(struct lexer *lx, const char *file, const char *src, size_t len,
 	lx->diag = diag;
 }
 
-/* lex_error - report at the lexer's position */
+/* lex_error - report at AT, which may be lines back (where an
+ * unterminated string or comment started) */
 static void
 lex_error(struct lexer *lx, const char *at, const char *msg)
 {
-	diag_error(lx->diag, lx->file, lx->line, (int) (at - lx->line_start) + 1,
-		   "%s", msg);
+	const char *line_start = lx->line_start;
+	int line = lx->line;
+
+	if (at < line_start) {
+		for (const char *q = at; q < lx->line_start; q++)
+			line -= *q == '\n';
+		for (line_start = at; line_start > lx->src && line_start[-1] != '\n'; line_start--)
+			;
+	}
+	diag_error(lx->diag, lx->file, line, (int) (at - line_start) + 1, "%s", msg);
 }
 
 /* newline - count a line that ends at P */

@@ -348,6 +348,28 @@ mfl_run_get_control(const struct mfl_run *run, const char *name,
 	return 0;
 }
 
+/* mfl_run_print_controls - the run's controls as MFL, as
+ * mfl_env_print_controls() prints the env's (strings here may hold
+ * NULs only if a script put them there; they print up to the first) */
+void
+mfl_run_print_controls(const struct mfl_run *run, struct buf *out)
+{
+	struct buf s = BUF_INIT;
+
+	for (size_t i = 0; i < run->env->ncontrols; i++) {
+		const struct mfl_control *c = &run->env->controls[i];
+		const struct value *v = &run->controls[i];
+
+		if (c->var)
+			continue;
+		buf_reset(&s);
+		if (c->type == MFL_CONTROL_STRING)
+			buf_append(&s, v->u.s.ptr, v->u.s.len);
+		env_print_control(out, c, v->u.i, c->type == MFL_CONTROL_STRING ? buf_cstr(&s) : NULL);
+	}
+	buf_free(&s);
+}
+
 /* mfl_run_error - the runtime error's text, or NULL */
 const char *
 mfl_run_error(const struct mfl_run *run)

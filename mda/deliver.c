@@ -1,0 +1,305 @@
+/*
+ * deliver - carrying out what the scripts decided. Their actions are
+ * merged into one list (RFC 5228's duplicate rules apply across
+ * scripts), then done in order: keep and fileinto through the
+ * namespaces into Maildir or mbox, redirect and reject through
+ * sendmail, discard by doing nothing. One syslog line per action.
+ *
+ * A folder name that would leave its namespace is the script's error,
+ * not a delivery: it is logged and the message goes to the default
+ * mailbox instead. Every other failure stops at once with EX_TEMPFAIL
+ * so the MTA keeps the message and retries (copies already delivered
+ * may then be delivered twice; a lost message is worse).
+ *
+ * DIAGNOSTICS: the exit code; the reason in the log.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "maildir.h"
+#include "mbox.h"
+#include "mda.h"
+#include "mfl.h"
+#include "sendmail.h"
+
+/* copy - a string into the process's arena */
+static const char *
+copy(struct mda *mda, const char *s, size_t len)
+{
+	return s ? arena_memdup(mda->arena, s, len) : NULL;
+}
+
+/* mda_merge - LIST's actions into the delivery, strings copied; its
+ * implicit keep too when IMPLICIT */
+int
+mda_merge(struct mda *mda, const struct action_list *list, int implicit)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		struct action a = list->v[i];
+
+		if (a.implicit && !implicit)
+			continue;
+		a.target = copy(mda, a.target, a.target_len);
+		a.file = copy(mda, a.file, a.file ? strlen(a.file) : 0);
+		if (a.flags != NULL) {
+			size_t n = 0;
+			const char **f;
+
+			while (a.flags[n] != NULL)
+				n++;
+			if ((f = arena_alloc(mda->arena, (n + 1) * sizeof(*f))) == NULL)
+				return -1;
+			for (size_t k = 0; k < n; k++)
+				f[k] = copy(mda, a.flags[k], strlen(a.flags[k]));
+			f[n] = NULL;
+			a.flags = f;
+		}
+		if (action_add(mda->arena, &mda->actions, &a) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* mda_keep_default - an implicit keep into the default mailbox */
+int
+mda_keep_default(struct mda *mda)
+{
+	struct action keep = { .kind = ACT_KEEP, .implicit = 1 };
+
+	return action_add(mda->arena, &mda->actions, &keep);
+}
+
+/* same_address - Delivered-To value V names RCPT (case-insensitive;
+ * a RCPT without '@' compares with the local part) */
+static int
+same_address(const char *v, size_t len, const char *rcpt)
+{
+	size_t rlen = strlen(rcpt);
+
+	while (len > 0 && (*v == ' ' || *v == '\t' || *v == '<'))
+		v++, len--;
+	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r'
+			   || v[len - 1] == '\n' || v[len - 1] == '>'))
+		len--;
+	if (strchr(rcpt, '@') == NULL) {
+		const char *at = memchr(v, '@', len);
+
+		if (at != NULL)
+			len = (size_t) (at - v);
+	}
+	return len == rlen && strncasecmp(v, rcpt, len) == 0;
+}
+
+/* mda_loop - the message already carries Delivered-To: for this
+ * recipient. Postfix's local(8) has just put one on top itself (after
+ * its own loop check), so under Postfix that first field is skipped. */
+int
+mda_loop(struct mda *mda)
+{
+	struct hdr_index *index;
+	size_t start = 0;
+
+	if (mda->recipient == NULL || !*mda->recipient || mda->msg == NULL
+	    || (index = msg_headers(mda->msg)) == NULL)
+		return 0;
+	if (mda->mta && strcmp(mda->mta, "postfix") == 0 && index->count > 0
+	    && index->fields[0].name_len == 12
+	    && strncasecmp(index->fields[0].name, "Delivered-To", 12) == 0)
+		start = 1;
+	for (size_t i = start; i < index->count; i++) {
+		const struct hdr_field *f = &index->fields[i];
+
+		if (f->name_len == 12 && strncasecmp(f->name, "Delivered-To", 12) == 0
+		    && same_address(f->value, f->value_len, mda->recipient))
+			return 1;
+	}
+	return 0;
+}
+
+/* message_id - the Message-ID field's value for the log, or "-" */
+static void
+message_id(struct mda *mda, char *out, size_t size)
+{
+	struct hdr_index *index = mda->msg ? msg_headers(mda->msg) : NULL;
+	struct hdr_field *f = index ? hdr_find(index, "Message-ID", 10, 0) : NULL;
+	size_t n = 0;
+
+	snprintf(out, size, "-");
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < f->value_len && n + 1 < size; i++)
+		if (f->value[i] != ' ' && f->value[i] != '\t' && f->value[i] != '\r' && f->value[i] != '\n')
+			out[n++] = f->value[i];
+	out[n ? n : 1] = 0;
+}
+
+/* folder_name - the mailbox an action stores into */
+static void
+folder_name(struct mda *mda, const struct action *a, const char **name, size_t *len)
+{
+	if (a->kind == ACT_FILEINTO) {
+		*name = a->target;
+		*len = a->target_len;
+	} else {
+		*name = mda->default_mailbox;
+		*len = strlen(mda->default_mailbox);
+	}
+}
+
+/* store - the message into folder NAME; 0, or an exit code */
+static int
+store(struct mda *mda, const char *name, size_t len, const char *const *flags,
+      int fallback)
+{
+	char err[512], leaf[NAME_MAX + 1], file[1024], msgid[256];
+	struct folder folder;
+	int fd, ret;
+
+	message_id(mda, msgid, sizeof(msgid));
+	if (ns_resolve(&mda->ns, name, len, &folder, err, sizeof(err)) < 0
+	    || (fd = folder_open(&folder, 1, leaf, err, sizeof(err))) < 0) {
+		if (errno == EINVAL && !fallback) {
+			mda_log(LOG_ERR, "to=<%s> folder=\"%.*s\": %s; delivering to %s instead",
+				mda->recipient, (int) len, name, err, mda->default_mailbox);
+			return store(mda, mda->default_mailbox, strlen(mda->default_mailbox), flags, 1);
+		}
+		mda_log(LOG_ERR, "to=<%s> folder=\"%.*s\" msgid=%s result=deferred: %s",
+			mda->recipient, (int) len, name, msgid, err);
+		return EX_TEMPFAIL;
+	}
+	if (folder.type == STORE_MAILDIR)
+		ret = maildir_deliver(fd, &mda->mail, flags, file, sizeof(file), err, sizeof(err));
+	else
+		ret = mbox_deliver(fd, leaf, &mda->mail, &mda->locking, err, sizeof(err));
+	close(fd);
+	if (ret < 0) {
+		mda_log(LOG_ERR, "to=<%s> folder=\"%.*s\" path=%s msgid=%s result=deferred: %s",
+			mda->recipient, (int) len, name, folder.path, msgid, err);
+		return EX_TEMPFAIL;
+	}
+	mda_log(LOG_INFO, "to=<%s> folder=\"%.*s\" path=%s%s%s size=%zu msgid=%s result=delivered",
+		mda->recipient, (int) len, name, folder.path,
+		folder.type == STORE_MAILDIR ? "/" : "", folder.type == STORE_MAILDIR ? file : "",
+		mda->mail.head.len + mda->mail.len, msgid);
+	return 0;
+}
+
+/* hand_over - MAIL's head and body, or TEXT, to sendmail */
+static int
+hand_over(struct mda *mda, const char *what, const char *from, const char *to,
+	  const char *head, size_t hlen, const char *data, size_t len)
+{
+	const char *program = mfl_env_get_string(mda->env, "mvmda_sendmail");
+	struct value v;
+	char err[512];
+
+	if (mda->rc_run && mfl_run_get_control(mda->rc_run, "mvmda_sendmail", &v) == 0)
+		program = v.u.s.ptr;
+	if (sendmail_send(program, from, to, head, hlen, data, len, err, sizeof(err)) < 0) {
+		mda_log(LOG_ERR, "to=<%s> %s=<%s> result=deferred: %s", mda->recipient, what, to, err);
+		return EX_TEMPFAIL;
+	}
+	mda_log(LOG_INFO, "to=<%s> %s=<%s> size=%zu result=sent", mda->recipient, what, to,
+		hlen + len);
+	return 0;
+}
+
+/* reject - RFC 5429: a notice to the sender; never to <> */
+static int
+reject(struct mda *mda, const struct action *a)
+{
+	struct buf notice = BUF_INIT;
+	char host[256] = "localhost";
+	int ret;
+
+	if (!*mda->sender) {
+		mda_log(LOG_NOTICE, "to=<%s> reject refused: the envelope sender is empty; "
+			"keeping the message", mda->recipient);
+		return store(mda, mda->default_mailbox, strlen(mda->default_mailbox), NULL, 0);
+	}
+	gethostname(host, sizeof(host) - 1);
+	reject_notice(&mda->mail, a->target, a->target_len, host, &notice);
+	ret = hand_over(mda, "reject", "", mda->sender, "", 0, notice.data, notice.len);
+	buf_free(&notice);
+	return ret;
+}
+
+/* deliver_all - every action; 0, MDA_EX_CONTINUE, or an exit code */
+int
+deliver_all(struct mda *mda)
+{
+	int skipped = 0, ret = 0;
+
+	for (size_t i = 0; i < mda->actions.n && ret == 0; i++) {
+		const struct action *a = &mda->actions.v[i];
+		const char *name;
+		size_t len;
+
+		switch (a->kind) {
+		case ACT_KEEP:
+			if (a->implicit && mda->pass) {
+				skipped = 1;	/* -p: the MTA goes on instead */
+				break;
+			}
+			/* FALLTHROUGH */
+		case ACT_FILEINTO:
+			folder_name(mda, a, &name, &len);
+			ret = store(mda, name, len, a->flags, 0);
+			break;
+		case ACT_REDIRECT:
+			ret = hand_over(mda, "redirect", mda->sender, a->target,
+					mda->mail.head.data, mda->mail.head.len,
+					mda->mail.data, mda->mail.len);
+			break;
+		case ACT_REJECT:
+			ret = reject(mda, a);
+			break;
+		case ACT_DISCARD:
+			mda_log(LOG_INFO, "to=<%s> result=discarded (%s:%d)", mda->recipient,
+				a->file ? a->file : "-", a->line);
+			break;
+		}
+	}
+	return ret ? ret : skipped ? MDA_EX_CONTINUE : 0;
+}
+
+/* deliver_print - -n: the actions as JSON lines with where they would
+ * store (mfl(7) JSON, plus "path" and "storage") */
+void
+deliver_print(struct mda *mda, struct buf *out)
+{
+	for (size_t i = 0; i < mda->actions.n; i++) {
+		const struct action *a = &mda->actions.v[i];
+		struct folder folder;
+		char err[256];
+		const char *name;
+		size_t len;
+
+		action_json(a, out);
+		if (a->kind == ACT_KEEP || a->kind == ACT_FILEINTO) {
+			folder_name(mda, a, &name, &len);
+			out->len--;	/* reopen the object */
+			if (ns_resolve(&mda->ns, name, len, &folder, err, sizeof(err)) < 0) {
+				buf_puts(out, ",\"error\":");
+				json_string(out, err, strlen(err));
+			} else {
+				buf_puts(out, ",\"path\":");
+				json_string(out, folder.path, strlen(folder.path));
+				buf_printf(out, ",\"storage\":\"%s\"", store_type_name(folder.type));
+			}
+			if (a->implicit && mda->pass)
+				buf_puts(out, ",\"continue\":true");
+			buf_putc(out, '}');
+		}
+		buf_putc(out, '\n');
+	}
+}

@@ -1,0 +1,31 @@
+# mda/local.mk - mvmda, the delivery agent
+
+bin_PROGRAMS += mda/mvmda
+noinst_LIBRARIES += mda/libmda.a
+
+# everything but the driver, so unit tests link the same code
+mda_libmda_a_SOURCES = mda/deliver.c mda/log.c mda/log.h mda/mail.h \
+	mda/maildir.c mda/maildir.h mda/mbox.c mda/mbox.h mda/mda.h \
+	mda/namespace.c mda/namespace.h mda/rc.c mda/received.c \
+	mda/received.h mda/sendmail.c mda/sendmail.h mda/interactive.c
+mda_libmda_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mda \
+	-DMVMDA_RC='"$(mvmdadir)/mvmda-rc.mfl"'
+
+mda_mvmda_SOURCES = mda/main.c
+mda_mvmda_CPPFLAGS = $(mda_libmda_a_CPPFLAGS)
+mda_mvmda_LDADD = mda/libmda.a $(MFL_LIBS)
+
+if BUILTIN_RC
+nodist_mda_mvmda_SOURCES = mda/builtin_rc.c
+CLEANFILES += mda/builtin_rc.c
+endif
+
+# the built-in rc script: the installed one with its includes in place
+mda/builtin_rc.c: $(srcdir)/mda/mvmda-rc.mfl $(srcdir)/mda/include/qmail.mfl $(srcdir)/mda/include/namespaces.mfl $(srcdir)/mda/embed.sh
+	$(AM_V_GEN)$(MKDIR_P) mda && sh $(srcdir)/mda/embed.sh $(srcdir)/mda/mvmda-rc.mfl > $@.tmp && mv $@.tmp $@
+
+mvmdadir = $(datadir)/mvmf/mvmda
+dist_mvmda_DATA = mda/mvmda-rc.mfl mda/dnsbl.conf
+mvmdaincludedir = $(mvmdadir)/include
+dist_mvmdainclude_DATA = mda/include/qmail.mfl mda/include/namespaces.mfl
+EXTRA_DIST += mda/embed.sh

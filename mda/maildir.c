@@ -1,0 +1,191 @@
+/*
+ * maildir - one message into a maildir, as the Maildir spec says: a name
+ * no other delivery can make (time, microseconds, pid, a counter, the
+ * host), written in tmp/, fsync'd, linked into new/ (or into cur/ with
+ * ":2,FLAGS" when it has flags), then new/ itself fsync'd so the entry
+ * survives a crash. Only then is it delivered. The name carries
+ * ",S=size" for Maildir++ quota readers.
+ *
+ * DIAGNOSTICS: -1 with errno and the reason in ERR; the tmp/ file is
+ * removed on every failure, so nothing half-written is ever seen in
+ * new/ or cur/.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "mail.h"
+#include "maildir.h"
+
+/* write_all - LEN bytes of P to FD, through short writes and EINTR */
+int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t) n;
+	}
+	return 0;
+}
+
+/* maildir_unique - "sec.MusecPpidQn.host,S=size": unique per the spec;
+ * '/' and ':' in the host name become \057 and \072 */
+int
+maildir_unique(char *name, size_t size, size_t msg_size)
+{
+	static unsigned deliveries;
+	struct timeval tv;
+	char host[256], safe[1024], *o = safe;
+	int n;
+
+	gettimeofday(&tv, NULL);
+	if (gethostname(host, sizeof(host)) < 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = 0;
+	for (const char *h = host; *h && o < safe + sizeof(safe) - 5; h++) {
+		if (*h == '/' || *h == ':')
+			o += sprintf(o, "\\%03o", (unsigned char) *h);
+		else
+			*o++ = *h;
+	}
+	*o = 0;
+	n = snprintf(name, size, "%lld.M%06ldP%ldQ%u.%s,S=%zu", (long long) tv.tv_sec,
+		     (long) tv.tv_usec, (long) getpid(), ++deliveries, safe, msg_size);
+	return n < 0 || (size_t) n >= size ? -1 : 0;
+}
+
+/* maildir_flags - IMAP flags as Maildir info letters, ASCII order:
+ * \Draft D, \Flagged F, \Answered R, \Seen S, \Deleted T; others are
+ * dropped (they have no letter) */
+int
+maildir_flags(const char *const *flags, char *info, size_t size)
+{
+	static const struct {
+		const char *name;
+		char letter;
+	} map[] = {
+		{ "\\Draft", 'D' }, { "\\Flagged", 'F' }, { "\\Answered", 'R' },
+		{ "\\Seen", 'S' }, { "\\Deleted", 'T' },
+	};
+	size_t n = 0;
+
+	for (size_t m = 0; m < sizeof(map) / sizeof(map[0]); m++)
+		for (size_t i = 0; flags != NULL && flags[i] != NULL; i++)
+			if (strcasecmp(flags[i], map[m].name) == 0 && n + 1 < size) {
+				info[n++] = map[m].letter;
+				break;
+			}
+	info[n] = 0;
+	return (int) n;
+}
+
+/* fsync_dir - make DIRFD/NAME's entries durable */
+static int
+fsync_dir(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	if (close(fd) < 0)
+		ret = -1;
+	return ret;
+}
+
+/* write_tmp - the whole message into DIRFD/TMP, on disk; -1 */
+static int
+write_tmp(int dirfd, const char *tmp, const struct mail *mail)
+{
+	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int e;
+
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, mail->head.data ? mail->head.data : "", mail->head.len) < 0
+	    || write_all(fd, mail->data, mail->len) < 0 || fsync(fd) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+/* maildir_deliver - MAIL into the maildir DIRFD; its file name (below
+ * the maildir) in NAME_R */
+int
+maildir_deliver(int dirfd, const struct mail *mail, const char *const *flags,
+		char *name_r, size_t namesize, char *err, size_t errsize)
+{
+	char unique[512], tmp[600] = "", info[16];
+	const char *why = "cannot create";
+	int tries, e, has_info = maildir_flags(flags, info, sizeof(info)) > 0;
+
+	for (tries = 0; tries < 10; tries++) {
+		if (maildir_unique(unique, sizeof(unique), mail->head.len + mail->len) < 0) {
+			errno = ENAMETOOLONG;
+			goto fail_early;
+		}
+		snprintf(tmp, sizeof(tmp), "tmp/%s", unique);
+		if (write_tmp(dirfd, tmp, mail) == 0)
+			break;
+		if (errno != EEXIST) {
+			why = "cannot write";
+			goto fail;
+		}
+	}
+	if (tries == 10)
+		goto fail_early;
+	if (has_info)
+		snprintf(name_r, namesize, "cur/%s:2,%s", unique, info);
+	else
+		snprintf(name_r, namesize, "new/%s", unique);
+	why = "cannot move into place";
+	if (linkat(dirfd, tmp, dirfd, name_r, 0) == 0) {
+		unlinkat(dirfd, tmp, 0);
+	} else if (errno == EPERM || errno == ENOTSUP || errno == EXDEV || errno == ENOSYS) {
+		/* file systems without hard links: the unique name makes
+		 * rename as safe here */
+		if (renameat(dirfd, tmp, dirfd, name_r) < 0)
+			goto fail;
+	} else {
+		goto fail;
+	}
+	if (fsync_dir(dirfd, has_info ? "cur" : "new") < 0) {
+		/* not known to be durable: take it back, let the MTA retry */
+		e = errno;
+		unlinkat(dirfd, name_r, 0);
+		errno = e;
+		why = "cannot sync the directory of";
+		goto fail_early;
+	}
+	return 0;
+fail:
+	e = errno;
+	unlinkat(dirfd, tmp, 0);
+	errno = e;
+fail_early:
+	e = errno;
+	snprintf(err, errsize, "%s %s: %s", why, *tmp ? tmp : "a unique name", strerror(e));
+	errno = e;
+	return -1;
+}

@@ -1,0 +1,342 @@
+/*
+ * mvmda - the local delivery agent: one message on stdin, the envelope
+ * from the MTA's environment, the system rc script deciding what runs
+ * (mvmda-sysrc(5)), delivery into Maildir, Maildir++ and mbox, an exit
+ * code the MTA understands ($hook_exitcode translates it).
+ *
+ * This file is the driver: options, the account (-d), the envelope, the
+ * rc script, the modes (-c, -i, -n, -V), and the order of things: read
+ * the message, refuse a loop, $hook_msg_read_after, the rc script's top
+ * level (which runs the user's scripts), then deliver.c.
+ *
+ * DIAGNOSTICS: sysexits(3). Every failure a retry might cure, and every
+ * doubt (a bad option, a broken rc script), is EX_TEMPFAIL so the MTA
+ * keeps the message; EX_NOUSER for an unknown -d user; EX_UNAVAILABLE
+ * for a mail loop.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mda.h"
+#include "mfl.h"
+
+#ifndef MVMDA_RC
+#define MVMDA_RC	"/usr/share/mvmf/mvmda/mvmda-rc.mfl"
+#endif
+
+#ifdef WITH_BUILTIN_RC
+extern const char mda_builtin_rc[];
+#endif
+
+static struct mda mda;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mvmda [-bcinpSvV] [-d user] [-e string] [-E string] "
+		"[-m default-mailbox] [script ...]\n");
+	exit(EX_TEMPFAIL);
+}
+
+/* mda_exit - end with CODE as $hook_exitcode translates it */
+static void __attribute__((noreturn))
+mda_exit(int code)
+{
+	struct value arg = value_int(code), ret;
+
+	if (mda.rc_run != NULL && !mda.check && !mda.interactive
+	    && mfl_run_hook(mda.rc_run, "exitcode", &arg, 1, &ret) == 1) {
+		if (ret.type == V_INT && ret.u.i >= 0 && ret.u.i <= 255)
+			code = (int) ret.u.i;
+		else
+			warn("$hook_exitcode gave %lld; exiting with %d", (long long) ret.u.i, code);
+	} else if (mda.rc_run != NULL && mfl_run_error(mda.rc_run) != NULL && !mda.check) {
+		warn("%s", mfl_run_error(mda.rc_run));
+	}
+	fflush(stdout);
+	exit(code);
+}
+
+/* script_log - $log from any script */
+static void
+script_log(void *ctx, const char *msg, size_t len)
+{
+	(void) ctx;
+	mda_log(LOG_INFO, "script: %.*s", (int) len, msg);
+}
+
+/* switch_user - -d USER: become them when root; else be them already */
+static void
+switch_user(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (pw == NULL) {
+		mda_log(LOG_ERR, "-d %s: no such user", user);
+		exit(EX_NOUSER);
+	}
+	if (geteuid() == 0 && pw->pw_uid != 0) {
+		if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
+		    || setuid(pw->pw_uid) < 0) {
+			mda_log(LOG_ERR, "-d %s: cannot become them: %s", user, strerror(errno));
+			exit(EX_TEMPFAIL);
+		}
+		if (setuid(0) == 0) {	/* must not be able to return */
+			mda_log(LOG_ERR, "-d %s: root privileges could be regained", user);
+			exit(EX_TEMPFAIL);
+		}
+	} else if (geteuid() != pw->pw_uid) {
+		mda_log(LOG_ERR, "-d %s: only root may deliver as another user", user);
+		exit(EX_TEMPFAIL);
+	}
+	setenv("HOME", pw->pw_dir, 1);
+	setenv("USER", pw->pw_name, 1);
+	setenv("LOGNAME", pw->pw_name, 1);
+	if (chdir(pw->pw_dir) < 0)
+		chdir("/");
+}
+
+/* account - user name and home, from -d, the environment, or passwd */
+static void
+account(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	mda.username = mda.user ? mda.user : getenv("USER");
+	if (mda.username == NULL || !*mda.username)
+		mda.username = pw ? strdup(pw->pw_name) : "nobody";
+	mda.home = getenv("HOME");
+	if ((mda.home == NULL || !*mda.home) && pw != NULL)
+		mda.home = strdup(pw->pw_dir);
+	if (mda.home == NULL)
+		mda.home = "/";
+	setenv("USER", mda.username, 1);
+}
+
+/* envelope - sender, recipient and MTA from the MTA's environment:
+ * qmail sets DTLINE, Postfix's local(8) sets RECIPIENT without it */
+static void
+envelope(void)
+{
+	const char *s = getenv("SENDER"), *r = getenv("RECIPIENT");
+
+	mda.mta = getenv("DTLINE") ? "qmail" : r ? "postfix" : "";
+	mda.sender = s ? s : "";
+	if (strcmp(mda.sender, "<>") == 0 || strcmp(mda.sender, "#@[]") == 0)
+		mda.sender = "";	/* qmail's null sender */
+	mda.recipient = r && *r ? r : mda.username;
+}
+
+/* rc_compile - the rc script (or the built-in one); NULL after errors */
+static struct mfl_prog *
+rc_compile(const char **path_r)
+{
+	const char *path = getenv("MVMDA_RC");
+	struct buf errors = BUF_INIT;
+	struct mfl_prog *prog;
+
+	if (path == NULL || !*path)
+		path = MVMDA_RC;
+	*path_r = path;
+	if (mda.builtin) {
+#ifdef WITH_BUILTIN_RC
+		*path_r = "builtin:mvmda-rc.mfl";
+		prog = mfl_compile_mem(mda.env, *path_r, mda_builtin_rc, strlen(mda_builtin_rc), 0, &errors);
+#else
+		mda_log(LOG_ERR, "-b: this mvmda was built without --enable-builtin-rc");
+		exit(EX_TEMPFAIL);
+#endif
+	} else if (mda.check || !mfl_env_get_int(mda.env, "mvmda_cache")) {
+		prog = mfl_compile_file(mda.env, path, 0, &errors);
+	} else {
+		prog = mfl_compile_cached(mda.env, path, 0, &errors);
+	}
+	if (prog == NULL) {
+		char *line = errors.data, *nl;
+
+		for (; line != NULL && *line; line = nl + 1) {
+			if ((nl = strchr(line, '\n')) == NULL)
+				nl = line + strlen(line) - 1;
+			if (mda.check)
+				fprintf(stderr, "%.*s\n", (int) (nl - line), line);
+			else
+				mda_log(LOG_ERR, "rc script: %.*s", (int) (nl - line), line);
+		}
+	}
+	buf_free(&errors);
+	return prog;
+}
+
+/* print_version - -V: version, rc path, controls as MFL; -V -V adds
+ * the built-in rc script as comments */
+static void
+print_version(const char *rc_path, int verbose)
+{
+	struct buf out = BUF_INIT;
+
+	buf_printf(&out, "# mvmda %s\n# rc: %s\n", PACKAGE_VERSION, rc_path);
+	mfl_env_print_controls(mda.env, &out);
+#ifdef WITH_BUILTIN_RC
+	if (verbose > 1) {
+		buf_puts(&out, "# built-in rc script:\n");
+		for (const char *p = mda_builtin_rc, *nl; *p; p = nl + 1) {
+			if ((nl = strchr(p, '\n')) == NULL)
+				nl = p + strlen(p) - 1;
+			buf_printf(&out, "#| %.*s\n", (int) (nl - p), p);
+		}
+	}
+#else
+	(void) verbose;
+#endif
+	fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
+}
+
+/* run_controls - what the rc script left in the controls mvmda reads */
+static void
+run_controls(struct mfl_run *run)
+{
+	struct value v;
+
+	if (mfl_run_get_control(run, "mvmda_default_mailbox", &v) == 0 && v.u.s.len > 0)
+		mda.default_mailbox = arena_memdup(mda.arena, v.u.s.ptr, v.u.s.len);
+	if (mfl_run_get_control(run, "mvmda_lock_timeout", &v) == 0)
+		mda.locking.timeout = (int) v.u.i;
+	if (mfl_run_get_control(run, "mvmda_stale_lock", &v) == 0)
+		mda.locking.stale = (int) v.u.i;
+}
+
+/* options - the command line into MDA; the scripts named stay in argv */
+static int
+options(int argc, char **argv, int *version)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "bcd:e:E:il:m:npqr:s:SvV")) != -1) {
+		switch (c) {
+		case 'b': mda.builtin = 1; break;
+		case 'c': mda.check = 1; break;
+		case 'd': mda.user = optarg; break;
+		case 'e': mda.opt_e[mda.n_e++] = optarg; break;
+		case 'E': mda.opt_E[mda.n_E++] = optarg; break;
+		case 'i': mda.interactive = 1; break;
+		case 'm': mda.default_mailbox = optarg; break;
+		case 'n': mda.test = 1; break;
+		case 'p': mda.pass = 1; break;
+		case 'S': mda.sieve = 1; break;
+		case 'v': printf("%s\n", PACKAGE_VERSION); exit(0);
+		case 'V': (*version)++; break;
+		case 'l': case 'q': case 'r': case 's':
+			mda_log(LOG_NOTICE, "option -%c is obsolete and ignored", c);
+			break;
+		default:
+			usage();
+		}
+	}
+	return optind;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *rc_path;
+	int version = 0, ret;
+	struct mfl_run *run;
+
+	log_open("mvmda", isatty(2));
+	mda.opt_e = calloc((size_t) argc, sizeof(char *));
+	mda.opt_E = calloc((size_t) argc, sizeof(char *));
+	if (mda.opt_e == NULL || mda.opt_E == NULL)
+		exit(EX_TEMPFAIL);
+	ret = options(argc, argv, &version);
+	mda.args = argv + ret;
+	mda.nargs = argc - ret;
+	log_open("mvmda", isatty(2) || mda.check || mda.interactive || mda.test);
+	log_set_id(getenv("QUEUE_ID"));
+	if (mda.user != NULL)
+		switch_user(mda.user);
+	account();
+	envelope();
+	mda.locking.timeout = 60;
+	mda.locking.stale = 600;
+	if ((mda.env = mfl_env_new()) == NULL || rc_setup(&mda) < 0
+	    || (mda.arena = arena_create((size_t) 1 << 30)) == NULL) {
+		mda_log(LOG_ERR, "out of memory");
+		exit(EX_TEMPFAIL);
+	}
+	mfl_env_set_log(mda.env, script_log, NULL);
+	if (mda.sieve)
+		mfl_env_set_int(mda.env, "mfl_mode_sieve", 1);
+	if (mda.default_mailbox == NULL)
+		mda.default_mailbox = "INBOX";
+	action_list_init(&mda.actions);
+	if (version) {
+		print_version(getenv("MVMDA_RC") && *getenv("MVMDA_RC") ? getenv("MVMDA_RC") : MVMDA_RC,
+			      version);
+		exit(0);
+	}
+	if (mda.interactive)
+		exit(interactive(&mda));
+	if ((mda.rc = rc_compile(&rc_path)) == NULL)
+		exit(mda.check ? 1 : EX_TEMPFAIL);
+	if ((run = mfl_run_new(mda.rc)) == NULL || rc_publish(&mda, run) < 0) {
+		mda_log(LOG_ERR, "out of memory");
+		exit(EX_TEMPFAIL);
+	}
+	mda.rc_run = run;
+	if (mda.check) {
+		mda.msg = msg_from_mem("", 0, 1 << 20);
+		mfl_run_set_message(run, mda.msg);
+		if (mfl_run_main(run) < 0) {
+			fprintf(stderr, "%s\n", mfl_run_error(run));
+			mda.errors++;
+		}
+		if (mda.errors == 0)
+			printf("%s: ok\n", rc_path);
+		exit(mda.errors ? 1 : 0);
+	}
+	if ((mda.msg = msg_read_fd(0, 0, (size_t) 256 << 20)) == NULL) {
+		mda_log(LOG_ERR, "cannot read the message: %s", strerror(errno));
+		mda_exit(EX_TEMPFAIL);
+	}
+	mda.mail.data = msg_data(mda.msg, &mda.mail.len);
+	mda.mail.sender = mda.sender;
+	mda.mail.recipient = mda.recipient;
+	mda.mail.arrived = time(NULL);
+	mfl_run_set_message(run, mda.msg);
+	if (mda_loop(&mda)) {
+		mda_log(LOG_NOTICE, "to=<%s> result=bounced: mail forwarding loop", mda.recipient);
+		printf("mail forwarding loop for <%s>: the message already has "
+		       "Delivered-To: %s\n", mda.recipient, mda.recipient);
+		mda_exit(EX_UNAVAILABLE);
+	}
+	if (mfl_run_hook(run, "msg_read_after", NULL, 0, NULL) < 0 || mfl_run_main(run) < 0) {
+		mda_log(LOG_ERR, "rc script: %s; keeping the message", mfl_run_error(run));
+		action_list_init(&mda.actions);
+		mda_keep_default(&mda);
+	} else if (mda_merge(&mda, mfl_run_actions(run), mda.scripts_run == 0) < 0) {
+		mda_log(LOG_ERR, "out of memory");
+		mda_exit(EX_TEMPFAIL);
+	}
+	run_controls(run);
+	if (mda.test) {
+		struct buf out = BUF_INIT;
+
+		deliver_print(&mda, &out);
+		buf_puts(&out, "{\"status\":\"ok\"}\n");
+		fwrite(out.data, 1, out.len, stdout);
+		buf_free(&out);
+		exit(0);
+	}
+	mda_exit(deliver_all(&mda));
+}

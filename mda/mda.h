@@ -1,0 +1,54 @@
+/* mda.h - the state of one mvmda process, shared by its modules */
+#ifndef MDA_MDA_H
+#define MDA_MDA_H
+
+#include <stddef.h>
+
+#include "mail.h"
+#include "mbox.h"
+#include "namespace.h"
+
+/* Exit codes besides sysexits(3): -p's "nothing delivered, go on". */
+#define MDA_EX_CONTINUE	1
+
+#define MDA_SCRIPTS_MAX	32
+
+struct mda {
+	struct mfl_env *env;
+	struct ns_table ns;
+	struct mail mail;
+	struct msg *msg;
+
+	/* options */
+	int check, test, pass, interactive, builtin, sieve;
+	const char *user, *default_mailbox;
+	const char **opt_e, **opt_E;
+	size_t n_e, n_E;
+	char **args;
+	int nargs;
+
+	/* envelope and account */
+	const char *sender, *recipient, *mta, *home, *username;
+
+	/* what the scripts decided, with the strings they point to */
+	struct arena *arena;
+	struct action_list actions;
+	int scripts_run;	/* $script_run calls that decided something */
+	int errors;		/* -c: errors reported */
+	const struct mfl_prog *rc;
+	struct mfl_run *rc_run;
+	struct mfl_prog *scripts[MDA_SCRIPTS_MAX];	/* freed at exit */
+	int nscripts;
+	struct mbox_locking locking;
+};
+
+int rc_setup(struct mda *mda);
+int rc_publish(struct mda *mda, struct mfl_run *run);
+int mda_merge(struct mda *mda, const struct action_list *list, int implicit);
+int deliver_all(struct mda *mda);
+void deliver_print(struct mda *mda, struct buf *out);
+int mda_keep_default(struct mda *mda);
+int mda_loop(struct mda *mda);
+int interactive(struct mda *mda);
+
+#endif

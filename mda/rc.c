@@ -1,0 +1,373 @@
+/*
+ * rc - what mvmda gives the rc script and the scripts it runs: its
+ * controls (printed by -V), host variables (the options, the envelope,
+ * the account), and $functions: $namespace to map folders, $script_run
+ * to run a user's script (its actions join the delivery), $getenv,
+ * $file_exists, $received_ips for $hook_msg_read_after, $header_prepend
+ * for the lines every delivery carries on top (Delivered-To), and
+ * $controls to see the controls as MFL.
+ *
+ * Nothing here touches a mailbox: actions are collected into the
+ * process's list (mda_merge, copying what they point to) and carried
+ * out by deliver.c after the rc script is done.
+ *
+ * DIAGNOSTICS: runtime errors for a bad namespace, a header line that
+ * is not one, and memory; a user script that does not compile is
+ * logged with file:line and the message goes to the default mailbox.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mda.h"
+#include "mfl.h"
+#include "received.h"
+
+/* cstr - a string value as a C string (run copies end in a NUL), or
+ * NULL when it holds one */
+static const char *
+cstr(struct mfl_run *run, const struct value *v)
+{
+	struct value c;
+
+	if (memchr(v->u.s.ptr, 0, v->u.s.len) != NULL || run_str(run, v->u.s.ptr, v->u.s.len, &c) < 0)
+		return NULL;
+	return c.u.s.ptr;
+}
+
+/* $namespace(prefix, layout, root, type, sep [, inbox]) */
+static int
+namespace_run(struct mfl_run *run, const struct site *site, struct value *args,
+	      struct value *ret)
+{
+	struct mda *mda = mfl_run_host_data(run);
+	const char *s[6] = { NULL };
+	char err[256];
+
+	for (int i = 0; i < site->npos; i++)
+		if ((s[i] = cstr(run, &args[i])) == NULL)
+			return run_error(run, site, "$namespace: argument %d holds a NUL", i + 1);
+	if (ns_add(&mda->ns, s[0], s[1], s[2], s[3], s[4], s[5], err, sizeof(err)) < 0)
+		return run_error(run, site, "$namespace: %s", err);
+	*ret = value_int(0);
+	return 0;
+}
+
+static const struct intrinsic intr_namespace = {
+	.name = "namespace", .kind = INTR_FUNCTION, .args = "sssss?s",
+	.ret = TYPE_INT, .run = namespace_run,
+};
+
+/* compile_script - PATH compiled (cached when allowed); errors logged */
+static struct mfl_prog *
+compile_script(struct mda *mda, struct mfl_run *run, const char *path)
+{
+	struct buf errors = BUF_INIT;
+	struct mfl_prog *prog;
+	struct value v;
+	int sieve = -1;
+
+	if (mfl_run_get_control(run, "mfl_mode_sieve", &v) == 0 && v.u.i)
+		sieve = 1;
+	prog = mfl_run_get_control(run, "mvmda_cache", &v) == 0 && v.u.i && !mda->check
+	    ? mfl_compile_cached(mda->env, path, sieve, &errors)
+	    : mfl_compile_file(mda->env, path, sieve, &errors);
+	if (prog == NULL) {
+		char *line = errors.data, *nl;
+
+		mda->errors++;
+		for (; line != NULL && *line; line = nl + 1) {
+			if ((nl = strchr(line, '\n')) == NULL)
+				nl = line + strlen(line) - 1;
+			if (mda->check)
+				fprintf(stderr, "%.*s\n", (int) (nl - line), line);
+			else
+				mda_log(LOG_ERR, "%.*s", (int) (nl - line), line);
+		}
+	}
+	buf_free(&errors);
+	return prog;
+}
+
+/* $script_run(path): 1 when the script decided, 0 after its runtime
+ * error (implicit keep), -1 when it does not compile (default mailbox) */
+static int
+script_run_run(struct mfl_run *run, const struct site *site, struct value *args,
+	       struct value *ret)
+{
+	struct mda *mda = mfl_run_host_data(run);
+	const char *path = cstr(run, &args[0]);
+	struct mfl_prog *prog;
+	struct mfl_run *sub;
+	int ok;
+
+	if (path == NULL)
+		return run_error(run, site, "$script_run: path holds a NUL");
+	if ((prog = compile_script(mda, run, path)) == NULL) {
+		*ret = value_int(-1);
+		mda->scripts_run++;
+		return mda->check ? 0 : mda_keep_default(mda) < 0
+		    ? run_error(run, site, "out of memory") : 0;
+	}
+	*ret = value_int(1);
+	if (mda->check) {
+		mfl_prog_free(prog);
+		return 0;
+	}
+	if ((sub = mfl_run_new(prog)) == NULL || rc_publish(mda, sub) < 0) {
+		mfl_run_free(sub);
+		mfl_prog_free(prog);
+		return run_error(run, site, "$script_run: out of memory");
+	}
+	if ((ok = mfl_run_main(sub)) < 0) {
+		mda_log(LOG_ERR, "%s; keeping the message", mfl_run_error(sub));
+		*ret = value_int(0);
+	}
+	ok = mda_merge(mda, mfl_run_actions(sub), 1);
+	mda->scripts_run++;
+	mfl_run_free(sub);
+	mfl_prog_free(prog);
+	return ok < 0 ? run_error(run, site, "$script_run: out of memory") : 0;
+}
+
+static const struct intrinsic intr_script_run = {
+	.name = "script_run", .kind = INTR_FUNCTION, .args = "s",
+	.ret = TYPE_INT, .run = script_run_run,
+};
+
+/* $getenv(name): the environment variable, or "" */
+static int
+getenv_run(struct mfl_run *run, const struct site *site, struct value *args,
+	   struct value *ret)
+{
+	const char *name = cstr(run, &args[0]), *v;
+
+	(void) site;
+	v = name ? getenv(name) : NULL;
+	*ret = value_str(v ? v : "", v ? strlen(v) : 0);
+	return 0;
+}
+
+static const struct intrinsic intr_getenv = {
+	.name = "getenv", .kind = INTR_FUNCTION, .args = "s",
+	.ret = TYPE_STRING, .run = getenv_run,
+};
+
+/* $file_exists(path): 1 for a regular file this user can read */
+static int
+file_exists_run(struct mfl_run *run, const struct site *site, struct value *args,
+		struct value *ret)
+{
+	const char *path = cstr(run, &args[0]);
+	struct stat st;
+
+	(void) site;
+	*ret = value_int(path && stat(path, &st) == 0 && S_ISREG(st.st_mode)
+			 && access(path, R_OK) == 0);
+	return 0;
+}
+
+static const struct intrinsic intr_file_exists = {
+	.name = "file_exists", .kind = INTR_FUNCTION, .args = "s",
+	.ret = TYPE_INT, .run = file_exists_run,
+};
+
+/* $received_ips(): the public IPs of the Received: chain, newest first */
+static int
+received_ips_run(struct mfl_run *run, const struct site *site, struct value *args,
+		 struct value *ret)
+{
+	struct mda *mda = mfl_run_host_data(run);
+	char ips[32][RECEIVED_IP_MAX];
+	const char *items[32];
+	struct hdr_index *index = mda->msg ? msg_headers(mda->msg) : NULL;
+	size_t n = index ? received_ips(index, ips, 32) : 0;
+
+	(void) args;
+	for (size_t i = 0; i < n; i++)
+		items[i] = ips[i];
+	if (mfl_run_strarr(run, items, n, ret) < 0)
+		return run_error(run, site, "memory limit reached");
+	return 0;
+}
+
+static const struct intrinsic intr_received_ips = {
+	.name = "received_ips", .kind = INTR_FUNCTION, .args = "",
+	.ret = TYPE_ARRAY(TYPE_STRING), .run = received_ips_run,
+};
+
+/* $header_prepend(name, value): "Name: value" on top of every copy
+ * delivered; line ends in VALUE become folds */
+static int
+header_prepend_run(struct mfl_run *run, const struct site *site, struct value *args,
+		   struct value *ret)
+{
+	struct mda *mda = mfl_run_host_data(run);
+	const char *name = args[0].u.s.ptr, *v = args[1].u.s.ptr;
+	size_t nlen = args[0].u.s.len, vlen = args[1].u.s.len;
+
+	(void) ret;
+	if (nlen == 0)
+		return run_error(run, site, "$header_prepend: empty field name");
+	for (size_t i = 0; i < nlen; i++)
+		if ((unsigned char) name[i] <= 32 || (unsigned char) name[i] >= 127 || name[i] == ':')
+			return run_error(run, site, "$header_prepend: \"%.*s\" is not a field name",
+					 (int) nlen, name);
+	buf_append(&mda->mail.head, name, nlen);
+	buf_puts(&mda->mail.head, ": ");
+	for (size_t i = 0; i < vlen; i++) {
+		if (v[i] == '\r' || v[i] == 0)
+			continue;
+		buf_putc(&mda->mail.head, v[i]);
+		if (v[i] == '\n')
+			buf_putc(&mda->mail.head, '\t');
+	}
+	buf_putc(&mda->mail.head, '\n');
+	return 0;
+}
+
+static const struct intrinsic intr_header_prepend = {
+	.name = "header_prepend", .kind = INTR_FUNCTION, .args = "ss",
+	.ret = TYPE_VOID, .run = header_prepend_run,
+};
+
+/* $controls(): the run's controls as MFL, as -V prints them */
+static int
+controls_run(struct mfl_run *run, const struct site *site, struct value *args,
+	     struct value *ret)
+{
+	struct buf out = BUF_INIT;
+	int ok;
+
+	(void) args;
+	mfl_run_print_controls(run, &out);
+	ok = run_str(run, out.data ? out.data : "", out.len, ret);
+	buf_free(&out);
+	return ok < 0 ? run_error(run, site, "memory limit reached") : 0;
+}
+
+static const struct intrinsic intr_controls = {
+	.name = "controls", .kind = INTR_FUNCTION, .args = "",
+	.ret = TYPE_STRING, .run = controls_run,
+};
+
+static const struct intrinsic *const mda_intrinsics[] = {
+	&intr_namespace, &intr_script_run, &intr_getenv, &intr_file_exists,
+	&intr_received_ips, &intr_header_prepend, &intr_controls,
+};
+
+static const struct {
+	const char *name;
+	int type;
+	const char *doc;
+} mda_vars[] = {
+	{ "USER", MFL_CONTROL_STRING, "the user delivered to" },
+	{ "HOME", MFL_CONTROL_STRING, "their home directory" },
+	{ "SENDER", MFL_CONTROL_STRING, "envelope sender, \"\" for <>" },
+	{ "RECIPIENT", MFL_CONTROL_STRING, "envelope recipient" },
+	{ "MTA", MFL_CONTROL_STRING, "\"postfix\", \"qmail\" or \"\"" },
+	{ "Args", MFL_CONTROL_STRARR, "the scripts named on the command line" },
+	{ "Opts_e", MFL_CONTROL_STRARR, "-e strings" },
+	{ "Opts_E", MFL_CONTROL_STRARR, "-E strings" },
+	{ "Opts_eL", MFL_CONTROL_INT, "length of $Opts_e, 1 when empty" },
+	{ "Opts_EL", MFL_CONTROL_INT, "length of $Opts_E, 1 when empty" },
+	{ "Opts_eC", MFL_CONTROL_INT, "number of -e strings" },
+	{ "Opts_EC", MFL_CONTROL_INT, "number of -E strings" },
+	{ "Opts_b", MFL_CONTROL_INT, "-b: the built-in rc script runs" },
+	{ "Opts_c", MFL_CONTROL_INT, "-c: check mode" },
+	{ "Opts_n", MFL_CONTROL_INT, "-n: test mode" },
+	{ "Opts_p", MFL_CONTROL_INT, "-p: pass-through" },
+	{ "Opts_d", MFL_CONTROL_STRING, "-d user" },
+	{ "Opts_m", MFL_CONTROL_STRING, "-m default mailbox" },
+};
+
+/* rc_setup - mvmda's controls, variables and $functions into the env */
+int
+rc_setup(struct mda *mda)
+{
+	struct mfl_env *env = mda->env;
+
+	if (mfl_env_add_control(env, "mvmda_default_mailbox", MFL_CONTROL_STRING, 0,
+				mda->default_mailbox ? mda->default_mailbox : "INBOX",
+				"where keep and implicit keep deliver (-m)") < 0
+	    || mfl_env_add_control(env, "mvmda_sendmail", MFL_CONTROL_STRING, 0,
+				   "/usr/sbin/sendmail", "the program redirect and reject hand mail to") < 0
+	    || mfl_env_add_control(env, "mvmda_lock_timeout", MFL_CONTROL_INT, 60, NULL,
+				   "seconds to wait for an mbox lock before a temporary failure") < 0
+	    || mfl_env_add_control(env, "mvmda_stale_lock", MFL_CONTROL_INT, 600, NULL,
+				   "seconds after which an mbox dot-lock is a crashed writer's") < 0
+	    || mfl_env_add_control(env, "mvmda_cache", MFL_CONTROL_INT, 1, NULL,
+				   "keep compiled scripts beside them as SCRIPT.mflc") < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(mda_vars) / sizeof(mda_vars[0]); i++)
+		if (mfl_env_add_var(env, mda_vars[i].name, mda_vars[i].type, mda_vars[i].doc) < 0)
+			return -1;
+	for (size_t i = 0; i < sizeof(mda_intrinsics) / sizeof(mda_intrinsics[0]); i++)
+		if (mfl_env_add_intrinsic(env, mda_intrinsics[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* set_str, set_int - one host variable of RUN */
+static int
+set_str(struct mfl_run *run, const char *name, const char *s)
+{
+	struct value v = value_str(s ? s : "", s ? strlen(s) : 0);
+
+	return mfl_run_set_var(run, name, &v);
+}
+
+static int
+set_int(struct mfl_run *run, const char *name, int64_t i)
+{
+	struct value v = value_int(i);
+
+	return mfl_run_set_var(run, name, &v);
+}
+
+/* set_arr - a string[] host variable of RUN */
+static int
+set_arr(struct mfl_run *run, const char *name, const char *const *items, size_t n)
+{
+	struct value v;
+
+	return mfl_run_strarr(run, items, n, &v) < 0 ? -1 : mfl_run_set_var(run, name, &v);
+}
+
+/* set_opts - -e or -E strings; one "" when there were none, so the
+ * array's length ($Opts_eL) is 1 and $Opts_e[0] can always be read */
+static int
+set_opts(struct mfl_run *run, const char *name, const char **items, size_t n)
+{
+	static const char *const none[] = { "" };
+
+	return n ? set_arr(run, name, items, n) : set_arr(run, name, none, 1);
+}
+
+/* rc_publish - give RUN the message, the envelope and every variable */
+int
+rc_publish(struct mda *mda, struct mfl_run *run)
+{
+	mfl_run_set_host_data(run, mda);
+	if (mda->msg != NULL)
+		mfl_run_set_message(run, mda->msg);
+	if (mfl_run_set_envelope(run, mda->sender, mda->recipient) < 0)
+		return -1;
+	return set_str(run, "USER", mda->username) | set_str(run, "HOME", mda->home)
+	    | set_str(run, "SENDER", mda->sender) | set_str(run, "RECIPIENT", mda->recipient)
+	    | set_str(run, "MTA", mda->mta)
+	    | set_arr(run, "Args", (const char *const *) mda->args, (size_t) mda->nargs)
+	    | set_opts(run, "Opts_e", mda->opt_e, mda->n_e) | set_opts(run, "Opts_E", mda->opt_E, mda->n_E)
+	    | set_int(run, "Opts_eL", mda->n_e ? (int64_t) mda->n_e : 1)
+	    | set_int(run, "Opts_EL", mda->n_E ? (int64_t) mda->n_E : 1)
+	    | set_int(run, "Opts_eC", (int64_t) mda->n_e) | set_int(run, "Opts_EC", (int64_t) mda->n_E)
+	    | set_int(run, "Opts_b", mda->builtin) | set_int(run, "Opts_c", mda->check)
+	    | set_int(run, "Opts_n", mda->test) | set_int(run, "Opts_p", mda->pass)
+	    | set_str(run, "Opts_d", mda->user) | set_str(run, "Opts_m", mda->default_mailbox);
+}

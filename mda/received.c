@@ -1,0 +1,110 @@
+/*
+ * received - the "responsible IPs" of a message: the addresses that
+ * handed it on, read from the "from" clause of each Received: field,
+ * newest first (RFC 5321 4.4: "from domain (TCP-info)"). An address is
+ * taken from a bracketed literal, "[192.0.2.1]" or "[IPv6:2001:db8::1]",
+ * the form Postfix, Sendmail, Exim and qmail (with tcpserver) write.
+ * Loopback, private, link-local and shared addresses are skipped: no
+ * DNS block list lists them. Each address is given once.
+ *
+ * DIAGNOSTICS: none; a field without a usable address adds nothing.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hdr.h"
+#include "received.h"
+
+/* ip_is_public - IP is a global unicast address */
+int
+ip_is_public(const char *ip)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, ip, a) == 1)
+		return !(a[0] == 0 || a[0] == 10 || a[0] == 127
+			 || (a[0] == 100 && (a[1] & 0xc0) == 64)
+			 || (a[0] == 169 && a[1] == 254)
+			 || (a[0] == 172 && (a[1] & 0xf0) == 16)
+			 || (a[0] == 192 && a[1] == 168) || a[0] >= 224);
+	if (inet_pton(AF_INET6, ip, a) == 1) {
+		static const unsigned char loop[16] = { [15] = 1 }, any[16];
+
+		return !(memcmp(a, loop, 16) == 0 || memcmp(a, any, 16) == 0
+			 || (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+			 || a[0] == 0xff);
+	}
+	return 0;
+}
+
+/* from_clause - the part of VALUE before " by ", where the sender is */
+static size_t
+from_clause(const char *v, size_t len)
+{
+	for (size_t i = 0; i + 4 <= len; i++)
+		if ((v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == ')')
+		    && strncasecmp(v + i + 1, "by", 2) == 0 && i + 3 < len
+		    && (v[i + 3] == ' ' || v[i + 3] == '\t' || v[i + 3] == '\r' || v[i + 3] == '\n'))
+			return i;
+	return len;
+}
+
+/* bracketed - the first address literal in V, into IP; 0 if none */
+static int
+bracketed(const char *v, size_t len, char *ip)
+{
+	unsigned char bin[16];
+
+	for (size_t i = 0; i < len; i++) {
+		const char *start, *end;
+		size_t n;
+
+		if (v[i] != '[')
+			continue;
+		start = v + i + 1;
+		if ((end = memchr(start, ']', len - i - 1)) == NULL)
+			return 0;
+		if ((size_t) (end - start) > 5 && strncasecmp(start, "IPv6:", 5) == 0)
+			start += 5;
+		n = (size_t) (end - start);
+		if (n > 0 && n < RECEIVED_IP_MAX) {
+			memcpy(ip, start, n);
+			ip[n] = 0;
+			if (inet_pton(AF_INET, ip, bin) == 1 || inet_pton(AF_INET6, ip, bin) == 1)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* received_ips - up to MAX public IPs of the Received: chain, newest first */
+size_t
+received_ips(const struct hdr_index *index, char (*ips)[RECEIVED_IP_MAX], size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < index->count && n < max; i++) {
+		const struct hdr_field *f = &index->fields[i];
+		char ip[RECEIVED_IP_MAX];
+		const char *v = f->value;
+		size_t len = f->value_len, dup;
+
+		if (f->name_len != 8 || strncasecmp(f->name, "Received", 8) != 0)
+			continue;
+		while (len > 0 && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
+			v++, len--;
+		if (len < 5 || strncasecmp(v, "from", 4) != 0)
+			continue;
+		if (!bracketed(v, from_clause(v, len), ip) || !ip_is_public(ip))
+			continue;
+		for (dup = 0; dup < n && strcmp(ips[dup], ip) != 0; dup++)
+			;
+		if (dup == n)
+			strcpy(ips[n++], ip);
+	}
+	return n;
+}
