@@ -33,7 +33,8 @@ unit_tests = \
 	t/unit/msg_test \
 	t/unit/verify_test \
 	t/unit/host_test \
-	t/unit/corpus_test
+	t/unit/corpus_test \
+	t/unit/mda_test
 
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
@@ -51,6 +52,8 @@ t_unit_msg_test_LDADD = $(UNIT_LDADD)
 t_unit_corpus_test_LDADD = $(UNIT_LDADD)
 t_unit_verify_test_LDADD = $(UNIT_LDADD)
 t_unit_host_test_LDADD = $(UNIT_LDADD)
+t_unit_mda_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mda
+t_unit_mda_test_LDADD = mda/libmda.a $(UNIT_LDADD)
 
 # Shell tests that run the installed-to-be binaries.
 sh_tests = \
