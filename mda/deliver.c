@@ -202,8 +202,10 @@ hand_over(struct mda *mda, const char *what, const char *from, const char *to,
 	struct value v;
 	char err[512];
 
-	if (mda->rc_run && mfl_run_get_control(mda->rc_run, "mvmda_sendmail", &v) == 0)
-		program = v.u.s.ptr;
+	/* string values are counted, not NUL-terminated */
+	if (mda->rc_run && mfl_run_get_control(mda->rc_run, "mvmda_sendmail", &v) == 0
+	    && memchr(v.u.s.ptr, 0, v.u.s.len) == NULL)
+		program = arena_memdup(mda->arena, v.u.s.ptr, v.u.s.len);
 	if (sendmail_send(program, from, to, head, hlen, data, len, err, sizeof(err)) < 0) {
 		mda_log(LOG_ERR, "to=<%s> %s=<%s> result=deferred: %s", mda->recipient, what, to, err);
 		return EX_TEMPFAIL;

@@ -34,7 +34,7 @@ repl_log(void *ctx, const char *msg, size_t len)
 	struct repl *r = ctx;
 
 	if (++r->lines_seen > r->lines_shown) {
-		printf("%.*s\n", (int) len, msg);
+		printf("%.*s%s", (int) len, msg, len > 0 && msg[len - 1] == '\n' ? "" : "\n");
 		r->lines_shown = r->lines_seen;
 	}
 }
@@ -87,7 +87,7 @@ interactive(struct mda *mda)
 	struct mfl_run *run = NULL;
 	int tty = isatty(0), status = 0;
 	char *line = NULL;
-	size_t cap = 0, accepted = 0;
+	size_t cap = 0, accepted = 0, accepted_lines = 0;
 	ssize_t n;
 
 	mfl_env_set_log(mda->env, repl_log, &repl);
@@ -108,10 +108,12 @@ interactive(struct mda *mda)
 			if (status > 0)
 				fputc('\n', stderr);
 			src.len = accepted;
+			repl.lines_shown = accepted_lines;
 			status = 1;
 			continue;
 		}
 		accepted = src.len;
+		accepted_lines = repl.lines_seen;
 		fflush(stdout);
 	}
 	if (src.len > accepted) {

@@ -218,7 +218,7 @@ run_controls(struct mfl_run *run)
 
 /* options - the command line into MDA; the scripts named stay in argv */
 static int
-options(int argc, char **argv, int *version)
+options(int argc, char **argv, int *version, char *obsolete)
 {
 	int c;
 
@@ -237,7 +237,12 @@ options(int argc, char **argv, int *version)
 		case 'v': printf("%s\n", PACKAGE_VERSION); exit(0);
 		case 'V': (*version)++; break;
 		case 'l': case 'q': case 'r': case 's':
-			mda_log(LOG_NOTICE, "option -%c is obsolete and ignored", c);
+			if (!strchr(obsolete, c)) {
+				size_t n = strlen(obsolete);
+
+				obsolete[n] = (char) c;
+				obsolete[n + 1] = 0;
+			}
 			break;
 		default:
 			usage();
@@ -250,6 +255,7 @@ int
 main(int argc, char **argv)
 {
 	const char *rc_path;
+	char obsolete[8] = "";
 	int version = 0, ret;
 	struct mfl_run *run;
 
@@ -258,10 +264,12 @@ main(int argc, char **argv)
 	mda.opt_E = calloc((size_t) argc, sizeof(char *));
 	if (mda.opt_e == NULL || mda.opt_E == NULL)
 		exit(EX_TEMPFAIL);
-	ret = options(argc, argv, &version);
+	ret = options(argc, argv, &version, obsolete);
 	mda.args = argv + ret;
 	mda.nargs = argc - ret;
 	log_open("mvmda", isatty(2) || mda.check || mda.interactive || mda.test);
+	for (const char *o = obsolete; *o; o++)
+		mda_log(LOG_NOTICE, "option -%c is obsolete and ignored", *o);
 	log_set_id(getenv("QUEUE_ID"));
 	if (mda.user != NULL)
 		switch_user(mda.user);

@@ -9,7 +9,8 @@
  * Safety: the file is written to a temporary name and renamed over the
  * old one, so concurrent writers and readers only ever see a whole file;
  * it carries a checksum, so a torn or damaged file is a miss; it is read
- * only when it belongs to the user reading it and no one else can write
+ * only when it belongs to the user reading it (or to root, for the system rc
+ * script) and no one else can write
  * it; and what is read goes through prog_verify() before it can run.
  * Any doubt is a miss: the script is compiled as if there were no cache.
  *
@@ -523,7 +524,7 @@ read_cache(const char *path, struct arena *arena, size_t *len_r)
 	if (fd < 0)
 		return NULL;
 	/* only the user's own file, writable by no one else */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0)
 	    || (st.st_mode & 022) || st.st_size < 40 || (uint64_t) st.st_size > CACHE_MAX
 	    || (data = arena_alloc(arena, (size_t) st.st_size)) == NULL)
 		goto fail;

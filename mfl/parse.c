@@ -29,7 +29,7 @@
 static const char *const known_caps[] = {
 	"fileinto", "envelope", "encoded-character",
 	"comparator-i;octet", "comparator-i;ascii-casemap",
-	"comparator-i;ascii-numeric",
+	"comparator-i;ascii-numeric", "reject", "ereject",
 };
 
 /* parse_init - ready to read SRC */

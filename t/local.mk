@@ -60,7 +60,8 @@ sh_tests = \
 	t/sh/mflmsg.sh \
 	t/sh/headers.sh \
 	t/sh/cache.sh \
-	t/golden/run.sh
+	t/golden/run.sh \
+	t/mda/options.sh
 
 TESTS += $(sh_tests)
 EXTRA_DIST += $(sh_tests) t/data t/golden/rules.sieve t/golden/loop.mfl \

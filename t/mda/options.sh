@@ -1,0 +1,257 @@
+#!/bin/sh
+# options.sh - mvmda run as an MTA runs it, in a temporary home: every
+# option (-b -c -d -e -E -i -m -n -p -S -v -V and the obsolete ones),
+# the rc script's variables and hooks, loop refusal, qmail exit codes,
+# script errors falling back to the default mailbox, redirect and reject
+# handed to a sendmail program with the right arguments.
+. "$top_srcdir/t/tap.sh"
+mvmda="$top_builddir/mda/mvmda"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+unset SENDER RECIPIENT ORIGINAL_RECIPIENT DTLINE RPLINE EXTENSION LOCAL DOMAIN QUEUE_ID
+HOME="$tmp/home"
+MVMDA_RC="$top_srcdir/mda/mvmda-rc.mfl"
+export HOME MVMDA_RC
+mkdir -p "$HOME"
+
+cat >msg <<'M'
+From: Alice <alice@example.org>
+To: bob@example.net
+Subject: hello
+Message-ID: <m1@example.org>
+
+From the start
+body
+M
+count() { find "$1" -type f 2>/dev/null | wc -l; }
+
+# -v, -V
+is "$("$mvmda" -v | grep -c '^[0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*$')" 1 "-v prints major.minor.fix"
+"$mvmda" -V >v1
+is "$(sed -n 1p v1)" "# mvmda $("$mvmda" -v)" "-V starts with the version"
+is "$(sed -n 2p v1)" "# rc: $MVMDA_RC" "then the rc path"
+ok "$(grep -q '^\$mvmda_default_mailbox = "INBOX";$' v1; echo $?)" "-V prints the controls"
+ok "$(grep -q '^\$mfl_limit_actions = 32;$' v1; echo $?)" "the language's too"
+"$mvmda" -S -m Junk.Spam -V >v2
+ok "$(grep -q '^\$mvmda_default_mailbox = "Junk.Spam";$' v2 && grep -q '^\$mfl_mode_sieve = 1;$' v2; echo $?)" \
+	"-m and -S show in -V"
+# read back: the controls -V printed, run as MFL, give the same controls
+{ sed 1,2d v2; echo '$log($controls());'; } | "$mvmda" -i >v3 2>err
+sed 1,2d v2 >v2.controls
+sed '/^{/d' v3 >v3.controls
+ok "$(cmp -s v2.controls v3.controls; echo $?)" "-V output read back gives the same -V output"
+grep -q 'built-in rc script' v1 && builtin=1 || builtin=0
+if [ "$builtin" = 0 ]; then
+	"$mvmda" -V -V >v4
+	ok "$(cmp -s v1 v4; echo $?)" "-V -V without a built-in script: the same"
+	"$mvmda" -b <msg 2>err; is "$?" 75 "-b without --enable-builtin-rc: temporary failure"
+	ok "$(grep -q 'built without --enable-builtin-rc' err; echo $?)" "and says why"
+else
+	"$mvmda" -V -V >v4
+	ok "$(grep -q '^#| \$namespace(' v4; echo $?)" "-V -V prints the built-in script"
+	MVMDA_RC=/nonexistent "$mvmda" -b <msg; is "$?" 0 "-b delivers without any rc file"
+	is "$(count "$HOME/Maildir/new")" 1 "into INBOX"
+	rm -rf "$HOME/Maildir"
+fi
+
+# -n: nothing delivered, actions with paths
+cat >s.mfl <<'S'
+if (header :contains "subject" "hello")
+	fileinto "Lists.dev";
+$namespace("mb/", "fs", $HOME + "/mail", "mbox", "/");
+fileinto "mb/archive";
+S
+"$mvmda" -n s.mfl <msg >out
+is "$(sed -n 1p out)" "{\"action\":\"fileinto\",\"mailbox\":\"Lists.dev\",\"copy\":false,\"flags\":[],\"path\":\"$HOME/Maildir/.Lists.dev\",\"storage\":\"maildir\"}" \
+	"-n: fileinto with path and storage"
+is "$(sed -n 2p out)" "{\"action\":\"fileinto\",\"mailbox\":\"mb/archive\",\"copy\":false,\"flags\":[],\"path\":\"$HOME/mail/archive\",\"storage\":\"mbox\"}" \
+	"-n: an mbox namespace"
+is "$(sed -n 3p out)" '{"status":"ok"}' "-n: status line"
+ok "$([ ! -e "$HOME/Maildir" ] && [ ! -e "$HOME/mail" ]; echo $?)" "-n delivers nothing"
+
+# delivery as -n said
+"$mvmda" s.mfl <msg; is "$?" 0 "delivered"
+is "$(count "$HOME/Maildir/.Lists.dev/new")" 1 "into .Lists.dev/new"
+ok "$([ -f "$HOME/Maildir/.Lists.dev/maildirfolder" ]; echo $?)" "Maildir++ subfolder has maildirfolder"
+is "$(grep -c '^From ' "$HOME/mail/archive")" 1 "and the mbox has one message"
+is "$(grep -c '^>From the start' "$HOME/mail/archive")" 1 "quoted mboxrd-style"
+f=$(find "$HOME/Maildir/.Lists.dev/new" -type f)
+is "$(sed -n 1p "$f")" "Delivered-To: $(id -un)" "the copy carries Delivered-To"
+is "$(sed -n 7p "$f")" "From the start" "Maildir copies are not quoted"
+rm -rf "$HOME/Maildir" "$HOME/mail"
+
+# the user's default script, else plain implicit keep
+"$mvmda" <msg; is "$?" 0 "no script: implicit keep"
+is "$(count "$HOME/Maildir/new")" 1 "into INBOX"
+printf 'require "fileinto"; fileinto "Default";\n' >"$HOME/.mvmda.sieve"
+"$mvmda" <msg; is "$(count "$HOME/Maildir/.Default/new")" 1 "~/.mvmda.sieve runs when no script is named"
+rm -rf "$HOME/Maildir" "$HOME/.mvmda.sieve"
+"$mvmda" -m Other <msg; is "$(count "$HOME/Maildir/.Other/new")" 1 "-m: implicit keep goes there"
+rm -rf "$HOME/Maildir"
+
+# -S: any file in Sieve mode
+printf 'require "fileinto";\nif header :is "subject" "hello" { fileinto "S"; }\n' >sieve.txt
+"$mvmda" -S -n sieve.txt <msg >out
+ok "$(grep -q '"mailbox":"S"' out; echo $?)" "-S reads scripts in Sieve mode"
+"$mvmda" -n sieve.txt <msg >out 2>err
+ok "$(grep -q '"implicit":true' out && grep -q 'sieve.txt:[0-9]*:[0-9]*: error:' err; echo $?)" \
+	"without -S the same file is MFL, fails to compile, and is logged with file:line"
+
+# script errors never lose the message
+printf 'fileinto "A" \n' >bad.mfl
+"$mvmda" bad.mfl <msg 2>err; is "$?" 0 "compile error: still delivered"
+is "$(count "$HOME/Maildir/new")" 1 "into the default mailbox"
+ok "$(grep -q 'bad.mfl:2:1: error:' err; echo $?)" "the error is logged with file:line:col"
+printf 'int $z = 0; fileinto "A"; int $x = 1 / $z;\n' >rt.mfl
+"$mvmda" rt.mfl <msg 2>err; is "$?" 0 "runtime error: still delivered"
+is "$(count "$HOME/Maildir/new")" 2 "by implicit keep, the fileinto dropped"
+ok "$([ ! -d "$HOME/Maildir/.A" ]; echo $?)" "nothing in A"
+printf 'fileinto "../../etc";\n' >esc.mfl
+"$mvmda" esc.mfl <msg 2>err; is "$?" 0 "a folder outside the root: delivered instead"
+is "$(count "$HOME/Maildir/new")" 3 "to the default mailbox"
+ok "$(grep -q 'folder name has' err; echo $?)" "and logged"
+rm -rf "$HOME/Maildir"
+
+# -c: check mode
+"$mvmda" -c s.mfl >out 2>err; is "$?" 0 "-c: a good script"
+ok "$(grep -q ': ok$' out; echo $?)" "-c says ok"
+"$mvmda" -c s.mfl bad.mfl >out 2>err; is "$?" 1 "-c: a bad script fails"
+ok "$(grep -q '^bad.mfl:2:1: error: ' err; echo $?)" "-c reports file:line:col: error:"
+ok "$([ ! -e "$HOME/Maildir" ]; echo $?)" "-c delivers nothing"
+cat >rc.mfl <<'R'
+$namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
+if ($Opts_c) $log("check mode is on");
+R
+MVMDA_RC="$tmp/rc.mfl" "$mvmda" -c >out 2>err
+ok "$(grep -q 'check mode is on' err; echo $?)" "the rc script sees check mode"
+printf 'if (1 {\n' >badrc.mfl
+MVMDA_RC="$tmp/badrc.mfl" "$mvmda" -c >out 2>err; is "$?" 1 "-c: a broken rc script fails"
+ok "$(grep -q 'badrc.mfl:1:7: error:' err; echo $?)" "with its position"
+MVMDA_RC="$tmp/badrc.mfl" "$mvmda" <msg 2>err; is "$?" 75 "a broken rc script: temporary failure"
+
+# -e, -E and the other variables
+cat >rc.mfl <<'R'
+$namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
+$log($sprintf("e=%d/%d E=%d/%d e0=[%s] user=%s n=%d p=%d m=%s",
+	$Opts_eL, $Opts_eC, $Opts_EL, $Opts_EC, $Opts_e[0], $USER, $Opts_n, $Opts_p, $Opts_m));
+fileinto $join($Opts_e, "-") + $join($Opts_E, "");
+R
+MVMDA_RC="$tmp/rc.mfl" "$mvmda" -n <msg >out 2>err
+ok "$(grep -q "e=1/0 E=1/0 e0=\[\] user=$(id -un) n=1 p=0 m=" err; echo $?)" \
+	"no -e: \$Opts_eL 1, \$Opts_eC 0, \$Opts_e[0] empty"
+MVMDA_RC="$tmp/rc.mfl" "$mvmda" -n -p -e a -e b -E c -m X <msg >out 2>err
+ok "$(grep -q 'e=2/2 E=1/1 e0=\[a\] .* n=1 p=1 m=X' err; echo $?)" "-e twice, -E once, -p, -m"
+ok "$(grep -q '"mailbox":"a-bc"' out; echo $?)" "the arrays hold the strings"
+
+# obsolete options; a bad one
+"$mvmda" -l fs -q -r /x -s mbox -n <msg >out 2>err; is "$?" 0 "-l -q -r -s are accepted"
+is "$(grep -c 'obsolete and ignored' err)" 4 "each with a note"
+"$mvmda" -Z <msg 2>err; is "$?" 75 "an unknown option: temporary failure, mail kept by the MTA"
+ok "$(grep -q '^usage: mvmda' err; echo $?)" "with the usage"
+
+# -i
+printf '%s\n' 'int $n = 2;' 'if ($n > 1) {' '  $log("big");' '}' 'fileinto "X" ' 'fileinto "W";' 'fileinto "Y";' \
+	'$log($sprintf("n=%d", $n));' 'int $z = 0; $log("x"); $n = 1 / $z;' '$log("after");' |
+	"$mvmda" -i >out 2>err
+is "$(sed -n 1p out)" "big" "-i: a statement over three lines runs when complete"
+is "$(sed -n 2p out)" "n=2" "-i: globals persist"
+is "$(sed -n 3p out)" "x" "-i: a failing statement's output"
+is "$(sed -n 4p out)" "after" "-i: statements after a runtime error still run"
+ok "$(grep -q '<stdin>:6:1: error:' err && grep -q 'runtime error: division by zero' err; echo $?)" \
+	"-i reports compile and runtime errors"
+ok "$(grep -q '"mailbox":"Y"' out && ! grep -q '"mailbox":"[XW]"' out; echo $?)" \
+	"-i prints the actions at the end; the bad statement was dropped"
+
+# loops: Delivered-To for this recipient
+{ echo "Delivered-To: bob@example.net"; cat msg; } >dt1
+{ echo "Delivered-To: bob@example.net"; echo "Delivered-To: BOB@example.net"; cat msg; } >dt2
+RECIPIENT=bob@example.net SENDER=a@b "$mvmda" <dt1; is "$?" 0 "Postfix's own Delivered-To on top is not a loop"
+RECIPIENT=bob@example.net SENDER=a@b "$mvmda" <dt2 >out; is "$?" 69 "a second one is (EX_UNAVAILABLE)"
+ok "$(grep -q 'mail forwarding loop for <bob@example.net>' out; echo $?)" "with a clear text"
+is "$(count "$HOME/Maildir/new")" 1 "and nothing delivered"
+{ echo "Delivered-To: $(id -un)"; cat msg; } >dt3
+"$mvmda" <dt3 >/dev/null; is "$?" 69 "outside Postfix even one is a loop (recipient from USER)"
+rm -rf "$HOME/Maildir"
+
+# qmail: exit codes through $hook_exitcode, RPLINE/DTLINE on top
+q() { DTLINE="Delivered-To: bob@example.net" RPLINE="Return-Path: <a@b>" \
+	RECIPIENT=bob@example.net SENDER=a@b "$mvmda" "$@"; }
+q <msg; is "$?" 99 "qmail: delivered is 99"
+f=$(find "$HOME/Maildir/new" -type f)
+is "$(sed -n 1,2p "$f" | tr '\n' '|')" "Return-Path: <a@b>|Delivered-To: bob@example.net|" \
+	"qmail: Return-Path and Delivered-To on top"
+q -p <msg; is "$?" 0 "qmail -p: implicit keep is 'go on' (0)"
+is "$(count "$HOME/Maildir/new")" 1 "and delivers nothing itself"
+q -p s.mfl <msg; is "$?" 99 "qmail -p with a script that files: 99"
+q <dt1 >/dev/null; is "$?" 100 "qmail: a loop is permanent (100)"
+chmod 000 "$HOME/Maildir/new"
+if [ "$(id -u)" != 0 ]; then
+	q <msg; is "$?" 111 "qmail: an unwritable Maildir is temporary (111)"
+fi
+chmod 700 "$HOME/Maildir/new"
+rm -rf "$HOME/Maildir"
+
+# $hook_msg_read_after and $received_ips
+cat >rc.mfl <<'R'
+string[] $ips;
+$namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
+void $hook_msg_read_after() { $ips = $received_ips(); }
+fileinto "ip-" + $join($ips, "_");
+R
+{ echo "Received: from a (a [192.0.2.9]) by b"; echo "Received: from c (c [10.0.0.1]) by d";
+  echo "Received: from e (e [198.51.100.3]) by f"; cat msg; } >rcv
+MVMDA_RC="$tmp/rc.mfl" "$mvmda" -n <rcv >out
+ok "$(grep -q '"mailbox":"ip-192_0_2_9_198_51_100_3"\|"mailbox":"ip-192.0.2.9_198.51.100.3"' out; echo $?)" \
+	"\$hook_msg_read_after ran first, with the public Received: IPs"
+
+# redirect and reject go to the sendmail program, argv exactly
+cat >sendmail <<'SM'
+#!/bin/sh
+n=$(ls "$(dirname "$0")"/sent.* 2>/dev/null | wc -l)
+for a in "$@"; do printf '[%s]' "$a"; done >"$(dirname "$0")/sent.$n"
+echo >>"$(dirname "$0")/sent.$n"
+cat >>"$(dirname "$0")/sent.$n"
+SM
+chmod +x sendmail
+cat >rc.mfl <<R
+\$namespace("", "maildir++", \$HOME + "/Maildir", "maildir", ".");
+\$mvmda_sendmail = "$tmp/sendmail";
+\$script_run(\$Args[0]);
+R
+printf 'redirect "-oQ/tmp/x@example.com";\n' >r0.mfl
+MVMDA_RC="$tmp/rc.mfl" "$mvmda" r0.mfl <msg 2>err; is "$?" 0 "redirect to an address that looks like an option"
+is "$(sed -n 1p sent.0)" "[-oi][-f][<>][--][-oQ/tmp/x@example.com]" "stays an address after --"
+rm -f sent.0
+printf 'redirect "carol@example.com";\n' >r1.mfl
+SENDER=a@b RECIPIENT=bob@example.net MVMDA_RC="$tmp/rc.mfl" "$mvmda" r1.mfl <msg; is "$?" 0 "redirect"
+is "$(sed -n 1p sent.0)" "[-oi][-f][a@b][--][carol@example.com]" "sendmail -oi -f SENDER -- ADDRESS"
+ok "$(sed 1d sent.0 | cmp -s - msg; echo $?)" "the message, as it came (Postfix added Delivered-To)"
+ok "$([ ! -e "$HOME/Maildir/new" ] || [ "$(count "$HOME/Maildir/new")" = 0 ]; echo $?)" "and no copy kept"
+printf 'require "reject"; reject "not wanted";\n' >j.sieve
+SENDER=a@b RECIPIENT=bob@example.net MVMDA_RC="$tmp/rc.mfl" "$mvmda" j.sieve <msg; is "$?" 0 "reject"
+is "$(sed -n 1p sent.1)" "[-oi][-f][<>][--][a@b]" "the notice goes to the sender from <>"
+ok "$(grep -q '^not wanted$' sent.1 && grep -q 'Content-Type: message/disposition-notification' sent.1 \
+	&& grep -q '^Subject: hello$' sent.1; echo $?)" "an MDN with the reason and the original"
+SENDER= RECIPIENT=bob@example.net MVMDA_RC="$tmp/rc.mfl" "$mvmda" j.sieve <msg 2>err; is "$?" 0 "reject with <> sender"
+ok "$([ ! -e sent.2 ] && [ "$(count "$HOME/Maildir/new")" = 1 ]; echo $?)" "is refused: nothing sent, the message kept"
+printf '#!/bin/sh\nexit 75\n' >sendmail
+SENDER=a@b RECIPIENT=bob@example.net MVMDA_RC="$tmp/rc.mfl" "$mvmda" r1.mfl <msg 2>err
+is "$?" 75 "sendmail failing: temporary failure"
+
+# -d
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	chmod 755 "$tmp"
+	cat >rc.mfl <<'R'
+$log("user=" + $USER + " home=" + $HOME + " d=" + $Opts_d);
+R
+	MVMDA_RC="$tmp/rc.mfl" "$mvmda" -d nobody -n <msg >out 2>err
+	ok "$(grep -q "user=nobody home=$(getent passwd nobody | cut -d: -f6) d=nobody" err; echo $?)" \
+		"-d as root: becomes the user, USER and HOME published"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups env MVMDA_RC="$tmp/rc.mfl" \
+		"$mvmda" -d root -n <msg >out 2>err
+	is "$?" 75 "-d another user when not root: refused"
+	ok "$(grep -q 'only root may deliver as another user' err; echo $?)" "with the reason"
+	"$mvmda" -d no-such-user-here <msg 2>err; is "$?" 67 "-d unknown user: EX_NOUSER"
+fi
+done_testing
