@@ -100,26 +100,29 @@ same_address(const char *v, size_t len, const char *rcpt)
 }
 
 /* mda_loop - the message already carries Delivered-To: for this
- * recipient. Postfix's local(8) has just put one on top itself (after
- * its own loop check), so under Postfix that first field is skipped. */
+ * recipient. Postfix's local(8) has just prepended one itself (above
+ * its Return-Path and X-Original-To, after its own loop check), so
+ * under Postfix the topmost Delivered-To is skipped. */
 int
 mda_loop(struct mda *mda)
 {
 	struct hdr_index *index;
-	size_t start = 0;
+	int skip;
 
 	if (mda->recipient == NULL || !*mda->recipient || mda->msg == NULL
 	    || (index = msg_headers(mda->msg)) == NULL)
 		return 0;
-	if (mda->mta && strcmp(mda->mta, "postfix") == 0 && index->count > 0
-	    && index->fields[0].name_len == 12
-	    && strncasecmp(index->fields[0].name, "Delivered-To", 12) == 0)
-		start = 1;
-	for (size_t i = start; i < index->count; i++) {
+	skip = mda->mta && strcmp(mda->mta, "postfix") == 0;
+	for (size_t i = 0; i < index->count; i++) {
 		const struct hdr_field *f = &index->fields[i];
 
-		if (f->name_len == 12 && strncasecmp(f->name, "Delivered-To", 12) == 0
-		    && same_address(f->value, f->value_len, mda->recipient))
+		if (f->name_len != 12 || strncasecmp(f->name, "Delivered-To", 12) != 0)
+			continue;
+		if (skip) {
+			skip = 0;
+			continue;
+		}
+		if (same_address(f->value, f->value_len, mda->recipient))
 			return 1;
 	}
 	return 0;

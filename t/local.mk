@@ -13,7 +13,7 @@ AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
 	export top_srcdir top_builddir;
 
-EXTRA_DIST += t/run-test t/tap.sh
+EXTRA_DIST += t/run-test t/tap.sh t/lib/postfix.sh
 
 check_LIBRARIES = t/unit/libtap.a
 t_unit_libtap_a_SOURCES = t/unit/tap.c t/unit/tap.h
@@ -61,7 +61,8 @@ sh_tests = \
 	t/sh/headers.sh \
 	t/sh/cache.sh \
 	t/golden/run.sh \
-	t/mda/options.sh
+	t/mda/options.sh \
+	t/mda/postfix.sh
 
 TESTS += $(sh_tests)
 EXTRA_DIST += $(sh_tests) t/data t/golden/rules.sieve t/golden/loop.mfl \
