@@ -6,9 +6,14 @@
  * line after it, fsync; on any failure the file is cut back to its old
  * size before the locks go, so readers never see half a message.
  *
- * A dot-lock older than the stale age is taken to be a crashed
- * writer's and removed. When the directory is not writable for the dot-lock
- * (a /var/mail without the mail group), the fcntl lock is used alone.
+ * The dot-lock is also a journal: it holds "pid host size", the writer
+ * and the mbox size before its append. A dot-lock whose writer is gone
+ * (same host, no such pid) or that is older than the stale age was left
+ * by a crash; whoever breaks it first cuts the mbox back to the size it
+ * names, so a writer killed half-way (SIGKILL cannot be caught) leaves
+ * no half message behind once the next delivery comes. When the
+ * directory is not writable for the dot-lock (a /var/mail without the
+ * mail group), the fcntl lock is used alone and that repair is lost.
  *
  * DIAGNOSTICS: -1 with errno and the reason in ERR; ETIMEDOUT when a
  * lock could not be had in time.
@@ -16,6 +21,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,17 +67,44 @@ mbox_from_line(const char *sender, long long when, struct buf *out)
 	buf_printf(out, "From %s %s\n", sender && *sender ? sender : "MAILER-DAEMON", date);
 }
 
-/* dotlock - make NAME.lock in DIRFD by linking a unique file to it;
- * 1 when held, 0 when the directory does not allow it, -1 */
+/* lock_owner_gone - 1 if the writer a dot-lock names is gone (a
+ * crash), 0 if it is alive or unknown; its journal size in *SIZE_R */
+static int
+lock_owner_gone(int dirfd, const char *lock, long long *size_r)
+{
+	char text[400], host[256] = "", their[256];
+	long pid;
+	ssize_t n;
+	int fd = openat(dirfd, lock, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	*size_r = -1;
+	if (fd < 0)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	text[n] = 0;
+	gethostname(host, sizeof(host) - 1);
+	if (sscanf(text, "%ld %255s %lld", &pid, their, size_r) < 2 || strcmp(their, host) != 0)
+		return 0;
+	return pid > 0 && kill((pid_t) pid, 0) < 0 && errno == ESRCH;
+}
+
+/* dotlock - make NAME.lock in DIRFD by linking a unique file holding
+ * our pid to it; 1 when held, 0 when the directory does not allow it,
+ * -1. A crashed writer's journal size goes to *REPAIR_R (else -1). */
 static int
 dotlock(int dirfd, const char *name, const struct mbox_locking *lk, char *lock,
-	size_t locksize)
+	size_t locksize, long long *repair_r)
 {
-	char tmp[600];
+	char tmp[600], host[256] = "";
 	time_t start = time(NULL);
 	struct stat st;
-	int fd;
+	long long size;
+	int fd, gone;
 
+	*repair_r = -1;
 	snprintf(lock, locksize, "%s.lock", name);
 	if (maildir_unique(tmp, sizeof(tmp), 0) < 0)
 		return -1;
@@ -79,6 +112,8 @@ dotlock(int dirfd, const char *name, const struct mbox_locking *lk, char *lock,
 	tmp[0] = '.';
 	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
 		return errno == EACCES || errno == EPERM || errno == EROFS ? 0 : -1;
+	gethostname(host, sizeof(host) - 1);
+	dprintf(fd, "%ld %s -1\n", (long) getpid(), host);
 	close(fd);
 	for (;;) {
 		if (linkat(dirfd, tmp, dirfd, lock, 0) == 0
@@ -93,16 +128,37 @@ dotlock(int dirfd, const char *name, const struct mbox_locking *lk, char *lock,
 			errno = e;
 			return -1;
 		}
-		if (fstatat(dirfd, lock, &st, AT_SYMLINK_NOFOLLOW) == 0
-		    && time(NULL) - st.st_mtime > lk->stale)
-			unlinkat(dirfd, lock, 0);	/* a crashed writer's */
+		gone = lock_owner_gone(dirfd, lock, &size);
+		if (gone || (fstatat(dirfd, lock, &st, AT_SYMLINK_NOFOLLOW) == 0
+			     && time(NULL) - st.st_mtime > lk->stale)) {
+			/* a crashed writer's: its journal says where to cut */
+			if (unlinkat(dirfd, lock, 0) == 0 && size >= 0)
+				*repair_r = size;
+			continue;
+		}
 		if (time(NULL) - start >= lk->timeout) {
 			unlinkat(dirfd, tmp, 0);
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		usleep(100000);
+		usleep(20000);
 	}
+}
+
+/* journal - record SIZE, the mbox's size before our append, in the lock */
+static int
+journal(int dirfd, const char *lock, off_t size)
+{
+	char host[256] = "";
+	int fd = openat(dirfd, lock, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	gethostname(host, sizeof(host) - 1);
+	ret = dprintf(fd, "%ld %s %lld\n", (long) getpid(), host, (long long) size) < 0
+	    || fsync(fd) < 0 ? -1 : 0;
+	return close(fd) < 0 ? -1 : ret;
 }
 
 /* fcntl_lock - a write lock on FD within the timeout */
@@ -168,6 +224,7 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 	char lock[600];
 	const char *why = "cannot open";
 	int fd, e, dotlocked = 0;
+	long long repair;
 	struct stat st;
 
 	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -179,10 +236,19 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 		goto fail_fd;
 	}
 	why = "cannot dot-lock";
-	if ((dotlocked = dotlock(dirfd, name, lk, lock, sizeof(lock))) < 0)
+	if ((dotlocked = dotlock(dirfd, name, lk, lock, sizeof(lock), &repair)) < 0)
 		goto fail_fd;
 	why = "cannot lock";
 	if (fcntl_lock(fd, lk) < 0 || fstat(fd, &st) < 0)
+		goto fail_locked;
+	why = "cannot repair";
+	if (repair >= 0 && repair < (long long) st.st_size) {
+		/* what a killed writer left after its journal size */
+		if (ftruncate(fd, (off_t) repair) < 0 || fsync(fd) < 0 || fstat(fd, &st) < 0)
+			goto fail_locked;
+	}
+	why = "cannot journal";
+	if (dotlocked && journal(dirfd, lock, st.st_size) < 0)
 		goto fail_locked;
 	why = "cannot write";
 	if (append(fd, st.st_size, mail) < 0 || fsync(fd) < 0) {

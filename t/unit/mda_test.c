@@ -322,6 +322,30 @@ test_mbox(void)
 	tap_ok(mbox_deliver(dfd, "mbox", &mail, &lk, err, sizeof(err)) == 0, "a stale dot-lock is broken");
 	tap_ok(access(path, F_OK) < 0, "and removed");
 
+	/* a writer killed mid-append: its journal in the dot-lock says
+	 * where the mbox ended; the next delivery cuts the rest */
+	{
+		char host[256] = "";
+		int fd;
+
+		file_text("mbox", &before);
+		gethostname(host, sizeof(host) - 1);
+		snprintf(path, sizeof(path), "%s/mbox.lock", dir);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dprintf(fd, "%d %s %zu\n", 0x3ffffff0, host, before.len);
+		close(fd);
+		snprintf(path, sizeof(path), "%s/mbox", dir);
+		fd = open(path, O_WRONLY | O_APPEND);
+		write_all(fd, "From half Thu Jan  1 00:00:00 1970\nSubject: cut", 46);
+		close(fd);
+		tap_ok(mbox_deliver(dfd, "mbox", &mail, &lk, err, sizeof(err)) == 0,
+		       "a dead writer's dot-lock is broken at once");
+		file_text("mbox", &after);
+		tap_ok(after.len > before.len && memcmp(after.data, before.data, before.len) == 0
+		       && memmem(after.data, after.len, "From half", 9) == NULL,
+		       "and the half message it left is gone");
+	}
+
 	/* a symlink is never followed */
 	snprintf(path, sizeof(path), "%s/link", dir);
 	symlink("/etc/passwd", path);
