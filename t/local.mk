@@ -62,10 +62,11 @@ sh_tests = \
 	t/sh/cache.sh \
 	t/golden/run.sh \
 	t/mda/options.sh \
-	t/mda/postfix.sh
+	t/mda/postfix.sh \
+	t/mda/faults.sh
 
 TESTS += $(sh_tests)
-EXTRA_DIST += $(sh_tests) t/data t/golden/rules.sieve t/golden/loop.mfl \
+EXTRA_DIST += $(sh_tests) t/mda/kill.py t/data t/golden/rules.sieve t/golden/loop.mfl \
 	t/golden/strings.mfl t/golden/rules.dis t/golden/loop.dis \
 	t/golden/strings.dis
 
