@@ -156,7 +156,7 @@ rc_compile(const char **path_r)
 		mda_log(LOG_ERR, "-b: this mvmda was built without --enable-builtin-rc");
 		exit(EX_TEMPFAIL);
 #endif
-	} else if (mda.check || !mfl_env_get_int(mda.env, "mvmda_cache")) {
+	} else if (!mfl_env_get_int(mda.env, "mvmda_cache")) {
 		prog = mfl_compile_file(mda.env, path, 0, &errors);
 	} else {
 		prog = mfl_compile_cached(mda.env, path, 0, &errors);

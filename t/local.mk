@@ -83,10 +83,12 @@ EXTRA_DIST += t/bench/peer_gmime.c t/bench/peer_gmime.h
 EXTRA_PROGRAMS += t/bench/sieve_bench
 t_bench_sieve_bench_LDADD = $(MFL_LIBS)
 EXTRA_DIST += t/bench/sieve_bench.sh t/bench/gen_rules.py t/bench/gen_message.py
-EXTRA_DIST += t/bench/run.sh
+EXTRA_DIST += t/bench/run.sh t/bench/mda_bench.py
+EXTRA_PROGRAMS += t/bench/mda_limit t/bench/mda_run
 CLEANFILES += $(EXTRA_PROGRAMS)
 
-bench: t/bench/hdr_bench$(EXEEXT) t/bench/sieve_bench$(EXEEXT) mfl/mflc$(EXEEXT)
+bench: t/bench/hdr_bench$(EXEEXT) t/bench/sieve_bench$(EXEEXT) mfl/mflc$(EXEEXT) \
+	t/bench/mda_limit$(EXEEXT) t/bench/mda_run$(EXEEXT) mda/mvmda$(EXEEXT)
 	$(SHELL) $(top_srcdir)/t/bench/run.sh $(top_builddir)
 
 .PHONY: bench

@@ -7,3 +7,6 @@ echo "== header indexing and address parsing (t/bench/hdr_bench)"
 echo
 echo "== 1,000-rule Sieve script (t/bench/sieve_bench.sh)"
 sh "$(dirname "$0")/sieve_bench.sh" "$builddir"
+echo
+echo "== delivery: mvmda against dovecot-lda, procmail, maildrop and the fsync limit (t/bench/mda_bench.py)"
+python3 "$(dirname "$0")/mda_bench.py" "$builddir"

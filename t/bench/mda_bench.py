@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""mda_bench.py BUILDDIR [N] - one delivery agent process per message, as
+an MTA runs them: N generated messages (median ~4 KB) into a Maildir on
+disk, filtered by a 10-rule and a 1,000-rule Sieve script (gen_rules.py),
+by mvmda, dovecot-lda (the same Sieve script), procmail and maildrop
+(the same rules in their languages), and by mda_limit, which only writes
+tmp/ -> fsync -> rename -> fsync dir: the physical limit. Every peer
+must file every message into the same folder as mvmda. Prints wall and
+CPU time (user + system of the children) and their ratios to the limit,
+and mvmda's peak RSS."""
+import os
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+here = os.path.dirname(os.path.abspath(__file__))
+build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+src = os.path.dirname(os.path.dirname(here))
+mvmda = os.path.join(build, "mda", "mvmda")
+limit = os.path.join(build, "t", "bench", "mda_limit")
+runner = os.path.join(build, "t", "bench", "mda_run")
+work = tempfile.mkdtemp(prefix="mda-bench.", dir="/var/tmp")
+os.chmod(work, 0o755)
+# as root, every peer runs as nobody (dovecot-lda will not run as root
+# without an auth service; an MTA never runs these as root either)
+as_user = []
+if os.getuid() == 0:
+    as_user = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+
+def chown_nobody(path):
+    if as_user:
+        subprocess.run(["chown", "-R", "nobody:nogroup", path], check=True)
+
+
+# the system rc script, installed as an admin would: root-owned, its
+# compiled cache made by root with mvmda -c
+rcdir = os.path.join(work, "rc")
+shutil.copytree(os.path.join(src, "mda"), rcdir, ignore=shutil.ignore_patterns("*.c", "*.h", "*.mflc"))
+
+
+def rules(n):
+    """(kind, argument, folder) for rule i, as gen_rules.py writes them"""
+    out = []
+    for i in range(n):
+        k = i % 5
+        arg = ["project-%d" % i, "user%d@example.com" % i, "list%d.lists.example.org" % i,
+               "domain%d.example" % i, str((100 + i) << 20)][k]
+        out.append((k, arg, "Folder%d" % i))
+    return out
+
+
+def messages(n, nrules):
+    """N messages; message j is meant for rule (j*37 % nrules) unless that
+    is a size rule (it then stays in INBOX); sizes around 4 KB"""
+    rnd = random.Random(5228)
+    msgs = []
+    for j in range(n):
+        r = (j * 37) % nrules
+        k = r % 5
+        frm = "someone@sender.example"
+        subj = "Weekly report %d" % j
+        extra = ""
+        if k == 0:
+            subj = "About project-%d and more" % r
+        elif k == 1:
+            frm = "user%d@example.com" % r
+        elif k == 2:
+            extra = "List-Id: Discussion <list%d.lists.example.org>\n" % r
+        elif k == 3:
+            frm = "boss@domain%d.example" % r
+        lines = max(5, int(rnd.lognormvariate(4.1, 0.5)))
+        body = "".join("Line %03d of message %d, with some text to fill the line up.\n" % (i, j)
+                       for i in range(lines))
+        msgs.append(("Return-Path: <%s>\nReceived: from mx.sender.example (mx.sender.example [192.0.2.7])\n"
+                     "\tby mail.example.net (Postfix) with ESMTPS id 4F%05d\n\tfor <user@example.net>; "
+                     "Mon, 2 Nov 2026 10:00:00 +0000 (UTC)\nFrom: %s\nTo: user@example.net\n"
+                     "Subject: %s\nDate: Mon, 2 Nov 2026 10:00:00 +0000\nMessage-ID: <b%d@sender.example>\n"
+                     "%sMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n%s"
+                     % (frm, j, frm, subj, j, extra, body)).encode())
+    return msgs
+
+
+def sieve(rs):
+    out = ['require ["fileinto"];']
+    for k, arg, folder in rs:
+        t = ['header :contains "Subject" "%s"', 'header :is "From" "%s"',
+             'header :contains "List-Id" "%s"', 'address :domain :is "from" "%s"',
+             'size :over %s'][k] % arg
+        out.append('if %s {\n    fileinto "%s";\n    stop;\n}' % (t, folder))
+    return "\n".join(out) + "\n"
+
+
+def procmailrc(rs, md):
+    out = ["MAILDIR=%s" % md, "DEFAULT=%s/" % md, "LOGFILE=/dev/null", ""]
+    for k, arg, folder in rs:
+        cond = ["* ^Subject:.*%s" % re.escape(arg), "* ^From: *%s *$" % re.escape(arg),
+                "* ^List-Id:.*%s" % re.escape(arg), "* ^From:.*@%s\\>" % re.escape(arg),
+                "* > %s" % arg][k]
+        out.append(":0\n%s\n%s/.%s/\n" % (cond, md, folder))
+    return "\n".join(out)
+
+
+def mailfilter(rs, md):
+    out = ['DEFAULT="%s/"' % md]
+    for k, arg, folder in rs:
+        a = re.escape(arg).replace("/", "\\/")
+        cond = ["/^Subject:.*%s/" % a, "/^From: *%s *$/" % a, "/^List-Id:.*%s/" % a,
+                "/^From:.*@%s$/" % a, "$SIZE > %s" % arg][k]
+        out.append('if (%s)\n{\n\tto "%s/.%s/"\n}' % (cond, md, folder))
+    return "\n".join(out) + "\n"
+
+
+def maildir(path):
+    for d in ("tmp", "new", "cur"):
+        os.makedirs(os.path.join(path, d), exist_ok=True)
+
+
+def prepare(home, rs):
+    shutil.rmtree(home, ignore_errors=True)
+    md = os.path.join(home, "Maildir")
+    maildir(md)
+    for _, _, folder in rs:
+        maildir(os.path.join(md, "." + folder))
+        open(os.path.join(md, "." + folder, "maildirfolder"), "w").close()
+    return md
+
+
+def run(name, argv, msgs, env):
+    """N processes, one after the other, through mda_run: (wall, cpu,
+    maxrss KB, failures)"""
+    listfile = os.path.join(work, "list")
+    with open(listfile, "w") as lf:
+        for i, m in enumerate(msgs):
+            p = os.path.join(work, "msg%d" % i)
+            with open(p, "wb") as f:
+                f.write(m)
+            lf.write(p + "\n")
+    out = subprocess.run(as_user + [runner, listfile] + argv, env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    return float(out[0]), float(out[1]), int(out[2]), int(out[3])
+
+
+def where(md):
+    """message number -> folder, from what is on disk"""
+    out = {}
+    for root, dirs, files in os.walk(md):
+        if os.path.basename(root) not in ("new", "cur"):
+            continue
+        folder = os.path.basename(os.path.dirname(root))
+        folder = "INBOX" if folder == "Maildir" else folder.lstrip(".")
+        for f in files:
+            m = re.search(rb"^Message-ID: <b(\d+)@", open(os.path.join(root, f), "rb").read(), re.M)
+            if m:
+                out[int(m.group(1))] = folder
+    return out
+
+
+def dovecot_conf(home, script):
+    conf = os.path.join(work, "dovecot.conf")
+    lines = ["log_path = /dev/null", "mail_location = maildir:%s/Maildir" % home,
+             "protocol lda {", "  mail_plugins = sieve", "}",
+             "plugin {", "  sieve = file:%s;active=%s" % (os.path.join(work, "sieve"), script), "}"]
+    with open(conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return conf
+
+
+def bench(nrules):
+    rs = rules(nrules)
+    msgs = messages(N, nrules)
+    home = os.path.join(work, "home")
+    script = os.path.join(work, "scripts", "rules%d.sieve" % nrules)
+    os.makedirs(os.path.dirname(script), exist_ok=True)
+    with open(script, "w") as f:
+        f.write(sieve(rs))
+    env = {"HOME": home, "USER": os.environ.get("USER", "root"), "PATH": "/usr/bin:/bin",
+           "MVMDA_RC": os.path.join(rcdir, "mvmda-rc.mfl"),
+           "SENDER": "someone@sender.example", "RECIPIENT": "user@example.net"}
+    peers = [("limit", [limit, os.path.join(home, "Maildir")]),
+             ("mvmda", [mvmda, script])]
+    if os.path.exists("/usr/lib/dovecot/dovecot-lda"):
+        peers.append(("dovecot-lda", ["/usr/lib/dovecot/dovecot-lda", "-c", dovecot_conf(home, script),
+                                      "-f", "someone@sender.example", "-a", "user@example.net"]))
+    if shutil.which("procmail"):
+        rc = os.path.join(work, "procmailrc")
+        peers.append(("procmail", [shutil.which("procmail"), "-m", rc]))
+    if shutil.which("maildrop"):
+        mf = os.path.join(work, "mailfilter")
+        peers.append(("maildrop", [shutil.which("maildrop"), mf]))
+    results = {}
+    truth = None
+    print("\n%d rules, %d messages, one process each, Maildir on %s" % (nrules, N, work))
+    subprocess.run([mvmda, "-c"], env=env, capture_output=True)
+    for name, argv in peers:
+        md = prepare(home, rs)
+        if name == "procmail":
+            with open(argv[2], "w") as f:
+                f.write(procmailrc(rs, md))
+        if name == "maildrop":
+            with open(argv[1], "w") as f:
+                f.write(mailfilter(rs, md))
+            os.chmod(argv[1], 0o600)
+        chown_nobody(work + "/home")
+        chown_nobody(work + "/scripts")
+        for f in (script, argv[-1]):
+            if os.path.isfile(f):
+                chown_nobody(f)
+        if name == "mvmda":	# warm the user's script cache once, as on a live system
+            subprocess.run(as_user + [mvmda, "-n", script], env=env, capture_output=True,
+                           stdin=subprocess.DEVNULL)
+        wall, cpu, rss, bad = run(name, argv, msgs, env)
+        got = where(md)
+        if name == "mvmda":
+            truth = got
+        same = "" if name == "limit" else (
+            "same folders" if got == truth else "DIFFERENT folders (%d of %d agree)"
+            % (sum(1 for k, v in got.items() if truth.get(k) == v), N))
+        results[name] = (wall, cpu, rss, bad, same)
+    lw, lc = results["limit"][0], results["limit"][1]
+    print("%-12s %9s %9s %7s %7s %8s  %s" % ("peer", "wall s", "cpu s", "wall x", "cpu x", "maxrss", "check"))
+    for name, (wall, cpu, rss, bad, same) in results.items():
+        print("%-12s %9.3f %9.3f %7.2f %7.2f %6dKB  %s%s" % (name, wall, cpu, wall / lw, cpu / lc, rss, same,
+                                                             "" if not bad else ", %d failed" % bad))
+    return results
+
+
+print("mda_bench: %d messages; ratios are to the limit (tmp -> fsync -> rename -> fsync dir)" % N)
+try:
+    for nrules in (10, 1000):
+        bench(nrules)
+finally:
+    shutil.rmtree(work, ignore_errors=True)
