@@ -1,12 +1,12 @@
 #!/bin/sh
 # demo/run.sh - the quick start's demo: what mvmf does with some mail.
 #
-# Today mvmf has its message model and its language, so the demo shows
-# what the filters see in each demo message (decoded subject, parsed
-# sender and recipients, MIME structure) and where the demo filter,
-# contrib/demo/filter.mfl, files it and why. As mvmtr and mvmda land,
-# this script grows into the full path (a private Postfix on loopback,
-# mvmtr, mvmda, Maildir) without the quick start changing.
+# The demo shows what the filters see in each demo message (decoded
+# subject, parsed sender and recipients, MIME structure), where the demo
+# filter, contrib/demo/filter.mfl, files it and why, and then delivers
+# them all with mvmda into a Maildir in a temporary home and shows the
+# tree. As mvmtr lands, this grows into the full path (a private Postfix
+# on loopback, mvmtr, mvmda, Maildir) without the quick start changing.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -41,6 +41,21 @@ for m in "$here"/messages/*.eml; do
 		-e 's/.*"action":"keep".*/INBOX/p' | head -1)
 	printf '  goes to: %s (%s)\n' "$where" "$why"
 done
+mvmda="$builddir/mda/mvmda"
+if [ -x "$mvmda" ]; then
+	home=$(mktemp -d)
+	echo
+	echo "Delivered by mvmda (one process per message, as Postfix runs it):"
+	for m in "$here"/messages/*.eml; do
+		HOME=$home MVMDA_RC="$top/mda/mvmda-rc.mfl" SENDER=sender@example.org \
+			RECIPIENT=bob@example.net "$mvmda" "$here/filter.mfl" <"$m" 2>/dev/null ||
+			echo "  mvmda exited $? for $(basename "$m")"
+	done
+	(cd "$home" && find Maildir -type f -path '*/new/*' | sed 's|/new/.*||' | sort | uniq -c |
+		awk '{printf "  %-28s %d message%s\n", $2, $1, $1 == 1 ? "" : "s"}')
+	rm -rf "$home"
+fi
 echo
 echo "Full view of any message: $mflmsg -b FILE (see mflmsg(1))"
 echo "Try a filter on a message:  $mflc -m FILE SCRIPT (see mflc(1), mfl(7))"
+echo "Deliver one:                $mvmda -n SCRIPT < FILE (see mvmda(1))"

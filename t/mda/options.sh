@@ -41,7 +41,7 @@ ok "$(grep -q '^\$mvmda_default_mailbox = "Junk.Spam";$' v2 && grep -q '^\$mfl_m
 sed 1,2d v2 >v2.controls
 sed '/^{/d' v3 >v3.controls
 ok "$(cmp -s v2.controls v3.controls; echo $?)" "-V output read back gives the same -V output"
-grep -q 'built-in rc script' v1 && builtin=1 || builtin=0
+"$mvmda" -V -V | grep -q 'built-in rc script' && builtin=1 || builtin=0
 if [ "$builtin" = 0 ]; then
 	"$mvmda" -V -V >v4
 	ok "$(cmp -s v1 v4; echo $?)" "-V -V without a built-in script: the same"
