@@ -287,23 +287,26 @@ test_mbox(void)
 	/* someone else holds the fcntl lock: time out, file unchanged */
 	file_text("mbox", &before);
 	if (pipe(pfd) == 0 && (pid = fork()) == 0) {
-		int fd = open(path, O_RDWR);
-		char c;
+		int fd;
 
+		close(pfd[0]);
 		snprintf(path, sizeof(path), "%s/mbox", dir);
 		fd = open(path, O_RDWR);
 		fcntl(fd, F_SETLKW, &fl);
 		write(pfd[1], "x", 1);
-		read(pfd[0], &c, 1);	/* until killed */
-		_exit(0);
+		for (;;)
+			pause();	/* holding the lock until killed */
 	} else {
-		char c;
+		char c = 0;
 
-		read(pfd[0], &c, 1);
+		close(pfd[1]);
+		if (read(pfd[0], &c, 1) != 1)
+			tap_diag("the lock holder did not start");
 		tap_ok(mbox_deliver(dfd, "mbox", &mail, &lk, err, sizeof(err)) < 0 && errno == ETIMEDOUT,
 		       "a held fcntl lock times out: %s", err);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
+		close(pfd[0]);
 		file_text("mbox", &after);
 		tap_ok(after.len == before.len && memcmp(after.data, before.data, after.len) == 0,
 		       "and the mbox is as it was");
