@@ -59,6 +59,22 @@ mda_log(int priority, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* log_errors - each line of TEXT (compiler errors): on stderr as it
+ * is when TO_STDERR (check mode), else logged at LOG_ERR after PREFIX */
+void
+log_errors(const char *text, int to_stderr, const char *prefix)
+{
+	for (const char *p = text; p != NULL && *p;) {
+		size_t n = strcspn(p, "\n");
+
+		if (to_stderr)
+			fprintf(stderr, "%.*s\n", (int) n, p);
+		else
+			mda_log(LOG_ERR, "%s%.*s", prefix, (int) n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
 /* warn - report and carry on */
 void
 warn(const char *fmt, ...)

@@ -8,6 +8,7 @@ void log_open(const char *ident, int to_stderr);
 void log_set_id(const char *id);
 void mda_log(int priority, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void log_errors(const char *text, int to_stderr, const char *prefix);
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

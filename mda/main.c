@@ -161,18 +161,8 @@ rc_compile(const char **path_r)
 	} else {
 		prog = mfl_compile_cached(mda.env, path, 0, &errors);
 	}
-	if (prog == NULL) {
-		char *line = errors.data, *nl;
-
-		for (; line != NULL && *line; line = nl + 1) {
-			if ((nl = strchr(line, '\n')) == NULL)
-				nl = line + strlen(line) - 1;
-			if (mda.check)
-				fprintf(stderr, "%.*s\n", (int) (nl - line), line);
-			else
-				mda_log(LOG_ERR, "rc script: %.*s", (int) (nl - line), line);
-		}
-	}
+	if (prog == NULL)
+		log_errors(errors.data, mda.check, "rc script: ");
 	buf_free(&errors);
 	return prog;
 }
@@ -189,10 +179,11 @@ print_version(const char *rc_path, int verbose)
 #ifdef WITH_BUILTIN_RC
 	if (verbose > 1) {
 		buf_puts(&out, "# built-in rc script:\n");
-		for (const char *p = mda_builtin_rc, *nl; *p; p = nl + 1) {
-			if ((nl = strchr(p, '\n')) == NULL)
-				nl = p + strlen(p) - 1;
-			buf_printf(&out, "#| %.*s\n", (int) (nl - p), p);
+		for (const char *p = mda_builtin_rc; *p;) {
+			size_t n = strcspn(p, "\n");
+
+			buf_printf(&out, "#| %.*s\n", (int) n, p);
+			p += n + (p[n] == '\n');
 		}
 	}
 #else

@@ -79,17 +79,8 @@ compile_script(struct mda *mda, struct mfl_run *run, const char *path)
 	    ? mfl_compile_cached(mda->env, path, sieve, &errors)
 	    : mfl_compile_file(mda->env, path, sieve, &errors);
 	if (prog == NULL) {
-		char *line = errors.data, *nl;
-
 		mda->errors++;
-		for (; line != NULL && *line; line = nl + 1) {
-			if ((nl = strchr(line, '\n')) == NULL)
-				nl = line + strlen(line) - 1;
-			if (mda->check)
-				fprintf(stderr, "%.*s\n", (int) (nl - line), line);
-			else
-				mda_log(LOG_ERR, "%.*s", (int) (nl - line), line);
-		}
+		log_errors(errors.data, mda->check, "");
 	}
 	buf_free(&errors);
 	return prog;

@@ -133,10 +133,8 @@ mfl_env_add_var(struct mfl_env *env, const char *name, int type,
 		errno = EINVAL;
 		return -1;
 	}
-	if (mfl_env_add_control(env, name, type == MFL_CONTROL_STRARR ? MFL_CONTROL_INT : type,
-				0, "", doc) < 0)
+	if (mfl_env_add_control(env, name, type, 0, "", doc) < 0)
 		return -1;
-	env->controls[env->ncontrols - 1].type = type;
 	env->controls[env->ncontrols - 1].var = 1;
 	return 0;
 }

@@ -1,22 +1,29 @@
 #!/usr/bin/env python3
 """gen_rules.py N - a Sieve script of N rules, the kind a webmail filter
 editor writes: header :contains / :is on Subject, From and List-Id,
-address :domain, size :over, each filing into a folder of its own."""
+address :domain, size :over, each filing into a folder of its own.
+mda_bench.py imports rules() to write the same rules for its peers."""
 import sys
 
-n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-out = ['require ["fileinto"];']
-for i in range(n):
-    k = i % 5
-    if k == 0:
-        t = 'header :contains "Subject" "project-%d"' % i
-    elif k == 1:
-        t = 'header :is "From" "user%d@example.com"' % i
-    elif k == 2:
-        t = 'header :contains "List-Id" "list%d.lists.example.org"' % i
-    elif k == 3:
-        t = 'address :domain :is "from" "domain%d.example"' % i
-    else:
-        t = 'size :over %dM' % (100 + i)
-    out.append('if %s {\n    fileinto "Folder%d";\n    stop;\n}' % (t, i))
-print("\n".join(out))
+TESTS = ['header :contains "Subject" "%s"', 'header :is "From" "%s"',
+         'header :contains "List-Id" "%s"', 'address :domain :is "from" "%s"',
+         'size :over %sM']
+
+
+def rules(n):
+    """(kind, argument, folder) of rule i: kind i % 5 indexes TESTS; the
+    size rule's argument is in megabytes"""
+    return [(i % 5, ["project-%d" % i, "user%d@example.com" % i,
+                     "list%d.lists.example.org" % i, "domain%d.example" % i,
+                     str(100 + i)][i % 5], "Folder%d" % i) for i in range(n)]
+
+
+def sieve(rs):
+    out = ['require ["fileinto"];']
+    for kind, arg, folder in rs:
+        out.append('if %s {\n    fileinto "%s";\n    stop;\n}' % (TESTS[kind] % arg, folder))
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(sieve(rules(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)))

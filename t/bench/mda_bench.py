@@ -11,7 +11,6 @@ and mvmda's peak RSS."""
 import os
 import random
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,8 @@ import tempfile
 import time
 
 here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+from gen_rules import rules, sieve  # noqa: E402  the Sieve script and its rules
 build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 src = os.path.dirname(os.path.dirname(here))
@@ -43,17 +44,6 @@ def chown_nobody(path):
 # compiled cache made by root with mvmda -c
 rcdir = os.path.join(work, "rc")
 shutil.copytree(os.path.join(src, "mda"), rcdir, ignore=shutil.ignore_patterns("*.c", "*.h", "*.mflc"))
-
-
-def rules(n):
-    """(kind, argument, folder) for rule i, as gen_rules.py writes them"""
-    out = []
-    for i in range(n):
-        k = i % 5
-        arg = ["project-%d" % i, "user%d@example.com" % i, "list%d.lists.example.org" % i,
-               "domain%d.example" % i, str((100 + i) << 20)][k]
-        out.append((k, arg, "Folder%d" % i))
-    return out
 
 
 def messages(n, nrules):
@@ -87,22 +77,14 @@ def messages(n, nrules):
     return msgs
 
 
-def sieve(rs):
-    out = ['require ["fileinto"];']
-    for k, arg, folder in rs:
-        t = ['header :contains "Subject" "%s"', 'header :is "From" "%s"',
-             'header :contains "List-Id" "%s"', 'address :domain :is "from" "%s"',
-             'size :over %s'][k] % arg
-        out.append('if %s {\n    fileinto "%s";\n    stop;\n}' % (t, folder))
-    return "\n".join(out) + "\n"
-
-
 def procmailrc(rs, md):
     out = ["MAILDIR=%s" % md, "DEFAULT=%s/" % md, "LOGFILE=/dev/null", ""]
     for k, arg, folder in rs:
-        cond = ["* ^Subject:.*%s" % re.escape(arg), "* ^From: *%s *$" % re.escape(arg),
-                "* ^List-Id:.*%s" % re.escape(arg), "* ^From:.*@%s\\>" % re.escape(arg),
-                "* > %s" % arg][k]
+        if k == 4:	# size, in megabytes
+            cond = "* > %d" % (int(arg) << 20)
+        else:
+            cond = ["* ^Subject:.*%s", "* ^From: *%s *$", "* ^List-Id:.*%s",
+                    "* ^From:.*@%s\\>"][k] % re.escape(arg)
         out.append(":0\n%s\n%s/.%s/\n" % (cond, md, folder))
     return "\n".join(out)
 
@@ -111,8 +93,10 @@ def mailfilter(rs, md):
     out = ['DEFAULT="%s/"' % md]
     for k, arg, folder in rs:
         a = re.escape(arg).replace("/", "\\/")
-        cond = ["/^Subject:.*%s/" % a, "/^From: *%s *$/" % a, "/^List-Id:.*%s/" % a,
-                "/^From:.*@%s$/" % a, "$SIZE > %s" % arg][k]
+        if k == 4:
+            cond = "$SIZE > %d" % (int(arg) << 20)
+        else:
+            cond = ["/^Subject:.*%s/", "/^From: *%s *$/", "/^List-Id:.*%s/", "/^From:.*@%s$/"][k] % a
         out.append('if (%s)\n{\n\tto "%s/.%s/"\n}' % (cond, md, folder))
     return "\n".join(out) + "\n"
 
@@ -179,7 +163,7 @@ def bench(nrules):
     script = os.path.join(work, "scripts", "rules%d.sieve" % nrules)
     os.makedirs(os.path.dirname(script), exist_ok=True)
     with open(script, "w") as f:
-        f.write(sieve(rs))
+        f.write(sieve(rs) + "\n")
     env = {"HOME": home, "USER": os.environ.get("USER", "root"), "PATH": "/usr/bin:/bin",
            "MVMDA_RC": os.path.join(rcdir, "mvmda-rc.mfl"),
            "SENDER": "someone@sender.example", "RECIPIENT": "user@example.net"}
