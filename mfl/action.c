@@ -197,6 +197,10 @@ action_json(const struct action *act, struct buf *out)
 		buf_printf(out, "{\"action\":\"%s\",\"reason\":",
 			   act->extended ? "ereject" : "reject");
 		json_string(out, act->target, act->target_len);
+		if (act->code != NULL)
+			buf_printf(out, ",\"code\":\"%s\"", act->code);
+		if (act->xcode != NULL)
+			buf_printf(out, ",\"xcode\":\"%s\"", act->xcode);
 		break;
 	}
 	if (act->kind == ACT_KEEP || act->kind == ACT_FILEINTO) {

@@ -18,6 +18,8 @@ struct action {
 	int copy;		/* :copy (RFC 3894) */
 	int implicit;		/* the implicit keep */
 	int extended;		/* ereject rather than reject (RFC 5429) */
+	const char *code;	/* reject :code "550" (SMTP reply), or NULL */
+	const char *xcode;	/* reject :xcode "5.7.1" (RFC 3463), or NULL */
 	const char **flags;	/* imap4flags, NULL-terminated or NULL */
 	int line;		/* where the script asked for it */
 	const char *file;

@@ -516,6 +516,52 @@ compile_stmt(struct compile *cc, struct ast *n)
 	}
 }
 
+/* hook_params - a hook's parameters as mfl_env_add_hook() spells them */
+static void
+hook_params(const struct func *f, char *out, size_t size)
+{
+	size_t k = 0;
+
+	for (int i = 0; i < f->nparams && k + 1 < size; i++)
+		out[k++] = f->param_types[i] == TYPE_INT ? 'i'
+		    : f->param_types[i] == TYPE_STRING ? 's'
+		    : f->param_types[i] == TYPE_ARRAY(TYPE_STRING) ? 'S' : '?';
+	out[k] = 0;
+}
+
+/* check_hook - a $hook_ function of a host that declares its hooks
+ * must be one of them and take what the host passes */
+static void
+check_hook(struct compile *cc, const struct ast *n, const struct func *f)
+{
+	const struct mfl_env *env = cc->env;
+	static const char *const names[] = { ['i'] = "int", ['s'] = "string",
+					     ['S'] = "string[]" };
+	char have[64];
+	struct buf want = BUF_INIT;
+	int h;
+
+	if (env == NULL || env->nhooks == 0 || strncmp(f->name, "hook_", 5) != 0
+	    || f->param_types == NULL)
+		return;
+	if ((h = env_hook_find(env, f->name + 5, strlen(f->name + 5))) < 0) {
+		for (size_t i = 0; i < env->nhooks; i++)
+			buf_printf(&want, "%s$hook_%s", i ? ", " : "", env->hooks[i].name);
+		cerror(cc, n, "unknown hook '$%s' (this host calls %s)", f->name,
+		       buf_cstr(&want));
+		buf_free(&want);
+		return;
+	}
+	hook_params(f, have, sizeof(have));
+	if (strcmp(have, env->hooks[h].params) == 0)
+		return;
+	for (const char *p = env->hooks[h].params; *p; p++)
+		buf_printf(&want, "%s%s", p == env->hooks[h].params ? "" : ", ",
+			   names[(unsigned char) *p]);
+	cerror(cc, n, "'$%s' takes (%s)", f->name, buf_cstr(&want));
+	buf_free(&want);
+}
+
 /* collect_funcs - every function's signature, before any code */
 static void
 collect_funcs(struct compile *cc, struct ast *block)
@@ -549,6 +595,7 @@ collect_funcs(struct compile *cc, struct ast *block)
 		f->file = n->file;
 		f->line = n->line;
 		cc->func_nodes[cc->nfuncs++] = n;
+		check_hook(cc, n, f);
 	}
 }
 

@@ -92,6 +92,41 @@ env_control_find(const struct mfl_env *env, const char *name, size_t len)
 	return -1;
 }
 
+/* env_hook_find - index of declared hook NAME (without "hook_"), or -1 */
+int
+env_hook_find(const struct mfl_env *env, const char *name, size_t len)
+{
+	for (size_t i = 0; i < env->nhooks; i++)
+		if (strlen(env->hooks[i].name) == len
+		    && memcmp(env->hooks[i].name, name, len) == 0)
+			return (int) i;
+	return -1;
+}
+
+/* mfl_env_add_hook - declare $hook_NAME and its parameters ('i' int,
+ * 's' string, 'S' string[]); once a host declares one, a script's
+ * $hook_ function must be one of them, with these parameters */
+int
+mfl_env_add_hook(struct mfl_env *env, const char *name, const char *params)
+{
+	if (params[strspn(params, "isS")] != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (env_hook_find(env, name, strlen(name)) >= 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (env->nhooks == ENV_HOOKS_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	env->hooks[env->nhooks].name = name;
+	env->hooks[env->nhooks].params = params;
+	env->nhooks++;
+	return 0;
+}
+
 /* mfl_env_add_control - a host's control; its value is the default */
 int
 mfl_env_add_control(struct mfl_env *env, const char *name, int type,

@@ -7,6 +7,7 @@
 
 #define ENV_CONTROLS_MAX	128
 #define ENV_INTRS_MAX		128
+#define ENV_HOOKS_MAX		32
 
 struct intrinsic;
 
@@ -27,11 +28,17 @@ struct mfl_env {
 	void *log_ctx;
 	const struct intrinsic *intrs[ENV_INTRS_MAX];	/* the host's */
 	size_t nintrs;
+	struct {
+		const char *name;	/* without "hook_" */
+		const char *params;	/* 'i' int, 's' string, 'S' string[] */
+	} hooks[ENV_HOOKS_MAX];	/* the host's hooks, when it declares them */
+	size_t nhooks;
 };
 
 struct buf;
 void env_print_control(struct buf *out, const struct mfl_control *c,
 		       int64_t i, const char *str);
 int env_control_find(const struct mfl_env *env, const char *name, size_t len);
+int env_hook_find(const struct mfl_env *env, const char *name, size_t len);
 
 #endif

@@ -86,6 +86,15 @@ extern const struct intrinsic *const intr_table[];
 extern const struct intr_tag intr_match_tags[];
 extern const struct intr_tag intr_addrpart_tags[];
 
+/* :code and :xcode, an SMTP reply (reject, and mvmtr's tempfail); the
+ * tag ids are INTR_TAG_CODE and INTR_TAG_XCODE */
+enum { INTR_TAG_CODE, INTR_TAG_XCODE };
+extern const struct intr_tag intr_reply_tags[];
+int intr_reply_check(struct compile *cc, struct ast *node, struct site *site,
+		     char first);
+int intr_reply_code_ok(const char *s, size_t len, char first);
+int intr_reply_xcode_ok(const char *s, size_t len, char first);
+
 /* For run functions, the host's too: raise a runtime error at SITE;
  * copy a string into the run; see a string-list argument as items. */
 int run_error(struct mfl_run *run, const struct site *site,

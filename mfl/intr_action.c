@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "arena.h"
 #include "buf.h"
+#include "ast.h"
 #include "compile.h"
 #include "prog.h"
 
@@ -187,17 +188,99 @@ const struct intrinsic intr_redirect = {
 	.run = redirect_run,
 };
 
-/* reject: reject <reason: string>; ereject the same (RFC 5429 2.1, 2.2) */
+/* The SMTP reply of a reject in mvmtr (mvmda ignores it). */
+const struct intr_tag intr_reply_tags[] = {
+	[INTR_TAG_CODE] = { .name = "code", .arg = TAGARG_STRING, .id = INTR_TAG_CODE,
+		       .capability = "vnd.mvmf.smtp" },
+	[INTR_TAG_XCODE] = { .name = "xcode", .arg = TAGARG_STRING, .id = INTR_TAG_XCODE,
+			.capability = "vnd.mvmf.smtp" },
+	{ 0 },
+};
+
+/* intr_reply_check - a constant :code must be an SMTP reply code of the
+ * right class (FIRST), a constant :xcode an RFC 3463 status code */
+int
+intr_reply_check(struct compile *cc, struct ast *n, struct site *site,
+		 char first)
+{
+	for (size_t i = 0; i < n->ntags; i++) {
+		const struct ast *v = n->tags[i].arg;
+
+		if (v == NULL || v->kind != A_STR)
+			continue;
+		if (n->tags[i].def->id == INTR_TAG_CODE && !intr_reply_code_ok(v->str, v->len, first))
+		{
+			cerror(cc, v, "%c-class SMTP reply code expected (%cNN), not \"%.*s\"",
+			       first, first, (int) (v->len > 20 ? 20 : v->len), v->str);
+			return -1;
+		}
+		if (n->tags[i].def->id == INTR_TAG_XCODE && !intr_reply_xcode_ok(v->str, v->len, first))
+		{
+			cerror(cc, v, "enhanced status code %c.X.Y expected, not \"%.*s\"",
+			       first, (int) (v->len > 20 ? 20 : v->len), v->str);
+			return -1;
+		}
+	}
+	(void) site;
+	return 0;
+}
+
+/* intr_reply_code_ok - "550": three digits, the first FIRST */
+int
+intr_reply_code_ok(const char *s, size_t len, char first)
+{
+	return len == 3 && s[0] == first && s[1] >= '0' && s[1] <= '5'
+	    && s[2] >= '0' && s[2] <= '9';
+}
+
+/* intr_reply_xcode_ok - "5.7.1": class FIRST, subject and detail of
+ * at most 3 digits each (RFC 3463 2) */
+int
+intr_reply_xcode_ok(const char *s, size_t len, char first)
+{
+	size_t i = 2, digits;
+
+	if (len < 5 || s[0] != first || s[1] != '.')
+		return 0;
+	for (int part = 0; part < 2; part++) {
+		for (digits = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+		if (digits == 0 || digits > 3 || (part == 0 && (i == len || s[i++] != '.')))
+			return 0;
+	}
+	return i == len;
+}
+
+/* reject_check - :code and :xcode are 5XX / 5.X.Y */
+static int
+reject_check(struct compile *cc, struct ast *n, struct site *site)
+{
+	return intr_reply_check(cc, n, site, '5');
+}
+
+/* reject: reject [:code S] [:xcode S] <reason: string>; ereject the
+ * same (RFC 5429 2.1, 2.2) */
 static int
 reject_run(struct mfl_run *run, const struct site *site, struct value *args,
 	   struct value *ret)
 {
 	struct action act = { .kind = ACT_REJECT };
+	struct value *v;
 
 	(void) ret;
 	act.target = args[0].u.s.ptr;
 	act.target_len = args[0].u.s.len;
 	act.extended = strcmp(site->intr->name, "ereject") == 0;
+	if (intr_tag_present(site, INTR_TAG_CODE, args, &v)) {
+		if (!intr_reply_code_ok(v->u.s.ptr, v->u.s.len, '5'))
+			return run_error(run, site, "reject :code must be 5XX");
+		act.code = arena_memdup(run->arena, v->u.s.ptr, v->u.s.len);
+	}
+	if (intr_tag_present(site, INTR_TAG_XCODE, args, &v)) {
+		if (!intr_reply_xcode_ok(v->u.s.ptr, v->u.s.len, '5'))
+			return run_error(run, site, "reject :xcode must be 5.X.Y");
+		act.xcode = arena_memdup(run->arena, v->u.s.ptr, v->u.s.len);
+	}
 	return add_action(run, site, &act);
 }
 
@@ -206,6 +289,8 @@ const struct intrinsic intr_reject = {
 	.kind = INTR_COMMAND,
 	.capability = "reject",
 	.args = "s",
+	.tags = intr_reply_tags,
+	.check = reject_check,
 	.run = reject_run,
 };
 
@@ -214,5 +299,7 @@ const struct intrinsic intr_ereject = {
 	.kind = INTR_COMMAND,
 	.capability = "ereject",
 	.args = "s",
+	.tags = intr_reply_tags,
+	.check = reject_check,
 	.run = reject_run,
 };

@@ -260,6 +260,33 @@ const struct intrinsic intr_address = {
 	.run = address_run,
 };
 
+/* envelope_match - PATH, one envelope address, against KEYS: 1, 0, -1 */
+static int
+envelope_match(struct mfl_run *run, const struct site *site, const char *path,
+	       const struct value *keys, size_t nkeys, struct buf *tmp)
+{
+	struct arena *arena = run->msg ? msg_arena(run->msg) : NULL;
+	struct addr *list;
+	size_t count;
+	int m = 0;
+
+	/* RFC 5228 5.4: the null reverse-path is "" */
+	if (*path == 0 || strcmp(path, "<>") == 0)
+		return match_keys(run, site, "", 0, keys, nkeys);
+	if (arena == NULL)
+		return match_keys(run, site, path, strlen(path), keys, nkeys);
+	if (addr_parse_list(arena, path, strlen(path), &list, &count) < 0)
+		return run_error(run, site, "out of memory");
+	for (size_t k = 0; k < count && m == 0; k++) {
+		const char *p;
+		size_t plen;
+
+		if (address_part(&list[k], site->addrpart, tmp, &p, &plen))
+			m = match_keys(run, site, p, plen, keys, nkeys);
+	}
+	return m;
+}
+
 /* envelope: envelope [COMPARATOR] [ADDRESS-PART] [MATCH-TYPE] <envelope-part> <key-list> */
 static int
 envelope_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -274,38 +301,12 @@ envelope_run(struct mfl_run *run, const struct site *site, struct value *args,
 	run_strlist(run, site, &args[0], &nparts, &parts);
 	run_strlist(run, site, &args[1], &nkeys, &keys);
 	for (size_t i = 0; i < nparts && m == 0; i++) {
-		const char *path;
-		struct addr *list;
-		size_t count;
-		struct arena *arena = run->msg ? msg_arena(run->msg) : NULL;
-
-		if (str_ieq_cstr(parts[i].u.s.ptr, parts[i].u.s.len, "from"))
-			path = run->env_from;
-		else if (str_ieq_cstr(parts[i].u.s.ptr, parts[i].u.s.len, "to"))
-			path = run->env_to;
-		else
-			continue;
-		if (path == NULL)
-			continue;
-		if (*path == 0 || strcmp(path, "<>") == 0) {
-			/* RFC 5228 5.4: the null reverse-path is "" */
-			m = match_keys(run, site, "", 0, keys, nkeys);
-			continue;
-		}
-		if (arena == NULL) {
-			m = match_keys(run, site, path, strlen(path), keys, nkeys);
-			continue;
-		}
-		if (addr_parse_list(arena, path, strlen(path), &list, &count) < 0) {
-			m = run_error(run, site, "out of memory");
-			break;
-		}
-		for (size_t k = 0; k < count && m == 0; k++) {
-			const char *p;
-			size_t plen;
-
-			if (address_part(&list[k], site->addrpart, &tmp, &p, &plen))
-				m = match_keys(run, site, p, plen, keys, nkeys);
+		if (str_ieq_cstr(parts[i].u.s.ptr, parts[i].u.s.len, "from")) {
+			if (run->env_from != NULL)
+				m = envelope_match(run, site, run->env_from, keys, nkeys, &tmp);
+		} else if (str_ieq_cstr(parts[i].u.s.ptr, parts[i].u.s.len, "to")) {
+			for (size_t k = 0; k < run->n_env_to && m == 0; k++)
+				m = envelope_match(run, site, run->env_to[k], keys, nkeys, &tmp);
 		}
 	}
 	buf_free(&tmp);

@@ -42,6 +42,8 @@ int64_t mfl_env_get_int(const struct mfl_env *env, const char *name);
 const char *mfl_env_get_string(const struct mfl_env *env, const char *name);
 int mfl_env_add_var(struct mfl_env *env, const char *name, int type,
 		    const char *doc);
+int mfl_env_add_hook(struct mfl_env *env, const char *name,
+		     const char *params);
 void mfl_env_print_controls(const struct mfl_env *env, struct buf *out);
 void mfl_env_limits(const struct mfl_env *env, struct mfl_limits *limits);
 void mfl_env_set_log(struct mfl_env *env,
@@ -67,6 +69,9 @@ void mfl_run_free(struct mfl_run *run);
 void mfl_run_set_message(struct mfl_run *run, struct msg *msg);
 int mfl_run_set_envelope(struct mfl_run *run, const char *from,
 			 const char *to);
+int mfl_run_add_recipient(struct mfl_run *run, const char *to);
+int mfl_run_next_message(struct mfl_run *run);
+void mfl_run_stop(struct mfl_run *run);
 int mfl_run_main(struct mfl_run *run);
 int mfl_run_hook(struct mfl_run *run, const char *name,
 		 const struct value *args, int nargs, struct value *ret);

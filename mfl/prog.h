@@ -72,7 +72,9 @@ struct mfl_run {
 	uint64_t budget;
 	struct mfl_limits limits;
 	struct msg *msg;
-	const char *env_from, *env_to;	/* envelope; NULL when unknown */
+	const char *env_from;	/* envelope; NULL when unknown */
+	const char **env_to;	/* the recipients, in the run's arena */
+	size_t n_env_to, cap_env_to;
 	struct action_list actions;
 	int stopped;
 	int failed;

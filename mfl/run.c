@@ -104,8 +104,33 @@ int
 mfl_run_set_envelope(struct mfl_run *run, const char *from, const char *to)
 {
 	run->env_from = from ? arena_memdup(run->arena, from, strlen(from)) : NULL;
-	run->env_to = to ? arena_memdup(run->arena, to, strlen(to)) : NULL;
-	return (from && !run->env_from) || (to && !run->env_to) ? -1 : 0;
+	run->n_env_to = 0;
+	if (from && !run->env_from)
+		return -1;
+	return to ? mfl_run_add_recipient(run, to) : 0;
+}
+
+/* mfl_run_add_recipient - one more RCPT TO (mvmtr calls it per RCPT) */
+int
+mfl_run_add_recipient(struct mfl_run *run, const char *to)
+{
+	const char *copy = arena_memdup(run->arena, to, strlen(to));
+
+	if (copy == NULL)
+		return -1;
+	if (run->n_env_to == run->cap_env_to) {
+		size_t cap = run->cap_env_to ? run->cap_env_to * 2 : 4;
+		const char **v = arena_alloc(run->arena, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		if (run->n_env_to)
+			memcpy(v, run->env_to, run->n_env_to * sizeof(*v));
+		run->env_to = v;
+		run->cap_env_to = cap;
+	}
+	run->env_to[run->n_env_to++] = copy;
+	return 0;
 }
 
 /* run_error - a runtime error raised by an intrinsic at SITE */
@@ -282,6 +307,118 @@ mfl_run_hook(struct mfl_run *run, const char *name, const struct value *args,
 		}
 	}
 	return 0;
+}
+
+/* Arrays already copied by value_copy(): shared arrays stay shared. */
+struct copy_map {
+	const struct marr **from;
+	struct marr **to;
+	size_t n, cap;
+};
+
+/* value_copy - V, with the strings and arrays it holds, into ARENA */
+static int
+value_copy(struct arena *arena, struct copy_map *map, struct value *v)
+{
+	struct marr *a;
+
+	if (v->type == V_STR) {
+		char *s = arena_memdup(arena, v->u.s.ptr, v->u.s.len);
+
+		if (s == NULL)
+			return -1;
+		v->u.s.ptr = s;
+		return 0;
+	}
+	if (v->type != V_ARR)
+		return 0;
+	for (size_t i = 0; i < map->n; i++)
+		if (map->from[i] == v->u.a) {
+			v->u.a = map->to[i];
+			return 0;
+		}
+	if (map->n == map->cap) {
+		size_t cap = map->cap ? map->cap * 2 : 16;
+		const struct marr **from = realloc(map->from, cap * sizeof(*from));
+		struct marr **to = from ? realloc(map->to, cap * sizeof(*to)) : NULL;
+
+		if (from != NULL)
+			map->from = from;
+		if (to == NULL)
+			return -1;
+		map->to = to;
+		map->cap = cap;
+	}
+	if ((a = arena_zalloc(arena, sizeof(*a))) == NULL
+	    || (v->u.a->len && (a->items = arena_alloc(arena, v->u.a->len * sizeof(struct value))) == NULL))
+		return -1;
+	map->from[map->n] = v->u.a;
+	map->to[map->n++] = a;
+	a->len = a->cap = v->u.a->len;
+	for (size_t i = 0; i < a->len; i++) {
+		a->items[i] = v->u.a->items[i];
+		if (value_copy(arena, map, &a->items[i]) < 0)
+			return -1;
+	}
+	v->u.a = a;
+	return 0;
+}
+
+/* mfl_run_next_message - keep the globals and controls, drop the rest:
+ * they are copied into a fresh arena, so what a connection's messages
+ * made before does not count against the memory limit and nothing
+ * points into a message the host is about to free. The envelope, the
+ * message, the actions, a runtime error and the instruction budget
+ * start over. */
+int
+mfl_run_next_message(struct mfl_run *run)
+{
+	const struct mfl_prog *prog = run->prog;
+	struct arena *arena = arena_create(run->limits.memory);
+	struct copy_map map = { 0 };
+	struct value *globals, *controls;
+	size_t nc = run->env->ncontrols;
+	int rc = -1;
+
+	if (arena == NULL
+	    || (globals = arena_alloc(arena, (prog->nglobals + 1) * sizeof(*globals))) == NULL
+	    || (controls = arena_alloc(arena, (nc + 1) * sizeof(*controls))) == NULL)
+		goto out;
+	memcpy(globals, run->globals, prog->nglobals * sizeof(*globals));
+	memcpy(controls, run->controls, nc * sizeof(*controls));
+	for (size_t i = 0; i < prog->nglobals; i++)
+		if (value_copy(arena, &map, &globals[i]) < 0)
+			goto out;
+	for (size_t i = 0; i < nc; i++)
+		if (value_copy(arena, &map, &controls[i]) < 0)
+			goto out;
+	arena_free(run->arena);
+	run->arena = arena;
+	arena = NULL;
+	run->globals = globals;
+	run->controls = controls;
+	run->msg = NULL;
+	run->env_from = NULL;
+	run->env_to = NULL;
+	run->n_env_to = run->cap_env_to = 0;
+	action_list_init(&run->actions);
+	run->stopped = run->failed = 0;
+	run->budget = run->limits.instructions;
+	buf_reset(&run->error);
+	rc = 0;
+out:
+	arena_free(arena);
+	free(map.from);
+	free(map.to);
+	return rc;
+}
+
+/* mfl_run_stop - end the running script, as Sieve's stop does (for a
+ * host's command that decides, like mvmtr's accept) */
+void
+mfl_run_stop(struct mfl_run *run)
+{
+	run->stopped = 1;
 }
 
 /* mfl_run_host_data - what the host attached to the run */

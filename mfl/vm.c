@@ -377,6 +377,8 @@ vm_exec(struct mfl_run *run, uint32_t pc, int stop_depth)
 		case OP_INTR:
 			if (vm_intr(run, pc - 1, arg) < 0)
 				return -1;
+			if (run->stopped)	/* a host's deciding command */
+				return 0;
 			break;
 		case OP_NEWARR:
 			if (vm_newarr(run, arg) < 0)

@@ -222,6 +222,101 @@ main(void)
 		}
 	}
 
+	/* reject's SMTP reply (mvmtr) */
+	prog = compile(env, "c.mfl", "reject :code \"554\" :xcode \"5.7.1\" \"go\";", 0, &errors);
+	buf_reset(&out);
+	if (prog != NULL) {
+		run = mfl_run_new(prog);
+		mfl_run_main(run);
+		mfl_run_json(run, &out);
+		mfl_run_free(run);
+		mfl_prog_free(prog);
+	}
+	tap_ok(out.data && strstr(out.data, "\"code\":\"554\",\"xcode\":\"5.7.1\"") != NULL,
+	       "reject :code :xcode reach the action");
+	prog = compile(env, "c.mfl", "reject :code \"451\" \"go\";", 0, &errors);
+	tap_ok(prog == NULL && strstr(errors.data, "5-class SMTP reply code expected") != NULL,
+	       "a constant :code of the wrong class is a compile error");
+	prog = compile(env, "c.mfl", "reject :xcode \"5.7\" \"go\";", 0, &errors);
+	tap_ok(prog == NULL && strstr(errors.data, "enhanced status code 5.X.Y expected") != NULL,
+	       "so is a malformed :xcode");
+	prog = compile(env, "c.mfl", "string $c = \"250\"; reject :code $c \"go\";", 0, &errors);
+	if (prog != NULL) {
+		run = mfl_run_new(prog);
+		tap_is_int(mfl_run_main(run), -1, "a computed :code is checked when it runs");
+		mfl_run_free(run);
+		mfl_prog_free(prog);
+	}
+
+	/* declared hooks: a host that declares them gets its hooks checked */
+	{
+		struct mfl_env *henv = mfl_env_new();
+		static const struct {
+			const char *src, *want;
+		} cases[] = {
+			{ "void $hook_rcpt(string $a, string[] $b) { }", NULL },
+			{ "void $hook_rcpt(string $a) { }", "'$hook_rcpt' takes (string, string[])" },
+			{ "int $hook_rcpt(int $a, string[] $b) { return 0; }", "'$hook_rcpt' takes (string, string[])" },
+			{ "void $hook_rcp(string $a, string[] $b) { }", "unknown hook '$hook_rcp' (this host calls $hook_rcpt, $hook_eom)" },
+			{ "void $hook_eom() { } void $helper() { }", NULL },
+		};
+
+		tap_ok(mfl_env_add_hook(henv, "rcpt", "sS") == 0 && mfl_env_add_hook(henv, "eom", "") == 0,
+		       "declare hooks");
+		tap_ok(mfl_env_add_hook(henv, "eom", "") < 0, "a hook is declared once");
+		tap_ok(mfl_env_add_hook(henv, "x", "sq") < 0, "with known parameter types");
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			prog = compile(henv, "k.mfl", cases[i].src, 0, &errors);
+			if (cases[i].want == NULL)
+				tap_ok(prog != NULL, "hook ok: %s", cases[i].src);
+			else if (!tap_ok(prog == NULL && strstr(errors.data, cases[i].want) != NULL,
+					 "hook refused: %s", cases[i].src))
+				tap_diag("got %s, want %s", errors.data ? errors.data : "", cases[i].want);
+			mfl_prog_free(prog);
+		}
+		mfl_env_free(henv);
+	}
+
+	/* a run per connection: globals survive mfl_run_next_message(),
+	 * the rest starts over; the envelope collects recipients */
+	prog = compile(env, "n.mfl",
+		       "string[] $seen; string[][] $both; int $n = 0;\n"
+		       "int $hook_rcpt(string $to, int $k) {\n"
+		       "  $seen[$length($seen)] = $to + \"!\";\n"
+		       "  if ($length($both) == 0) { $both[0] = $seen; $both[1] = $seen; }\n"
+		       "  $n += $k;\n"
+		       "  return envelope :all :is \"to\" \"b@x\";\n"
+		       "}\n"
+		       "int $hook_eom(string $a, int $b) { return $n * 100 + $length($seen) * 10 + $length($both[1]); }\n",
+		       0, &errors);
+	tap_ok(prog != NULL, "per-connection script compiles");
+	if (prog == NULL)
+		tap_diag("%s", errors.data);
+	if (prog != NULL) {
+		struct value a[2] = { value_str("a@x", 3), value_int(1) };
+
+		run = mfl_run_new(prog);
+		mfl_run_main(run);
+		mfl_run_add_recipient(run, "a@x");
+		tap_is_int(mfl_run_hook(run, "rcpt", a, 2, &ret) == 1 ? (int) ret.u.i : -1, 0,
+			   "envelope to: b@x not yet a recipient");
+		mfl_run_add_recipient(run, "b@x");
+		tap_is_int(mfl_run_hook(run, "rcpt", a, 2, &ret) == 1 ? (int) ret.u.i : -1, 1,
+			   "envelope to matches any recipient");
+		for (int m = 0; m < 300; m++) {
+			if (mfl_run_next_message(run) < 0)
+				break;
+			mfl_run_hook(run, "rcpt", a, 2, &ret);
+			if (m == 0)
+				tap_is_int((int) ret.u.i, 0, "the recipients start over");
+		}
+		mfl_run_hook(run, "eom", a, 2, &ret);
+		tap_is_int((int) ret.u.i, 302 * 100 + 3020 + 302,
+			   "globals, arrays and a shared array survive 300 messages");
+		mfl_run_free(run);
+		mfl_prog_free(prog);
+	}
+
 	/* the cache finds host intrinsics again by name */
 	{
 		char path[] = "/tmp/host_testXXXXXX";
