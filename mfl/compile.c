@@ -962,3 +962,32 @@ mfl_prog_has_hook(const struct mfl_prog *prog, const char *name)
 			return 1;
 	return 0;
 }
+
+/* mfl_prog_sites - how often PROG calls intrinsic NAME; FN, if given,
+ * sees each call's constant first argument (intrinsics flagged
+ * INTR_F_CONST_ARG), or NULL when it is computed */
+size_t
+mfl_prog_sites(const struct mfl_prog *prog, const char *name,
+	       void (*fn)(void *ctx, const char *arg, size_t len), void *ctx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < prog->nsites; i++) {
+		const struct site *site = &prog->sites[i];
+
+		if (strcmp(site->intr->name, name) != 0)
+			continue;
+		n++;
+		if (fn != NULL)
+			fn(ctx, (site->intr->flags & INTR_F_CONST_ARG) ? site->pattern : NULL,
+			   site->pattern_len);
+	}
+	return n;
+}
+
+/* mfl_prog_is_sieve - PROG's main file was read in Sieve mode */
+int
+mfl_prog_is_sieve(const struct mfl_prog *prog)
+{
+	return prog->sieve;
+}

@@ -271,6 +271,13 @@ compile_site(struct compile *cc, struct ast *n)
 	if (site_tags(cc, n, site) < 0 || site_args(cc, n, index) < 0)
 		return -1;
 	site = &cc->sites[index];	/* the table may have moved */
+	if ((intr->flags & INTR_F_CONST_ARG) && n->nitems > 0 && n->items[0]->kind == A_STR
+	    && site->pattern == NULL) {
+		/* what the host will want to know before running (mvmtr's
+		 * macro names): see mfl_prog_sites() */
+		site->pattern = arena_memdup(cc->prog->arena, n->items[0]->str, n->items[0]->len);
+		site->pattern_len = n->items[0]->len;
+	}
 	if (intr->check != NULL && intr->check(cc, n, site) < 0)
 		return -1;
 	cc->at = n;

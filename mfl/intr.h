@@ -35,6 +35,8 @@ struct intr_tag {
 
 #define INTR_F_MATCH	0x01	/* takes :comparator and a match type */
 #define INTR_F_ADDRPART	0x02	/* takes :all, :localpart, :domain */
+#define INTR_F_CONST_ARG 0x04	/* keep a constant first argument for
+				 * the host (mfl_prog_sites) */
 
 /*
  * Positional arguments, one character each: 's' string, 'l' string list

@@ -480,7 +480,7 @@ intr_site_compile(struct mfl_prog *prog, struct site *site, char *err,
 {
 	pcre2_code *re;
 
-	if (site->pattern == NULL)
+	if (site->pattern == NULL || (site->intr->flags & INTR_F_CONST_ARG))
 		return 0;
 	if (site->intr != &intr_regmatch) {
 		snprintf(err, errsize, "pattern on a site that takes none");

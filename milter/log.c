@@ -1,0 +1,65 @@
+/*
+ * log - what mvmtr says: syslog on the mail facility, one line per
+ * event, every line about a message starting with the MTA's queue id
+ * (the {i} macro) as Postfix's own lines do, or "NOQUEUE" before there
+ * is one; the same on stderr when running in the foreground.
+ *
+ * DIAGNOSTICS: none; logging never changes an answer.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+
+#include "mvmtr.h"
+
+static int log_stderr;
+static int log_level = LOG_INFO;
+
+/* log_open - log as IDENT up to LEVEL; also to stderr when TO_STDERR */
+void
+log_open(const char *ident, int to_stderr, int level)
+{
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	log_stderr = to_stderr;
+	log_level = level;
+}
+
+/* vlog - one line at PRIORITY, after PREFIX */
+static void
+vlog(int priority, const char *prefix, const char *fmt, va_list ap)
+{
+	char line[2048];
+
+	if (priority > log_level)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	syslog(priority, "%s%s", prefix, line);
+	if (log_stderr)
+		fprintf(stderr, "mvmtr: %s%s\n", prefix, line);
+}
+
+/* mtr_log - a line about the daemon */
+void
+mtr_log(int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(priority, "", fmt, ap);
+	va_end(ap);
+}
+
+/* session_log - a line about connection S and its message */
+void
+session_log(const struct session *s, int priority, const char *fmt, ...)
+{
+	char prefix[96];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "%s: ", *s->queue_id ? s->queue_id : "NOQUEUE");
+	va_start(ap, fmt);
+	vlog(priority, prefix, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,274 @@
+/*
+ * main - mvmtr, the milter: options, the script, the socket, the user
+ * it runs as, the pidfile, signals; then libmilter's loop, one thread
+ * per connection (callbacks.c).
+ *
+ * Signals: libmilter stops on SIGHUP as on SIGTERM. mvmtr recompiles on
+ * SIGHUP instead, so it takes SIGHUP before libmilter's signal thread
+ * sees it: this file defines sigwait(), which libmilter's thread calls
+ * (the executable's definition comes first), handles SIGHUP itself and
+ * passes every other signal on.
+ *
+ * DIAGNOSTICS: usage errors and a script that does not compile exit 1
+ * (with file:line:col); socket and privilege failures exit 1 with the
+ * reason; a reload that fails keeps the running program.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "mvmtr.h"
+
+extern struct smfiDesc mvmtr_desc;
+
+static volatile int reload_on_hup;
+
+/* sigwait - libmilter's signal thread waits here: SIGHUP reloads the
+ * program and waits on; other signals go to libmilter (SIGTERM and
+ * SIGINT stop it) */
+int
+sigwait(const sigset_t *set, int *sig)
+{
+	for (;;) {
+		int s = sigwaitinfo(set, NULL);
+
+		if (s < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (s == SIGHUP && reload_on_hup) {
+			mtr_log(LOG_INFO, "SIGHUP: reloading %s", program_script);
+			program_reload();
+			continue;
+		}
+		if (s == SIGTERM || s == SIGINT)
+			mtr_log(LOG_INFO, "%s: stopping", s == SIGTERM ? "SIGTERM" : "SIGINT");
+		*sig = s;
+		return 0;
+	}
+}
+
+/* usage - how to call mvmtr; exits 1 */
+static void
+usage(void)
+{
+	fprintf(stderr,
+		"usage: mvmtr [-cfv] [-l level] [-p socket] [-P pidfile] [-u user[:group]]\n"
+		"             [-T timeout] [script]\n"
+		"  -c          compile the script and exit\n"
+		"  -f          stay in the foreground, log to stderr too\n"
+		"  -l level    log up to err, warning, notice, info (default) or debug\n"
+		"  -p socket   unix:PATH, inet:PORT@ADDR or inet6:PORT@ADDR\n"
+		"              (default %s)\n"
+		"  -P pidfile  write the daemon's pid there\n"
+		"  -u user     run as USER (and GROUP) once the socket is open\n"
+		"  -T timeout  seconds to wait for the MTA (default 7210)\n"
+		"  -v          with -c: say what the script makes mvmtr negotiate\n"
+		"script defaults to %s\n", MVMTR_SOCKET, MVMTR_SCRIPT);
+	exit(1);
+}
+
+/* log_level - "info" as LOG_INFO, or -1 */
+static int
+log_level(const char *name)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} levels[] = {
+		{ "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING },
+		{ "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
+	};
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(name, levels[i].name) == 0)
+			return levels[i].level;
+	return -1;
+}
+
+/* describe - what PG makes mvmtr ask of the MTA (-c -v) */
+static void
+describe(const struct program *pg)
+{
+	printf("%s: %s mode\nhooks:", pg->path, pg->sieve ? "Sieve" : "MFL");
+	for (int h = 0; h < HOOK_COUNT; h++)
+		if (pg->hooks & (1 << h))
+			printf(" %s", hook_names[h]);
+	printf("\nreceives: connect mail rcpt%s%s%s%s%s eom\n",
+	       pg->needs & NEED_HELO ? " helo" : "", pg->needs & NEED_DATA ? " data" : "",
+	       pg->needs & NEED_HEADERS ? " headers" : "",
+	       pg->needs & (NEED_EOH | NEED_HEADERS) ? " eoh" : "",
+	       pg->needs & NEED_BODY ? " body" : "");
+	printf("macros: %s\n", pg->macros ? pg->macros : "(the MTA's defaults)");
+}
+
+/* drop_privileges - become USER[:GROUP]; -1 with a message */
+static int
+drop_privileges(const char *spec, char *err, size_t errsize)
+{
+	char user[256], *colon;
+	struct passwd *pw;
+	gid_t gid;
+
+	snprintf(user, sizeof(user), "%s", spec);
+	if ((colon = strchr(user, ':')) != NULL)
+		*colon++ = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errsize, "no such user: %s", user);
+		return -1;
+	}
+	gid = pw->pw_gid;
+	if (colon != NULL) {
+		struct group *gr = getgrnam(colon);
+
+		if (gr == NULL) {
+			snprintf(err, errsize, "no such group: %s", colon);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if (initgroups(pw->pw_name, gid) < 0 || setgid(gid) < 0 || setuid(pw->pw_uid) < 0) {
+		snprintf(err, errsize, "cannot become %s: %s", spec, strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		snprintf(err, errsize, "could regain root after becoming %s", spec);
+		return -1;
+	}
+	return 0;
+}
+
+/* socket_owner - a unix socket belongs to the user mvmtr becomes, so
+ * the MTA's group can be given access (mode 0660) */
+static void
+socket_owner(const char *conn, const char *spec)
+{
+	const char *path = NULL;
+	char user[256], *colon;
+	struct passwd *pw;
+	gid_t gid;
+
+	if (strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0)
+		path = strchr(conn, ':') + 1;
+	else if (conn[0] == '/')
+		path = conn;
+	if (path == NULL)
+		return;
+	chmod(path, 0660);
+	if (spec == NULL)
+		return;
+	snprintf(user, sizeof(user), "%s", spec);
+	if ((colon = strchr(user, ':')) != NULL)
+		*colon++ = 0;
+	if ((pw = getpwnam(user)) == NULL)
+		return;
+	gid = pw->pw_gid;
+	if (colon != NULL && getgrnam(colon) != NULL)
+		gid = getgrnam(colon)->gr_gid;
+	if (chown(path, pw->pw_uid, gid) < 0)
+		mtr_log(LOG_WARNING, "chown %s: %s", path, strerror(errno));
+}
+
+/* write_pidfile - our pid into PATH */
+static int
+write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fprintf(f, "%ld\n", (long) getpid());
+	return fclose(f);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conn = MVMTR_SOCKET, *user = NULL, *pidfile = NULL;
+	int check = 0, foreground = 0, verbose = 0, level = LOG_INFO, timeout = 0;
+	struct buf errors = BUF_INIT;
+	struct program *pg;
+	char err[512];
+	int ch;
+
+	while ((ch = getopt(argc, argv, "cfl:p:P:T:u:vV")) != -1) {
+		switch (ch) {
+		case 'c': check = 1; break;
+		case 'f': foreground = 1; break;
+		case 'l':
+			if ((level = log_level(optarg)) < 0)
+				usage();
+			break;
+		case 'p': conn = optarg; break;
+		case 'P': pidfile = optarg; break;
+		case 'T': timeout = atoi(optarg); break;
+		case 'u': user = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'V':
+			printf("mvmtr %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind > 1)
+		usage();
+	program_script = optind < argc ? argv[optind] : MVMTR_SCRIPT;
+	log_open("mvmtr", foreground || check, level);
+
+	if ((pg = program_compile(program_script, &errors)) == NULL) {
+		fputs(buf_cstr(&errors), stderr);
+		if (!check)
+			mtr_log(LOG_ERR, "%s does not compile; not starting", program_script);
+		return 1;
+	}
+	buf_free(&errors);
+	if (check) {
+		if (verbose)
+			describe(pg);
+		program_put(pg);
+		return 0;
+	}
+	program_install(pg);
+	program_put(pg);	/* program_install took its own reference */
+
+	if (smfi_register(mvmtr_desc) == MI_FAILURE
+	    || smfi_setconn((char *) conn) == MI_FAILURE
+	    || (timeout > 0 && smfi_settimeout(timeout) == MI_FAILURE)) {
+		fprintf(stderr, "mvmtr: cannot use socket %s\n", conn);
+		return 1;
+	}
+	umask(0117);
+	if (smfi_opensocket(1) == MI_FAILURE) {
+		fprintf(stderr, "mvmtr: cannot open socket %s: %s\n", conn, strerror(errno));
+		mtr_log(LOG_ERR, "cannot open socket %s", conn);
+		return 1;
+	}
+	socket_owner(conn, user);
+	if (!foreground && daemon(0, 0) < 0) {
+		fprintf(stderr, "mvmtr: daemon: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pidfile != NULL && write_pidfile(pidfile) < 0)
+		mtr_log(LOG_WARNING, "pidfile %s: %s", pidfile, strerror(errno));
+	if (user != NULL && drop_privileges(user, err, sizeof(err)) < 0) {
+		mtr_log(LOG_ERR, "%s", err);
+		return 1;
+	}
+	reload_on_hup = 1;
+	mtr_log(LOG_INFO, "started: %s on %s", program_script, conn);
+	ch = smfi_main();
+	mtr_log(LOG_INFO, "stopped");
+	return ch == MI_SUCCESS ? 0 : 1;
+}

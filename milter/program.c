@@ -1,0 +1,298 @@
+/*
+ * program - the compiled script every connection runs, and the env it is
+ * compiled against (mvmtr's controls, host variables, hooks, commands).
+ *
+ * One program is current. A connection takes a reference when it starts
+ * and drops it when it closes, so a reload (SIGHUP) swaps in the new
+ * program at once while connections in flight finish with the one they
+ * started with; the last reference frees it.
+ *
+ * What the script uses is read off the compiled program here, once:
+ * which hooks it defines, whether any test reads headers or the body,
+ * and which MTA macros it names (see callbacks.c, negotiation).
+ *
+ * DIAGNOSTICS: program_compile() gives NULL with the compiler's
+ * file:line:col errors; program_reload() logs them and keeps the old
+ * program.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "mvmtr.h"
+
+const char *const hook_names[HOOK_COUNT] = {
+	[HOOK_CONNECT] = "connect", [HOOK_HELO] = "helo",
+	[HOOK_ENVFROM] = "envfrom", [HOOK_ENVRCPT] = "envrcpt",
+	[HOOK_DATA] = "data", [HOOK_HEADER] = "header", [HOOK_EOH] = "eoh",
+	[HOOK_BODY] = "body", [HOOK_EOM] = "eom", [HOOK_ABORT] = "abort",
+	[HOOK_CLOSE] = "close", [HOOK_UNKNOWN] = "unknown",
+};
+
+/* Each hook's parameters, as mfl_env_add_hook() spells them. */
+static const char *const hook_params[HOOK_COUNT] = {
+	[HOOK_CONNECT] = "ssi", [HOOK_HELO] = "s", [HOOK_ENVFROM] = "sS",
+	[HOOK_ENVRCPT] = "sS", [HOOK_DATA] = "", [HOOK_HEADER] = "ss",
+	[HOOK_EOH] = "", [HOOK_BODY] = "s", [HOOK_EOM] = "", [HOOK_ABORT] = "",
+	[HOOK_CLOSE] = "", [HOOK_UNKNOWN] = "s",
+};
+
+/* mvmtr's controls: policy settings a script sets (mvmtr(8) CONTROLS). */
+static const struct {
+	const char *name;
+	int type;
+	int64_t i;
+	const char *s;
+	const char *doc;
+} controls[] = {
+	{ "mvmtr_default_action", MFL_CONTROL_STRING, 0, "tempfail",
+	  "answer after a runtime error: tempfail, accept or reject" },
+	{ "mvmtr_store", MFL_CONTROL_STRING, 0, MVMTR_STORE_DEFAULT,
+	  "directory of the client-assessment store (LMDB)" },
+	{ "mvmtr_store_size", MFL_CONTROL_INT, (int64_t) 4 << 30, NULL,
+	  "largest size the store may grow to, in bytes" },
+	{ "mvmtr_greylist_delay", MFL_CONTROL_INT, 300, NULL,
+	  "seconds a new triplet waits before a retry is accepted" },
+	{ "mvmtr_greylist_retry_window", MFL_CONTROL_INT, 2 * 86400, NULL,
+	  "seconds a waiting triplet is kept for its retry" },
+	{ "mvmtr_greylist_lifetime", MFL_CONTROL_INT, 35 * 86400, NULL,
+	  "seconds a passed triplet stays passed after it was last seen" },
+	{ "mvmtr_greylist_autoallow", MFL_CONTROL_INT, 5, NULL,
+	  "passed retries after which a client network skips greylisting (0: never)" },
+	{ "mvmtr_greylist_prefix4", MFL_CONTROL_INT, 24, NULL,
+	  "IPv4 prefix length that groups clients" },
+	{ "mvmtr_greylist_prefix6", MFL_CONTROL_INT, 64, NULL,
+	  "IPv6 prefix length that groups clients" },
+	{ "mvmtr_autoblock_rejects", MFL_CONTROL_INT, 0, NULL,
+	  "rejects within mvmtr_autoblock_window that block a client (0: off)" },
+	{ "mvmtr_autoblock_window", MFL_CONTROL_INT, 3600, NULL,
+	  "seconds in which mvmtr_autoblock_rejects are counted" },
+	{ "mvmtr_autoblock_duration", MFL_CONTROL_INT, 86400, NULL,
+	  "seconds an automatic block lasts" },
+	{ "mvmtr_resolver", MFL_CONTROL_STRING, 0, "",
+	  "nameserver address[:port] for SPF and DNSBL (\"\": resolv.conf)" },
+	{ "mvmtr_dns_timeout", MFL_CONTROL_INT, 5, NULL,
+	  "seconds a DNS query may take, all retries included" },
+};
+
+/* What a connection can read about itself. */
+static const struct {
+	const char *name;
+	int type;
+	const char *doc;
+} vars[] = {
+	{ "client_addr", MFL_CONTROL_STRING, "the client's IP address (\"\" if local)" },
+	{ "client_host", MFL_CONTROL_STRING, "the client's verified host name, or [addr]" },
+	{ "client_port", MFL_CONTROL_INT, "the client's TCP port" },
+	{ "helo", MFL_CONTROL_STRING, "the HELO/EHLO argument" },
+	{ "sender", MFL_CONTROL_STRING, "MAIL FROM, without <>" },
+	{ "recipients", MFL_CONTROL_STRARR, "the RCPT TO addresses so far" },
+	{ "queue_id", MFL_CONTROL_STRING, "the MTA's queue id, once it has one" },
+};
+
+static struct mfl_env *env;
+static struct program *current;
+static pthread_mutex_t program_lock = PTHREAD_MUTEX_INITIALIZER;
+const char *program_script;
+
+/* program_env - the env every compile uses, made once */
+struct mfl_env *
+program_env(void)
+{
+	if (env != NULL)
+		return env;
+	if ((env = mfl_env_new()) == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(controls) / sizeof(controls[0]); i++)
+		if (mfl_env_add_control(env, controls[i].name, controls[i].type, controls[i].i,
+					controls[i].s, controls[i].doc) < 0)
+			goto fail;
+	if (mfl_env_set_int(env, "mfl_limit_memory", 16 << 20) < 0)
+		goto fail;
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if (mfl_env_add_var(env, vars[i].name, vars[i].type, vars[i].doc) < 0)
+			goto fail;
+	for (int h = 0; h < HOOK_COUNT; h++)
+		if (mfl_env_add_hook(env, hook_names[h], hook_params[h]) < 0)
+			goto fail;
+	if (intr_milter_register(env) < 0)
+		goto fail;
+	return env;
+fail:
+	mfl_env_free(env);
+	env = NULL;
+	return NULL;
+}
+
+/* Collecting the macro names the script reads. */
+struct macros {
+	struct buf list;
+	int computed;		/* a name that is not a constant */
+};
+
+/* add_macro - NAME, as "{name}" unless it is one letter */
+static void
+add_macro(void *ctx, const char *name, size_t len)
+{
+	struct macros *m = ctx;
+
+	if (name == NULL) {
+		m->computed = 1;
+		return;
+	}
+	if (len > 2 && name[0] == '{' && name[len - 1] == '}') {
+		name++;
+		len -= 2;
+	}
+	if (len == 0 || memchr(name, ' ', len) || memchr(name, '}', len))
+		return;
+	buf_printf(&m->list, len == 1 ? " %.*s" : " {%.*s}", (int) len, name);
+}
+
+/* program_needs - what PG's script uses, into PG */
+static void
+program_needs(struct program *pg)
+{
+	static const char *const msg_tests[] = {
+		"header", "address", "exists", "size", "body", "$header", "$headers",
+	};
+	const struct mfl_prog *prog = pg->prog;
+	struct macros m = { BUF_INIT, 0 };
+	int reads_message = pg->sieve;
+
+	for (int h = 0; h < HOOK_COUNT; h++)
+		if (mfl_prog_has_hook(prog, hook_names[h]))
+			pg->hooks |= 1 << h;
+	for (size_t i = 0; i < sizeof(msg_tests) / sizeof(msg_tests[0]); i++)
+		if (mfl_prog_sites(prog, msg_tests[i] + (msg_tests[i][0] == '$'), NULL, NULL))
+			reads_message = 1;
+	if (pg->hooks & (1 << HOOK_HELO) || mfl_prog_sites(prog, "spf", NULL, NULL))
+		pg->needs |= NEED_HELO;
+	if (pg->hooks & (1 << HOOK_DATA))
+		pg->needs |= NEED_DATA;
+	if (reads_message || pg->hooks & (1 << HOOK_HEADER))
+		pg->needs |= NEED_HEADERS;
+	if (pg->hooks & (1 << HOOK_EOH))
+		pg->needs |= NEED_EOH;
+	if (pg->hooks & (1 << HOOK_BODY) || mfl_prog_sites(prog, "size", NULL, NULL)
+	    || mfl_prog_sites(prog, "body", NULL, NULL))
+		pg->needs |= NEED_BODY;
+	if (pg->hooks & (1 << HOOK_UNKNOWN))
+		pg->needs |= NEED_UNKNOWN;
+	if (mfl_prog_sites(prog, "macro", add_macro, &m) && !m.computed && m.list.len)
+		pg->macros = strdup(buf_cstr(&m.list) + 1);
+	buf_free(&m.list);
+}
+
+/* program_compile - PATH compiled, with what it needs and one
+ * reference for the caller; NULL and ERRORS when it does not compile */
+struct program *
+program_compile(const char *path, struct buf *errors)
+{
+	struct mfl_env *e = program_env();
+	struct program *pg;
+
+	if (e == NULL) {
+		buf_puts(errors, "out of memory\n");
+		return NULL;
+	}
+	if ((pg = calloc(1, sizeof(*pg))) == NULL || (pg->path = strdup(path)) == NULL) {
+		free(pg);
+		buf_puts(errors, "out of memory\n");
+		return NULL;
+	}
+	if ((pg->prog = mfl_compile_file(e, path, -1, errors)) == NULL) {
+		free(pg->path);
+		free(pg);
+		return NULL;
+	}
+	pg->sieve = mfl_prog_is_sieve(pg->prog);
+	pg->refs = 1;		/* the caller's */
+	program_needs(pg);
+	return pg;
+}
+
+/* program_free - PG and what it holds */
+static void
+program_free(struct program *pg)
+{
+	mfl_prog_free(pg->prog);
+	free(pg->macros);
+	free(pg->path);
+	free(pg);
+}
+
+/* program_install - PG becomes current; the old one goes when its
+ * last connection closes */
+int
+program_install(struct program *pg)
+{
+	struct program *old;
+
+	pthread_mutex_lock(&program_lock);
+	old = current;
+	current = pg;
+	pg->refs++;
+	pthread_mutex_unlock(&program_lock);
+	if (old != NULL)
+		program_put(old);
+	return 0;
+}
+
+/* program_get - the current program, with a reference for the caller */
+struct program *
+program_get(void)
+{
+	struct program *pg;
+
+	pthread_mutex_lock(&program_lock);
+	if ((pg = current) != NULL)
+		pg->refs++;
+	pthread_mutex_unlock(&program_lock);
+	return pg;
+}
+
+/* program_put - drop a reference */
+void
+program_put(struct program *pg)
+{
+	int last;
+
+	if (pg == NULL)
+		return;
+	pthread_mutex_lock(&program_lock);
+	last = --pg->refs == 0;
+	pthread_mutex_unlock(&program_lock);
+	if (last)
+		program_free(pg);
+}
+
+/* program_reload - compile the script again; on success it becomes
+ * current, else the errors are logged and the old one stays */
+int
+program_reload(void)
+{
+	struct buf errors = BUF_INIT;
+	struct program *pg = program_compile(program_script, &errors);
+	const char *p, *nl;
+
+	if (pg == NULL) {
+		for (p = buf_cstr(&errors); *p; p = nl + (*nl != 0)) {
+			nl = p + strcspn(p, "\n");
+			if (nl > p)
+				mtr_log(LOG_ERR, "%.*s", (int) (nl - p), p);
+		}
+		mtr_log(LOG_ERR, "reload: %s does not compile; keeping the running program",
+			program_script);
+		buf_free(&errors);
+		return -1;
+	}
+	buf_free(&errors);
+	program_install(pg);
+	program_put(pg);
+	mtr_log(LOG_INFO, "reload: %s compiled and in use", program_script);
+	return 0;
+}

@@ -1,0 +1,612 @@
+/*
+ * session - one SMTP connection: the policy side of the milter. Each
+ * milter callback (callbacks.c) hands its arguments to a session_*()
+ * function here, which keeps the state the script can see (client,
+ * HELO, envelope, the message so far), runs the matching $hook_ and
+ * turns what the hook decided into the answer in s->reply.
+ *
+ * A connection has one run of the program: its globals last for the
+ * whole connection. At the end of each message (eom or abort) the run
+ * keeps its globals and controls and drops everything else
+ * (mfl_run_next_message): the envelope, the message, the actions.
+ * MFL-mode scripts run their top level once, when the client connects;
+ * Sieve-mode scripts have no hooks and run whole at end of message.
+ *
+ * What a hook decides: the first of accept, tempfail, reject, ereject,
+ * discard it executes (quarantine and message changes are collected and
+ * made at end of message). A hook that decides nothing lets the SMTP
+ * dialogue continue.
+ *
+ * DIAGNOSTICS: a runtime error or a limit in a hook is logged with the
+ * script's file:line and the queue id, and answered with
+ * $mvmtr_default_action (tempfail unless the script says otherwise).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "mvmtr.h"
+
+/* Past this, body bytes are not kept for the script (tests see the
+ * start of the body; $hook_body still sees every chunk). */
+#define SESSION_TEXT_MAX	(64u << 20)
+
+/* session_new - connection ID starts, with a reference to PG */
+struct session *
+session_new(struct program *pg, unsigned long id)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->pg = pg;
+	s->id = id;
+	s->changes_tail = &s->changes;
+	if ((s->run = mfl_run_new(pg->prog)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	mfl_run_set_host_data(s->run, s);
+	return s;
+}
+
+/* reply_clear - no decision yet */
+static void
+reply_clear(struct reply *r)
+{
+	free(r->text);
+	memset(r, 0, sizeof(*r));
+}
+
+/* changes_free - drop the queued message changes */
+static void
+changes_free(struct session *s)
+{
+	struct change *c, *next;
+
+	for (c = s->changes; c != NULL; c = next) {
+		next = c->next;
+		free(c->name);
+		free(c->value);
+		free(c);
+	}
+	s->changes = NULL;
+	s->changes_tail = &s->changes;
+	s->nchanges = 0;
+}
+
+/* message_free - the message text and every view built over it */
+static void
+message_free(struct session *s)
+{
+	for (size_t i = 0; i < s->nold_msgs; i++)
+		msg_free(s->old_msgs[i]);
+	free(s->old_msgs);
+	s->old_msgs = NULL;
+	s->nold_msgs = 0;
+	msg_free(s->msg);
+	s->msg = NULL;
+	buf_free(&s->text);
+	s->header_len = 0;
+	s->have_eoh = 0;
+}
+
+/* session_free - the connection is gone */
+void
+session_free(struct session *s)
+{
+	if (s == NULL)
+		return;
+	message_free(s);
+	changes_free(s);
+	reply_clear(&s->reply);
+	free(s->helo);
+	free(s->sender);
+	mfl_run_free(s->run);
+	program_put(s->pg);
+	free(s);
+}
+
+/* session_macro - the MTA's macro NAME in this callback, or NULL */
+const char *
+session_macro(struct session *s, const char *name)
+{
+	return s->getsymval != NULL ? s->getsymval(s->ctx, name) : NULL;
+}
+
+/* note_queue_id - the MTA's queue id, once it has one */
+static void
+note_queue_id(struct session *s)
+{
+	const char *id;
+	struct value v;
+
+	if (*s->queue_id || (id = session_macro(s, "i")) == NULL || *id == 0)
+		return;
+	snprintf(s->queue_id, sizeof(s->queue_id), "%s", id);
+	if (run_str(s->run, s->queue_id, strlen(s->queue_id), &v) == 0)
+		mfl_run_set_var(s->run, "queue_id", &v);
+}
+
+/* set_str_var - host variable NAME = TEXT for this run */
+static void
+set_str_var(struct session *s, const char *name, const char *text)
+{
+	struct value v;
+
+	if (run_str(s->run, text, strlen(text), &v) == 0)
+		mfl_run_set_var(s->run, name, &v);
+}
+
+/* keep_msg - retire the current message view: values the script holds
+ * may point into it until the message ends */
+static int
+keep_msg(struct session *s)
+{
+	struct msg **v;
+
+	if (s->msg == NULL)
+		return 0;
+	if ((v = realloc(s->old_msgs, (s->nold_msgs + 1) * sizeof(*v))) == NULL)
+		return -1;
+	s->old_msgs = v;
+	s->old_msgs[s->nold_msgs++] = s->msg;
+	s->msg = NULL;
+	return 0;
+}
+
+/* text_append - more of the message; a buffer a view was built over
+ * is never moved (its view keeps it: msg_from_mem owns nothing, so the
+ * old block is handed to a view made just to own it) */
+static int
+text_append(struct session *s, const void *data, size_t len)
+{
+	if (s->text.len + len > SESSION_TEXT_MAX)
+		return -1;
+	if ((s->msg != NULL || s->nold_msgs > 0) && s->text.len + len + 1 > s->text.cap) {
+		struct buf fresh = BUF_INIT;
+		struct msg *owner;
+
+		if (buf_reserve(&fresh, 2 * (s->text.len + len) + 1) < 0)
+			return -1;
+		buf_append(&fresh, s->text.data, s->text.len);
+		if (keep_msg(s) < 0 || (owner = msg_from_mem("", 0, 4096)) == NULL) {
+			buf_free(&fresh);
+			return -1;
+		}
+		s->msg = owner;
+		if (keep_msg(s) < 0) {
+			buf_free(&fresh);
+			return -1;
+		}
+		msg_adopt(owner, s->text.data);
+		s->text = fresh;
+	}
+	buf_append(&s->text, data, len);
+	return s->text.failed ? -1 : 0;
+}
+
+/* message_view - the message so far, for the script's tests */
+static void
+message_view(struct session *s)
+{
+	if (!(s->pg->needs & NEED_HEADERS) || !s->in_message)
+		return;
+	if (s->msg != NULL && s->msg_len == s->text.len)
+		return;
+	if (keep_msg(s) < 0)
+		return;
+	s->msg = msg_from_mem(s->text.data ? s->text.data : "", s->text.len, 16u << 20);
+	s->msg_len = s->text.len;
+	mfl_run_set_message(s->run, s->msg);
+}
+
+/* set_decision - D with CODE, XCODE and TEXT, unless one was made */
+int
+session_set_reply(struct session *s, enum decision d, const char *code,
+		  const char *xcode, const char *text, size_t len)
+{
+	if (s->reply.decision != DEC_CONTINUE)
+		return 0;
+	s->reply.decision = d;
+	/* a text or an enhanced code needs a reply code too */
+	if ((code == NULL || *code == 0) && ((text != NULL && len > 0) || (xcode && *xcode)))
+		code = d == DEC_TEMPFAIL ? "451" : d == DEC_REJECT ? "550" : NULL;
+	snprintf(s->reply.code, sizeof(s->reply.code), "%s", code ? code : "");
+	snprintf(s->reply.xcode, sizeof(s->reply.xcode), "%s", xcode ? xcode : "");
+	if (text != NULL && len > 0 && (s->reply.text = strndup(text, len)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* take_actions - reject/ereject and discard the hook executed, when it
+ * decided nothing before them */
+static void
+take_actions(struct session *s)
+{
+	const struct action_list *list = mfl_run_actions(s->run);
+
+	for (size_t i = s->first_action; i < list->n && s->reply.decision == DEC_CONTINUE; i++) {
+		const struct action *a = &list->v[i];
+
+		if (a->kind == ACT_REJECT)
+			session_set_reply(s, DEC_REJECT, a->code, a->xcode ? a->xcode
+					  : a->extended ? NULL : "5.7.1", a->target, a->target_len);
+		else if (a->kind == ACT_DISCARD)
+			session_set_reply(s, DEC_DISCARD, NULL, NULL, NULL, 0);
+	}
+	s->first_action = list->n;
+}
+
+/* session_override - D replaces whatever was decided */
+int
+session_override(struct session *s, enum decision d, const char *code,
+		 const char *xcode, const char *text, size_t len)
+{
+	reply_clear(&s->reply);
+	return session_set_reply(s, d, code, xcode, text, len);
+}
+
+/* session_decide - a host command's decision D, unless the hook
+ * decided before (an earlier reject or discard counts) */
+int
+session_decide(struct session *s, enum decision d, const char *code,
+	       const char *xcode, const char *text, size_t len)
+{
+	take_actions(s);
+	return session_set_reply(s, d, code, xcode, text, len);
+}
+
+/* default_action - after a runtime error: $mvmtr_default_action */
+static enum decision
+default_action(struct session *s)
+{
+	struct value v;
+	const char *what = "tempfail";
+
+	if (mfl_run_get_control(s->run, "mvmtr_default_action", &v) == 0 && v.type == V_STR)
+		what = v.u.s.len == 6 && memcmp(v.u.s.ptr, "accept", 6) == 0 ? "accept"
+		    : v.u.s.len == 6 && memcmp(v.u.s.ptr, "reject", 6) == 0 ? "reject" : "tempfail";
+	reply_clear(&s->reply);
+	if (strcmp(what, "accept") == 0)
+		session_set_reply(s, DEC_ACCEPT, NULL, NULL, NULL, 0);
+	else if (strcmp(what, "reject") == 0)
+		session_set_reply(s, DEC_REJECT, "550", "5.7.1", "Message refused by the mail filter", 34);
+	else
+		session_set_reply(s, DEC_TEMPFAIL, "451", "4.3.0",
+				  "Mail filter error, try again later", 34);
+	return s->reply.decision;
+}
+
+/* run_error - log the run's error and answer with the default action */
+static enum decision
+run_error_answer(struct session *s, const char *where)
+{
+	const char *err = mfl_run_error(s->run);
+
+	session_log(s, LOG_ERR, "%s%s%s; answering %s", err ? err : "runtime error",
+		    where ? " in " : "", where ? where : "",
+		    default_action(s) == DEC_ACCEPT ? "accept"
+		    : s->reply.decision == DEC_REJECT ? "reject" : "tempfail");
+	return s->reply.decision;
+}
+
+/* start - the top level, once per connection (MFL mode): globals get
+ * their initial values, controls their script settings */
+static enum decision
+start(struct session *s)
+{
+	s->started = 1;
+	if (s->pg->sieve)
+		return DEC_CONTINUE;
+	if (mfl_run_main(s->run) < 0)
+		return run_error_answer(s, "the top level");
+	/* the top level cannot decide; its implicit keep means nothing */
+	if (mfl_run_next_message(s->run) < 0)
+		return run_error_answer(s, "the top level");
+	return DEC_CONTINUE;
+}
+
+/* run_hook - $hook_H with ARGS, if the script has it; its decision */
+static enum decision
+run_hook(struct session *s, enum hook h, const struct value *args, int nargs)
+{
+	reply_clear(&s->reply);
+	if (!(s->pg->hooks & (1 << h)))
+		return DEC_CONTINUE;
+	message_view(s);
+	s->first_action = mfl_run_actions(s->run)->n;
+	if (mfl_run_hook(s->run, hook_names[h], args, nargs, NULL) < 0) {
+		char where[32];
+
+		snprintf(where, sizeof(where), "$hook_%s", hook_names[h]);
+		return run_error_answer(s, where);
+	}
+	take_actions(s);
+	return s->reply.decision;
+}
+
+/* strarr - ARGV (NULL-terminated) as a string[] of the run */
+static struct value
+strarr(struct session *s, char **argv)
+{
+	struct value v;
+	size_t n = 0;
+
+	while (argv != NULL && argv[n] != NULL)
+		n++;
+	if (mfl_run_strarr(s->run, (const char *const *) argv, n, &v) < 0)
+		mfl_run_strarr(s->run, NULL, 0, &v);
+	return v;
+}
+
+/* strip_brackets - "<a@b>" as "a@b", in place */
+static char *
+strip_brackets(char *addr)
+{
+	size_t len = strlen(addr);
+
+	if (len >= 2 && addr[0] == '<' && addr[len - 1] == '>') {
+		addr[len - 1] = 0;
+		return addr + 1;
+	}
+	return addr;
+}
+
+/* session_connect - the client: host name and address */
+enum decision
+session_connect(struct session *s, const char *host, const struct sockaddr *sa)
+{
+	struct value args[3];
+	enum decision d;
+
+	snprintf(s->client_host, sizeof(s->client_host), "%s", host ? host : "");
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
+
+		memcpy(&s->client, in, sizeof(*in));
+		inet_ntop(AF_INET, &in->sin_addr, s->client_addr, sizeof(s->client_addr));
+		s->client_port = ntohs(in->sin_port);
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
+
+		memcpy(&s->client, in6, sizeof(*in6));
+		inet_ntop(AF_INET6, &in6->sin6_addr, s->client_addr, sizeof(s->client_addr));
+		s->client_port = ntohs(in6->sin6_port);
+	}
+	if ((d = start(s)) != DEC_CONTINUE)
+		return d;
+	set_str_var(s, "client_addr", s->client_addr);
+	set_str_var(s, "client_host", s->client_host);
+	args[0] = value_int(s->client_port);
+	mfl_run_set_var(s->run, "client_port", &args[0]);
+	args[0] = value_str(s->client_host, strlen(s->client_host));
+	args[1] = value_str(s->client_addr, strlen(s->client_addr));
+	args[2] = value_int(s->client_port);
+	return run_hook(s, HOOK_CONNECT, args, 3);
+}
+
+/* session_helo - HELO or EHLO */
+enum decision
+session_helo(struct session *s, const char *helo)
+{
+	struct value arg;
+
+	free(s->helo);
+	s->helo = strdup(helo ? helo : "");
+	set_str_var(s, "helo", s->helo ? s->helo : "");
+	arg = value_str(s->helo ? s->helo : "", s->helo ? strlen(s->helo) : 0);
+	return run_hook(s, HOOK_HELO, &arg, 1);
+}
+
+/* session_envfrom - MAIL FROM: a message starts */
+enum decision
+session_envfrom(struct session *s, char **argv)
+{
+	struct value args[2], v;
+	char *addr;
+
+	if (s->in_message)
+		session_message_done(s);
+	s->in_message = 1;
+	note_queue_id(s);
+	free(s->sender);
+	if ((addr = strdup(argv[0] ? argv[0] : "")) != NULL) {
+		s->sender = strdup(strip_brackets(addr));
+		free(addr);
+	}
+	if (s->sender == NULL)
+		return default_action(s);
+	addr = s->sender;
+	set_str_var(s, "sender", addr);
+	if (mfl_run_strarr(s->run, NULL, 0, &v) == 0)
+		mfl_run_set_var(s->run, "recipients", &v);
+	mfl_run_set_envelope(s->run, addr, NULL);
+	args[0] = value_str(addr, strlen(addr));
+	args[1] = strarr(s, argv + 1);
+	return run_hook(s, HOOK_ENVFROM, args, 2);
+}
+
+/* session_envrcpt - RCPT TO: the recipient joins the envelope unless
+ * the hook refuses it */
+enum decision
+session_envrcpt(struct session *s, char **argv)
+{
+	struct value args[2], rcpts, copy;
+	char *dup = strdup(argv[0] ? argv[0] : ""), *addr;
+	enum decision d;
+
+	if (dup == NULL)
+		return default_action(s);
+	addr = strip_brackets(dup);
+	note_queue_id(s);
+	mfl_run_add_recipient(s->run, addr);
+	args[0] = value_str(addr, strlen(addr));
+	args[1] = strarr(s, argv + 1);
+	d = run_hook(s, HOOK_ENVRCPT, args, 2);
+	if (d == DEC_REJECT || d == DEC_TEMPFAIL) {
+		/* the envelope is the recipients accepted so far */
+		if (mfl_run_get_control(s->run, "recipients", &rcpts) == 0) {
+			mfl_run_set_envelope(s->run, s->sender ? s->sender : "", NULL);
+			for (size_t i = 0; i < rcpts.u.a->len; i++)
+				mfl_run_add_recipient(s->run, rcpts.u.a->items[i].u.s.ptr);
+		}
+	} else if (mfl_run_get_control(s->run, "recipients", &rcpts) == 0
+		   && run_str(s->run, addr, strlen(addr), &copy) == 0) {
+		run_arr_push(s->run, rcpts.u.a, copy);
+		s->nrcpt++;
+	}
+	free(dup);
+	return d;
+}
+
+/* session_data - DATA */
+enum decision
+session_data(struct session *s)
+{
+	note_queue_id(s);
+	return run_hook(s, HOOK_DATA, NULL, 0);
+}
+
+/* session_header - one header field, kept for the tests */
+enum decision
+session_header(struct session *s, const char *name, const char *value)
+{
+	struct value args[2];
+
+	if (s->pg->needs & NEED_HEADERS) {
+		/* as it was sent: "Name: value", value without its leading
+		 * space (no SMFIP_HDR_LEADSPC) */
+		text_append(s, name, strlen(name));
+		text_append(s, ": ", 2);
+		text_append(s, value, strlen(value));
+		text_append(s, "\n", 1);
+	}
+	args[0] = value_str(name, strlen(name));
+	args[1] = value_str(value, strlen(value));
+	return run_hook(s, HOOK_HEADER, args, 2);
+}
+
+/* session_eoh - the end of the header */
+enum decision
+session_eoh(struct session *s)
+{
+	note_queue_id(s);
+	if (s->pg->needs & NEED_HEADERS) {
+		text_append(s, "\n", 1);
+		s->header_len = s->text.len;
+		s->have_eoh = 1;
+	}
+	return run_hook(s, HOOK_EOH, NULL, 0);
+}
+
+/* session_body - a chunk of the body */
+enum decision
+session_body(struct session *s, const unsigned char *data, size_t len)
+{
+	struct value arg;
+
+	if ((s->pg->needs & NEED_HEADERS) && !s->have_eoh)
+		session_eoh(s);		/* NOEOH negotiated */
+	if (s->pg->needs & NEED_BODY)
+		text_append(s, data, len);
+	arg = value_str((const char *) data, len);
+	return run_hook(s, HOOK_BODY, &arg, 1);
+}
+
+/* session_eom - the end of the message: $hook_eom, or the Sieve script */
+enum decision
+session_eom(struct session *s)
+{
+	note_queue_id(s);
+	if (!s->pg->sieve)
+		return run_hook(s, HOOK_EOM, NULL, 0);
+	reply_clear(&s->reply);
+	message_view(s);
+	s->first_action = 0;
+	if (mfl_run_main(s->run) < 0)
+		return run_error_answer(s, NULL);
+	take_actions(s);
+	return s->reply.decision;
+}
+
+/* session_message_done - the message is over (after eom's answer and
+ * changes, or an abort): only the globals stay */
+void
+session_message_done(struct session *s)
+{
+	if (mfl_run_next_message(s->run) < 0)
+		session_log(s, LOG_ERR, "out of memory between messages");
+	message_free(s);
+	changes_free(s);
+	free(s->sender);
+	s->sender = NULL;
+	s->nrcpt = 0;
+	s->in_message = 0;
+	s->queue_id[0] = 0;
+	s->first_action = 0;
+	set_str_var(s, "queue_id", "");
+	set_str_var(s, "sender", "");
+}
+
+/* session_abort - the message was given up (RSET, or the MTA's error) */
+void
+session_abort(struct session *s)
+{
+	run_hook(s, HOOK_ABORT, NULL, 0);
+	session_message_done(s);
+}
+
+/* session_close - the connection ends */
+void
+session_close(struct session *s)
+{
+	if (s->in_message)
+		session_message_done(s);
+	run_hook(s, HOOK_CLOSE, NULL, 0);
+}
+
+/* session_unknown - a command the MTA does not know */
+enum decision
+session_unknown(struct session *s, const char *cmd)
+{
+	struct value arg = value_str(cmd, strlen(cmd));
+
+	return run_hook(s, HOOK_UNKNOWN, &arg, 1);
+}
+
+/* session_change - queue a change for the end of the message */
+int
+session_change(struct session *s, enum change_kind kind, const char *name,
+	       const char *value, size_t value_len, int index)
+{
+	struct change *c = calloc(1, sizeof(*c));
+
+	if (c == NULL || s->nchanges >= 10000)
+		goto fail;
+	c->kind = kind;
+	c->index = index;
+	if ((name != NULL && (c->name = strdup(name)) == NULL)
+	    || (value != NULL && (c->value = malloc(value_len + 1)) == NULL))
+		goto fail;
+	if (value != NULL) {
+		memcpy(c->value, value, value_len);
+		c->value[value_len] = 0;
+		c->value_len = value_len;
+	}
+	*s->changes_tail = c;
+	s->changes_tail = &c->next;
+	s->nchanges++;
+	return 0;
+fail:
+	if (c != NULL) {
+		free(c->name);
+		free(c);
+	}
+	return -1;
+}
