@@ -87,8 +87,8 @@ static const struct {
 	{ "client_addr", MFL_CONTROL_STRING, "the client's IP address (\"\" if local)" },
 	{ "client_host", MFL_CONTROL_STRING, "the client's verified host name, or [addr]" },
 	{ "client_port", MFL_CONTROL_INT, "the client's TCP port" },
-	{ "helo", MFL_CONTROL_STRING, "the HELO/EHLO argument" },
-	{ "sender", MFL_CONTROL_STRING, "MAIL FROM, without <>" },
+	{ "helo_name", MFL_CONTROL_STRING, "the HELO/EHLO argument" },
+	{ "mail_from", MFL_CONTROL_STRING, "MAIL FROM, without <>" },
 	{ "recipients", MFL_CONTROL_STRARR, "the RCPT TO addresses so far" },
 	{ "queue_id", MFL_CONTROL_STRING, "the MTA's queue id, once it has one" },
 };

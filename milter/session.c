@@ -399,7 +399,7 @@ session_helo(struct session *s, const char *helo)
 
 	free(s->helo);
 	s->helo = strdup(helo ? helo : "");
-	set_str_var(s, "helo", s->helo ? s->helo : "");
+	set_str_var(s, "helo_name", s->helo ? s->helo : "");
 	arg = value_str(s->helo ? s->helo : "", s->helo ? strlen(s->helo) : 0);
 	return run_hook(s, HOOK_HELO, &arg, 1);
 }
@@ -423,7 +423,7 @@ session_envfrom(struct session *s, char **argv)
 	if (s->sender == NULL)
 		return default_action(s);
 	addr = s->sender;
-	set_str_var(s, "sender", addr);
+	set_str_var(s, "mail_from", addr);
 	if (mfl_run_strarr(s->run, NULL, 0, &v) == 0)
 		mfl_run_set_var(s->run, "recipients", &v);
 	mfl_run_set_envelope(s->run, addr, NULL);
@@ -551,7 +551,7 @@ session_message_done(struct session *s)
 	s->queue_id[0] = 0;
 	s->first_action = 0;
 	set_str_var(s, "queue_id", "");
-	set_str_var(s, "sender", "");
+	set_str_var(s, "mail_from", "");
 }
 
 /* session_abort - the message was given up (RSET, or the MTA's error) */

@@ -1,0 +1,12 @@
+-- sieve.lua - against rules.sieve: a Sieve script decides at end of message
+local c = open("client.example", "192.0.2.1")
+check(not mt.test_option(c, SMFIP_NOHDRS), "Sieve mode: headers are sent")
+local r = message(c, "<s@example.org>", {"<a@example.org>"}, {{"Subject", "a bad one"}})
+check(r == SMFIR_REPLYCODE, "Sieve reject :code at end of message")
+r = message(c, "<s@example.org>", {"<a@example.org>"}, {{"From", "Junk <junk@example.com>"}})
+check(r == SMFIR_DISCARD, "Sieve discard")
+r = message(c, "<s@example.org>", {"<hold@example.org>"}, {{"Subject", "x"}})
+check(r == SMFIR_REPLYCODE, "Sieve envelope test and tempfail")
+r = message(c, "<s@example.org>", {"<a@example.org>"}, {{"Subject", "fine"}})
+check(r == SMFIR_CONTINUE, "Sieve: keep is continue")
+mt.disconnect(c)

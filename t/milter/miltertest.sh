@@ -1,0 +1,139 @@
+#!/bin/sh
+# miltertest.sh - mvmtr against OpenDKIM's miltertest, which plays the
+# MTA: every hook, decision and message change (hooks.mfl and the Lua
+# scenarios in lua/), negotiation of only what a script uses, a Sieve
+# script deciding at end of message, -c, SIGHUP reload with a
+# connection in flight, a reload that fails, and SIGTERM.
+. "$top_srcdir/t/tap.sh"
+command -v miltertest >/dev/null 2>&1 ||
+	skip_all "miltertest is not installed (apt-get install miltertest)"
+mvmtr=$top_builddir/milter/mvmtr
+here=$top_srcdir/t/milter
+tmp=$(mktemp -d /tmp/mvmtr-mt.XXXXXX)
+pids=
+cleanup() {
+	[ -n "$KEEP" ] && return
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# start NAME SCRIPT: mvmtr in the foreground on $tmp/NAME.sock; its log
+# in $tmp/NAME.log, its pid in $pid
+start() {
+	"$mvmtr" -f -l debug -p "unix:$tmp/$1.sock" "$2" >"$tmp/$1.log" 2>&1 &
+	pid=$!
+	pids="$pids $pid"
+	i=0
+	while [ ! -S "$tmp/$1.sock" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
+# scenario NAME SOCK [-D var=value ...]: run lua/NAME.lua; its checks
+# become this test's
+scenario() {
+	name=$1 sockname=$2
+	shift 2
+	cat "$here/prelude.lua" "$here/lua/$name.lua" >"$tmp/$name.lua"
+	miltertest -D sock="unix:$tmp/$sockname.sock" "$@" -s "$tmp/$name.lua" \
+		>"$tmp/$name.out" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) ok 0 "$name: ${line#ok - }" ;;
+		"not ok - "*) ok 1 "$name: ${line#not ok - }" ;;
+		"# "*) echo "$line" ;;
+		esac
+	done <"$tmp/$name.out"
+	ok $rc "$name: miltertest finished without an error"
+	[ $rc -eq 0 ] || sed 's/^/# /' "$tmp/$name.out"
+}
+
+# -c: compile only
+"$mvmtr" -c "$here/hooks.mfl" >/dev/null 2>&1
+ok $? "-c accepts the test script"
+out=$("$mvmtr" -c -v "$here/hooks.mfl")
+case $out in
+*"hooks: connect helo envfrom envrcpt data header eoh body eom abort unknown"*) r=0 ;;
+*) r=1 ;;
+esac
+ok $r "-c -v lists the hooks"
+case $out in *"macros: {auth_authen}"*) r=0 ;; *) r=1 ;; esac
+ok $r "-c -v lists the macros the script reads"
+printf 'void $hook_envrcpt(string $r) { }\n' >"$tmp/bad1.mfl"
+out=$("$mvmtr" -c "$tmp/bad1.mfl" 2>&1)
+ok $(( $? == 1 ? 0 : 1 )) "-c: a hook with the wrong parameters exits 1"
+case $out in *"bad1.mfl:1:"*"'\$hook_envrcpt' takes (string, string[])"*) r=0 ;; *) r=1 ;; esac
+ok $r "and says what the hook takes, at file:line"
+printf 'void $hook_rcpt(string $r) { }\n' >"$tmp/bad2.mfl"
+out=$("$mvmtr" -c "$tmp/bad2.mfl" 2>&1)
+case $out in *"unknown hook '\$hook_rcpt'"*"\$hook_envrcpt"*) r=0 ;; *) r=1 ;; esac
+ok $r "-c: an unknown hook is named, with the ones mvmtr calls"
+printf 'if (header :is "a" "b" {\n' >"$tmp/bad3.mfl"
+"$mvmtr" -c "$tmp/bad3.mfl" >/dev/null 2>&1
+ok $(( $? == 1 ? 0 : 1 )) "-c: a syntax error exits 1"
+"$mvmtr" -c "$tmp/missing.mfl" >/dev/null 2>&1
+ok $(( $? == 1 ? 0 : 1 )) "-c: a missing script exits 1"
+
+start hooks "$here/hooks.mfl"
+hooks_pid=$pid
+for s in connect envelope content changes; do
+	scenario $s hooks
+done
+grep -q 'Q1ENV: tempfail: RCPT from client.example\[192.0.2.1\]: 450 4.2.0 greylisted, try again in 300 seconds; from=<s@example.org> to=<temp@example.org>' "$tmp/hooks.log"
+ok $? "the log line carries the queue id, client, reply and envelope"
+grep -q 'hooks.mfl:[0-9]*: runtime error: division by zero in \$hook_eom; answering tempfail' "$tmp/hooks.log"
+ok $? "a runtime error is logged with file:line and the answer"
+
+start minimal "$here/minimal.mfl"
+scenario negotiate minimal
+start sieve "$here/rules.sieve"
+scenario sieve sieve
+
+# reload: a copy of minimal.mfl is replaced by one that rejects at connect
+cp "$here/minimal.mfl" "$tmp/live.mfl"
+cat >"$tmp/new.mfl" <<'S'
+void $hook_connect(string $host, string $addr, int $port) { reject "new program"; }
+S
+start live "$tmp/live.mfl"
+live_pid=$pid
+scenario reload live -D pid="$live_pid" -D script="$tmp/live.mfl" -D newscript="$tmp/new.mfl"
+grep -q "reload: .*live.mfl compiled and in use" "$tmp/live.log"
+ok $? "the reload is logged"
+printf 'this is not MFL\n' >"$tmp/live.mfl"
+kill -HUP "$live_pid"
+sleep 0.5
+kill -0 "$live_pid" 2>/dev/null
+ok $? "a reload that fails keeps mvmtr running"
+grep -q "live.mfl does not compile; keeping the running program" "$tmp/live.log"
+ok $? "and says so"
+cat >"$tmp/after.lua" <<'S'
+local c = mt.connect(sock, 100, 0.05)
+mt.conninfo(c, "client.example", "192.0.2.1")
+if mt.getreply(c) ~= SMFIR_REPLYCODE then error("old program not kept") end
+mt.disconnect(c)
+S
+miltertest -D sock="unix:$tmp/live.sock" -s "$tmp/after.lua" >/dev/null 2>&1
+ok $? "the program before the failed reload still answers"
+
+kill -TERM "$hooks_pid"
+i=0
+while kill -0 "$hooks_pid" 2>/dev/null && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+wait "$hooks_pid"
+is "$?" 0 "SIGTERM stops mvmtr, exit 0"
+grep -q "SIGTERM: stopping" "$tmp/hooks.log"
+ok $? "and it logs why"
+for p in $pids; do
+	kill -TERM "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+done
+pids=
+# under --enable-sanitizers their reports land in the logs
+! grep -E 'AddressSanitizer|LeakSanitizer|\.[ch]:[0-9]+:[0-9]+: runtime error' "$tmp"/*.log
+ok $? "no sanitizer report from any mvmtr"
+done_testing
