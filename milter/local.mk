@@ -5,12 +5,14 @@ noinst_LIBRARIES += milter/libmtr.a
 
 # the policy side (no libmilter), so unit tests link the same code
 milter_libmtr_a_SOURCES = milter/mvmtr.h milter/log.c milter/program.c \
-	milter/session.c milter/intr_milter.c
-milter_libmtr_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter \
+	milter/session.c milter/intr_milter.c milter/intr_assess.c \
+	milter/assess.h milter/assess.c milter/greylist.c milter/store.h \
+	milter/store.c milter/store_lmdb.c
+milter_libmtr_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter $(LMDB_CFLAGS) \
 	-DMVMTR_STORE_DEFAULT='"$(localstatedir)/lib/mvmf/mvmtr"' \
 	-DMVMTR_SCRIPT='"$(sysconfdir)/mvmf/mvmtr.mfl"' \
 	-DMVMTR_SOCKET='"unix:$(runstatedir)/mvmf/mvmtr.sock"'
 
 milter_mvmtr_SOURCES = milter/main.c milter/callbacks.c
 milter_mvmtr_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-milter_mvmtr_LDADD = milter/libmtr.a $(MFL_LIBS) $(MILTER_LIBS)
+milter_mvmtr_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS) $(MILTER_LIBS)

@@ -266,6 +266,11 @@ main(int argc, char **argv)
 		mtr_log(LOG_ERR, "%s", err);
 		return 1;
 	}
+	if (program_open_store(pg, err, sizeof(err)) < 0) {
+		mtr_log(LOG_ERR, "the store: %s", err);
+		fprintf(stderr, "mvmtr: the store: %s\n", err);
+		return 1;
+	}
 	reload_on_hup = 1;
 	mtr_log(LOG_INFO, "started: %s on %s", program_script, conn);
 	ch = smfi_main();

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "mfl.h"
@@ -41,6 +42,9 @@ struct program {
 	char *macros;		/* "{i} {auth_authen} ...", or NULL: MTA's */
 	char *path;
 	int sieve;
+	int uses_store;		/* $greylist & co., or automatic blocks */
+	char *store_path;	/* $mvmtr_store as the top level left it */
+	int64_t store_size;
 };
 
 /* The hooks, in milter callback order. */
@@ -58,6 +62,8 @@ int program_install(struct program *pg);
 struct program *program_get(void);
 void program_put(struct program *pg);
 int program_reload(void);
+struct store *program_store(void);
+int program_open_store(const struct program *pg, char *err, size_t errsize);
 extern const char *program_script;
 
 /* A message change, queued by a hook, made at end of message. */
@@ -90,6 +96,7 @@ struct session {
 	int client_port;
 	char *helo;
 	char *sender;
+	const char *cur_rcpt;		/* in $hook_envrcpt: the one decided */
 	size_t nrcpt;
 	int in_message;			/* MAIL seen, not yet eom/abort */
 	int started;			/* the top level ran */
@@ -137,8 +144,10 @@ int session_override(struct session *s, enum decision d, const char *code,
 int session_set_reply(struct session *s, enum decision d, const char *code,
 		      const char *xcode, const char *text, size_t len);
 
-/* intr_milter.c: mvmtr's commands and $functions */
+/* intr_milter.c, intr_assess.c: mvmtr's commands and $functions */
 int intr_milter_register(struct mfl_env *env);
+int intr_assess_register(struct mfl_env *env);
+int intr_assess_used(const struct mfl_prog *prog);
 
 /* log.c */
 void log_open(const char *ident, int to_stderr, int level);

@@ -23,6 +23,7 @@
 #include <syslog.h>
 
 #include "mvmtr.h"
+#include "store.h"
 
 const char *const hook_names[HOOK_COUNT] = {
 	[HOOK_CONNECT] = "connect", [HOOK_HELO] = "helo",
@@ -95,6 +96,7 @@ static const struct {
 
 static struct mfl_env *env;
 static struct program *current;
+static struct store *store;	/* opened once, for every program */
 static pthread_mutex_t program_lock = PTHREAD_MUTEX_INITIALIZER;
 const char *program_script;
 
@@ -118,7 +120,7 @@ program_env(void)
 	for (int h = 0; h < HOOK_COUNT; h++)
 		if (mfl_env_add_hook(env, hook_names[h], hook_params[h]) < 0)
 			goto fail;
-	if (intr_milter_register(env) < 0)
+	if (intr_milter_register(env) < 0 || intr_assess_register(env) < 0)
 		goto fail;
 	return env;
 fail:
@@ -187,6 +189,55 @@ program_needs(struct program *pg)
 	buf_free(&m.list);
 }
 
+/* program_settings - run the top level once, with no connection, to
+ * read the settings it makes (the store's path and size); -1 and
+ * ERRORS when it fails */
+static int
+program_settings(struct program *pg, struct buf *errors)
+{
+	struct mfl_run *run = mfl_run_new(pg->prog);
+	struct value v;
+	int rc = -1;
+
+	if (run == NULL) {
+		buf_puts(errors, "out of memory\n");
+		return -1;
+	}
+	if (!pg->sieve && mfl_run_main(run) < 0) {
+		buf_printf(errors, "%s (running the top level)\n", mfl_run_error(run));
+		goto out;
+	}
+	if (mfl_run_get_control(run, "mvmtr_store", &v) == 0
+	    && (pg->store_path = strndup(v.u.s.ptr, v.u.s.len)) == NULL)
+		goto out;
+	if (mfl_run_get_control(run, "mvmtr_store_size", &v) == 0)
+		pg->store_size = v.u.i;
+	if (mfl_run_get_control(run, "mvmtr_autoblock_rejects", &v) == 0 && v.u.i > 0)
+		pg->uses_store = 1;
+	rc = 0;
+out:
+	mfl_run_free(run);
+	return rc;
+}
+
+/* program_store - the open store, or NULL */
+struct store *
+program_store(void)
+{
+	return store;
+}
+
+/* program_open_store - open the store PG names, once; later programs
+ * that name another path are told to restart */
+int
+program_open_store(const struct program *pg, char *err, size_t errsize)
+{
+	if (store != NULL || !pg->uses_store)
+		return 0;
+	store = store_open_lmdb(pg->store_path, (size_t) pg->store_size, 0, err, errsize);
+	return store != NULL ? 0 : -1;
+}
+
 /* program_compile - PATH compiled, with what it needs and one
  * reference for the caller; NULL and ERRORS when it does not compile */
 struct program *
@@ -212,6 +263,11 @@ program_compile(const char *path, struct buf *errors)
 	pg->sieve = mfl_prog_is_sieve(pg->prog);
 	pg->refs = 1;		/* the caller's */
 	program_needs(pg);
+	pg->uses_store = intr_assess_used(pg->prog);
+	if (program_settings(pg, errors) < 0) {
+		program_put(pg);
+		return NULL;
+	}
 	return pg;
 }
 
@@ -221,6 +277,7 @@ program_free(struct program *pg)
 {
 	mfl_prog_free(pg->prog);
 	free(pg->macros);
+	free(pg->store_path);
 	free(pg->path);
 	free(pg);
 }
@@ -291,6 +348,15 @@ program_reload(void)
 		return -1;
 	}
 	buf_free(&errors);
+	if (store == NULL && pg->uses_store) {
+		char err[512];
+
+		if (program_open_store(pg, err, sizeof(err)) < 0) {
+			mtr_log(LOG_ERR, "reload: the store: %s; keeping the running program", err);
+			program_put(pg);
+			return -1;
+		}
+	}
 	program_install(pg);
 	program_put(pg);
 	mtr_log(LOG_INFO, "reload: %s compiled and in use", program_script);

@@ -29,8 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
+#include "assess.h"
 #include "mvmtr.h"
+#include "store.h"
 
 /* Past this, body bytes are not kept for the script (tests see the
  * start of the body; $hook_body still sees every chunk). */
@@ -296,6 +299,29 @@ run_error_answer(struct session *s, const char *where)
 	return s->reply.decision;
 }
 
+/* note_reject - count a reject against the client: too many within
+ * $mvmtr_autoblock_window block it (mvmcas(8) lists and lifts blocks) */
+static void
+note_reject(struct session *s)
+{
+	struct value n, window, duration;
+	struct store *st = program_store();
+	int rc;
+
+	if (st == NULL || !*s->client_addr
+	    || mfl_run_get_control(s->run, "mvmtr_autoblock_rejects", &n) < 0 || n.u.i <= 0
+	    || mfl_run_get_control(s->run, "mvmtr_autoblock_window", &window) < 0
+	    || mfl_run_get_control(s->run, "mvmtr_autoblock_duration", &duration) < 0)
+		return;
+	rc = reject_note(st, s->client_addr, time(NULL), n.u.i, window.u.i, duration.u.i);
+	if (rc < 0)
+		session_log(s, LOG_ERR, "store: %s", st->error);
+	else if (rc > 0)
+		session_log(s, LOG_NOTICE, "blocked %s for %lld s: %lld rejects within %lld s",
+			    s->client_addr, (long long) duration.u.i, (long long) n.u.i,
+			    (long long) window.u.i);
+}
+
 /* start - the top level, once per connection (MFL mode): globals get
  * their initial values, controls their script settings */
 static enum decision
@@ -328,6 +354,8 @@ run_hook(struct session *s, enum hook h, const struct value *args, int nargs)
 		return run_error_answer(s, where);
 	}
 	take_actions(s);
+	if (s->reply.decision == DEC_REJECT)
+		note_reject(s);
 	return s->reply.decision;
 }
 
@@ -448,7 +476,9 @@ session_envrcpt(struct session *s, char **argv)
 	mfl_run_add_recipient(s->run, addr);
 	args[0] = value_str(addr, strlen(addr));
 	args[1] = strarr(s, argv + 1);
+	s->cur_rcpt = addr;
 	d = run_hook(s, HOOK_ENVRCPT, args, 2);
+	s->cur_rcpt = NULL;
 	if (d == DEC_REJECT || d == DEC_TEMPFAIL) {
 		/* the envelope is the recipients accepted so far */
 		if (mfl_run_get_control(s->run, "recipients", &rcpts) == 0) {

@@ -1,0 +1,355 @@
+/*
+ * assess - what the store knows about clients besides greylisting:
+ * administrative allow and block lists by network (CIDR), automatic
+ * blocks for clients that earn too many rejects, and rate counters per
+ * key (a client, an authenticated user, anything the script names).
+ *
+ * A list lookup tries the client's address at each prefix length that
+ * some entry of that list uses (the lengths are kept in one "mlens"
+ * record), longest first, so a lookup is a few reads whatever the
+ * list's size. Rates are sliding-window estimates: the count of the
+ * current window plus the previous one's, weighted by how much of it
+ * still overlaps (as in Cloudflare's and nginx's limiters).
+ *
+ * DIAGNOSTICS: -1 when the store fails (st->error) or for a CIDR that
+ * is not one.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "assess.h"
+#include "buf.h"
+#include "store.h"
+
+/* mask - zero the host bits of C */
+static void
+mask(struct cidr *c)
+{
+	int bytes = c->family == AF_INET ? 4 : 16;
+
+	for (int i = 0; i < bytes; i++) {
+		int keep = c->len - 8 * i;
+
+		if (keep <= 0)
+			c->addr[i] = 0;
+		else if (keep < 8)
+			c->addr[i] &= (unsigned char) (0xff << (8 - keep));
+	}
+}
+
+/* cidr_parse - "192.0.2.0/24", "2001:db8::/32" or an address; 0 or -1 */
+int
+cidr_parse(const char *text, struct cidr *c)
+{
+	char addr[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t) (slash - text) : strlen(text);
+
+	memset(c, 0, sizeof(*c));
+	if (n == 0 || n >= sizeof(addr))
+		return -1;
+	memcpy(addr, text, n);
+	addr[n] = 0;
+	if (inet_pton(AF_INET, addr, c->addr) == 1) {
+		c->family = AF_INET;
+		c->len = 32;
+	} else if (inet_pton(AF_INET6, addr, c->addr) == 1) {
+		c->family = AF_INET6;
+		c->len = 128;
+	} else {
+		return -1;
+	}
+	if (slash != NULL) {
+		char *end;
+		long len = strtol(slash + 1, &end, 10);
+
+		if (slash[1] == 0 || *end != 0 || len < 0 || len > c->len)
+			return -1;
+		c->len = (int) len;
+	}
+	mask(c);
+	return 0;
+}
+
+/* cidr_of - the network of ADDR at LEN4 / LEN6 bits; 0 or -1 */
+int
+cidr_of(const char *addr, int len4, int len6, struct cidr *c)
+{
+	if (strchr(addr, '/') != NULL || cidr_parse(addr, c) < 0)
+		return -1;
+	c->len = c->family == AF_INET ? len4 : len6;
+	mask(c);
+	return 0;
+}
+
+/* cidr_format - "192.0.2.0/24" */
+void
+cidr_format(const struct cidr *c, char *out, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(c->family, c->addr, a, sizeof(a));
+	snprintf(out, size, "%s/%d", a, c->len);
+}
+
+/* Prefix lengths the lists use: bit L of v4[which] / v6[which]. */
+struct lens_rec {
+	uint8_t version;
+	uint8_t unused[7];
+	uint64_t v4[2];
+	uint8_t v6[2][17];
+};
+
+struct lens_add {
+	int which, family, len;
+};
+
+/* lens_update - note one more prefix length in use */
+static enum store_verdict
+lens_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
+{
+	struct lens_add *la = arg;
+	struct lens_rec r;
+	int w = la->which == REC_ALLOW ? 0 : 1;
+
+	memset(&r, 0, sizeof(r));
+	if (old != NULL && old_len == sizeof(r))
+		memcpy(&r, old, sizeof(r));
+	r.version = 1;
+	if (la->family == AF_INET) {
+		if (r.v4[w] & (1ULL << la->len))
+			return STORE_KEEP;
+		r.v4[w] |= 1ULL << la->len;
+	} else {
+		if (r.v6[w][la->len / 8] & (1u << (la->len % 8)))
+			return STORE_KEEP;
+		r.v6[w][la->len / 8] |= (uint8_t) (1u << (la->len % 8));
+	}
+	buf_append(new_r, &r, sizeof(r));
+	return STORE_PUT;
+}
+
+struct list_put {
+	struct list_rec rec;
+	const char *reason;
+};
+
+/* list_put_update - write the entry (a newer one replaces the old) */
+static enum store_verdict
+list_put_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
+{
+	struct list_put *lp = arg;
+
+	(void) old;
+	(void) old_len;
+	buf_append(new_r, &lp->rec, sizeof(lp->rec));
+	buf_puts(new_r, lp->reason ? lp->reason : "");
+	return STORE_PUT;
+}
+
+/* list_key - "b192.0.2.0/24" */
+static void
+list_key(struct buf *key, int which, const struct cidr *c)
+{
+	char net[INET6_ADDRSTRLEN + 8];
+
+	cidr_format(c, net, sizeof(net));
+	buf_putc(key, which);
+	buf_puts(key, net);
+}
+
+/* list_add - C onto the allow (REC_ALLOW) or block (REC_BLOCK) list
+ * until UNTIL (0: for good) */
+int
+list_add(struct store *st, int which, const struct cidr *c, time_t now,
+	 int64_t until, int automatic, const char *reason)
+{
+	struct lens_add la = { which, c->family, c->len };
+	struct list_put lp;
+	struct buf key = BUF_INIT;
+	int rc;
+
+	memset(&lp, 0, sizeof(lp));
+	lp.rec.version = 1;
+	lp.rec.automatic = (uint8_t) automatic;
+	lp.rec.added = now;
+	lp.rec.until = until;
+	lp.reason = reason;
+	list_key(&key, which, c);
+	rc = store_update(st, "mlens", 5, lens_update, &la) < 0
+	    || store_update(st, key.data, key.len, list_put_update, &lp) < 0 ? -1 : 0;
+	buf_free(&key);
+	return rc;
+}
+
+/* delete_update - remove the record */
+static enum store_verdict
+delete_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
+{
+	int *found = arg;
+
+	(void) old_len;
+	(void) new_r;
+	*found = old != NULL;
+	return STORE_DELETE;
+}
+
+/* list_delete - C off the list; 1 if it was there, 0 if not, -1 */
+int
+list_delete(struct store *st, int which, const struct cidr *c)
+{
+	struct buf key = BUF_INIT;
+	int found = 0, rc;
+
+	list_key(&key, which, c);
+	rc = store_update(st, key.data, key.len, delete_update, &found);
+	buf_free(&key);
+	return rc < 0 ? -1 : found;
+}
+
+/* list_match - is ADDR on the list (an entry not expired)? 1 with the
+ * entry's reason in REASON_R (if given), 0, or -1 */
+int
+list_match(struct store *st, int which, const char *addr, time_t now,
+	   struct buf *reason_r)
+{
+	struct buf val = BUF_INIT, key = BUF_INIT;
+	struct lens_rec lens;
+	struct cidr c;
+	int w = which == REC_ALLOW ? 0 : 1, rc = 0, max;
+
+	if (cidr_parse(addr, &c) < 0)
+		return 0;	/* a local client: no address */
+	if ((rc = store_get(st, "mlens", 5, &val)) <= 0 || val.len != sizeof(lens)) {
+		buf_free(&val);
+		return rc < 0 ? -1 : 0;
+	}
+	memcpy(&lens, val.data, sizeof(lens));
+	max = c.len;
+	rc = 0;
+	for (int len = max; len >= 0 && rc == 0; len--) {
+		struct cidr net = c;
+		struct list_rec r;
+
+		if (c.family == AF_INET ? !(lens.v4[w] & (1ULL << len))
+		    : !(lens.v6[w][len / 8] & (1u << (len % 8))))
+			continue;
+		net.len = len;
+		mask(&net);
+		buf_reset(&key);
+		list_key(&key, which, &net);
+		if ((rc = store_get(st, key.data, key.len, &val)) < 0)
+			break;
+		if (rc == 0 || val.len < sizeof(r)) {
+			rc = 0;
+			continue;
+		}
+		memcpy(&r, val.data, sizeof(r));
+		if (r.until != 0 && r.until <= now) {
+			rc = 0;		/* expired; mvmcas expire removes it */
+			continue;
+		}
+		if (reason_r != NULL) {
+			buf_reset(reason_r);
+			buf_append(reason_r, val.data + sizeof(r), val.len - sizeof(r));
+			buf_putc(reason_r, 0);
+			reason_r->len--;
+		}
+	}
+	buf_free(&key);
+	buf_free(&val);
+	return rc;
+}
+
+struct rate_arg {
+	time_t now;
+	int64_t window, add;
+	int64_t count;		/* out */
+};
+
+/* rate_update - count ADD more events in the sliding window */
+static enum store_verdict
+rate_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
+{
+	struct rate_arg *ra = arg;
+	struct rate_rec r;
+	int64_t elapsed;
+
+	if (old != NULL && old_len == sizeof(r)) {
+		memcpy(&r, old, sizeof(r));
+	} else {
+		memset(&r, 0, sizeof(r));
+		r.version = 1;
+		r.start = ra->now;
+	}
+	if (r.window != ra->window) {
+		/* a new window length starts the count over */
+		memset(&r, 0, sizeof(r));
+		r.version = 1;
+		r.start = ra->now;
+		r.window = ra->window;
+	}
+	elapsed = ra->now - r.start;
+	if (elapsed >= 2 * r.window) {
+		r.previous = 0;
+		r.current = 0;
+		r.start = ra->now;
+		elapsed = 0;
+	} else if (elapsed >= r.window) {
+		r.previous = r.current;
+		r.current = 0;
+		r.start += r.window;
+		elapsed -= r.window;
+	}
+	r.current += (uint64_t) ra->add;
+	ra->count = (int64_t) r.current
+	    + (int64_t) (r.previous * (uint64_t) (r.window - elapsed) / (uint64_t) r.window);
+	if (ra->add == 0 && old != NULL)
+		return STORE_KEEP;
+	buf_append(new_r, &r, sizeof(r));
+	return STORE_PUT;
+}
+
+/* rate_hit - ADD events for KEY now; *COUNT_R is the events in the
+ * last WINDOW seconds, these included */
+int
+rate_hit(struct store *st, int kind, const char *key, int64_t window,
+	 time_t now, int64_t add, int64_t *count_r)
+{
+	struct rate_arg ra = { now, window > 0 ? window : 1, add, 0 };
+	struct buf k = BUF_INIT;
+	int rc;
+
+	buf_putc(&k, kind);
+	buf_puts(&k, key);
+	rc = k.failed ? -1 : store_update(st, k.data, k.len, rate_update, &ra);
+	buf_free(&k);
+	*count_r = ra.count;
+	return rc;
+}
+
+/* reject_note - ADDR was refused once more; past REJECTS in WINDOW it
+ * is blocked for DURATION. 1 when this blocked it, 0, or -1 */
+int
+reject_note(struct store *st, const char *addr, time_t now, int64_t rejects,
+	    int64_t window, int64_t duration)
+{
+	struct cidr c;
+	int64_t count;
+	char reason[128];
+
+	if (rejects <= 0 || cidr_parse(addr, &c) < 0)
+		return 0;
+	if (rate_hit(st, REC_REJECTS, addr, window, now, 1, &count) < 0)
+		return -1;
+	if (count < rejects)
+		return 0;
+	snprintf(reason, sizeof(reason), "automatic: %lld rejects in %lld s",
+		 (long long) count, (long long) window);
+	return list_add(st, REC_BLOCK, &c, now, now + duration, 1, reason) < 0 ? -1 : 1;
+}

@@ -1,0 +1,82 @@
+/* assess.h - the client-assessment policy over the store: greylisting
+ * (greylist.c), allow and block lists, automatic blocks and rate
+ * counters (assess.c), and the records they keep */
+#ifndef MVMTR_ASSESS_H
+#define MVMTR_ASSESS_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct buf;
+struct store;
+
+/* A network: address bytes (IPv4 in the first 4) and prefix length. */
+struct cidr {
+	int family;		/* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	int len;
+};
+
+int cidr_parse(const char *text, struct cidr *c);
+int cidr_of(const char *addr, int len4, int len6, struct cidr *c);
+void cidr_format(const struct cidr *c, char *out, size_t size);
+
+/* Records: the first key byte says which. */
+#define REC_TRIPLET	'g'	/* "g" net \0 sender \0 recipient */
+#define REC_NET		'n'	/* "n" net: passes for auto-allowing */
+#define REC_ALLOW	'a'	/* "a" cidr */
+#define REC_BLOCK	'b'	/* "b" cidr */
+#define REC_RATE	'r'	/* "r" key */
+#define REC_REJECTS	'j'	/* "j" address: rejects for auto-blocking */
+#define REC_META	'm'	/* "mlens": prefix lengths in use by the lists */
+
+struct triplet_rec {
+	uint8_t version, passed;
+	uint16_t unused;
+	uint32_t attempts;
+	int64_t first, last, passed_at;
+};
+
+struct net_rec {
+	uint8_t version;
+	uint8_t unused[3];
+	uint32_t passes;
+	int64_t last;
+};
+
+struct list_rec {		/* followed by the reason */
+	uint8_t version, automatic;
+	uint16_t unused;
+	uint32_t unused2;
+	int64_t added, until;	/* until 0: no end */
+};
+
+struct rate_rec {
+	uint8_t version;
+	uint8_t unused[7];
+	int64_t start, window;	/* the current window */
+	uint64_t current, previous;
+};
+
+struct greylist_conf {
+	int64_t delay, retry_window, lifetime;
+	int64_t autoallow;	/* passes; 0 = never */
+};
+
+/* greylist.c */
+int greylist_check(struct store *st, const char *net, const char *sender,
+		   const char *recipient, time_t now,
+		   const struct greylist_conf *conf, int64_t *wait_r);
+
+/* assess.c */
+int list_add(struct store *st, int which, const struct cidr *c, time_t now,
+	     int64_t until, int automatic, const char *reason);
+int list_delete(struct store *st, int which, const struct cidr *c);
+int list_match(struct store *st, int which, const char *addr, time_t now,
+	       struct buf *reason_r);
+int rate_hit(struct store *st, int kind, const char *key, int64_t window,
+	     time_t now, int64_t add, int64_t *count_r);
+int reject_note(struct store *st, const char *addr, time_t now,
+		int64_t rejects, int64_t window, int64_t duration);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * store - what every backend shares: keys longer than a backend can
+ * hold (LMDB: 511 bytes) are cut and given a hash of the whole key, so
+ * any triplet fits; then the call goes to the backend.
+ *
+ * DIAGNOSTICS: -1 from the backend, with the reason in st->error.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
+
+/* store_key - KEY as the store keeps it, into OUT (STORE_KEY_MAX
+ * bytes); its length */
+size_t
+store_key(const char *key, size_t len, char *out)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a, 64 bits */
+
+	if (len <= STORE_KEY_MAX) {
+		memcpy(out, key, len);
+		return len;
+	}
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char) key[i];
+		h *= 0x100000001b3ULL;
+	}
+	memcpy(out, key, STORE_KEY_MAX - 17);
+	snprintf(out + STORE_KEY_MAX - 17, 18, "#%016llx", (unsigned long long) h);
+	return STORE_KEY_MAX;
+}
+
+/* store_get - the record under KEY into VAL_R: 1, 0 when absent, -1 */
+int
+store_get(struct store *st, const char *key, size_t len, struct buf *val_r)
+{
+	char k[STORE_KEY_MAX + 1];
+
+	len = store_key(key, len, k);
+	return st->ops->get(st, k, len, val_r);
+}
+
+/* store_update - read KEY, let FN decide, write: one atomic step */
+int
+store_update(struct store *st, const char *key, size_t len,
+	     store_update_fn fn, void *arg)
+{
+	char k[STORE_KEY_MAX + 1];
+
+	len = store_key(key, len, k);
+	return st->ops->update(st, k, len, fn, arg);
+}
+
+/* store_put_many - N records in one transaction (mvmcas load) */
+int
+store_put_many(struct store *st, const char *const *keys,
+	       const size_t *key_lens, const void *const *vals,
+	       const size_t *val_lens, size_t n)
+{
+	return st->ops->put_many(st, keys, key_lens, vals, val_lens, n);
+}
+
+/* store_iter - every record whose key starts with PREFIX, in key order */
+int
+store_iter(struct store *st, const char *prefix, size_t len, store_iter_fn fn,
+	   void *arg)
+{
+	return st->ops->iter(st, prefix, len, fn, arg);
+}
+
+/* store_close - done with the store */
+void
+store_close(struct store *st)
+{
+	if (st != NULL)
+		st->ops->close(st);
+}

@@ -1,0 +1,222 @@
+/*
+ * store_lmdb - the store in one LMDB environment: one file, crash-safe
+ * (copy-on-write B-tree), shared by every mvmtr thread and by mvmcas in
+ * other processes. Reads are lock-free read transactions; an update is
+ * one write transaction (LMDB lets one writer in at a time, across
+ * processes), so a read-modify-write never loses a concurrent update.
+ *
+ * Durability: data pages are fsync'd at every commit; the meta page is
+ * not (MDB_NOMETASYNC), so a system crash can lose the last commit but
+ * never the database. Reader slots belong to transactions, not threads
+ * (MDB_NOTLS), since libmilter makes a thread per connection.
+ *
+ * DIAGNOSTICS: -1 with st->error set (mdb_strerror, and "the store is
+ * full: raise $mvmtr_store_size" for MDB_MAP_FULL).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "store.h"
+
+struct store_lmdb {
+	struct store st;
+	MDB_env *env;
+	MDB_dbi dbi;
+	int readonly;
+};
+
+/* failed - note RC as the store's error; -1 */
+static int
+failed(struct store_lmdb *s, const char *what, int rc)
+{
+	snprintf(s->st.error, sizeof(s->st.error), "%s: %s", what,
+		 rc == MDB_MAP_FULL ? "the store is full: raise $mvmtr_store_size"
+		 : mdb_strerror(rc));
+	return -1;
+}
+
+/* lmdb_get - see store_get() */
+static int
+lmdb_get(struct store *st, const char *key, size_t len, struct buf *val_r)
+{
+	struct store_lmdb *s = (struct store_lmdb *) st;
+	MDB_val k = { len, (void *) key }, v;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return failed(s, "read", rc);
+	rc = mdb_get(txn, s->dbi, &k, &v);
+	if (rc == 0) {
+		buf_reset(val_r);
+		buf_append(val_r, v.mv_data, v.mv_size);
+	}
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc == 0 ? (val_r->failed ? -1 : 1) : failed(s, "read", rc);
+}
+
+/* lmdb_update - see store_update() */
+static int
+lmdb_update(struct store *st, const char *key, size_t len, store_update_fn fn,
+	    void *arg)
+{
+	struct store_lmdb *s = (struct store_lmdb *) st;
+	MDB_val k = { len, (void *) key }, v;
+	struct buf next = BUF_INIT;
+	enum store_verdict verdict;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return failed(s, "update", rc);
+	rc = mdb_get(txn, s->dbi, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return failed(s, "update", rc);
+	}
+	verdict = fn(arg, rc == 0 ? v.mv_data : NULL, rc == 0 ? v.mv_size : 0, &next);
+	if (verdict == STORE_KEEP || (verdict == STORE_DELETE && rc == MDB_NOTFOUND)) {
+		mdb_txn_abort(txn);
+		buf_free(&next);
+		return 0;
+	}
+	if (verdict == STORE_PUT) {
+		MDB_val nv = { next.len, next.data };
+
+		rc = next.failed ? ENOMEM : mdb_put(txn, s->dbi, &k, &nv, 0);
+	} else {
+		rc = mdb_del(txn, s->dbi, &k, NULL);
+	}
+	buf_free(&next);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return failed(s, "update", rc);
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return failed(s, "commit", rc);
+	return 0;
+}
+
+/* lmdb_put_many - see store_put_many() */
+static int
+lmdb_put_many(struct store *st, const char *const *keys, const size_t *key_lens,
+	      const void *const *vals, const size_t *val_lens, size_t n)
+{
+	struct store_lmdb *s = (struct store_lmdb *) st;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return failed(s, "load", rc);
+	for (size_t i = 0; i < n; i++) {
+		char kb[STORE_KEY_MAX + 1];
+		MDB_val k, v = { val_lens[i], (void *) vals[i] };
+
+		k.mv_size = store_key(keys[i], key_lens[i], kb);
+		k.mv_data = kb;
+		if ((rc = mdb_put(txn, s->dbi, &k, &v, 0)) != 0) {
+			mdb_txn_abort(txn);
+			return failed(s, "load", rc);
+		}
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return failed(s, "commit", rc);
+	return 0;
+}
+
+/* lmdb_iter - see store_iter() */
+static int
+lmdb_iter(struct store *st, const char *prefix, size_t len, store_iter_fn fn,
+	  void *arg)
+{
+	struct store_lmdb *s = (struct store_lmdb *) st;
+	MDB_val k = { len, (void *) prefix }, v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return failed(s, "iterate", rc);
+	if ((rc = mdb_cursor_open(txn, s->dbi, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return failed(s, "iterate", rc);
+	}
+	rc = mdb_cursor_get(cur, &k, &v, len ? MDB_SET_RANGE : MDB_FIRST);
+	while (rc == 0 && k.mv_size >= len && memcmp(k.mv_data, prefix, len) == 0) {
+		if (fn(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size))
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : failed(s, "iterate", rc);
+}
+
+/* lmdb_close - see store_close() */
+static void
+lmdb_close(struct store *st)
+{
+	struct store_lmdb *s = (struct store_lmdb *) st;
+
+	mdb_env_close(s->env);
+	free(s);
+}
+
+static const struct store_ops lmdb_ops = {
+	.get = lmdb_get, .update = lmdb_update, .put_many = lmdb_put_many,
+	.iter = lmdb_iter, .close = lmdb_close,
+};
+
+/* store_open_lmdb - the store in directory DIR (made if missing), up
+ * to MAP_SIZE bytes; NULL and ERR when it cannot be opened */
+struct store *
+store_open_lmdb(const char *dir, size_t map_size, int readonly, char *err,
+		size_t errsize)
+{
+	struct store_lmdb *s = calloc(1, sizeof(*s));
+	MDB_txn *txn;
+	int rc, dead;
+
+	if (s == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	s->st.ops = &lmdb_ops;
+	s->readonly = readonly;
+	if (!readonly && mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errsize, "%s: %s", dir, strerror(errno));
+		free(s);
+		return NULL;
+	}
+	if ((rc = mdb_env_create(&s->env)) != 0
+	    || (rc = mdb_env_set_mapsize(s->env, map_size)) != 0
+	    || (rc = mdb_env_set_maxreaders(s->env, 1024)) != 0
+	    || (rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC
+				  | (readonly ? MDB_RDONLY : 0), 0640)) != 0
+	    || (rc = mdb_reader_check(s->env, &dead)) != 0
+	    || (rc = mdb_txn_begin(s->env, NULL, readonly ? MDB_RDONLY : 0, &txn)) != 0) {
+		snprintf(err, errsize, "%s: %s", dir, mdb_strerror(rc));
+		if (s->env != NULL)
+			mdb_env_close(s->env);
+		free(s);
+		return NULL;
+	}
+	if ((rc = mdb_dbi_open(txn, NULL, 0, &s->dbi)) != 0 || (rc = mdb_txn_commit(txn)) != 0) {
+		if (s->dbi == 0)
+			mdb_txn_abort(txn);
+		snprintf(err, errsize, "%s: %s", dir, mdb_strerror(rc));
+		mdb_env_close(s->env);
+		free(s);
+		return NULL;
+	}
+	return &s->st;
+}
