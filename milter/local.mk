@@ -16,3 +16,8 @@ milter_libmtr_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter $(LMDB_CFLAGS) 
 milter_mvmtr_SOURCES = milter/main.c milter/callbacks.c
 milter_mvmtr_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 milter_mvmtr_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS) $(MILTER_LIBS)
+
+sbin_PROGRAMS += milter/mvmcas
+milter_mvmcas_SOURCES = milter/mvmcas.c
+milter_mvmcas_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
+milter_mvmcas_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS)
