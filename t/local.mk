@@ -34,7 +34,8 @@ unit_tests = \
 	t/unit/verify_test \
 	t/unit/host_test \
 	t/unit/corpus_test \
-	t/unit/mda_test
+	t/unit/mda_test \
+	t/unit/assess_test
 
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
@@ -52,6 +53,8 @@ t_unit_msg_test_LDADD = $(UNIT_LDADD)
 t_unit_corpus_test_LDADD = $(UNIT_LDADD)
 t_unit_verify_test_LDADD = $(UNIT_LDADD)
 t_unit_host_test_LDADD = $(UNIT_LDADD)
+t_unit_assess_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
+t_unit_assess_test_LDADD = milter/libmtr.a $(UNIT_LDADD) $(LMDB_LIBS)
 t_unit_mda_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mda
 t_unit_mda_test_LDADD = mda/libmda.a $(UNIT_LDADD)
 
