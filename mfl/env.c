@@ -103,6 +103,14 @@ env_hook_find(const struct mfl_env *env, const char *name, size_t len)
 	return -1;
 }
 
+/* mfl_env_set_decisions_stop - reject, ereject and discard end the
+ * script, as a milter's decisions do (mvmtr); Sieve leaves it off */
+void
+mfl_env_set_decisions_stop(struct mfl_env *env, int on)
+{
+	env->decisions_stop = on;
+}
+
 /* mfl_env_add_hook - declare $hook_NAME and its parameters ('i' int,
  * 's' string, 'S' string[]); once a host declares one, a script's
  * $hook_ function must be one of them, with these parameters */

@@ -33,6 +33,7 @@ struct mfl_env {
 		const char *params;	/* 'i' int, 's' string, 'S' string[] */
 	} hooks[ENV_HOOKS_MAX];	/* the host's hooks, when it declares them */
 	size_t nhooks;
+	int decisions_stop;	/* reject, ereject, discard end the run */
 };
 
 struct buf;

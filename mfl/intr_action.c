@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "ast.h"
 #include "compile.h"
+#include "env.h"
 #include "prog.h"
 
 /* conflicts - ACT and the list cannot both be carried out: a reject
@@ -59,6 +60,18 @@ add_action(struct mfl_run *run, const struct site *site, struct action *act)
 	return 0;
 }
 
+/* decide - add a deciding action (reject, ereject, discard); a host
+ * where decisions end the script (mvmtr's hooks) stops it there */
+static int
+decide(struct mfl_run *run, const struct site *site, struct action *act)
+{
+	if (add_action(run, site, act) < 0)
+		return -1;
+	if (run->env->decisions_stop)
+		run->stopped = 1;
+	return 0;
+}
+
 /* keep: store the message in the default mailbox (4.3) */
 static int
 keep_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -87,7 +100,7 @@ discard_run(struct mfl_run *run, const struct site *site, struct value *args,
 
 	(void) args;
 	(void) ret;
-	return add_action(run, site, &act);
+	return decide(run, site, &act);
 }
 
 const struct intrinsic intr_discard = {
@@ -281,7 +294,7 @@ reject_run(struct mfl_run *run, const struct site *site, struct value *args,
 			return run_error(run, site, "reject :xcode must be 5.X.Y");
 		act.xcode = arena_memdup(run->arena, v->u.s.ptr, v->u.s.len);
 	}
-	return add_action(run, site, &act);
+	return decide(run, site, &act);
 }
 
 const struct intrinsic intr_reject = {

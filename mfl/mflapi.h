@@ -42,6 +42,7 @@ int64_t mfl_env_get_int(const struct mfl_env *env, const char *name);
 const char *mfl_env_get_string(const struct mfl_env *env, const char *name);
 int mfl_env_add_var(struct mfl_env *env, const char *name, int type,
 		    const char *doc);
+void mfl_env_set_decisions_stop(struct mfl_env *env, int on);
 int mfl_env_add_hook(struct mfl_env *env, const char *name,
 		     const char *params);
 void mfl_env_print_controls(const struct mfl_env *env, struct buf *out);
@@ -75,6 +76,7 @@ int mfl_run_set_envelope(struct mfl_run *run, const char *from,
 			 const char *to);
 int mfl_run_add_recipient(struct mfl_run *run, const char *to);
 int mfl_run_next_message(struct mfl_run *run);
+void mfl_run_clear_actions(struct mfl_run *run);
 void mfl_run_stop(struct mfl_run *run);
 int mfl_run_main(struct mfl_run *run);
 int mfl_run_hook(struct mfl_run *run, const char *name,

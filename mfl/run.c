@@ -413,6 +413,15 @@ out:
 	return rc;
 }
 
+/* mfl_run_clear_actions - forget the actions so far (mvmtr answers
+ * each hook's decision, so one hook's reject does not conflict with
+ * the next one's) */
+void
+mfl_run_clear_actions(struct mfl_run *run)
+{
+	action_list_init(&run->actions);
+}
+
 /* mfl_run_stop - end the running script, as Sieve's stop does (for a
  * host's command that decides, like mvmtr's accept) */
 void

@@ -114,6 +114,7 @@ program_env(void)
 			goto fail;
 	if (mfl_env_set_int(env, "mfl_limit_memory", 16 << 20) < 0)
 		goto fail;
+	mfl_env_set_decisions_stop(env, 1);
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		if (mfl_env_add_var(env, vars[i].name, vars[i].type, vars[i].doc) < 0)
 			goto fail;

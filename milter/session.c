@@ -239,7 +239,8 @@ take_actions(struct session *s)
 
 		if (a->kind == ACT_REJECT)
 			session_set_reply(s, DEC_REJECT, a->code, a->xcode ? a->xcode
-					  : a->extended ? NULL : "5.7.1", a->target, a->target_len);
+					  : a->extended || a->target_len == 0 ? NULL : "5.7.1",
+					  a->target, a->target_len);
 		else if (a->kind == ACT_DISCARD)
 			session_set_reply(s, DEC_DISCARD, NULL, NULL, NULL, 0);
 	}
@@ -346,7 +347,10 @@ run_hook(struct session *s, enum hook h, const struct value *args, int nargs)
 	if (!(s->pg->hooks & (1 << h)))
 		return DEC_CONTINUE;
 	message_view(s);
-	s->first_action = mfl_run_actions(s->run)->n;
+	/* each hook answers for itself: an earlier hook's reject is no
+	 * conflict for this one's (RFC 5429 2.1 is about one delivery) */
+	mfl_run_clear_actions(s->run);
+	s->first_action = 0;
 	if (mfl_run_hook(s->run, hook_names[h], args, nargs, NULL) < 0) {
 		char where[32];
 

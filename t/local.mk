@@ -71,6 +71,7 @@ sh_tests = \
 
 TESTS += $(sh_tests)
 EXTRA_DIST += t/milter/hooks.mfl t/milter/minimal.mfl t/milter/rules.sieve \
+	t/milter/store.mfl t/milter/lua/store.lua \
 	t/milter/prelude.lua t/milter/lua/connect.lua t/milter/lua/envelope.lua \
 	t/milter/lua/content.lua t/milter/lua/changes.lua \
 	t/milter/lua/negotiate.lua t/milter/lua/sieve.lua t/milter/lua/reload.lua

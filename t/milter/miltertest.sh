@@ -92,6 +92,27 @@ scenario negotiate minimal
 start sieve "$here/rules.sieve"
 scenario sieve sieve
 
+# the store: greylisting, lists, automatic blocks, mvmcas beside mvmtr
+mvmcas=$top_builddir/milter/mvmcas
+sed "s|@STORE@|$tmp/store|" "$here/store.mfl" >"$tmp/store.mfl"
+start store "$tmp/store.mfl"
+scenario store store -D mvmcas="$mvmcas -s $tmp/store"
+out=$("$mvmcas" -s "$tmp/store" show 100.64.0.99)
+case $out in *"blocked	automatic: "*" rejects in 60 s"*) r=0 ;; *) r=1 ;; esac
+ok $r "mvmcas show: the automatic block and its reason"
+grep -q "blocked 100.64.0.99 for 86400 s: 3 rejects within 60 s" "$tmp/store.log"
+ok $? "the automatic block is logged"
+out=$("$mvmcas" -s "$tmp/store" stats)
+case $out in *"greylist	4	(waiting 2, passed 2)"*) r=0 ;; *) r=1 ;; esac
+ok $r "mvmcas stats counts the triplets mvmtr made"
+[ $r -eq 0 ] || echo "$out" | sed 's/^/# /'
+"$mvmcas" -s "$tmp/store" unblock 100.64.0.99/32
+ok $? "mvmcas unblock lifts the automatic block"
+"$mvmcas" -s "$tmp/store" dump >"$tmp/dump"
+"$mvmcas" -s "$tmp/store2" load "$tmp/dump" >/dev/null &&
+	"$mvmcas" -s "$tmp/store2" dump | cmp -s - "$tmp/dump"
+ok $? "dump, load and dump again give the same lines"
+
 # reload: a copy of minimal.mfl is replaced by one that rejects at connect
 cp "$here/minimal.mfl" "$tmp/live.mfl"
 cat >"$tmp/new.mfl" <<'S'
