@@ -74,6 +74,8 @@ ok $r "-c: an unknown hook is named, with the ones mvmtr calls"
 printf 'if (header :is "a" "b" {\n' >"$tmp/bad3.mfl"
 "$mvmtr" -c "$tmp/bad3.mfl" >/dev/null 2>&1
 ok $(( $? == 1 ? 0 : 1 )) "-c: a syntax error exits 1"
+"$mvmtr" -c "$top_srcdir/contrib/mvmtr.mfl" >/dev/null 2>&1
+ok $? "-c accepts the example policy in contrib/"
 "$mvmtr" -c "$tmp/missing.mfl" >/dev/null 2>&1
 ok $(( $? == 1 ? 0 : 1 )) "-c: a missing script exits 1"
 
