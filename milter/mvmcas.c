@@ -237,7 +237,10 @@ walk_one(void *arg, const char *key, size_t klen, const void *val, size_t vlen)
 		return 0;
 	w->counts[(unsigned char) key[0]]++;
 	if (key[0] == REC_TRIPLET && vlen == sizeof(struct triplet_rec)) {
-		if (((const struct triplet_rec *) val)->passed)
+		struct triplet_rec r;
+
+		memcpy(&r, val, sizeof(r));	/* LMDB data is not aligned */
+		if (r.passed)
 			w->passed++;
 		else
 			w->waiting++;
