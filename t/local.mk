@@ -68,7 +68,8 @@ sh_tests = \
 	t/mda/postfix.sh \
 	t/mda/faults.sh \
 	t/milter/miltertest.sh \
-	t/milter/postfix.sh
+	t/milter/postfix.sh \
+	t/milter/concurrency.sh
 
 TESTS += $(sh_tests)
 EXTRA_DIST += t/milter/hooks.mfl t/milter/minimal.mfl t/milter/rules.sieve \
