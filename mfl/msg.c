@@ -75,14 +75,6 @@ msg_new(const char *data, size_t len, size_t arena_limit)
 	return msg;
 }
 
-/* msg_adopt - DATA (malloc'd) is freed with MSG */
-void
-msg_adopt(struct msg *msg, char *data)
-{
-	free(msg->owned);
-	msg->owned = data;
-}
-
 /* msg_from_mem - a message over DATA; the caller keeps DATA alive */
 struct msg *
 msg_from_mem(const char *data, size_t len, size_t arena_limit)

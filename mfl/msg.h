@@ -12,7 +12,6 @@ struct msg;
 struct msg *msg_from_mem(const char *data, size_t len, size_t arena_limit);
 struct msg *msg_read_fd(int fd, size_t max_size, size_t arena_limit);
 void msg_free(struct msg *msg);
-void msg_adopt(struct msg *msg, char *data);
 const char *msg_data(const struct msg *msg, size_t *len_r);
 const char *msg_envelope_line(const struct msg *msg, size_t *len_r);
 struct hdr_index *msg_headers(struct msg *msg);

@@ -187,29 +187,17 @@ list_add(struct store *st, int which, const struct cidr *c, time_t now,
 	return rc;
 }
 
-/* delete_update - remove the record */
-static enum store_verdict
-delete_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
-{
-	int *found = arg;
-
-	(void) old_len;
-	(void) new_r;
-	*found = old != NULL;
-	return STORE_DELETE;
-}
-
 /* list_delete - C off the list; 1 if it was there, 0 if not, -1 */
 int
 list_delete(struct store *st, int which, const struct cidr *c)
 {
 	struct buf key = BUF_INIT;
-	int found = 0, rc;
+	int rc;
 
 	list_key(&key, which, c);
-	rc = store_update(st, key.data, key.len, delete_update, &found);
+	rc = store_delete(st, key.data, key.len);
 	buf_free(&key);
-	return rc < 0 ? -1 : found;
+	return rc;
 }
 
 /* list_match - is ADDR on the list (an entry not expired)? 1 with the

@@ -78,13 +78,14 @@ reply_line(const char *line, size_t len)
 static void
 set_reply(SMFICTX *ctx, const struct reply *r)
 {
-	const char *code = *r->code ? r->code : r->decision == DEC_TEMPFAIL ? "451" : "550";
+	/* session_set_reply() gave a code to any reply with a text */
+	const char *code = r->code;
 	const char *xcode = *r->xcode ? r->xcode : NULL;
 	char *lines[MAX_REPLY_LINES + 1] = { NULL };
 	const char *p = r->text, *nl;
 	int n = 0;
 
-	if (r->text == NULL && !*r->code && !*r->xcode)
+	if (!*r->code)
 		return;		/* the MTA's own reply */
 	if (p == NULL)
 		p = r->decision == DEC_TEMPFAIL ? "Try again later" : "Rejected";

@@ -113,13 +113,13 @@ describe(const struct program *pg)
 	printf("macros: %s\n", pg->macros ? pg->macros : "(the MTA's defaults)");
 }
 
-/* drop_privileges - become USER[:GROUP]; -1 with a message */
+/* owner_of - SPEC ("user[:group]") as a uid and gid; -1 with ERR */
 static int
-drop_privileges(const char *spec, char *err, size_t errsize)
+owner_of(const char *spec, uid_t *uid_r, gid_t *gid_r, char *name_r,
+	 size_t namesize, char *err, size_t errsize)
 {
 	char user[256], *colon;
 	struct passwd *pw;
-	gid_t gid;
 
 	snprintf(user, sizeof(user), "%s", spec);
 	if ((colon = strchr(user, ':')) != NULL)
@@ -128,7 +128,9 @@ drop_privileges(const char *spec, char *err, size_t errsize)
 		snprintf(err, errsize, "no such user: %s", user);
 		return -1;
 	}
-	gid = pw->pw_gid;
+	*uid_r = pw->pw_uid;
+	*gid_r = pw->pw_gid;
+	snprintf(name_r, namesize, "%s", pw->pw_name);
 	if (colon != NULL) {
 		struct group *gr = getgrnam(colon);
 
@@ -136,13 +138,26 @@ drop_privileges(const char *spec, char *err, size_t errsize)
 			snprintf(err, errsize, "no such group: %s", colon);
 			return -1;
 		}
-		gid = gr->gr_gid;
+		*gid_r = gr->gr_gid;
 	}
-	if (initgroups(pw->pw_name, gid) < 0 || setgid(gid) < 0 || setuid(pw->pw_uid) < 0) {
+	return 0;
+}
+
+/* drop_privileges - become USER[:GROUP]; -1 with a message */
+static int
+drop_privileges(const char *spec, char *err, size_t errsize)
+{
+	char name[256];
+	uid_t uid;
+	gid_t gid;
+
+	if (owner_of(spec, &uid, &gid, name, sizeof(name), err, errsize) < 0)
+		return -1;
+	if (initgroups(name, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
 		snprintf(err, errsize, "cannot become %s: %s", spec, strerror(errno));
 		return -1;
 	}
-	if (pw->pw_uid != 0 && setuid(0) == 0) {
+	if (uid != 0 && setuid(0) == 0) {
 		snprintf(err, errsize, "could regain root after becoming %s", spec);
 		return -1;
 	}
@@ -155,8 +170,8 @@ static void
 socket_owner(const char *conn, const char *spec)
 {
 	const char *path = NULL;
-	char user[256], *colon;
-	struct passwd *pw;
+	char name[256], err[256];
+	uid_t uid;
 	gid_t gid;
 
 	if (strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0)
@@ -166,17 +181,9 @@ socket_owner(const char *conn, const char *spec)
 	if (path == NULL)
 		return;
 	chmod(path, 0660);
-	if (spec == NULL)
-		return;
-	snprintf(user, sizeof(user), "%s", spec);
-	if ((colon = strchr(user, ':')) != NULL)
-		*colon++ = 0;
-	if ((pw = getpwnam(user)) == NULL)
-		return;
-	gid = pw->pw_gid;
-	if (colon != NULL && getgrnam(colon) != NULL)
-		gid = getgrnam(colon)->gr_gid;
-	if (chown(path, pw->pw_uid, gid) < 0)
+	if (spec == NULL || owner_of(spec, &uid, &gid, name, sizeof(name), err, sizeof(err)) < 0)
+		return;		/* drop_privileges() reports a bad spec */
+	if (chown(path, uid, gid) < 0)
 		mtr_log(LOG_WARNING, "chown %s: %s", path, strerror(errno));
 }
 

@@ -302,18 +302,6 @@ cmd_walk(struct store *st, int kind, int stats)
 	return 0;
 }
 
-/* delete_key - remove one record */
-static enum store_verdict
-delete_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
-{
-	int *found = arg;
-
-	(void) old_len;
-	(void) new_r;
-	*found = old != NULL;
-	return STORE_DELETE;
-}
-
 /* expire_update - delete the record if it is (still) expired */
 static enum store_verdict
 expire_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
@@ -622,28 +610,23 @@ static int
 cmd_delete(struct store *st, int argc, char **argv)
 {
 	struct buf key = BUF_INIT;
-	int kind = argc > 0 ? kind_of(argv[0]) : 0, found = 0;
+	int kind = argc > 0 ? kind_of(argv[0]) : 0, rc;
 
 	if (kind == 0 || (kind == REC_TRIPLET ? argc != 4 : argc != 2))
 		usage();
+	if (kind == REC_ALLOW || kind == REC_BLOCK)
+		return cmd_unlist(st, kind, 1, argv + 1);
 	buf_putc(&key, kind);
 	for (int i = 1; i < argc; i++) {
 		buf_puts(&key, argv[i]);
 		if (i + 1 < argc)
 			buf_append(&key, "", 1);
 	}
-	if (kind == REC_ALLOW || kind == REC_BLOCK) {
-		struct cidr c;
-
-		if (cidr_parse(argv[1], &c) < 0)
-			usage();
-		buf_free(&key);
-		return cmd_unlist(st, kind, 1, argv + 1);
-	}
-	if (store_update(st, key.data, key.len, delete_update, &found) < 0)
-		die("%s", st->error);
+	rc = store_delete(st, key.data, key.len);
 	buf_free(&key);
-	if (!found) {
+	if (rc < 0)
+		die("%s", st->error);
+	if (rc == 0) {
 		fprintf(stderr, "mvmcas: no such record\n");
 		return 1;
 	}

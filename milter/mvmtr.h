@@ -108,6 +108,8 @@ struct session {
 	size_t msg_len;
 	struct msg **old_msgs;		/* kept until the message ends */
 	size_t nold_msgs;
+	char **old_texts;		/* text's old buffers, the same */
+	size_t nold_texts;
 	/* what the hooks asked for */
 	struct reply reply;
 	struct change *changes, **changes_tail;

@@ -159,8 +159,10 @@ add_macro(void *ctx, const char *name, size_t len)
 static void
 program_needs(struct program *pg)
 {
+	/* the tests and $functions that read the message ("header" is
+	 * both the test and $header) */
 	static const char *const msg_tests[] = {
-		"header", "address", "exists", "size", "body", "$header", "$headers",
+		"header", "address", "exists", "size", "body", "headers",
 	};
 	const struct mfl_prog *prog = pg->prog;
 	struct macros m = { BUF_INIT, 0 };
@@ -170,7 +172,7 @@ program_needs(struct program *pg)
 		if (mfl_prog_has_hook(prog, hook_names[h]))
 			pg->hooks |= 1 << h;
 	for (size_t i = 0; i < sizeof(msg_tests) / sizeof(msg_tests[0]); i++)
-		if (mfl_prog_sites(prog, msg_tests[i] + (msg_tests[i][0] == '$'), NULL, NULL))
+		if (mfl_prog_sites(prog, msg_tests[i], NULL, NULL))
 			reads_message = 1;
 	if (pg->hooks & (1 << HOOK_HELO) || mfl_prog_sites(prog, "spf", NULL, NULL))
 		pg->needs |= NEED_HELO;

@@ -92,6 +92,11 @@ message_free(struct session *s)
 	free(s->old_msgs);
 	s->old_msgs = NULL;
 	s->nold_msgs = 0;
+	for (size_t i = 0; i < s->nold_texts; i++)
+		free(s->old_texts[i]);
+	free(s->old_texts);
+	s->old_texts = NULL;
+	s->nold_texts = 0;
 	msg_free(s->msg);
 	s->msg = NULL;
 	buf_free(&s->text);
@@ -164,8 +169,8 @@ keep_msg(struct session *s)
 }
 
 /* text_append - more of the message; a buffer a view was built over
- * is never moved (its view keeps it: msg_from_mem owns nothing, so the
- * old block is handed to a view made just to own it) */
+ * is never moved (values the script holds may point into it): it is
+ * kept in old_texts until the message ends and a copy grows instead */
 static int
 text_append(struct session *s, const void *data, size_t len)
 {
@@ -173,21 +178,15 @@ text_append(struct session *s, const void *data, size_t len)
 		return -1;
 	if ((s->msg != NULL || s->nold_msgs > 0) && s->text.len + len + 1 > s->text.cap) {
 		struct buf fresh = BUF_INIT;
-		struct msg *owner;
+		char **v = realloc(s->old_texts, (s->nold_texts + 1) * sizeof(*v));
 
+		if (v == NULL)
+			return -1;
+		s->old_texts = v;
 		if (buf_reserve(&fresh, 2 * (s->text.len + len) + 1) < 0)
 			return -1;
 		buf_append(&fresh, s->text.data, s->text.len);
-		if (keep_msg(s) < 0 || (owner = msg_from_mem("", 0, 4096)) == NULL) {
-			buf_free(&fresh);
-			return -1;
-		}
-		s->msg = owner;
-		if (keep_msg(s) < 0) {
-			buf_free(&fresh);
-			return -1;
-		}
-		msg_adopt(owner, s->text.data);
+		s->old_texts[s->nold_texts++] = s->text.data;
 		s->text = fresh;
 	}
 	buf_append(&s->text, data, len);

@@ -54,6 +54,27 @@ store_update(struct store *st, const char *key, size_t len,
 	return st->ops->update(st, k, len, fn, arg);
 }
 
+/* delete_update - remove the record, noting whether it was there */
+static enum store_verdict
+delete_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
+{
+	int *found = arg;
+
+	(void) old_len;
+	(void) new_r;
+	*found = old != NULL;
+	return STORE_DELETE;
+}
+
+/* store_delete - remove KEY: 1 if it was there, 0 if not, -1 */
+int
+store_delete(struct store *st, const char *key, size_t len)
+{
+	int found = 0;
+
+	return store_update(st, key, len, delete_update, &found) < 0 ? -1 : found;
+}
+
 /* store_put_many - N records in one transaction (mvmcas load) */
 int
 store_put_many(struct store *st, const char *const *keys,

@@ -46,6 +46,7 @@ struct store *store_open_lmdb(const char *dir, size_t map_size, int readonly,
 int store_get(struct store *st, const char *key, size_t len, struct buf *val_r);
 int store_update(struct store *st, const char *key, size_t len,
 		 store_update_fn fn, void *arg);
+int store_delete(struct store *st, const char *key, size_t len);
 int store_put_many(struct store *st, const char *const *keys,
 		   const size_t *key_lens, const void *const *vals,
 		   const size_t *val_lens, size_t n);
