@@ -965,7 +965,8 @@ mfl_prog_has_hook(const struct mfl_prog *prog, const char *name)
 
 /* mfl_prog_sites - how often PROG calls intrinsic NAME; FN, if given,
  * sees each call's constant first argument (intrinsics flagged
- * INTR_F_CONST_ARG), or NULL when it is computed */
+ * INTR_F_CONST_ARG; each string of a constant list), or NULL when it
+ * is computed */
 size_t
 mfl_prog_sites(const struct mfl_prog *prog, const char *name,
 	       void (*fn)(void *ctx, const char *arg, size_t len), void *ctx)
@@ -978,9 +979,16 @@ mfl_prog_sites(const struct mfl_prog *prog, const char *name,
 		if (strcmp(site->intr->name, name) != 0)
 			continue;
 		n++;
-		if (fn != NULL)
+		if (fn == NULL)
+			continue;
+		if (!(site->intr->flags & INTR_F_CONST_ARG) || !site->pattern_list) {
 			fn(ctx, (site->intr->flags & INTR_F_CONST_ARG) ? site->pattern : NULL,
 			   site->pattern_len);
+			continue;
+		}
+		for (const char *p = site->pattern; p < site->pattern + site->pattern_len;
+		     p += strlen(p) + 1)
+			fn(ctx, p, strlen(p));
 	}
 	return n;
 }

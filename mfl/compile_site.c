@@ -250,6 +250,35 @@ site_args(struct compile *cc, struct ast *n, size_t index)
 	return 0;
 }
 
+/* const_arg - keep ARG, a string or a list of strings, in SITE for the
+ * host, which wants it before running (mvmtr's macro names and DNSBL
+ * zones): see mfl_prog_sites() */
+static void
+const_arg(struct compile *cc, const struct ast *arg, struct site *site)
+{
+	struct buf all = BUF_INIT;
+
+	if (arg->kind == A_STR) {
+		site->pattern = arena_memdup(cc->prog->arena, arg->str, arg->len);
+		site->pattern_len = arg->len;
+		return;
+	}
+	if (arg->kind != A_LIST || arg->nitems == 0)
+		return;
+	for (size_t i = 0; i < arg->nitems; i++) {
+		if (arg->items[i]->kind != A_STR || memchr(arg->items[i]->str, 0, arg->items[i]->len)) {
+			buf_free(&all);
+			return;
+		}
+		buf_append(&all, arg->items[i]->str, arg->items[i]->len);
+		buf_putc(&all, 0);
+	}
+	site->pattern = arena_memdup(cc->prog->arena, all.data, all.len);
+	site->pattern_len = site->pattern != NULL ? all.len : 0;
+	site->pattern_list = site->pattern != NULL;
+	buf_free(&all);
+}
+
 /* compile_site - an intrinsic's call; its result type, or -1 */
 int
 compile_site(struct compile *cc, struct ast *n)
@@ -271,13 +300,8 @@ compile_site(struct compile *cc, struct ast *n)
 	if (site_tags(cc, n, site) < 0 || site_args(cc, n, index) < 0)
 		return -1;
 	site = &cc->sites[index];	/* the table may have moved */
-	if ((intr->flags & INTR_F_CONST_ARG) && n->nitems > 0 && n->items[0]->kind == A_STR
-	    && site->pattern == NULL) {
-		/* what the host will want to know before running (mvmtr's
-		 * macro names): see mfl_prog_sites() */
-		site->pattern = arena_memdup(cc->prog->arena, n->items[0]->str, n->items[0]->len);
-		site->pattern_len = n->items[0]->len;
-	}
+	if ((intr->flags & INTR_F_CONST_ARG) && n->nitems > 0 && site->pattern == NULL)
+		const_arg(cc, n->items[0], site);
 	if (intr->check != NULL && intr->check(cc, n, site) < 0)
 		return -1;
 	cc->at = n;

@@ -35,8 +35,9 @@ struct intr_tag {
 
 #define INTR_F_MATCH	0x01	/* takes :comparator and a match type */
 #define INTR_F_ADDRPART	0x02	/* takes :all, :localpart, :domain */
-#define INTR_F_CONST_ARG 0x04	/* keep a constant first argument for
-				 * the host (mfl_prog_sites) */
+#define INTR_F_CONST_ARG 0x04	/* keep a constant first argument (a
+				 * string, or a list of strings) for the
+				 * host (mfl_prog_sites) */
 
 /*
  * Positional arguments, one character each: 's' string, 'l' string list
@@ -74,6 +75,8 @@ struct site {
 	void *data;		/* compiled per-site data (a regex) */
 	const char *pattern;	/* the constant it was compiled from */
 	size_t pattern_len;
+	int pattern_list;	/* INTR_F_CONST_ARG: pattern holds a list's
+				 * strings, each ended by a NUL */
 };
 
 const struct intrinsic *intr_find(const struct mfl_env *env, const char *name,

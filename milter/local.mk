@@ -7,7 +7,8 @@ noinst_LIBRARIES += milter/libmtr.a
 milter_libmtr_a_SOURCES = milter/mvmtr.h milter/log.c milter/program.c \
 	milter/session.c milter/intr_milter.c milter/intr_assess.c \
 	milter/assess.h milter/assess.c milter/greylist.c milter/store.h \
-	milter/store.c milter/store_lmdb.c
+	milter/store.c milter/store_lmdb.c milter/dns.h milter/dns.c \
+	milter/dnsbl.h milter/dnsbl.c milter/spf.h milter/spf.c milter/intr_dns.c
 milter_libmtr_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter $(LMDB_CFLAGS) \
 	-DMVMTR_STORE_DEFAULT='"$(localstatedir)/lib/mvmf/mvmtr"' \
 	-DMVMTR_SCRIPT='"$(sysconfdir)/mvmf/mvmtr.mfl"' \
@@ -15,9 +16,11 @@ milter_libmtr_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter $(LMDB_CFLAGS) 
 
 milter_mvmtr_SOURCES = milter/main.c milter/callbacks.c
 milter_mvmtr_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-milter_mvmtr_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS) $(MILTER_LIBS)
+milter_mvmtr_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS) $(SPF2_LIBS) \
+	$(RESOLV_LIBS) $(MILTER_LIBS)
 
 sbin_PROGRAMS += milter/mvmcas
 milter_mvmcas_SOURCES = milter/mvmcas.c
 milter_mvmcas_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-milter_mvmcas_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS)
+milter_mvmcas_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS) $(SPF2_LIBS) \
+	$(RESOLV_LIBS)

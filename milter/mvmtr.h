@@ -45,6 +45,8 @@ struct program {
 	int uses_store;		/* $greylist & co., or automatic blocks */
 	char *store_path;	/* $mvmtr_store as the top level left it */
 	int64_t store_size;
+	char **dnsbl_zones;	/* the zones the script names as constants */
+	size_t ndnsbl_zones;
 };
 
 /* The hooks, in milter callback order. */
@@ -115,6 +117,7 @@ struct session {
 	struct change *changes, **changes_tail;
 	size_t nchanges;
 	size_t first_action;		/* actions before this were answered */
+	struct dns_state *dns;		/* SPF and DNSBL answers (intr_dns.c) */
 };
 
 /* session.c: each returns what to tell the MTA in S->reply */
@@ -150,6 +153,8 @@ int session_set_reply(struct session *s, enum decision d, const char *code,
 int intr_milter_register(struct mfl_env *env);
 int intr_assess_register(struct mfl_env *env);
 int intr_assess_used(const struct mfl_prog *prog);
+int intr_dns_register(struct mfl_env *env);
+void dns_state_free(struct dns_state *st);
 
 /* log.c */
 void log_open(const char *ident, int to_stderr, int level);

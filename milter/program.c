@@ -76,7 +76,9 @@ static const struct {
 	{ "mvmtr_resolver", MFL_CONTROL_STRING, 0, "",
 	  "nameserver address[:port] for SPF and DNSBL (\"\": resolv.conf)" },
 	{ "mvmtr_dns_timeout", MFL_CONTROL_INT, 5, NULL,
-	  "seconds a DNS query may take, all retries included" },
+	  "seconds a DNS query, or a dnsbl call's queries together, may take" },
+	{ "mvmtr_spf_timeout", MFL_CONTROL_INT, 20, NULL,
+	  "seconds a whole SPF check may take; then it is temperror" },
 };
 
 /* What a connection can read about itself. */
@@ -121,7 +123,8 @@ program_env(void)
 	for (int h = 0; h < HOOK_COUNT; h++)
 		if (mfl_env_add_hook(env, hook_names[h], hook_params[h]) < 0)
 			goto fail;
-	if (intr_milter_register(env) < 0 || intr_assess_register(env) < 0)
+	if (intr_milter_register(env) < 0 || intr_assess_register(env) < 0
+	    || intr_dns_register(env) < 0)
 		goto fail;
 	return env;
 fail:
@@ -155,6 +158,28 @@ add_macro(void *ctx, const char *name, size_t len)
 	buf_printf(&m->list, len == 1 ? " %.*s" : " {%.*s}", (int) len, name);
 }
 
+/* add_zone - a DNSBL zone the script names, asked with the first
+ * dnsbl call of a connection (intr_dns.c) */
+static void
+add_zone(void *ctx, const char *zone, size_t len)
+{
+	struct program *pg = ctx;
+	char **list, *z;
+
+	if (zone == NULL || len == 0 || len > 200 || pg->ndnsbl_zones >= 32)
+		return;
+	for (size_t i = 0; i < pg->ndnsbl_zones; i++)
+		if (strlen(pg->dnsbl_zones[i]) == len && strncasecmp(pg->dnsbl_zones[i], zone, len) == 0)
+			return;
+	if ((z = strndup(zone, len)) == NULL
+	    || (list = realloc(pg->dnsbl_zones, (pg->ndnsbl_zones + 1) * sizeof(*list))) == NULL) {
+		free(z);
+		return;		/* only a lost prefetch */
+	}
+	list[pg->ndnsbl_zones++] = z;
+	pg->dnsbl_zones = list;
+}
+
 /* program_needs - what PG's script uses, into PG */
 static void
 program_needs(struct program *pg)
@@ -163,6 +188,10 @@ program_needs(struct program *pg)
 	 * both the test and $header) */
 	static const char *const msg_tests[] = {
 		"header", "address", "exists", "size", "body", "headers",
+	};
+	/* SPF reads the HELO name (for <> and $spf_helo) */
+	static const char *const helo_fns[] = {
+		"spf", "spf_helo", "spf_explanation", "spf_header",
 	};
 	const struct mfl_prog *prog = pg->prog;
 	struct macros m = { BUF_INIT, 0 };
@@ -174,7 +203,10 @@ program_needs(struct program *pg)
 	for (size_t i = 0; i < sizeof(msg_tests) / sizeof(msg_tests[0]); i++)
 		if (mfl_prog_sites(prog, msg_tests[i], NULL, NULL))
 			reads_message = 1;
-	if (pg->hooks & (1 << HOOK_HELO) || mfl_prog_sites(prog, "spf", NULL, NULL))
+	for (size_t i = 0; i < sizeof(helo_fns) / sizeof(helo_fns[0]); i++)
+		if (mfl_prog_sites(prog, helo_fns[i], NULL, NULL))
+			pg->needs |= NEED_HELO;
+	if (pg->hooks & (1 << HOOK_HELO))
 		pg->needs |= NEED_HELO;
 	if (pg->hooks & (1 << HOOK_DATA))
 		pg->needs |= NEED_DATA;
@@ -190,6 +222,8 @@ program_needs(struct program *pg)
 	if (mfl_prog_sites(prog, "macro", add_macro, &m) && !m.computed && m.list.len)
 		pg->macros = strdup(buf_cstr(&m.list) + 1);
 	buf_free(&m.list);
+	mfl_prog_sites(prog, "dnsbl", add_zone, pg);
+	mfl_prog_sites(prog, "dnsbl_a", add_zone, pg);
 }
 
 /* program_settings - run the top level once, with no connection, to
@@ -280,6 +314,9 @@ program_free(struct program *pg)
 {
 	mfl_prog_free(pg->prog);
 	free(pg->macros);
+	for (size_t i = 0; i < pg->ndnsbl_zones; i++)
+		free(pg->dnsbl_zones[i]);
+	free(pg->dnsbl_zones);
 	free(pg->store_path);
 	free(pg->path);
 	free(pg);

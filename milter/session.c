@@ -115,6 +115,7 @@ session_free(struct session *s)
 	reply_clear(&s->reply);
 	free(s->helo);
 	free(s->sender);
+	dns_state_free(s->dns);
 	mfl_run_free(s->run);
 	program_put(s->pg);
 	free(s);

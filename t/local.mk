@@ -35,7 +35,8 @@ unit_tests = \
 	t/unit/host_test \
 	t/unit/corpus_test \
 	t/unit/mda_test \
-	t/unit/assess_test
+	t/unit/assess_test \
+	t/unit/dns_test
 
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
@@ -55,6 +56,8 @@ t_unit_verify_test_LDADD = $(UNIT_LDADD)
 t_unit_host_test_LDADD = $(UNIT_LDADD)
 t_unit_assess_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_unit_assess_test_LDADD = milter/libmtr.a $(UNIT_LDADD) $(LMDB_LIBS)
+t_unit_dns_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
+t_unit_dns_test_LDADD = milter/libmtr.a $(UNIT_LDADD) $(LMDB_LIBS) $(RESOLV_LIBS) -lpthread
 t_unit_mda_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mda
 t_unit_mda_test_LDADD = mda/libmda.a $(UNIT_LDADD)
 
@@ -69,14 +72,16 @@ sh_tests = \
 	t/mda/faults.sh \
 	t/milter/miltertest.sh \
 	t/milter/postfix.sh \
-	t/milter/concurrency.sh
+	t/milter/concurrency.sh \
+	t/milter/dns.sh
 
 TESTS += $(sh_tests)
 EXTRA_DIST += t/milter/hooks.mfl t/milter/minimal.mfl t/milter/rules.sieve \
 	t/milter/store.mfl t/milter/lua/store.lua \
 	t/milter/prelude.lua t/milter/lua/connect.lua t/milter/lua/envelope.lua \
 	t/milter/lua/content.lua t/milter/lua/changes.lua \
-	t/milter/lua/negotiate.lua t/milter/lua/sieve.lua t/milter/lua/reload.lua
+	t/milter/lua/negotiate.lua t/milter/lua/sieve.lua t/milter/lua/reload.lua \
+	t/milter/dns.mfl t/milter/lua/dns.lua
 EXTRA_DIST += $(sh_tests) t/mda/kill.py t/data t/golden/rules.sieve t/golden/loop.mfl \
 	t/golden/strings.mfl t/golden/rules.dis t/golden/loop.dis \
 	t/golden/strings.dis
