@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -144,6 +145,7 @@ static void
 add_macro(void *ctx, const char *name, size_t len)
 {
 	struct macros *m = ctx;
+	char item[80];
 
 	if (name == NULL) {
 		m->computed = 1;
@@ -153,9 +155,14 @@ add_macro(void *ctx, const char *name, size_t len)
 		name++;
 		len -= 2;
 	}
-	if (len == 0 || memchr(name, ' ', len) || memchr(name, '}', len))
+	if (len == 0 || len > 64 || memchr(name, ' ', len) || memchr(name, '}', len))
 		return;
-	buf_printf(&m->list, len == 1 ? " %.*s" : " {%.*s}", (int) len, name);
+	snprintf(item, sizeof(item), len == 1 ? " %.*s " : " {%.*s} ", (int) len, name);
+	buf_putc(&m->list, ' ');	/* each name between spaces, to find it */
+	if (strstr(buf_cstr(&m->list), item) == NULL)
+		buf_append(&m->list, item + 1, strlen(item) - 2);
+	else
+		m->list.len--;
 }
 
 /* add_zone - a DNSBL zone the script names, asked with the first

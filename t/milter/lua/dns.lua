@@ -57,6 +57,10 @@ check(h:find("receiver=mx%.example;") ~= nil, "Received-SPF: receiver from the j
 check(h:find("identity=mailfrom;") ~= nil, "Received-SPF: identity")
 if not h:find("^fail %(") then mt.echo("# got Received-SPF: " .. h) end
 mt.disconnect(c)
+c, r = send("mail.pass.test", "198.51.100.7", "<a@pass.test>")
+header_is(c, "X-SPF-Exp", "198.51.100.7 is not one of pass.test's designated mail servers",
+	"$spf_explanation without exp=: mvmtr's")
+mt.disconnect(c)
 
 check(rcpt("mail.pass.test", "198.51.100.7", "<a@fail.test>", "<spf@example.org>")
 	== SMFIR_REPLYCODE, "a hook rejects on fail with the explanation")
