@@ -101,10 +101,18 @@ t_bench_sieve_bench_LDADD = $(MFL_LIBS)
 EXTRA_DIST += t/bench/sieve_bench.sh t/bench/gen_rules.py t/bench/gen_message.py
 EXTRA_DIST += t/bench/run.sh t/bench/mda_bench.py
 EXTRA_PROGRAMS += t/bench/mda_limit t/bench/mda_run
+EXTRA_PROGRAMS += t/bench/milter_drive t/bench/milter_null t/bench/store_bench
+t_bench_milter_drive_LDADD = -lpthread
+t_bench_milter_null_LDADD = $(MILTER_LIBS)
+t_bench_store_bench_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
+t_bench_store_bench_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS)
+EXTRA_DIST += t/bench/milter_bench.sh
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 bench: t/bench/hdr_bench$(EXEEXT) t/bench/sieve_bench$(EXEEXT) mfl/mflc$(EXEEXT) \
-	t/bench/mda_limit$(EXEEXT) t/bench/mda_run$(EXEEXT) mda/mvmda$(EXEEXT)
+	t/bench/mda_limit$(EXEEXT) t/bench/mda_run$(EXEEXT) mda/mvmda$(EXEEXT) \
+	t/bench/milter_drive$(EXEEXT) t/bench/milter_null$(EXEEXT) \
+	t/bench/store_bench$(EXEEXT) milter/mvmtr$(EXEEXT) milter/mvmcas$(EXEEXT)
 	$(SHELL) $(top_srcdir)/t/bench/run.sh $(top_builddir)
 
 .PHONY: bench

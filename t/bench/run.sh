@@ -10,3 +10,6 @@ sh "$(dirname "$0")/sieve_bench.sh" "$builddir"
 echo
 echo "== delivery: mvmda against dovecot-lda, procmail, maildrop and the fsync limit (t/bench/mda_bench.py)"
 python3 "$(dirname "$0")/mda_bench.py" "$builddir"
+echo
+echo "== the milter: Postfix without a milter, mvmtr, mailfromd; the milter protocol alone; the store (t/bench/milter_bench.sh)"
+sh "$(dirname "$0")/milter_bench.sh" "$builddir"

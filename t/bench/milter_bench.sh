@@ -1,0 +1,278 @@
+#!/bin/sh
+# milter_bench.sh - mvmtr's speed, in one run, against what a user would
+# pick instead and against the limits, all inside a private network
+# namespace with its own DNS server (unbound):
+#
+#  1. the milter protocol alone (t/bench/milter_drive: a connection and
+#     a message per transaction, PAR at once): a bare libmilter filter
+#     (the floor), mvmtr and mailfromd with an accept-all policy, then
+#     with greylisting (triplet already passed) + SPF + one DNSBL zone;
+#  2. a private Postfix receiving MSGS 4 KB messages from smtp-source,
+#     PAR sessions at once, one message each: without a milter, then
+#     with each of the four filters of 1; the milter's CPU per message;
+#  3. the greylist store with ENTRIES triplets loaded by mvmcas: lookup
+#     latency (t/bench/store_bench) beside bare LMDB.
+#
+# Needs root, unshare, unbound, postfix (smtp-source), mailfromd;
+# prints what it skips and why.
+set -u
+builddir=$(cd "${1:-.}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+MSGS=${MSGS:-2000} PAR=${PAR:-20} TX=${TX:-20000} MFD_TX=${MFD_TX:-1000}
+ENTRIES=${ENTRIES:-10000000}
+
+if [ -z "${MVMF_NETNS:-}" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "skipped: needs root (a network namespace, a private Postfix)"
+		exit 0
+	fi
+	for c in unshare unbound postfix smtp-source; do
+		command -v $c >/dev/null 2>&1 || { echo "skipped: $c is not installed"; exit 0; }
+	done
+	MVMF_NETNS=1 exec unshare -n sh "$0" "$@"
+fi
+ip link set lo up
+ip addr add 192.0.2.25/32 dev lo
+tmp=$(mktemp -d /tmp/milter-bench.XXXXXX)
+chmod 755 "$tmp"
+pids=
+PF=$tmp/pf PF_PORT=2525
+cleanup() {
+	[ -f "$PF/etc/main.cf" ] && postfix -c "$PF/etc" stop >/dev/null 2>&1
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+have_mfd=1
+command -v mailfromd >/dev/null 2>&1 || have_mfd=0
+
+# DNS: the sender's SPF record and an empty block list
+cat >"$tmp/unbound.conf" <<CONF
+server:
+	interface: 127.0.0.1
+	do-daemonize: no
+	chroot: ""
+	username: ""
+	directory: "$tmp"
+	use-syslog: no
+	logfile: "$tmp/unbound.log"
+	do-ip6: no
+	module-config: "iterator"
+	local-zone: "test." static
+	local-zone: "2.0.192.in-addr.arpa." static
+	local-data: 'pass.test. TXT "v=spf1 ip4:192.0.2.0/24 -all"'
+	local-data: "bl.test. A 127.0.0.1"
+remote-control:
+	control-enable: no
+CONF
+unbound -d -c "$tmp/unbound.conf" >/dev/null 2>&1 &
+pids="$pids $!"
+echo "nameserver 127.0.0.1" >"$tmp/resolv.conf"
+
+# the policies, the same in both languages
+cat >"$tmp/accept.mfl" <<'MFL'
+void $hook_envfrom(string $from, string[] $args) {
+	accept;
+}
+MFL
+cat >"$tmp/policy.mfl" <<MFL
+\$mvmtr_store = "$tmp/store";
+\$mvmtr_resolver = "127.0.0.1";
+\$mvmtr_greylist_delay = 1;
+\$mvmtr_greylist_autoallow = 0;
+void \$hook_envrcpt(string \$rcpt, string[] \$args) {
+	int \$wait = \$greylist();
+	if (\$wait > 0)
+		tempfail :code "450" :xcode "4.7.1" \$sprintf("Greylisted for %d seconds", \$wait);
+	if (\$spf() == "fail")
+		reject :code "550" :xcode "5.7.23" \$spf_explanation();
+	if (dnsbl "bl.test")
+		reject :code "554" :xcode "5.7.1" "Listed by bl.test";
+}
+MFL
+mkdir -p "$tmp/mfd-accept" "$tmp/mfd-policy"
+chown mail "$tmp/mfd-accept" "$tmp/mfd-policy" 2>/dev/null
+cat >"$tmp/mfd-accept.mf" <<'MF'
+prog envfrom
+do
+  accept
+done
+MF
+# mailfromd's way: the connection's facts kept from their own handlers
+# (Postfix sends no {client_addr} macro by default)
+cat >"$tmp/mfd-policy.mf" <<'MF'
+require status
+require dns
+require spf
+require match_dnsbl
+
+string ip
+string sender
+string heloname
+
+prog connect
+do
+  set ip $4
+done
+
+prog helo
+do
+  set heloname $1
+done
+
+prog envfrom
+do
+  set sender $1
+done
+
+prog envrcpt
+do
+  if greylist("%ip %sender $1", 1)
+    tempfail 450 4.7.1 "Greylisted"
+  elif spf_check_host(ip, domainpart(sender), sender, heloname, "mx.test.example") = Fail
+    reject 550 5.7.23 "SPF fail"
+  elif match_dnsbl(ip, "bl.test", "ANY")
+    reject 554 5.7.1 "Listed by bl.test"
+  fi
+done
+MF
+chmod 644 "$tmp"/*.mf "$tmp"/*.mfl
+
+var() {	# NAME as a shell variable name
+	echo "$1" | tr - _
+}
+# start_filter NAME PORT COMMAND...: a filter on inet:PORT@127.0.0.1
+start_filter() {
+	name=$1 port=$2
+	shift 2
+	"$@" >"$tmp/$name.log" 2>&1 &
+	pids="$pids $!"
+	eval "pid_$(var "$name")=$!"
+	for i in $(seq 100); do
+		bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "$name did not start:"
+	cat "$tmp/$name.log"
+	return 1
+}
+filters="null:7300 mvmtr-accept:7301 mvmtr-policy:7302"
+start_filter null 7300 "$builddir/t/bench/milter_null" inet:7300@127.0.0.1
+start_filter mvmtr-accept 7301 "$builddir/milter/mvmtr" -f -l warning \
+	-p inet:7301@127.0.0.1 "$tmp/accept.mfl"
+start_filter mvmtr-policy 7302 "$builddir/milter/mvmtr" -f -l warning \
+	-p inet:7302@127.0.0.1 "$tmp/policy.mfl"
+if [ $have_mfd = 1 ]; then
+	for p in accept:7303 policy:7304; do
+		start_filter "mailfromd-${p%:*}" "${p#*:}" mailfromd --foreground --stderr \
+			-u mail -p "inet:${p#*:}@127.0.0.1" --state-directory="$tmp/mfd-${p%:*}" \
+			--resolv-conf-file="$tmp/resolv.conf" "$tmp/mfd-${p%:*}.mf" &&
+			filters="$filters mailfromd-${p%:*}:${p#*:}"
+	done
+else
+	echo "mailfromd is not installed: no comparison with it (apt-get install mailfromd)"
+fi
+sleep 1
+
+cpu_ticks() {	# PID: user+system clock ticks so far
+	awk '{print $14 + $15}' "/proc/$1/stat"
+}
+hz=$(getconf CLK_TCK)
+per() {	# A B N: CPU milliseconds per item from ticks A to B
+	echo "$1 $2 $3 $hz" | awk '{ printf "%.3f", ($2 - $1) * 1000 / $4 / $3 }'
+}
+drive() {	# PORT COUNT THREADS
+	"$builddir/t/bench/milter_drive" "inet:$1@127.0.0.1" "$2" "$3" 192.0.2.25 \
+		a@pass.test user@test.example 4096
+}
+
+# the greylist triplet passes before anything is measured
+for port in 7302 7304; do
+	case " $filters " in *":$port "*) drive $port 1 1 >/dev/null ;; esac
+done
+sleep 2
+for port in 7302 7304; do
+	case " $filters " in *":$port "*) drive $port 1 1 | sed "s/^/warm-up $port: /" ;; esac
+done
+
+echo "-- 1. the milter protocol alone: $TX transactions ($MFD_TX for mailfromd), $PAR at once"
+for f in $filters; do
+	name=${f%:*} port=${f#*:}
+	n=$TX
+	case $name in mailfromd*) n=$MFD_TX ;; esac
+	eval "pid=\$pid_$(var "$name")"
+	a=$(cpu_ticks "$pid")
+	line=$(drive "$port" "$n" "$PAR")
+	b=$(cpu_ticks "$pid")
+	rate=$(echo "$line" | awk '{print $8}')
+	eval "rate_$(var "$name")=$rate"
+	printf '%-17s %s cpu_ms/tx %s\n' "$name" "$line" "$(per "$a" "$b" "$n")"
+done
+line=$(drive 7302 "$TX" 4)
+printf '%-17s %s\n' "mvmtr-policy(4)" "$line"
+ratio() {	# A B: A / B
+	echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }'
+}
+echo "mvmtr-accept / null (the libmilter floor): $(ratio "$rate_mvmtr_accept" "$rate_null")"
+if [ $have_mfd = 1 ]; then
+	echo "mvmtr-accept / mailfromd-accept: $(ratio "$rate_mvmtr_accept" "${rate_mailfromd_accept:-0}")"
+	echo "mvmtr-policy / mailfromd-policy: $(ratio "$rate_mvmtr_policy" "${rate_mailfromd_policy:-0}")"
+fi
+
+echo "-- 2. Postfix: $MSGS messages of 4 KB, $PAR sessions at once, one message each"
+. "$here/../lib/postfix.sh"
+pf_init
+# smtp-source connects to 192.0.2.25, so the client is not on the
+# loopback network (which SPF would pass without asking)
+grep "^127.0.0.1:$PF_PORT inet" "$PF/etc/master.cf" |
+	sed "s/^127.0.0.1:/192.0.2.25:/" >>"$PF/etc/master.cf"
+pf_conf "inet_interfaces = 192.0.2.25, 127.0.0.1" "local_transport = discard" \
+	"smtpd_peername_lookup = no" "milter_default_action = tempfail" \
+	"smtpd_milters =" "maillog_file = $PF/maillog"
+pf_start >/dev/null 2>&1 || { echo "postfix did not start"; cat "$PF/maillog"; exit 1; }
+pf_run() {	# NAME MILTER PID
+	postconf -c "$PF/etc" -e "smtpd_milters = $2"
+	postfix -c "$PF/etc" reload >/dev/null 2>&1
+	sleep 1
+	a=0
+	[ -n "$3" ] && a=$(cpu_ticks "$3")
+	start=$(date +%s%N)
+	smtp-source -s "$PAR" -m "$MSGS" -l 4096 -f a@pass.test -t user@test.example \
+		"192.0.2.25:$PF_PORT" >"$tmp/smtp-source.out" 2>&1
+	rc=$?
+	end=$(date +%s%N)
+	b=0
+	[ -n "$3" ] && b=$(cpu_ticks "$3")
+	rate=$(echo "$MSGS $start $end" | awk '{printf "%.1f", $1 / (($3 - $2) / 1e9)}')
+	eval "pf_$(var "$1")=$rate"
+	printf '%-17s %8s msg/s  ratio %s  milter cpu_ms/msg %s%s\n' "$1" "$rate" \
+		"$(ratio "$rate" "${pf_none:-$rate}")" "$(per "$a" "$b" "$MSGS")" \
+		"$([ $rc -eq 0 ] || echo "  (smtp-source: $(tail -1 "$tmp/smtp-source.out"))")"
+	for i in $(seq 300); do
+		[ "$(pf_queue_count)" -eq 0 ] && break
+		sleep 0.2
+	done
+}
+pf_run none "" ""
+pf_run mvmtr-accept inet:127.0.0.1:7301 "$pid_mvmtr_accept"
+pf_run mvmtr-policy inet:127.0.0.1:7302 "$pid_mvmtr_policy"
+case " $filters " in *" mailfromd-accept:"*)
+	pf_run mailfromd-accept inet:127.0.0.1:7303 "$pid_mailfromd_accept" ;;
+esac
+case " $filters " in *" mailfromd-policy:"*)
+	pf_run mailfromd-policy inet:127.0.0.1:7304 "$pid_mailfromd_policy" ;;
+esac
+n=$(grep -c 'milter-reject\|milter.*reject' "$PF/maillog")
+echo "milter rejects in Postfix's log (should be 0): $n"
+
+echo "-- 3. the greylist store: $ENTRIES passed triplets"
+now=$(date +%s)
+start=$(date +%s%N)
+awk -v n="$ENTRIES" -v now="$now" 'BEGIN {
+	for (i = 0; i < n; i++)
+		printf "greylist\t10.%d.%d.0/24\ts%d@d%d.example\tr%d@example.org\t1\t2\t%d\t%d\t%d\n",
+		    int(i / 256) % 256, i % 256, i, i % 1000, i, now - 600, now, now - 300
+}' | "$builddir/milter/mvmcas" -s "$tmp/big" -S 17179869184 load >"$tmp/load.out" 2>&1
+end=$(date +%s%N)
+echo "mvmcas load: $(tail -1 "$tmp/load.out"); $(echo "$start $end" | awk '{printf "%.1f", ($2 - $1) / 1e9}') s; $(du -sh "$tmp/big" | cut -f1) on disk"
+"$builddir/t/bench/store_bench" "$tmp/big" "$ENTRIES" 200000
