@@ -228,12 +228,11 @@ grep "^127.0.0.1:$PF_PORT inet" "$PF/etc/master.cf" |
 	sed "s/^127.0.0.1:/192.0.2.25:/" >>"$PF/etc/master.cf"
 pf_conf "inet_interfaces = 192.0.2.25, 127.0.0.1" "local_transport = discard" \
 	"smtpd_peername_lookup = no" "milter_default_action = tempfail" \
+	"local_recipient_maps =" \
 	"smtpd_milters =" "maillog_file = $PF/maillog"
-pf_start >/dev/null 2>&1 || { echo "postfix did not start"; cat "$PF/maillog"; exit 1; }
 pf_run() {	# NAME MILTER PID
 	postconf -c "$PF/etc" -e "smtpd_milters = $2"
-	postfix -c "$PF/etc" reload >/dev/null 2>&1
-	sleep 1
+	pf_start >/dev/null 2>&1 || { echo "postfix did not start"; tail "$PF/maillog"; exit 1; }
 	a=0
 	[ -n "$3" ] && a=$(cpu_ticks "$3")
 	start=$(date +%s%N)
@@ -252,6 +251,8 @@ pf_run() {	# NAME MILTER PID
 		[ "$(pf_queue_count)" -eq 0 ] && break
 		sleep 0.2
 	done
+	pf_stop
+	sleep 1
 }
 pf_run none "" ""
 pf_run mvmtr-accept inet:127.0.0.1:7301 "$pid_mvmtr_accept"
