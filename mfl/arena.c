@@ -18,7 +18,8 @@
 
 #include "arena.h"
 
-#define ARENA_BLOCK	(64 * 1024)
+#define ARENA_FIRST	(4 * 1024)	/* the first block; each next doubles */
+#define ARENA_BLOCK	(64 * 1024)	/* up to this */
 #define ARENA_ALIGN	16
 
 struct arena_block {
@@ -65,7 +66,12 @@ static struct arena_block *
 arena_grow(struct arena *arena, size_t size)
 {
 	struct arena_block *block;
-	size_t want = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+	/* small first: most arenas (a milter connection's run, a short
+	 * message) never need 64 KB, and a fresh thread pays a page fault
+	 * for each page it touches */
+	size_t step = arena->total < ARENA_FIRST ? ARENA_FIRST
+	    : arena->total < ARENA_BLOCK ? arena->total : ARENA_BLOCK;
+	size_t want = size > step ? size : step;
 
 	if (want > SIZE_MAX - sizeof(*block)
 	    || (arena->limit && arena->total + want > arena->limit)) {

@@ -130,8 +130,9 @@ answer(SMFICTX *ctx, struct conn *c, enum decision d, const char *stage,
 			    "for a reply there", names[d], stage);
 		return SMFIS_NOREPLY;
 	}
-	session_log(s, LOG_INFO, "%s: %s from %s[%s]: %s%s%s%s%s; from=<%s>%s%s%s", names[d],
-		    stage, s->client_host, s->client_addr, s->reply.code,
+	session_log(s, LOG_INFO, "%s: %s from %s[%s]%s%s%s%s%s%s; from=<%s>%s%s%s", names[d],
+		    stage, s->client_host, s->client_addr,
+		    *s->reply.code || *s->reply.xcode || s->reply.text ? ": " : "", s->reply.code,
 		    *s->reply.code ? " " : "", s->reply.xcode, *s->reply.xcode ? " " : "",
 		    s->reply.text ? s->reply.text : "", s->sender ? s->sender : "",
 		    rcpt ? " to=<" : "", rcpt ? rcpt : "", rcpt ? ">" : "");

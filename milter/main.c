@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <grp.h>
 #include <libmilter/mfapi.h>
 #include <pwd.h>
@@ -199,6 +200,25 @@ write_pidfile(const char *path)
 	return fclose(f);
 }
 
+/* thread_stacks - libmilter starts a thread per connection with the
+ * default attributes: give them 1 MB stacks, not RLIMIT_STACK's 8 MB,
+ * so glibc's cache of freed stacks (40 MB) keeps 40 of them and a new
+ * connection reuses one instead of mapping and unmapping 8 MB (measured
+ * in make bench: a quarter of the CPU per connection). Runs need little
+ * stack: the VM's frames and PCRE2's are on the heap. */
+static void
+thread_stacks(void)
+{
+	pthread_attr_t attr;
+
+	if (pthread_attr_init(&attr) != 0)
+		return;
+	if (pthread_attr_setstacksize(&attr, (size_t) 1 << 20) != 0
+	    || pthread_setattr_default_np(&attr) != 0)
+		mtr_log(LOG_WARNING, "cannot set the threads' stack size; using the default");
+	pthread_attr_destroy(&attr);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -279,6 +299,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	reload_on_hup = 1;
+	thread_stacks();
 	mtr_log(LOG_INFO, "started: %s on %s", program_script, conn);
 	ch = smfi_main();
 	mtr_log(LOG_INFO, "stopped");

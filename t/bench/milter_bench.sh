@@ -174,8 +174,9 @@ else
 fi
 sleep 1
 
-cpu_ticks() {	# PID: user+system clock ticks so far
-	awk '{print $14 + $15}' "/proc/$1/stat"
+cpu_ticks() {	# PID: user+system clock ticks so far, reaped children too
+	# (mailfromd forks one per connection)
+	awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"
 }
 hz=$(getconf CLK_TCK)
 per() {	# A B N: CPU milliseconds per item from ticks A to B
