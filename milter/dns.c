@@ -6,8 +6,11 @@
  * truncated is asked again over TCP within the same deadline. Answers
  * are read with libresolv's ns_* parser.
  *
- * Nothing is cached here (dnsbl.c keeps answers per connection, spf.c
- * results per session) and nothing is shared between threads: a batch
+ * Answers are cached for the process, by name and type, for their TTL
+ * (a negative answer for its SOA's minimum, RFC 2308 5), at most an
+ * hour: a client that comes back, or a sender's SPF record, costs no
+ * round trip. Failures and timeouts are not cached. The cache is the
+ * only state shared between threads (under cache_lock); a batch
  * belongs to the thread that resolves it.
  *
  * DIAGNOSTICS: each query ends with a dns_status; an answer is taken
@@ -21,6 +24,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,22 @@
 
 #define DNS_UDP_SIZE	1232	/* EDNS0 buffer size (the DNS flag day's) */
 #define DNS_RETRIES	2	/* retransmissions before the deadline */
+#define CACHE_SLOTS	4096	/* answers kept, one per slot */
+#define CACHE_TTL_MAX	3600	/* seconds, whatever the TTL says */
+
+/* One cached answer: the packet as it came. */
+struct cache_slot {
+	struct dns_server ns;	/* who said it */
+	char *name;		/* lower case; NULL when empty */
+	int type;
+	enum dns_status status;	/* DNS_OK or DNS_NXDOMAIN */
+	unsigned char *answer;
+	size_t answer_len;
+	int64_t expires;	/* dns_now_ms() */
+};
+
+static struct cache_slot cache[CACHE_SLOTS];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* dns_now_ms - a monotonic clock in milliseconds */
 int64_t
@@ -257,6 +277,103 @@ accept_answer(struct dns_query *q, const unsigned char *pkt, size_t len)
 	return 1;
 }
 
+/* cache_slot_of - the slot for NS, NAME (lower-cased into KEY) and TYPE */
+static struct cache_slot *
+cache_slot_of(const struct dns_server *ns, const char *name, int type, char *key, size_t size)
+{
+	uint32_t h = 2166136261u ^ (uint32_t) type;	/* FNV-1a */
+	const unsigned char *a = (const unsigned char *) &ns->addr;
+	size_t i;
+
+	for (i = 0; i < ns->len; i++)
+		h = (h ^ a[i]) * 16777619u;
+	for (i = 0; name[i] && i + 1 < size; i++) {
+		key[i] = (char) tolower((unsigned char) name[i]);
+		h = (h ^ (unsigned char) key[i]) * 16777619u;
+	}
+	key[i] = 0;
+	return &cache[h % CACHE_SLOTS];
+}
+
+/* cache_get - Q answered from the cache of NS's answers: 1, else 0 */
+static int
+cache_get(const struct dns_server *ns, struct dns_query *q)
+{
+	char key[NS_MAXDNAME];
+	struct cache_slot *c = cache_slot_of(ns, q->name, q->type, key, sizeof(key));
+	int hit = 0;
+
+	pthread_mutex_lock(&cache_lock);
+	if (c->name != NULL && c->type == q->type && c->expires > dns_now_ms()
+	    && c->ns.len == ns->len && memcmp(&c->ns.addr, &ns->addr, ns->len) == 0
+	    && strcmp(c->name, key) == 0 && (q->answer = malloc(c->answer_len)) != NULL) {
+		memcpy(q->answer, c->answer, c->answer_len);
+		q->answer_len = c->answer_len;
+		q->status = c->status;
+		hit = 1;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return hit;
+}
+
+/* ttl_of - seconds Q's answer may be kept: the least TTL of its
+ * answers, or for a negative answer the SOA's (RFC 2308 5); 0 if none */
+static int64_t
+ttl_of(const struct dns_query *q)
+{
+	ns_msg msg;
+	ns_rr rr;
+	int64_t ttl = -1;
+
+	if (ns_initparse(q->answer, (int) q->answer_len, &msg) < 0)
+		return 0;
+	for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++)
+		if (ns_parserr(&msg, ns_s_an, i, &rr) == 0 && (ttl < 0 || ns_rr_ttl(rr) < ttl))
+			ttl = ns_rr_ttl(rr);
+	if (ttl >= 0)
+		return ttl;
+	for (int i = 0; i < ns_msg_count(msg, ns_s_ns); i++) {
+		if (ns_parserr(&msg, ns_s_ns, i, &rr) < 0 || ns_rr_type(rr) != ns_t_soa
+		    || ns_rr_rdlen(rr) < 20)
+			continue;
+		ttl = ns_get32(ns_rr_rdata(rr) + ns_rr_rdlen(rr) - 4);	/* MINIMUM */
+		return ttl < (int64_t) ns_rr_ttl(rr) ? ttl : (int64_t) ns_rr_ttl(rr);
+	}
+	return 0;
+}
+
+/* cache_put - keep NS's answer to Q for its TTL */
+static void
+cache_put(const struct dns_server *ns, const struct dns_query *q)
+{
+	char key[NS_MAXDNAME];
+	struct cache_slot *c;
+	int64_t ttl;
+	unsigned char *copy;
+	char *name;
+
+	if ((q->status != DNS_OK && q->status != DNS_NXDOMAIN) || q->answer == NULL
+	    || (ttl = ttl_of(q)) <= 0)
+		return;
+	c = cache_slot_of(ns, q->name, q->type, key, sizeof(key));
+	if ((copy = malloc(q->answer_len)) == NULL || (name = strdup(key)) == NULL) {
+		free(copy);
+		return;
+	}
+	memcpy(copy, q->answer, q->answer_len);
+	pthread_mutex_lock(&cache_lock);
+	free(c->name);
+	free(c->answer);
+	c->ns = *ns;
+	c->name = name;
+	c->type = q->type;
+	c->status = q->status;
+	c->answer = copy;
+	c->answer_len = q->answer_len;
+	c->expires = dns_now_ms() + (ttl > CACHE_TTL_MAX ? CACHE_TTL_MAX : ttl) * 1000;
+	pthread_mutex_unlock(&cache_lock);
+}
+
 /* udp_open - Q's socket, connected to NS, and its first send; -1 when
  * the query is over already (bad name, no socket) */
 static int
@@ -384,9 +501,13 @@ dns_resolve(const struct dns_server *ns, struct dns_query *q, size_t n, int64_t 
 		q[i].answer = NULL;
 		q[i].answer_len = 0;
 		q[i].truncated = 0;
+		q[i].cached = 0;
 		if (i >= sizeof(pfd) / sizeof(pfd[0])) {
 			q[i].fd = -1;
 			q[i].status = DNS_FAIL;	/* callers ask for fewer */
+		} else if (cache_get(ns, &q[i])) {
+			q[i].fd = -1;
+			q[i].cached = 1;
 		} else if (udp_open(ns, &q[i]) == 0) {
 			pending++;
 		}
@@ -428,6 +549,8 @@ dns_resolve(const struct dns_server *ns, struct dns_query *q, size_t n, int64_t 
 			close(q[i].fd);
 			q[i].fd = -1;
 			q[i].status = DNS_TIMEOUT;
+		} else if (!q[i].cached) {
+			cache_put(ns, &q[i]);
 		}
 	}
 }

@@ -34,6 +34,7 @@ struct dns_query {
 	size_t packet_len;
 	int fd;
 	int truncated;
+	int cached;			/* answered from the cache */
 };
 
 int dns_server_parse(const char *spec, struct dns_server *ns, char *err,

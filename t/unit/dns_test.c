@@ -3,7 +3,8 @@
  * DNSBL query names (IPv4, IPv6 nibbles), codes and masks, and
  * dns_resolve() against a responder thread on loopback that answers
  * the way broken and hostile servers do: a wrong id first, a truncated
- * answer (then TCP), SERVFAIL, NXDOMAIN, garbage, nothing at all.
+ * answer (then TCP), SERVFAIL, NXDOMAIN, garbage, nothing at all; and
+ * the answers cached by their TTL, asked again once the server is gone.
  * The answers of a real server are dns.sh's (unbound).
  */
 #include "config.h"
@@ -317,7 +318,16 @@ test_resolve(void)
 	pthread_join(t2, NULL);
 	close(udp_fd);
 	close(tcp_fd);
-	snprintf(q[0].name, sizeof(q[0].name), "good.example");
+	snprintf(q[0].name, sizeof(q[0].name), "GOOD.example");
+	dns_resolve(&ns, q, 1, dns_now_ms() + 1000);
+	tap_ok(q[0].status == DNS_OK && q[0].cached && dns_each(&q[0], ns_t_a, NULL, NULL) == 1,
+	       "an answer with a TTL comes from the cache (names without case)");
+	dns_query_done(&q[0]);
+	snprintf(q[0].name, sizeof(q[0].name), "nx.example");
+	dns_resolve(&ns, q, 1, dns_now_ms() + 1000);
+	tap_ok(q[0].status != DNS_NXDOMAIN, "a negative answer without an SOA is not cached");
+	dns_query_done(&q[0]);
+	snprintf(q[0].name, sizeof(q[0].name), "good2.example");
 	start = dns_now_ms();
 	dns_resolve(&ns, q, 1, start + 5000);
 	tap_is_str(dns_status_name(q[0].status), "server failure", "a closed port fails");
