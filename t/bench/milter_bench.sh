@@ -47,7 +47,8 @@ trap cleanup EXIT
 have_mfd=${MAILFROMD:-1}
 command -v mailfromd >/dev/null 2>&1 || have_mfd=0
 
-# DNS: the sender's SPF record and an empty block list
+# DNS: the sender's SPF record and an empty block list; the SOA gives
+# negative answers a TTL, as real lists' zones do (RFC 2308)
 cat >"$tmp/unbound.conf" <<CONF
 server:
 	interface: 127.0.0.1
@@ -60,6 +61,7 @@ server:
 	do-ip6: no
 	module-config: "iterator"
 	local-zone: "test." static
+	local-data: "test. 3600 IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300"
 	local-zone: "2.0.192.in-addr.arpa." static
 	local-data: 'pass.test. TXT "v=spf1 ip4:192.0.2.0/24 -all"'
 	local-data: "bl.test. A 127.0.0.1"
