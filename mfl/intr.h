@@ -101,11 +101,14 @@ int intr_reply_code_ok(const char *s, size_t len, char first);
 int intr_reply_xcode_ok(const char *s, size_t len, char first);
 
 /* For run functions, the host's too: raise a runtime error at SITE;
- * copy a string into the run; see a string-list argument as items. */
+ * copy a string into the run (as a C string: NULL if it holds a NUL);
+ * read an int control; see a string-list argument as items. */
 int run_error(struct mfl_run *run, const struct site *site,
 	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int run_str(struct mfl_run *run, const char *ptr, size_t len,
 	    struct value *out);
+const char *run_cstr(struct mfl_run *run, const struct value *v);
+int64_t run_control_int(const struct mfl_run *run, const char *name);
 int run_strlist(struct mfl_run *run, const struct site *site,
 		const struct value *v, size_t *n_r, const struct value **items_r);
 int run_arr_push(struct mfl_run *run, struct marr *a, struct value v);

@@ -167,6 +167,28 @@ run_str(struct mfl_run *run, const char *ptr, size_t len, struct value *out)
 	return 0;
 }
 
+/* run_cstr - string V as a C string in the run's memory; NULL when it
+ * holds a NUL (or the memory limit is reached) */
+const char *
+run_cstr(struct mfl_run *run, const struct value *v)
+{
+	struct value c;
+
+	if (memchr(v->u.s.ptr, 0, v->u.s.len) != NULL
+	    || run_str(run, v->u.s.ptr, v->u.s.len, &c) < 0)
+		return NULL;
+	return c.u.s.ptr;
+}
+
+/* run_control_int - the run's value of int control NAME, 0 if none */
+int64_t
+run_control_int(const struct mfl_run *run, const char *name)
+{
+	struct value v;
+
+	return mfl_run_get_control(run, name, &v) == 0 && v.type == V_INT ? v.u.i : 0;
+}
+
 /* run_arr_push - append V to array A, in the run's memory; -1 when the
  * memory limit is reached */
 int

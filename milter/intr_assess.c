@@ -16,15 +16,6 @@
 #include "mvmtr.h"
 #include "store.h"
 
-/* control_int - the run's value of control NAME */
-static int64_t
-control_int(struct mfl_run *run, const char *name)
-{
-	struct value v;
-
-	return mfl_run_get_control(run, name, &v) == 0 && v.type == V_INT ? v.u.i : 0;
-}
-
 /* ready - the session and the store, or a runtime error */
 static struct session *
 ready(struct mfl_run *run, const struct site *site, struct store **st_r)
@@ -49,8 +40,8 @@ client_net(struct mfl_run *run, const struct session *s, char *out, size_t size)
 	struct cidr c;
 
 	*out = 0;
-	if (cidr_of(s->client_addr, (int) control_int(run, "mvmtr_greylist_prefix4"),
-		    (int) control_int(run, "mvmtr_greylist_prefix6"), &c) == 0)
+	if (cidr_of(s->client_addr, (int) run_control_int(run, "mvmtr_greylist_prefix4"),
+		    (int) run_control_int(run, "mvmtr_greylist_prefix6"), &c) == 0)
 		cidr_format(&c, out, size);
 }
 
@@ -83,22 +74,17 @@ greylist_run(struct mfl_run *run, const struct site *site, struct value *args,
 
 	if (s == NULL)
 		return -1;
-	conf.delay = control_int(run, "mvmtr_greylist_delay");
-	conf.retry_window = control_int(run, "mvmtr_greylist_retry_window");
-	conf.lifetime = control_int(run, "mvmtr_greylist_lifetime");
-	conf.autoallow = control_int(run, "mvmtr_greylist_autoallow");
+	conf.delay = run_control_int(run, "mvmtr_greylist_delay");
+	conf.retry_window = run_control_int(run, "mvmtr_greylist_retry_window");
+	conf.lifetime = run_control_int(run, "mvmtr_greylist_lifetime");
+	conf.autoallow = run_control_int(run, "mvmtr_greylist_autoallow");
 	client_net(run, s, net, sizeof(net));
 	parts[0] = net;
 	parts[1] = s->sender ? s->sender : "";
 	parts[2] = s->cur_rcpt ? s->cur_rcpt : "";
-	for (int i = 0; i < site->npos && i < 3; i++) {
-		struct value c;
-
-		if (memchr(args[i].u.s.ptr, 0, args[i].u.s.len) != NULL
-		    || run_str(run, args[i].u.s.ptr, args[i].u.s.len, &c) < 0)
+	for (int i = 0; i < site->npos && i < 3; i++)
+		if ((parts[i] = run_cstr(run, &args[i])) == NULL)
 			return run_error(run, site, "$greylist: part %d holds a NUL", i + 1);
-		parts[i] = c.u.s.ptr;
-	}
 	if (greylist_check(st, parts[0], parts[1], parts[2], time(NULL), &conf, &wait) < 0)
 		return run_error(run, site, "$greylist: %s", st->error);
 	*ret = value_int(wait);
@@ -155,17 +141,16 @@ rate_run(struct mfl_run *run, const struct site *site, struct value *args,
 {
 	struct store *st;
 	struct session *s = ready(run, site, &st);
-	struct value key;
+	const char *key;
 	int64_t count;
 
 	if (s == NULL)
 		return -1;
 	if (args[1].u.i <= 0 || args[1].u.i > 366 * 86400)
 		return run_error(run, site, "$rate: the window must be 1 second to a year");
-	if (memchr(args[0].u.s.ptr, 0, args[0].u.s.len) != NULL
-	    || run_str(run, args[0].u.s.ptr, args[0].u.s.len, &key) < 0)
+	if ((key = run_cstr(run, &args[0])) == NULL)
 		return run_error(run, site, "$rate: the key holds a NUL");
-	if (rate_hit(st, REC_RATE, key.u.s.ptr, args[1].u.i, time(NULL), 1, &count) < 0)
+	if (rate_hit(st, REC_RATE, key, args[1].u.i, time(NULL), 1, &count) < 0)
 		return run_error(run, site, "$rate: %s", st->error);
 	*ret = value_int(count);
 	return 0;

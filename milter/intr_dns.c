@@ -57,34 +57,13 @@ dns_state_free(struct dns_state *st)
 	free(st);
 }
 
-/* control_int - the run's value of control NAME */
-static int64_t
-control_int(struct mfl_run *run, const char *name)
-{
-	struct value v;
-
-	return mfl_run_get_control(run, name, &v) == 0 && v.type == V_INT ? v.u.i : 0;
-}
-
 /* timeout_ms - control NAME, seconds kept within 1 to 300 */
 static int
 timeout_ms(struct mfl_run *run, const char *name)
 {
-	int64_t t = control_int(run, name);
+	int64_t t = run_control_int(run, name);
 
 	return (int) (t < 1 ? 1 : t > 300 ? 300 : t) * 1000;
-}
-
-/* cstr - V as a C string in the run, or NULL if it holds a NUL */
-static const char *
-cstr(struct mfl_run *run, const struct value *v)
-{
-	struct value c;
-
-	if (memchr(v->u.s.ptr, 0, v->u.s.len) != NULL
-	    || run_str(run, v->u.s.ptr, v->u.s.len, &c) < 0)
-		return NULL;
-	return c.u.s.ptr;
 }
 
 /* state - the connection's DNS state with the resolver the run names;
@@ -108,7 +87,7 @@ state(struct mfl_run *run, const struct site *site, struct session **s_r)
 	}
 	st = s->dns;
 	if (mfl_run_get_control(run, "mvmtr_resolver", &v) == 0 && v.type == V_STR
-	    && (spec = cstr(run, &v)) == NULL) {
+	    && (spec = run_cstr(run, &v)) == NULL) {
 		run_error(run, site, "$mvmtr_resolver holds a NUL");
 		return NULL;
 	}
@@ -150,7 +129,7 @@ zones_get(struct mfl_run *run, const struct site *site, const struct session *s,
 	if ((z->list = calloc(n + s->pg->ndnsbl_zones + 1, sizeof(*z->list))) == NULL)
 		return run_error(run, site, "out of memory");
 	for (z->n = 0; z->n < n; z->n++) {
-		const char *zone = cstr(run, &items[z->n]);
+		const char *zone = run_cstr(run, &items[z->n]);
 
 		if (zone == NULL || *zone == 0 || *zone == '.' || strlen(zone) > 200) {
 			free(z->list);
@@ -169,7 +148,7 @@ static const char *
 address(struct mfl_run *run, const struct site *site, const struct session *s,
 	const struct value *arg)
 {
-	const char *addr = arg != NULL ? cstr(run, arg) : s->client_addr;
+	const char *addr = arg != NULL ? run_cstr(run, arg) : s->client_addr;
 	unsigned char bytes[16];
 
 	if (addr == NULL || (*addr && inet_pton(AF_INET, addr, bytes) != 1
@@ -248,7 +227,7 @@ filter(struct mfl_run *run, const struct site *site, struct value *args,
 	if ((list = calloc(f->ncodes + 1, sizeof(*list))) == NULL)
 		return run_error(run, site, "out of memory");
 	for (size_t i = 0; i < f->ncodes; i++) {
-		if ((list[i] = cstr(run, &items[i])) == NULL || !dnsbl_code_ok(list[i])) {
+		if ((list[i] = run_cstr(run, &items[i])) == NULL || !dnsbl_code_ok(list[i])) {
 			free(list);
 			return run_error(run, site,
 					 "dnsbl: :codes \"%.*s\" is not an IPv4 address or network",

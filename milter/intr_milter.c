@@ -21,18 +21,6 @@ session_of(struct mfl_run *run)
 	return mfl_run_host_data(run);
 }
 
-/* cstr - a string argument as a C string, or NULL if it holds a NUL */
-static const char *
-cstr(struct mfl_run *run, const struct value *v)
-{
-	struct value c;
-
-	if (memchr(v->u.s.ptr, 0, v->u.s.len) != NULL
-	    || run_str(run, v->u.s.ptr, v->u.s.len, &c) < 0)
-		return NULL;
-	return c.u.s.ptr;
-}
-
 /* accept: the message (or connection) is accepted; no more hooks */
 static int
 accept_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -97,7 +85,7 @@ static int
 quarantine_run(struct mfl_run *run, const struct site *site, struct value *args,
 	       struct value *ret)
 {
-	const char *reason = cstr(run, &args[0]);
+	const char *reason = run_cstr(run, &args[0]);
 
 	(void) ret;
 	if (reason == NULL || *reason == 0)
@@ -117,7 +105,7 @@ static int
 macro_run(struct mfl_run *run, const struct site *site, struct value *args,
 	  struct value *ret)
 {
-	const char *name = cstr(run, &args[0]), *v;
+	const char *name = run_cstr(run, &args[0]), *v;
 
 	if (name == NULL)
 		return run_error(run, site, "$macro: the name holds a NUL");
@@ -181,7 +169,7 @@ header_run(struct mfl_run *run, const struct site *site, struct value *args,
 	const struct value *namev = &args[insert ? 1 : 0];
 	const struct value *value = del ? NULL : &args[insert || strcmp(fn, "change") == 0 ? 2 : 1];
 	int64_t index = strcmp(fn, "add") == 0 ? 0 : args[insert ? 0 : 1].u.i;
-	const char *name = cstr(run, namev);
+	const char *name = run_cstr(run, namev);
 	static const struct value empty = { .type = V_STR, .u.s = { "", 0 } };
 
 	*ret = value_int(0);
@@ -225,7 +213,7 @@ envelope_change_run(struct mfl_run *run, const struct site *site,
 		    struct value *args, struct value *ret)
 {
 	const char *fn = site->intr->name;
-	const char *addr = cstr(run, &args[0]);
+	const char *addr = run_cstr(run, &args[0]);
 	enum change_kind kind = strcmp(fn, "rcpt_add") == 0 ? CHG_RCPT_ADD
 	    : strcmp(fn, "rcpt_delete") == 0 ? CHG_RCPT_DELETE
 	    : strcmp(fn, "sender_change") == 0 ? CHG_SENDER : CHG_BODY;

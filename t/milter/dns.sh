@@ -108,29 +108,12 @@ until [ -e "$tmp/sink.log.ready" ] &&
 done
 [ $i -lt 50 ] || { cat "$tmp/unbound.out" "$tmp/unbound.log" 2>/dev/null; fatal "unbound or the silent server did not start"; }
 
+. "$top_srcdir/t/lib/milter.sh"
 sed -e "s|@NS@|127.0.0.1|" -e "s|@DOWN@|127.0.0.3:53|" -e "s|@SINK@|127.0.0.2|" \
 	"$here/dns.mfl" >"$tmp/dns.mfl"
-"$mvmtr" -f -l debug -p "unix:$tmp/dns.sock" "$tmp/dns.mfl" >"$tmp/dns.log" 2>&1 &
-pids="$pids $!"
-mvmtr_pid=$!
-i=0
-while [ ! -S "$tmp/dns.sock" ] && [ $i -lt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-
-cat "$here/prelude.lua" "$here/lua/dns.lua" >"$tmp/dns.lua"
-miltertest -D sock="unix:$tmp/dns.sock" -s "$tmp/dns.lua" >"$tmp/dns.out" 2>&1
-rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok 0 "dns: ${line#ok - }" ;;
-	"not ok - "*) ok 1 "dns: ${line#not ok - }" ;;
-	"# "*) echo "$line" ;;
-	esac
-done <"$tmp/dns.out"
-ok $rc "dns: miltertest finished without an error"
-[ $rc -eq 0 ] || sed 's/^/# /' "$tmp/dns.out"
+start dns "$tmp/dns.mfl"
+mvmtr_pid=$pid
+scenario dns dns
 
 # one connection, two messages, each asking bl.test about 192.0.2.20 in
 # several dnsbl tests, $dnsbl_a and $dnsbl_txt: one query of each type
