@@ -36,7 +36,7 @@
 #include "intr.h"
 #include "prog.h"
 
-#define CACHE_MAGIC	"MFLCACH1"
+#define CACHE_MAGIC	"MFLCACH2"
 #define CACHE_MAX	(64u << 20)
 
 /* --- writing --- */
@@ -135,6 +135,8 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 		putstr(b, s->intr->name, strlen(s->intr->name));
 		put32(b, (uint32_t) s->intr->kind);
 		put32(b, (uint32_t) s->match);
+		put32(b, (uint32_t) s->relop);
+		put32(b, (uint32_t) s->pattern_list);
 		put32(b, (uint32_t) s->comparator);
 		put32(b, (uint32_t) s->addrpart);
 		put32(b, s->tags);
@@ -405,6 +407,8 @@ get_site(struct reader *r, struct mfl_prog *prog, struct site *s)
 	memset(s, 0, sizeof(*s));
 	s->intr = in;
 	s->match = (int) get32(r);
+	s->relop = (int) get32(r);
+	s->pattern_list = (int) get32(r);
 	s->comparator = (int) get32(r);
 	s->addrpart = (int) get32(r);
 	s->tags = get32(r);
@@ -418,8 +422,9 @@ get_site(struct reader *r, struct mfl_prog *prog, struct site *s)
 	s->col = (int) get32(r);
 	file = get32(r);
 	has_pattern = get32(r);
-	if (r->bad || file >= prog->nfiles || s->match < 0 || s->match > 2
-	    || s->comparator < 0 || s->comparator > 2 || s->addrpart < 0 || s->addrpart > 2
+	if (r->bad || file >= prog->nfiles || s->match < 0 || s->match > MATCH_REGEX
+	    || s->relop < 0 || s->relop > REL_NE
+	    || s->comparator < 0 || s->comparator > 2 || s->addrpart < 0 || s->addrpart > 4
 	    || s->npos < 0 || s->nargs < s->npos || s->nargs > 64)
 		return -1;
 	for (int t = 0; t < SITE_TAGS_MAX; t++)

@@ -17,6 +17,7 @@
 #include "arena.h"
 #include "compile.h"
 #include "match.h"
+#include "tmatch.h"
 
 /* new_site - a zeroed site in the program, or NULL */
 static struct site *
@@ -161,6 +162,15 @@ site_tags(struct compile *cc, struct ast *n, struct site *site)
 		switch (def->group) {
 		case TG_MATCH:
 			site->match = def->id;
+			if (tag->arg == NULL)
+				break;
+			/* RFC 5231: the operator is a constant, one of six */
+			if (tag->arg->kind != A_STR
+			    || (site->relop = relop_find(tag->arg->str, tag->arg->len)) < 0) {
+				cerror(cc, tag->arg, "%s: :%s takes \"gt\", \"ge\", \"lt\", "
+				       "\"le\", \"eq\" or \"ne\"", n->intr->name, tag->name);
+				return -1;
+			}
 			break;
 		case TG_ADDRPART:
 			site->addrpart = def->id;
@@ -186,7 +196,8 @@ site_tags(struct compile *cc, struct ast *n, struct site *site)
 	    && !comparator_supports(site->comparator, site->match)) {
 		cerror(cc, n, "%s: comparator %s cannot do :%s", n->intr->name,
 		       comparator_name(site->comparator),
-		       site->match == MATCH_CONTAINS ? "contains" : "matches");
+		       site->match == MATCH_CONTAINS ? "contains"
+		       : site->match == MATCH_REGEX ? "regex" : "matches");
 		return -1;
 	}
 	return 0;
@@ -231,7 +242,8 @@ site_args(struct compile *cc, struct ast *n, size_t index)
 		const struct sieve_tag *tag = &n->tags[i];
 		int want, t;
 
-		if (tag->arg == NULL || tag->def->group == TG_COMPARATOR)
+		if (tag->arg == NULL || tag->def->group == TG_COMPARATOR
+		    || tag->def->group == TG_MATCH)
 			continue;
 		want = tag->def->arg == TAGARG_NUMBER ? 'i'
 		    : tag->def->arg == TAGARG_STRLIST ? 'l' : 's';
@@ -302,6 +314,9 @@ compile_site(struct compile *cc, struct ast *n)
 	site = &cc->sites[index];	/* the table may have moved */
 	if ((intr->flags & INTR_F_CONST_ARG) && n->nitems > 0 && site->pattern == NULL)
 		const_arg(cc, n->items[0], site);
+	if ((intr->flags & INTR_F_MATCH) && n->nitems > 0
+	    && tmatch_compile(cc, n->items[n->nitems - 1], site) < 0)
+		return -1;
 	if (intr->check != NULL && intr->check(cc, n, site) < 0)
 		return -1;
 	cc->at = n;

@@ -38,6 +38,11 @@ const struct intr_tag intr_match_tags[] = {
 	{ .name = "is", .group = TG_MATCH, .id = MATCH_IS },
 	{ .name = "contains", .group = TG_MATCH, .id = MATCH_CONTAINS },
 	{ .name = "matches", .group = TG_MATCH, .id = MATCH_MATCHES },
+	{ .name = "value", .arg = TAGARG_STRING, .group = TG_MATCH, .id = MATCH_VALUE,
+	  .capability = "relational" },
+	{ .name = "count", .arg = TAGARG_STRING, .group = TG_MATCH, .id = MATCH_COUNT,
+	  .capability = "relational" },
+	{ .name = "regex", .group = TG_MATCH, .id = MATCH_REGEX, .capability = "regex" },
 	{ .name = "comparator", .arg = TAGARG_STRING, .group = TG_COMPARATOR },
 	{ .name = NULL }
 };
@@ -46,6 +51,8 @@ const struct intr_tag intr_addrpart_tags[] = {
 	{ .name = "all", .group = TG_ADDRPART, .id = 0 },
 	{ .name = "localpart", .group = TG_ADDRPART, .id = 1 },
 	{ .name = "domain", .group = TG_ADDRPART, .id = 2 },
+	{ .name = "user", .group = TG_ADDRPART, .id = 3, .capability = "subaddress" },
+	{ .name = "detail", .group = TG_ADDRPART, .id = 4, .capability = "subaddress" },
 	{ .name = NULL }
 };
 

@@ -64,6 +64,7 @@ struct intrinsic {
 struct site {
 	const struct intrinsic *intr;
 	int match;		/* MATCH_IS ... */
+	int relop;		/* :value and :count: REL_GT ... */
 	int comparator;		/* CMP_OCTET ... */
 	int addrpart;		/* ADDR_ALL ... */
 	uint32_t tags;		/* bit i: intr->tags[i] is present */

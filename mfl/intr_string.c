@@ -23,6 +23,8 @@
 #include "compile.h"
 #include "env.h"
 #include "prog.h"
+#include "regex.h"
+#include "tmatch.h"
 
 /* charge - take N units of budget; -1 (runtime error) when gone */
 static int
@@ -340,33 +342,6 @@ const struct intrinsic intr_atoi = {
 	.run = atoi_run,
 };
 
-/* regex_compile - PATTERN compiled (and JIT-compiled), or NULL */
-static pcre2_code *
-regex_compile(const char *pattern, size_t len, char *err, size_t errsize)
-{
-	int code;
-	PCRE2_SIZE offset;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR) pattern, len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-				       &code, &offset, NULL);
-
-	if (re == NULL) {
-		PCRE2_UCHAR msg[200];
-
-		pcre2_get_error_message(code, msg, sizeof(msg));
-		snprintf(err, errsize, "%s at offset %zu", (const char *) msg, (size_t) offset);
-		return NULL;
-	}
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);	/* if it fails, interpret */
-	return re;
-}
-
-/* regex_free - prog_on_free's way to drop a compiled pattern */
-static void
-regex_free(void *re)
-{
-	pcre2_code_free(re);
-}
-
 /* regmatch_check - compile a constant pattern now, once */
 static int
 regmatch_check(struct compile *cc, struct ast *n, struct site *site)
@@ -377,7 +352,7 @@ regmatch_check(struct compile *cc, struct ast *n, struct site *site)
 
 	if (pat->kind != A_STR)
 		return 0;
-	if ((re = regex_compile(pat->str, pat->len, err, sizeof(err))) == NULL) {
+	if ((re = regex_compile(pat->str, pat->len, 0, err, sizeof(err))) == NULL) {
 		cerror(cc, pat, "$regmatch: bad pattern: %s", err);
 		return -1;
 	}
@@ -405,7 +380,7 @@ regmatch_run(struct mfl_run *run, const struct site *site, struct value *args,
 	int rc;
 
 	*ret = value_int(0);
-	if (re == NULL && (re = regex_compile(args[1].u.s.ptr, args[1].u.s.len, err, sizeof(err))) == NULL)
+	if (re == NULL && (re = regex_compile(args[1].u.s.ptr, args[1].u.s.len, 0, err, sizeof(err))) == NULL)
 		return run_error(run, site, "$regmatch: bad pattern: %s", err);
 	md = pcre2_match_data_create_from_pattern(re, NULL);
 	mc = pcre2_match_context_create(NULL);
@@ -480,13 +455,15 @@ intr_site_compile(struct mfl_prog *prog, struct site *site, char *err,
 {
 	pcre2_code *re;
 
+	if (site->intr->flags & INTR_F_MATCH)
+		return tmatch_site_compile(prog, site, err, errsize);
 	if (site->pattern == NULL || (site->intr->flags & INTR_F_CONST_ARG))
 		return 0;
 	if (site->intr != &intr_regmatch) {
 		snprintf(err, errsize, "pattern on a site that takes none");
 		return -1;
 	}
-	if ((re = regex_compile(site->pattern, site->pattern_len, err, errsize)) == NULL)
+	if ((re = regex_compile(site->pattern, site->pattern_len, 0, err, errsize)) == NULL)
 		return -1;
 	if (prog_on_free(prog, regex_free, re) < 0) {
 		pcre2_code_free(re);

@@ -24,34 +24,24 @@
 #include "msg.h"
 #include "prog.h"
 #include "str.h"
+#include "tmatch.h"
 
 #define ADDR_ALL	0
 #define ADDR_LOCALPART	1
 #define ADDR_DOMAIN	2
-
-/* match_keys - VAL against every key; 1, 0, or -1 (budget) */
-static int
-match_keys(struct mfl_run *run, const struct site *site, const char *val,
-	   size_t vlen, const struct value *keys, size_t nkeys)
-{
-	for (size_t k = 0; k < nkeys; k++) {
-		int m = match_value(site->match, site->comparator, val, vlen,
-				    keys[k].u.s.ptr, keys[k].u.s.len, &run->budget);
-
-		if (m != 0)
-			return m < 0 ? run_error(run, site, "instruction limit reached") : 1;
-	}
-	return 0;
-}
+#define ADDR_USER	3	/* RFC 5233 */
+#define ADDR_DETAIL	4
 
 /* header: header [COMPARATOR] [MATCH-TYPE] <header-names> <key-list> */
 static int
 header_run(struct mfl_run *run, const struct site *site, struct value *args,
 	   struct value *ret)
 {
-	const struct value *names, *keys;
-	size_t nnames, nkeys;
+	const struct value *names;
+	size_t nnames;
 	struct hdr_index *idx;
+	struct tmatch tm;
+	int m = 0;
 
 	*ret = value_int(0);
 	if (run->msg == NULL)
@@ -59,22 +49,20 @@ header_run(struct mfl_run *run, const struct site *site, struct value *args,
 	if ((idx = msg_headers(run->msg)) == NULL)
 		return run_error(run, site, "out of memory");
 	run_strlist(run, site, &args[0], &nnames, &names);
-	run_strlist(run, site, &args[1], &nkeys, &keys);
-	for (size_t i = 0; i < nnames; i++) {
+	tmatch_init(&tm, run, site, &args[1]);
+	for (size_t i = 0; i < nnames && m == 0; i++) {
 		struct hdr_field *f;
 
-		for (size_t n = 0; (f = hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, n)) != NULL; n++) {
-			int m;
-
+		for (size_t n = 0; m == 0 && (f = hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, n)) != NULL; n++) {
 			if (hdr_decoded(idx, f) < 0)
 				return run_error(run, site, "out of memory");
-			if ((m = match_keys(run, site, f->decoded, f->decoded_len, keys, nkeys)) != 0) {
-				*ret = value_int(m > 0);
-				return m < 0 ? -1 : 0;
-			}
+			m = tmatch_one(&tm, f->decoded, f->decoded_len);
 		}
 	}
-	return 0;
+	if (m == 0)
+		m = tmatch_end(&tm);
+	*ret = value_int(m > 0);
+	return m < 0 ? -1 : 0;
 }
 
 const struct intrinsic intr_header = {
@@ -85,11 +73,14 @@ const struct intrinsic intr_header = {
 	.run = header_run,
 };
 
-/* address_part - the part of A the test asks for; 0 if it has none */
+/* address_part - the part of A the test asks for; 0 if it has none
+ * (RFC 5233: no separator, no :detail; the separator is the first "+") */
 static int
 address_part(const struct addr *a, int part, struct buf *tmp,
 	     const char **p, size_t *len)
 {
+	const char *plus;
+
 	if (a->flags & ADDR_F_NULL) {
 		*p = "";
 		*len = 0;
@@ -104,8 +95,19 @@ address_part(const struct addr *a, int part, struct buf *tmp,
 	}
 	switch (part) {
 	case ADDR_LOCALPART:
+	case ADDR_USER:
+	case ADDR_DETAIL:
 		*p = a->local;
 		*len = strlen(a->local);
+		plus = memchr(*p, '+', *len);
+		if (part == ADDR_USER && plus != NULL)
+			*len = (size_t) (plus - *p);
+		if (part == ADDR_DETAIL) {
+			if (plus == NULL)
+				return 0;
+			*len -= (size_t) (plus + 1 - *p);
+			*p = plus + 1;
+		}
 		return 1;
 	case ADDR_DOMAIN:
 		*p = a->domain ? a->domain : "";
@@ -129,20 +131,21 @@ addr_usable(const struct addr *a)
 	return !(a->flags & ADDR_F_INVALID) && a->domain != NULL && *a->domain;
 }
 
-/* match_addresses - the addresses in TEXT against the keys; a field
+/* match_addresses - the addresses in field F against the keys; a field
  * with no usable address is matched whole, by :all only, as Pigeonhole
  * does ("undisclosed-recipients:;", "root") */
 static int
-match_addresses(struct mfl_run *run, const struct site *site, struct hdr_field *f,
-		const struct value *keys, size_t nkeys, struct buf *tmp)
+match_addresses(struct tmatch *tm, struct hdr_field *f, struct buf *tmp)
 {
-	const char *text = f->unfolded;
-	size_t len = f->unfolded_len, count, usable = 0;
+	struct mfl_run *run = tm->run;
+	const struct site *site = tm->site;
+	size_t count, usable = 0;
 	struct addr *list = f->addrs;
 
 	/* parsed once per field and message, however many rules ask */
 	if (list == NULL) {
-		if (addr_parse_list(msg_arena(run->msg), text, len, &list, &count) < 0)
+		if (addr_parse_list(msg_arena(run->msg), f->unfolded, f->unfolded_len,
+				    &list, &count) < 0)
 			return run_error(run, site, "out of memory");
 		f->addrs = list;
 		f->naddrs = count;
@@ -152,7 +155,7 @@ match_addresses(struct mfl_run *run, const struct site *site, struct hdr_field *
 		usable += addr_usable(&list[i]);
 	if (usable == 0)
 		return site->addrpart == ADDR_ALL
-		    ? match_keys(run, site, text, len, keys, nkeys) : 0;
+		    ? tmatch_one(tm, f->unfolded, f->unfolded_len) : 0;
 	for (size_t i = 0; i < count; i++) {
 		const char *p;
 		size_t plen;
@@ -160,7 +163,7 @@ match_addresses(struct mfl_run *run, const struct site *site, struct hdr_field *
 
 		if (!addr_usable(&list[i]) || !address_part(&list[i], site->addrpart, tmp, &p, &plen))
 			continue;
-		if ((m = match_keys(run, site, p, plen, keys, nkeys)) != 0)
+		if ((m = tmatch_one(tm, p, plen)) != 0)
 			return m;
 	}
 	return 0;
@@ -222,10 +225,11 @@ static int
 address_run(struct mfl_run *run, const struct site *site, struct value *args,
 	    struct value *ret)
 {
-	const struct value *names, *keys;
-	size_t nnames, nkeys;
+	const struct value *names;
+	size_t nnames;
 	struct hdr_index *idx;
 	struct buf tmp = BUF_INIT;
+	struct tmatch tm;
 	int m = 0;
 
 	*ret = value_int(0);
@@ -234,7 +238,7 @@ address_run(struct mfl_run *run, const struct site *site, struct value *args,
 	if ((idx = msg_headers(run->msg)) == NULL)
 		return run_error(run, site, "out of memory");
 	run_strlist(run, site, &args[0], &nnames, &names);
-	run_strlist(run, site, &args[1], &nkeys, &keys);
+	tmatch_init(&tm, run, site, &args[1]);
 	for (size_t i = 0; i < nnames && m == 0; i++) {
 		struct hdr_field *f;
 
@@ -243,9 +247,11 @@ address_run(struct mfl_run *run, const struct site *site, struct value *args,
 				m = run_error(run, site, "out of memory");
 				break;
 			}
-			m = match_addresses(run, site, f, keys, nkeys, &tmp);
+			m = match_addresses(&tm, f, &tmp);
 		}
 	}
+	if (m == 0)
+		m = tmatch_end(&tm);
 	buf_free(&tmp);
 	*ret = value_int(m > 0);
 	return m < 0 ? -1 : 0;
@@ -260,29 +266,27 @@ const struct intrinsic intr_address = {
 	.run = address_run,
 };
 
-/* envelope_match - PATH, one envelope address, against KEYS: 1, 0, -1 */
+/* envelope_match - PATH, one envelope address, against the keys */
 static int
-envelope_match(struct mfl_run *run, const struct site *site, const char *path,
-	       const struct value *keys, size_t nkeys, struct buf *tmp)
+envelope_match(struct tmatch *tm, const char *path, struct buf *tmp)
 {
-	struct arena *arena = run->msg ? msg_arena(run->msg) : NULL;
+	struct mfl_run *run = tm->run;
+	struct arena *arena = run->msg ? msg_arena(run->msg) : run->arena;
 	struct addr *list;
 	size_t count;
 	int m = 0;
 
 	/* RFC 5228 5.4: the null reverse-path is "" */
 	if (*path == 0 || strcmp(path, "<>") == 0)
-		return match_keys(run, site, "", 0, keys, nkeys);
-	if (arena == NULL)
-		return match_keys(run, site, path, strlen(path), keys, nkeys);
+		return tmatch_one(tm, "", 0);
 	if (addr_parse_list(arena, path, strlen(path), &list, &count) < 0)
-		return run_error(run, site, "out of memory");
+		return run_error(run, tm->site, "out of memory");
 	for (size_t k = 0; k < count && m == 0; k++) {
 		const char *p;
 		size_t plen;
 
-		if (address_part(&list[k], site->addrpart, tmp, &p, &plen))
-			m = match_keys(run, site, p, plen, keys, nkeys);
+		if (address_part(&list[k], tm->site->addrpart, tmp, &p, &plen))
+			m = tmatch_one(tm, p, plen);
 	}
 	return m;
 }
@@ -292,23 +296,26 @@ static int
 envelope_run(struct mfl_run *run, const struct site *site, struct value *args,
 	     struct value *ret)
 {
-	const struct value *parts, *keys;
-	size_t nparts, nkeys;
+	const struct value *parts;
+	size_t nparts;
 	struct buf tmp = BUF_INIT;
+	struct tmatch tm;
 	int m = 0;
 
 	*ret = value_int(0);
 	run_strlist(run, site, &args[0], &nparts, &parts);
-	run_strlist(run, site, &args[1], &nkeys, &keys);
+	tmatch_init(&tm, run, site, &args[1]);
 	for (size_t i = 0; i < nparts && m == 0; i++) {
 		if (str_ieq_cstr(parts[i].u.s.ptr, parts[i].u.s.len, "from")) {
 			if (run->env_from != NULL)
-				m = envelope_match(run, site, run->env_from, keys, nkeys, &tmp);
+				m = envelope_match(&tm, run->env_from, &tmp);
 		} else if (str_ieq_cstr(parts[i].u.s.ptr, parts[i].u.s.len, "to")) {
 			for (size_t k = 0; k < run->n_env_to && m == 0; k++)
-				m = envelope_match(run, site, run->env_to[k], keys, nkeys, &tmp);
+				m = envelope_match(&tm, run->env_to[k], &tmp);
 		}
 	}
+	if (m == 0)
+		m = tmatch_end(&tm);
 	buf_free(&tmp);
 	*ret = value_int(m > 0);
 	return m < 0 ? -1 : 0;

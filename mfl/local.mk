@@ -32,9 +32,11 @@ mfl_libmfl_a_SOURCES = \
 	mfl/parse_mfl.c \
 	mfl/parse_sieve.c \
 	mfl/prog.h \
+	mfl/regex.c mfl/regex.h \
 	mfl/rfc2047.c mfl/rfc2047.h \
 	mfl/run.c \
 	mfl/str.h \
+	mfl/tmatch.c mfl/tmatch.h \
 	mfl/value.h \
 	mfl/verify.c \
 	mfl/vm.c mfl/vm.h \

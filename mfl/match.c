@@ -58,7 +58,8 @@ comparator_capability(int cmp)
 int
 comparator_supports(int cmp, int match)
 {
-	return cmp != CMP_ASCII_NUMERIC || match == MATCH_IS;
+	return cmp != CMP_ASCII_NUMERIC || match == MATCH_IS
+	    || match == MATCH_VALUE || match == MATCH_COUNT;
 }
 
 /* charge - take N units from the budget; 0 when it is gone */
@@ -134,24 +135,42 @@ match_contains(int cmp, const char *v, size_t vlen, const char *k, size_t klen,
 	return 0;
 }
 
-/* match_glob - :matches; "*" any run, "?" one octet, "\" quotes */
+/* cap_set - capture W is V[from, from + len) */
+static void
+cap_set(struct match_caps *caps, int w, const char *v, size_t from, size_t len)
+{
+	if (caps == NULL || w >= MATCH_CAPS)
+		return;
+	caps->ptr[w] = v + from;
+	caps->len[w] = len;
+	if (w >= caps->n)
+		caps->n = w + 1;
+}
+
+/* match_glob - :matches; "*" any run, "?" one octet, "\" quotes. Only
+ * the last "*" seen grows when the rest fails, so each wildcard takes
+ * as little as it can, left to right; what each took goes to CAPS */
 static int
 match_glob(int cmp, const char *v, size_t vlen, const char *k, size_t klen,
-	   uint64_t *budget)
+	   uint64_t *budget, struct match_caps *caps)
 {
-	size_t vi = 0, ki = 0, star_k = (size_t) -1, star_v = 0;
+	size_t vi = 0, ki = 0, star_k = (size_t) -1, star_v = 0, star_from = 0;
+	int w = 1, star_w = 0;
 
 	while (vi < vlen) {
 		if (!charge(budget, 1))
 			return -1;
 		if (ki < klen && k[ki] == '*') {
 			star_k = ++ki;
-			star_v = vi;
+			star_v = star_from = vi;
+			star_w = w;
+			cap_set(caps, w++, v, vi, 0);
 			continue;
 		}
 		if (ki < klen && k[ki] == '?') {
 			/* one octet: i;octet and i;ascii-casemap see octets,
 			 * as Pigeonhole does */
+			cap_set(caps, w++, v, vi, 1);
 			vi++;
 			ki++;
 			continue;
@@ -171,22 +190,91 @@ match_glob(int cmp, const char *v, size_t vlen, const char *k, size_t klen,
 			return 0;
 		ki = star_k;		/* let the last "*" take one more */
 		vi = ++star_v;
+		cap_set(caps, star_w, v, star_from, vi - star_from);
+		w = star_w + 1;
 	}
-	while (ki < klen && k[ki] == '*')
+	while (ki < klen && k[ki] == '*') {
+		cap_set(caps, w++, v, vlen, 0);
 		ki++;
-	return ki == klen;
+	}
+	if (ki != klen)
+		return 0;
+	if (caps != NULL) {
+		cap_set(caps, 0, v, 0, vlen);
+		if (w < caps->n)
+			caps->n = w;	/* captures of a failed try beyond the end */
+	}
+	return 1;
 }
 
-/* match_value - VAL against KEY; 1, 0, or -1 when the budget is gone */
+/* relop_find - the RFC 5231 operator NAME ("gt" ...), or -1 */
 int
-match_value(int match, int cmp, const char *val, size_t vlen,
-	    const char *key, size_t klen, uint64_t *budget)
+relop_find(const char *name, size_t len)
+{
+	static const char *const names[] = {
+		[REL_GT] = "gt", [REL_GE] = "ge", [REL_LT] = "lt",
+		[REL_LE] = "le", [REL_EQ] = "eq", [REL_NE] = "ne",
+	};
+
+	for (int i = 0; i < (int) (sizeof(names) / sizeof(names[0])); i++)
+		if (len == 2 && strncasecmp(names[i], name, 2) == 0)
+			return i;
+	return -1;
+}
+
+/* comparator_order - A against B: <0, 0, >0 (RFC 4790 9: casemap
+ * compares upper-cased octets, numeric compares the leading number) */
+int
+comparator_order(int cmp, const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+
+	if (cmp == CMP_ASCII_NUMERIC)
+		return numeric_cmp(a, alen, b, blen);
+	for (size_t i = 0; i < n; i++) {
+		int x = (unsigned char) a[i], y = (unsigned char) b[i];
+
+		if (cmp == CMP_ASCII_CASEMAP) {
+			x = x >= 'a' && x <= 'z' ? x - 32 : x;
+			y = y >= 'a' && y <= 'z' ? y - 32 : y;
+		}
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return alen == blen ? 0 : alen < blen ? -1 : 1;
+}
+
+/* relop_holds - ORDER (of value against key) satisfies RELOP */
+int
+relop_holds(int relop, int order)
+{
+	switch (relop) {
+	case REL_GT: return order > 0;
+	case REL_GE: return order >= 0;
+	case REL_LT: return order < 0;
+	case REL_LE: return order <= 0;
+	case REL_EQ: return order == 0;
+	default: return order != 0;
+	}
+}
+
+/* match_value - VAL against KEY; 1, 0, or -1 when the budget is gone.
+ * CAPS, when not NULL, gets what :matches wildcards took. :count and
+ * :regex are the test's business (see tmatch.c). */
+int
+match_value(int match, int cmp, int relop, const char *val, size_t vlen,
+	    const char *key, size_t klen, uint64_t *budget, struct match_caps *caps)
 {
 	switch (match) {
 	case MATCH_CONTAINS:
 		return match_contains(cmp, val, vlen, key, klen, budget);
 	case MATCH_MATCHES:
-		return match_glob(cmp, val, vlen, key, klen, budget);
+		return match_glob(cmp, val, vlen, key, klen, budget, caps);
+	case MATCH_VALUE:
+	case MATCH_COUNT:
+		if (!charge(budget, 1 + (vlen + klen) / 16))
+			return -1;
+		return relop_holds(relop, comparator_order(cmp, val, vlen, key, klen));
 	default:
 		if (!charge(budget, 1 + (vlen + klen) / 16))
 			return -1;

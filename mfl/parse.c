@@ -29,7 +29,8 @@
 static const char *const known_caps[] = {
 	"fileinto", "envelope", "encoded-character",
 	"comparator-i;octet", "comparator-i;ascii-casemap",
-	"comparator-i;ascii-numeric", "reject", "ereject",
+	"comparator-i;ascii-numeric", "reject", "ereject", "relational",
+	"regex", "subaddress",
 };
 
 /* parse_init - ready to read SRC */

@@ -8,6 +8,7 @@
 #include "action.h"
 #include "buf.h"
 #include "intr.h"
+#include "match.h"
 #include "mflapi.h"
 #include "value.h"
 
@@ -81,6 +82,8 @@ struct mfl_run {
 	uint32_t pc;		/* of the failing instruction */
 	struct buf error;	/* "file:line: ..." of a runtime error */
 	void *host_data;
+	struct value match_vars[MATCH_CAPS];	/* ${0}..${9} (RFC 5229) */
+	int n_match_vars;
 };
 
 int prog_verify(const struct mfl_prog *prog, struct buf *errors);

@@ -425,6 +425,7 @@ mfl_run_next_message(struct mfl_run *run)
 	run->n_env_to = run->cap_env_to = 0;
 	action_list_init(&run->actions);
 	run->stopped = run->failed = 0;
+	run->n_match_vars = 0;
 	run->budget = run->limits.instructions;
 	buf_reset(&run->error);
 	rc = 0;
