@@ -16,7 +16,8 @@ enum ast_kind {
 	A_INT, A_STR, A_LIST, A_VAR, A_INDEX, A_UNARY, A_BINARY, A_AND, A_OR,
 	A_NOT, A_COND, A_ASSIGN, A_INCDEC, A_CALL, A_SIEVE,
 	A_BLOCK, A_IF, A_WHILE, A_FOR, A_BREAK, A_CONTINUE, A_RETURN, A_STOP,
-	A_EXPR, A_DECL, A_FUNC, A_NOP
+	A_EXPR, A_DECL, A_FUNC, A_NOP,
+	A_INTERP		/* a Sieve string holding "${...}" (RFC 5229) */
 };
 
 struct sieve_tag {

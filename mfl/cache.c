@@ -137,6 +137,7 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 		put32(b, (uint32_t) s->match);
 		put32(b, (uint32_t) s->relop);
 		put32(b, (uint32_t) s->pattern_list);
+		put32(b, (uint32_t) s->aux);
 		put32(b, (uint32_t) s->comparator);
 		put32(b, (uint32_t) s->addrpart);
 		put32(b, s->tags);
@@ -409,6 +410,7 @@ get_site(struct reader *r, struct mfl_prog *prog, struct site *s)
 	s->match = (int) get32(r);
 	s->relop = (int) get32(r);
 	s->pattern_list = (int) get32(r);
+	s->aux = (int) get32(r);
 	s->comparator = (int) get32(r);
 	s->addrpart = (int) get32(r);
 	s->tags = get32(r);

@@ -149,6 +149,13 @@ control_type(int t)
 	    : t == MFL_CONTROL_STRING ? TYPE_STRING : TYPE_ARRAY(TYPE_STRING);
 }
 
+/* compile_grow - room for one more item in a growing table */
+int
+compile_grow(struct compile *cc, void **v, size_t n, size_t *cap, size_t size)
+{
+	return grow(cc, v, n, cap, size);
+}
+
 /* sym_lookup - the innermost variable NAME, or a control, or NULL */
 struct sym *
 sym_lookup(struct compile *cc, const char *name, size_t len)
@@ -170,6 +177,9 @@ sym_lookup(struct compile *cc, const char *name, size_t len)
 		s->type = control_type(cc->env->controls[c].type);
 		return s;
 	}
+	for (size_t i = 0; i < cc->nsvars; i++)
+		if (cc->svars[i].len == len && memcmp(cc->svars[i].name, name, len) == 0)
+			return &cc->svars[i];
 	return NULL;
 }
 

@@ -63,6 +63,8 @@ struct compile {
 	int nlocals;
 	struct loop *loop;
 	const struct ast *at;	/* node whose line new code gets */
+	struct sym *svars;	/* Sieve variables (RFC 5229) */
+	size_t nsvars, svars_cap;
 	const char *include_stack[128];
 	int include_depth;
 };
@@ -77,6 +79,16 @@ void cerror(struct compile *cc, const struct ast *at, const char *fmt, ...)
 int compile_expr(struct compile *cc, struct ast *n, int want);
 int compile_site(struct compile *cc, struct ast *n);
 int compile_zero(struct compile *cc, int type);
+int compile_grow(struct compile *cc, void **v, size_t n, size_t *cap, size_t size);
+
+/* Sieve variables (intr_variables.c) */
+enum { VREF_NONE, VREF_NUM, VREF_NAME, VREF_NS };
+int var_ref_kind(const char *name, size_t len);
+int var_ref_next(const char *s, size_t len, size_t *pos, size_t *start,
+		 const char **name, size_t *name_len);
+int sieve_var_slot(struct compile *cc, const struct ast *at, const char *name,
+		   size_t len);
+int compile_interp(struct compile *cc, struct ast *n);
 int type_assignable(int to, int from);
 struct sym *sym_lookup(struct compile *cc, const char *name, size_t len);
 int func_lookup(struct compile *cc, const char *name, size_t len);

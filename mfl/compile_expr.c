@@ -389,6 +389,8 @@ compile_expr(struct compile *cc, struct ast *n, int want)
 	case A_STR:
 		emit(cc, OP_PUSHK, const_str(cc, n->str, n->len));
 		return TYPE_STRING;
+	case A_INTERP:
+		return compile_interp(cc, n);
 	case A_LIST:
 		return list(cc, n);
 	case A_VAR:

@@ -142,7 +142,7 @@ const_strlist(struct compile *cc, struct ast *n)
 static int
 site_tags(struct compile *cc, struct ast *n, struct site *site)
 {
-	const struct sieve_tag *seen[8] = { NULL };
+	const struct sieve_tag *seen[TG__COUNT] = { NULL };
 
 	for (size_t i = 0; i < n->ntags; i++) {
 		const struct sieve_tag *tag = &n->tags[i];

@@ -23,6 +23,7 @@ extern const struct intrinsic intr_keep, intr_discard, intr_redirect,
 extern const struct intrinsic intr_length, intr_substr, intr_index,
 	intr_lower, intr_upper, intr_sprintf, intr_split, intr_join,
 	intr_regmatch, intr_log, intr_atoi;
+extern const struct intrinsic intr_set, intr_string, intr_match_fn;
 
 const struct intrinsic *const intr_table[] = {
 	&intr_header, &intr_address, &intr_envelope, &intr_exists, &intr_size,
@@ -31,6 +32,7 @@ const struct intrinsic *const intr_table[] = {
 	&intr_length, &intr_substr, &intr_index, &intr_lower, &intr_upper,
 	&intr_sprintf, &intr_split, &intr_join, &intr_regmatch, &intr_log,
 	&intr_atoi, &intr_header_fn, &intr_headers_fn,
+	&intr_set, &intr_string, &intr_match_fn,
 	NULL
 };
 

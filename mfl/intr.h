@@ -23,7 +23,11 @@ enum intr_kind { INTR_COMMAND, INTR_TEST, INTR_FUNCTION };
 enum tag_arg { TAGARG_NONE, TAGARG_STRING, TAGARG_NUMBER, TAGARG_STRLIST };
 
 /* Tag groups: at most one tag of a group per call. */
-enum tag_group { TG_NONE, TG_MATCH, TG_COMPARATOR, TG_ADDRPART, TG_SIZE };
+enum tag_group {
+	TG_NONE, TG_MATCH, TG_COMPARATOR, TG_ADDRPART, TG_SIZE,
+	TG_CASE, TG_FIRST, TG_QUOTE,	/* set's modifiers (RFC 5229 4) */
+	TG__COUNT
+};
 
 struct intr_tag {
 	const char *name;
@@ -65,6 +69,7 @@ struct site {
 	const struct intrinsic *intr;
 	int match;		/* MATCH_IS ... */
 	int relop;		/* :value and :count: REL_GT ... */
+	int aux;		/* the intrinsic's own: set's global slot */
 	int comparator;		/* CMP_OCTET ... */
 	int addrpart;		/* ADDR_ALL ... */
 	uint32_t tags;		/* bit i: intr->tags[i] is present */

@@ -22,6 +22,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/intr_action.c \
 	mfl/intr_string.c \
 	mfl/intr_test.c \
+	mfl/intr_variables.c \
 	mfl/lex.c mfl/lex.h \
 	mfl/match.c mfl/match.h \
 	mfl/mime.c mfl/mime.h \

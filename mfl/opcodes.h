@@ -66,7 +66,8 @@
 	X(NEWARR,   VAR, 1, 'n') \
 	X(INDEX,    2, 1,   '-') \
 	X(SETINDEX, 3, 1,   '-') \
-	X(STOP,     0, 0,   '-')
+	X(STOP,     0, 0,   '-') \
+	X(GETMATCH, 0, 1,   'i')
 
 enum opcode {
 #define X(name, pops, pushes, operand) OP_##name,

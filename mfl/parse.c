@@ -19,6 +19,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "charset.h"
+#include "compile.h"
 #include "diag.h"
 #include "env.h"
 #include "intr.h"
@@ -30,7 +31,7 @@ static const char *const known_caps[] = {
 	"fileinto", "envelope", "encoded-character",
 	"comparator-i;octet", "comparator-i;ascii-casemap",
 	"comparator-i;ascii-numeric", "reject", "ereject", "relational",
-	"regex", "subaddress",
+	"regex", "subaddress", "variables",
 };
 
 /* parse_init - ready to read SRC */
@@ -394,6 +395,15 @@ parse_string(struct parser *p, const struct token *tok)
 		buf_free(&out);
 		if (node->str == NULL)
 			return NULL;
+	}
+	/* RFC 5229 3: with variables, "${name}" in a Sieve string is a
+	 * reference; the compiler joins the pieces when the test runs */
+	if (p->sieve && parse_has_cap(p, "variables")) {
+		size_t pos = 0, start, name_len;
+		const char *name;
+
+		if (var_ref_next(node->str, node->len, &pos, &start, &name, &name_len))
+			node->kind = A_INTERP;
 	}
 	return node;
 }

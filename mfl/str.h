@@ -19,6 +19,26 @@ ascii_lower(int ch)
 	return ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch;
 }
 
+/* ascii_upper - ASCII upper case of CH, other bytes unchanged */
+static inline int
+ascii_upper(int ch)
+{
+	return ch >= 'a' && ch <= 'z' ? ch - ('a' - 'A') : ch;
+}
+
+/* ascii_isalpha, ascii_isdigit - RFC 5234 ALPHA and DIGIT */
+static inline int
+ascii_isalpha(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+static inline int
+ascii_isdigit(int ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
 /* is_wsp - RFC 5234 WSP */
 static inline int
 is_wsp(int ch)

@@ -260,6 +260,9 @@ vm_exec(struct mfl_run *run, uint32_t pc, int stop_depth)
 		case OP_GETG:
 			PUSH(run->globals[arg]);
 			break;
+		case OP_GETMATCH:
+			PUSH(arg < run->n_match_vars ? run->match_vars[arg] : value_str("", 0));
+			break;
 		case OP_SETG:
 			run->globals[arg] = TOP;
 			run->sp--;
