@@ -135,7 +135,8 @@ action_add(struct arena *arena, struct action_list *list,
 int
 action_finish(struct arena *arena, struct action_list *list)
 {
-	struct action keep = { .kind = ACT_KEEP, .implicit = 1 };
+	struct action keep = { .kind = ACT_KEEP, .implicit = 1,
+			       .flags = list->implicit_flags };
 
 	if (list->cancel_implicit || list->discarded)
 		return 0;

@@ -32,6 +32,7 @@ struct action_list {
 	int discarded;		/* discard was executed */
 	int redirects;
 	int rejected;		/* a reject or ereject is in the list */
+	const char **implicit_flags;	/* imap4flags of the implicit keep */
 };
 
 void action_list_init(struct action_list *list);

@@ -309,7 +309,9 @@ compile_site(struct compile *cc, struct ast *n)
 	site->file = n->file;
 	site->line = n->line;
 	site->col = n->col;
-	if (site_tags(cc, n, site) < 0 || site_args(cc, n, index) < 0)
+	if (site_tags(cc, n, site) < 0
+	    || (intr->prepare != NULL && intr->prepare(cc, n, &cc->sites[index]) < 0)
+	    || site_args(cc, n, index) < 0)
 		return -1;
 	site = &cc->sites[index];	/* the table may have moved */
 	if ((intr->flags & INTR_F_CONST_ARG) && n->nitems > 0 && site->pattern == NULL)

@@ -24,6 +24,8 @@ extern const struct intrinsic intr_length, intr_substr, intr_index,
 	intr_lower, intr_upper, intr_sprintf, intr_split, intr_join,
 	intr_regmatch, intr_log, intr_atoi;
 extern const struct intrinsic intr_set, intr_string, intr_match_fn;
+extern const struct intrinsic intr_setflag, intr_addflag, intr_removeflag,
+	intr_hasflag;
 
 const struct intrinsic *const intr_table[] = {
 	&intr_header, &intr_address, &intr_envelope, &intr_exists, &intr_size,
@@ -33,6 +35,7 @@ const struct intrinsic *const intr_table[] = {
 	&intr_sprintf, &intr_split, &intr_join, &intr_regmatch, &intr_log,
 	&intr_atoi, &intr_header_fn, &intr_headers_fn,
 	&intr_set, &intr_string, &intr_match_fn,
+	&intr_setflag, &intr_addflag, &intr_removeflag, &intr_hasflag,
 	NULL
 };
 

@@ -57,6 +57,8 @@ struct intrinsic {
 	int ret;		/* result type (tests: TYPE_INT) */
 	unsigned flags;
 	const struct intr_tag *tags;	/* NULL-terminated, or NULL */
+	/* before the arguments are compiled: may resolve or rewrite them */
+	int (*prepare)(struct compile *cc, struct ast *node, struct site *site);
 	int (*check)(struct compile *cc, struct ast *node, struct site *site);
 	int (*run)(struct mfl_run *run, const struct site *site,
 		   struct value *args, struct value *ret);
@@ -118,6 +120,8 @@ int64_t run_control_int(const struct mfl_run *run, const char *name);
 int run_strlist(struct mfl_run *run, const struct site *site,
 		const struct value *v, size_t *n_r, const struct value **items_r);
 int run_arr_push(struct mfl_run *run, struct marr *a, struct value v);
+const char **run_flags(struct mfl_run *run, const struct site *site,
+		       const struct value *list);
 void *mfl_run_host_data(const struct mfl_run *run);
 void mfl_run_set_host_data(struct mfl_run *run, void *data);
 

@@ -72,6 +72,41 @@ decide(struct mfl_run *run, const struct site *site, struct action *act)
 	return 0;
 }
 
+/* The tags of keep, fileinto and redirect: :copy (RFC 3894), :flags
+ * (RFC 5232), :create (RFC 5490). */
+enum { TAG_COPY, TAG_FLAGS, TAG_CREATE };
+
+static const struct intr_tag store_tags[] = {
+	{ .name = "copy", .id = TAG_COPY, .capability = "copy" },
+	{ .name = "flags", .arg = TAGARG_STRLIST, .id = TAG_FLAGS, .capability = "imap4flags" },
+	{ .name = NULL }
+};
+
+static const struct intr_tag keep_tags[] = {
+	{ .name = "flags", .arg = TAGARG_STRLIST, .id = TAG_FLAGS, .capability = "imap4flags" },
+	{ .name = NULL }
+};
+
+static const struct intr_tag redirect_tags[] = {
+	{ .name = "copy", .id = TAG_COPY, .capability = "copy" },
+	{ .name = NULL }
+};
+
+/* store_options - :copy and the flags (:flags, else the internal
+ * variable, RFC 5232 5) of a keep or fileinto */
+static void
+store_options(struct mfl_run *run, const struct site *site, struct value *args,
+	      struct action *act)
+{
+	struct value *flags;
+
+	act->copy = intr_tag_present(site, TAG_COPY, args, NULL);
+	if (intr_tag_present(site, TAG_FLAGS, args, &flags) && flags != NULL)
+		act->flags = run_flags(run, site, flags);
+	else
+		act->flags = run_flags(run, site, &run->imap_flags);
+}
+
 /* keep: store the message in the default mailbox (4.3) */
 static int
 keep_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -79,8 +114,8 @@ keep_run(struct mfl_run *run, const struct site *site, struct value *args,
 {
 	struct action act = { .kind = ACT_KEEP };
 
-	(void) args;
 	(void) ret;
+	store_options(run, site, args, &act);
 	return add_action(run, site, &act);
 }
 
@@ -88,6 +123,7 @@ const struct intrinsic intr_keep = {
 	.name = "keep",
 	.kind = INTR_COMMAND,
 	.args = "",
+	.tags = keep_tags,
 	.run = keep_run,
 };
 
@@ -122,6 +158,7 @@ fileinto_run(struct mfl_run *run, const struct site *site, struct value *args,
 	act.target_len = args[0].u.s.len;
 	if (act.target_len == 0 || memchr(act.target, 0, act.target_len) != NULL)
 		return run_error(run, site, "fileinto: invalid mailbox name");
+	store_options(run, site, args, &act);
 	return add_action(run, site, &act);
 }
 
@@ -130,6 +167,7 @@ const struct intrinsic intr_fileinto = {
 	.kind = INTR_COMMAND,
 	.capability = "fileinto",
 	.args = "s",
+	.tags = store_tags,
 	.run = fileinto_run,
 };
 
@@ -175,6 +213,7 @@ redirect_run(struct mfl_run *run, const struct site *site, struct value *args,
 		return run_error(run, site, "memory limit reached");
 	act.target = v.u.s.ptr;
 	act.target_len = v.u.s.len;
+	act.copy = intr_tag_present(site, TAG_COPY, args, NULL);
 	return add_action(run, site, &act);
 }
 
@@ -197,6 +236,7 @@ const struct intrinsic intr_redirect = {
 	.name = "redirect",
 	.kind = INTR_COMMAND,
 	.args = "s",
+	.tags = redirect_tags,
 	.check = redirect_check,
 	.run = redirect_run,
 };

@@ -84,6 +84,7 @@ struct mfl_run {
 	void *host_data;
 	struct value match_vars[MATCH_CAPS];	/* ${0}..${9} (RFC 5229) */
 	int n_match_vars;
+	struct value imap_flags;	/* RFC 5232's internal variable */
 };
 
 int prog_verify(const struct mfl_prog *prog, struct buf *errors);

@@ -57,6 +57,7 @@ mfl_run_new(const struct mfl_prog *prog)
 	run->env = env;
 	mfl_env_limits(env, &run->limits);
 	run->budget = run->limits.instructions;
+	run->imap_flags = value_str("", 0);
 	action_list_init(&run->actions);
 	if ((run->arena = arena_create(run->limits.memory)) == NULL
 	    || (run->frames = calloc((size_t) run->limits.call_depth + 1, sizeof(*run->frames))) == NULL
@@ -305,6 +306,8 @@ mfl_run_main(struct mfl_run *run)
 		run_fallback(run);
 		return -1;
 	}
+	/* RFC 5232 3: the implicit keep takes the internal variable's flags */
+	run->actions.implicit_flags = run_flags(run, NULL, &run->imap_flags);
 	if (action_finish(run->arena, &run->actions) < 0) {
 		run->failed = 1;
 		buf_puts(&run->error, "out of memory");
@@ -426,6 +429,7 @@ mfl_run_next_message(struct mfl_run *run)
 	action_list_init(&run->actions);
 	run->stopped = run->failed = 0;
 	run->n_match_vars = 0;
+	run->imap_flags = value_str("", 0);
 	run->budget = run->limits.instructions;
 	buf_reset(&run->error);
 	rc = 0;

@@ -41,6 +41,10 @@ KEPT_DIFFERENCES = {
     "value operator upper case":
         "RFC 5231's operators are ABNF quoted strings, which RFC 5234 2.3 "
         "makes case-insensitive; Pigeonhole refuses \"GT\"",
+    "fileinto copy INBOX is the keep":
+        "one message lands in INBOX either way: we let the fileinto stand "
+        "for the implicit keep, Pigeonhole lists both and merges them when "
+        "it stores",
     "unknown namespace is an error":
         "RFC 5229 3: a reference into a namespace no required extension "
         "defines MUST be an error; we refuse the script, Pigeonhole logs an "
@@ -130,6 +134,14 @@ def printable(s):
     return "".join("?" if ord(c) < 0x20 else c for c in s)
 
 
+def flag_text(flags):
+    """IMAP flags in the normal form: lower case (they compare without
+    case, RFC 5232), sorted (Pigeonhole prints system flags first)."""
+    if not flags:
+        return ""
+    return " [flags: " + " ".join(sorted(f.lower() for f in flags)) + "]"
+
+
 def normal_ours(actions):
     """Our JSON lines in the normal form both engines are compared in."""
     out, status = [], "ok"
@@ -139,11 +151,13 @@ def normal_ours(actions):
             continue
         kind = a["action"]
         if kind == "keep":
-            out.append(("implicit keep" if a.get("implicit") else "store") + ": INBOX")
+            out.append(("implicit keep" if a.get("implicit") else "store") + ": INBOX"
+                       + flag_text(a.get("flags")))
         elif kind == "fileinto":
-            out.append("store: " + printable(a["mailbox"]))
+            out.append("store: " + printable(a["mailbox"])
+                       + (" (copy)" if a.get("copy") else "") + flag_text(a.get("flags")))
         elif kind == "redirect":
-            out.append("redirect: " + a["address"])
+            out.append("redirect: " + a["address"] + (" (copy)" if a.get("copy") else ""))
         elif kind == "discard":
             out.append("discard")
         else:
@@ -197,6 +211,14 @@ class Pigeonhole:
                 section = "performed"
             elif line.startswith("Implicit keep:"):
                 section = "implicit"
+            elif line.strip().startswith("+ ") and section and actions:
+                text = line.strip()[2:]
+                if text == "preserve implicit keep":
+                    actions[-1] += " (copy)"
+                elif text.startswith("add IMAP flags: "):
+                    actions[-1] += flag_text(text[len("add IMAP flags: "):].split())
+                else:
+                    actions[-1] += " (" + text + ")"
             elif line.startswith(" * ") and section:
                 text = line[3:].strip()
                 m = re.match(r"store message in folder: (.*)$", text)
