@@ -26,6 +26,7 @@ enum tag_arg { TAGARG_NONE, TAGARG_STRING, TAGARG_NUMBER, TAGARG_STRLIST };
 enum tag_group {
 	TG_NONE, TG_MATCH, TG_COMPARATOR, TG_ADDRPART, TG_SIZE,
 	TG_CASE, TG_FIRST, TG_QUOTE,	/* set's modifiers (RFC 5229 4) */
+	TG_TRANSFORM,			/* body's :raw, :content, :text */
 	TG__COUNT
 };
 

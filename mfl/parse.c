@@ -31,7 +31,7 @@ static const char *const known_caps[] = {
 	"fileinto", "envelope", "encoded-character",
 	"comparator-i;octet", "comparator-i;ascii-casemap",
 	"comparator-i;ascii-numeric", "reject", "ereject", "relational",
-	"regex", "subaddress", "variables", "copy", "imap4flags",
+	"regex", "subaddress", "variables", "copy", "imap4flags", "body",
 };
 
 /* parse_init - ready to read SRC */

@@ -1,0 +1,129 @@
+/*
+ * intr_body - RFC 5173 body: the message body against the keys, as it
+ * travels (:raw), or as the text of the MIME parts whose content type
+ * is asked for (:content), or of the text parts (:text, the default).
+ *
+ * Parts are found by the MIME tree of mime.c; a part's text is its
+ * transfer encoding undone and its charset converted to UTF-8. Only
+ * leaves carry content: a multipart's preamble and epilogue are not
+ * tested. Each part's text is one value, so :is and :matches compare a
+ * whole part, :contains searches it, and :count counts parts.
+ *
+ * DIAGNOSTICS: runtime errors when the budget (each byte searched is
+ * charged) or memory runs out.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "compile.h"
+#include "mime.h"
+#include "msg.h"
+#include "prog.h"
+#include "str.h"
+#include "tmatch.h"
+
+enum { BODY_RAW, BODY_CONTENT, BODY_TEXT };
+
+static const struct intr_tag body_tags[] = {
+	{ .name = "raw", .group = TG_TRANSFORM, .id = BODY_RAW },
+	{ .name = "content", .arg = TAGARG_STRLIST, .group = TG_TRANSFORM, .id = BODY_CONTENT },
+	{ .name = "text", .group = TG_TRANSFORM, .id = BODY_TEXT },
+	{ .name = NULL }
+};
+
+/* type_wanted - PART's content type is one of TYPES: "" is any,
+ * "text" any text subtype, "text/plain" that one (RFC 5173 5.2) */
+static int
+type_wanted(const struct mime_part *part, const struct value *types, size_t n)
+{
+	size_t tlen = strlen(part->type);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *t = types[i].u.s.ptr, *slash;
+		size_t len = types[i].u.s.len;
+
+		if (len == 0)
+			return 1;
+		if ((slash = memchr(t, '/', len)) == NULL) {
+			if (str_ieq_cstr(t, len, part->type))
+				return 1;
+			continue;
+		}
+		if ((size_t) (slash - t) == tlen && mem_ieq(t, part->type, tlen)
+		    && str_ieq_cstr(slash + 1, len - tlen - 1, part->subtype))
+			return 1;
+	}
+	return 0;
+}
+
+/* body_parts - each leaf part of the wanted types against the keys */
+static int
+body_parts(struct tmatch *tm, struct mime_part *part, const struct value *types,
+	   size_t ntypes)
+{
+	int m = 0;
+
+	if (part->child != NULL) {
+		for (struct mime_part *c = part->child; c != NULL && m == 0; c = c->next)
+			m = body_parts(tm, c, types, ntypes);
+		return m;
+	}
+	if (type_wanted(part, types, ntypes)) {
+		struct buf text = BUF_INIT;
+
+		if (mime_part_text(part, &text) < 0) {
+			buf_free(&text);
+			return run_error(tm->run, tm->site, "out of memory");
+		}
+		m = tmatch_one(tm, text.data ? text.data : "", text.len);
+		buf_free(&text);
+	}
+	return m;
+}
+
+/* body: body [COMPARATOR] [MATCH-TYPE] [BODY-TRANSFORM] <key-list> */
+static int
+body_run(struct mfl_run *run, const struct site *site, struct value *args,
+	 struct value *ret)
+{
+	static const struct value text_type = { .type = V_STR, .u.s = { "text", 4 } };
+	const struct value *types = &text_type;
+	size_t ntypes = 1;
+	struct value *content;
+	struct mime_part *root;
+	struct tmatch tm;
+	int m = 0;
+
+	*ret = value_int(0);
+	if (run->msg == NULL)
+		return 0;
+	tmatch_init(&tm, run, site, &args[0]);
+	if (intr_tag_present(site, BODY_RAW, args, NULL)) {
+		size_t len = 0;
+		const char *body = msg_body(run->msg, &len);
+
+		m = tmatch_one(&tm, body ? body : "", len);
+	} else {
+		if (intr_tag_present(site, BODY_CONTENT, args, &content) && content != NULL)
+			run_strlist(run, site, content, &ntypes, &types);
+		if ((root = msg_mime(run->msg)) == NULL)
+			return run_error(run, site, "out of memory");
+		m = body_parts(&tm, root, types, ntypes);
+	}
+	if (m == 0)
+		m = tmatch_end(&tm);
+	*ret = value_int(m > 0);
+	return m < 0 ? -1 : 0;
+}
+
+const struct intrinsic intr_body = {
+	.name = "body",
+	.kind = INTR_TEST,
+	.capability = "body",
+	.args = "l",
+	.flags = INTR_F_MATCH,
+	.tags = body_tags,
+	.run = body_run,
+};
