@@ -274,6 +274,10 @@ main(int argc, char **argv)
 		exit(EX_TEMPFAIL);
 	}
 	mfl_env_set_log(mda.env, script_log, NULL);
+	if (mfl_env_environment_defaults(mda.env, "MDA", "during") < 0) {
+		mda_log(LOG_ERR, "out of memory");
+		exit(EX_TEMPFAIL);
+	}
 	if (mda.sieve)
 		mfl_env_set_int(mda.env, "mfl_mode_sieve", 1);
 	if (mda.default_mailbox == NULL)

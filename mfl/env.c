@@ -78,6 +78,10 @@ mfl_env_free(struct mfl_env *env)
 		return;
 	for (size_t i = 0; i < env->ncontrols; i++)
 		free(env->controls[i].s);
+	for (size_t i = 0; i < env->nenvironment; i++) {
+		free(env->environment[i].name);
+		free(env->environment[i].value);
+	}
 	free(env);
 }
 

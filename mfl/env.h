@@ -11,6 +11,14 @@
 
 struct intrinsic;
 
+#define ENV_ITEMS_MAX		16
+
+/* An RFC 5183 environment item. */
+struct env_item {
+	char *name;
+	char *value;
+};
+
 struct mfl_control {
 	const char *name;	/* without '$' */
 	int type;		/* MFL_CONTROL_INT or MFL_CONTROL_STRING */
@@ -34,6 +42,8 @@ struct mfl_env {
 	} hooks[ENV_HOOKS_MAX];	/* the host's hooks, when it declares them */
 	size_t nhooks;
 	int decisions_stop;	/* reject, ereject, discard end the run */
+	struct env_item environment[ENV_ITEMS_MAX];
+	size_t nenvironment;
 };
 
 struct buf;
@@ -41,5 +51,7 @@ void env_print_control(struct buf *out, const struct mfl_control *c,
 		       int64_t i, const char *str);
 int env_control_find(const struct mfl_env *env, const char *name, size_t len);
 int env_hook_find(const struct mfl_env *env, const char *name, size_t len);
+int env_item_set(struct env_item *table, size_t *n, size_t max,
+		 const char *name, const char *value);
 
 #endif

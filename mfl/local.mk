@@ -21,6 +21,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/intr.c mfl/intr.h \
 	mfl/intr_action.c \
 	mfl/intr_body.c \
+	mfl/intr_environment.c \
 	mfl/intr_flags.c \
 	mfl/intr_string.c \
 	mfl/intr_test.c \

@@ -46,6 +46,10 @@ void mfl_env_set_decisions_stop(struct mfl_env *env, int on);
 int mfl_env_add_hook(struct mfl_env *env, const char *name,
 		     const char *params);
 void mfl_env_print_controls(const struct mfl_env *env, struct buf *out);
+int mfl_env_set_environment(struct mfl_env *env, const char *name,
+			    const char *value);
+int mfl_env_environment_defaults(struct mfl_env *env, const char *location,
+				 const char *phase);
 void mfl_env_limits(const struct mfl_env *env, struct mfl_limits *limits);
 void mfl_env_set_log(struct mfl_env *env,
 		     void (*log)(void *ctx, const char *msg, size_t len),
@@ -78,6 +82,8 @@ int mfl_run_add_recipient(struct mfl_run *run, const char *to);
 int mfl_run_next_message(struct mfl_run *run);
 void mfl_run_clear_actions(struct mfl_run *run);
 void mfl_run_stop(struct mfl_run *run);
+int mfl_run_set_environment(struct mfl_run *run, const char *name,
+			    const char *value);
 int mfl_run_main(struct mfl_run *run);
 int mfl_run_hook(struct mfl_run *run, const char *name,
 		 const struct value *args, int nargs, struct value *ret);

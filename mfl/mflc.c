@@ -142,6 +142,7 @@ main(int argc, char **argv)
 	if (env == NULL)
 		return 4;
 	mfl_env_set_log(env, log_stderr, NULL);
+	mfl_env_environment_defaults(env, "MDA", "during");
 	while ((ch = getopt(argc, argv, "Cde:H:m:s:t:vMSV")) != -1) {
 		switch (ch) {
 		case 'C': cached = 1; break;

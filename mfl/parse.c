@@ -32,6 +32,7 @@ static const char *const known_caps[] = {
 	"comparator-i;octet", "comparator-i;ascii-casemap",
 	"comparator-i;ascii-numeric", "reject", "ereject", "relational",
 	"regex", "subaddress", "variables", "copy", "imap4flags", "body",
+	"environment",
 };
 
 /* parse_init - ready to read SRC */

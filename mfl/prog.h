@@ -7,6 +7,7 @@
 
 #include "action.h"
 #include "buf.h"
+#include "env.h"
 #include "intr.h"
 #include "match.h"
 #include "mflapi.h"
@@ -85,6 +86,8 @@ struct mfl_run {
 	struct value match_vars[MATCH_CAPS];	/* ${0}..${9} (RFC 5229) */
 	int n_match_vars;
 	struct value imap_flags;	/* RFC 5232's internal variable */
+	struct env_item environment[ENV_ITEMS_MAX];	/* RFC 5183, this run's */
+	size_t nenvironment;
 };
 
 int prog_verify(const struct mfl_prog *prog, struct buf *errors);

@@ -87,6 +87,10 @@ mfl_run_free(struct mfl_run *run)
 	if (run == NULL)
 		return;
 	arena_free(run->arena);
+	for (size_t i = 0; i < run->nenvironment; i++) {
+		free(run->environment[i].name);
+		free(run->environment[i].value);
+	}
 	free(run->stack);
 	free(run->frames);
 	buf_free(&run->error);

@@ -118,6 +118,8 @@ program_env(void)
 	if (mfl_env_set_int(env, "mfl_limit_memory", 16 << 20) < 0)
 		goto fail;
 	mfl_env_set_decisions_stop(env, 1);
+	if (mfl_env_environment_defaults(env, "MTA", "pre") < 0)
+		goto fail;
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		if (mfl_env_add_var(env, vars[i].name, vars[i].type, vars[i].doc) < 0)
 			goto fail;

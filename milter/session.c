@@ -415,6 +415,10 @@ session_connect(struct session *s, const char *host, const struct sockaddr *sa)
 		return d;
 	set_str_var(s, "client_addr", s->client_addr);
 	set_str_var(s, "client_host", s->client_host);
+	/* RFC 5183: the connecting client, for the environment test */
+	if ((*s->client_addr && mfl_run_set_environment(s->run, "remote-ip", s->client_addr) < 0)
+	    || (*s->client_host && mfl_run_set_environment(s->run, "remote-host", s->client_host) < 0))
+		return DEC_TEMPFAIL;
 	args[0] = value_int(s->client_port);
 	mfl_run_set_var(s->run, "client_port", &args[0]);
 	args[0] = value_str(s->client_host, strlen(s->client_host));

@@ -45,6 +45,12 @@ KEPT_DIFFERENCES = {
         "one message lands in INBOX either way: we let the fileinto stand "
         "for the implicit keep, Pigeonhole lists both and merges them when "
         "it stores",
+    "environment location is MDA":
+        "mvmda is a delivery agent (RFC 5183 \"MDA\"); sieve-test says \"MS\"",
+    "environment phase is during":
+        "mvmda runs during final delivery; sieve-test says \"post\"",
+    "environment name is mvmf":
+        "the name item is the implementation's own (\"Pigeonhole Sieve\" there)",
     "unknown namespace is an error":
         "RFC 5229 3: a reference into a namespace no required extension "
         "defines MUST be an error; we refuse the script, Pigeonhole logs an "
