@@ -26,7 +26,8 @@ extern const struct intrinsic intr_length, intr_substr, intr_index,
 extern const struct intrinsic intr_set, intr_string, intr_match_fn;
 extern const struct intrinsic intr_setflag, intr_addflag, intr_removeflag,
 	intr_hasflag;
-extern const struct intrinsic intr_body, intr_environment;
+extern const struct intrinsic intr_body, intr_environment, intr_date,
+	intr_currentdate;
 
 const struct intrinsic *const intr_table[] = {
 	&intr_header, &intr_address, &intr_envelope, &intr_exists, &intr_size,
@@ -37,7 +38,7 @@ const struct intrinsic *const intr_table[] = {
 	&intr_atoi, &intr_header_fn, &intr_headers_fn,
 	&intr_set, &intr_string, &intr_match_fn,
 	&intr_setflag, &intr_addflag, &intr_removeflag, &intr_hasflag,
-	&intr_body, &intr_environment,
+	&intr_body, &intr_environment, &intr_date, &intr_currentdate,
 	NULL
 };
 

@@ -27,6 +27,7 @@ enum tag_group {
 	TG_NONE, TG_MATCH, TG_COMPARATOR, TG_ADDRPART, TG_SIZE,
 	TG_CASE, TG_FIRST, TG_QUOTE,	/* set's modifiers (RFC 5229 4) */
 	TG_TRANSFORM,			/* body's :raw, :content, :text */
+	TG_ZONE,			/* date's :zone, :originalzone */
 	TG__COUNT
 };
 
@@ -121,6 +122,14 @@ int64_t run_control_int(const struct mfl_run *run, const char *name);
 int run_strlist(struct mfl_run *run, const struct site *site,
 		const struct value *v, size_t *n_r, const struct value **items_r);
 int run_arr_push(struct mfl_run *run, struct marr *a, struct value v);
+/* :index and :last (RFC 5260 6) for header, address and date */
+enum { INTR_TAG_INDEX = 8, INTR_TAG_LAST = 9 };
+extern const struct intr_tag intr_index_tags[];
+struct hdr_index;
+int intr_index_wanted(const struct site *site, struct value *args,
+		      struct hdr_index *idx, const char *name, size_t len, size_t n);
+int intr_index_check(struct compile *cc, struct ast *n, struct site *site);
+
 const char **run_flags(struct mfl_run *run, const struct site *site,
 		       const struct value *list);
 void *mfl_run_host_data(const struct mfl_run *run);

@@ -54,6 +54,8 @@ header_run(struct mfl_run *run, const struct site *site, struct value *args,
 		struct hdr_field *f;
 
 		for (size_t n = 0; m == 0 && (f = hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, n)) != NULL; n++) {
+			if (!intr_index_wanted(site, args, idx, names[i].u.s.ptr, names[i].u.s.len, n))
+				continue;
 			if (hdr_decoded(idx, f) < 0)
 				return run_error(run, site, "out of memory");
 			m = tmatch_one(&tm, f->decoded, f->decoded_len);
@@ -70,6 +72,8 @@ const struct intrinsic intr_header = {
 	.kind = INTR_TEST,
 	.args = "ll",
 	.flags = INTR_F_MATCH,
+	.tags = intr_index_tags,
+	.check = intr_index_check,
 	.run = header_run,
 };
 
@@ -215,9 +219,10 @@ check_constants(struct compile *cc, struct ast *arg, const char *const *names,
 static int
 address_check(struct compile *cc, struct ast *n, struct site *site)
 {
-	(void) site;
-	return check_constants(cc, n->items[0], address_fields,
-			       "address: \"%.*s\" is not a field that holds addresses");
+	if (check_constants(cc, n->items[0], address_fields,
+			    "address: \"%.*s\" is not a field that holds addresses") < 0)
+		return -1;
+	return intr_index_check(cc, n, site);
 }
 
 /* address: address [ADDRESS-PART] [COMPARATOR] [MATCH-TYPE] <header-list> <key-list> */
@@ -243,6 +248,8 @@ address_run(struct mfl_run *run, const struct site *site, struct value *args,
 		struct hdr_field *f;
 
 		for (size_t n = 0; m == 0 && (f = hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, n)) != NULL; n++) {
+			if (!intr_index_wanted(site, args, idx, names[i].u.s.ptr, names[i].u.s.len, n))
+				continue;
 			if (hdr_unfolded(idx, f) < 0) {
 				m = run_error(run, site, "out of memory");
 				break;
@@ -262,6 +269,7 @@ const struct intrinsic intr_address = {
 	.kind = INTR_TEST,
 	.args = "ll",
 	.flags = INTR_F_MATCH | INTR_F_ADDRPART,
+	.tags = intr_index_tags,
 	.check = address_check,
 	.run = address_run,
 };

@@ -14,6 +14,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/compile.c mfl/compile.h \
 	mfl/compile_expr.c \
 	mfl/compile_site.c \
+	mfl/date.c mfl/date.h \
 	mfl/diag.c mfl/diag.h \
 	mfl/disasm.c \
 	mfl/env.c mfl/env.h \
@@ -21,6 +22,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/intr.c mfl/intr.h \
 	mfl/intr_action.c \
 	mfl/intr_body.c \
+	mfl/intr_date.c \
 	mfl/intr_environment.c \
 	mfl/intr_flags.c \
 	mfl/intr_string.c \

@@ -32,7 +32,7 @@ static const char *const known_caps[] = {
 	"comparator-i;octet", "comparator-i;ascii-casemap",
 	"comparator-i;ascii-numeric", "reject", "ereject", "relational",
 	"regex", "subaddress", "variables", "copy", "imap4flags", "body",
-	"environment",
+	"environment", "date", "index",
 };
 
 /* parse_init - ready to read SRC */
