@@ -63,7 +63,19 @@ mfl_env_new(void)
 		c->doc = language_controls[i].doc;
 	}
 	if (mfl_env_add_control(env, "mfl_subaddress_separator", MFL_CONTROL_STRING,
-				0, "+", "characters that separate :user from :detail") < 0) {
+				0, "+", "characters that separate :user from :detail") < 0
+	    || mfl_env_add_control(env, "mfl_spamtest_header", MFL_CONTROL_STRING, 0,
+				   "X-Spam-Score", "header holding the spam score (spamtest)") < 0
+	    || mfl_env_add_control(env, "mfl_spamtest_type", MFL_CONTROL_STRING, 0,
+				   "score", "score: the first number; strlen: its length") < 0
+	    || mfl_env_add_control(env, "mfl_spamtest_max", MFL_CONTROL_INT, 10, NULL,
+				   "the score that means certainly spam") < 0
+	    || mfl_env_add_control(env, "mfl_virustest_header", MFL_CONTROL_STRING, 0,
+				   "X-Virus-Score", "header holding the virus score (virustest)") < 0
+	    || mfl_env_add_control(env, "mfl_virustest_type", MFL_CONTROL_STRING, 0,
+				   "score", "score: the first number; strlen: its length") < 0
+	    || mfl_env_add_control(env, "mfl_virustest_max", MFL_CONTROL_INT, 5, NULL,
+				   "the score that means certainly infected") < 0) {
 		mfl_env_free(env);
 		return NULL;
 	}

@@ -77,11 +77,27 @@ const struct intrinsic intr_header = {
 	.run = header_run,
 };
 
+/* separator - the first character of LOCAL (LEN) that is one of the
+ * run's $mfl_subaddress_separator, or NULL */
+static const char *
+separator(const struct mfl_run *run, const char *local, size_t len)
+{
+	struct value seps;
+
+	if (mfl_run_get_control(run, "mfl_subaddress_separator", &seps) < 0
+	    || seps.type != V_STR)
+		return memchr(local, '+', len);
+	for (size_t i = 0; i < len; i++)
+		if (memchr(seps.u.s.ptr, local[i], seps.u.s.len) != NULL)
+			return local + i;
+	return NULL;
+}
+
 /* address_part - the part of A the test asks for; 0 if it has none
- * (RFC 5233: no separator, no :detail; the separator is the first "+") */
+ * (RFC 5233: no separator, no :detail; the first separator splits) */
 static int
-address_part(const struct addr *a, int part, struct buf *tmp,
-	     const char **p, size_t *len)
+address_part(const struct mfl_run *run, const struct addr *a, int part,
+	     struct buf *tmp, const char **p, size_t *len)
 {
 	const char *plus;
 
@@ -103,7 +119,7 @@ address_part(const struct addr *a, int part, struct buf *tmp,
 	case ADDR_DETAIL:
 		*p = a->local;
 		*len = strlen(a->local);
-		plus = memchr(*p, '+', *len);
+		plus = separator(run, *p, *len);
 		if (part == ADDR_USER && plus != NULL)
 			*len = (size_t) (plus - *p);
 		if (part == ADDR_DETAIL) {
@@ -165,7 +181,7 @@ match_addresses(struct tmatch *tm, struct hdr_field *f, struct buf *tmp)
 		size_t plen;
 		int m;
 
-		if (!addr_usable(&list[i]) || !address_part(&list[i], site->addrpart, tmp, &p, &plen))
+		if (!addr_usable(&list[i]) || !address_part(run, &list[i], site->addrpart, tmp, &p, &plen))
 			continue;
 		if ((m = tmatch_one(tm, p, plen)) != 0)
 			return m;
@@ -293,7 +309,7 @@ envelope_match(struct tmatch *tm, const char *path, struct buf *tmp)
 		const char *p;
 		size_t plen;
 
-		if (address_part(&list[k], tm->site->addrpart, tmp, &p, &plen))
+		if (address_part(run, &list[k], tm->site->addrpart, tmp, &p, &plen))
 			m = tmatch_one(tm, p, plen);
 	}
 	return m;

@@ -32,7 +32,8 @@ static const char *const known_caps[] = {
 	"comparator-i;octet", "comparator-i;ascii-casemap",
 	"comparator-i;ascii-numeric", "reject", "ereject", "relational",
 	"regex", "subaddress", "variables", "copy", "imap4flags", "body",
-	"environment", "date", "index",
+	"environment", "date", "index", "spamtest", "spamtestplus",
+	"virustest",
 };
 
 /* parse_init - ready to read SRC */
@@ -261,6 +262,10 @@ parse_require(struct parser *p, struct ast *list, const struct token *at)
 			p->encoded_character = 1;
 		if (p->sieve && !parse_has_cap(p, cap) && p->ncaps < PARSE_CAPS_MAX)
 			p->caps[p->ncaps++] = cap;	/* MFL mode has them all */
+		/* RFC 5235 3.2: spamtestplus brings spamtest with it */
+		if (strcmp(cap, "spamtestplus") == 0 && p->sieve && !parse_has_cap(p, "spamtest")
+		    && p->ncaps < PARSE_CAPS_MAX)
+			p->caps[p->ncaps++] = "spamtest";
 	}
 	return ok;
 }

@@ -61,6 +61,19 @@ KEPT_DIFFERENCES = {
 }
 
 
+# The spam and virus scanner headers, set alike for both engines: the
+# score that means certainly spam (X-Spam-Score) or infected (X-Virus-Score).
+SCANNER_CONTROLS = ["-s", "mfl_spamtest_max=20", "-s", "mfl_virustest_max=5"]
+PIGEONHOLE_SCANNER = [
+    "  sieve_spamtest_status_type = score",
+    "  sieve_spamtest_status_header = X-Spam-Score",
+    "  sieve_spamtest_max_value = 20",
+    "  sieve_virustest_status_type = score",
+    "  sieve_virustest_status_header = X-Virus-Score",
+    "  sieve_virustest_max_value = 5",
+]
+
+
 def parse_cases(path):
     cases, cur, section = [], None, None
     with open(path, encoding="utf-8", newline="") as f:
@@ -117,7 +130,8 @@ def run_mflc(mflc, case, tmp):
         f.write(message_bytes(case))
     frm, to = envelope(case)
     mode = "-M" if case.get("mode") == "mfl" else "-S"
-    p = subprocess.run([os.path.abspath(mflc), mode, "-m", msg, "-e", frm, "-t", to, script],
+    p = subprocess.run([os.path.abspath(mflc), mode, "-m", msg, "-e", frm, "-t", to]
+                       + SCANNER_CONTROLS + [script],
                        capture_output=True, timeout=30, cwd=tmp)
     if p.returncode not in (0, 1, 3):
         raise RuntimeError("mflc exited %d: %s" % (p.returncode, p.stderr.decode(errors="replace")))
@@ -190,7 +204,9 @@ class Pigeonhole:
         conf = os.path.join(tmp, "dovecot.conf")
         lines = ["log_path = /dev/stderr",
                  "mail_location = maildir:%s/Maildir" % tmp,
-                 "plugin {", "  sieve_extensions = +editheader +vacation-seconds", "}"]
+                 "plugin {",
+                 "  sieve_extensions = +editheader +vacation-seconds +spamtest"
+                 " +spamtestplus +virustest"] + PIGEONHOLE_SCANNER + ["}"]
         if os.getuid() == 0:
             lines = ["mail_uid = nobody", "mail_gid = %s" % grp_of_nobody(),
                      "first_valid_uid = 0", "first_valid_gid = 0"] + lines
