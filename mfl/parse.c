@@ -33,7 +33,7 @@ static const char *const known_caps[] = {
 	"comparator-i;ascii-numeric", "reject", "ereject", "relational",
 	"regex", "subaddress", "variables", "copy", "imap4flags", "body",
 	"environment", "date", "index", "spamtest", "spamtestplus",
-	"virustest",
+	"virustest", "ihave",
 };
 
 /* parse_init - ready to read SRC */
@@ -228,6 +228,34 @@ parse_has_cap(const struct parser *p, const char *cap)
 	return 0;
 }
 
+/* parse_capability - the capability named S (LEN) as the language or
+ * the host knows it, or NULL */
+const char *
+parse_capability(const struct mfl_env *env, const char *s, size_t len)
+{
+	for (size_t k = 0; k < sizeof(known_caps) / sizeof(known_caps[0]); k++)
+		if (strlen(known_caps[k]) == len && memcmp(known_caps[k], s, len) == 0)
+			return known_caps[k];
+	for (size_t k = 0; env != NULL && k < env->nintrs; k++) {
+		const char *c = env->intrs[k]->capability;
+
+		if (c != NULL && strlen(c) == len && memcmp(c, s, len) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* parse_enable - CAP is on from here (Sieve mode; MFL has them all) */
+void
+parse_enable(struct parser *p, const char *cap)
+{
+	if (p->sieve && !parse_has_cap(p, cap) && p->ncaps < PARSE_CAPS_MAX)
+		p->caps[p->ncaps++] = cap;
+	/* RFC 5235 3.2: spamtestplus brings spamtest with it */
+	if (strcmp(cap, "spamtestplus") == 0)
+		parse_enable(p, "spamtest");
+}
+
 /* parse_require - turn on the capabilities in LIST (strings) */
 int
 parse_require(struct parser *p, struct ast *list, const struct token *at)
@@ -240,17 +268,8 @@ parse_require(struct parser *p, struct ast *list, const struct token *at)
 	}
 	for (size_t i = 0; i < list->nitems; i++) {
 		const struct ast *s = list->items[i];
-		const char *cap = NULL;
+		const char *cap = parse_capability(p->env, s->str, s->len);
 
-		for (size_t k = 0; k < sizeof(known_caps) / sizeof(known_caps[0]); k++)
-			if (strlen(known_caps[k]) == s->len && memcmp(known_caps[k], s->str, s->len) == 0)
-				cap = known_caps[k];
-		for (size_t k = 0; cap == NULL && p->env != NULL && k < p->env->nintrs; k++) {
-			const char *c = p->env->intrs[k]->capability;
-
-			if (c != NULL && strlen(c) == s->len && memcmp(c, s->str, s->len) == 0)
-				cap = c;
-		}
 		if (cap == NULL) {
 			diag_error(p->diag, p->file, s->line, s->col,
 				   "unknown capability \"%.*s\"",
@@ -260,12 +279,7 @@ parse_require(struct parser *p, struct ast *list, const struct token *at)
 		}
 		if (strcmp(cap, "encoded-character") == 0)
 			p->encoded_character = 1;
-		if (p->sieve && !parse_has_cap(p, cap) && p->ncaps < PARSE_CAPS_MAX)
-			p->caps[p->ncaps++] = cap;	/* MFL mode has them all */
-		/* RFC 5235 3.2: spamtestplus brings spamtest with it */
-		if (strcmp(cap, "spamtestplus") == 0 && p->sieve && !parse_has_cap(p, "spamtest")
-		    && p->ncaps < PARSE_CAPS_MAX)
-			p->caps[p->ncaps++] = "spamtest";
+		parse_enable(p, cap);
 	}
 	return ok;
 }

@@ -52,6 +52,8 @@ void parse_advance(struct parser *p);
 const struct token *parse_peek(struct parser *p);
 int parse_accept(struct parser *p, enum tok_kind kind);
 int parse_expect(struct parser *p, enum tok_kind kind, const char *what);
+const char *parse_capability(const struct mfl_env *env, const char *s, size_t len);
+void parse_enable(struct parser *p, const char *cap);
 void parse_error(struct parser *p, const struct token *at,
 		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void parse_sync(struct parser *p);

@@ -172,16 +172,71 @@ sieve_test_inner(struct parser *p)
 	return sieve_intrinsic(p, INTR_TEST);
 }
 
+/* skip_block - past a balanced "{ ... }" without reading what is in it
+ * (RFC 5463 4: the block of an ihave that fails); an empty block */
+static struct ast *
+skip_block(struct parser *p)
+{
+	struct ast *block = parse_node(p, A_BLOCK, &p->tok);
+	int depth = 1;
+
+	if (block == NULL || !parse_expect(p, T_LBRACE, "'{'"))
+		return NULL;
+	while (depth > 0) {
+		if (p->tok.kind == T_EOF) {
+			parse_error(p, &p->tok, "'}' expected");
+			return NULL;
+		}
+		depth += (p->tok.kind == T_LBRACE) - (p->tok.kind == T_RBRACE);
+		parse_advance(p);
+	}
+	return block;
+}
+
+/* ihave_known - TEST is "ihave" with constant strings: 1 when all are
+ * known (and now on), 0 when one is not, -1 when it is no such test */
+static int
+ihave_known(struct parser *p, const struct ast *test)
+{
+	const struct ast *list;
+	struct ast **items;
+	size_t n;
+
+	if (test->kind != A_SIEVE || strcmp(test->intr->name, "ihave") != 0
+	    || test->nitems != 1)
+		return -1;
+	list = test->items[0];
+	items = list->kind == A_LIST ? list->items : test->items;
+	n = list->kind == A_LIST ? list->nitems : 1;
+	for (size_t i = 0; i < n; i++)
+		if (items[i]->kind != A_STR)
+			return -1;
+	for (size_t i = 0; i < n; i++)
+		if (parse_capability(p->env, items[i]->str, items[i]->len) == NULL)
+			return 0;
+	for (size_t i = 0; i < n; i++)
+		parse_enable(p, parse_capability(p->env, items[i]->str, items[i]->len));
+	return 1;
+}
+
 /* if: "if" test block *("elsif" test block) ["else" block] */
 static struct ast *
 sieve_if(struct parser *p)
 {
 	struct ast *node = parse_node(p, A_IF, &p->tok);
+	int have;
 
 	if (node == NULL)
 		return NULL;
 	parse_advance(p);
-	if ((node->a = sieve_test(p)) == NULL || (node->b = sieve_block(p)) == NULL)
+	if ((node->a = sieve_test(p)) == NULL)
+		return NULL;
+	/* RFC 5463: an ihave's block may use what it asked for (and, as in
+	 * Pigeonhole, the rest of the script too), and is not read at all
+	 * when something it asked for is missing */
+	have = ihave_known(p, node->a);
+	node->b = have == 0 ? skip_block(p) : sieve_block(p);
+	if (node->b == NULL)
 		return NULL;
 	if (parse_is_ident(&p->tok, "elsif")) {
 		node->c = sieve_if(p);
