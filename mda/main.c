@@ -76,6 +76,18 @@ script_log(void *ctx, const char *msg, size_t len)
 }
 
 /* switch_user - -d USER: become them when root; else be them already */
+/* mailbox_exists - RFC 5490 mailboxexists: the folder NAME resolves in
+ * the namespaces and is there */
+static int
+mailbox_exists(void *ctx, const char *name, size_t len)
+{
+	struct mda *m = ctx;
+	struct folder folder;
+	char err[256];
+
+	return ns_resolve(&m->ns, name, len, &folder, err, sizeof(err)) == 0 && folder.exists;
+}
+
 static void
 switch_user(const char *user)
 {
@@ -274,6 +286,7 @@ main(int argc, char **argv)
 		exit(EX_TEMPFAIL);
 	}
 	mfl_env_set_log(mda.env, script_log, NULL);
+	mfl_env_set_mailbox_exists(mda.env, mailbox_exists, &mda);
 	if (mfl_env_environment_defaults(mda.env, "MDA", "during") < 0) {
 		mda_log(LOG_ERR, "out of memory");
 		exit(EX_TEMPFAIL);

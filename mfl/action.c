@@ -185,6 +185,8 @@ action_json(const struct action *act, struct buf *out)
 		buf_puts(out, "{\"action\":\"fileinto\",\"mailbox\":");
 		json_string(out, act->target, act->target_len);
 		buf_printf(out, ",\"copy\":%s", act->copy ? "true" : "false");
+		if (act->create)
+			buf_puts(out, ",\"create\":true");
 		break;
 	case ACT_REDIRECT:
 		buf_puts(out, "{\"action\":\"redirect\",\"address\":");

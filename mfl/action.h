@@ -16,6 +16,7 @@ struct action {
 				 * NULL for keep */
 	size_t target_len;
 	int copy;		/* :copy (RFC 3894) */
+	int create;		/* fileinto :create (RFC 5490) */
 	int implicit;		/* the implicit keep */
 	int extended;		/* ereject rather than reject (RFC 5429) */
 	const char *code;	/* reject :code "550" (SMTP reply), or NULL */

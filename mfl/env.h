@@ -44,6 +44,8 @@ struct mfl_env {
 	int decisions_stop;	/* reject, ereject, discard end the run */
 	struct env_item environment[ENV_ITEMS_MAX];
 	size_t nenvironment;
+	int (*mailbox_exists)(void *ctx, const char *name, size_t len);
+	void *mailbox_ctx;
 };
 
 struct buf;

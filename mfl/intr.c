@@ -27,7 +27,8 @@ extern const struct intrinsic intr_set, intr_string, intr_match_fn;
 extern const struct intrinsic intr_setflag, intr_addflag, intr_removeflag,
 	intr_hasflag;
 extern const struct intrinsic intr_body, intr_environment, intr_date,
-	intr_currentdate, intr_spamtest, intr_virustest, intr_ihave, intr_error;
+	intr_currentdate, intr_spamtest, intr_virustest, intr_ihave, intr_error,
+	intr_mailboxexists;
 
 const struct intrinsic *const intr_table[] = {
 	&intr_header, &intr_address, &intr_envelope, &intr_exists, &intr_size,
@@ -40,6 +41,7 @@ const struct intrinsic *const intr_table[] = {
 	&intr_setflag, &intr_addflag, &intr_removeflag, &intr_hasflag,
 	&intr_body, &intr_environment, &intr_date, &intr_currentdate,
 	&intr_spamtest, &intr_virustest, &intr_ihave, &intr_error,
+	&intr_mailboxexists,
 	NULL
 };
 

@@ -78,6 +78,7 @@ enum { TAG_COPY, TAG_FLAGS, TAG_CREATE };
 
 static const struct intr_tag store_tags[] = {
 	{ .name = "copy", .id = TAG_COPY, .capability = "copy" },
+	{ .name = "create", .id = TAG_CREATE, .capability = "mailbox" },
 	{ .name = "flags", .arg = TAGARG_STRLIST, .id = TAG_FLAGS, .capability = "imap4flags" },
 	{ .name = NULL }
 };
@@ -101,6 +102,7 @@ store_options(struct mfl_run *run, const struct site *site, struct value *args,
 	struct value *flags;
 
 	act->copy = intr_tag_present(site, TAG_COPY, args, NULL);
+	act->create = intr_tag_present(site, TAG_CREATE, args, NULL);
 	if (intr_tag_present(site, TAG_FLAGS, args, &flags) && flags != NULL)
 		act->flags = run_flags(run, site, flags);
 	else

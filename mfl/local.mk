@@ -26,6 +26,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/intr_environment.c \
 	mfl/intr_flags.c \
 	mfl/intr_ihave.c \
+	mfl/intr_mailbox.c \
 	mfl/intr_spamtest.c \
 	mfl/intr_string.c \
 	mfl/intr_test.c \

@@ -48,6 +48,9 @@ int mfl_env_add_hook(struct mfl_env *env, const char *name,
 void mfl_env_print_controls(const struct mfl_env *env, struct buf *out);
 int mfl_env_set_environment(struct mfl_env *env, const char *name,
 			    const char *value);
+void mfl_env_set_mailbox_exists(struct mfl_env *env,
+				int (*fn)(void *ctx, const char *name, size_t len),
+				void *ctx);
 int mfl_env_environment_defaults(struct mfl_env *env, const char *location,
 				 const char *phase);
 void mfl_env_limits(const struct mfl_env *env, struct mfl_limits *limits);

@@ -68,6 +68,7 @@ sh_tests = \
 	t/sh/cache.sh \
 	t/golden/run.sh \
 	t/mda/options.sh \
+	t/mda/sieve.sh \
 	t/mda/postfix.sh \
 	t/mda/faults.sh \
 	t/milter/miltertest.sh \
@@ -165,7 +166,7 @@ EXTRA_DIST += t/sieve/cases.sh t/sieve/run_cases.py t/sieve/messages \
 	t/sieve/relational.cases t/sieve/regex.cases t/sieve/subaddress.cases \
 	t/sieve/variables.cases t/sieve/copy.cases t/sieve/imap4flags.cases \
 	t/sieve/body.cases t/sieve/environment.cases t/sieve/date.cases \
-	t/sieve/spamtest.cases t/sieve/ihave.cases \
+	t/sieve/spamtest.cases t/sieve/ihave.cases t/sieve/mailbox.cases \
 	t/mfl/run.sh t/mfl/errors.cases t/mfl/lib \
 	t/mfl/controls.mfl t/mfl/functions.mfl t/mfl/hooks.mfl \
 	t/mfl/include.mfl t/mfl/intrinsics.mfl t/mfl/operators.mfl \

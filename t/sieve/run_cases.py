@@ -165,6 +165,16 @@ def flag_text(flags):
     return " [flags: " + " ".join(sorted(f.lower() for f in flags)) + "]"
 
 
+def annotated(line):
+    """An action line with its annotations ("(copy)", "[flags: ..]",
+    "(create ...)") in one order, whichever order they were added in."""
+    m = re.match(r"^(.*?)((?: \([^()]*\)| \[flags: [^]]*\])+)$", line)
+    if not m:
+        return line
+    notes = re.findall(r" \([^()]*\)| \[flags: [^]]*\]", m.group(2))
+    return m.group(1) + "".join(sorted(notes))
+
+
 def normal_ours(actions):
     """Our JSON lines in the normal form both engines are compared in."""
     out, status = [], "ok"
@@ -178,13 +188,15 @@ def normal_ours(actions):
                        + flag_text(a.get("flags")))
         elif kind == "fileinto":
             out.append("store: " + printable(a["mailbox"])
-                       + (" (copy)" if a.get("copy") else "") + flag_text(a.get("flags")))
+                       + (" (copy)" if a.get("copy") else "") + flag_text(a.get("flags"))
+                       + (" (create mailbox if it does not exist)" if a.get("create") else ""))
         elif kind == "redirect":
             out.append("redirect: " + a["address"] + (" (copy)" if a.get("copy") else ""))
         elif kind == "discard":
             out.append("discard")
         else:
             out.append(json.dumps(a, sort_keys=True))
+    out = [annotated(a) for a in out]
     if status == "error-compile":
         return ["compile error"]
     if status == "error-runtime":
@@ -260,7 +272,7 @@ class Pigeonhole:
             # the actions are dropped; the implicit keep is what happens
             kept = ["implicit keep: INBOX"] if "successful implicit keep" in err else []
             return ["runtime error"] + kept, err
-        return actions, err
+        return [annotated(a) for a in actions], err
 
 
 def grp_of_nobody():

@@ -1,0 +1,93 @@
+#!/bin/sh
+# sieve.sh - what Sieve extensions do to delivered mail, through mvmda
+# in a temporary home: imap4flags as Maildir info letters, :copy and
+# :create stores, mailboxexists against the real folders, variables in
+# folder names, environment in mvmda, date and spamtest on the message.
+. "$top_srcdir/t/tap.sh"
+mvmda="$top_builddir/mda/mvmda"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+unset SENDER RECIPIENT ORIGINAL_RECIPIENT DTLINE RPLINE EXTENSION LOCAL DOMAIN QUEUE_ID
+HOME="$tmp/home"
+MVMDA_RC="$top_srcdir/mda/mvmda-rc.mfl"
+SENDER=alice@example.org
+RECIPIENT=bob+lists@example.net
+export HOME MVMDA_RC SENDER RECIPIENT
+mkdir -p "$HOME"
+cat >msg <<'M'
+From: Alice <alice@example.org>
+To: bob+lists@example.net
+Subject: [dev] weekly numbers
+Date: Mon, 2 Nov 2026 10:00:00 +0000
+X-Spam-Score: 7
+Message-ID: <s1@example.org>
+
+body text
+M
+count() { find "$1" -type f 2>/dev/null | wc -l; }
+deliver() {	# deliver SCRIPT-TEXT: run it in Sieve mode on msg
+	printf '%s\n' "$1" >s.sieve
+	"$mvmda" s.sieve <msg 2>err
+}
+
+deliver 'require ["imap4flags", "fileinto"];
+setflag "\\Seen";
+addflag "\\Flagged $Work";
+fileinto "Work";'
+is "$?" 0 "imap4flags: delivered"
+f=$(find "$HOME/Maildir/.Work/cur" "$HOME/Maildir/.Work/new" -type f)
+case $f in */cur/*:2,FS) r=0 ;; *) r=1 ;; esac
+ok "$r" "flags become the Maildir info letters in cur/ (${f##*/})"
+
+deliver 'require ["imap4flags"]; addflag "\\Answered \\Draft \\Deleted";'
+f=$(find "$HOME/Maildir/cur" -type f)
+case $f in *:2,DRT) r=0 ;; *) r=1 ;; esac
+ok "$r" "the implicit keep carries the internal variable's flags (${f##*/})"
+rm -rf "$HOME/Maildir"
+
+deliver 'require ["copy", "fileinto"]; fileinto :copy "Archive";'
+is "$(count "$HOME/Maildir/.Archive/new")" 1 "copy: stored in Archive"
+is "$(count "$HOME/Maildir/new")" 1 "copy: and kept in INBOX"
+rm -rf "$HOME/Maildir"
+
+deliver 'require ["mailbox", "fileinto"];
+if mailboxexists "Archive" { fileinto "Seen"; } else { fileinto :create "Archive"; }'
+is "$(count "$HOME/Maildir/.Archive/new")" 1 "mailboxexists false, fileinto :create makes the folder"
+deliver 'require ["mailbox", "fileinto"];
+if mailboxexists "Archive" { fileinto "Seen"; } else { fileinto :create "Archive"; }'
+is "$(count "$HOME/Maildir/.Seen/new")" 1 "mailboxexists sees the folder the last delivery made"
+rm -rf "$HOME/Maildir"
+
+deliver 'require ["variables", "subaddress", "envelope", "fileinto"];
+if envelope :detail :matches "to" "*" { set :upperfirst "box" "${1}"; }
+if header :matches "subject" "[*] *" { fileinto "${box}.${1}"; }'
+is "$(count "$HOME/Maildir/.Lists.dev/new")" 1 "variables and subaddress build the folder name"
+rm -rf "$HOME/Maildir"
+
+deliver 'require ["environment", "variables", "fileinto"];
+if allof (environment "location" "MDA", environment "phase" "during",
+	environment :matches "host" "?*") { fileinto "Env"; }'
+is "$(count "$HOME/Maildir/.Env/new")" 1 "environment: mvmda is the MDA, during delivery"
+rm -rf "$HOME/Maildir"
+
+deliver 'require ["date", "relational", "fileinto"];
+if date :value "lt" :zone "+0000" "date" "date" "2026-11-03" { fileinto "Old"; }'
+is "$(count "$HOME/Maildir/.Old/new")" 1 "date: the Date field, in a zone"
+rm -rf "$HOME/Maildir"
+
+deliver 'require ["spamtest", "relational", "comparator-i;ascii-numeric", "fileinto"];
+if spamtest :value "ge" :comparator "i;ascii-numeric" "7" { fileinto "Junk"; }'
+is "$(count "$HOME/Maildir/.Junk/new")" 1 "spamtest: X-Spam-Score 7 of 10 is 7"
+rm -rf "$HOME/Maildir"
+
+deliver 'require ["ihave", "fileinto"];
+if ihave "vnd.example.future" { future "x"; } else { fileinto "Present"; }'
+is "$(count "$HOME/Maildir/.Present/new")" 1 "ihave: an unknown extension's block is skipped"
+rm -rf "$HOME/Maildir"
+
+deliver 'require ["ihave", "fileinto"]; fileinto "Lost"; error "stop here";'
+is "$?" 0 "error: still delivered"
+is "$(count "$HOME/Maildir/new")" 1 "error: the message goes to INBOX, the fileinto dropped"
+ok "$(grep -q 'error: stop here' err; echo $?)" "error: the script's message is logged"
+done_testing
