@@ -261,6 +261,7 @@ main(int argc, char **argv)
 	char obsolete[8] = "";
 	int version = 0, ret;
 	struct mfl_run *run;
+	struct buf edited = BUF_INIT;
 
 	log_open("mvmda", isatty(2));
 	mda.opt_e = calloc((size_t) argc, sizeof(char *));
@@ -345,6 +346,16 @@ main(int argc, char **argv)
 		mda_exit(EX_TEMPFAIL);
 	}
 	run_controls(run);
+	/* RFC 5293: what editheader left is what is stored and sent on */
+	switch (msg_edited(mda.msg, &edited)) {
+	case -1:
+		mda_log(LOG_ERR, "out of memory");
+		mda_exit(EX_TEMPFAIL);
+	case 1:
+		mda.mail.data = edited.data;
+		mda.mail.len = edited.len;
+		break;
+	}
 	if (mda.test) {
 		struct buf out = BUF_INIT;
 

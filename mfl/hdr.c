@@ -90,10 +90,17 @@ hdr_hash_all(struct hdr_index *index)
 {
 	size_t n = 16;
 
+	int *buckets;
+
 	while (n < index->count * 2)
 		n *= 2;
-	if ((index->buckets = arena_alloc(index->arena, n * sizeof(int))) == NULL)
-		return -1;
+	if (index->buckets != NULL && index->nbuckets >= n) {
+		n = index->nbuckets;	/* big enough: chained anew in place */
+	} else {
+		if ((buckets = arena_alloc(index->arena, n * sizeof(int))) == NULL)
+			return -1;
+		index->buckets = buckets;
+	}
 	memset(index->buckets, 0xff, n * sizeof(int));
 	index->nbuckets = n;
 	/* Walk backwards so each chain lists fields in message order. */
@@ -155,12 +162,76 @@ hdr_index_build(struct arena *arena, const char *block, size_t len,
 		cur->value = p + colon + 1;
 		cur->value_len = (size_t) (eol - cur->value);
 		cur->hash = hdr_name_hash(p, name_len);
+		cur->orig = index->count;	/* 1-based: 0 marks added fields */
 		p = next;
 	}
 	index->body_off = (size_t) (p - block);
 	if (hdr_hash_all(index) < 0)
 		return NULL;
 	return index;
+}
+
+/* edit_begin - before the first edit, set the fields as they came
+ * aside (orig_fields) and work on a copy; -1 when out of memory */
+static int
+edit_begin(struct hdr_index *index)
+{
+	struct hdr_field *copy;
+
+	if (index->edited)
+		return 0;
+	if ((copy = arena_alloc(index->arena, (index->count + 1) * sizeof(*copy))) == NULL)
+		return -1;
+	memcpy(copy, index->fields, index->count * sizeof(*copy));
+	index->orig_fields = index->fields;
+	index->orig_count = index->count;
+	index->fields = copy;
+	index->edited = 1;
+	return 0;
+}
+
+/* hdr_insert - a new field RAW ("Name: value", folded, no final line
+ * end, kept by the caller) at position POS; -1 when RAW is no field or
+ * memory runs out (editheader, RFC 5293) */
+int
+hdr_insert(struct hdr_index *index, size_t pos, const char *raw, size_t len)
+{
+	struct hdr_field *fields, *f;
+	size_t name_len, colon;
+
+	if (pos > index->count || (name_len = hdr_name_len(raw, len, &colon)) == 0
+	    || edit_begin(index) < 0)
+		return -1;
+	if ((fields = arena_alloc(index->arena, (index->count + 1) * sizeof(*fields))) == NULL)
+		return -1;
+	memcpy(fields, index->fields, pos * sizeof(*fields));
+	memcpy(fields + pos + 1, index->fields + pos, (index->count - pos) * sizeof(*fields));
+	f = &fields[pos];
+	memset(f, 0, sizeof(*f));
+	f->name = raw;
+	f->name_len = name_len;
+	f->raw = raw;
+	f->raw_len = len;
+	f->value = raw + colon + 1;
+	f->value_len = len - colon - 1;
+	f->hash = hdr_name_hash(raw, name_len);
+	index->fields = fields;
+	index->count++;
+	return hdr_hash_all(index);
+}
+
+/* hdr_remove - field I is no longer in the header; -1 when out of memory */
+int
+hdr_remove(struct hdr_index *index, size_t i)
+{
+	if (i >= index->count)
+		return 0;
+	if (edit_begin(index) < 0)
+		return -1;
+	memmove(index->fields + i, index->fields + i + 1,
+		(index->count - i - 1) * sizeof(*index->fields));
+	index->count--;
+	return hdr_hash_all(index);	/* fewer fields: reuses its buckets */
 }
 
 /* hdr_find - the NTH (from 0) field named NAME, or NULL */

@@ -22,6 +22,8 @@ struct hdr_field {
 	size_t decoded_len;
 	void *addrs;		/* its parsed address list, cached by users */
 	size_t naddrs;
+	size_t orig;		/* position in the message as it came, from
+				 * 1; 0 for a field editheader added */
 };
 
 struct hdr_index {
@@ -31,6 +33,9 @@ struct hdr_index {
 	int *buckets;
 	size_t nbuckets;	/* a power of two */
 	struct arena *arena;
+	int edited;		/* fields were added or removed: */
+	struct hdr_field *orig_fields;	/* then these are the fields */
+	size_t orig_count;		/* as the message came */
 };
 
 /* Says whether a line that starts with '-' ends the header block. */
@@ -45,5 +50,7 @@ size_t hdr_count(const struct hdr_index *index, const char *name,
 int hdr_unfolded(const struct hdr_index *index, struct hdr_field *field);
 int hdr_decoded(const struct hdr_index *index, struct hdr_field *field);
 unsigned hdr_name_hash(const char *name, size_t len);
+int hdr_insert(struct hdr_index *index, size_t pos, const char *raw, size_t len);
+int hdr_remove(struct hdr_index *index, size_t i);
 
 #endif

@@ -23,9 +23,11 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "hdr.h"
 #include "mime.h"
 #include "msg.h"
+#include "str.h"
 
 struct msg {
 	const char *data;	/* the message, without the "From " line */
@@ -205,6 +207,103 @@ msg_body(struct msg *msg, size_t *len_r)
 
 	*len_r = msg->len - off;
 	return msg->data + off;
+}
+
+/* msg_line_end - the line end the message uses: "\r\n" when its first
+ * line ends so, else "\n" */
+const char *
+msg_line_end(const struct msg *msg)
+{
+	const char *nl = memchr(msg->data, '\n', msg->len);
+
+	return nl != NULL && nl > msg->data && nl[-1] == '\r' ? "\r\n" : "\n";
+}
+
+/* msg_edited - the message with the header as editheader left it, onto
+ * OUT; 0 when the header was not edited (OUT untouched), 1 when it
+ * was, -1 when memory ran out */
+int
+msg_edited(struct msg *msg, struct buf *out)
+{
+	struct hdr_index *hdrs = msg->hdrs;
+	const char *eol = msg_line_end(msg), *body;
+	size_t body_len;
+
+	if (hdrs == NULL || !hdrs->edited)
+		return 0;
+	for (size_t i = 0; i < hdrs->count; i++) {
+		buf_append(out, hdrs->fields[i].raw, hdrs->fields[i].raw_len);
+		buf_puts(out, eol);
+	}
+	buf_puts(out, eol);
+	body = msg_body(msg, &body_len);
+	buf_append(out, body, body_len);
+	return out->failed ? -1 : 1;
+}
+
+/* edit_value - field F's value as a milter wants it: no leading space,
+ * folds as LF (libmilter's line end) */
+static void
+edit_value(const struct hdr_field *f, struct buf *out)
+{
+	size_t i = 0;
+
+	buf_reset(out);
+	if (f->value_len > 0 && f->value[0] == ' ')
+		i = 1;
+	for (; i < f->value_len; i++)
+		if (f->value[i] != '\r')
+			buf_putc(out, f->value[i]);
+}
+
+/* msg_header_edits - the editheader changes as the steps a milter
+ * takes, in the order to take them: deletions of fields as they came
+ * (MSG_EDIT_DELETE, name and occurrence from 1, the last first, so the
+ * occurrences still to delete keep their numbers), then the fields
+ * added at the top (MSG_EDIT_INSERT at 0, the lowest first), then those
+ * added at the end (MSG_EDIT_ADD). FN's non-zero return stops; 0, or
+ * what FN returned, or -1 when memory ran out. */
+int
+msg_header_edits(struct msg *msg, msg_edit_fn fn, void *ctx)
+{
+	struct hdr_index *h = msg->hdrs;
+	struct buf value = BUF_INIT;
+	size_t first = 0;
+	int rc = 0;
+
+	if (h == NULL || !h->edited)
+		return 0;
+	for (size_t k = h->orig_count; k-- > 0 && rc == 0;) {
+		const struct hdr_field *o = &h->orig_fields[k];
+		int present = 0, nth = 1;
+
+		for (size_t i = 0; i < h->count && !present; i++)
+			present = h->fields[i].orig == k + 1;
+		if (present)
+			continue;
+		for (size_t j = 0; j < k; j++)
+			nth += h->orig_fields[j].name_len == o->name_len
+			    && mem_ieq(h->orig_fields[j].name, o->name, o->name_len);
+		rc = fn(ctx, MSG_EDIT_DELETE, o->name, o->name_len, NULL, 0, nth);
+	}
+	while (first < h->count && h->fields[first].orig == 0)
+		first++;
+	for (size_t i = first; i-- > 0 && rc == 0;) {
+		edit_value(&h->fields[i], &value);
+		rc = value.failed ? -1 : fn(ctx, MSG_EDIT_INSERT, h->fields[i].name,
+					    h->fields[i].name_len, value.data ? value.data : "",
+					    value.len, 0);
+	}
+	for (size_t i = first; i < h->count && rc == 0; i++) {
+		if (h->fields[i].orig != 0)
+			continue;
+		edit_value(&h->fields[i], &value);
+		rc = value.failed ? -1 : fn(ctx, MSG_EDIT_ADD, h->fields[i].name,
+					    h->fields[i].name_len, value.data ? value.data : "",
+					    value.len, 0);
+	}
+	buf_free(&value);
+	return rc;
 }
 
 /* msg_mime - the MIME tree, built on first use; NULL if no memory */

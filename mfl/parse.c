@@ -33,7 +33,7 @@ static const char *const known_caps[] = {
 	"comparator-i;ascii-numeric", "reject", "ereject", "relational",
 	"regex", "subaddress", "variables", "copy", "imap4flags", "body",
 	"environment", "date", "index", "spamtest", "spamtestplus",
-	"virustest", "ihave", "mailbox",
+	"virustest", "ihave", "mailbox", "editheader",
 };
 
 /* parse_init - ready to read SRC */

@@ -197,6 +197,7 @@ program_needs(struct program *pg)
 	 * both the test and $header) */
 	static const char *const msg_tests[] = {
 		"header", "address", "exists", "size", "body", "headers",
+		"date", "spamtest", "virustest", "addheader", "deleteheader",
 	};
 	/* SPF reads the HELO name (for <> and $spf_helo) */
 	static const char *const helo_fns[] = {

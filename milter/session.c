@@ -557,20 +557,50 @@ session_body(struct session *s, const unsigned char *data, size_t len)
 	return run_hook(s, HOOK_BODY, &arg, 1);
 }
 
-/* session_eom - the end of the message: $hook_eom, or the Sieve script */
+/* queue_edit - one editheader step as a milter header change */
+static int
+queue_edit(void *ctx, int op, const char *name, size_t name_len,
+	   const char *value, size_t value_len, int index)
+{
+	struct session *s = ctx;
+	char field[256];
+	enum change_kind kind = op == MSG_EDIT_DELETE ? CHG_HEADER_CHANGE
+	    : op == MSG_EDIT_INSERT ? CHG_HEADER_INSERT : CHG_HEADER_ADD;
+
+	snprintf(field, sizeof(field), "%.*s", (int) name_len, name);
+	/* a change to an empty value deletes (smfi_chgheader, NULL) */
+	return session_change(s, kind, field, op == MSG_EDIT_DELETE ? "" : value,
+			      op == MSG_EDIT_DELETE ? 0 : value_len, index);
+}
+
+/* header_edits - what editheader did to the message, for the MTA */
+static enum decision
+header_edits(struct session *s, enum decision d)
+{
+	if (s->msg == NULL || d == DEC_REJECT || d == DEC_TEMPFAIL || d == DEC_DISCARD)
+		return d;
+	if (msg_header_edits(s->msg, queue_edit, s) != 0) {
+		session_log(s, LOG_ERR, "out of memory queueing header edits");
+		return DEC_TEMPFAIL;
+	}
+	return d;
+}
+
+/* session_eom - the end of the message: $hook_eom, or the Sieve script;
+ * then editheader's changes (RFC 5293) become milter header changes */
 enum decision
 session_eom(struct session *s)
 {
 	note_queue_id(s);
 	if (!s->pg->sieve)
-		return run_hook(s, HOOK_EOM, NULL, 0);
+		return header_edits(s, run_hook(s, HOOK_EOM, NULL, 0));
 	reply_clear(&s->reply);
 	message_view(s);
 	s->first_action = 0;
 	if (mfl_run_main(s->run) < 0)
 		return run_error_answer(s, NULL);
 	take_actions(s);
-	return s->reply.decision;
+	return header_edits(s, s->reply.decision);
 }
 
 /* session_message_done - the message is over (after eom's answer and

@@ -86,6 +86,21 @@ if ihave "vnd.example.future" { future "x"; } else { fileinto "Present"; }'
 is "$(count "$HOME/Maildir/.Present/new")" 1 "ihave: an unknown extension's block is skipped"
 rm -rf "$HOME/Maildir"
 
+deliver 'require ["editheader", "fileinto"];
+addheader "X-Filtered" "by mvmda, café";
+addheader :last "X-Last" "at the end";
+deleteheader "X-Spam-Score";
+deleteheader "Received";
+fileinto "Edited";'
+f=$(find "$HOME/Maildir/.Edited/new" -type f)
+ok "$(head -1 "$f" | grep -q '^X-Filtered: =?UTF-8?B?'; echo $?)" "editheader: the added field is the first line, encoded"
+is "$(grep -c '^X-Spam-Score:' "$f")" 0 "editheader: the deleted field is not stored"
+last_field=$(sed -n '/^$/q;p' "$f" | tail -1)
+is "$last_field" "X-Last: at the end" "editheader: :last puts it after the others"
+is "$(sed -n '/^$/,$p' "$f" | sed 1d)" "body text" "editheader: the body is untouched"
+ok "$(grep -q '^Subject: \[dev\] weekly numbers$' "$f"; echo $?)" "editheader: other fields stay"
+rm -rf "$HOME/Maildir"
+
 deliver 'require ["ihave", "fileinto"]; fileinto "Lost"; error "stop here";'
 is "$?" 0 "error: still delivered"
 is "$(count "$HOME/Maildir/new")" 1 "error: the message goes to INBOX, the fileinto dropped"

@@ -1,6 +1,6 @@
 # rules.sieve - a plain Sieve script under mvmtr: it runs at end of message
 require ["reject", "ereject", "vnd.mvmf.smtp", "envelope", "environment",
-	"body", "variables"];
+	"body", "variables", "editheader"];
 if header :contains "subject" "bad" {
 	reject :code "554" "bad subject";
 } elsif address :is "from" "junk@example.com" {
@@ -11,4 +11,8 @@ if header :contains "subject" "bad" {
 	ereject "not from ${0}";
 } elsif body :contains "FORBIDDEN-WORD" {
 	reject "body says no";
+} elsif header :is "subject" "edit me" {
+	addheader "X-Edited" "yes";
+	addheader :last "X-Trailer" "last one";
+	deleteheader "X-Remove";
 }

@@ -12,6 +12,13 @@ check(r == SMFIR_CONTINUE, "Sieve: keep is continue")
 r = message(c, "<s@example.org>", {"<a@example.org>"}, {{"Subject", "fine"}},
 	"a line\r\nwith FORBIDDEN-WORD in it\r\n")
 check(r == SMFIR_REPLYCODE, "Sieve body test at end of message")
+r = message(c, "<s@example.org>", {"<a@example.org>"},
+	{{"Subject", "edit me"}, {"X-Remove", "one"}, {"X-Keep", "k"}, {"X-Remove", "two"}})
+check(r == SMFIR_CONTINUE, "Sieve editheader: the message goes on")
+check(mt.eom_check(c, MT_HDRINSERT, "X-Edited", "yes", 0), "addheader: inserted at the top")
+check(mt.eom_check(c, MT_HDRADD, "X-Trailer", "last one"), "addheader :last: added at the end")
+check(mt.eom_check(c, MT_HDRDELETE, "X-Remove"), "deleteheader: deleted")
+check(not mt.eom_check(c, MT_HDRDELETE, "X-Keep"), "deleteheader: other fields stay")
 mt.disconnect(c)
 c = open("other.example", "192.0.2.66")
 r = message(c, "<s@example.org>", {"<a@example.org>"}, {{"Subject", "fine"}})

@@ -1,0 +1,248 @@
+/*
+ * intr_editheader - RFC 5293 editheader: addheader and deleteheader
+ * change the message's header in place (hdr_insert, hdr_remove), so
+ * the tests after them see the change and the host stores or passes on
+ * the edited message (msg_edited(); mvmtr turns the edits into milter
+ * header changes).
+ *
+ * A value is unfolded, RFC 2047-encoded (UTF-8, "B") when it is not
+ * ASCII, and folded at white space to keep lines near 78 characters.
+ * Received and Auto-Submitted fields are never deleted (RFC 5293 7;
+ * Pigeonhole refuses the same), so a script cannot hide a message's
+ * path or make a loop look like new mail.
+ *
+ * DIAGNOSTICS: compile errors for a constant field name that is not
+ * one (RFC 5322 ftext); runtime errors for a computed one and when
+ * memory runs out.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "compile.h"
+#include "hdr.h"
+#include "msg.h"
+#include "prog.h"
+#include "str.h"
+#include "tmatch.h"
+
+enum { EDIT_LAST = 0 };
+
+static const struct intr_tag addheader_tags[] = {
+	{ .name = "last", .id = EDIT_LAST },
+	{ .name = NULL }
+};
+
+static const struct intr_tag deleteheader_tags[] = {
+	{ .name = "index", .arg = TAGARG_NUMBER, .id = INTR_TAG_INDEX },
+	{ .name = "last", .id = INTR_TAG_LAST },
+	{ .name = NULL }
+};
+
+/* field_name_ok - RFC 5322 field-name: 1*ftext (printable, not ":") */
+static int
+field_name_ok(const char *s, size_t len)
+{
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char) s[i] < 33 || (unsigned char) s[i] > 126 || s[i] == ':')
+			return 0;
+	return 1;
+}
+
+/* protected - a field no script may delete */
+static int
+protected(const char *name, size_t len)
+{
+	return str_ieq_cstr(name, len, "received") || str_ieq_cstr(name, len, "auto-submitted");
+}
+
+/* encode_word - one RFC 2047 encoded-word of S (LEN) onto OUT */
+static void
+encode_word(struct buf *out, const unsigned char *s, size_t len)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	buf_puts(out, "=?UTF-8?B?");
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned) s[i] << 16 | (i + 1 < len ? (unsigned) s[i + 1] << 8 : 0)
+		    | (i + 2 < len ? s[i + 2] : 0);
+
+		buf_putc(out, b64[v >> 18 & 63]);
+		buf_putc(out, b64[v >> 12 & 63]);
+		buf_putc(out, i + 1 < len ? b64[v >> 6 & 63] : '=');
+		buf_putc(out, i + 2 < len ? b64[v & 63] : '=');
+	}
+	buf_puts(out, "?=");
+}
+
+/* field_text - "Name: value" with VALUE unfolded, encoded and folded */
+static void
+field_text(struct buf *out, const char *name, size_t nlen, const char *value,
+	   size_t vlen, const char *eol)
+{
+	struct buf flat = BUF_INIT;
+	int ascii = 1;
+	size_t line_start = out->len, last_space = 0;
+
+	for (size_t i = 0; i < vlen; i++) {
+		unsigned char c = (unsigned char) value[i];
+
+		if (c == '\r' || c == '\n')
+			continue;	/* unfolded (RFC 5322 2.2.3) */
+		ascii &= c < 0x80;
+		buf_putc(&flat, c);
+	}
+	buf_append(out, name, nlen);
+	buf_puts(out, ": ");
+	if (!ascii) {
+		/* 45 octets a word (60 in base64), cut only before a UTF-8
+		 * lead byte, words folded onto lines of their own */
+		for (size_t i = 0; i < flat.len;) {
+			size_t n = flat.len - i < 45 ? flat.len - i : 45;
+
+			while (i + n < flat.len && n > 1
+			       && ((unsigned char) flat.data[i + n] & 0xc0) == 0x80)
+				n--;
+			if (i > 0) {
+				buf_puts(out, eol);
+				buf_putc(out, ' ');
+			}
+			encode_word(out, (const unsigned char *) flat.data + i, n);
+			i += n;
+		}
+		buf_free(&flat);
+		return;
+	}
+	for (size_t i = 0; i < flat.len; i++) {
+		if (flat.data[i] == ' ' && out->len - line_start > 0)
+			last_space = out->len;
+		buf_putc(out, flat.data[i]);
+		if (out->len - line_start > 78 && last_space > line_start) {
+			/* fold before the last space: it starts the next line */
+			struct buf rest = BUF_INIT;
+
+			buf_append(&rest, out->data + last_space, out->len - last_space);
+			out->len = last_space;
+			buf_puts(out, eol);
+			line_start = out->len;
+			buf_append(out, rest.data, rest.len);
+			buf_free(&rest);
+			last_space = 0;
+		}
+	}
+	buf_free(&flat);
+}
+
+/* addheader: addheader [":last"] <field-name: string> <value: string> */
+static int
+addheader_run(struct mfl_run *run, const struct site *site, struct value *args,
+	      struct value *ret)
+{
+	struct hdr_index *idx;
+	struct buf text = BUF_INIT;
+	char *raw;
+	int rc;
+
+	(void) ret;
+	if (!field_name_ok(args[0].u.s.ptr, args[0].u.s.len))
+		return run_error(run, site, "addheader: \"%.*s\" is not a field name",
+				 (int) (args[0].u.s.len > 60 ? 60 : args[0].u.s.len), args[0].u.s.ptr);
+	if (run->msg == NULL)
+		return 0;
+	if ((idx = msg_headers(run->msg)) == NULL)
+		return run_error(run, site, "out of memory");
+	field_text(&text, args[0].u.s.ptr, args[0].u.s.len, args[1].u.s.ptr, args[1].u.s.len,
+		   msg_line_end(run->msg));
+	raw = text.failed ? NULL : arena_memdup(msg_arena(run->msg), text.data, text.len);
+	rc = raw == NULL ? -1
+	    : hdr_insert(idx, intr_tag_present(site, EDIT_LAST, args, NULL) ? idx->count : 0,
+			 raw, text.len);
+	buf_free(&text);
+	return rc < 0 ? run_error(run, site, "out of memory") : 0;
+}
+
+/* name_check - a constant field name must be one */
+static int
+name_check(struct compile *cc, struct ast *n, struct site *site)
+{
+	struct ast *name = n->items[0];
+
+	if (name->kind == A_STR && !field_name_ok(name->str, name->len)) {
+		cerror(cc, name, "%s: \"%.*s\" is not a field name", n->intr->name,
+		       (int) (name->len > 60 ? 60 : name->len), name->str);
+		return -1;
+	}
+	return site->intr->tags == deleteheader_tags ? intr_index_check(cc, n, site) : 0;
+}
+
+const struct intrinsic intr_addheader = {
+	.name = "addheader",
+	.kind = INTR_COMMAND,
+	.capability = "editheader",
+	.args = "ss",
+	.tags = addheader_tags,
+	.check = name_check,
+	.run = addheader_run,
+};
+
+/* deleteheader: deleteheader [":index" n [":last"]] [COMPARATOR]
+ *	[MATCH-TYPE] <field-name: string> [<value-patterns: string-list>] */
+static int
+deleteheader_run(struct mfl_run *run, const struct site *site, struct value *args,
+		 struct value *ret)
+{
+	const char *name = args[0].u.s.ptr;
+	size_t len = args[0].u.s.len, doomed = 0, *which;
+	struct hdr_index *idx;
+	struct hdr_field *f;
+
+	(void) ret;
+	if (!field_name_ok(name, len))
+		return run_error(run, site, "deleteheader: \"%.*s\" is not a field name",
+				 (int) (len > 60 ? 60 : len), name);
+	if (run->msg == NULL || protected(name, len))
+		return 0;
+	if ((idx = msg_headers(run->msg)) == NULL
+	    || (which = arena_alloc(run->arena, (idx->count + 1) * sizeof(*which))) == NULL)
+		return run_error(run, site, "out of memory");
+	for (size_t n = 0; (f = hdr_find(idx, name, len, n)) != NULL; n++) {
+		int m = 1;
+
+		if (!intr_index_wanted(site, args, idx, name, len, n))
+			continue;
+		if (site->npos > 1) {
+			struct tmatch tm;
+
+			if (hdr_decoded(idx, f) < 0)
+				return run_error(run, site, "out of memory");
+			tmatch_init(&tm, run, site, &args[1]);
+			if ((m = tmatch_one(&tm, f->decoded, f->decoded_len)) == 0)
+				m = tmatch_end(&tm);
+			if (m < 0)
+				return -1;
+		}
+		if (m > 0)
+			which[doomed++] = (size_t) (f - idx->fields);
+	}
+	/* from the last, so the positions still to remove stay right */
+	while (doomed-- > 0)
+		if (hdr_remove(idx, which[doomed]) < 0)
+			return run_error(run, site, "out of memory");
+	return 0;
+}
+
+const struct intrinsic intr_deleteheader = {
+	.name = "deleteheader",
+	.kind = INTR_COMMAND,
+	.capability = "editheader",
+	.args = "s?l",
+	.flags = INTR_F_MATCH,
+	.tags = deleteheader_tags,
+	.check = name_check,
+	.run = deleteheader_run,
+};
