@@ -29,6 +29,7 @@
 #include "log.h"
 #include "mda.h"
 #include "mfl.h"
+#include "state.h"
 
 #ifndef MVMDA_RC
 #define MVMDA_RC	"/usr/share/mvmf/mvmda/mvmda-rc.mfl"
@@ -76,6 +77,25 @@ script_log(void *ctx, const char *msg, size_t len)
 }
 
 /* switch_user - -d USER: become them when root; else be them already */
+/* duplicate - RFC 7352: seen before? (state.c, in $mvmda_state) */
+static int
+duplicate(void *ctx, struct mfl_run *run, const char *key, size_t len,
+	  int64_t seconds, int last)
+{
+	struct mda *m = ctx;
+	char path[4096], err[512];
+	struct value v;
+	int r;
+
+	if (mfl_run_get_control(run, "mvmda_state", &v) == 0 && v.type == V_STR && v.u.s.len > 0)
+		snprintf(path, sizeof(path), "%.*s", (int) v.u.s.len, v.u.s.ptr);
+	else
+		snprintf(path, sizeof(path), "%s/.mvmda.state", m->home ? m->home : ".");
+	if ((r = state_duplicate(path, key, len, seconds, last, err, sizeof(err))) < 0)
+		mda_log(LOG_ERR, "to=<%s> duplicate: %s", m->recipient ? m->recipient : "", err);
+	return r;
+}
+
 /* mailbox_exists - RFC 5490 mailboxexists: the folder NAME resolves in
  * the namespaces and is there */
 static int
@@ -288,6 +308,7 @@ main(int argc, char **argv)
 	}
 	mfl_env_set_log(mda.env, script_log, NULL);
 	mfl_env_set_mailbox_exists(mda.env, mailbox_exists, &mda);
+	mfl_env_set_duplicate(mda.env, duplicate, &mda);
 	if (mfl_env_environment_defaults(mda.env, "MDA", "during") < 0) {
 		mda_log(LOG_ERR, "out of memory");
 		exit(EX_TEMPFAIL);
@@ -365,5 +386,7 @@ main(int argc, char **argv)
 		buf_free(&out);
 		exit(0);
 	}
-	mda_exit(deliver_all(&mda));
+	ret = deliver_all(&mda);
+	state_finish(ret == 0);	/* duplicate ids count once delivered */
+	mda_exit(ret);
 }

@@ -294,7 +294,9 @@ rc_setup(struct mda *mda)
 	    || mfl_env_add_control(env, "mvmda_stale_lock", MFL_CONTROL_INT, 600, NULL,
 				   "seconds after which an mbox dot-lock is a crashed writer's") < 0
 	    || mfl_env_add_control(env, "mvmda_cache", MFL_CONTROL_INT, 1, NULL,
-				   "keep compiled scripts beside them as SCRIPT.mflc") < 0)
+				   "keep compiled scripts beside them as SCRIPT.mflc") < 0
+	    || mfl_env_add_control(env, "mvmda_state", MFL_CONTROL_STRING, 0, "",
+				   "the user's state file (duplicate); \"\": ~/.mvmda.state") < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(mda_vars) / sizeof(mda_vars[0]); i++)
 		if (mfl_env_add_var(env, mda_vars[i].name, mda_vars[i].type, mda_vars[i].doc) < 0)

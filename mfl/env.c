@@ -75,7 +75,11 @@ mfl_env_new(void)
 	    || mfl_env_add_control(env, "mfl_virustest_type", MFL_CONTROL_STRING, 0,
 				   "score", "score: the first number; strlen: its length") < 0
 	    || mfl_env_add_control(env, "mfl_virustest_max", MFL_CONTROL_INT, 5, NULL,
-				   "the score that means certainly infected") < 0) {
+				   "the score that means certainly infected") < 0
+	    || mfl_env_add_control(env, "mfl_duplicate_period", MFL_CONTROL_INT, 43200, NULL,
+				   "seconds duplicate remembers an id without :seconds") < 0
+	    || mfl_env_add_control(env, "mfl_duplicate_max", MFL_CONTROL_INT, 172800, NULL,
+				   "the most seconds duplicate remembers an id (0: no cap)") < 0) {
 		mfl_env_free(env);
 		return NULL;
 	}

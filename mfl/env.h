@@ -10,6 +10,7 @@
 #define ENV_HOOKS_MAX		32
 
 struct intrinsic;
+struct mfl_run;
 
 #define ENV_ITEMS_MAX		16
 
@@ -46,6 +47,9 @@ struct mfl_env {
 	size_t nenvironment;
 	int (*mailbox_exists)(void *ctx, const char *name, size_t len);
 	void *mailbox_ctx;
+	int (*duplicate)(void *ctx, struct mfl_run *run, const char *key, size_t len,
+			 int64_t seconds, int last);
+	void *duplicate_ctx;
 };
 
 struct buf;

@@ -28,6 +28,7 @@ enum tag_group {
 	TG_CASE, TG_FIRST, TG_QUOTE,	/* set's modifiers (RFC 5229 4) */
 	TG_TRANSFORM,			/* body's :raw, :content, :text */
 	TG_ZONE,			/* date's :zone, :originalzone */
+	TG_DUPID,			/* duplicate's :header, :uniqueid */
 	TG__COUNT
 };
 

@@ -24,6 +24,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/intr_body.c \
 	mfl/intr_date.c \
 	mfl/intr_environment.c \
+	mfl/intr_duplicate.c \
 	mfl/intr_editheader.c \
 	mfl/intr_flags.c \
 	mfl/intr_ihave.c \

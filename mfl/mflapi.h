@@ -51,6 +51,11 @@ int mfl_env_set_environment(struct mfl_env *env, const char *name,
 void mfl_env_set_mailbox_exists(struct mfl_env *env,
 				int (*fn)(void *ctx, const char *name, size_t len),
 				void *ctx);
+/* RFC 7352: 1 when KEY was seen within SECONDS (and record it, in one
+ * atomic step), 0 when not, -1 when the host cannot tell */
+typedef int (*mfl_duplicate_fn)(void *ctx, struct mfl_run *run, const char *key,
+				size_t len, int64_t seconds, int last);
+void mfl_env_set_duplicate(struct mfl_env *env, mfl_duplicate_fn fn, void *ctx);
 int mfl_env_environment_defaults(struct mfl_env *env, const char *location,
 				 const char *phase);
 void mfl_env_limits(const struct mfl_env *env, struct mfl_limits *limits);

@@ -101,6 +101,59 @@ is "$(sed -n '/^$/,$p' "$f" | sed 1d)" "body text" "editheader: the body is unto
 ok "$(grep -q '^Subject: \[dev\] weekly numbers$' "$f"; echo $?)" "editheader: other fields stay"
 rm -rf "$HOME/Maildir"
 
+# duplicate (RFC 7352): the per-user state file
+dup='require ["duplicate", "fileinto"]; if duplicate { fileinto "Dups"; }'
+deliver "$dup"; deliver "$dup"
+is "$(count "$HOME/Maildir/new")" 1 "duplicate: the first delivery is not one"
+is "$(count "$HOME/Maildir/.Dups/new")" 1 "duplicate: the second, same Message-ID, is"
+ok "$([ -f "$HOME/.mvmda.state" ]; echo $?)" "duplicate: remembered in ~/.mvmda.state"
+sed 's/<s1@example.org>/<s2@example.org>/' msg >msg2
+printf '%s\n' "$dup" >s.sieve
+"$mvmda" s.sieve <msg2 2>err
+is "$(count "$HOME/Maildir/new")" 2 "duplicate: another Message-ID is not"
+deliver 'require ["duplicate", "fileinto"]; if duplicate :handle "other" { fileinto "Dups"; }'
+is "$(count "$HOME/Maildir/new")" 3 "duplicate: another :handle remembers apart"
+deliver 'require ["duplicate", "fileinto"]; if duplicate :uniqueid "x" :seconds 0 { fileinto "Dups"; }'
+deliver 'require ["duplicate", "fileinto"]; if duplicate :uniqueid "x" :seconds 0 { fileinto "Dups"; }'
+is "$(count "$HOME/Maildir/.Dups/new")" 1 "duplicate: :seconds 0 forgets at once"
+rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"*
+# a delivery that fails does not count: the MTA's retry is no duplicate
+mkdir -p "$HOME/Maildir"; chmod 500 "$HOME/Maildir"
+if [ "$(id -u)" -ne 0 ]; then
+	deliver "$dup"; is "$?" 75 "duplicate: an unwritable Maildir is a temporary failure"
+	chmod 700 "$HOME/Maildir"
+	deliver "$dup"
+	is "$(count "$HOME/Maildir/new")" 1 "duplicate: the retry is delivered, not taken for a duplicate"
+else
+	chmod 700 "$HOME/Maildir"
+	printf '%s\n' "$dup" >s.sieve
+	# root writes anywhere: fail the delivery with a Maildir that is a file
+	rm -rf "$HOME/Maildir"; : >"$HOME/Maildir"
+	"$mvmda" s.sieve <msg 2>err; is "$?" 75 "duplicate: a Maildir that cannot be written is a temporary failure"
+	rm -f "$HOME/Maildir"
+	deliver "$dup"
+	is "$(count "$HOME/Maildir/new")" 1 "duplicate: the retry is delivered, not taken for a duplicate"
+fi
+rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"*
+# ten deliveries of one message at once: one is stored, nine are duplicates
+printf '%s\n' "$dup" >s.sieve
+i=0; pids=
+while [ $i -lt 10 ]; do
+	"$mvmda" s.sieve <msg 2>/dev/null & pids="$pids $!"
+	i=$((i + 1))
+done
+fails=0
+for p in $pids; do wait "$p" || fails=$((fails + 1)); done
+is "$fails" 0 "duplicate: ten at once all succeed"
+is "$(count "$HOME/Maildir/new")" 1 "duplicate: ten at once, exactly one in INBOX"
+is "$(count "$HOME/Maildir/.Dups/new")" 9 "duplicate: and nine found to be duplicates"
+printf 'require "fileinto"; fileinto "Dups";\n' >s.sieve
+"$mvmda" -n s.sieve <msg >/dev/null
+printf 'require "duplicate"; if duplicate { discard; }\n' >s.sieve
+"$mvmda" -n s.sieve <msg >out
+ok "$(grep -q '"action":"discard"' out; echo $?)" "duplicate: -n sees the state too"
+rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"*
+
 deliver 'require ["ihave", "fileinto"]; fileinto "Lost"; error "stop here";'
 is "$?" 0 "error: still delivered"
 is "$(count "$HOME/Maildir/new")" 1 "error: the message goes to INBOX, the fileinto dropped"

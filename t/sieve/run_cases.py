@@ -54,6 +54,9 @@ KEPT_DIFFERENCES = {
     "index with date":
         "RFC 5260 6: :last counts from the end for the date test too; "
         "Pigeonhole's date test takes the first field",
+    "duplicate twice in one run is false":
+        "Pigeonhole fails the script when one run tests the same id twice; "
+        "RFC 7352 does not forbid it, and both tests are false here",
     "unknown namespace is an error":
         "RFC 5229 3: a reference into a namespace no required extension "
         "defines MUST be an error; we refuse the script, Pigeonhole logs an "
@@ -258,6 +261,11 @@ class Pigeonhole:
                     actions[-1] += " (" + text + ")"
             elif line.startswith(" * ") and section:
                 text = line[3:].strip()
+                if text.startswith("track ") and "duplicate" in text:
+                    # Pigeonhole records a duplicate id as an action at
+                    # the end; mvmda records it when the test runs and
+                    # makes it final once delivered (mda/state.c)
+                    continue
                 m = re.match(r"store message in folder: (.*)$", text)
                 if m:
                     actions.append(("implicit keep" if section == "implicit" else "store")

@@ -1,0 +1,214 @@
+/*
+ * state - what mvmda remembers for a user between deliveries, in one
+ * LMDB file (default ~/.mvmda.state, see $mvmda_state): the ids the
+ * duplicate test has seen (RFC 7352).
+ *
+ * The check and the record are one LMDB write transaction, and LMDB
+ * lets one writer in at a time across processes: of two deliveries of
+ * one message at once, the second sees the first's record. A record
+ * starts "pending" (the delivering process's pid); state_finish() makes
+ * it final when the delivery succeeded and removes it when it did not,
+ * so a temporary failure does not make the MTA's retry a "duplicate".
+ * A pending record whose process is gone, or older than an hour, is a
+ * crashed delivery's and does not count.
+ *
+ * DIAGNOSTICS: -1 with a reason in ERR when the file cannot be opened
+ * or written; the caller makes that a runtime error (keep).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "state.h"
+
+#define STATE_MAP	(64u << 20)	/* plenty for ids and replies */
+#define STATE_PENDING	64		/* ids one delivery may mark */
+#define STALE_PENDING	3600
+
+struct record {
+	int64_t expires;	/* seconds since 1970 */
+	int64_t pid;		/* the delivery that marked it; 0 = final */
+	int64_t since;		/* when it was marked */
+};
+
+static MDB_env *env;
+static MDB_dbi dbi;
+static struct {
+	char *key;
+	size_t len;
+} pending[STATE_PENDING];
+static size_t npending;
+
+/* state_open - the LMDB file at PATH, once per process */
+static int
+state_open(const char *path, char *err, size_t errsize)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (env != NULL)
+		return 0;
+	if ((rc = mdb_env_create(&env)) != 0
+	    || (rc = mdb_env_set_mapsize(env, STATE_MAP)) != 0
+	    || (rc = mdb_env_open(env, path, MDB_NOSUBDIR, 0600)) != 0
+	    || (rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0) {
+		snprintf(err, errsize, "%s: %s", path, mdb_strerror(rc));
+		if (env != NULL)
+			mdb_env_close(env);
+		env = NULL;
+		return -1;
+	}
+	if ((rc = mdb_dbi_open(txn, NULL, 0, &dbi)) != 0 || (rc = mdb_txn_commit(txn)) != 0) {
+		snprintf(err, errsize, "%s: %s", path, mdb_strerror(rc));
+		mdb_env_close(env);
+		env = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* counts - a record that says "seen": final and not expired, or
+ * pending for a delivery that is still running */
+static int
+counts(const struct record *r, time_t now)
+{
+	if (r->pid == 0)
+		return r->expires > now;
+	if (r->pid == (int64_t) getpid())
+		return 0;	/* this delivery's own mark: not yet seen */
+	if (now - r->since > STALE_PENDING)
+		return 0;
+	return kill((pid_t) r->pid, 0) == 0 || errno != ESRCH;
+}
+
+/* state_duplicate - 1 when KEY was seen (within its time), else 0 and
+ * KEY is marked pending for this delivery; -1 with ERR */
+int
+state_duplicate(const char *path, const char *key, size_t len, int64_t seconds,
+		int last, char *err, size_t errsize)
+{
+	MDB_txn *txn;
+	MDB_val k = { len, (void *) key }, v;
+	struct record r;
+	time_t now = time(NULL);
+	int rc, seen = 0;
+
+	if (state_open(path, err, errsize) < 0)
+		return -1;
+	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+		goto fail;
+	rc = mdb_get(txn, dbi, &k, &v);
+	if (rc == 0 && v.mv_size == sizeof(r)) {
+		memcpy(&r, v.mv_data, sizeof(r));
+		seen = counts(&r, now);
+	} else if (rc != 0 && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if (seen) {
+		if (last && r.pid == 0) {	/* RFC 7352 3.4: from the last one */
+			r.expires = (int64_t) now + seconds;
+			v.mv_size = sizeof(r);
+			v.mv_data = &r;
+			if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0) {
+				mdb_txn_abort(txn);
+				goto fail;
+			}
+		}
+	} else {
+		if (npending == STATE_PENDING) {
+			mdb_txn_abort(txn);
+			snprintf(err, errsize, "more than %d duplicate ids in one delivery",
+				 STATE_PENDING);
+			return -1;
+		}
+		r.expires = (int64_t) now + seconds;
+		r.pid = (int64_t) getpid();
+		r.since = (int64_t) now;
+		v.mv_size = sizeof(r);
+		v.mv_data = &r;
+		if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0) {
+			mdb_txn_abort(txn);
+			goto fail;
+		}
+		if ((pending[npending].key = malloc(len)) == NULL) {
+			mdb_txn_abort(txn);
+			snprintf(err, errsize, "out of memory");
+			return -1;
+		}
+		memcpy(pending[npending].key, key, len);
+		pending[npending++].len = len;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	return seen;
+fail:
+	snprintf(err, errsize, "%s: %s", path, mdb_strerror(rc));
+	return -1;
+}
+
+/* expire - drop records that no longer count (in TXN) */
+static void
+expire(MDB_txn *txn, time_t now)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct record r;
+
+	if (mdb_cursor_open(txn, dbi, &cur) != 0)
+		return;
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		if (v.mv_size != sizeof(r))
+			continue;
+		memcpy(&r, v.mv_data, sizeof(r));
+		if ((r.pid == 0 && r.expires <= now)
+		    || (r.pid != 0 && now - r.since > STALE_PENDING))
+			mdb_cursor_del(cur, 0);
+	}
+	mdb_cursor_close(cur);
+}
+
+/* state_finish - the delivery is over: this delivery's marks become
+ * final when DELIVERED, else they go; expired records are dropped */
+void
+state_finish(int delivered)
+{
+	MDB_txn *txn;
+	time_t now = time(NULL);
+
+	if (env == NULL)
+		return;
+	if (mdb_txn_begin(env, NULL, 0, &txn) == 0) {
+		for (size_t i = 0; i < npending; i++) {
+			MDB_val k = { pending[i].len, pending[i].key }, v;
+			struct record r;
+
+			if (mdb_get(txn, dbi, &k, &v) != 0 || v.mv_size != sizeof(r))
+				continue;
+			memcpy(&r, v.mv_data, sizeof(r));
+			if (r.pid != (int64_t) getpid())
+				continue;
+			if (!delivered) {
+				mdb_del(txn, dbi, &k, NULL);
+				continue;
+			}
+			r.pid = 0;
+			v.mv_data = &r;
+			mdb_put(txn, dbi, &k, &v, 0);
+		}
+		expire(txn, now);
+		mdb_txn_commit(txn);
+	}
+	for (size_t i = 0; i < npending; i++)
+		free(pending[i].key);
+	npending = 0;
+	mdb_env_close(env);
+	env = NULL;
+}

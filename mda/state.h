@@ -1,0 +1,12 @@
+/* state.h - mvmda's per-user memory: duplicate ids (RFC 7352) */
+#ifndef MDA_STATE_H
+#define MDA_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int state_duplicate(const char *path, const char *key, size_t len,
+		    int64_t seconds, int last, char *err, size_t errsize);
+void state_finish(int delivered);
+
+#endif
