@@ -31,39 +31,18 @@
 #include "mfl.h"
 #include "sendmail.h"
 
-/* copy - a string into the process's arena */
-static const char *
-copy(struct mda *mda, const char *s, size_t len)
-{
-	return s ? arena_memdup(mda->arena, s, len) : NULL;
-}
-
 /* mda_merge - LIST's actions into the delivery, strings copied; its
  * implicit keep too when IMPLICIT */
 int
 mda_merge(struct mda *mda, const struct action_list *list, int implicit)
 {
 	for (size_t i = 0; i < list->n; i++) {
-		struct action a = list->v[i];
+		struct action a;
 
-		if (a.implicit && !implicit)
+		if (list->v[i].implicit && !implicit)
 			continue;
-		a.target = copy(mda, a.target, a.target_len);
-		a.file = copy(mda, a.file, a.file ? strlen(a.file) : 0);
-		if (a.flags != NULL) {
-			size_t n = 0;
-			const char **f;
-
-			while (a.flags[n] != NULL)
-				n++;
-			if ((f = arena_alloc(mda->arena, (n + 1) * sizeof(*f))) == NULL)
-				return -1;
-			for (size_t k = 0; k < n; k++)
-				f[k] = copy(mda, a.flags[k], strlen(a.flags[k]));
-			f[n] = NULL;
-			a.flags = f;
-		}
-		if (action_add(mda->arena, &mda->actions, &a) < 0)
+		if (action_copy(mda->arena, &list->v[i], &a) < 0
+		    || action_add(mda->arena, &mda->actions, &a) < 0)
 			return -1;
 	}
 	return 0;
@@ -196,9 +175,23 @@ store(struct mda *mda, const char *name, size_t len, const char *const *flags,
 	return 0;
 }
 
-/* hand_over - MAIL's head and body, or TEXT, to sendmail */
-static int
-hand_over(struct mda *mda, const char *what, const char *from, const char *to,
+/* mda_state_path - the user's state file: $mvmda_state, or
+ * ~/.mvmda.state */
+void
+mda_state_path(struct mda *mda, char *path, size_t size)
+{
+	struct value v;
+
+	if (mda->rc_run && mfl_run_get_control(mda->rc_run, "mvmda_state", &v) == 0
+	    && v.type == V_STR && v.u.s.len > 0)
+		snprintf(path, size, "%.*s", (int) v.u.s.len, v.u.s.ptr);
+	else
+		snprintf(path, size, "%s/.mvmda.state", mda->home ? mda->home : ".");
+}
+
+/* mda_hand_over - MAIL's head and body, or TEXT, to sendmail */
+int
+mda_hand_over(struct mda *mda, const char *what, const char *from, const char *to,
 	  const char *head, size_t hlen, const char *data, size_t len)
 {
 	const char *program = mfl_env_get_string(mda->env, "mvmda_sendmail");
@@ -233,7 +226,7 @@ reject(struct mda *mda, const struct action *a)
 	}
 	gethostname(host, sizeof(host) - 1);
 	reject_notice(&mda->mail, a->target, a->target_len, host, &notice);
-	ret = hand_over(mda, "reject", "", mda->sender, "", 0, notice.data, notice.len);
+	ret = mda_hand_over(mda, "reject", "", mda->sender, "", 0, notice.data, notice.len);
 	buf_free(&notice);
 	return ret;
 }
@@ -261,12 +254,15 @@ deliver_all(struct mda *mda)
 			ret = store(mda, name, len, a->flags, 0);
 			break;
 		case ACT_REDIRECT:
-			ret = hand_over(mda, "redirect", mda->sender, a->target,
+			ret = mda_hand_over(mda, "redirect", mda->sender, a->target,
 					mda->mail.head.data, mda->mail.head.len,
 					mda->mail.data, mda->mail.len);
 			break;
 		case ACT_REJECT:
 			ret = reject(mda, a);
+			break;
+		case ACT_VACATION:
+			vacation(mda, a);	/* a reply that fails is no reason to retry */
 			break;
 		case ACT_DISCARD:
 			mda_log(LOG_INFO, "to=<%s> result=discarded (%s:%d)", mda->recipient,

@@ -84,15 +84,17 @@ duplicate(void *ctx, struct mfl_run *run, const char *key, size_t len,
 {
 	struct mda *m = ctx;
 	char path[4096], err[512];
-	struct value v;
-	int r;
+	struct buf k = BUF_INIT;
+	int r = -1;
 
-	if (mfl_run_get_control(run, "mvmda_state", &v) == 0 && v.type == V_STR && v.u.s.len > 0)
-		snprintf(path, sizeof(path), "%.*s", (int) v.u.s.len, v.u.s.ptr);
-	else
-		snprintf(path, sizeof(path), "%s/.mvmda.state", m->home ? m->home : ".");
-	if ((r = state_duplicate(path, key, len, seconds, last, err, sizeof(err))) < 0)
+	(void) run;
+	mda_state_path(m, path, sizeof(path));
+	buf_putc(&k, 'd');	/* duplicate ids; "v" is vacation's */
+	buf_append(&k, key, len);
+	if (!k.failed && (r = state_duplicate(path, k.data, k.len, seconds, last, err,
+					      sizeof(err))) < 0)
 		mda_log(LOG_ERR, "to=<%s> duplicate: %s", m->recipient ? m->recipient : "", err);
+	buf_free(&k);
 	return r;
 }
 

@@ -48,6 +48,10 @@ int mda_merge(struct mda *mda, const struct action_list *list, int implicit);
 int deliver_all(struct mda *mda);
 void deliver_print(struct mda *mda, struct buf *out);
 int mda_keep_default(struct mda *mda);
+void mda_state_path(struct mda *mda, char *path, size_t size);
+int vacation(struct mda *mda, const struct action *a);
+int mda_hand_over(struct mda *mda, const char *what, const char *from, const char *to,
+		  const char *head, size_t hlen, const char *data, size_t len);
 int mda_loop(struct mda *mda);
 int interactive(struct mda *mda);
 

@@ -306,7 +306,7 @@ folder_open(const struct folder *folder, int create, char *leaf, char *err,
 			return fd < 0 ? fail(errno, err, errsize, "cannot open %s", *rel ? rel : "/") : fd;
 		}
 		if ((fd = open(rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && errno == ENOENT && create
-		    && mkdir(rel, 0700) == 0)
+		    && (mkdir(rel, 0700) == 0 || errno == EEXIST))
 			fd = open(rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return fail(errno, err, errsize, "cannot open %s", folder->path);
@@ -317,7 +317,7 @@ folder_open(const struct folder *folder, int create, char *leaf, char *err,
 		return fd;
 	}
 	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && errno == ENOENT && create
-	    && mkdir(root, 0700) == 0)
+	    && (mkdir(root, 0700) == 0 || errno == EEXIST))	/* EEXIST: a delivery beside us */
 		fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(errno, err, errsize, "cannot open namespace root %s", root);

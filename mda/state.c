@@ -1,7 +1,8 @@
 /*
  * state - what mvmda remembers for a user between deliveries, in one
  * LMDB file (default ~/.mvmda.state, see $mvmda_state): the ids the
- * duplicate test has seen (RFC 7352).
+ * duplicate test has seen (RFC 7352) and whom vacation answered when
+ * (RFC 5230), under keys that start "d" and "v".
  *
  * The check and the record are one LMDB write transaction, and LMDB
  * lets one writer in at a time across processes: of two deliveries of
@@ -152,6 +153,57 @@ state_duplicate(const char *path, const char *key, size_t len, int64_t seconds,
 fail:
 	snprintf(err, errsize, "%s: %s", path, mdb_strerror(rc));
 	return -1;
+}
+
+/* state_recent - 1 when KEY holds a final record that has not expired
+ * (vacation: this sender was answered within the period), else 0; -1 */
+int
+state_recent(const char *path, const char *key, size_t len, char *err, size_t errsize)
+{
+	MDB_txn *txn;
+	MDB_val k = { len, (void *) key }, v;
+	struct record r;
+	int rc, recent = 0;
+
+	if (state_open(path, err, errsize) < 0)
+		return -1;
+	if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0) {
+		snprintf(err, errsize, "%s: %s", path, mdb_strerror(rc));
+		return -1;
+	}
+	if (mdb_get(txn, dbi, &k, &v) == 0 && v.mv_size == sizeof(r)) {
+		memcpy(&r, v.mv_data, sizeof(r));
+		recent = r.pid == 0 && r.expires > time(NULL);
+	}
+	mdb_txn_abort(txn);
+	return recent;
+}
+
+/* state_remember - KEY holds a final record for SECONDS from now; -1 */
+int
+state_remember(const char *path, const char *key, size_t len, int64_t seconds,
+	       char *err, size_t errsize)
+{
+	MDB_txn *txn;
+	MDB_val k = { len, (void *) key }, v;
+	struct record r = { .expires = (int64_t) time(NULL) + seconds };
+	int rc;
+
+	if (state_open(path, err, errsize) < 0)
+		return -1;
+	v.mv_size = sizeof(r);
+	v.mv_data = &r;
+	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
+		if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0)
+			mdb_txn_abort(txn);
+		else
+			rc = mdb_txn_commit(txn);
+	}
+	if (rc != 0) {
+		snprintf(err, errsize, "%s: %s", path, mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
 }
 
 /* expire - drop records that no longer count (in TXN) */

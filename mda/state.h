@@ -7,6 +7,10 @@
 
 int state_duplicate(const char *path, const char *key, size_t len,
 		    int64_t seconds, int last, char *err, size_t errsize);
+int state_recent(const char *path, const char *key, size_t len, char *err,
+		 size_t errsize);
+int state_remember(const char *path, const char *key, size_t len,
+		   int64_t seconds, char *err, size_t errsize);
 void state_finish(int delivered);
 
 #endif

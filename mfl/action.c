@@ -105,6 +105,10 @@ action_add(struct arena *arena, struct action_list *list,
 {
 	struct action *old;
 
+	if (act->kind == ACT_VACATION) {	/* keeps the implicit keep */
+		list->vacations++;
+		return action_append(arena, list, act);
+	}
 	if (act->kind == ACT_DISCARD) {
 		if (list->discarded)
 			return 0;
@@ -172,6 +176,87 @@ json_string(struct buf *out, const char *s, size_t len)
 	buf_putc(out, '"');
 }
 
+/* json_cstr - S as a JSON string, or null */
+static void
+json_cstr(struct buf *out, const char *s)
+{
+	if (s == NULL)
+		buf_puts(out, "null");
+	else
+		json_string(out, s, strlen(s));
+}
+
+/* vacation_json - the fields of a vacation action */
+static void
+vacation_json(const struct action *act, struct buf *out)
+{
+	const struct vacation *v = act->vacation;
+
+	buf_printf(out, "{\"action\":\"vacation\",\"seconds\":%lld,\"subject\":",
+		   (long long) v->seconds);
+	json_cstr(out, v->subject);
+	buf_puts(out, ",\"from\":");
+	json_cstr(out, v->from);
+	buf_puts(out, ",\"handle\":");
+	json_cstr(out, v->handle);
+	buf_printf(out, ",\"mime\":%s,\"addresses\":[", v->mime ? "true" : "false");
+	for (size_t i = 0; v->addresses != NULL && v->addresses[i] != NULL; i++) {
+		if (i > 0)
+			buf_putc(out, ',');
+		json_cstr(out, v->addresses[i]);
+	}
+	buf_puts(out, "],\"reason\":");
+	json_string(out, act->target, act->target_len);
+}
+
+/* copy_list - a NULL-ended string list into ARENA */
+static const char **
+copy_list(struct arena *arena, const char *const *list)
+{
+	size_t n = 0;
+	const char **out;
+
+	while (list[n] != NULL)
+		n++;
+	if ((out = arena_alloc(arena, (n + 1) * sizeof(*out))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if ((out[i] = arena_memdup(arena, list[i], strlen(list[i]))) == NULL)
+			return NULL;
+	out[n] = NULL;
+	return out;
+}
+
+/* action_copy - FROM with every string it points to copied into ARENA
+ * (a host keeping actions after the run's memory is gone); -1 if full */
+int
+action_copy(struct arena *arena, const struct action *from, struct action *to)
+{
+	*to = *from;
+	if (from->target != NULL
+	    && (to->target = arena_memdup(arena, from->target, from->target_len)) == NULL)
+		return -1;
+	if (from->file != NULL && (to->file = arena_memdup(arena, from->file, strlen(from->file))) == NULL)
+		return -1;
+	if (from->flags != NULL && (to->flags = copy_list(arena, from->flags)) == NULL)
+		return -1;
+	if (from->vacation != NULL) {
+		const struct vacation *v = from->vacation;
+		struct vacation *c = arena_alloc(arena, sizeof(*c));
+
+		if (c == NULL)
+			return -1;
+		*c = *v;
+		if ((v->subject && (c->subject = arena_memdup(arena, v->subject, strlen(v->subject))) == NULL)
+		    || (v->from && (c->from = arena_memdup(arena, v->from, strlen(v->from))) == NULL)
+		    || (v->handle && (c->handle = arena_memdup(arena, v->handle, strlen(v->handle))) == NULL)
+		    || (v->addresses && (c->addresses = copy_list(arena, v->addresses)) == NULL))
+			return -1;
+		to->vacation = c;
+	}
+	return 0;
+}
+
 /* action_json - one action as a JSON object, no line end */
 void
 action_json(const struct action *act, struct buf *out)
@@ -195,6 +280,9 @@ action_json(const struct action *act, struct buf *out)
 		break;
 	case ACT_DISCARD:
 		buf_puts(out, "{\"action\":\"discard\"");
+		break;
+	case ACT_VACATION:
+		vacation_json(act, out);
 		break;
 	case ACT_REJECT:
 		buf_printf(out, "{\"action\":\"%s\",\"reason\":",

@@ -4,11 +4,26 @@
 #define MFL_ACTION_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf;
 struct arena;
 
-enum action_kind { ACT_KEEP, ACT_FILEINTO, ACT_REDIRECT, ACT_DISCARD, ACT_REJECT };
+enum action_kind {
+	ACT_KEEP, ACT_FILEINTO, ACT_REDIRECT, ACT_DISCARD, ACT_REJECT,
+	ACT_VACATION
+};
+
+/* What a vacation action asks for (RFC 5230, RFC 6131); the reason is
+ * the action's target. */
+struct vacation {
+	int64_t seconds;	/* answer a sender at most once in this */
+	const char *subject;	/* NULL: "Auto: " and the original's */
+	const char *from;	/* NULL: the recipient */
+	const char *handle;	/* what "once" counts by */
+	const char **addresses;	/* the user's other addresses, NULL-ended */
+	int mime;		/* the reason is a MIME entity */
+};
 
 struct action {
 	enum action_kind kind;
@@ -22,6 +37,7 @@ struct action {
 	const char *code;	/* reject :code "550" (SMTP reply), or NULL */
 	const char *xcode;	/* reject :xcode "5.7.1" (RFC 3463), or NULL */
 	const char **flags;	/* imap4flags, NULL-terminated or NULL */
+	const struct vacation *vacation;	/* ACT_VACATION */
 	int line;		/* where the script asked for it */
 	const char *file;
 };
@@ -33,6 +49,7 @@ struct action_list {
 	int discarded;		/* discard was executed */
 	int redirects;
 	int rejected;		/* a reject or ereject is in the list */
+	int vacations;		/* a vacation is in the list */
 	const char **implicit_flags;	/* imap4flags of the implicit keep */
 };
 
@@ -41,6 +58,7 @@ int action_add(struct arena *arena, struct action_list *list,
 	       const struct action *act);
 int action_finish(struct arena *arena, struct action_list *list);
 void action_json(const struct action *act, struct buf *out);
+int action_copy(struct arena *arena, const struct action *from, struct action *to);
 void json_string(struct buf *out, const char *s, size_t len);
 
 #endif

@@ -79,7 +79,11 @@ mfl_env_new(void)
 	    || mfl_env_add_control(env, "mfl_duplicate_period", MFL_CONTROL_INT, 43200, NULL,
 				   "seconds duplicate remembers an id without :seconds") < 0
 	    || mfl_env_add_control(env, "mfl_duplicate_max", MFL_CONTROL_INT, 172800, NULL,
-				   "the most seconds duplicate remembers an id (0: no cap)") < 0) {
+				   "the most seconds duplicate remembers an id (0: no cap)") < 0
+	    || mfl_env_add_control(env, "mfl_vacation_min_period", MFL_CONTROL_INT, 86400, NULL,
+				   "the least seconds between two vacation replies to one sender") < 0
+	    || mfl_env_add_control(env, "mfl_vacation_max_period", MFL_CONTROL_INT, 0, NULL,
+				   "the most seconds between two vacation replies (0: no cap)") < 0) {
 		mfl_env_free(env);
 		return NULL;
 	}

@@ -234,6 +234,86 @@ hdr_remove(struct hdr_index *index, size_t i)
 	return hdr_hash_all(index);	/* fewer fields: reuses its buckets */
 }
 
+/* encode_word - one RFC 2047 encoded-word of S (LEN) onto OUT */
+static void
+encode_word(struct buf *out, const unsigned char *s, size_t len)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	buf_puts(out, "=?UTF-8?B?");
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned) s[i] << 16 | (i + 1 < len ? (unsigned) s[i + 1] << 8 : 0)
+		    | (i + 2 < len ? s[i + 2] : 0);
+
+		buf_putc(out, b64[v >> 18 & 63]);
+		buf_putc(out, b64[v >> 12 & 63]);
+		buf_putc(out, i + 1 < len ? b64[v >> 6 & 63] : '=');
+		buf_putc(out, i + 2 < len ? b64[v & 63] : '=');
+	}
+	buf_puts(out, "?=");
+}
+
+/* hdr_format_field - "Name: value" onto OUT, VALUE unfolded, RFC 2047-
+ * encoded (UTF-8, "B") when it is not ASCII, folded at white space near
+ * 78 columns with EOL and a space (editheader, vacation replies) */
+void
+hdr_format_field(struct buf *out, const char *name, size_t nlen, const char *value,
+	   size_t vlen, const char *eol)
+{
+	struct buf flat = BUF_INIT;
+	int ascii = 1;
+	size_t line_start = out->len, last_space = 0;
+
+	for (size_t i = 0; i < vlen; i++) {
+		unsigned char c = (unsigned char) value[i];
+
+		if (c == '\r' || c == '\n')
+			continue;	/* unfolded (RFC 5322 2.2.3) */
+		ascii &= c < 0x80;
+		buf_putc(&flat, c);
+	}
+	buf_append(out, name, nlen);
+	buf_puts(out, ": ");
+	if (!ascii) {
+		/* 45 octets a word (60 in base64), cut only before a UTF-8
+		 * lead byte, words folded onto lines of their own */
+		for (size_t i = 0; i < flat.len;) {
+			size_t n = flat.len - i < 45 ? flat.len - i : 45;
+
+			while (i + n < flat.len && n > 1
+			       && ((unsigned char) flat.data[i + n] & 0xc0) == 0x80)
+				n--;
+			if (i > 0) {
+				buf_puts(out, eol);
+				buf_putc(out, ' ');
+			}
+			encode_word(out, (const unsigned char *) flat.data + i, n);
+			i += n;
+		}
+		buf_free(&flat);
+		return;
+	}
+	for (size_t i = 0; i < flat.len; i++) {
+		if (flat.data[i] == ' ' && out->len - line_start > 0)
+			last_space = out->len;
+		buf_putc(out, flat.data[i]);
+		if (out->len - line_start > 78 && last_space > line_start) {
+			/* fold before the last space: it starts the next line */
+			struct buf rest = BUF_INIT;
+
+			buf_append(&rest, out->data + last_space, out->len - last_space);
+			out->len = last_space;
+			buf_puts(out, eol);
+			line_start = out->len;
+			buf_append(out, rest.data, rest.len);
+			buf_free(&rest);
+			last_space = 0;
+		}
+	}
+	buf_free(&flat);
+}
+
 /* hdr_find - the NTH (from 0) field named NAME, or NULL */
 struct hdr_field *
 hdr_find(const struct hdr_index *index, const char *name, size_t name_len,

@@ -52,5 +52,8 @@ int hdr_decoded(const struct hdr_index *index, struct hdr_field *field);
 unsigned hdr_name_hash(const char *name, size_t len);
 int hdr_insert(struct hdr_index *index, size_t pos, const char *raw, size_t len);
 int hdr_remove(struct hdr_index *index, size_t i);
+struct buf;
+void hdr_format_field(struct buf *out, const char *name, size_t nlen,
+		      const char *value, size_t vlen, const char *eol);
 
 #endif

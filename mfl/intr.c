@@ -28,7 +28,8 @@ extern const struct intrinsic intr_setflag, intr_addflag, intr_removeflag,
 	intr_hasflag;
 extern const struct intrinsic intr_body, intr_environment, intr_date,
 	intr_currentdate, intr_spamtest, intr_virustest, intr_ihave, intr_error,
-	intr_mailboxexists, intr_addheader, intr_deleteheader, intr_duplicate;
+	intr_mailboxexists, intr_addheader, intr_deleteheader, intr_duplicate,
+	intr_vacation;
 
 const struct intrinsic *const intr_table[] = {
 	&intr_header, &intr_address, &intr_envelope, &intr_exists, &intr_size,
@@ -42,6 +43,7 @@ const struct intrinsic *const intr_table[] = {
 	&intr_body, &intr_environment, &intr_date, &intr_currentdate,
 	&intr_spamtest, &intr_virustest, &intr_ihave, &intr_error,
 	&intr_mailboxexists, &intr_addheader, &intr_deleteheader, &intr_duplicate,
+	&intr_vacation,
 	NULL
 };
 

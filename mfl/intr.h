@@ -29,6 +29,7 @@ enum tag_group {
 	TG_TRANSFORM,			/* body's :raw, :content, :text */
 	TG_ZONE,			/* date's :zone, :originalzone */
 	TG_DUPID,			/* duplicate's :header, :uniqueid */
+	TG_PERIOD,			/* vacation's :days, :seconds */
 	TG__COUNT
 };
 

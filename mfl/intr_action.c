@@ -27,7 +27,7 @@ static int
 conflicts(const struct action_list *list, const struct action *act)
 {
 	int stores = act->kind == ACT_KEEP || act->kind == ACT_FILEINTO
-	    || act->kind == ACT_REDIRECT;
+	    || act->kind == ACT_REDIRECT || act->kind == ACT_VACATION;
 
 	if (act->kind == ACT_REJECT) {
 		if (list->rejected)

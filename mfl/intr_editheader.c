@@ -60,84 +60,6 @@ protected(const char *name, size_t len)
 	return str_ieq_cstr(name, len, "received") || str_ieq_cstr(name, len, "auto-submitted");
 }
 
-/* encode_word - one RFC 2047 encoded-word of S (LEN) onto OUT */
-static void
-encode_word(struct buf *out, const unsigned char *s, size_t len)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-	buf_puts(out, "=?UTF-8?B?");
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned) s[i] << 16 | (i + 1 < len ? (unsigned) s[i + 1] << 8 : 0)
-		    | (i + 2 < len ? s[i + 2] : 0);
-
-		buf_putc(out, b64[v >> 18 & 63]);
-		buf_putc(out, b64[v >> 12 & 63]);
-		buf_putc(out, i + 1 < len ? b64[v >> 6 & 63] : '=');
-		buf_putc(out, i + 2 < len ? b64[v & 63] : '=');
-	}
-	buf_puts(out, "?=");
-}
-
-/* field_text - "Name: value" with VALUE unfolded, encoded and folded */
-static void
-field_text(struct buf *out, const char *name, size_t nlen, const char *value,
-	   size_t vlen, const char *eol)
-{
-	struct buf flat = BUF_INIT;
-	int ascii = 1;
-	size_t line_start = out->len, last_space = 0;
-
-	for (size_t i = 0; i < vlen; i++) {
-		unsigned char c = (unsigned char) value[i];
-
-		if (c == '\r' || c == '\n')
-			continue;	/* unfolded (RFC 5322 2.2.3) */
-		ascii &= c < 0x80;
-		buf_putc(&flat, c);
-	}
-	buf_append(out, name, nlen);
-	buf_puts(out, ": ");
-	if (!ascii) {
-		/* 45 octets a word (60 in base64), cut only before a UTF-8
-		 * lead byte, words folded onto lines of their own */
-		for (size_t i = 0; i < flat.len;) {
-			size_t n = flat.len - i < 45 ? flat.len - i : 45;
-
-			while (i + n < flat.len && n > 1
-			       && ((unsigned char) flat.data[i + n] & 0xc0) == 0x80)
-				n--;
-			if (i > 0) {
-				buf_puts(out, eol);
-				buf_putc(out, ' ');
-			}
-			encode_word(out, (const unsigned char *) flat.data + i, n);
-			i += n;
-		}
-		buf_free(&flat);
-		return;
-	}
-	for (size_t i = 0; i < flat.len; i++) {
-		if (flat.data[i] == ' ' && out->len - line_start > 0)
-			last_space = out->len;
-		buf_putc(out, flat.data[i]);
-		if (out->len - line_start > 78 && last_space > line_start) {
-			/* fold before the last space: it starts the next line */
-			struct buf rest = BUF_INIT;
-
-			buf_append(&rest, out->data + last_space, out->len - last_space);
-			out->len = last_space;
-			buf_puts(out, eol);
-			line_start = out->len;
-			buf_append(out, rest.data, rest.len);
-			buf_free(&rest);
-			last_space = 0;
-		}
-	}
-	buf_free(&flat);
-}
-
 /* addheader: addheader [":last"] <field-name: string> <value: string> */
 static int
 addheader_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -156,7 +78,7 @@ addheader_run(struct mfl_run *run, const struct site *site, struct value *args,
 		return 0;
 	if ((idx = msg_headers(run->msg)) == NULL)
 		return run_error(run, site, "out of memory");
-	field_text(&text, args[0].u.s.ptr, args[0].u.s.len, args[1].u.s.ptr, args[1].u.s.len,
+	hdr_format_field(&text, args[0].u.s.ptr, args[0].u.s.len, args[1].u.s.ptr, args[1].u.s.len,
 		   msg_line_end(run->msg));
 	raw = text.failed ? NULL : arena_memdup(msg_arena(run->msg), text.data, text.len);
 	rc = raw == NULL ? -1

@@ -459,10 +459,8 @@ intr_site_compile(struct mfl_prog *prog, struct site *site, char *err,
 		return tmatch_site_compile(prog, site, err, errsize);
 	if (site->pattern == NULL || (site->intr->flags & INTR_F_CONST_ARG))
 		return 0;
-	if (site->intr != &intr_regmatch) {
-		snprintf(err, errsize, "pattern on a site that takes none");
-		return -1;
-	}
+	if (site->intr != &intr_regmatch)
+		return 0;	/* plain data for its intrinsic (vacation's handle) */
 	if ((re = regex_compile(site->pattern, site->pattern_len, 0, err, errsize)) == NULL)
 		return -1;
 	if (prog_on_free(prog, regex_free, re) < 0) {

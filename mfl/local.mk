@@ -32,6 +32,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/intr_spamtest.c \
 	mfl/intr_string.c \
 	mfl/intr_test.c \
+	mfl/intr_vacation.c \
 	mfl/intr_variables.c \
 	mfl/lex.c mfl/lex.h \
 	mfl/match.c mfl/match.h \

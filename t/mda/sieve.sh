@@ -154,6 +154,78 @@ printf 'require "duplicate"; if duplicate { discard; }\n' >s.sieve
 ok "$(grep -q '"action":"discard"' out; echo $?)" "duplicate: -n sees the state too"
 rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"*
 
+# vacation (RFC 5230): the reply goes to a sendmail that records it
+# (t/mda/postfix.sh hands one to a real Postfix)
+cat >sendmail <<'SM'
+#!/bin/sh
+n=$(ls "$(dirname "$0")"/sent.* 2>/dev/null | wc -l)
+for a in "$@"; do printf '[%s]' "$a"; done >"$(dirname "$0")/sent.$n"
+echo >>"$(dirname "$0")/sent.$n"
+cat >>"$(dirname "$0")/sent.$n"
+SM
+chmod +x sendmail
+cat >rc.mfl <<R
+\$namespace("", "maildir++", \$HOME + "/Maildir", "maildir", ".");
+\$mvmda_sendmail = "$tmp/sendmail";
+\$script_run(\$Args[0]);
+R
+sent() { ls sent.* 2>/dev/null | wc -l; }
+vac() {	# vac SCRIPT [MESSAGE]: deliver with the recording sendmail
+	printf '%s\n' "$1" >v.sieve
+	MVMDA_RC="$tmp/rc.mfl" RECIPIENT=bob@example.net "$mvmda" v.sieve <"${2:-vmsg}" 2>err
+}
+cat >vmsg <<'M'
+From: Alice <alice@example.org>
+To: Bob <bob@example.net>
+Subject: lunch?
+Message-ID: <v1@example.org>
+References: <v0@example.org>
+
+are you in?
+M
+away='require "vacation"; vacation :days 2 :subject "Away" "I am away until Monday.";'
+vac "$away"; is "$?" 0 "vacation: delivered"
+is "$(count "$HOME/Maildir/new")" 1 "vacation: the message is kept too"
+is "$(sent)" 1 "vacation: one reply"
+is "$(sed -n 1p sent.0)" "[-oi][-f][<>][--][alice@example.org]" "vacation: from <> to the sender"
+ok "$(grep -q '^Auto-Submitted: auto-replied' sent.0; echo $?)" "vacation: Auto-Submitted: auto-replied"
+ok "$(grep -q '^In-Reply-To: <v1@example.org>$' sent.0; echo $?)" "vacation: In-Reply-To"
+ok "$(grep -q '^References: <v0@example.org> <v1@example.org>$' sent.0; echo $?)" "vacation: References, the original's and its id"
+ok "$(grep -q '^Subject: Away$' sent.0 && grep -q '^I am away until Monday.$' sent.0 \
+	&& grep -q '^From: bob@example.net$' sent.0; echo $?)" "vacation: subject, reason, from the recipient"
+vac "$away"
+is "$(sent)" 1 "vacation: not again within :days"
+vac 'require "vacation"; vacation :days 2 :subject "Away" :handle "other" "Other text.";'
+is "$(sent)" 2 "vacation: another :handle answers again"
+vac 'require ["vacation", "vacation-seconds"]; vacation :seconds 0 :handle "s" "x";'
+vac 'require ["vacation", "vacation-seconds"]; vacation :seconds 0 :handle "s" "x";'
+is "$(sent)" 3 "vacation-seconds: :seconds 0 is raised to the one-day minimum"
+rm -f sent.*
+SENDER=carol@example.org vac 'require "vacation"; vacation :subject "Re" "x";'
+ok "$(grep -q '^Subject: Re$' sent.0 && grep -q '^To: carol@example.org$' sent.0; echo $?)" "vacation: another sender gets a reply"
+rm -f sent.*
+SENDER= vac "$away"; is "$(sent)" 0 "vacation: never to the null sender"
+SENDER=owner-dev@lists.example.org vac "$away"; is "$(sent)" 0 "vacation: never to owner-*"
+SENDER=dev-request@lists.example.org vac "$away"; is "$(sent)" 0 "vacation: never to *-request"
+SENDER=MAILER-DAEMON@example.org vac "$away"; is "$(sent)" 0 "vacation: never to MAILER-DAEMON"
+for h in 'Auto-Submitted: auto-generated' 'Precedence: bulk' 'Precedence: junk' 'Precedence: list' \
+	'List-Id: <dev.lists.example.org>' 'List-Unsubscribe: <mailto:x@example.org>'; do
+	{ printf '%s\n' "$h"; cat vmsg; } >vmsg2
+	SENDER=dave@example.org vac "$away" vmsg2; is "$(sent)" 0 "vacation: not for mail with $h"
+done
+{ printf 'Auto-Submitted: no\n'; cat vmsg; } >vmsg2
+SENDER=erin@example.org vac "$away" vmsg2; is "$(sent)" 1 "vacation: Auto-Submitted: no is answered"
+rm -f sent.*
+sed 's/^To: .*/To: someone@example.net/' vmsg >vmsg2
+SENDER=frank@example.org vac "$away" vmsg2; is "$(sent)" 0 "vacation: not for mail not addressed to the user"
+SENDER=frank@example.org vac 'require "vacation"; vacation :addresses ["someone@example.net"] "x";' vmsg2
+is "$(sent)" 1 "vacation: :addresses names the user's other addresses"
+rm -f sent.*
+SENDER=bob@example.net vac "$away"; is "$(sent)" 0 "vacation: never to the user's own address"
+vac 'require "vacation"; vacation :from "not an address" "x";'
+ok "$(grep -q 'is not one address' err; echo $?)" "vacation: a bad :from is a compile error"
+rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
+
 deliver 'require ["ihave", "fileinto"]; fileinto "Lost"; error "stop here";'
 is "$?" 0 "error: still delivered"
 is "$(count "$HOME/Maildir/new")" 1 "error: the message goes to INBOX, the fileinto dropped"

@@ -168,6 +168,15 @@ def flag_text(flags):
     return " [flags: " + " ".join(sorted(f.lower() for f in flags)) + "]"
 
 
+def vacation_text(seconds, subject, frm, handle, reason):
+    """A vacation action in the normal form both engines are compared in."""
+    # sieve-test shows a handle's first line only
+    handle = handle.replace("\r\n", "\n").split("\n")[0]
+    return "vacation: seconds=%s%s%s handle=%s reason=%s" % (
+        seconds, " subject=" + subject if subject else "", " from=" + frm if frm else "",
+        handle, reason.replace("\r\n", "\n").rstrip("\n"))
+
+
 def annotated(line):
     """An action line with its annotations ("(copy)", "[flags: ..]",
     "(create ...)") in one order, whichever order they were added in."""
@@ -197,6 +206,9 @@ def normal_ours(actions):
             out.append("redirect: " + a["address"] + (" (copy)" if a.get("copy") else ""))
         elif kind == "discard":
             out.append("discard")
+        elif kind == "vacation":
+            out.append(vacation_text(a["seconds"], a.get("subject"), a.get("from"),
+                                     a["handle"], a["reason"]))
         else:
             out.append(json.dumps(a, sort_keys=True))
     out = [annotated(a) for a in out]
@@ -245,8 +257,29 @@ class Pigeonhole:
         err = p.stderr.decode("utf-8", errors="replace")
         if "failed to compile" in err:
             return ["compile error"], err
-        actions, section = [], None
+        actions, section, vac, in_text = [], None, None, False
         for line in out.splitlines():
+            if vac is not None:
+                # "send vacation message:", its "=> key : value" lines,
+                # then the reason between START and END MESSAGE
+                if in_text:
+                    if line == "END MESSAGE":
+                        actions.append(vacation_text(vac.get("seconds"), vac.get("subject"),
+                                                     vac.get("from"), vac.get("handle"),
+                                                     "\n".join(vac["text"])))
+                        vac, in_text = None, False
+                    else:
+                        vac["text"].append(line)
+                    continue
+                m = re.match(r"^\s+=> (\w+)\s*: (.*)$", line)
+                if m:
+                    vac[m.group(1)] = m.group(2)
+                elif line == "START MESSAGE":
+                    in_text = True
+                continue
+            if line.startswith(" * send vacation message:"):
+                vac = {"text": []}
+                continue
             if line.startswith("Performed actions:"):
                 section = "performed"
             elif line.startswith("Implicit keep:"):
