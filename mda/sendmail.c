@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,7 +30,11 @@ sendmail_send(const char *program, const char *sender, const char *recipient,
 	      const char *head, size_t head_len, const char *data, size_t len,
 	      char *err, size_t errsize)
 {
-	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	/* a fixed environment, and Postfix's MAIL_CONFIG when it names a
+	 * directory: the instance that delivered is the one to send with */
+	const char *mc = getenv("MAIL_CONFIG");
+	char config[1024];
+	char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL, NULL };
 	char from[1024];
 	char *argv[] = { (char *) program, "-oi", "-f", from, "--", (char *) recipient, NULL };
 	int pfd[2], status, wr;
@@ -37,6 +42,10 @@ sendmail_send(const char *program, const char *sender, const char *recipient,
 	pid_t pid;
 
 	snprintf(from, sizeof(from), "%s", sender && *sender ? sender : "<>");
+	if (mc != NULL && mc[0] == '/' && strlen(mc) < sizeof(config) - 12) {
+		snprintf(config, sizeof(config), "MAIL_CONFIG=%s", mc);
+		envp[1] = config;
+	}
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		snprintf(err, errsize, "pipe: %s", strerror(errno));
 		return -1;

@@ -1,10 +1,14 @@
 #!/bin/sh
 # postfix.sh - mvmda under a real MTA: a private Postfix on loopback
-# (t/lib/postfix.sh) with mailbox_command = mvmda, two test users made
+# (t/lib/postfix.sh) with mailbox_command = mvmda, three test users made
 # for the run. Mail sent over SMTP lands in the Maildir folders each
 # user's script chose, as that user; a .forward "|mvmda ..." pipe works;
 # a delivery that cannot be written is deferred by Postfix (mvmda's exit
-# 75) and delivered once the fault is gone, so no message is lost.
+# 75) and delivered once the fault is gone, so no message is lost; a
+# Sieve redirect and a vacation reply go back into this Postfix (over
+# SMTP: postdrop, being setgid, refuses a private instance's MAIL_CONFIG
+# unless the system main.cf lists it) and are found in the other user's
+# mailbox, the vacation only once.
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/postfix.sh"
 pf_check
@@ -14,18 +18,20 @@ tmp=$(mktemp -d /tmp/mvmda-pf.XXXXXX)
 chmod 755 "$tmp"
 PF="$tmp/pf"
 PF_PORT=$((20000 + $$ % 20000))
-u1=mvmdat1$$ u2=mvmdat2$$
-u1=$(echo "$u1" | cut -c1-30) u2=$(echo "$u2" | cut -c1-30)
+u1=mvmdat1$$ u2=mvmdat2$$ u3=mvmdat3$$
+u1=$(echo "$u1" | cut -c1-30) u2=$(echo "$u2" | cut -c1-30) u3=$(echo "$u3" | cut -c1-30)
 cleanup() {
 	pf_stop
 	userdel "$u1" >/dev/null 2>&1
 	userdel "$u2" >/dev/null 2>&1
+	userdel "$u3" >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 useradd -M -d "$tmp/$u1" -s /bin/sh "$u1" || skip_all "cannot add a test user"
 useradd -M -d "$tmp/$u2" -s /bin/sh "$u2" || skip_all "cannot add a test user"
-for u in "$u1" "$u2"; do
+useradd -M -d "$tmp/$u3" -s /bin/sh "$u3" || skip_all "cannot add a test user"
+for u in "$u1" "$u2" "$u3"; do
 	mkdir -p "$tmp/$u"
 	chown "$u" "$tmp/$u"
 done
@@ -43,12 +49,35 @@ require "fileinto";
 if header :is "subject" "sorted" { fileinto "Sorted"; }
 S
 echo "\"|$mvmda -m Fwd $tmp/$u2/filter.sieve\"" >"$tmp/$u2/.forward"
+# u3: Sieve that redirects to u2, or answers with a vacation message
+cat >"$tmp/$u3/.mvmda.sieve" <<S
+require ["vacation"];
+if header :is "subject" "redirect me" {
+	redirect "$u2@test.example";
+	stop;
+}
+vacation :days 1 :subject "Away" "I am away until Monday.";
+S
+chown "$u3" "$tmp/$u3/.mvmda.sieve"
 chown "$u1" "$tmp/$u1/.mvmda.mfl"
 chown "$u2" "$tmp/$u2/filter.sieve" "$tmp/$u2/.forward"
 
+# the rc script as installed, sending through this Postfix
+mkdir -p "$tmp/rc"
+cp -r "$top_srcdir/mda/include" "$tmp/rc/"
+sed "/^include \"include\/qmail.mfl\";/a \\\$mvmda_sendmail = \"$tmp/sendmail\";" \
+	"$top_srcdir/mda/mvmda-rc.mfl" >"$tmp/rc/mvmda-rc.mfl"
+cat >"$tmp/sendmail" <<SM
+#!/bin/sh
+# sendmail -oi -f SENDER -- RECIPIENT, as mvmda calls it, over SMTP
+from=\$3 to=\$5
+exec swaks --silent 2 --server 127.0.0.1 --port $PF_PORT --from "\$from" --to "\$to" --data -
+SM
+chmod 755 "$tmp/sendmail" "$tmp/rc" "$tmp/rc/include"
+chmod 644 "$tmp/rc/mvmda-rc.mfl" "$tmp/rc/include"/*
 pf_init
 pf_conf "mailbox_command = $mvmda" \
-	"export_environment = TZ MAIL_CONFIG LANG MVMDA_RC=$top_srcdir/mda/mvmda-rc.mfl" \
+	"export_environment = TZ LANG MAIL_CONFIG MVMDA_RC=$tmp/rc/mvmda-rc.mfl" \
 	"allow_mail_to_commands = alias, forward"
 pf_start || { cat "$PF/maillog" >&2; ok 1 "private Postfix starts"; done_testing; }
 ok 0 "private Postfix starts on 127.0.0.1:$PF_PORT"
@@ -81,6 +110,28 @@ is "$(n_in "$md2/.Sorted/new")" 1 ".forward |mvmda with a Sieve script: filed"
 wait_for has "$md2/.Fwd/new" 1
 is "$(n_in "$md2/.Fwd/new")" 1 ".forward |mvmda -m Fwd: implicit keep went to Fwd"
 
+# u3 redirects to u2, through this Postfix's sendmail
+pf_send sender@example.org "$u3@test.example" --header "Subject: redirect me" --body "r"
+wait_for sh -c "grep -l '^Subject: redirect me' '$md2'/.Fwd/new/* 2>/dev/null | grep -q ."
+is "$(grep -l '^Subject: redirect me' "$md2"/.Fwd/new/* 2>/dev/null | wc -l)" 1 \
+	"redirect: handed to Postfix's sendmail, found in the other user's mailbox"
+ok "$(grep -q '^Return-Path: <sender@example.org>' "$(grep -l '^Subject: redirect me' "$md2"/.Fwd/new/*)"; echo $?)" \
+	"redirect: the envelope sender is kept"
+is "$(n_in "$tmp/$u3/Maildir/new")" 0 "redirect: no copy kept"
+# u2 writes to u3 twice: one vacation reply comes back to u2
+pf_send "$u2@test.example" "$u3@test.example" --header "Subject: lunch?" --body "l"
+wait_for sh -c "grep -l '^Subject: Away' '$md2'/.Fwd/new/* 2>/dev/null | grep -q ."
+f=$(grep -l '^Subject: Away' "$md2"/.Fwd/new/* 2>/dev/null | head -1)
+ok "$([ -n "$f" ]; echo $?)" "vacation: the reply went through Postfix to the sender's mailbox"
+ok "$(grep -q '^Return-Path: <>' "$f" && grep -q '^Auto-Submitted: auto-replied' "$f" \
+	&& grep -q '^I am away until Monday.$' "$f"; echo $?)" "vacation: from <>, Auto-Submitted, the reason"
+wait_for has "$tmp/$u3/Maildir/new" 1
+is "$(n_in "$tmp/$u3/Maildir/new")" 1 "vacation: the message itself is kept"
+pf_send "$u2@test.example" "$u3@test.example" --header "Subject: lunch again?" --body "l"
+wait_for has "$tmp/$u3/Maildir/new" 2
+wait_for sh -c "[ \$(postqueue -c '$PF/etc' -j 2>/dev/null | wc -l) = 0 ]"
+is "$(grep -l '^Subject: Away' "$md2"/.Fwd/new/* 2>/dev/null | wc -l)" 1 "vacation: not repeated within :days"
+
 # a fault: the user cannot write new/ -> mvmda 75 -> Postfix defers
 chmod 000 "$md/new"
 pf_send sender@example.org "$u1@test.example" --header "Subject: deferred one" --body "d"
@@ -95,5 +146,5 @@ is "$(n_in "$md/new")" 2 "fixed and flushed: delivered"
 wait_for sh -c "[ \$(postqueue -c '$PF/etc' -j 2>/dev/null | wc -l) = 0 ]"
 is "$(pf_queue_count)" 0 "the queue is empty"
 is "$(grep -l '^Subject: deferred one' "$md"/new/* | wc -l)" 1 "exactly once"
-[ "$tap_failed" = 0 ] || sed 's/^/# /' "$PF/maillog"
+[ "$tap_failed" = 0 ] || { grep -l "^Subject: Away" "$md2"/.Fwd/new/* | head -1 | xargs cat; }; [ "$tap_failed" = 0 ] || sed 's/^/# /' "$PF/maillog"
 done_testing
