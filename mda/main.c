@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,6 +97,22 @@ duplicate(void *ctx, struct mfl_run *run, const char *key, size_t len,
 		mda_log(LOG_ERR, "to=<%s> duplicate: %s", m->recipient ? m->recipient : "", err);
 	buf_free(&k);
 	return r;
+}
+
+/* sieve_dir - Sieve include's personal scripts: ~/sieve when it is a
+ * directory (where Dovecot users keep them), else the including
+ * script's own directory */
+static void
+sieve_dir(void)
+{
+	char dir[4096];
+	struct stat st;
+
+	if (mda.home == NULL || *mfl_env_get_string(mda.env, "mfl_sieve_dir"))
+		return;
+	snprintf(dir, sizeof(dir), "%s/sieve", mda.home);
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		mfl_env_set_string(mda.env, "mfl_sieve_dir", dir);
 }
 
 /* mailbox_exists - RFC 5490 mailboxexists: the folder NAME resolves in
@@ -311,6 +328,7 @@ main(int argc, char **argv)
 	mfl_env_set_log(mda.env, script_log, NULL);
 	mfl_env_set_mailbox_exists(mda.env, mailbox_exists, &mda);
 	mfl_env_set_duplicate(mda.env, duplicate, &mda);
+	sieve_dir();
 	if (mfl_env_environment_defaults(mda.env, "MDA", "during") < 0) {
 		mda_log(LOG_ERR, "out of memory");
 		exit(EX_TEMPFAIL);

@@ -30,7 +30,6 @@
 #include "env.h"
 #include "parse.h"
 
-static int compile_stmt(struct compile *cc, struct ast *n);
 
 /* cerror - a compile error at node AT */
 void
@@ -476,7 +475,7 @@ return_stmt(struct compile *cc, struct ast *n)
 }
 
 /* compile_stmt - code for statement N */
-static int
+int
 compile_stmt(struct compile *cc, struct ast *n)
 {
 	int t;
@@ -502,10 +501,14 @@ compile_stmt(struct compile *cc, struct ast *n)
 	case A_CONTINUE:
 		return jump_stmt(cc, n);
 	case A_RETURN:
+		if (n->sieve_mode)
+			return compile_sieve_return(cc, n);
 		return return_stmt(cc, n);
 	case A_STOP:
 		emit(cc, OP_STOP, 0);
 		return 0;
+	case A_INCLUDE:
+		return compile_include(cc, n);
 	case A_FUNC:
 		if (cc->fn != &cc->funcs[0] || cc->depth != 0) {
 			cerror(cc, n, "functions are defined at the top level only");

@@ -65,6 +65,12 @@ struct compile {
 	const struct ast *at;	/* node whose line new code gets */
 	struct sym *svars;	/* Sieve variables (RFC 5229) */
 	size_t nsvars, svars_cap;
+	/* the Sieve include being compiled (RFC 6609): its variables are
+	 * its own (prefix) but for those it declares global */
+	const char *var_prefix;
+	const char **scope_globals;
+	size_t nscope_globals;
+	struct jumps_list *include_returns;
 	const char *include_stack[128];
 	int include_depth;
 };
@@ -77,6 +83,7 @@ int const_value(struct compile *cc, struct value v);
 void cerror(struct compile *cc, const struct ast *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int compile_expr(struct compile *cc, struct ast *n, int want);
+int compile_stmt(struct compile *cc, struct ast *n);
 int compile_site(struct compile *cc, struct ast *n);
 int compile_zero(struct compile *cc, int type);
 int compile_grow(struct compile *cc, void **v, size_t n, size_t *cap, size_t size);
@@ -89,6 +96,10 @@ int var_ref_next(const char *s, size_t len, size_t *pos, size_t *start,
 int sieve_var_slot(struct compile *cc, const struct ast *at, const char *name,
 		   size_t len);
 int compile_interp(struct compile *cc, struct ast *n);
+int sieve_var_global(struct compile *cc, const struct ast *at, const char *name,
+		     size_t len);
+int compile_include(struct compile *cc, struct ast *n);
+int compile_sieve_return(struct compile *cc, struct ast *n);
 int type_assignable(int to, int from);
 struct sym *sym_lookup(struct compile *cc, const char *name, size_t len);
 int func_lookup(struct compile *cc, const char *name, size_t len);

@@ -80,6 +80,10 @@ mfl_env_new(void)
 				   "seconds duplicate remembers an id without :seconds") < 0
 	    || mfl_env_add_control(env, "mfl_duplicate_max", MFL_CONTROL_INT, 172800, NULL,
 				   "the most seconds duplicate remembers an id (0: no cap)") < 0
+	    || mfl_env_add_control(env, "mfl_sieve_dir", MFL_CONTROL_STRING, 0, "",
+				   "where include finds personal scripts (\"\": the including script's directory)") < 0
+	    || mfl_env_add_control(env, "mfl_sieve_global_dir", MFL_CONTROL_STRING, 0,
+				   "/etc/mvmf/sieve", "where include :global finds scripts") < 0
 	    || mfl_env_add_control(env, "mfl_vacation_min_period", MFL_CONTROL_INT, 86400, NULL,
 				   "the least seconds between two vacation replies to one sender") < 0
 	    || mfl_env_add_control(env, "mfl_vacation_max_period", MFL_CONTROL_INT, 0, NULL,

@@ -87,31 +87,23 @@ var_ref_next(const char *s, size_t len, size_t *pos, size_t *start,
 	return 0;
 }
 
-/* sieve_var_slot - the global slot of Sieve variable NAME, made the
- * first time it is named; -1 after an error */
-int
-sieve_var_slot(struct compile *cc, const struct ast *at, const char *name,
-	       size_t len)
+/* svar_slot - the global slot of the string variable FULL (as it is
+ * named inside: lower case, maybe with an include's prefix), made the
+ * first time; MFL globals of that name count when MFL is set */
+static int
+svar_slot(struct compile *cc, const struct ast *at, const char *full, size_t len, int mfl)
 {
-	char *lower = arena_alloc(cc->arena, len + 1);
 	struct sym *s;
 
-	if (lower == NULL) {
-		cerror(cc, at, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < len; i++)
-		lower[i] = (char) ascii_lower((unsigned char) name[i]);
-	lower[len] = 0;
 	for (size_t i = 0; i < cc->nsvars; i++)
-		if (cc->svars[i].len == len && memcmp(cc->svars[i].name, lower, len) == 0)
+		if (cc->svars[i].len == len && memcmp(cc->svars[i].name, full, len) == 0)
 			return cc->svars[i].slot;
-	for (size_t i = 0; i < cc->nsyms; i++) {
+	for (size_t i = 0; mfl && i < cc->nsyms; i++) {
 		s = &cc->syms[i];
-		if (s->scope == SCOPE_GLOBAL && s->len == len && memcmp(s->name, lower, len) == 0) {
+		if (s->scope == SCOPE_GLOBAL && s->len == len && memcmp(s->name, full, len) == 0) {
 			if (s->type != TYPE_STRING) {
 				cerror(cc, at, "variable \"%s\" is the MFL global '$%s', which is "
-				       "not a string", lower, lower);
+				       "not a string", full, full);
 				return -1;
 			}
 			return s->slot;
@@ -125,13 +117,70 @@ sieve_var_slot(struct compile *cc, const struct ast *at, const char *name,
 	}
 	s = &cc->svars[cc->nsvars++];
 	memset(s, 0, sizeof(*s));
-	s->name = lower;
+	s->name = full;
 	s->len = len;
 	s->type = TYPE_STRING;
 	s->scope = SCOPE_GLOBAL;
 	cc->global_types[cc->nglobals] = TYPE_STRING;
 	s->slot = (int) cc->nglobals++;
 	return s->slot;
+}
+
+/* lower_copy - NAME in lower case, in the compiler's arena */
+static char *
+lower_copy(struct compile *cc, const char *name, size_t len)
+{
+	char *lower = arena_alloc(cc->arena, len + 1);
+
+	if (lower == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		lower[i] = (char) ascii_lower((unsigned char) name[i]);
+	lower[len] = 0;
+	return lower;
+}
+
+/* sieve_var_global - the slot of NAME shared by every script (RFC 6609
+ * global, ${global.name}); -1 after an error */
+int
+sieve_var_global(struct compile *cc, const struct ast *at, const char *name, size_t len)
+{
+	char *lower = lower_copy(cc, name, len);
+
+	if (lower == NULL) {
+		cerror(cc, at, "out of memory");
+		return -1;
+	}
+	return svar_slot(cc, at, lower, len, 1);
+}
+
+/* sieve_var_slot - the global slot of Sieve variable NAME as the script
+ * being compiled sees it: an included script's own (RFC 6609 3.3)
+ * unless it declared NAME global; -1 after an error */
+int
+sieve_var_slot(struct compile *cc, const struct ast *at, const char *name,
+	       size_t len)
+{
+	char *lower = lower_copy(cc, name, len), *full;
+	size_t plen;
+
+	if (lower == NULL) {
+		cerror(cc, at, "out of memory");
+		return -1;
+	}
+	if (cc->var_prefix == NULL)
+		return svar_slot(cc, at, lower, len, 1);
+	for (size_t i = 0; i < cc->nscope_globals; i++)
+		if (strcmp(cc->scope_globals[i], lower) == 0)
+			return svar_slot(cc, at, lower, len, 1);
+	plen = strlen(cc->var_prefix);
+	if ((full = arena_alloc(cc->arena, plen + len + 1)) == NULL) {
+		cerror(cc, at, "out of memory");
+		return -1;
+	}
+	memcpy(full, cc->var_prefix, plen);
+	memcpy(full + plen, lower, len + 1);
+	return svar_slot(cc, at, full, plen + len, 0);
 }
 
 /* piece - push one piece of an interpolated string; 1 if pushed */
@@ -154,11 +203,18 @@ piece(struct compile *cc, struct ast *n, const char *name, size_t len)
 		return 1;
 	}
 	if (var_ref_kind(name, len) == VREF_NS) {
-		cerror(cc, n, "\"${%.*s}\" refers to an unknown variable namespace",
-		       (int) (len > 40 ? 40 : len), name);
-		return -1;
+		/* RFC 6609 3.4: ${global.name} is the shared variable */
+		if (len > 7 && mem_ieq(name, "global.", 7) && var_ref_kind(name + 7, len - 7) == VREF_NAME)
+			slot = sieve_var_global(cc, n, name + 7, len - 7);
+		else {
+			cerror(cc, n, "\"${%.*s}\" refers to an unknown variable namespace",
+			       (int) (len > 40 ? 40 : len), name);
+			return -1;
+		}
+	} else {
+		slot = sieve_var_slot(cc, n, name, len);
 	}
-	if ((slot = sieve_var_slot(cc, n, name, len)) < 0)
+	if (slot < 0)
 		return -1;
 	cc->at = n;
 	emit(cc, OP_GETG, slot);
@@ -328,6 +384,53 @@ const struct intrinsic intr_string = {
 	.args = "ll",
 	.flags = INTR_F_MATCH,
 	.run = string_run,
+};
+
+/* global: global <value: string-list> - these variables are the ones
+ * every script shares (RFC 6609 3.3); a compile-time declaration */
+static int
+global_check(struct compile *cc, struct ast *n, struct site *site)
+{
+	struct ast *arg = n->items[0], *one[1] = { arg };
+	struct ast **items = arg->kind == A_LIST ? arg->items : one;
+	size_t count = arg->kind == A_LIST ? arg->nitems : 1;
+	const char **v;
+
+	(void) site;
+	for (size_t i = 0; i < count; i++) {
+		if (items[i]->kind != A_STR || var_ref_kind(items[i]->str, items[i]->len) != VREF_NAME) {
+			cerror(cc, items[i], "global: a variable name must be a constant identifier");
+			return -1;
+		}
+		if ((v = arena_alloc(cc->arena, (cc->nscope_globals + 1) * sizeof(*v))) == NULL
+		    || (v[cc->nscope_globals] = lower_copy(cc, items[i]->str, items[i]->len)) == NULL) {
+			cerror(cc, n, "out of memory");
+			return -1;
+		}
+		if (cc->nscope_globals)
+			memcpy(v, cc->scope_globals, cc->nscope_globals * sizeof(*v));
+		cc->scope_globals = v;
+		cc->nscope_globals++;
+	}
+	return 0;
+}
+
+/* global_run - nothing is left to do when the script runs */
+static int
+global_run(struct mfl_run *run, const struct site *site, struct value *args,
+	   struct value *ret)
+{
+	(void) run, (void) site, (void) args, (void) ret;
+	return 0;
+}
+
+const struct intrinsic intr_global = {
+	.name = "global",
+	.kind = INTR_COMMAND,
+	.capability = "include",
+	.args = "l",
+	.check = global_check,
+	.run = global_run,
 };
 
 /* $match(n): match variable N (0..9), "" when not set */

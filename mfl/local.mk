@@ -13,6 +13,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/codec.c mfl/codec.h \
 	mfl/compile.c mfl/compile.h \
 	mfl/compile_expr.c \
+	mfl/compile_include.c \
 	mfl/compile_site.c \
 	mfl/date.c mfl/date.h \
 	mfl/diag.c mfl/diag.h \

@@ -34,7 +34,7 @@ static const char *const known_caps[] = {
 	"regex", "subaddress", "variables", "copy", "imap4flags", "body",
 	"environment", "date", "index", "spamtest", "spamtestplus",
 	"virustest", "ihave", "mailbox", "editheader",
-	"duplicate", "vacation", "vacation-seconds",
+	"duplicate", "vacation", "vacation-seconds", "include",
 };
 
 /* parse_init - ready to read SRC */

@@ -19,8 +19,12 @@
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "arena.h"
+#include "buf.h"
+#include "mflapi.h"
 #include "intr.h"
 #include "parse.h"
 
@@ -250,6 +254,81 @@ sieve_if(struct parser *p)
 	return node;
 }
 
+/* include_dir - where include finds scripts: :global's directory, or
+ * the personal one ($mfl_sieve_dir, else the including script's own) */
+static void
+include_dir(struct parser *p, int global, struct buf *dir)
+{
+	const char *d = mfl_env_get_string(p->env, global ? "mfl_sieve_global_dir" : "mfl_sieve_dir");
+	const char *slash = strrchr(p->file, '/');
+
+	if (d != NULL && *d)
+		buf_puts(dir, d);
+	else if (!global && slash != NULL)
+		buf_append(dir, p->file, (size_t) (slash - p->file));
+	else if (!global)
+		buf_putc(dir, '.');
+	buf_putc(dir, '/');
+}
+
+/* tag_is - TOK is the tag :WORD (without case) */
+static int
+tag_is(const struct token *tok, const char *word)
+{
+	return tok->kind == T_TAG && tok->len == strlen(word)
+	    && strncasecmp(tok->text, word, tok->len) == 0;
+}
+
+/* sieve_include: "include" [":personal" / ":global"] [":once"]
+ *	[":optional"] <value: string> ";" (RFC 6609) */
+static struct ast *
+sieve_include(struct parser *p)
+{
+	struct token at = p->tok, name;
+	struct ast *node = parse_node(p, A_INCLUDE, &at);
+	int global = -1, once = 0, optional = 0;
+	struct buf path = BUF_INIT;
+
+	if (node == NULL)
+		return NULL;
+	parse_advance(p);
+	while (p->tok.kind == T_TAG) {
+		int *flag = tag_is(&p->tok, "personal") || tag_is(&p->tok, "global") ? &global
+		    : tag_is(&p->tok, "once") ? &once : tag_is(&p->tok, "optional") ? &optional
+		    : NULL;
+
+		if (flag == NULL || (flag == &global && global >= 0) || (flag != &global && *flag)) {
+			parse_error(p, &p->tok, "include: unknown or repeated tag ':%.*s'",
+				    (int) (p->tok.len > 20 ? 20 : p->tok.len), p->tok.text);
+			return NULL;
+		}
+		*flag = flag == &global ? tag_is(&p->tok, "global") : 1;
+		parse_advance(p);
+	}
+	name = p->tok;
+	if (!parse_expect(p, T_STRING, "a script name") || !parse_expect(p, T_SEMI, "';'"))
+		return NULL;
+	/* a name, not a path: no "/", no NUL, not empty (RFC 6609 3.1) */
+	if (name.len == 0 || memchr(name.text, '/', name.len) || memchr(name.text, 0, name.len)) {
+		parse_error(p, &name, "include: invalid script name \"%.*s\"",
+			    (int) (name.len > 60 ? 60 : name.len), name.text);
+		return NULL;
+	}
+	include_dir(p, global > 0, &path);
+	buf_append(&path, name.text, name.len);
+	buf_puts(&path, ".sieve");
+	node->str = arena_memdup(p->arena, buf_cstr(&path), path.len);
+	node->len = path.len;
+	node->num = once;
+	if (optional && access(buf_cstr(&path), R_OK) < 0) {
+		node->kind = A_NOP;	/* :optional: a missing script is none */
+	} else if (node->str != NULL && p->include != NULL) {
+		node->a = p->include(p->include_ctx, p, node->str, node->len, at.line, at.col);
+	}
+	buf_free(&path);
+	return node->str != NULL ? node : NULL;
+}
+
 /* command: control command or intrinsic, then ";" */
 static struct ast *
 sieve_command(struct parser *p)
@@ -278,9 +357,15 @@ sieve_command(struct parser *p)
 		parse_error(p, &at, "%.*s without if", (int) at.len, at.text);
 		return NULL;
 	}
+	if (parse_is_ident(&at, "include") && parse_has_cap(p, "include"))
+		return sieve_include(p);
 	if (parse_is_ident(&at, "stop")) {
 		parse_advance(p);
 		node = parse_node(p, A_STOP, &at);
+	} else if (parse_is_ident(&at, "return") && parse_has_cap(p, "include")) {
+		/* RFC 6609 3.2: back to the including script (stop at the top) */
+		parse_advance(p);
+		node = parse_node(p, A_RETURN, &at);
 	} else if ((node = sieve_intrinsic(p, INTR_COMMAND)) == NULL) {
 		return NULL;
 	}

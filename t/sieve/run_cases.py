@@ -15,6 +15,9 @@ Case file format:
     <message>                the text that follows; default.eml if absent)
     --- envelope            (optional: "from: x" and "to: y" lines)
     --- mode mfl            (optional: MFL mode; not compared with Pigeonhole)
+    --- personal NAME       (optional, repeatable: a script include finds,
+    <Sieve script>           personal or :global)
+    --- global NAME
     --- want
     <JSON lines>            (status lines compare "status" and "phase";
                              a "message" in want must be a substring)
@@ -84,13 +87,16 @@ def parse_cases(path):
             if line.startswith("=== "):
                 cur = {"name": line[4:].strip(), "file": path,
                        "script": "", "want": "", "envelope": "",
-                       "message": None, "message_file": None}
+                       "message": None, "message_file": None, "scripts": []}
                 cases.append(cur)
                 section = None
                 continue
-            m = re.match(r"^--- (script|message|envelope|want|mode)(?: (\S+))?\s*$", line)
+            m = re.match(r"^--- (script|message|envelope|want|mode|personal|global)(?: (\S+))?\s*$", line)
             if m and cur is not None:
                 section = m.group(1)
+                if section in ("personal", "global"):
+                    cur["scripts"].append([section, m.group(2), ""])
+                    continue
                 if section == "mode":
                     cur["mode"] = m.group(2)
                     section = None
@@ -100,6 +106,9 @@ def parse_cases(path):
                     cur["message_file"] = m.group(2)
                 continue
             if cur is None or section is None:
+                continue
+            if section in ("personal", "global"):
+                cur["scripts"][-1][2] += line
                 continue
             cur[section] += line
     return cases
@@ -124,6 +133,21 @@ def envelope(case):
     return env.get("from", "sender@example.org"), env.get("to", "user@example.net")
 
 
+def write_scripts(case, tmp):
+    """The case's personal and global scripts, and nothing else, in the
+    directories include looks in (both engines are pointed there)."""
+    for where in ("personal", "global"):
+        d = os.path.join(tmp, where)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        os.chmod(d, 0o755)
+    for where, name, text in case["scripts"]:
+        f = os.path.join(tmp, where, name + ".sieve")
+        with open(f, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.chmod(f, 0o644)
+
+
 def run_mflc(mflc, case, tmp):
     script = "case.sieve"		# relative: error messages name no tmp path
     msg = "case.eml"
@@ -132,9 +156,13 @@ def run_mflc(mflc, case, tmp):
     with open(os.path.join(tmp, msg), "wb") as f:
         f.write(message_bytes(case))
     frm, to = envelope(case)
+    write_scripts(case, tmp)
     mode = "-M" if case.get("mode") == "mfl" else "-S"
     p = subprocess.run([os.path.abspath(mflc), mode, "-m", msg, "-e", frm, "-t", to]
-                       + SCANNER_CONTROLS + [script],
+                       + SCANNER_CONTROLS
+                       + ["-s", "mfl_sieve_dir=" + os.path.join(tmp, "personal"),
+                          "-s", "mfl_sieve_global_dir=" + os.path.join(tmp, "global")]
+                       + [script],
                        capture_output=True, timeout=30, cwd=tmp)
     if p.returncode not in (0, 1, 3):
         raise RuntimeError("mflc exited %d: %s" % (p.returncode, p.stderr.decode(errors="replace")))
@@ -232,6 +260,8 @@ class Pigeonhole:
         lines = ["log_path = /dev/stderr",
                  "mail_location = maildir:%s/Maildir" % tmp,
                  "plugin {",
+                 "  sieve = file:%s/personal;active=%s/active.sieve" % (tmp, tmp),
+                 "  sieve_global = %s/global" % tmp,
                  "  sieve_extensions = +editheader +vacation-seconds +spamtest"
                  " +spamtestplus +virustest"] + PIGEONHOLE_SCANNER + ["}"]
         if os.getuid() == 0:
@@ -251,6 +281,7 @@ class Pigeonhole:
         for p in (script, msg):
             os.chmod(p, 0o644)
         frm, to = envelope(case)
+        write_scripts(case, self.tmp)
         p = subprocess.run([self.exe, "-c", self.conf, "-f", frm, "-r", to, script, msg],
                            capture_output=True, timeout=30)
         out = p.stdout.decode("utf-8", errors="replace")
