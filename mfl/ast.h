@@ -18,8 +18,9 @@ enum ast_kind {
 	A_BLOCK, A_IF, A_WHILE, A_FOR, A_BREAK, A_CONTINUE, A_RETURN, A_STOP,
 	A_EXPR, A_DECL, A_FUNC, A_NOP,
 	A_INTERP,		/* a Sieve string holding "${...}" (RFC 5229) */
-	A_INCLUDE		/* a Sieve include (RFC 6609): a = the script's
+	A_INCLUDE,		/* a Sieve include (RFC 6609): a = the script's
 				 * block, str = its path, num = :once */
+	A_FOREVERYPART		/* RFC 5703: a = block, str = :name or NULL */
 };
 
 struct sieve_tag {

@@ -498,6 +498,9 @@ compile_stmt(struct compile *cc, struct ast *n)
 	case A_FOR:
 		return loop_stmt(cc, n);
 	case A_BREAK:
+		if (n->sieve_mode)
+			return compile_sieve_break(cc, n);
+		return jump_stmt(cc, n);
 	case A_CONTINUE:
 		return jump_stmt(cc, n);
 	case A_RETURN:
@@ -509,6 +512,8 @@ compile_stmt(struct compile *cc, struct ast *n)
 		return 0;
 	case A_INCLUDE:
 		return compile_include(cc, n);
+	case A_FOREVERYPART:
+		return compile_foreverypart(cc, n);
 	case A_FUNC:
 		if (cc->fn != &cc->funcs[0] || cc->depth != 0) {
 			cerror(cc, n, "functions are defined at the top level only");

@@ -71,6 +71,7 @@ struct compile {
 	const char **scope_globals;
 	size_t nscope_globals;
 	struct jumps_list *include_returns;
+	struct fep *fep;	/* the innermost foreverypart being compiled */
 	const char *include_stack[128];
 	int include_depth;
 };
@@ -100,6 +101,8 @@ int sieve_var_global(struct compile *cc, const struct ast *at, const char *name,
 		     size_t len);
 int compile_include(struct compile *cc, struct ast *n);
 int compile_sieve_return(struct compile *cc, struct ast *n);
+int compile_foreverypart(struct compile *cc, struct ast *n);
+int compile_sieve_break(struct compile *cc, struct ast *n);
 int type_assignable(int to, int from);
 struct sym *sym_lookup(struct compile *cc, const char *name, size_t len);
 int func_lookup(struct compile *cc, const char *name, size_t len);

@@ -29,7 +29,8 @@ extern const struct intrinsic intr_setflag, intr_addflag, intr_removeflag,
 extern const struct intrinsic intr_body, intr_environment, intr_date,
 	intr_currentdate, intr_spamtest, intr_virustest, intr_ihave, intr_error,
 	intr_mailboxexists, intr_addheader, intr_deleteheader, intr_duplicate,
-	intr_vacation, intr_global;
+	intr_vacation, intr_global, intr_fep_begin, intr_fep_next, intr_fep_end,
+	intr_extracttext;
 
 const struct intrinsic *const intr_table[] = {
 	&intr_header, &intr_address, &intr_envelope, &intr_exists, &intr_size,
@@ -43,7 +44,8 @@ const struct intrinsic *const intr_table[] = {
 	&intr_body, &intr_environment, &intr_date, &intr_currentdate,
 	&intr_spamtest, &intr_virustest, &intr_ihave, &intr_error,
 	&intr_mailboxexists, &intr_addheader, &intr_deleteheader, &intr_duplicate,
-	&intr_vacation, &intr_global,
+	&intr_vacation, &intr_global, &intr_fep_begin, &intr_fep_next, &intr_fep_end,
+	&intr_extracttext,
 	NULL
 };
 

@@ -16,6 +16,8 @@ struct mfl_run;
 struct site;
 struct mfl_prog;
 struct mfl_env;
+struct mime_part;
+struct hdr_index;
 
 enum intr_kind { INTR_COMMAND, INTR_TEST, INTR_FUNCTION };
 
@@ -30,6 +32,7 @@ enum tag_group {
 	TG_ZONE,			/* date's :zone, :originalzone */
 	TG_DUPID,			/* duplicate's :header, :uniqueid */
 	TG_PERIOD,			/* vacation's :days, :seconds */
+	TG_MIMEOPT,			/* :type, :subtype, :contenttype, :param */
 	TG__COUNT
 };
 
@@ -126,6 +129,21 @@ int run_strlist(struct mfl_run *run, const struct site *site,
 int run_arr_push(struct mfl_run *run, struct marr *a, struct value v);
 /* :index and :last (RFC 5260 6) for header, address and date */
 enum { INTR_TAG_INDEX = 8, INTR_TAG_LAST = 9 };
+/* :mime and its options (RFC 5703 4) for header, address and exists */
+enum {
+	INTR_TAG_MIME = 10, INTR_TAG_ANYCHILD, INTR_TAG_TYPE, INTR_TAG_SUBTYPE,
+	INTR_TAG_CONTENTTYPE, INTR_TAG_PARAM
+};
+extern const struct intr_tag intr_mime_tags[];
+int intr_mime_check(struct compile *cc, struct ast *n, struct site *site);
+size_t intr_test_indexes(struct mfl_run *run, const struct site *site,
+			 struct hdr_index ***out);
+int intr_mime_values(struct mfl_run *run, const struct site *site, struct value *args,
+		     const char *text, size_t len,
+		     int (*fn)(void *ctx, const char *s, size_t n), void *ctx);
+struct mime_part *intr_current_part(struct mfl_run *run);
+struct buf;
+void intr_set_modify(uint32_t tags, const char *val, size_t len, struct buf *out);
 extern const struct intr_tag intr_index_tags[];
 struct hdr_index;
 int intr_index_wanted(const struct site *site, struct value *args,

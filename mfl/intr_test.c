@@ -32,33 +32,46 @@
 #define ADDR_USER	3	/* RFC 5233 */
 #define ADDR_DETAIL	4
 
-/* header: header [COMPARATOR] [MATCH-TYPE] <header-names> <key-list> */
+/* header_one - one value (or :mime piece of it) into the matcher */
+static int
+header_one(void *ctx, const char *s, size_t n)
+{
+	return tmatch_one(ctx, s, n);
+}
+
+/* header: header [:mime [options]] [:index n [:last]] [COMPARATOR]
+ *	[MATCH-TYPE] <header-names> <key-list> */
 static int
 header_run(struct mfl_run *run, const struct site *site, struct value *args,
 	   struct value *ret)
 {
 	const struct value *names;
-	size_t nnames;
-	struct hdr_index *idx;
+	size_t nnames, nidx;
+	struct hdr_index **idxs;
 	struct tmatch tm;
 	int m = 0;
 
 	*ret = value_int(0);
 	if (run->msg == NULL)
 		return 0;
-	if ((idx = msg_headers(run->msg)) == NULL)
+	if ((nidx = intr_test_indexes(run, site, &idxs)) == 0 && !(site->tags & (1u << INTR_TAG_MIME)))
 		return run_error(run, site, "out of memory");
 	run_strlist(run, site, &args[0], &nnames, &names);
 	tmatch_init(&tm, run, site, &args[1]);
-	for (size_t i = 0; i < nnames && m == 0; i++) {
-		struct hdr_field *f;
+	for (size_t x = 0; x < nidx && m == 0; x++) {
+		struct hdr_index *idx = idxs[x];
 
-		for (size_t n = 0; m == 0 && (f = hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, n)) != NULL; n++) {
-			if (!intr_index_wanted(site, args, idx, names[i].u.s.ptr, names[i].u.s.len, n))
-				continue;
-			if (hdr_decoded(idx, f) < 0)
-				return run_error(run, site, "out of memory");
-			m = tmatch_one(&tm, f->decoded, f->decoded_len);
+		for (size_t i = 0; i < nnames && m == 0; i++) {
+			struct hdr_field *f;
+
+			for (size_t n = 0; m == 0 && (f = hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, n)) != NULL; n++) {
+				if (!intr_index_wanted(site, args, idx, names[i].u.s.ptr, names[i].u.s.len, n))
+					continue;
+				if (hdr_decoded(idx, f) < 0)
+					return run_error(run, site, "out of memory");
+				m = intr_mime_values(run, site, args, f->decoded, f->decoded_len,
+						     header_one, &tm);
+			}
 		}
 	}
 	if (m == 0)
@@ -72,8 +85,8 @@ const struct intrinsic intr_header = {
 	.kind = INTR_TEST,
 	.args = "ll",
 	.flags = INTR_F_MATCH,
-	.tags = intr_index_tags,
-	.check = intr_index_check,
+	.tags = intr_mime_tags,
+	.check = intr_mime_check,
 	.run = header_run,
 };
 
@@ -238,7 +251,7 @@ address_check(struct compile *cc, struct ast *n, struct site *site)
 	if (check_constants(cc, n->items[0], address_fields,
 			    "address: \"%.*s\" is not a field that holds addresses") < 0)
 		return -1;
-	return intr_index_check(cc, n, site);
+	return intr_mime_check(cc, n, site);
 }
 
 /* address: address [ADDRESS-PART] [COMPARATOR] [MATCH-TYPE] <header-list> <key-list> */
@@ -247,8 +260,8 @@ address_run(struct mfl_run *run, const struct site *site, struct value *args,
 	    struct value *ret)
 {
 	const struct value *names;
-	size_t nnames;
-	struct hdr_index *idx;
+	size_t nnames, nidx;
+	struct hdr_index **idxs;
 	struct buf tmp = BUF_INIT;
 	struct tmatch tm;
 	int m = 0;
@@ -256,21 +269,24 @@ address_run(struct mfl_run *run, const struct site *site, struct value *args,
 	*ret = value_int(0);
 	if (run->msg == NULL)
 		return 0;
-	if ((idx = msg_headers(run->msg)) == NULL)
-		return run_error(run, site, "out of memory");
+	nidx = intr_test_indexes(run, site, &idxs);
 	run_strlist(run, site, &args[0], &nnames, &names);
 	tmatch_init(&tm, run, site, &args[1]);
-	for (size_t i = 0; i < nnames && m == 0; i++) {
-		struct hdr_field *f;
+	for (size_t x = 0; x < nidx && m == 0; x++) {
+		struct hdr_index *idx = idxs[x];
 
-		for (size_t n = 0; m == 0 && (f = hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, n)) != NULL; n++) {
-			if (!intr_index_wanted(site, args, idx, names[i].u.s.ptr, names[i].u.s.len, n))
-				continue;
-			if (hdr_unfolded(idx, f) < 0) {
-				m = run_error(run, site, "out of memory");
-				break;
+		for (size_t i = 0; i < nnames && m == 0; i++) {
+			struct hdr_field *f;
+
+			for (size_t n = 0; m == 0 && (f = hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, n)) != NULL; n++) {
+				if (!intr_index_wanted(site, args, idx, names[i].u.s.ptr, names[i].u.s.len, n))
+					continue;
+				if (hdr_unfolded(idx, f) < 0) {
+					m = run_error(run, site, "out of memory");
+					break;
+				}
+				m = match_addresses(&tm, f, &tmp);
 			}
-			m = match_addresses(&tm, f, &tmp);
 		}
 	}
 	if (m == 0)
@@ -285,7 +301,7 @@ const struct intrinsic intr_address = {
 	.kind = INTR_TEST,
 	.args = "ll",
 	.flags = INTR_F_MATCH | INTR_F_ADDRPART,
-	.tags = intr_index_tags,
+	.tags = intr_mime_tags,
 	.check = address_check,
 	.run = address_run,
 };
@@ -364,24 +380,29 @@ const struct intrinsic intr_envelope = {
 	.run = envelope_run,
 };
 
-/* exists: exists <header-names> - all of them are present */
+/* exists: exists [:mime [:anychild]] <header-names> - all of them are
+ * present (with :anychild, each in some part) */
 static int
 exists_run(struct mfl_run *run, const struct site *site, struct value *args,
 	   struct value *ret)
 {
 	const struct value *names;
-	size_t n;
-	struct hdr_index *idx;
+	size_t n, nidx;
+	struct hdr_index **idxs;
 
 	*ret = value_int(0);
 	if (run->msg == NULL)
 		return 0;
-	if ((idx = msg_headers(run->msg)) == NULL)
-		return run_error(run, site, "out of memory");
+	nidx = intr_test_indexes(run, site, &idxs);
 	run_strlist(run, site, &args[0], &n, &names);
-	for (size_t i = 0; i < n; i++)
-		if (hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, 0) == NULL)
+	for (size_t i = 0; i < n; i++) {
+		int found = 0;
+
+		for (size_t x = 0; x < nidx && !found; x++)
+			found = hdr_find(idxs[x], names[i].u.s.ptr, names[i].u.s.len, 0) != NULL;
+		if (!found)
 			return 0;
+	}
 	*ret = value_int(1);
 	return 0;
 }
@@ -390,6 +411,8 @@ const struct intrinsic intr_exists = {
 	.name = "exists",
 	.kind = INTR_TEST,
 	.args = "l",
+	.tags = intr_mime_tags,
+	.check = intr_mime_check,
 	.run = exists_run,
 };
 

@@ -271,9 +271,10 @@ static const struct intr_tag set_tags[] = {
 	{ .name = NULL }
 };
 
-/* set_modify - VAL changed by the modifiers in TAGS, into OUT */
-static void
-set_modify(uint32_t tags, const char *val, size_t len, struct buf *out)
+/* intr_set_modify - VAL changed by set's modifiers in TAGS (bits of
+ * set's tag ids; extracttext shares them), into OUT */
+void
+intr_set_modify(uint32_t tags, const char *val, size_t len, struct buf *out)
 {
 	struct buf tmp = BUF_INIT;
 
@@ -322,7 +323,7 @@ set_run(struct mfl_run *run, const struct site *site, struct value *args,
 
 	(void) ret;
 	if (site->tags != 0) {
-		set_modify(site->tags, args[1].u.s.ptr, args[1].u.s.len, &out);
+		intr_set_modify(site->tags, args[1].u.s.ptr, args[1].u.s.len, &out);
 		rc = run_str(run, out.data ? out.data : "", out.len, &v);
 		buf_free(&out);
 		if (rc < 0)

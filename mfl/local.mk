@@ -13,6 +13,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/codec.c mfl/codec.h \
 	mfl/compile.c mfl/compile.h \
 	mfl/compile_expr.c \
+	mfl/compile_fep.c \
 	mfl/compile_include.c \
 	mfl/compile_site.c \
 	mfl/date.c mfl/date.h \
@@ -28,6 +29,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/intr_duplicate.c \
 	mfl/intr_editheader.c \
 	mfl/intr_flags.c \
+	mfl/intr_mime.c \
 	mfl/intr_ihave.c \
 	mfl/intr_mailbox.c \
 	mfl/intr_spamtest.c \

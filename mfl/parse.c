@@ -35,6 +35,7 @@ static const char *const known_caps[] = {
 	"environment", "date", "index", "spamtest", "spamtestplus",
 	"virustest", "ihave", "mailbox", "editheader",
 	"duplicate", "vacation", "vacation-seconds", "include",
+	"foreverypart", "mime", "extracttext",
 };
 
 /* parse_init - ready to read SRC */

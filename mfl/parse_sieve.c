@@ -329,6 +329,37 @@ sieve_include(struct parser *p)
 	return node->str != NULL ? node : NULL;
 }
 
+/* loop_name - [":name" <name: string>] of foreverypart and break */
+static int
+loop_name(struct parser *p, struct ast *node)
+{
+	if (!tag_is(&p->tok, "name"))
+		return 0;
+	parse_advance(p);
+	if (p->tok.kind != T_STRING) {
+		parse_expect(p, T_STRING, "a loop name");
+		return -1;
+	}
+	node->str = p->tok.text;
+	node->len = p->tok.len;
+	parse_advance(p);
+	return 0;
+}
+
+/* foreverypart: "foreverypart" [":name" string] block (RFC 5703 3.1) */
+static struct ast *
+sieve_foreverypart(struct parser *p)
+{
+	struct ast *node = parse_node(p, A_FOREVERYPART, &p->tok);
+
+	if (node == NULL)
+		return NULL;
+	parse_advance(p);
+	if (loop_name(p, node) < 0 || (node->a = sieve_block(p)) == NULL)
+		return NULL;
+	return node;
+}
+
 /* command: control command or intrinsic, then ";" */
 static struct ast *
 sieve_command(struct parser *p)
@@ -359,6 +390,16 @@ sieve_command(struct parser *p)
 	}
 	if (parse_is_ident(&at, "include") && parse_has_cap(p, "include"))
 		return sieve_include(p);
+	if (parse_is_ident(&at, "foreverypart") && parse_has_cap(p, "foreverypart"))
+		return sieve_foreverypart(p);
+	if (parse_is_ident(&at, "break") && parse_has_cap(p, "foreverypart")) {
+		if ((node = parse_node(p, A_BREAK, &at)) == NULL)
+			return NULL;
+		parse_advance(p);
+		if (loop_name(p, node) < 0 || !parse_expect(p, T_SEMI, "';'"))
+			return NULL;
+		return node;
+	}
 	if (parse_is_ident(&at, "stop")) {
 		parse_advance(p);
 		node = parse_node(p, A_STOP, &at);

@@ -14,6 +14,7 @@
 #include "value.h"
 
 struct arena;
+struct mime_part;
 struct msg;
 
 struct func {
@@ -55,6 +56,14 @@ struct prog_cleanup {
 	void *ptr;
 };
 
+#define MIME_LOOPS_MAX	16	/* nested foreverypart */
+
+/* One foreverypart loop: the part it walks below, the part it is at. */
+struct mime_loop {
+	struct mime_part *scope, *cur;
+	int started;
+};
+
 struct frame {
 	const struct func *fn;
 	uint32_t ret_pc;
@@ -88,6 +97,8 @@ struct mfl_run {
 	struct value imap_flags;	/* RFC 5232's internal variable */
 	struct env_item environment[ENV_ITEMS_MAX];	/* RFC 5183, this run's */
 	size_t nenvironment;
+	struct mime_loop loops[MIME_LOOPS_MAX];	/* RFC 5703 foreverypart */
+	int nloops;
 };
 
 int prog_verify(const struct mfl_prog *prog, struct buf *errors);

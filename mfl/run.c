@@ -433,6 +433,7 @@ mfl_run_next_message(struct mfl_run *run)
 	action_list_init(&run->actions);
 	run->stopped = run->failed = 0;
 	run->n_match_vars = 0;
+	run->nloops = 0;
 	run->imap_flags = value_str("", 0);
 	run->budget = run->limits.instructions;
 	buf_reset(&run->error);

@@ -225,7 +225,9 @@ program_needs(struct program *pg)
 	if (pg->hooks & (1 << HOOK_EOH))
 		pg->needs |= NEED_EOH;
 	if (pg->hooks & (1 << HOOK_BODY) || mfl_prog_sites(prog, "size", NULL, NULL)
-	    || mfl_prog_sites(prog, "body", NULL, NULL))
+	    || mfl_prog_sites(prog, "body", NULL, NULL)
+	    || mfl_prog_sites(prog, "extracttext", NULL, NULL)
+	    || mfl_prog_sites(prog, "\001fep_next", NULL, NULL))
 		pg->needs |= NEED_BODY;
 	if (pg->hooks & (1 << HOOK_UNKNOWN))
 		pg->needs |= NEED_UNKNOWN;

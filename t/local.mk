@@ -168,7 +168,7 @@ EXTRA_DIST += t/sieve/cases.sh t/sieve/run_cases.py t/sieve/messages \
 	t/sieve/body.cases t/sieve/environment.cases t/sieve/date.cases \
 	t/sieve/spamtest.cases t/sieve/ihave.cases t/sieve/mailbox.cases \
 	t/sieve/editheader.cases t/sieve/duplicate.cases \
-	t/sieve/vacation.cases t/sieve/include.cases \
+	t/sieve/vacation.cases t/sieve/include.cases t/sieve/mime.cases \
 	t/mfl/run.sh t/mfl/errors.cases t/mfl/lib \
 	t/mfl/controls.mfl t/mfl/functions.mfl t/mfl/hooks.mfl \
 	t/mfl/include.mfl t/mfl/intrinsics.mfl t/mfl/operators.mfl \
