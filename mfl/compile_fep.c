@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
@@ -45,6 +46,7 @@ int
 compile_foreverypart(struct compile *cc, struct ast *n)
 {
 	struct fep loop = { .outer = cc->fep, .name = n->str, .len = n->len };
+	struct loop mfl_loop = { .outer = cc->loop };	/* MFL break/continue */
 	size_t top, jz;
 	int rc;
 
@@ -56,13 +58,21 @@ compile_foreverypart(struct compile *cc, struct ast *n)
 	cc->at = n;
 	jz = emit(cc, OP_JZ, 0);
 	cc->fep = &loop;
+	cc->loop = n->sieve_mode ? cc->loop : &mfl_loop;
 	rc = compile_stmt(cc, n->a);
 	cc->fep = loop.outer;
+	cc->loop = mfl_loop.outer;
 	cc->at = n;
 	patch(cc, emit(cc, OP_JMP, 0), top);
 	patch(cc, jz, cc->ncode);
 	for (size_t i = 0; i < loop.nbreaks; i++)
 		patch(cc, loop.breaks[i], cc->ncode);
+	for (size_t i = 0; i < mfl_loop.nbreaks; i++)
+		patch(cc, mfl_loop.breaks[i], cc->ncode);
+	for (size_t i = 0; i < mfl_loop.ncontinues; i++)
+		patch(cc, mfl_loop.continues[i], top);
+	free(mfl_loop.breaks);
+	free(mfl_loop.continues);
 	return call(cc, n, &intr_fep_end) < 0 ? -1 : rc;
 }
 

@@ -483,6 +483,21 @@ mfl_while(struct parser *p)
 	return node;
 }
 
+/* foreverypart_stmt: "foreverypart" statement - RFC 5703's loop in MFL
+ * mode; break and continue work in it as in while */
+static struct ast *
+mfl_foreverypart(struct parser *p)
+{
+	struct ast *node = parse_node(p, A_FOREVERYPART, &p->tok);
+
+	if (node == NULL)
+		return NULL;
+	parse_advance(p);
+	if ((node->a = mfl_statement(p, 0)) == NULL)
+		return NULL;
+	return node;
+}
+
 /* for_stmt: "for" "(" [decl / expr] ";" [expr] ";" [expr] ")" statement */
 static struct ast *
 mfl_for(struct parser *p)
@@ -585,6 +600,8 @@ mfl_word_statement(struct parser *p, int top)
 		return mfl_while(p);
 	if (parse_is_ident(&at, "for"))
 		return mfl_for(p);
+	if (parse_is_ident(&at, "foreverypart"))
+		return mfl_foreverypart(p);
 	if (parse_is_ident(&at, "break"))
 		return mfl_jump(p, A_BREAK);
 	if (parse_is_ident(&at, "continue"))
