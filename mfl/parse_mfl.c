@@ -545,13 +545,17 @@ mfl_jump(struct parser *p, enum ast_kind kind)
 	return parse_expect(p, T_SEMI, "';'") ? node : NULL;
 }
 
-/* include: "include" string ";" - the file, parsed in its own mode */
+/* include: "include" string ";" - the file, parsed in its own mode;
+ * with a tag (:personal, :global, :once, :optional) it is RFC 6609's
+ * include of a Sieve script by name, as in Sieve mode */
 static struct ast *
 mfl_include(struct parser *p)
 {
 	struct token at = p->tok;
 	struct token path;
 
+	if (parse_peek(p)->kind == T_TAG)
+		return parse_sieve_include(p);
 	parse_advance(p);
 	if (p->tok.kind != T_STRING) {
 		parse_expect(p, T_STRING, "a file name after include");

@@ -279,10 +279,11 @@ tag_is(const struct token *tok, const char *word)
 	    && strncasecmp(tok->text, word, tok->len) == 0;
 }
 
-/* sieve_include: "include" [":personal" / ":global"] [":once"]
- *	[":optional"] <value: string> ";" (RFC 6609) */
-static struct ast *
-sieve_include(struct parser *p)
+/* parse_sieve_include: "include" [":personal" / ":global"] [":once"]
+ *	[":optional"] <value: string> ";" (RFC 6609); MFL mode's include
+ *	with a tag comes here too */
+struct ast *
+parse_sieve_include(struct parser *p)
 {
 	struct token at = p->tok, name;
 	struct ast *node = parse_node(p, A_INCLUDE, &at);
@@ -389,7 +390,7 @@ sieve_command(struct parser *p)
 		return NULL;
 	}
 	if (parse_is_ident(&at, "include") && parse_has_cap(p, "include"))
-		return sieve_include(p);
+		return parse_sieve_include(p);
 	if (parse_is_ident(&at, "foreverypart") && parse_has_cap(p, "foreverypart"))
 		return sieve_foreverypart(p);
 	if (parse_is_ident(&at, "break") && parse_has_cap(p, "foreverypart")) {
