@@ -155,55 +155,62 @@ fail:
 	return -1;
 }
 
-/* state_recent - 1 when KEY holds a final record that has not expired
- * (vacation: this sender was answered within the period), else 0; -1 */
+/* state_claim - 1 when KEY holds a final record that has not expired
+ * (vacation: this sender was answered within the period); else KEY is
+ * recorded for SECONDS from now, in the same write transaction, and 0:
+ * of two deliveries at once only one claims; -1 with ERR */
 int
-state_recent(const char *path, const char *key, size_t len, char *err, size_t errsize)
+state_claim(const char *path, const char *key, size_t len, int64_t seconds,
+	    char *err, size_t errsize)
 {
 	MDB_txn *txn;
 	MDB_val k = { len, (void *) key }, v;
 	struct record r;
+	time_t now = time(NULL);
 	int rc, recent = 0;
 
 	if (state_open(path, err, errsize) < 0)
 		return -1;
-	if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0) {
-		snprintf(err, errsize, "%s: %s", path, mdb_strerror(rc));
-		return -1;
-	}
+	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+		goto fail;
 	if (mdb_get(txn, dbi, &k, &v) == 0 && v.mv_size == sizeof(r)) {
 		memcpy(&r, v.mv_data, sizeof(r));
-		recent = r.pid == 0 && r.expires > time(NULL);
+		recent = r.pid == 0 && r.expires > now;
 	}
-	mdb_txn_abort(txn);
-	return recent;
-}
-
-/* state_remember - KEY holds a final record for SECONDS from now; -1 */
-int
-state_remember(const char *path, const char *key, size_t len, int64_t seconds,
-	       char *err, size_t errsize)
-{
-	MDB_txn *txn;
-	MDB_val k = { len, (void *) key }, v;
-	struct record r = { .expires = (int64_t) time(NULL) + seconds };
-	int rc;
-
-	if (state_open(path, err, errsize) < 0)
-		return -1;
+	if (recent) {
+		mdb_txn_abort(txn);
+		return 1;
+	}
+	r.expires = (int64_t) now + seconds;
+	r.pid = 0;
+	r.since = (int64_t) now;
 	v.mv_size = sizeof(r);
 	v.mv_data = &r;
-	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
-		if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0)
-			mdb_txn_abort(txn);
-		else
-			rc = mdb_txn_commit(txn);
+	if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
 	}
-	if (rc != 0) {
-		snprintf(err, errsize, "%s: %s", path, mdb_strerror(rc));
-		return -1;
-	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
 	return 0;
+fail:
+	snprintf(err, errsize, "%s: %s", path, mdb_strerror(rc));
+	return -1;
+}
+
+/* state_forget - KEY no longer holds a record (a claimed reply that
+ * could not be sent) */
+void
+state_forget(const char *path, const char *key, size_t len)
+{
+	MDB_txn *txn;
+	MDB_val k = { len, (void *) key };
+	char err[256];
+
+	if (state_open(path, err, sizeof(err)) < 0 || mdb_txn_begin(env, NULL, 0, &txn) != 0)
+		return;
+	mdb_del(txn, dbi, &k, NULL);
+	mdb_txn_commit(txn);
 }
 
 /* expire - drop records that no longer count (in TXN) */

@@ -7,10 +7,9 @@
 
 int state_duplicate(const char *path, const char *key, size_t len,
 		    int64_t seconds, int last, char *err, size_t errsize);
-int state_recent(const char *path, const char *key, size_t len, char *err,
-		 size_t errsize);
-int state_remember(const char *path, const char *key, size_t len,
-		   int64_t seconds, char *err, size_t errsize);
+int state_claim(const char *path, const char *key, size_t len,
+		int64_t seconds, char *err, size_t errsize);
+void state_forget(const char *path, const char *key, size_t len);
 void state_finish(int delivered);
 
 #endif

@@ -3,7 +3,8 @@
  * decide whether this message deserves an answer, and if so send one
  * through the local sendmail from the null sender, at most once per
  * sender and handle within the period (remembered in the user's state
- * file, state.c).
+ * file, state.c, and claimed before the reply goes out, so two
+ * deliveries at once answer once).
  *
  * No answer (RFC 5230 4.5, 4.6, 5): to the null sender; to senders that
  * are lists or daemons (owner-*, *-request, MAILER-DAEMON, LISTSERV,
@@ -207,7 +208,8 @@ vacation(struct mda *mda, const struct action *a)
 	buf_putc(&key, 0);
 	for (const char *s = mda->sender; *s; s++)
 		buf_putc(&key, *s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
-	if ((r = state_recent(path, key.data, key.len, err, sizeof(err))) != 0) {
+	/* claimed before sending: of two deliveries at once only one answers */
+	if ((r = state_claim(path, key.data, key.len, v->seconds, err, sizeof(err))) != 0) {
 		if (r < 0)
 			mda_log(LOG_ERR, "to=<%s> vacation to=<%s> result=skipped: %s",
 				mda->recipient, mda->sender, err);
@@ -218,10 +220,8 @@ vacation(struct mda *mda, const struct action *a)
 		return 0;
 	}
 	reply(mda, a, &text);
-	if (mda_hand_over(mda, "vacation", "", mda->sender, "", 0, text.data, text.len) == 0
-	    && state_remember(path, key.data, key.len, v->seconds, err, sizeof(err)) < 0)
-		mda_log(LOG_ERR, "to=<%s> vacation to=<%s>: sent, but not remembered: %s",
-			mda->recipient, mda->sender, err);
+	if (mda_hand_over(mda, "vacation", "", mda->sender, "", 0, text.data, text.len) != 0)
+		state_forget(path, key.data, key.len);	/* not sent: a later one may */
 	buf_free(&key);
 	buf_free(&text);
 	return 0;

@@ -222,6 +222,18 @@ SENDER=frank@example.org vac 'require "vacation"; vacation :addresses ["someone@
 is "$(sent)" 1 "vacation: :addresses names the user's other addresses"
 rm -f sent.*
 SENDER=bob@example.net vac "$away"; is "$(sent)" 0 "vacation: never to the user's own address"
+# five deliveries from one sender at once: one answer
+rm -f sent.* "$HOME/.mvmda.state"*
+printf '%s\n' "$away" >v.sieve
+i=0; pids=
+while [ $i -lt 5 ]; do
+	SENDER=grace@example.org MVMDA_RC="$tmp/rc.mfl" RECIPIENT=bob@example.net \
+		"$mvmda" v.sieve <vmsg 2>/dev/null & pids="$pids $!"
+	i=$((i + 1))
+done
+for p in $pids; do wait "$p"; done
+is "$(sent)" 1 "vacation: five deliveries at once, one reply"
+rm -f sent.*
 vac 'require "vacation"; vacation :from "not an address" "x";'
 ok "$(grep -q 'is not one address' err; echo $?)" "vacation: a bad :from is a compile error"
 rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
