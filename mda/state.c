@@ -75,6 +75,30 @@ state_open(const char *path, char *err, size_t errsize)
 	return 0;
 }
 
+/* record_get - KEY's record in TXN: 0, MDB_NOTFOUND (also for a value
+ * of another size), or LMDB's error */
+static int
+record_get(MDB_txn *txn, MDB_val *k, struct record *r)
+{
+	MDB_val v;
+	int rc = mdb_get(txn, dbi, k, &v);
+
+	if (rc == 0 && v.mv_size != sizeof(*r))
+		return MDB_NOTFOUND;
+	if (rc == 0)
+		memcpy(r, v.mv_data, sizeof(*r));
+	return rc;
+}
+
+/* record_put - KEY's record is R (in TXN); LMDB's answer */
+static int
+record_put(MDB_txn *txn, MDB_val *k, struct record *r)
+{
+	MDB_val v = { sizeof(*r), r };
+
+	return mdb_put(txn, dbi, k, &v, 0);
+}
+
 /* counts - a record that says "seen": final and not expired, or
  * pending for a delivery that is still running */
 static int
@@ -96,7 +120,7 @@ state_duplicate(const char *path, const char *key, size_t len, int64_t seconds,
 		int last, char *err, size_t errsize)
 {
 	MDB_txn *txn;
-	MDB_val k = { len, (void *) key }, v;
+	MDB_val k = { len, (void *) key };
 	struct record r;
 	time_t now = time(NULL);
 	int rc, seen = 0;
@@ -105,20 +129,17 @@ state_duplicate(const char *path, const char *key, size_t len, int64_t seconds,
 		return -1;
 	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 		goto fail;
-	rc = mdb_get(txn, dbi, &k, &v);
-	if (rc == 0 && v.mv_size == sizeof(r)) {
-		memcpy(&r, v.mv_data, sizeof(r));
+	rc = record_get(txn, &k, &r);
+	if (rc == 0) {
 		seen = counts(&r, now);
-	} else if (rc != 0 && rc != MDB_NOTFOUND) {
+	} else if (rc != MDB_NOTFOUND) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}
 	if (seen) {
 		if (last && r.pid == 0) {	/* RFC 7352 3.4: from the last one */
 			r.expires = (int64_t) now + seconds;
-			v.mv_size = sizeof(r);
-			v.mv_data = &r;
-			if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0) {
+			if ((rc = record_put(txn, &k, &r)) != 0) {
 				mdb_txn_abort(txn);
 				goto fail;
 			}
@@ -133,9 +154,7 @@ state_duplicate(const char *path, const char *key, size_t len, int64_t seconds,
 		r.expires = (int64_t) now + seconds;
 		r.pid = (int64_t) getpid();
 		r.since = (int64_t) now;
-		v.mv_size = sizeof(r);
-		v.mv_data = &r;
-		if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0) {
+		if ((rc = record_put(txn, &k, &r)) != 0) {
 			mdb_txn_abort(txn);
 			goto fail;
 		}
@@ -164,29 +183,23 @@ state_claim(const char *path, const char *key, size_t len, int64_t seconds,
 	    char *err, size_t errsize)
 {
 	MDB_txn *txn;
-	MDB_val k = { len, (void *) key }, v;
+	MDB_val k = { len, (void *) key };
 	struct record r;
 	time_t now = time(NULL);
-	int rc, recent = 0;
+	int rc;
 
 	if (state_open(path, err, errsize) < 0)
 		return -1;
 	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 		goto fail;
-	if (mdb_get(txn, dbi, &k, &v) == 0 && v.mv_size == sizeof(r)) {
-		memcpy(&r, v.mv_data, sizeof(r));
-		recent = r.pid == 0 && r.expires > now;
-	}
-	if (recent) {
+	if (record_get(txn, &k, &r) == 0 && r.pid == 0 && r.expires > now) {
 		mdb_txn_abort(txn);
 		return 1;
 	}
 	r.expires = (int64_t) now + seconds;
 	r.pid = 0;
 	r.since = (int64_t) now;
-	v.mv_size = sizeof(r);
-	v.mv_data = &r;
-	if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0) {
+	if ((rc = record_put(txn, &k, &r)) != 0) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}
@@ -246,21 +259,17 @@ state_finish(int delivered)
 		return;
 	if (mdb_txn_begin(env, NULL, 0, &txn) == 0) {
 		for (size_t i = 0; i < npending; i++) {
-			MDB_val k = { pending[i].len, pending[i].key }, v;
+			MDB_val k = { pending[i].len, pending[i].key };
 			struct record r;
 
-			if (mdb_get(txn, dbi, &k, &v) != 0 || v.mv_size != sizeof(r))
-				continue;
-			memcpy(&r, v.mv_data, sizeof(r));
-			if (r.pid != (int64_t) getpid())
+			if (record_get(txn, &k, &r) != 0 || r.pid != (int64_t) getpid())
 				continue;
 			if (!delivered) {
 				mdb_del(txn, dbi, &k, NULL);
 				continue;
 			}
 			r.pid = 0;
-			v.mv_data = &r;
-			mdb_put(txn, dbi, &k, &v, 0);
+			record_put(txn, &k, &r);
 		}
 		expire(txn, now);
 		mdb_txn_commit(txn);

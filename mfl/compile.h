@@ -97,6 +97,7 @@ int var_ref_next(const char *s, size_t len, size_t *pos, size_t *start,
 int sieve_var_slot(struct compile *cc, const struct ast *at, const char *name,
 		   size_t len);
 int compile_interp(struct compile *cc, struct ast *n);
+int sieve_var_name_slot(struct compile *cc, const struct ast *name, const char *what);
 int sieve_var_global(struct compile *cc, const struct ast *at, const char *name,
 		     size_t len);
 int compile_include(struct compile *cc, struct ast *n);

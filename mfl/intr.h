@@ -143,13 +143,17 @@ int intr_mime_values(struct mfl_run *run, const struct site *site, struct value 
 		     int (*fn)(void *ctx, const char *s, size_t n), void *ctx);
 struct mime_part *intr_current_part(struct mfl_run *run);
 struct buf;
-void intr_set_modify(uint32_t tags, const char *val, size_t len, struct buf *out);
+int intr_set_value(struct mfl_run *run, const struct site *site, uint32_t tags,
+		   const char *val, size_t len);
 extern const struct intr_tag intr_index_tags[];
 struct hdr_index;
 int intr_index_wanted(const struct site *site, struct value *args,
 		      struct hdr_index *idx, const char *name, size_t len, size_t n);
 int intr_index_check(struct compile *cc, struct ast *n, struct site *site);
 
+struct arena;
+int intr_one_address(struct arena *arena, const char *text, size_t len,
+		     struct buf *spec);
 const char **run_flags(struct mfl_run *run, const struct site *site,
 		       const struct value *list);
 void *mfl_run_host_data(const struct mfl_run *run);

@@ -173,10 +173,11 @@ const struct intrinsic intr_fileinto = {
 	.run = fileinto_run,
 };
 
-/* one_address - TEXT is exactly one valid address with a domain; its
- * addr-spec goes to SPEC when that is not NULL */
-static int
-one_address(struct arena *arena, const char *text, size_t len,
+/* intr_one_address - TEXT is exactly one valid address with a domain
+ * (redirect, vacation's :from and :addresses); its addr-spec goes to
+ * SPEC when that is not NULL; -1 when memory runs out */
+int
+intr_one_address(struct arena *arena, const char *text, size_t len,
 	    struct buf *spec)
 {
 	struct addr *list;
@@ -203,7 +204,7 @@ redirect_run(struct mfl_run *run, const struct site *site, struct value *args,
 	int ok;
 
 	(void) ret;
-	if (one_address(run->arena, args[0].u.s.ptr, args[0].u.s.len, &spec) != 1) {
+	if (intr_one_address(run->arena, args[0].u.s.ptr, args[0].u.s.len, &spec) != 1) {
 		buf_free(&spec);
 		return run_error(run, site, "redirect: \"%.*s\" is not one mail address",
 				 (int) (args[0].u.s.len > 80 ? 80 : args[0].u.s.len),
@@ -226,7 +227,7 @@ redirect_check(struct compile *cc, struct ast *n, struct site *site)
 	struct ast *a = n->items[0];
 
 	(void) site;
-	if (a->kind == A_STR && one_address(cc->arena, a->str, a->len, NULL) != 1) {
+	if (a->kind == A_STR && intr_one_address(cc->arena, a->str, a->len, NULL) != 1) {
 		cerror(cc, a, "redirect: \"%.*s\" is not one mail address",
 		       (int) (a->len > 80 ? 80 : a->len), a->str);
 		return -1;

@@ -176,17 +176,9 @@ removeflag_run(struct mfl_run *run, const struct site *site, struct value *args,
 static int
 flag_prepare(struct compile *cc, struct ast *n, struct site *site)
 {
-	struct ast *name;
-
 	if (n->nitems != 2)
 		return 0;
-	name = n->items[0];
-	if (name->kind != A_STR || var_ref_kind(name->str, name->len) != VREF_NAME) {
-		cerror(cc, name, "%s: the variable name must be a constant identifier",
-		       n->intr->name);
-		return -1;
-	}
-	if ((site->aux = sieve_var_slot(cc, name, name->str, name->len)) < 0)
+	if ((site->aux = sieve_var_name_slot(cc, n->items[0], n->intr->name)) < 0)
 		return -1;
 	site->aux++;
 	n->items++;

@@ -308,8 +308,8 @@ extracttext_run(struct mfl_run *run, const struct site *site, struct value *args
 		struct value *ret)
 {
 	struct mime_part *part = intr_current_part(run);
-	struct buf raw = BUF_INIT, text = BUF_INIT, out = BUF_INIT;
-	struct value *first, v;
+	struct buf raw = BUF_INIT, text = BUF_INIT;
+	struct value *first;
 	int rc;
 
 	(void) ret;
@@ -337,32 +337,22 @@ extracttext_run(struct mfl_run *run, const struct site *site, struct value *args
 				break;
 		text.len = i;
 	}
-	intr_set_modify(site->tags & ~(1u << X_FIRST), text.data ? text.data : "", text.len, &out);
-	rc = run_str(run, out.data ? out.data : "", out.len, &v);
+	rc = intr_set_value(run, site, site->tags & ~(1u << X_FIRST),
+			    text.data ? text.data : "", text.len);
 	buf_free(&raw);
 	buf_free(&text);
-	buf_free(&out);
-	if (rc < 0)
-		return run_error(run, site, "memory limit reached");
-	run->globals[site->aux] = v;
-	return 0;
+	return rc;
 }
 
 /* extracttext_check - inside foreverypart, into a constant variable */
 static int
 extracttext_check(struct compile *cc, struct ast *n, struct site *site)
 {
-	struct ast *name = n->items[0];
-
 	if (cc->fep == NULL) {
 		cerror(cc, n, "extracttext outside foreverypart (RFC 5703 7)");
 		return -1;
 	}
-	if (name->kind != A_STR || var_ref_kind(name->str, name->len) != VREF_NAME) {
-		cerror(cc, name, "extracttext: the name must be a constant identifier");
-		return -1;
-	}
-	return (site->aux = sieve_var_slot(cc, name, name->str, name->len)) < 0 ? -1 : 0;
+	return (site->aux = sieve_var_name_slot(cc, n->items[0], "extracttext")) < 0 ? -1 : 0;
 }
 
 const struct intrinsic intr_extracttext = {

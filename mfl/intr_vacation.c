@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "action.h"
-#include "addr.h"
 #include "arena.h"
 #include "buf.h"
 #include "compile.h"
@@ -39,19 +38,6 @@ static const struct intr_tag vacation_tags[] = {
 	{ .name = "handle", .arg = TAGARG_STRING, .id = VAC_HANDLE },
 	{ .name = NULL }
 };
-
-/* one_address - TEXT is one address with a domain */
-static int
-one_address(struct arena *arena, const char *text, size_t len)
-{
-	struct addr *list;
-	size_t count;
-
-	if (addr_parse_list(arena, text, len, &list, &count) < 0)
-		return -1;
-	return count == 1 && !(list[0].flags & (ADDR_F_INVALID | ADDR_F_NULL))
-	    && list[0].domain != NULL && *list[0].domain;
-}
 
 /* tag_cstr - the string of tag ID, copied as a C string, or NULL */
 static const char *
@@ -95,7 +81,7 @@ vacation_run(struct mfl_run *run, const struct site *site, struct value *args,
 	v->subject = tag_cstr(run, site, args, VAC_SUBJECT);
 	v->from = tag_cstr(run, site, args, VAC_FROM);
 	v->mime = intr_tag_present(site, VAC_MIME, args, NULL);
-	if (v->from != NULL && one_address(run->arena, v->from, strlen(v->from)) != 1)
+	if (v->from != NULL && intr_one_address(run->arena, v->from, strlen(v->from), NULL) != 1)
 		return run_error(run, site, "vacation: :from \"%.80s\" is not one address", v->from);
 	if (intr_tag_present(site, VAC_ADDRESSES, args, &tag) && tag != NULL) {
 		run_strlist(run, site, tag, &n, &items);
@@ -205,7 +191,7 @@ vacation_check(struct compile *cc, struct ast *n, struct site *site)
 		count = arg->kind == A_LIST ? arg->nitems : 1;
 		for (size_t k = 0; k < count; k++)
 			if (items[k]->kind == A_STR
-			    && one_address(cc->arena, items[k]->str, items[k]->len) != 1) {
+			    && intr_one_address(cc->arena, items[k]->str, items[k]->len, NULL) != 1) {
 				cerror(cc, items[k], "vacation: :%s \"%.*s\" is not one address",
 				       n->tags[i].name, (int) (items[k]->len > 60 ? 60 : items[k]->len),
 				       items[k]->str);

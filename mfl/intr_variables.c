@@ -271,10 +271,9 @@ static const struct intr_tag set_tags[] = {
 	{ .name = NULL }
 };
 
-/* intr_set_modify - VAL changed by set's modifiers in TAGS (bits of
- * set's tag ids; extracttext shares them), into OUT */
-void
-intr_set_modify(uint32_t tags, const char *val, size_t len, struct buf *out)
+/* set_modify - VAL changed by set's modifiers in TAGS, into OUT */
+static void
+set_modify(uint32_t tags, const char *val, size_t len, struct buf *out)
 {
 	struct buf tmp = BUF_INIT;
 
@@ -312,38 +311,61 @@ intr_set_modify(uint32_t tags, const char *val, size_t len, struct buf *out)
 	buf_free(&tmp);
 }
 
+/* intr_set_value - VAL, changed by set's modifiers in TAGS (bits of
+ * set's tag ids; extracttext shares them), into the variable in SITE's
+ * aux; 0 or -1 (runtime error) */
+int
+intr_set_value(struct mfl_run *run, const struct site *site, uint32_t tags,
+	       const char *val, size_t len)
+{
+	struct buf out = BUF_INIT;
+	struct value v;
+	int rc;
+
+	if (tags == 0)
+		rc = run_str(run, val, len, &v);
+	else {
+		set_modify(tags, val, len, &out);
+		rc = run_str(run, out.data ? out.data : "", out.len, &v);
+		buf_free(&out);
+	}
+	if (rc < 0)
+		return run_error(run, site, "memory limit reached");
+	run->globals[site->aux] = v;
+	return 0;
+}
+
 /* set: set [MODIFIER] <name: string> <value: string> */
 static int
 set_run(struct mfl_run *run, const struct site *site, struct value *args,
 	struct value *ret)
 {
-	struct buf out = BUF_INIT;
-	struct value v = args[1];
-	int rc = 0;
-
 	(void) ret;
-	if (site->tags != 0) {
-		intr_set_modify(site->tags, args[1].u.s.ptr, args[1].u.s.len, &out);
-		rc = run_str(run, out.data ? out.data : "", out.len, &v);
-		buf_free(&out);
-		if (rc < 0)
-			return run_error(run, site, "memory limit reached");
+	if (site->tags == 0) {		/* the value as it is, no copy */
+		run->globals[site->aux] = args[1];
+		return 0;
 	}
-	run->globals[site->aux] = v;
-	return 0;
+	return intr_set_value(run, site, site->tags, args[1].u.s.ptr, args[1].u.s.len);
+}
+
+/* sieve_var_name_slot - the slot of the variable NAME names: a
+ * constant identifier (RFC 5229 4), else a compile error saying WHAT
+ * wanted it; -1 after an error */
+int
+sieve_var_name_slot(struct compile *cc, const struct ast *name, const char *what)
+{
+	if (name->kind != A_STR || var_ref_kind(name->str, name->len) != VREF_NAME) {
+		cerror(cc, name, "%s: the name must be a constant identifier (RFC 5229 4)", what);
+		return -1;
+	}
+	return sieve_var_slot(cc, name, name->str, name->len);
 }
 
 /* set_check - the name is a constant identifier; its slot goes to aux */
 static int
 set_check(struct compile *cc, struct ast *n, struct site *site)
 {
-	struct ast *name = n->items[0];
-
-	if (name->kind != A_STR || var_ref_kind(name->str, name->len) != VREF_NAME) {
-		cerror(cc, name, "set: the name must be a constant identifier (RFC 5229 4)");
-		return -1;
-	}
-	return (site->aux = sieve_var_slot(cc, name, name->str, name->len)) < 0 ? -1 : 0;
+	return (site->aux = sieve_var_name_slot(cc, n->items[0], "set")) < 0 ? -1 : 0;
 }
 
 const struct intrinsic intr_set = {

@@ -5,6 +5,7 @@
 # script errors falling back to the default mailbox, redirect and reject
 # handed to a sendmail program with the right arguments.
 . "$top_srcdir/t/tap.sh"
+. "$top_srcdir/t/lib/mda.sh"
 mvmda="$top_builddir/mda/mvmda"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -206,19 +207,7 @@ ok "$(grep -q '"mailbox":"ip-192_0_2_9_198_51_100_3"\|"mailbox":"ip-192.0.2.9_19
 	"\$hook_msg_read_after ran first, with the public Received: IPs"
 
 # redirect and reject go to the sendmail program, argv exactly
-cat >sendmail <<'SM'
-#!/bin/sh
-n=$(ls "$(dirname "$0")"/sent.* 2>/dev/null | wc -l)
-for a in "$@"; do printf '[%s]' "$a"; done >"$(dirname "$0")/sent.$n"
-echo >>"$(dirname "$0")/sent.$n"
-cat >>"$(dirname "$0")/sent.$n"
-SM
-chmod +x sendmail
-cat >rc.mfl <<R
-\$namespace("", "maildir++", \$HOME + "/Maildir", "maildir", ".");
-\$mvmda_sendmail = "$tmp/sendmail";
-\$script_run(\$Args[0]);
-R
+recording_mta "$tmp"
 printf 'redirect "-oQ/tmp/x@example.com";\n' >r0.mfl
 MVMDA_RC="$tmp/rc.mfl" "$mvmda" r0.mfl <msg 2>err; is "$?" 0 "redirect to an address that looks like an option"
 is "$(sed -n 1p sent.0)" "[-oi][-f][<>][--][-oQ/tmp/x@example.com]" "stays an address after --"

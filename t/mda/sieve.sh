@@ -4,6 +4,7 @@
 # :create stores, mailboxexists against the real folders, variables in
 # folder names, environment in mvmda, date and spamtest on the message.
 . "$top_srcdir/t/tap.sh"
+. "$top_srcdir/t/lib/mda.sh"
 mvmda="$top_builddir/mda/mvmda"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -156,19 +157,7 @@ rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"*
 
 # vacation (RFC 5230): the reply goes to a sendmail that records it
 # (t/mda/postfix.sh hands one to a real Postfix)
-cat >sendmail <<'SM'
-#!/bin/sh
-n=$(ls "$(dirname "$0")"/sent.* 2>/dev/null | wc -l)
-for a in "$@"; do printf '[%s]' "$a"; done >"$(dirname "$0")/sent.$n"
-echo >>"$(dirname "$0")/sent.$n"
-cat >>"$(dirname "$0")/sent.$n"
-SM
-chmod +x sendmail
-cat >rc.mfl <<R
-\$namespace("", "maildir++", \$HOME + "/Maildir", "maildir", ".");
-\$mvmda_sendmail = "$tmp/sendmail";
-\$script_run(\$Args[0]);
-R
+recording_mta "$tmp"
 sent() { ls sent.* 2>/dev/null | wc -l; }
 vac() {	# vac SCRIPT [MESSAGE]: deliver with the recording sendmail
 	printf '%s\n' "$1" >v.sieve

@@ -1,0 +1,21 @@
+# mda.sh - for mvmda's tests: mail that leaves, caught.
+#
+# recording_mta DIR: DIR/sendmail writes each call to DIR/sent.N (its
+# arguments, each in [], on the first line, then what it was given),
+# and DIR/rc.mfl is an rc script that stores in ~/Maildir (Maildir++),
+# sends through that sendmail and runs the script named.
+recording_mta() {
+	cat >"$1/sendmail" <<'SM'
+#!/bin/sh
+n=$(ls "$(dirname "$0")"/sent.* 2>/dev/null | wc -l)
+for a in "$@"; do printf '[%s]' "$a"; done >"$(dirname "$0")/sent.$n"
+echo >>"$(dirname "$0")/sent.$n"
+cat >>"$(dirname "$0")/sent.$n"
+SM
+	chmod +x "$1/sendmail"
+	cat >"$1/rc.mfl" <<R
+\$namespace("", "maildir++", \$HOME + "/Maildir", "maildir", ".");
+\$mvmda_sendmail = "$1/sendmail";
+\$script_run(\$Args[0]);
+R
+}
