@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -278,16 +279,33 @@ test_resolve(void)
 	int64_t start;
 	int one = 1;
 
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	udp_fd = socket(AF_INET, SOCK_DGRAM, 0);
-	tcp_fd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(tcp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (q == NULL || bind(udp_fd, (struct sockaddr *) &sin, sizeof(sin)) < 0
-	    || getsockname(udp_fd, (struct sockaddr *) &sin, &slen) < 0
-	    || bind(tcp_fd, (struct sockaddr *) &sin, sizeof(sin)) < 0 || listen(tcp_fd, 8) < 0) {
-		tap_ok(0, "a responder on loopback (UDP and TCP on one port)");
-		free(q);
-		return;
+	/*
+	 * The kernel picks a free UDP port; the same TCP port may be taken
+	 * by another test's connection (make -j), so try a few ports.
+	 */
+	for (int tries = 0;; tries++) {
+		int ok;
+
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sin.sin_port = 0;
+		slen = sizeof(sin);
+		udp_fd = socket(AF_INET, SOCK_DGRAM, 0);
+		tcp_fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(tcp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		ok = q != NULL && bind(udp_fd, (struct sockaddr *) &sin, sizeof(sin)) == 0
+		     && getsockname(udp_fd, (struct sockaddr *) &sin, &slen) == 0
+		     && bind(tcp_fd, (struct sockaddr *) &sin, sizeof(sin)) == 0
+		     && listen(tcp_fd, 8) == 0;
+		if (ok)
+			break;
+		close(udp_fd);
+		close(tcp_fd);
+		if (q == NULL || tries == 50) {
+			tap_ok(0, "a responder on loopback (UDP and TCP on one port): %s",
+			       strerror(errno));
+			free(q);
+			return;
+		}
 	}
 	pthread_create(&t1, NULL, udp_responder, NULL);
 	pthread_create(&t2, NULL, tcp_responder, NULL);
