@@ -13,6 +13,8 @@
 #  3. the greylist store with ENTRIES triplets loaded by mvmcas: lookup
 #     latency (t/bench/store_bench) beside bare LMDB.
 #
+# The filters listen on unix sockets, as contrib/postfix/main.cf.mvmtr
+# sets them up; SOCK=inet puts them on TCP ports of 127.0.0.1 instead.
 # Needs root, unshare, unbound, postfix (smtp-source), mailfromd;
 # prints what it skips and why. MAILFROMD=0 leaves mailfromd out,
 # ENTRIES=0 the store.
@@ -20,7 +22,7 @@ set -u
 builddir=$(cd "${1:-.}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 MSGS=${MSGS:-2000} PAR=${PAR:-20} TX=${TX:-20000} MFD_TX=${MFD_TX:-1000}
-ENTRIES=${ENTRIES:-10000000}
+ENTRIES=${ENTRIES:-10000000} SOCK=${SOCK:-unix}
 
 if [ -z "${MVMF_NETNS:-}" ]; then
 	if [ "$(id -u)" != 0 ]; then
@@ -144,7 +146,15 @@ chmod 644 "$tmp"/*.mf "$tmp"/*.mfl
 var() {	# NAME as a shell variable name
 	echo "$1" | tr - _
 }
-# start_filter NAME PORT COMMAND...: a filter on inet:PORT@127.0.0.1
+# sock PORT: the libmilter socket of the filter numbered PORT;
+# pf_sock PORT: the same in Postfix's spelling
+sock() {
+	if [ "$SOCK" = unix ]; then echo "unix:$tmp/$1.sock"; else echo "inet:$1@127.0.0.1"; fi
+}
+pf_sock() {
+	if [ "$SOCK" = unix ]; then echo "unix:$tmp/$1.sock"; else echo "inet:127.0.0.1:$1"; fi
+}
+# start_filter NAME PORT COMMAND...: a filter on $(sock PORT)
 start_filter() {
 	name=$1 port=$2
 	shift 2
@@ -152,7 +162,12 @@ start_filter() {
 	pids="$pids $!"
 	eval "pid_$(var "$name")=$!"
 	for i in $(seq 100); do
-		bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
+		if [ "$SOCK" = unix ]; then
+			# Postfix's smtpd runs as postfix
+			[ -S "$tmp/$port.sock" ] && chmod 666 "$tmp/$port.sock" && return 0
+		else
+			bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
+		fi
 		sleep 0.1
 	done
 	echo "$name did not start:"
@@ -160,15 +175,15 @@ start_filter() {
 	return 1
 }
 filters="null:7300 mvmtr-accept:7301 mvmtr-policy:7302"
-start_filter null 7300 "$builddir/t/bench/milter_null" inet:7300@127.0.0.1
+start_filter null 7300 "$builddir/t/bench/milter_null" "$(sock 7300)"
 start_filter mvmtr-accept 7301 "$builddir/milter/mvmtr" -f -l warning \
-	-p inet:7301@127.0.0.1 "$tmp/accept.mfl"
+	-p "$(sock 7301)" "$tmp/accept.mfl"
 start_filter mvmtr-policy 7302 "$builddir/milter/mvmtr" -f -l warning \
-	-p inet:7302@127.0.0.1 "$tmp/policy.mfl"
+	-p "$(sock 7302)" "$tmp/policy.mfl"
 if [ $have_mfd = 1 ]; then
 	for p in accept:7303 policy:7304; do
 		start_filter "mailfromd-${p%:*}" "${p#*:}" mailfromd --foreground --stderr \
-			-u mail -p "inet:${p#*:}@127.0.0.1" --state-directory="$tmp/mfd-${p%:*}" \
+			-u mail -p "$(sock "${p#*:}")" --state-directory="$tmp/mfd-${p%:*}" \
 			--resolv-conf-file="$tmp/resolv.conf" "$tmp/mfd-${p%:*}.mf" &&
 			filters="$filters mailfromd-${p%:*}:${p#*:}"
 	done
@@ -186,7 +201,7 @@ per() {	# A B N: CPU milliseconds per item from ticks A to B
 	echo "$1 $2 $3 $hz" | awk '{ printf "%.3f", ($2 - $1) * 1000 / $4 / $3 }'
 }
 drive() {	# PORT COUNT THREADS
-	"$builddir/t/bench/milter_drive" "inet:$1@127.0.0.1" "$2" "$3" 192.0.2.25 \
+	"$builddir/t/bench/milter_drive" "$(sock "$1")" "$2" "$3" 192.0.2.25 \
 		a@pass.test user@test.example 4096
 }
 
@@ -259,13 +274,14 @@ pf_run() {	# NAME MILTER PID
 	sleep 1
 }
 pf_run none "" ""
-pf_run mvmtr-accept inet:127.0.0.1:7301 "$pid_mvmtr_accept"
-pf_run mvmtr-policy inet:127.0.0.1:7302 "$pid_mvmtr_policy"
+pf_run null "$(pf_sock 7300)" "$pid_null"
+pf_run mvmtr-accept "$(pf_sock 7301)" "$pid_mvmtr_accept"
+pf_run mvmtr-policy "$(pf_sock 7302)" "$pid_mvmtr_policy"
 case " $filters " in *" mailfromd-accept:"*)
-	pf_run mailfromd-accept inet:127.0.0.1:7303 "$pid_mailfromd_accept" ;;
+	pf_run mailfromd-accept "$(pf_sock 7303)" "$pid_mailfromd_accept" ;;
 esac
 case " $filters " in *" mailfromd-policy:"*)
-	pf_run mailfromd-policy inet:127.0.0.1:7304 "$pid_mailfromd_policy" ;;
+	pf_run mailfromd-policy "$(pf_sock 7304)" "$pid_mailfromd_policy" ;;
 esac
 n=$(grep -c 'milter-reject\|milter.*reject' "$PF/maillog")
 echo "milter rejects in Postfix's log (should be 0): $n"
