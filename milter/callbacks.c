@@ -1,14 +1,13 @@
 /*
- * callbacks - libmilter's callbacks, each a short translator: the MTA's
- * arguments into a session_*() call (session.c), its decision back as
- * an SMFIS_ code and an SMTP reply. At end of message the changes the
- * hooks queued are made here, the only place besides main.c that
- * speaks libmilter.
+ * callbacks - the milter engine's callbacks (engine.c), each a short
+ * translator: the MTA's arguments into a session_*() call (session.c),
+ * its decision back as an ENG_ status and an SMTP reply. At end of
+ * message the changes the hooks queued are made here.
  *
  * Negotiation asks the MTA for what the program uses and no more: the
- * callbacks without a hook are switched off (SMFIP_NO*) or, when the
- * session needs their data, made reply-less (SMFIP_NR_*); the macros
- * the script names are requested with smfi_setsymlist.
+ * steps without a hook are switched off (NO*) or, when the session
+ * needs their data, made reply-less (NR_*); the macros the script
+ * names are requested with eng_setsymlist.
  *
  * DIAGNOSTICS: a message change the MTA refuses is logged and the
  * message is answered with a temporary failure, so it is not passed
@@ -16,44 +15,45 @@
  */
 #include "config.h"
 
-#include <libmilter/mfapi.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
+#include "engine.h"
 #include "mvmtr.h"
 
-#define MAX_REPLY_LINES	32	/* smfi_setmlreply's limit */
+#define MAX_REPLY_LINES	32	/* as libmilter's smfi_setmlreply */
 
 static atomic_ulong connections;
 
 /* Per connection: the session and which callbacks must not reply. */
 struct conn {
 	struct session *s;
-	unsigned long noreply;	/* SMFIP_NR_ bits negotiated */
+	uint32_t noreply;	/* ENG_NR_ bits negotiated */
 };
 
-/* getsymval - smfi_getsymval for session.c, which does not see libmilter */
+/* getsymval - eng_getsymval for session.c, which does not see the engine */
 static const char *
 getsymval(void *ctx, const char *name)
 {
-	return smfi_getsymval(ctx, (char *) name);
+	return eng_getsymval(ctx, name);
 }
 
 /* conn_of - the connection state, with the macro access ready */
 static struct conn *
-conn_of(SMFICTX *ctx)
+conn_of(struct eng_ctx *ctx)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct conn *c = eng_getpriv(ctx);
 
 	if (c != NULL)
 		c->s->ctx = ctx;
 	return c;
 }
 
-/* reply_line - LINE made safe for smfi_setreply: '%' doubled, control
+/* reply_line - LINE made safe for a reply: '%' doubled (Sendmail and
+ * Postfix read "%%" as "%", as libmilter's users write it), control
  * characters dropped */
 static char *
 reply_line(const char *line, size_t len)
@@ -76,7 +76,7 @@ reply_line(const char *line, size_t len)
 
 /* set_reply - the SMTP reply of R (one line, or several) */
 static void
-set_reply(SMFICTX *ctx, const struct reply *r)
+set_reply(struct eng_ctx *ctx, const struct reply *r)
 {
 	/* session_set_reply() gave a code to any reply with a text */
 	const char *code = r->code;
@@ -97,24 +97,17 @@ set_reply(SMFICTX *ctx, const struct reply *r)
 		if (nl == NULL || nl[1] == 0)
 			break;
 	}
-	if (n <= 1)
-		smfi_setreply(ctx, (char *) code, (char *) xcode, lines[0]);
-	else
-		smfi_setmlreply(ctx, code, xcode, lines[0], lines[1], lines[2], lines[3],
-				lines[4], lines[5], lines[6], lines[7], lines[8], lines[9],
-				lines[10], lines[11], lines[12], lines[13], lines[14],
-				lines[15], lines[16], lines[17], lines[18], lines[19],
-				lines[20], lines[21], lines[22], lines[23], lines[24],
-				lines[25], lines[26], lines[27], lines[28], lines[29],
-				lines[30], lines[31], (char *) NULL);
+	if (n > 0 && eng_setreply(ctx, code, xcode, (const char *const *) lines, (size_t) n) < 0)
+		mtr_log(LOG_WARNING, "reply %s %s not usable; the MTA's own is given", code,
+			xcode ? xcode : "");
 	for (int i = 0; i < n; i++)
 		free(lines[i]);
 }
 
 /* answer - decision D at STAGE (NR: that callback must not reply) */
-static sfsistat
-answer(SMFICTX *ctx, struct conn *c, enum decision d, const char *stage,
-       unsigned long nr, const char *rcpt)
+static enum eng_status
+answer(struct eng_ctx *ctx, struct conn *c, enum decision d, const char *stage,
+       uint32_t nr, const char *rcpt)
 {
 	static const char *const names[] = {
 		[DEC_CONTINUE] = "continue", [DEC_ACCEPT] = "accept",
@@ -124,11 +117,13 @@ answer(SMFICTX *ctx, struct conn *c, enum decision d, const char *stage,
 	struct session *s = c->s;
 
 	if (d == DEC_CONTINUE)
-		return (c->noreply & nr) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+		return (c->noreply & nr) ? ENG_NOREPLY : ENG_CONTINUE;
 	if (c->noreply & nr) {
-		session_log(s, LOG_WARNING, "%s at %s ignored: the MTA was told not to wait "
-			    "for a reply there", names[d], stage);
-		return SMFIS_NOREPLY;
+		/* after a failed top level the next step waited for answers */
+		if (!s->start_failed)
+			session_log(s, LOG_WARNING, "%s at %s ignored: the MTA was told not "
+				    "to wait for a reply there", names[d], stage);
+		return ENG_NOREPLY;
 	}
 	session_log(s, LOG_INFO, "%s: %s from %s[%s]%s%s%s%s%s%s; from=<%s>%s%s%s", names[d],
 		    stage, s->client_host, s->client_addr,
@@ -140,111 +135,103 @@ answer(SMFICTX *ctx, struct conn *c, enum decision d, const char *stage,
 		set_reply(ctx, &s->reply);
 	switch (d) {
 	case DEC_ACCEPT:
-		return SMFIS_ACCEPT;
+		return ENG_ACCEPT;
 	case DEC_REJECT:
-		return SMFIS_REJECT;
+		return ENG_REJECT;
 	case DEC_DISCARD:
-		return SMFIS_DISCARD;
+		return ENG_DISCARD;
 	default:
-		return SMFIS_TEMPFAIL;
+		return ENG_TEMPFAIL;
 	}
 }
 
 /* cb_negotiate - a connection starts: take the program, say what we need */
-static sfsistat
-cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-	     unsigned long f2, unsigned long f3, unsigned long *pf0,
-	     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+static enum eng_status
+cb_negotiate(struct eng_ctx *ctx, uint32_t actions, uint32_t steps,
+	     uint32_t *actions_r, uint32_t *steps_r)
 {
 	struct program *pg = program_get();
 	struct conn *c = calloc(1, sizeof(*c));
-	unsigned long want = 0, nr = 0;
+	uint32_t want = 0, nr = 0;
 	int hooks;
 
-	(void) f2;
-	(void) f3;
 	if (pg == NULL || c == NULL
 	    || (c->s = session_new(pg, atomic_fetch_add(&connections, 1) + 1)) == NULL) {
 		mtr_log(LOG_ERR, "out of memory for a new connection");
 		program_put(pg);
 		free(c);
-		return SMFIS_TEMPFAIL;
+		return ENG_TEMPFAIL;
 	}
 	hooks = pg->hooks;
 	c->s->getsymval = getsymval;
 	c->s->ctx = ctx;
-	smfi_setpriv(ctx, c);
+	eng_setpriv(ctx, c);
 #define OFF(need, flag)		if (!(need)) want |= (flag)
 #define QUIET(hook, flag)	if (!(hooks & (1 << (hook)))) nr |= (flag)
-	OFF(pg->needs & NEED_HELO || hooks & (1 << HOOK_HELO), SMFIP_NOHELO);
-	OFF(pg->needs & NEED_DATA, SMFIP_NODATA);
-	OFF(pg->needs & NEED_HEADERS, SMFIP_NOHDRS);
-	OFF(pg->needs & (NEED_EOH | NEED_HEADERS), SMFIP_NOEOH);
-	OFF(pg->needs & NEED_BODY, SMFIP_NOBODY);
-	OFF(pg->needs & NEED_UNKNOWN, SMFIP_NOUNKNOWN);
-	QUIET(HOOK_CONNECT, SMFIP_NR_CONN);
-	QUIET(HOOK_HELO, SMFIP_NR_HELO);
-	QUIET(HOOK_ENVFROM, SMFIP_NR_MAIL);
-	QUIET(HOOK_ENVRCPT, SMFIP_NR_RCPT);
-	QUIET(HOOK_DATA, SMFIP_NR_DATA);
-	QUIET(HOOK_HEADER, SMFIP_NR_HDR);
-	QUIET(HOOK_EOH, SMFIP_NR_EOH);
-	QUIET(HOOK_BODY, SMFIP_NR_BODY);
-	QUIET(HOOK_UNKNOWN, SMFIP_NR_UNKN);
+	OFF(pg->needs & NEED_HELO || hooks & (1 << HOOK_HELO), ENG_NOHELO);
+	OFF(pg->needs & NEED_DATA, ENG_NODATA);
+	OFF(pg->needs & NEED_HEADERS, ENG_NOHDRS);
+	OFF(pg->needs & (NEED_EOH | NEED_HEADERS), ENG_NOEOH);
+	OFF(pg->needs & NEED_BODY, ENG_NOBODY);
+	OFF(pg->needs & NEED_UNKNOWN, ENG_NOUNKNOWN);
+	QUIET(HOOK_CONNECT, ENG_NR_CONN);
+	QUIET(HOOK_HELO, ENG_NR_HELO);
+	QUIET(HOOK_ENVFROM, ENG_NR_MAIL);
+	QUIET(HOOK_ENVRCPT, ENG_NR_RCPT);
+	QUIET(HOOK_DATA, ENG_NR_DATA);
+	QUIET(HOOK_HEADER, ENG_NR_HDR);
+	QUIET(HOOK_EOH, ENG_NR_EOH);
+	QUIET(HOOK_BODY, ENG_NR_BODY);
+	QUIET(HOOK_UNKNOWN, ENG_NR_UNKN);
 #undef OFF
 #undef QUIET
-	/* the top level runs at connect, in MFL mode: it may fail there */
-	if (!pg->sieve)
-		nr &= ~SMFIP_NR_CONN;
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_ADDRCPT
-		     | SMFIF_ADDRCPT_PAR | SMFIF_DELRCPT | SMFIF_QUARANTINE
-		     | SMFIF_CHGFROM | SMFIF_SETSYMLIST);
-	*pf1 = f1 & (want | nr);
-	c->noreply = *pf1 & nr;
-	*pf2 = 0;
-	*pf3 = 0;
-	if (pg->macros != NULL && (f0 & SMFIF_SETSYMLIST)) {
+	*actions_r = actions & (ENG_ADDHDRS | ENG_CHGHDRS | ENG_CHGBODY | ENG_ADDRCPT
+				| ENG_ADDRCPT_PAR | ENG_DELRCPT | ENG_QUARANTINE
+				| ENG_CHGFROM | ENG_SETSYMLIST);
+	*steps_r = steps & (want | nr);
+	c->noreply = *steps_r & nr;
+	if (pg->macros != NULL && (actions & ENG_SETSYMLIST)) {
 		char list[2048];
 
 		snprintf(list, sizeof(list), "i %s", pg->macros);
-		for (int stage = SMFIM_CONNECT; stage <= SMFIM_EOH; stage++)
-			smfi_setsymlist(ctx, stage, list);
+		for (int stage = 0; stage < ENG_STAGES; stage++)
+			eng_setsymlist(ctx, stage, list);
 	}
-	return SMFIS_CONTINUE;
+	return ENG_CONTINUE;
 }
 
 /* cb_connect - the client */
-static sfsistat
-cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+static enum eng_status
+cb_connect(struct eng_ctx *ctx, const char *host, const struct sockaddr *sa)
 {
 	struct conn *c = conn_of(ctx);
 
 	if (c == NULL)
-		return SMFIS_TEMPFAIL;
-	return answer(ctx, c, session_connect(c->s, host, sa), "CONNECT", SMFIP_NR_CONN, NULL);
+		return ENG_TEMPFAIL;
+	return answer(ctx, c, session_connect(c->s, host, sa), "CONNECT", ENG_NR_CONN, NULL);
 }
 
 /* cb_helo - HELO/EHLO */
-static sfsistat
-cb_helo(SMFICTX *ctx, char *helo)
+static enum eng_status
+cb_helo(struct eng_ctx *ctx, const char *helo)
 {
 	struct conn *c = conn_of(ctx);
 
-	return answer(ctx, c, session_helo(c->s, helo), "HELO", SMFIP_NR_HELO, NULL);
+	return answer(ctx, c, session_helo(c->s, helo), "HELO", ENG_NR_HELO, NULL);
 }
 
 /* cb_envfrom - MAIL FROM with its ESMTP arguments */
-static sfsistat
-cb_envfrom(SMFICTX *ctx, char **argv)
+static enum eng_status
+cb_envfrom(struct eng_ctx *ctx, char **argv)
 {
 	struct conn *c = conn_of(ctx);
 
-	return answer(ctx, c, session_envfrom(c->s, argv), "MAIL", SMFIP_NR_MAIL, NULL);
+	return answer(ctx, c, session_envfrom(c->s, argv), "MAIL", ENG_NR_MAIL, NULL);
 }
 
 /* cb_envrcpt - RCPT TO with its ESMTP arguments */
-static sfsistat
-cb_envrcpt(SMFICTX *ctx, char **argv)
+static enum eng_status
+cb_envrcpt(struct eng_ctx *ctx, char **argv)
 {
 	struct conn *c = conn_of(ctx);
 
@@ -255,75 +242,73 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	snprintf(rcpt, sizeof(rcpt), "%s", argv[0] && argv[0][0] == '<' ? argv[0] + 1 : argv[0] ? argv[0] : "");
 	if ((len = strlen(rcpt)) > 0 && rcpt[len - 1] == '>')
 		rcpt[len - 1] = 0;
-	return answer(ctx, c, d, "RCPT", SMFIP_NR_RCPT, rcpt);
+	return answer(ctx, c, d, "RCPT", ENG_NR_RCPT, rcpt);
 }
 
 /* cb_data - DATA */
-static sfsistat
-cb_data(SMFICTX *ctx)
+static enum eng_status
+cb_data(struct eng_ctx *ctx)
 {
 	struct conn *c = conn_of(ctx);
 
-	return answer(ctx, c, session_data(c->s), "DATA", SMFIP_NR_DATA, NULL);
+	return answer(ctx, c, session_data(c->s), "DATA", ENG_NR_DATA, NULL);
 }
 
 /* cb_header - one header field */
-static sfsistat
-cb_header(SMFICTX *ctx, char *name, char *value)
+static enum eng_status
+cb_header(struct eng_ctx *ctx, const char *name, const char *value)
 {
 	struct conn *c = conn_of(ctx);
 
-	return answer(ctx, c, session_header(c->s, name, value), "HEADER", SMFIP_NR_HDR, NULL);
+	return answer(ctx, c, session_header(c->s, name, value), "HEADER", ENG_NR_HDR, NULL);
 }
 
 /* cb_eoh - end of header */
-static sfsistat
-cb_eoh(SMFICTX *ctx)
+static enum eng_status
+cb_eoh(struct eng_ctx *ctx)
 {
 	struct conn *c = conn_of(ctx);
 
-	return answer(ctx, c, session_eoh(c->s), "EOH", SMFIP_NR_EOH, NULL);
+	return answer(ctx, c, session_eoh(c->s), "EOH", ENG_NR_EOH, NULL);
 }
 
 /* cb_body - a body chunk */
-static sfsistat
-cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
+static enum eng_status
+cb_body(struct eng_ctx *ctx, const unsigned char *data, size_t len)
 {
 	struct conn *c = conn_of(ctx);
 
-	return answer(ctx, c, session_body(c->s, data, len), "BODY", SMFIP_NR_BODY, NULL);
+	return answer(ctx, c, session_body(c->s, data, len), "BODY", ENG_NR_BODY, NULL);
 }
 
-/* apply - one queued change; MI_SUCCESS or MI_FAILURE */
+/* apply - one queued change; 0, or -1 when the MTA cannot take it */
 static int
-apply(SMFICTX *ctx, const struct change *ch)
+apply(struct eng_ctx *ctx, const struct change *ch)
 {
 	switch (ch->kind) {
 	case CHG_HEADER_ADD:
-		return smfi_addheader(ctx, ch->name, ch->value);
+		return eng_addheader(ctx, ch->name, ch->value);
 	case CHG_HEADER_INSERT:
-		return smfi_insheader(ctx, ch->index, ch->name, ch->value);
+		return eng_insheader(ctx, ch->index, ch->name, ch->value);
 	case CHG_HEADER_CHANGE:
-		return smfi_chgheader(ctx, ch->name, ch->index,
-				      ch->value_len ? ch->value : NULL);
+		return eng_chgheader(ctx, ch->name, ch->index, ch->value_len ? ch->value : NULL);
 	case CHG_RCPT_ADD:
-		return ch->value ? smfi_addrcpt_par(ctx, ch->name, ch->value)
-		    : smfi_addrcpt(ctx, ch->name);
+		return eng_addrcpt(ctx, ch->name, ch->value);
 	case CHG_RCPT_DELETE:
-		return smfi_delrcpt(ctx, ch->name);
+		return eng_delrcpt(ctx, ch->name);
 	case CHG_SENDER:
-		return smfi_chgfrom(ctx, ch->name, ch->value);
+		return eng_chgfrom(ctx, ch->name, ch->value);
 	case CHG_BODY:
-		return smfi_replacebody(ctx, (unsigned char *) ch->value, (int) ch->value_len);
+		return eng_replacebody(ctx, (const unsigned char *) ch->value, ch->value_len);
 	case CHG_QUARANTINE:
-		return smfi_quarantine(ctx, ch->name);
+		return eng_quarantine(ctx, ch->name);
 	}
-	return MI_FAILURE;
+	return -1;
 }
 
 /* cb_eom - end of message: the last decision, then the changes */
-static sfsistat
-cb_eom(SMFICTX *ctx)
+static enum eng_status
+cb_eom(struct eng_ctx *ctx)
 {
 	static const char *const what[] = {
 		[CHG_HEADER_ADD] = "add header", [CHG_HEADER_INSERT] = "insert header",
@@ -334,11 +319,11 @@ cb_eom(SMFICTX *ctx)
 	struct conn *c = conn_of(ctx);
 	struct session *s = c->s;
 	enum decision d = session_eom(s);
-	sfsistat rc;
+	enum eng_status rc;
 
 	if (d == DEC_CONTINUE || d == DEC_ACCEPT) {
 		for (const struct change *ch = s->changes; ch != NULL; ch = ch->next) {
-			if (apply(ctx, ch) == MI_SUCCESS) {
+			if (apply(ctx, ch) == 0) {
 				session_log(s, LOG_DEBUG, "%s: %s", what[ch->kind], ch->name ? ch->name : "");
 				continue;
 			}
@@ -356,57 +341,50 @@ cb_eom(SMFICTX *ctx)
 }
 
 /* cb_abort - the message is given up */
-static sfsistat
-cb_abort(SMFICTX *ctx)
+static void
+cb_abort(struct eng_ctx *ctx)
 {
 	struct conn *c = conn_of(ctx);
 
 	if (c != NULL)
 		session_abort(c->s);
-	return SMFIS_CONTINUE;
 }
 
 /* cb_close - the connection ends */
-static sfsistat
-cb_close(SMFICTX *ctx)
+static void
+cb_close(struct eng_ctx *ctx)
 {
 	struct conn *c = conn_of(ctx);
 
 	if (c == NULL)
-		return SMFIS_CONTINUE;
+		return;
 	session_close(c->s);
 	session_free(c->s);
 	free(c);
-	smfi_setpriv(ctx, NULL);
-	return SMFIS_CONTINUE;
+	eng_setpriv(ctx, NULL);
 }
 
 /* cb_unknown - an SMTP command the MTA does not know */
-static sfsistat
-cb_unknown(SMFICTX *ctx, const char *cmd)
+static enum eng_status
+cb_unknown(struct eng_ctx *ctx, const char *cmd)
 {
 	struct conn *c = conn_of(ctx);
 
-	return answer(ctx, c, session_unknown(c->s, cmd), "UNKNOWN", SMFIP_NR_UNKN, NULL);
+	return answer(ctx, c, session_unknown(c->s, cmd), "UNKNOWN", ENG_NR_UNKN, NULL);
 }
 
-struct smfiDesc mvmtr_desc = {
-	.xxfi_name = "mvmtr",
-	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_ADDRCPT
-	    | SMFIF_ADDRCPT_PAR | SMFIF_DELRCPT | SMFIF_QUARANTINE | SMFIF_CHGFROM
-	    | SMFIF_SETSYMLIST,
-	.xxfi_connect = cb_connect,
-	.xxfi_helo = cb_helo,
-	.xxfi_envfrom = cb_envfrom,
-	.xxfi_envrcpt = cb_envrcpt,
-	.xxfi_header = cb_header,
-	.xxfi_eoh = cb_eoh,
-	.xxfi_body = cb_body,
-	.xxfi_eom = cb_eom,
-	.xxfi_abort = cb_abort,
-	.xxfi_close = cb_close,
-	.xxfi_unknown = cb_unknown,
-	.xxfi_data = cb_data,
-	.xxfi_negotiate = cb_negotiate,
+const struct eng_filter mvmtr_filter = {
+	.negotiate = cb_negotiate,
+	.connect = cb_connect,
+	.helo = cb_helo,
+	.envfrom = cb_envfrom,
+	.envrcpt = cb_envrcpt,
+	.data = cb_data,
+	.header = cb_header,
+	.eoh = cb_eoh,
+	.body = cb_body,
+	.eom = cb_eom,
+	.abort = cb_abort,
+	.close = cb_close,
+	.unknown = cb_unknown,
 };

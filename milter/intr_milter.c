@@ -14,11 +14,24 @@
 
 #include "mvmtr.h"
 
-/* session_of - the connection a run belongs to */
+/* session_of - the connection a run belongs to; NULL when the top
+ * level runs once at start (program.c), with no connection */
 static struct session *
 session_of(struct mfl_run *run)
 {
 	return mfl_run_host_data(run);
+}
+
+/* in_hook - the connection, or a runtime error outside one */
+static struct session *
+in_hook(struct mfl_run *run, const struct site *site)
+{
+	struct session *s = session_of(run);
+
+	if (s == NULL)
+		run_error(run, site, "%s%s works in hooks only",
+			  site->intr->kind == INTR_FUNCTION ? "$" : "", site->intr->name);
+	return s;
 }
 
 /* accept: the message (or connection) is accepted; no more hooks */
@@ -26,10 +39,13 @@ static int
 accept_run(struct mfl_run *run, const struct site *site, struct value *args,
 	   struct value *ret)
 {
-	(void) site;
+	struct session *s = in_hook(run, site);
+
 	(void) args;
 	(void) ret;
-	if (session_decide(session_of(run), DEC_ACCEPT, NULL, NULL, NULL, 0) < 0)
+	if (s == NULL)
+		return -1;
+	if (session_decide(s, DEC_ACCEPT, NULL, NULL, NULL, 0) < 0)
 		return run_error(run, site, "out of memory");
 	mfl_run_stop(run);
 	return 0;
@@ -55,8 +71,11 @@ tempfail_run(struct mfl_run *run, const struct site *site, struct value *args,
 	struct value *code = NULL, *xcode = NULL;
 	char c[4] = "", x[16] = "";
 	const struct value *text = site->npos > 0 ? &args[0] : NULL;
+	struct session *s = in_hook(run, site);
 
 	(void) ret;
+	if (s == NULL)
+		return -1;
 	if (intr_tag_present(site, INTR_TAG_CODE, args, &code)) {
 		if (!intr_reply_code_ok(code->u.s.ptr, code->u.s.len, '4'))
 			return run_error(run, site, "tempfail :code must be 4XX");
@@ -67,7 +86,7 @@ tempfail_run(struct mfl_run *run, const struct site *site, struct value *args,
 			return run_error(run, site, "tempfail :xcode must be 4.X.Y");
 		memcpy(x, xcode->u.s.ptr, xcode->u.s.len);
 	}
-	if (session_decide(session_of(run), DEC_TEMPFAIL, c, x, text ? text->u.s.ptr : NULL,
+	if (session_decide(s, DEC_TEMPFAIL, c, x, text ? text->u.s.ptr : NULL,
 			   text ? text->u.s.len : 0) < 0)
 		return run_error(run, site, "out of memory");
 	mfl_run_stop(run);
@@ -86,11 +105,14 @@ quarantine_run(struct mfl_run *run, const struct site *site, struct value *args,
 	       struct value *ret)
 {
 	const char *reason = run_cstr(run, &args[0]);
+	struct session *s = in_hook(run, site);
 
 	(void) ret;
+	if (s == NULL)
+		return -1;
 	if (reason == NULL || *reason == 0)
 		return run_error(run, site, "quarantine: the reason must be a non-empty text");
-	if (session_change(session_of(run), CHG_QUARANTINE, reason, NULL, 0, 0) < 0)
+	if (session_change(s, CHG_QUARANTINE, reason, NULL, 0, 0) < 0)
 		return run_error(run, site, "quarantine: too many changes");
 	return 0;
 }
@@ -109,7 +131,8 @@ macro_run(struct mfl_run *run, const struct site *site, struct value *args,
 
 	if (name == NULL)
 		return run_error(run, site, "$macro: the name holds a NUL");
-	v = session_macro(session_of(run), name);
+	/* at start there is no MTA: every macro is "" */
+	v = session_of(run) ? session_macro(session_of(run), name) : NULL;
 	return run_str(run, v ? v : "", v ? strlen(v) : 0, ret) < 0
 	    ? run_error(run, site, "memory limit reached") : 0;
 }
@@ -152,7 +175,11 @@ static int
 queue(struct mfl_run *run, const struct site *site, enum change_kind kind,
       const char *name, const struct value *value, int index)
 {
-	if (session_change(session_of(run), kind, name, value ? value->u.s.ptr : NULL,
+	struct session *s = in_hook(run, site);
+
+	if (s == NULL)
+		return -1;
+	if (session_change(s, kind, name, value ? value->u.s.ptr : NULL,
 			   value ? value->u.s.len : 0, index) < 0)
 		return run_error(run, site, "too many message changes");
 	return 0;

@@ -3,7 +3,7 @@
 sbin_PROGRAMS += milter/mvmtr
 noinst_LIBRARIES += milter/libmtr.a
 
-# the policy side (no libmilter), so unit tests link the same code
+# the policy side (no protocol), so unit tests link the same code
 milter_libmtr_a_SOURCES = milter/mvmtr.h milter/log.c milter/program.c \
 	milter/session.c milter/intr_milter.c milter/intr_assess.c \
 	milter/assess.h milter/assess.c milter/greylist.c milter/store.h \
@@ -14,10 +14,10 @@ milter_libmtr_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter $(LMDB_CFLAGS) 
 	-DMVMTR_SCRIPT='"$(sysconfdir)/mvmf/mvmtr.mfl"' \
 	-DMVMTR_SOCKET='"unix:$(runstatedir)/mvmf/mvmtr.sock"'
 
-milter_mvmtr_SOURCES = milter/main.c milter/callbacks.c
+milter_mvmtr_SOURCES = milter/main.c milter/callbacks.c milter/engine.h milter/engine.c
 milter_mvmtr_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 milter_mvmtr_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS) $(SPF2_LIBS) \
-	$(RESOLV_LIBS) $(MILTER_LIBS)
+	$(RESOLV_LIBS) -lpthread
 
 sbin_PROGRAMS += milter/mvmcas
 milter_mvmcas_SOURCES = milter/mvmcas.c

@@ -1,13 +1,12 @@
 /*
  * main - mvmtr, the milter: options, the script, the socket, the user
- * it runs as, the pidfile, signals; then libmilter's loop, one thread
- * per connection (callbacks.c).
+ * it runs as, the pidfile, signals; then the milter engine's loop, a
+ * thread per MTA connection (engine.c, callbacks.c).
  *
- * Signals: libmilter stops on SIGHUP as on SIGTERM. mvmtr recompiles on
- * SIGHUP instead, so it takes SIGHUP before libmilter's signal thread
- * sees it: this file defines sigwait(), which libmilter's thread calls
- * (the executable's definition comes first), handles SIGHUP itself and
- * passes every other signal on.
+ * Signals are taken by one thread (the others block them): SIGHUP
+ * recompiles the script and swaps it in (program_reload), SIGTERM and
+ * SIGINT stop the engine; SIGPIPE is ignored (a write to an MTA that
+ * went away fails with EPIPE instead).
  *
  * DIAGNOSTICS: usage errors and a script that does not compile exit 1
  * (with file:line:col); socket and privilege failures exit 1 with the
@@ -18,7 +17,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <grp.h>
-#include <libmilter/mfapi.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,36 +26,36 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "mvmtr.h"
 
-extern struct smfiDesc mvmtr_desc;
+extern const struct eng_filter mvmtr_filter;
 
-static volatile int reload_on_hup;
-
-/* sigwait - libmilter's signal thread waits here: SIGHUP reloads the
- * program and waits on; other signals go to libmilter (SIGTERM and
- * SIGINT stop it) */
-int
-sigwait(const sigset_t *set, int *sig)
+/* signal_thread - SIGHUP reloads the program; SIGTERM or SIGINT stops */
+static void *
+signal_thread(void *arg)
 {
+	const sigset_t *set = arg;
+
 	for (;;) {
 		int s = sigwaitinfo(set, NULL);
 
 		if (s < 0) {
 			if (errno == EINTR)
 				continue;
-			return errno;
+			mtr_log(LOG_ERR, "sigwaitinfo: %s; stopping", strerror(errno));
+			break;
 		}
-		if (s == SIGHUP && reload_on_hup) {
+		if (s == SIGHUP) {
 			mtr_log(LOG_INFO, "SIGHUP: reloading %s", program_script);
 			program_reload();
 			continue;
 		}
-		if (s == SIGTERM || s == SIGINT)
-			mtr_log(LOG_INFO, "%s: stopping", s == SIGTERM ? "SIGTERM" : "SIGINT");
-		*sig = s;
-		return 0;
+		mtr_log(LOG_INFO, "%s: stopping", s == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
 	}
+	eng_stop();
+	return NULL;
 }
 
 /* usage - how to call mvmtr; exits 1 */
@@ -200,25 +198,6 @@ write_pidfile(const char *path)
 	return fclose(f);
 }
 
-/* thread_stacks - libmilter starts a thread per connection with the
- * default attributes: give them 1 MB stacks, not RLIMIT_STACK's 8 MB,
- * so glibc's cache of freed stacks (40 MB) keeps 40 of them and a new
- * connection reuses one instead of mapping and unmapping 8 MB (measured
- * in make bench: a quarter of the CPU per connection). Runs need little
- * stack: the VM's frames and PCRE2's are on the heap. */
-static void
-thread_stacks(void)
-{
-	pthread_attr_t attr;
-
-	if (pthread_attr_init(&attr) != 0)
-		return;
-	if (pthread_attr_setstacksize(&attr, (size_t) 1 << 20) != 0
-	    || pthread_setattr_default_np(&attr) != 0)
-		mtr_log(LOG_WARNING, "cannot set the threads' stack size; using the default");
-	pthread_attr_destroy(&attr);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -226,6 +205,8 @@ main(int argc, char **argv)
 	int check = 0, foreground = 0, verbose = 0, level = LOG_INFO, timeout = 0;
 	struct buf errors = BUF_INIT;
 	struct program *pg;
+	sigset_t signals;
+	pthread_t signals_tid;
 	char err[512];
 	int ch;
 
@@ -270,16 +251,10 @@ main(int argc, char **argv)
 	program_install(pg);
 	program_put(pg);	/* program_install took its own reference */
 
-	if (smfi_register(mvmtr_desc) == MI_FAILURE
-	    || smfi_setconn((char *) conn) == MI_FAILURE
-	    || (timeout > 0 && smfi_settimeout(timeout) == MI_FAILURE)) {
-		fprintf(stderr, "mvmtr: cannot use socket %s\n", conn);
-		return 1;
-	}
 	umask(0117);
-	if (smfi_opensocket(1) == MI_FAILURE) {
-		fprintf(stderr, "mvmtr: cannot open socket %s: %s\n", conn, strerror(errno));
-		mtr_log(LOG_ERR, "cannot open socket %s", conn);
+	if (eng_open(conn, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mvmtr: cannot open socket %s\n", err);
+		mtr_log(LOG_ERR, "cannot open socket %s", err);
 		return 1;
 	}
 	socket_owner(conn, user);
@@ -298,10 +273,19 @@ main(int argc, char **argv)
 		fprintf(stderr, "mvmtr: the store: %s\n", err);
 		return 1;
 	}
-	reload_on_hup = 1;
-	thread_stacks();
+	/* every thread from here on leaves these signals to signal_thread */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGHUP);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	if ((errno = pthread_sigmask(SIG_BLOCK, &signals, NULL)) != 0
+	    || (errno = pthread_create(&signals_tid, NULL, signal_thread, &signals)) != 0) {
+		mtr_log(LOG_ERR, "cannot start the signal thread: %s", strerror(errno));
+		return 1;
+	}
 	mtr_log(LOG_INFO, "started: %s on %s", program_script, conn);
-	ch = smfi_main();
+	ch = eng_run(&mvmtr_filter, timeout);
 	mtr_log(LOG_INFO, "stopped");
-	return ch == MI_SUCCESS ? 0 : 1;
+	return ch == 0 ? 0 : 1;
 }

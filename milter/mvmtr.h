@@ -102,6 +102,7 @@ struct session {
 	size_t nrcpt;
 	int in_message;			/* MAIL seen, not yet eom/abort */
 	int started;			/* the top level ran */
+	int start_failed;		/* ... and failed: default action throughout */
 	/* the message so far (headers as the MTA gave them) */
 	struct buf text;
 	size_t header_len;		/* text's header part, with the blank line */

@@ -335,11 +335,13 @@ start(struct session *s)
 	s->started = 1;
 	if (s->pg->sieve)
 		return DEC_CONTINUE;
-	if (mfl_run_main(s->run) < 0)
-		return run_error_answer(s, "the top level");
 	/* the top level cannot decide; its implicit keep means nothing */
-	if (mfl_run_next_message(s->run) < 0)
-		return run_error_answer(s, "the top level");
+	if (mfl_run_main(s->run) < 0 || mfl_run_next_message(s->run) < 0) {
+		enum decision d = run_error_answer(s, "the top level");
+
+		s->start_failed = 1;
+		return d;
+	}
 	return DEC_CONTINUE;
 }
 
@@ -348,6 +350,10 @@ static enum decision
 run_hook(struct session *s, enum hook h, const struct value *args, int nargs)
 {
 	reply_clear(&s->reply);
+	/* the connection's top level failed: every step gets the default
+	 * action (the connect step may not have been waited for) */
+	if (s->start_failed)
+		return default_action(s);
 	if (!(s->pg->hooks & (1 << h)))
 		return DEC_CONTINUE;
 	message_view(s);

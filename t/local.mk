@@ -78,6 +78,7 @@ sh_tests = \
 
 TESTS += $(sh_tests)
 EXTRA_DIST += t/milter/hooks.mfl t/milter/minimal.mfl t/milter/rules.sieve \
+	t/milter/toplevel.mfl t/milter/lua/toplevel.lua \
 	t/milter/store.mfl t/milter/lua/store.lua \
 	t/milter/prelude.lua t/milter/lua/connect.lua t/milter/lua/envelope.lua \
 	t/milter/lua/content.lua t/milter/lua/changes.lua \
@@ -102,9 +103,19 @@ t_bench_sieve_bench_LDADD = $(MFL_LIBS)
 EXTRA_DIST += t/bench/sieve_bench.sh t/bench/gen_rules.py t/bench/gen_message.py
 EXTRA_DIST += t/bench/run.sh t/bench/mda_bench.py
 EXTRA_PROGRAMS += t/bench/mda_limit t/bench/mda_run
-EXTRA_PROGRAMS += t/bench/milter_drive t/bench/milter_null t/bench/store_bench
+EXTRA_PROGRAMS += t/bench/milter_drive t/bench/engine_null t/bench/store_bench
 t_bench_milter_drive_LDADD = -lpthread
+t_bench_engine_null_SOURCES = t/bench/engine_null.c milter/engine.c milter/engine.h
+t_bench_engine_null_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
+t_bench_engine_null_LDADD = milter/libmtr.a $(MFL_LIBS) -lpthread
+# the bare libmilter filter, libmilter's floor, when libmilter-dev is here
+bench_milter_null =
+if HAVE_LIBMILTER
+EXTRA_PROGRAMS += t/bench/milter_null
 t_bench_milter_null_LDADD = $(MILTER_LIBS)
+bench_milter_null += t/bench/milter_null$(EXEEXT)
+endif
+EXTRA_DIST += t/bench/milter_null.c
 t_bench_store_bench_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_bench_store_bench_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS)
 EXTRA_DIST += t/bench/milter_bench.sh
@@ -112,7 +123,7 @@ CLEANFILES += $(EXTRA_PROGRAMS)
 
 bench: t/bench/hdr_bench$(EXEEXT) t/bench/sieve_bench$(EXEEXT) mfl/mflc$(EXEEXT) \
 	t/bench/mda_limit$(EXEEXT) t/bench/mda_run$(EXEEXT) mda/mvmda$(EXEEXT) \
-	t/bench/milter_drive$(EXEEXT) t/bench/milter_null$(EXEEXT) \
+	t/bench/milter_drive$(EXEEXT) t/bench/engine_null$(EXEEXT) $(bench_milter_null) \
 	t/bench/store_bench$(EXEEXT) milter/mvmtr$(EXEEXT) milter/mvmcas$(EXEEXT)
 	$(SHELL) $(top_srcdir)/t/bench/run.sh $(top_builddir)
 

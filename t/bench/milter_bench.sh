@@ -4,12 +4,14 @@
 # namespace with its own DNS server (unbound):
 #
 #  1. the milter protocol alone (t/bench/milter_drive: a connection and
-#     a message per transaction, PAR at once): a bare libmilter filter
-#     (the floor), mvmtr and mailfromd with an accept-all policy, then
+#     a message per transaction, PAR at once): the floors - mvmtr's
+#     engine with a filter that does nothing (engine_null) and a bare
+#     libmilter filter (milter_null, what a libmilter milter costs at
+#     least) - then mvmtr and mailfromd with an accept-all policy, then
 #     with greylisting (triplet already passed) + SPF + one DNSBL zone;
 #  2. a private Postfix receiving MSGS 4 KB messages from smtp-source,
 #     PAR sessions at once, one message each: without a milter, then
-#     with each of the four filters of 1; the milter's CPU per message;
+#     with each filter of 1; the milter's CPU per message;
 #  3. the greylist store with ENTRIES triplets loaded by mvmcas: lookup
 #     latency (t/bench/store_bench) beside bare LMDB.
 #
@@ -174,8 +176,14 @@ start_filter() {
 	cat "$tmp/$name.log"
 	return 1
 }
-filters="null:7300 mvmtr-accept:7301 mvmtr-policy:7302"
-start_filter null 7300 "$builddir/t/bench/milter_null" "$(sock 7300)"
+filters="engine-null:7305 mvmtr-accept:7301 mvmtr-policy:7302"
+start_filter engine-null 7305 "$builddir/t/bench/engine_null" "$(sock 7305)"
+if [ -x "$builddir/t/bench/milter_null" ]; then
+	start_filter libmilter-null 7300 "$builddir/t/bench/milter_null" "$(sock 7300)" &&
+		filters="libmilter-null:7300 $filters"
+else
+	echo "libmilter-dev is not installed: no bare libmilter filter to compare with"
+fi
 start_filter mvmtr-accept 7301 "$builddir/milter/mvmtr" -f -l warning \
 	-p "$(sock 7301)" "$tmp/accept.mfl"
 start_filter mvmtr-policy 7302 "$builddir/milter/mvmtr" -f -l warning \
@@ -192,13 +200,34 @@ else
 fi
 sleep 1
 
-cpu_ticks() {	# PID: user+system clock ticks so far, reaped children too
-	# (mailfromd forks one per connection)
-	awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"
-}
+# A filter's CPU time: perf's task-clock, counted exactly over every
+# thread and child (mailfromd forks one per connection); without perf,
+# the clock ticks in /proc/PID/stat, which sample at CLK_TCK and charge
+# short bursts unevenly.
+have_perf=0
+perf stat -e task-clock -o /dev/null true >/dev/null 2>&1 && have_perf=1
+[ $have_perf = 1 ] || echo "perf is not usable: CPU times from /proc clock ticks (apt-get install linux-perf)"
 hz=$(getconf CLK_TCK)
-per() {	# A B N: CPU milliseconds per item from ticks A to B
-	echo "$1 $2 $3 $hz" | awk '{ printf "%.3f", ($2 - $1) * 1000 / $4 / $3 }'
+cpu_start() {	# PID: start counting PID's CPU time
+	if [ $have_perf = 1 ]; then
+		perf stat -x, -e task-clock -p "$1" -o "$tmp/perf.out" >/dev/null 2>&1 &
+		perf_pid=$!
+		sleep 0.3
+	else
+		cpu_pid=$1
+		cpu_a=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat")
+	fi
+}
+cpu_stop() {	# N: CPU milliseconds per item since cpu_start
+	if [ $have_perf = 1 ]; then
+		kill -INT "$perf_pid"
+		wait "$perf_pid"
+		awk -F, -v n="$1" '/task-clock/ { printf "%.3f", $1 / n }' "$tmp/perf.out"
+	else
+		awk -v a="$cpu_a" -v n="$1" -v hz="$hz" \
+			'{ printf "%.3f", ($14 + $15 + $16 + $17 - a) * 1000 / hz / n }' \
+			"/proc/$cpu_pid/stat"
+	fi
 }
 drive() {	# PORT COUNT THREADS
 	"$builddir/t/bench/milter_drive" "$(sock "$1")" "$2" "$3" 192.0.2.25 \
@@ -220,19 +249,20 @@ for f in $filters; do
 	n=$TX
 	case $name in mailfromd*) n=$MFD_TX ;; esac
 	eval "pid=\$pid_$(var "$name")"
-	a=$(cpu_ticks "$pid")
+	cpu_start "$pid"
 	line=$(drive "$port" "$n" "$PAR")
-	b=$(cpu_ticks "$pid")
+	cpu=$(cpu_stop "$n")
 	rate=$(echo "$line" | awk '{print $8}')
 	eval "rate_$(var "$name")=$rate"
-	printf '%-17s %s cpu_ms/tx %s\n' "$name" "$line" "$(per "$a" "$b" "$n")"
+	printf '%-17s %s cpu_ms/tx %s\n' "$name" "$line" "$cpu"
 done
 line=$(drive 7302 "$TX" 4)
 printf '%-17s %s\n' "mvmtr-policy(4)" "$line"
 ratio() {	# A B: A / B
 	echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }'
 }
-echo "mvmtr-accept / null (the libmilter floor): $(ratio "$rate_mvmtr_accept" "$rate_null")"
+echo "mvmtr-accept / engine-null (the engine's floor): $(ratio "$rate_mvmtr_accept" "$rate_engine_null")"
+echo "engine-null / libmilter-null: $(ratio "$rate_engine_null" "${rate_libmilter_null:-0}")"
 if [ $have_mfd = 1 ]; then
 	echo "mvmtr-accept / mailfromd-accept: $(ratio "$rate_mvmtr_accept" "${rate_mailfromd_accept:-0}")"
 	echo "mvmtr-policy / mailfromd-policy: $(ratio "$rate_mvmtr_policy" "${rate_mailfromd_policy:-0}")"
@@ -252,19 +282,18 @@ pf_conf "inet_interfaces = 192.0.2.25, 127.0.0.1" "local_transport = discard" \
 pf_run() {	# NAME MILTER PID
 	postconf -c "$PF/etc" -e "smtpd_milters = $2"
 	pf_start >/dev/null 2>&1 || { echo "postfix did not start"; tail "$PF/maillog"; exit 1; }
-	a=0
-	[ -n "$3" ] && a=$(cpu_ticks "$3")
+	[ -n "$3" ] && cpu_start "$3"
 	start=$(date +%s%N)
 	smtp-source -s "$PAR" -m "$MSGS" -l 4096 -f a@pass.test -t user@test.example \
 		"192.0.2.25:$PF_PORT" >"$tmp/smtp-source.out" 2>&1
 	rc=$?
 	end=$(date +%s%N)
-	b=0
-	[ -n "$3" ] && b=$(cpu_ticks "$3")
+	cpu=0.000
+	[ -n "$3" ] && cpu=$(cpu_stop "$MSGS")
 	rate=$(echo "$MSGS $start $end" | awk '{printf "%.1f", $1 / (($3 - $2) / 1e9)}')
 	eval "pf_$(var "$1")=$rate"
 	printf '%-17s %8s msg/s  ratio %s  milter cpu_ms/msg %s%s\n' "$1" "$rate" \
-		"$(ratio "$rate" "${pf_none:-$rate}")" "$(per "$a" "$b" "$MSGS")" \
+		"$(ratio "$rate" "${pf_none:-$rate}")" "$cpu" \
 		"$([ $rc -eq 0 ] || echo "  (smtp-source: $(tail -1 "$tmp/smtp-source.out"))")"
 	for i in $(seq 300); do
 		[ "$(pf_queue_count)" -eq 0 ] && break
@@ -274,7 +303,10 @@ pf_run() {	# NAME MILTER PID
 	sleep 1
 }
 pf_run none "" ""
-pf_run null "$(pf_sock 7300)" "$pid_null"
+pf_run engine-null "$(pf_sock 7305)" "$pid_engine_null"
+case " $filters " in *" libmilter-null:"*)
+	pf_run libmilter-null "$(pf_sock 7300)" "$pid_libmilter_null" ;;
+esac
 pf_run mvmtr-accept "$(pf_sock 7301)" "$pid_mvmtr_accept"
 pf_run mvmtr-policy "$(pf_sock 7302)" "$pid_mvmtr_policy"
 case " $filters " in *" mailfromd-accept:"*)

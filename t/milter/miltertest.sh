@@ -47,6 +47,17 @@ ok $(( $? == 1 ? 0 : 1 )) "-c: a syntax error exits 1"
 ok $? "-c accepts the example policy in contrib/"
 "$mvmtr" -c "$tmp/missing.mfl" >/dev/null 2>&1
 ok $(( $? == 1 ? 0 : 1 )) "-c: a missing script exits 1"
+# the top level runs once with no connection: what needs one is an error
+for stmt in 'accept;' 'tempfail "x";' 'quarantine "x";' '$header_add("X-A", "b");' \
+	'$rcpt_add("a@b.example");' '$sender_change("a@b.example");' '$body_replace("x");'; do
+	printf '%s\n' "$stmt" >"$tmp/top.mfl"
+	out=$("$mvmtr" -c "$tmp/top.mfl" 2>&1)
+	case "$?:$out" in 1:*"top.mfl:1: runtime error: "*" works in hooks only (running the top level)"*) r=0 ;; *) r=1 ;; esac
+	ok $r "-c: $stmt at the top level is an error, named"
+done
+printf 'string $j = $macro("j");\n' >"$tmp/top.mfl"
+"$mvmtr" -c "$tmp/top.mfl"
+ok $? "-c: \$macro at the top level is \"\" at start"
 
 start hooks "$here/hooks.mfl"
 hooks_pid=$pid
@@ -62,6 +73,13 @@ start minimal "$here/minimal.mfl"
 scenario negotiate minimal
 start sieve "$here/rules.sieve"
 scenario sieve sieve
+start toplevel "$here/toplevel.mfl"
+scenario toplevel toplevel
+grep -q 'toplevel.mfl:6: runtime error: division by zero in the top level; answering reject' \
+	"$tmp/toplevel.log"
+ok $? "the top level's failure is logged once, with file:line and the answer"
+[ "$(grep -c 'runtime error' "$tmp/toplevel.log")" -eq 1 ]
+ok $? "and not again for each step"
 
 # the store: greylisting, lists, automatic blocks, mvmcas beside mvmtr
 mvmcas=$top_builddir/milter/mvmcas
