@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -571,6 +572,32 @@ renegotiate(struct eng_ctx *ctx)
 	    == ENG_CONTINUE ? 0 : -1;
 }
 
+/* strings_end - the strings in command CMD's DATA end in NUL, so the
+ * callbacks may read them as C strings */
+static int
+strings_end(int cmd, const unsigned char *data, size_t len)
+{
+	const unsigned char *nul;
+
+	switch (cmd) {
+	case CMD_BODY:
+	case CMD_BODYEOB:
+	case CMD_OPTNEG:
+		return 1;
+	case CMD_MACRO:		/* the stage letter, then names and values */
+		return len <= 1 || data[len - 1] == 0;
+	case CMD_CONNECT:	/* host, family ('U': nothing more), port, address */
+		if (len == 0)
+			return 1;
+		if ((nul = memchr(data, 0, len)) == NULL)
+			return 0;
+		if (nul + 1 == data + len || nul[1] == 'U')
+			return 1;
+		return data[len - 1] == 0;
+	}
+	return len == 0 || data[len - 1] == 0;
+}
+
 /* dispatch - one command; 1 when the connection ends, -1 on error */
 static int
 dispatch(struct eng_ctx *ctx, int cmd, unsigned char *data, size_t len)
@@ -585,9 +612,7 @@ dispatch(struct eng_ctx *ctx, int cmd, unsigned char *data, size_t len)
 			cmd >= 32 && cmd < 127 ? cmd : '?');
 		return -1;
 	}
-	/* every string command's data ends in NUL: the MTA's, or refused */
-	if (len > (cmd == CMD_MACRO) && cmd != CMD_BODY && cmd != CMD_BODYEOB
-	    && cmd != CMD_OPTNEG && data[len - 1] != 0) {
+	if (!strings_end(cmd, data, len)) {
 		mtr_log(LOG_WARNING, "milter connection: command '%c' without its NUL",
 			cmd >= 32 && cmd < 127 ? cmd : '?');
 		return -1;
@@ -610,6 +635,9 @@ dispatch(struct eng_ctx *ctx, int cmd, unsigned char *data, size_t len)
 	}
 	case CMD_CONNECT: {
 		const char *host = len > 0 ? s : "", *after = len > 0 ? s + strlen(s) + 1 : s;
+
+		/* client_address() reads the family, port and address only
+		 * within the packet, and the address only if NUL-ended */
 
 		st = f->connect ? f->connect(ctx, host, client_address(after, s + len, &ss)) : ENG_CONTINUE;
 		return answer(ctx, st, ENG_NR_CONN);
@@ -671,11 +699,11 @@ dispatch(struct eng_ctx *ctx, int cmd, unsigned char *data, size_t len)
 	return -1;
 }
 
-/* serve - one MTA connection on FD, to its end */
+/* serve - one MTA connection on FD, to its end, with FILTER */
 static void
-serve(int fd, struct bytes *in, struct bytes *out)
+serve(const struct eng_filter *filter, int fd, struct bytes *in, struct bytes *out)
 {
-	struct eng_ctx ctx = { .fd = fd, .filter = the_filter, .out = out };
+	struct eng_ctx ctx = { .fd = fd, .filter = filter, .out = out };
 	size_t off = 0;
 	int rc = 0;
 
@@ -722,8 +750,8 @@ serve(int fd, struct bytes *in, struct bytes *out)
 		}
 		in->len += (size_t) n;
 	}
-	if (rc >= 0 && !ctx.broken)
-		flush(&ctx);
+	if (!ctx.broken)
+		flush(&ctx);	/* the answers to the commands before an error too */
 	if (ctx.negotiated && ctx.filter->close != NULL)
 		ctx.filter->close(&ctx);
 	clear_macros(&ctx, 0);
@@ -735,6 +763,18 @@ serve(int fd, struct bytes *in, struct bytes *out)
 		free(in->data);
 		*in = (struct bytes) { 0 };
 	}
+}
+
+/* eng_serve - one MTA connection on FD with FILTER, in this thread
+ * (the tests' way in); FD stays open */
+void
+eng_serve(const struct eng_filter *filter, int fd)
+{
+	struct bytes in = { 0 }, out = { 0 };
+
+	serve(filter, fd, &in, &out);
+	free(in.data);
+	free(out.data);
 }
 
 static int start_thread(void);
@@ -771,7 +811,7 @@ worker(void *arg)
 			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		}
-		serve(fd, &in, &out);
+		serve(the_filter, fd, &in, &out);
 		close(fd);
 		if (atomic_fetch_sub(&active, 1) == 1 && stopping) {
 			pthread_mutex_lock(&run_lock);

@@ -88,6 +88,7 @@ struct eng_filter {
 int eng_open(const char *spec, char *err, size_t errsize);
 int eng_run(const struct eng_filter *filter, int timeout);
 void eng_stop(void);
+void eng_serve(const struct eng_filter *filter, int fd);
 
 /* engine.c: within a callback */
 void eng_setpriv(struct eng_ctx *ctx, void *priv);

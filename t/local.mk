@@ -36,7 +36,8 @@ unit_tests = \
 	t/unit/corpus_test \
 	t/unit/mda_test \
 	t/unit/assess_test \
-	t/unit/dns_test
+	t/unit/dns_test \
+	t/unit/engine_test
 
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
@@ -58,6 +59,9 @@ t_unit_assess_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_unit_assess_test_LDADD = milter/libmtr.a $(UNIT_LDADD) $(LMDB_LIBS)
 t_unit_dns_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_unit_dns_test_LDADD = milter/libmtr.a $(UNIT_LDADD) $(LMDB_LIBS) $(RESOLV_LIBS) -lpthread
+t_unit_engine_test_SOURCES = t/unit/engine_test.c milter/engine.c milter/engine.h
+t_unit_engine_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
+t_unit_engine_test_LDADD = milter/libmtr.a $(UNIT_LDADD) -lpthread
 t_unit_mda_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mda
 t_unit_mda_test_LDADD = mda/libmda.a $(UNIT_LDADD)
 
