@@ -234,9 +234,11 @@ eng_getsymval(struct eng_ctx *ctx, const char *name)
 	else if (len == 3 && name[0] == '{' && name[2] == '}')
 		snprintf(alt, sizeof(alt), "%c", name[1]);
 	for (int i = ENG_STAGES - 1; i >= 0; i--) {
-		const char *p = ctx->macros[i], *end = p + ctx->macros_len[i];
+		const char *p = ctx->macros[i], *end;
 
-		while (p != NULL && p < end) {
+		if (p == NULL)
+			continue;
+		for (end = p + ctx->macros_len[i]; p < end;) {
 			const char *value = p + strlen(p) + 1;
 
 			if (value >= end)

@@ -137,7 +137,11 @@ bench: t/bench/hdr_bench$(EXEEXT) t/bench/sieve_bench$(EXEEXT) mfl/mflc$(EXEEXT)
 # same entry points are linked into replay programs that make check runs
 # over the seed corpora in t/fuzz/seeds/.
 check_PROGRAMS += t/fuzz/msg_replay t/fuzz/mfl_replay t/fuzz/sieve_replay \
-	t/fuzz/lex_replay
+	t/fuzz/lex_replay t/fuzz/milter_replay
+t_fuzz_milter_replay_SOURCES = t/fuzz/replay.c t/fuzz/milter_fuzz.c milter/engine.c \
+	milter/engine.h
+t_fuzz_milter_replay_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
+t_fuzz_milter_replay_LDADD = milter/libmtr.a $(UNIT_LDADD) -lpthread
 t_fuzz_msg_replay_SOURCES = t/fuzz/replay.c t/fuzz/msg_fuzz.c
 t_fuzz_msg_replay_LDADD = $(UNIT_LDADD)
 t_fuzz_mfl_replay_SOURCES = t/fuzz/replay.c t/fuzz/lang_fuzz.c
@@ -153,8 +157,13 @@ TESTS += t/fuzz/fuzz_replay.sh
 EXTRA_DIST += t/fuzz/fuzz_replay.sh t/fuzz/seeds
 
 if FUZZ
-noinst_PROGRAMS += t/fuzz/msg_fuzz t/fuzz/mfl_fuzz t/fuzz/sieve_fuzz t/fuzz/lex_fuzz
+noinst_PROGRAMS += t/fuzz/msg_fuzz t/fuzz/mfl_fuzz t/fuzz/sieve_fuzz t/fuzz/lex_fuzz \
+	t/fuzz/milter_fuzz
 FUZZ_FLAGS = -fsanitize=fuzzer
+t_fuzz_milter_fuzz_SOURCES = t/fuzz/milter_fuzz.c milter/engine.c milter/engine.h
+t_fuzz_milter_fuzz_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
+t_fuzz_milter_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+t_fuzz_milter_fuzz_LDADD = milter/libmtr.a $(MFL_LIBS) -lpthread
 t_fuzz_msg_fuzz_SOURCES = t/fuzz/msg_fuzz.c
 t_fuzz_msg_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 t_fuzz_msg_fuzz_LDADD = $(MFL_LIBS)
