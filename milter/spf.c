@@ -6,7 +6,9 @@
  *
  * One checker (an SPF_server_t with its own layer) belongs to one
  * connection, so no libspf2 state is shared between threads; the
- * layer's hook points at the limits of the check in progress.
+ * layer's hook points at the limits of the check in progress. A thread
+ * keeps the checker of its last connection for its next one (making one
+ * is most of an SPF check's CPU when the answers are cached).
  *
  * The result is libspf2's, except where it leaves none: a DNS failure
  * is temperror, a domain without a usable record none (RFC 7208 4.5),
@@ -203,17 +205,33 @@ lookup(SPF_dns_server_t *layer, const char *domain, ns_type type, int should_cac
 	return f.rr;
 }
 
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pthread_key_t spare_key;	/* a thread's checker between connections */
+
+static void discard(void *spf);
+
+/* setup - once: libspf2's messages, the key of the spare checkers */
+static void
+setup(void)
+{
+	quiet();
+	pthread_key_create(&spare_key, discard);
+}
+
 /* spf_new - a checker for one connection, or NULL */
 struct spf_checker *
 spf_new(void)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	struct spf_checker *spf = calloc(1, sizeof(*spf));
+	struct spf_checker *spf;
 	SPF_response_t *resp = NULL;
 
-	if (spf == NULL)
+	pthread_once(&once, setup);
+	if ((spf = pthread_getspecific(spare_key)) != NULL) {
+		pthread_setspecific(spare_key, NULL);
+		return spf;
+	}
+	if ((spf = calloc(1, sizeof(*spf))) == NULL)
 		return NULL;
-	pthread_once(&once, quiet);
 	spf->layer.lookup = lookup;
 	spf->layer.name = "mvmtr";
 	spf->layer.hook = spf;	/* destroy stays NULL: the layer is ours */
@@ -221,7 +239,7 @@ spf_new(void)
 	    || SPF_server_set_explanation(spf->server, SPF_EXPLANATION, &resp) != SPF_E_SUCCESS) {
 		if (resp != NULL)
 			SPF_response_free(resp);
-		spf_free(spf);
+		discard(spf);
 		return NULL;
 	}
 	if (resp != NULL)
@@ -229,15 +247,29 @@ spf_new(void)
 	return spf;
 }
 
-/* spf_free - SPF and its libspf2 server */
+/* discard - SPF and its libspf2 server, gone */
+static void
+discard(void *arg)
+{
+	struct spf_checker *spf = arg;
+
+	if (spf->server != NULL)
+		SPF_server_free(spf->server);
+	free(spf);
+}
+
+/* spf_free - the connection is done with SPF: kept as the thread's
+ * spare if it has none, else gone */
 void
 spf_free(struct spf_checker *spf)
 {
 	if (spf == NULL)
 		return;
-	if (spf->server != NULL)
-		SPF_server_free(spf->server);
-	free(spf);
+	spf->limits = NULL;
+	if (spf->server != NULL && pthread_getspecific(spare_key) == NULL
+	    && pthread_setspecific(spare_key, spf) == 0)
+		return;
+	discard(spf);
 }
 
 /* spf_result_free - R's strings */

@@ -8,7 +8,7 @@
  * Durability: data pages are fsync'd at every commit; the meta page is
  * not (MDB_NOMETASYNC), so a system crash can lose the last commit but
  * never the database. Reader slots belong to transactions, not threads
- * (MDB_NOTLS), since libmilter makes a thread per connection.
+ * (MDB_NOTLS), as mvmtr's connection threads come and go.
  *
  * DIAGNOSTICS: -1 with st->error set (mdb_strerror, and "the store is
  * full: raise $mvmtr_store_size" for MDB_MAP_FULL).

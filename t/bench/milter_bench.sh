@@ -5,13 +5,16 @@
 #
 #  1. the milter protocol alone (t/bench/milter_drive: a connection and
 #     a message per transaction, PAR at once): the floors - mvmtr's
-#     engine with a filter that does nothing (engine_null) and a bare
+#     engine with a filter that does nothing (engine_null: accepting at
+#     MAIL as the accept-all policy does, and "eom" taking the steps the
+#     policy below takes, to the end of the message) and a bare
 #     libmilter filter (milter_null, what a libmilter milter costs at
 #     least) - then mvmtr and mailfromd with an accept-all policy, then
 #     with greylisting (triplet already passed) + SPF + one DNSBL zone;
 #  2. a private Postfix receiving MSGS 4 KB messages from smtp-source,
 #     PAR sessions at once, one message each: without a milter, then
-#     with each filter of 1; the milter's CPU per message;
+#     with each filter of 1, ROUNDS times interleaved (medians); the
+#     milter's CPU per message and every process's;
 #  3. the greylist store with ENTRIES triplets loaded by mvmcas: lookup
 #     latency (t/bench/store_bench) beside bare LMDB.
 #
@@ -24,7 +27,7 @@ set -u
 builddir=$(cd "${1:-.}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 MSGS=${MSGS:-2000} PAR=${PAR:-20} TX=${TX:-20000} MFD_TX=${MFD_TX:-1000}
-ENTRIES=${ENTRIES:-10000000} SOCK=${SOCK:-unix}
+ENTRIES=${ENTRIES:-10000000} SOCK=${SOCK:-unix} ROUNDS=${ROUNDS:-3}
 
 if [ -z "${MVMF_NETNS:-}" ]; then
 	if [ "$(id -u)" != 0 ]; then
@@ -176,8 +179,9 @@ start_filter() {
 	cat "$tmp/$name.log"
 	return 1
 }
-filters="engine-null:7305 mvmtr-accept:7301 mvmtr-policy:7302"
+filters="engine-null:7305 engine-eom:7306 mvmtr-accept:7301 mvmtr-policy:7302"
 start_filter engine-null 7305 "$builddir/t/bench/engine_null" "$(sock 7305)"
+start_filter engine-eom 7306 "$builddir/t/bench/engine_null" "$(sock 7306)" eom
 if [ -x "$builddir/t/bench/milter_null" ]; then
 	start_filter libmilter-null 7300 "$builddir/t/bench/milter_null" "$(sock 7300)" &&
 		filters="libmilter-null:7300 $filters"
@@ -262,13 +266,14 @@ ratio() {	# A B: A / B
 	echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }'
 }
 echo "mvmtr-accept / engine-null (the engine's floor): $(ratio "$rate_mvmtr_accept" "$rate_engine_null")"
+echo "mvmtr-policy / engine-eom (the engine's floor): $(ratio "$rate_mvmtr_policy" "$rate_engine_eom")"
 echo "engine-null / libmilter-null: $(ratio "$rate_engine_null" "${rate_libmilter_null:-0}")"
 if [ $have_mfd = 1 ]; then
 	echo "mvmtr-accept / mailfromd-accept: $(ratio "$rate_mvmtr_accept" "${rate_mailfromd_accept:-0}")"
 	echo "mvmtr-policy / mailfromd-policy: $(ratio "$rate_mvmtr_policy" "${rate_mailfromd_policy:-0}")"
 fi
 
-echo "-- 2. Postfix: $MSGS messages of 4 KB, $PAR sessions at once, one message each"
+echo "-- 2. Postfix: $MSGS messages of 4 KB, $PAR sessions at once, one message each, $ROUNDS rounds"
 . "$here/../lib/postfix.sh"
 pf_init
 # smtp-source connects to 192.0.2.25, so the client is not on the
@@ -279,22 +284,31 @@ pf_conf "inet_interfaces = 192.0.2.25, 127.0.0.1" "local_transport = discard" \
 	"smtpd_peername_lookup = no" "milter_default_action = tempfail" \
 	"local_recipient_maps =" \
 	"smtpd_milters =" "maillog_file = $PF/maillog"
-pf_run() {	# NAME MILTER PID
+busy_ms() {	# CPU milliseconds all processes have used so far (/proc/stat)
+	awk -v hz="$hz" '/^cpu / { print ($2 + $3 + $4 + $7 + $8) * 1000 / hz }' /proc/stat
+}
+median() {	# the median of the numbers given
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+pf_run() {	# NAME MILTER PID: one run; its numbers kept under NAME
 	postconf -c "$PF/etc" -e "smtpd_milters = $2"
 	pf_start >/dev/null 2>&1 || { echo "postfix did not start"; tail "$PF/maillog"; exit 1; }
 	[ -n "$3" ] && cpu_start "$3"
+	busy0=$(busy_ms)
 	start=$(date +%s%N)
 	smtp-source -s "$PAR" -m "$MSGS" -l 4096 -f a@pass.test -t user@test.example \
 		"192.0.2.25:$PF_PORT" >"$tmp/smtp-source.out" 2>&1
 	rc=$?
 	end=$(date +%s%N)
+	busy1=$(busy_ms)
 	cpu=0.000
 	[ -n "$3" ] && cpu=$(cpu_stop "$MSGS")
 	rate=$(echo "$MSGS $start $end" | awk '{printf "%.1f", $1 / (($3 - $2) / 1e9)}')
-	eval "pf_$(var "$1")=$rate"
-	printf '%-17s %8s msg/s  ratio %s  milter cpu_ms/msg %s%s\n' "$1" "$rate" \
-		"$(ratio "$rate" "${pf_none:-$rate}")" "$cpu" \
-		"$([ $rc -eq 0 ] || echo "  (smtp-source: $(tail -1 "$tmp/smtp-source.out"))")"
+	sys=$(echo "$busy0 $busy1 $MSGS" | awk '{printf "%.3f", ($2 - $1) / $3}')
+	v=$(var "$1")
+	eval "rates_$v=\"\${rates_$v:-} $rate\"; cpus_$v=\"\${cpus_$v:-} $cpu\"; \
+		syss_$v=\"\${syss_$v:-} $sys\""
+	[ $rc -eq 0 ] || echo "$1: smtp-source: $(tail -1 "$tmp/smtp-source.out")"
 	for i in $(seq 300); do
 		[ "$(pf_queue_count)" -eq 0 ] && break
 		sleep 0.2
@@ -302,19 +316,41 @@ pf_run() {	# NAME MILTER PID
 	pf_stop
 	sleep 1
 }
-pf_run none "" ""
-pf_run engine-null "$(pf_sock 7305)" "$pid_engine_null"
-case " $filters " in *" libmilter-null:"*)
-	pf_run libmilter-null "$(pf_sock 7300)" "$pid_libmilter_null" ;;
-esac
-pf_run mvmtr-accept "$(pf_sock 7301)" "$pid_mvmtr_accept"
-pf_run mvmtr-policy "$(pf_sock 7302)" "$pid_mvmtr_policy"
-case " $filters " in *" mailfromd-accept:"*)
-	pf_run mailfromd-accept "$(pf_sock 7303)" "$pid_mailfromd_accept" ;;
-esac
-case " $filters " in *" mailfromd-policy:"*)
-	pf_run mailfromd-policy "$(pf_sock 7304)" "$pid_mailfromd_policy" ;;
-esac
+# the configurations, interleaved round by round so that drift in the
+# machine's speed touches them all alike; mailfromd once (it is slow)
+for round in $(seq "$ROUNDS"); do
+	pf_run none "" ""
+	pf_run engine-null "$(pf_sock 7305)" "$pid_engine_null"
+	case " $filters " in *" libmilter-null:"*)
+		pf_run libmilter-null "$(pf_sock 7300)" "$pid_libmilter_null" ;;
+	esac
+	pf_run mvmtr-accept "$(pf_sock 7301)" "$pid_mvmtr_accept"
+	pf_run engine-eom "$(pf_sock 7306)" "$pid_engine_eom"
+	pf_run mvmtr-policy "$(pf_sock 7302)" "$pid_mvmtr_policy"
+	[ "$round" -gt 1 ] && continue
+	case " $filters " in *" mailfromd-accept:"*)
+		pf_run mailfromd-accept "$(pf_sock 7303)" "$pid_mailfromd_accept" ;;
+	esac
+	case " $filters " in *" mailfromd-policy:"*)
+		pf_run mailfromd-policy "$(pf_sock 7304)" "$pid_mailfromd_policy" ;;
+	esac
+done
+echo "(medians of $ROUNDS rounds, mailfromd of 1; ratio: to Postfix without a milter," \
+	"with the range over the rounds; system: CPU of every process per message)"
+eval "none_rate=\$(median \$rates_none) none_sys=\$(median \$syss_none)"
+for name in none engine-null libmilter-null mvmtr-accept engine-eom mvmtr-policy \
+	mailfromd-accept mailfromd-policy; do
+	v=$(var "$name")
+	eval "rates=\${rates_$v:-}; cpus=\${cpus_$v:-}; syss=\${syss_$v:-}"
+	[ -n "$rates" ] || continue
+	rate=$(median $rates)
+	sys=$(median $syss)
+	range=$(printf '%s\n' $rates | sort -n | awk -v n="$none_rate" \
+		'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo / n, hi / n }')
+	printf '%-17s %8s msg/s  ratio %s (%s)  milter cpu_ms/msg %s  system cpu_ms/msg %s (+%s)\n' \
+		"$name" "$rate" "$(ratio "$rate" "$none_rate")" "$range" "$(median $cpus)" \
+		"$sys" "$(echo "$sys $none_sys" | awk '{ printf "%.3f", $1 - $2 }')"
+done
 n=$(grep -c 'milter-reject\|milter.*reject' "$PF/maillog")
 echo "milter rejects in Postfix's log (should be 0): $n"
 
