@@ -153,11 +153,13 @@ var() {	# NAME as a shell variable name
 }
 # sock PORT: the libmilter socket of the filter numbered PORT;
 # pf_sock PORT: the same in Postfix's spelling
+# (in a directory mailfromd, running as mail, may make them in too)
+mkdir -m 1777 "$tmp/socks"
 sock() {
-	if [ "$SOCK" = unix ]; then echo "unix:$tmp/$1.sock"; else echo "inet:$1@127.0.0.1"; fi
+	if [ "$SOCK" = unix ]; then echo "unix:$tmp/socks/$1.sock"; else echo "inet:$1@127.0.0.1"; fi
 }
 pf_sock() {
-	if [ "$SOCK" = unix ]; then echo "unix:$tmp/$1.sock"; else echo "inet:127.0.0.1:$1"; fi
+	if [ "$SOCK" = unix ]; then echo "unix:$tmp/socks/$1.sock"; else echo "inet:127.0.0.1:$1"; fi
 }
 # start_filter NAME PORT COMMAND...: a filter on $(sock PORT)
 start_filter() {
@@ -169,7 +171,7 @@ start_filter() {
 	for i in $(seq 100); do
 		if [ "$SOCK" = unix ]; then
 			# Postfix's smtpd runs as postfix
-			[ -S "$tmp/$port.sock" ] && chmod 666 "$tmp/$port.sock" && return 0
+			[ -S "$tmp/socks/$port.sock" ] && chmod 666 "$tmp/socks/$port.sock" && return 0
 		else
 			bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
 		fi
@@ -226,7 +228,8 @@ cpu_stop() {	# N: CPU milliseconds per item since cpu_start
 	if [ $have_perf = 1 ]; then
 		kill -INT "$perf_pid"
 		wait "$perf_pid"
-		awk -F, -v n="$1" '/task-clock/ { printf "%.3f", $1 / n }' "$tmp/perf.out"
+		awk -F, -v n="$1" '/task-clock/ && $1 != "" { ms = $1 }
+			END { if (ms != "") printf "%.3f", ms / n; else printf "n/a" }' "$tmp/perf.out"
 	else
 		awk -v a="$cpu_a" -v n="$1" -v hz="$hz" \
 			'{ printf "%.3f", ($14 + $15 + $16 + $17 - a) * 1000 / hz / n }' \
