@@ -68,12 +68,6 @@ enum {
 	REP_REJECT = 'r', REP_TEMPFAIL = 't', REP_REPLYCODE = 'y',
 };
 
-/* a growable byte buffer, kept by a thread from one connection to the next */
-struct bytes {
-	unsigned char *data;
-	size_t len, cap;
-};
-
 struct eng_ctx {
 	int fd;
 	const struct eng_filter *filter;
@@ -87,7 +81,7 @@ struct eng_ctx {
 	char *reply;			/* "550 5.7.1 text", or several lines */
 	int in_eom;
 	int broken;			/* a write failed: stop */
-	struct bytes *out;
+	struct buf *out;		/* replies not yet written */
 };
 
 static const struct eng_filter *the_filter;
@@ -98,24 +92,6 @@ static atomic_int idle_threads, threads, active;
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t run_cond = PTHREAD_COND_INITIALIZER;
 static char unix_path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
-
-/* bytes_reserve - room for N more bytes, or -1 */
-static int
-bytes_reserve(struct bytes *b, size_t n)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	unsigned char *p;
-
-	if (b->len + n <= b->cap)
-		return 0;
-	while (cap < b->len + n)
-		cap *= 2;
-	if ((p = realloc(b->data, cap)) == NULL)
-		return -1;
-	b->data = p;
-	b->cap = cap;
-	return 0;
-}
 
 /* put_u32 - a 32-bit number in network order at P */
 static void
@@ -140,15 +116,15 @@ static int
 send_packet(struct eng_ctx *ctx, int cmd, const void *const *parts,
 	    const size_t *lens, size_t nparts)
 {
-	struct bytes *out = ctx->out;
+	struct buf *out = ctx->out;
 	size_t total = 1, start = out->len;
 
 	for (size_t i = 0; i < nparts; i++)
 		total += lens[i] == (size_t) -1 ? strlen(parts[i]) + 1 : lens[i];
-	if (total > MAX_PACKET || bytes_reserve(out, 4 + total) < 0)
+	if (total > MAX_PACKET || buf_reserve(out, 4 + total) < 0)
 		return -1;
-	put_u32(out->data + start, (uint32_t) total);
-	out->data[start + 4] = (unsigned char) cmd;
+	put_u32((unsigned char *) out->data + start, (uint32_t) total);
+	out->data[start + 4] = (char) cmd;
 	out->len += 5;
 	for (size_t i = 0; i < nparts; i++) {
 		size_t n = lens[i] == (size_t) -1 ? strlen(parts[i]) + 1 : lens[i];
@@ -173,7 +149,7 @@ send_strings(struct eng_ctx *ctx, int cmd, const char *a, const char *b, const c
 static int
 flush(struct eng_ctx *ctx)
 {
-	struct bytes *out = ctx->out;
+	struct buf *out = ctx->out;
 	size_t done = 0;
 
 	while (done < out->len) {
@@ -703,20 +679,22 @@ dispatch(struct eng_ctx *ctx, int cmd, unsigned char *data, size_t len)
 
 /* serve - one MTA connection on FD, to its end, with FILTER */
 static void
-serve(const struct eng_filter *filter, int fd, struct bytes *in, struct bytes *out)
+serve(const struct eng_filter *filter, int fd, struct buf *in, struct buf *out)
 {
 	struct eng_ctx ctx = { .fd = fd, .filter = filter, .out = out };
 	size_t off = 0;
 	int rc = 0;
 
-	in->len = out->len = 0;
+	buf_reset(in);
+	buf_reset(out);
 	for (;;) {
 		size_t have = in->len - off, plen = 0;
 		ssize_t n;
 
-		if (have >= 4 && (plen = get_u32(in->data + off)) > 0 && plen <= MAX_PACKET
-		    && have >= 4 + plen) {
-			rc = dispatch(&ctx, in->data[off + 4], in->data + off + 5, plen - 1);
+		unsigned char *at = (unsigned char *) in->data + off;
+
+		if (have >= 4 && (plen = get_u32(at)) > 0 && plen <= MAX_PACKET && have >= 4 + plen) {
+			rc = dispatch(&ctx, at[4], at + 5, plen - 1);
 			off += 4 + plen;
 			if (rc != 0 || ctx.broken)
 				break;
@@ -735,12 +713,12 @@ serve(const struct eng_filter *filter, int fd, struct bytes *in, struct bytes *o
 			in->len = have;
 			off = 0;
 		}
-		if (bytes_reserve(in, have >= 4 ? 4 + get_u32(in->data) - have : 65536) < 0
-		    || bytes_reserve(in, 16384) < 0) {
+		if (buf_reserve(in, have >= 4 ? 4 + get_u32((unsigned char *) in->data) - have : 65536) < 0
+		    || buf_reserve(in, 16384) < 0) {
 			rc = -1;
 			break;
 		}
-		n = read(fd, in->data + in->len, in->cap - in->len);
+		n = read(fd, in->data + in->len, in->cap - in->len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -761,10 +739,8 @@ serve(const struct eng_filter *filter, int fd, struct bytes *in, struct bytes *o
 		free(ctx.symlists[i]);
 	free(ctx.reply);
 	/* a large packet's buffer is not kept for the next connection */
-	if (in->cap > 1 << 20) {
-		free(in->data);
-		*in = (struct bytes) { 0 };
-	}
+	if (in->cap > 1 << 20)
+		buf_free(in);
 }
 
 /* eng_serve - one MTA connection on FD with FILTER, in this thread
@@ -772,11 +748,11 @@ serve(const struct eng_filter *filter, int fd, struct bytes *in, struct bytes *o
 void
 eng_serve(const struct eng_filter *filter, int fd)
 {
-	struct bytes in = { 0 }, out = { 0 };
+	struct buf in = BUF_INIT, out = BUF_INIT;
 
 	serve(filter, fd, &in, &out);
-	free(in.data);
-	free(out.data);
+	buf_free(&in);
+	buf_free(&out);
 }
 
 static int start_thread(void);
@@ -785,7 +761,7 @@ static int start_thread(void);
 static void *
 worker(void *arg)
 {
-	struct bytes in = { 0 }, out = { 0 };
+	struct buf in = BUF_INIT, out = BUF_INIT;	/* kept from one connection to the next */
 
 	(void) arg;
 	while (!stopping) {
@@ -821,8 +797,8 @@ worker(void *arg)
 			pthread_mutex_unlock(&run_lock);
 		}
 	}
-	free(in.data);
-	free(out.data);
+	buf_free(&in);
+	buf_free(&out);
 	atomic_fetch_sub(&threads, 1);
 	return NULL;
 }
