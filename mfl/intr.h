@@ -150,6 +150,11 @@ struct hdr_index;
 int intr_index_wanted(const struct site *site, struct value *args,
 		      struct hdr_index *idx, const char *name, size_t len, size_t n);
 int intr_index_check(struct compile *cc, struct ast *n, struct site *site);
+struct hdr_field;
+int intr_each_field(const struct site *site, struct value *args, struct hdr_index **idxs,
+		    size_t nidx, const struct value *names, size_t nnames,
+		    int (*fn)(void *ctx, struct hdr_index *idx, struct hdr_field *f,
+			      const struct value *name), void *ctx);
 
 struct arena;
 int intr_one_address(struct arena *arena, const char *text, size_t len,

@@ -70,6 +70,31 @@ intr_index_wanted(const struct site *site, struct value *args,
 	return (int64_t) count - want == (int64_t) n;
 }
 
+/* intr_each_field - FN on every field named in NAMES (NNAMES of them)
+ * in the indexes IDXS (NIDX), only the occurrence :index picks when it
+ * is given, until FN gives non-zero; that, or 0 */
+int
+intr_each_field(const struct site *site, struct value *args, struct hdr_index **idxs,
+		size_t nidx, const struct value *names, size_t nnames,
+		int (*fn)(void *ctx, struct hdr_index *idx, struct hdr_field *f,
+			  const struct value *name), void *ctx)
+{
+	int m = 0;
+
+	for (size_t x = 0; x < nidx && m == 0; x++) {
+		for (size_t i = 0; i < nnames && m == 0; i++) {
+			const char *name = names[i].u.s.ptr;
+			size_t len = names[i].u.s.len;
+			struct hdr_field *f;
+
+			for (size_t n = 0; m == 0 && (f = hdr_find(idxs[x], name, len, n)) != NULL; n++)
+				if (intr_index_wanted(site, args, idxs[x], name, len, n))
+					m = fn(ctx, idxs[x], f, &names[i]);
+		}
+	}
+	return m;
+}
+
 /* intr_index_check - :last needs :index (RFC 5260 6); index 0 is none */
 int
 intr_index_check(struct compile *cc, struct ast *n, struct site *site)
@@ -132,6 +157,39 @@ match_date(struct mfl_run *run, const struct site *site, struct value *args,
 	return m;
 }
 
+/* date_field - one field's date (after the last ';' of a Received
+ * field, RFC 5322 3.6.7) into the matcher; a field without a date
+ * matches nothing */
+struct date_field {
+	struct mfl_run *run;
+	const struct site *site;
+	struct value *args;
+	struct tmatch tm;
+};
+
+static int
+date_field(void *ctx, struct hdr_index *idx, struct hdr_field *f, const struct value *name)
+{
+	struct date_field *df = ctx;
+	struct date_time dt;
+	const char *text, *semi;
+	size_t tlen;
+
+	if (hdr_unfolded(idx, f) < 0)
+		return run_error(df->run, df->site, "out of memory");
+	text = f->unfolded;
+	tlen = f->unfolded_len;
+	if (str_ieq_cstr(name->u.s.ptr, name->u.s.len, "received")) {
+		for (semi = text + tlen; semi > text && semi[-1] != ';'; semi--)
+			;
+		tlen -= (size_t) (semi - text);
+		text = semi;
+	}
+	if (date_parse(text, tlen, &dt) < 0)
+		return 0;
+	return match_date(df->run, df->site, df->args, &df->tm, &dt, &df->args[1]);
+}
+
 /* date: date [ZONE] [COMPARATOR] [MATCH-TYPE] [:index n [:last]]
  *	<header-name> <date-part> <key-list> */
 static int
@@ -139,40 +197,17 @@ date_run(struct mfl_run *run, const struct site *site, struct value *args,
 	 struct value *ret)
 {
 	struct hdr_index *idx;
-	struct hdr_field *f;
-	struct tmatch tm;
-	const char *name = args[0].u.s.ptr;
-	size_t len = args[0].u.s.len;
-	int m = 0;
+	struct date_field df = { run, site, args, { 0 } };
+	int m;
 
 	*ret = value_int(0);
 	if (run->msg == NULL)
 		return 0;
 	if ((idx = msg_headers(run->msg)) == NULL)
 		return run_error(run, site, "out of memory");
-	tmatch_init(&tm, run, site, &args[2]);
-	for (size_t n = 0; m == 0 && (f = hdr_find(idx, name, len, n)) != NULL; n++) {
-		struct date_time dt;
-		const char *text, *semi;
-		size_t tlen;
-
-		if (!intr_index_wanted(site, args, idx, name, len, n))
-			continue;
-		if (hdr_unfolded(idx, f) < 0)
-			return run_error(run, site, "out of memory");
-		text = f->unfolded;
-		tlen = f->unfolded_len;
-		if (str_ieq_cstr(name, len, "received")) {
-			for (semi = text + tlen; semi > text && semi[-1] != ';'; semi--)
-				;
-			tlen -= (size_t) (semi - text);
-			text = semi;
-		}
-		if (date_parse(text, tlen, &dt) == 0)
-			m = match_date(run, site, args, &tm, &dt, &args[1]);
-	}
-	if (m == 0)
-		m = tmatch_end(&tm);
+	tmatch_init(&df.tm, run, site, &args[2]);
+	if ((m = intr_each_field(site, args, &idx, 1, &args[0], 1, date_field, &df)) == 0)
+		m = tmatch_end(&df.tm);
 	*ret = value_int(m > 0);
 	return m < 0 ? -1 : 0;
 }

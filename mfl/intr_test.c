@@ -39,17 +39,39 @@ header_one(void *ctx, const char *s, size_t n)
 	return tmatch_one(ctx, s, n);
 }
 
+/* what header_field and address_field need of the test */
+struct field_test {
+	struct mfl_run *run;
+	const struct site *site;
+	struct value *args;
+	struct tmatch tm;
+	struct buf tmp;
+};
+
+/* header_field - one field's decoded value into the matcher */
+static int
+header_field(void *ctx, struct hdr_index *idx, struct hdr_field *f, const struct value *name)
+{
+	struct field_test *ft = ctx;
+
+	(void) name;
+	if (hdr_decoded(idx, f) < 0)
+		return run_error(ft->run, ft->site, "out of memory");
+	return intr_mime_values(ft->run, ft->site, ft->args, f->decoded, f->decoded_len,
+				header_one, &ft->tm);
+}
+
 /* header: header [:mime [options]] [:index n [:last]] [COMPARATOR]
  *	[MATCH-TYPE] <header-names> <key-list> */
 static int
 header_run(struct mfl_run *run, const struct site *site, struct value *args,
 	   struct value *ret)
 {
+	struct field_test ft = { run, site, args, { 0 }, BUF_INIT };
 	const struct value *names;
 	size_t nnames, nidx;
 	struct hdr_index **idxs;
-	struct tmatch tm;
-	int m = 0;
+	int m;
 
 	*ret = value_int(0);
 	if (run->msg == NULL)
@@ -57,25 +79,9 @@ header_run(struct mfl_run *run, const struct site *site, struct value *args,
 	if ((nidx = intr_test_indexes(run, site, &idxs)) == 0 && !(site->tags & (1u << INTR_TAG_MIME)))
 		return run_error(run, site, "out of memory");
 	run_strlist(run, site, &args[0], &nnames, &names);
-	tmatch_init(&tm, run, site, &args[1]);
-	for (size_t x = 0; x < nidx && m == 0; x++) {
-		struct hdr_index *idx = idxs[x];
-
-		for (size_t i = 0; i < nnames && m == 0; i++) {
-			struct hdr_field *f;
-
-			for (size_t n = 0; m == 0 && (f = hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, n)) != NULL; n++) {
-				if (!intr_index_wanted(site, args, idx, names[i].u.s.ptr, names[i].u.s.len, n))
-					continue;
-				if (hdr_decoded(idx, f) < 0)
-					return run_error(run, site, "out of memory");
-				m = intr_mime_values(run, site, args, f->decoded, f->decoded_len,
-						     header_one, &tm);
-			}
-		}
-	}
-	if (m == 0)
-		m = tmatch_end(&tm);
+	tmatch_init(&ft.tm, run, site, &args[1]);
+	if ((m = intr_each_field(site, args, idxs, nidx, names, nnames, header_field, &ft)) == 0)
+		m = tmatch_end(&ft.tm);
 	*ret = value_int(m > 0);
 	return m < 0 ? -1 : 0;
 }
@@ -254,44 +260,38 @@ address_check(struct compile *cc, struct ast *n, struct site *site)
 	return intr_mime_check(cc, n, site);
 }
 
+/* address_field - the addresses in one field into the matcher */
+static int
+address_field(void *ctx, struct hdr_index *idx, struct hdr_field *f, const struct value *name)
+{
+	struct field_test *ft = ctx;
+
+	(void) name;
+	if (hdr_unfolded(idx, f) < 0)
+		return run_error(ft->run, ft->site, "out of memory");
+	return match_addresses(&ft->tm, f, &ft->tmp);
+}
+
 /* address: address [ADDRESS-PART] [COMPARATOR] [MATCH-TYPE] <header-list> <key-list> */
 static int
 address_run(struct mfl_run *run, const struct site *site, struct value *args,
 	    struct value *ret)
 {
+	struct field_test ft = { run, site, args, { 0 }, BUF_INIT };
 	const struct value *names;
 	size_t nnames, nidx;
 	struct hdr_index **idxs;
-	struct buf tmp = BUF_INIT;
-	struct tmatch tm;
-	int m = 0;
+	int m;
 
 	*ret = value_int(0);
 	if (run->msg == NULL)
 		return 0;
 	nidx = intr_test_indexes(run, site, &idxs);
 	run_strlist(run, site, &args[0], &nnames, &names);
-	tmatch_init(&tm, run, site, &args[1]);
-	for (size_t x = 0; x < nidx && m == 0; x++) {
-		struct hdr_index *idx = idxs[x];
-
-		for (size_t i = 0; i < nnames && m == 0; i++) {
-			struct hdr_field *f;
-
-			for (size_t n = 0; m == 0 && (f = hdr_find(idx, names[i].u.s.ptr, names[i].u.s.len, n)) != NULL; n++) {
-				if (!intr_index_wanted(site, args, idx, names[i].u.s.ptr, names[i].u.s.len, n))
-					continue;
-				if (hdr_unfolded(idx, f) < 0) {
-					m = run_error(run, site, "out of memory");
-					break;
-				}
-				m = match_addresses(&tm, f, &tmp);
-			}
-		}
-	}
-	if (m == 0)
-		m = tmatch_end(&tm);
-	buf_free(&tmp);
+	tmatch_init(&ft.tm, run, site, &args[1]);
+	if ((m = intr_each_field(site, args, idxs, nidx, names, nnames, address_field, &ft)) == 0)
+		m = tmatch_end(&ft.tm);
+	buf_free(&ft.tmp);
 	*ret = value_int(m > 0);
 	return m < 0 ? -1 : 0;
 }

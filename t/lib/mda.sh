@@ -1,9 +1,24 @@
-# mda.sh - for mvmda's tests: mail that leaves, caught.
+# mda.sh - for mvmda's tests: a sandbox to run in, mail that leaves, caught.
+#
+# mda_home: a new temporary directory ($tmp, removed at exit) as the
+# working directory, with an empty home in it ($HOME), mvmda's rc script
+# ($MVMDA_RC), and none of the variables an MTA hands mvmda.
 #
 # recording_mta DIR: DIR/sendmail writes each call to DIR/sent.N (its
 # arguments, each in [], on the first line, then what it was given),
 # and DIR/rc.mfl is an rc script that stores in ~/Maildir (Maildir++),
 # sends through that sendmail and runs the script named.
+mda_home() {
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	cd "$tmp" || exit 1
+	unset SENDER RECIPIENT ORIGINAL_RECIPIENT DTLINE RPLINE EXTENSION LOCAL DOMAIN QUEUE_ID
+	HOME="$tmp/home"
+	MVMDA_RC="$top_srcdir/mda/mvmda-rc.mfl"
+	export HOME MVMDA_RC
+	mkdir -p "$HOME"
+}
+
 recording_mta() {
 	cat >"$1/sendmail" <<'SM'
 #!/bin/sh

@@ -7,14 +7,7 @@
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/mda.sh"
 mvmda="$top_builddir/mda/mvmda"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-unset SENDER RECIPIENT ORIGINAL_RECIPIENT DTLINE RPLINE EXTENSION LOCAL DOMAIN QUEUE_ID
-HOME="$tmp/home"
-MVMDA_RC="$top_srcdir/mda/mvmda-rc.mfl"
-export HOME MVMDA_RC
-mkdir -p "$HOME"
+mda_home
 
 cat >msg <<'M'
 From: Alice <alice@example.org>

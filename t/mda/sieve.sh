@@ -6,16 +6,10 @@
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/mda.sh"
 mvmda="$top_builddir/mda/mvmda"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-unset SENDER RECIPIENT ORIGINAL_RECIPIENT DTLINE RPLINE EXTENSION LOCAL DOMAIN QUEUE_ID
-HOME="$tmp/home"
-MVMDA_RC="$top_srcdir/mda/mvmda-rc.mfl"
+mda_home
 SENDER=alice@example.org
 RECIPIENT=bob+lists@example.net
-export HOME MVMDA_RC SENDER RECIPIENT
-mkdir -p "$HOME"
+export SENDER RECIPIENT
 cat >msg <<'M'
 From: Alice <alice@example.org>
 To: bob+lists@example.net
