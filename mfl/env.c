@@ -25,24 +25,58 @@
 #include "env.h"
 #include "mflapi.h"
 
-/* The language's controls: name, default, range, what it does. */
+/* The language's controls, the first in every env (so the limits are
+ * read by index): name, default, range, what it does. */
+enum {
+	LC_MODE_SIEVE, LC_INSTRUCTIONS, LC_MEMORY, LC_CALL_DEPTH, LC_INCLUDE_DEPTH,
+	LC_ACTIONS, LC_REDIRECTS, LC_SCRIPT_SIZE, LC_COUNT
+};
 static const struct {
 	const char *name;
 	int64_t value, min, max;
 	const char *doc;
-} language_controls[] = {
-	{ "mfl_mode_sieve", 0, 0, 1,
-	  "read scripts in Sieve mode (RFC 5228) whatever their name" },
-	{ "mfl_limit_instructions", 10000000, 1000, INT64_MAX,
-	  "VM instructions and matcher steps one run may take" },
-	{ "mfl_limit_memory", 64 << 20, 65536, INT64_MAX,
-	  "bytes one run may allocate" },
-	{ "mfl_limit_call_depth", 100, 1, 10000, "nested function calls" },
-	{ "mfl_limit_include_depth", 10, 1, 100, "nested includes" },
-	{ "mfl_limit_actions", 32, 1, 100000, "actions one run may collect" },
-	{ "mfl_limit_redirects", 4, 0, 10000, "redirect actions one run may collect" },
-	{ "mfl_limit_script_size", 1 << 20, 1024, INT64_MAX, "bytes of one script file" },
+} language_controls[LC_COUNT] = {
+	[LC_MODE_SIEVE] = { "mfl_mode_sieve", 0, 0, 1,
+			    "read scripts in Sieve mode (RFC 5228) whatever their name" },
+	[LC_INSTRUCTIONS] = { "mfl_limit_instructions", 10000000, 1000, INT64_MAX,
+			      "VM instructions and matcher steps one run may take" },
+	[LC_MEMORY] = { "mfl_limit_memory", 64 << 20, 65536, INT64_MAX,
+			"bytes one run may allocate" },
+	[LC_CALL_DEPTH] = { "mfl_limit_call_depth", 100, 1, 10000, "nested function calls" },
+	[LC_INCLUDE_DEPTH] = { "mfl_limit_include_depth", 10, 1, 100, "nested includes" },
+	[LC_ACTIONS] = { "mfl_limit_actions", 32, 1, 100000, "actions one run may collect" },
+	[LC_REDIRECTS] = { "mfl_limit_redirects", 4, 0, 10000,
+			   "redirect actions one run may collect" },
+	[LC_SCRIPT_SIZE] = { "mfl_limit_script_size", 1 << 20, 1024, INT64_MAX,
+			     "bytes of one script file" },
 };
+
+_Static_assert(ENV_CONTROLS_MAX < 255 && ENV_CONTROL_SLOTS > ENV_CONTROLS_MAX,
+	       "control_slots holds index + 1 in a byte and is never full");
+
+/* name_hash - FNV-1a of NAME */
+static uint32_t
+name_hash(const char *name, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char) name[i]) * 16777619u;
+	return h;
+}
+
+/* control_added - the newest control becomes findable by name */
+static void
+control_added(struct mfl_env *env)
+{
+	struct mfl_control *c = &env->controls[env->ncontrols];
+	uint32_t slot = name_hash(c->name, c->name_len = strlen(c->name));
+
+	while (env->control_slots[slot % ENV_CONTROL_SLOTS] != 0)
+		slot++;
+	env->control_slots[slot % ENV_CONTROL_SLOTS] = (uint8_t) (env->ncontrols + 1);
+	env->ncontrols++;
+}
 
 /* mfl_env_new - an env with the language's controls at their defaults */
 struct mfl_env *
@@ -52,8 +86,8 @@ mfl_env_new(void)
 
 	if (env == NULL)
 		return NULL;
-	for (size_t i = 0; i < sizeof(language_controls) / sizeof(language_controls[0]); i++) {
-		struct mfl_control *c = &env->controls[env->ncontrols++];
+	for (size_t i = 0; i < LC_COUNT; i++) {
+		struct mfl_control *c = &env->controls[env->ncontrols];
 
 		c->name = language_controls[i].name;
 		c->type = MFL_CONTROL_INT;
@@ -61,6 +95,7 @@ mfl_env_new(void)
 		c->min = language_controls[i].min;
 		c->max = language_controls[i].max;
 		c->doc = language_controls[i].doc;
+		control_added(env);
 	}
 	if (mfl_env_add_control(env, "mfl_subaddress_separator", MFL_CONTROL_STRING,
 				0, "+", "characters that separate :user from :detail") < 0
@@ -113,10 +148,17 @@ mfl_env_free(struct mfl_env *env)
 int
 env_control_find(const struct mfl_env *env, const char *name, size_t len)
 {
-	for (size_t i = 0; i < env->ncontrols; i++)
-		if (strlen(env->controls[i].name) == len
-		    && memcmp(env->controls[i].name, name, len) == 0)
-			return (int) i;
+	uint32_t slot = name_hash(name, len);
+	int i;
+
+	/* the table is never full (ENV_CONTROL_SLOTS > ENV_CONTROLS_MAX) */
+	while ((i = env->control_slots[slot % ENV_CONTROL_SLOTS]) != 0) {
+		const struct mfl_control *c = &env->controls[i - 1];
+
+		if (c->name_len == len && memcmp(c->name, name, len) == 0)
+			return i - 1;
+		slot++;
+	}
 	return -1;
 }
 
@@ -189,7 +231,7 @@ mfl_env_add_control(struct mfl_env *env, const char *name, int type,
 	if (type == MFL_CONTROL_STRING
 	    && (c->s = strdup(str_value ? str_value : "")) == NULL)
 		return -1;
-	env->ncontrols++;
+	control_added(env);
 	return 0;
 }
 
@@ -316,13 +358,13 @@ mfl_env_print_controls(const struct mfl_env *env, struct buf *out)
 void
 mfl_env_limits(const struct mfl_env *env, struct mfl_limits *limits)
 {
-	limits->instructions = (uint64_t) mfl_env_get_int(env, "mfl_limit_instructions");
-	limits->memory = (size_t) mfl_env_get_int(env, "mfl_limit_memory");
-	limits->call_depth = (int) mfl_env_get_int(env, "mfl_limit_call_depth");
-	limits->include_depth = (int) mfl_env_get_int(env, "mfl_limit_include_depth");
-	limits->actions = (int) mfl_env_get_int(env, "mfl_limit_actions");
-	limits->redirects = (int) mfl_env_get_int(env, "mfl_limit_redirects");
-	limits->script_size = (size_t) mfl_env_get_int(env, "mfl_limit_script_size");
+	limits->instructions = (uint64_t) env->controls[LC_INSTRUCTIONS].i;
+	limits->memory = (size_t) env->controls[LC_MEMORY].i;
+	limits->call_depth = (int) env->controls[LC_CALL_DEPTH].i;
+	limits->include_depth = (int) env->controls[LC_INCLUDE_DEPTH].i;
+	limits->actions = (int) env->controls[LC_ACTIONS].i;
+	limits->redirects = (int) env->controls[LC_REDIRECTS].i;
+	limits->script_size = (size_t) env->controls[LC_SCRIPT_SIZE].i;
 }
 
 /* mfl_env_set_log - where $log writes */

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #define ENV_CONTROLS_MAX	128
+#define ENV_CONTROL_SLOTS	256	/* the name index: a power of 2, > 1.5 x the most */
 #define ENV_INTRS_MAX		128
 #define ENV_HOOKS_MAX		32
 
@@ -22,6 +23,7 @@ struct env_item {
 
 struct mfl_control {
 	const char *name;	/* without '$' */
+	size_t name_len;
 	int type;		/* MFL_CONTROL_INT or MFL_CONTROL_STRING */
 	int64_t i;
 	char *s;
@@ -33,6 +35,9 @@ struct mfl_control {
 struct mfl_env {
 	struct mfl_control controls[ENV_CONTROLS_MAX];
 	size_t ncontrols;
+	/* control index + 1 by name hash (open addressing), 0: free; hosts
+	 * look controls up by name on every message */
+	uint8_t control_slots[ENV_CONTROL_SLOTS];
 	void (*log)(void *ctx, const char *msg, size_t len);
 	void *log_ctx;
 	const struct intrinsic *intrs[ENV_INTRS_MAX];	/* the host's */

@@ -87,7 +87,8 @@ void mfl_run_set_message(struct mfl_run *run, struct msg *msg);
 int mfl_run_set_envelope(struct mfl_run *run, const char *from,
 			 const char *to);
 int mfl_run_add_recipient(struct mfl_run *run, const char *to);
-int mfl_run_next_message(struct mfl_run *run);
+void mfl_run_end_message(struct mfl_run *run);
+int mfl_run_compact(struct mfl_run *run);
 void mfl_run_clear_actions(struct mfl_run *run);
 void mfl_run_stop(struct mfl_run *run);
 int mfl_run_set_environment(struct mfl_run *run, const char *name,

@@ -393,14 +393,33 @@ value_copy(struct arena *arena, struct copy_map *map, struct value *v)
 	return 0;
 }
 
-/* mfl_run_next_message - keep the globals and controls, drop the rest:
- * they are copied into a fresh arena, so what a connection's messages
- * made before does not count against the memory limit and nothing
- * points into a message the host is about to free. The envelope, the
- * message, the actions, a runtime error and the instruction budget
- * start over. */
+/* mfl_run_end_message - forget the message: its view, envelope,
+ * actions and match variables; a fresh instruction budget. Globals and
+ * controls keep their values, which may still point into the message
+ * the host holds until mfl_run_compact(). */
+void
+mfl_run_end_message(struct mfl_run *run)
+{
+	run->msg = NULL;
+	run->env_from = NULL;
+	run->env_to = NULL;
+	run->n_env_to = run->cap_env_to = 0;
+	action_list_init(&run->actions);
+	run->stopped = run->failed = 0;
+	run->n_match_vars = 0;
+	run->nloops = 0;
+	run->imap_flags = value_str("", 0);
+	run->budget = run->limits.instructions;
+	buf_reset(&run->error);
+}
+
+/* mfl_run_compact - the globals and controls, with what they hold,
+ * copied into a fresh arena and the old one dropped: nothing of the
+ * run points into an ended message any more (the host may free it),
+ * and the memory limit counts from here. 0, or -1 when out of memory
+ * (the run is as it was). */
 int
-mfl_run_next_message(struct mfl_run *run)
+mfl_run_compact(struct mfl_run *run)
 {
 	const struct mfl_prog *prog = run->prog;
 	struct arena *arena = arena_create(run->limits.memory);
@@ -418,25 +437,21 @@ mfl_run_next_message(struct mfl_run *run)
 	for (size_t i = 0; i < prog->nglobals; i++)
 		if (value_copy(arena, &map, &globals[i]) < 0)
 			goto out;
-	for (size_t i = 0; i < nc; i++)
+	for (size_t i = 0; i < nc; i++) {
+		const struct mfl_control *c = &run->env->controls[i];
+
+		/* a setting as the host made it lives as long as the env */
+		if (controls[i].type == V_STR && c->type == MFL_CONTROL_STRING
+		    && controls[i].u.s.ptr == c->s)
+			continue;
 		if (value_copy(arena, &map, &controls[i]) < 0)
 			goto out;
+	}
 	arena_free(run->arena);
 	run->arena = arena;
 	arena = NULL;
 	run->globals = globals;
 	run->controls = controls;
-	run->msg = NULL;
-	run->env_from = NULL;
-	run->env_to = NULL;
-	run->n_env_to = run->cap_env_to = 0;
-	action_list_init(&run->actions);
-	run->stopped = run->failed = 0;
-	run->n_match_vars = 0;
-	run->nloops = 0;
-	run->imap_flags = value_str("", 0);
-	run->budget = run->limits.instructions;
-	buf_reset(&run->error);
 	rc = 0;
 out:
 	arena_free(arena);

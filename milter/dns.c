@@ -310,6 +310,7 @@ cache_get(const struct dns_server *ns, struct dns_query *q)
 		memcpy(q->answer, c->answer, c->answer_len);
 		q->answer_len = c->answer_len;
 		q->status = c->status;
+		q->expires_ms = c->expires;
 		hit = 1;
 	}
 	pthread_mutex_unlock(&cache_lock);
@@ -342,9 +343,9 @@ ttl_of(const struct dns_query *q)
 	return 0;
 }
 
-/* cache_put - keep NS's answer to Q for its TTL */
+/* cache_put - keep NS's answer to Q for its TTL (Q's expires_ms) */
 static void
-cache_put(const struct dns_server *ns, const struct dns_query *q)
+cache_put(const struct dns_server *ns, struct dns_query *q)
 {
 	char key[NS_MAXDNAME];
 	struct cache_slot *c;
@@ -355,6 +356,7 @@ cache_put(const struct dns_server *ns, const struct dns_query *q)
 	if ((q->status != DNS_OK && q->status != DNS_NXDOMAIN) || q->answer == NULL
 	    || (ttl = ttl_of(q)) <= 0)
 		return;
+	q->expires_ms = dns_now_ms() + (ttl > CACHE_TTL_MAX ? CACHE_TTL_MAX : ttl) * 1000;
 	c = cache_slot_of(ns, q->name, q->type, key, sizeof(key));
 	if ((copy = malloc(q->answer_len)) == NULL || (name = strdup(key)) == NULL) {
 		free(copy);
@@ -370,7 +372,7 @@ cache_put(const struct dns_server *ns, const struct dns_query *q)
 	c->status = q->status;
 	c->answer = copy;
 	c->answer_len = q->answer_len;
-	c->expires = dns_now_ms() + (ttl > CACHE_TTL_MAX ? CACHE_TTL_MAX : ttl) * 1000;
+	c->expires = q->expires_ms;
 	pthread_mutex_unlock(&cache_lock);
 }
 
@@ -502,6 +504,7 @@ dns_resolve(const struct dns_server *ns, struct dns_query *q, size_t n, int64_t 
 		q[i].answer_len = 0;
 		q[i].truncated = 0;
 		q[i].cached = 0;
+		q[i].expires_ms = 0;
 		if (i >= sizeof(pfd) / sizeof(pfd[0])) {
 			q[i].fd = -1;
 			q[i].status = DNS_FAIL;	/* callers ask for fewer */

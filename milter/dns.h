@@ -29,6 +29,8 @@ struct dns_query {
 	enum dns_status status;		/* out */
 	unsigned char *answer;		/* out: the packet (malloc'd) */
 	size_t answer_len;
+	int64_t expires_ms;		/* out: until when the answer holds
+					 * (its TTL, capped); 0: not to be kept */
 	/* private to dns.c */
 	unsigned char packet[NS_MAXDNAME + 32];
 	size_t packet_len;

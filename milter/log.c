@@ -58,6 +58,8 @@ session_log(const struct session *s, int priority, const char *fmt, ...)
 	char prefix[96];
 	va_list ap;
 
+	if (priority > log_level)
+		return;
 	snprintf(prefix, sizeof(prefix), "%s: ", *s->queue_id ? s->queue_id : "NOQUEUE");
 	va_start(ap, fmt);
 	vlog(priority, prefix, fmt, ap);

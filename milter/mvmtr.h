@@ -103,6 +103,8 @@ struct session {
 	int in_message;			/* MAIL seen, not yet eom/abort */
 	int started;			/* the top level ran */
 	int start_failed;		/* ... and failed: default action throughout */
+	int retired;			/* the message below ended: freed when the
+					 * next one starts (session.c settle) */
 	/* the message so far (headers as the MTA gave them) */
 	struct buf text;
 	size_t header_len;		/* text's header part, with the blank line */

@@ -8,7 +8,10 @@
  * A connection has one run of the program: its globals last for the
  * whole connection. At the end of each message (eom or abort) the run
  * keeps its globals and controls and drops everything else
- * (mfl_run_next_message): the envelope, the message, the actions.
+ * (mfl_run_end_message): the envelope, the message, the actions. The
+ * message's text and views stay (retired) until another message starts,
+ * when the run's values are copied out of them (mfl_run_compact): a
+ * connection with one message, the usual case, pays for no copy.
  * MFL-mode scripts run their top level once, when the client connects;
  * Sieve-mode scripts have no hooks and run whole at end of message.
  *
@@ -336,12 +339,13 @@ start(struct session *s)
 	if (s->pg->sieve)
 		return DEC_CONTINUE;
 	/* the top level cannot decide; its implicit keep means nothing */
-	if (mfl_run_main(s->run) < 0 || mfl_run_next_message(s->run) < 0) {
+	if (mfl_run_main(s->run) < 0) {
 		enum decision d = run_error_answer(s, "the top level");
 
 		s->start_failed = 1;
 		return d;
 	}
+	mfl_run_end_message(s->run);
 	return DEC_CONTINUE;
 }
 
@@ -450,6 +454,22 @@ session_helo(struct session *s, const char *helo)
 	return run_hook(s, HOOK_HELO, &arg, 1);
 }
 
+/* settle - before a message takes text: the retired message's memory
+ * goes, once the run's values no longer point into it */
+static void
+settle(struct session *s)
+{
+	if (!s->retired)
+		return;
+	if (mfl_run_compact(s->run) < 0) {
+		/* values may point into it: it stays to the end */
+		session_log(s, LOG_ERR, "out of memory between messages");
+		return;
+	}
+	message_free(s);
+	s->retired = 0;
+}
+
 /* session_envfrom - MAIL FROM: a message starts */
 enum decision
 session_envfrom(struct session *s, char **argv)
@@ -459,6 +479,7 @@ session_envfrom(struct session *s, char **argv)
 
 	if (s->in_message)
 		session_message_done(s);
+	settle(s);
 	s->in_message = 1;
 	note_queue_id(s);
 	free(s->sender);
@@ -527,6 +548,7 @@ session_header(struct session *s, const char *name, const char *value)
 {
 	struct value args[2];
 
+	settle(s);
 	if (s->pg->needs & NEED_HEADERS) {
 		/* as it was sent: "Name: value", value without its leading
 		 * space (no SMFIP_HDR_LEADSPC) */
@@ -545,6 +567,7 @@ enum decision
 session_eoh(struct session *s)
 {
 	note_queue_id(s);
+	settle(s);
 	if (s->pg->needs & NEED_HEADERS) {
 		text_append(s, "\n", 1);
 		s->header_len = s->text.len;
@@ -559,6 +582,7 @@ session_body(struct session *s, const unsigned char *data, size_t len)
 {
 	struct value arg;
 
+	settle(s);
 	if ((s->pg->needs & NEED_HEADERS) && !s->have_eoh)
 		session_eoh(s);		/* NOEOH negotiated */
 	if (s->pg->needs & NEED_BODY)
@@ -614,13 +638,13 @@ session_eom(struct session *s)
 }
 
 /* session_message_done - the message is over (after eom's answer and
- * changes, or an abort): only the globals stay */
+ * changes, or an abort): only the globals stay; the message's memory is
+ * retired until the next one (settle) */
 void
 session_message_done(struct session *s)
 {
-	if (mfl_run_next_message(s->run) < 0)
-		session_log(s, LOG_ERR, "out of memory between messages");
-	message_free(s);
+	mfl_run_end_message(s->run);
+	s->retired = 1;
 	changes_free(s);
 	free(s->sender);
 	s->sender = NULL;

@@ -45,6 +45,8 @@ struct spf_checker {
 	SPF_server_t *server;
 	SPF_dns_server_t layer;
 	const struct spf_limits *limits;	/* during spf_check() */
+	int64_t expires_ms;	/* the first of its answers to expire; 0: one
+				 * is not to be kept (spf_cache.c) */
 };
 
 static const char *const result_names[] = {
@@ -180,6 +182,8 @@ lookup(SPF_dns_server_t *layer, const char *domain, ns_type type, int should_cac
 	snprintf(q->name, sizeof(q->name), "%s", domain);
 	q->type = type;
 	dns_resolve(lim->ns, q, 1, deadline < lim->deadline_ms ? deadline : lim->deadline_ms);
+	if (q->expires_ms < spf->expires_ms)
+		spf->expires_ms = q->expires_ms;
 	switch (q->status) {
 	case DNS_OK:
 		herrno = NETDB_SUCCESS;
@@ -287,14 +291,14 @@ spf_result_free(struct spf_result *r)
 static void
 put_value(struct buf *b, const char *key, const char *value)
 {
-	int atom = *value != 0;
+	size_t atom_len = strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "0123456789!#$%&'*+-/=?^_`{|}~.");
 
-	for (const char *p = value; *p && atom; p++)
-		atom = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-		    || (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-/=?^_`{|}~.", *p);
-	buf_printf(b, " %s=", key);
-	if (atom) {
-		buf_puts(b, value);
+	buf_putc(b, ' ');
+	buf_puts(b, key);
+	buf_putc(b, '=');
+	if (*value && value[atom_len] == 0) {
+		buf_append(b, value, atom_len);
 		buf_putc(b, ';');
 		return;
 	}
@@ -411,6 +415,8 @@ spf_check(struct spf_checker *spf, const struct spf_limits *limits, const char *
 	if (receiver != NULL && *receiver)
 		SPF_server_set_rec_dom(spf->server, receiver);
 	receiver = spf->server->rec_dom;
+	if (spf_cache_get(limits, client_addr, helo, sender, receiver, out))
+		return 0;
 	if ((req = request(spf, client_addr, helo, sender, &why)) == NULL) {
 		if (strcmp(why, "out of memory") == 0)
 			return -1;
@@ -419,6 +425,7 @@ spf_check(struct spf_checker *spf, const struct spf_limits *limits, const char *
 		return finish(out, text, client_addr, helo, sender, receiver, identity);
 	}
 	spf->limits = limits;
+	spf->expires_ms = INT64_MAX;
 	err = SPF_request_query_mailfrom(req, &resp);
 	spf->limits = NULL;
 	result = resp != NULL ? SPF_response_result(resp) : SPF_RESULT_INVALID;
@@ -445,6 +452,10 @@ spf_check(struct spf_checker *spf, const struct spf_limits *limits, const char *
 		goto out;
 	}
 	rc = finish(out, comment, client_addr, helo, sender, receiver, identity);
+	/* kept while every answer holds; none asked: nothing to go by */
+	if (rc == 0 && result != SPF_RESULT_TEMPERROR && spf->expires_ms < INT64_MAX
+	    && spf->expires_ms > dns_now_ms())
+		spf_cache_put(limits, client_addr, helo, sender, receiver, out, spf->expires_ms);
 out:
 	if (resp != NULL)
 		SPF_response_free(resp);

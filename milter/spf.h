@@ -31,4 +31,12 @@ int spf_check(struct spf_checker *spf, const struct spf_limits *limits,
 	      const char *receiver, struct spf_result *out);
 void spf_result_free(struct spf_result *r);
 
+/* spf_cache.c: results kept across connections while their answers hold */
+int spf_cache_get(const struct spf_limits *lim, const char *client_addr,
+		  const char *helo, const char *sender, const char *receiver,
+		  struct spf_result *out);
+void spf_cache_put(const struct spf_limits *lim, const char *client_addr,
+		   const char *helo, const char *sender, const char *receiver,
+		   const struct spf_result *r, int64_t expires_ms);
+
 #endif

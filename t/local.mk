@@ -37,6 +37,7 @@ unit_tests = \
 	t/unit/mda_test \
 	t/unit/assess_test \
 	t/unit/dns_test \
+	t/unit/spf_cache_test \
 	t/unit/engine_test
 
 check_PROGRAMS += $(unit_tests)
@@ -59,6 +60,9 @@ t_unit_assess_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_unit_assess_test_LDADD = milter/libmtr.a $(UNIT_LDADD) $(LMDB_LIBS)
 t_unit_dns_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_unit_dns_test_LDADD = milter/libmtr.a $(UNIT_LDADD) $(LMDB_LIBS) $(RESOLV_LIBS) -lpthread
+t_unit_spf_cache_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
+t_unit_spf_cache_test_LDADD = milter/libmtr.a $(UNIT_LDADD) $(SPF2_LIBS) $(RESOLV_LIBS) \
+	-lpthread
 t_unit_engine_test_SOURCES = t/unit/engine_test.c milter/engine.c milter/engine.h
 t_unit_engine_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_unit_engine_test_LDADD = milter/libmtr.a $(UNIT_LDADD) -lpthread

@@ -57,6 +57,20 @@ check(h:find("receiver=mx%.example;") ~= nil, "Received-SPF: receiver from the j
 check(h:find("identity=mailfrom;") ~= nil, "Received-SPF: identity")
 if not h:find("^fail %(") then mt.echo("# got Received-SPF: " .. h) end
 mt.disconnect(c)
+-- mvmtr keeps SPF results across connections, but each for its own
+-- client, HELO name and sender: the same again, then others
+for _, t in ipairs({ { "pass.test", "<a@fail.test>", "fail", "a@fail.test", "pass.test" },
+		     { "other.pass.test", "<b@fail.test>", "fail", "b@fail.test", "other.pass.test" },
+		     { "other.pass.test", "<b@pass.test>", "fail", "b@pass.test", "other.pass.test" } }) do
+	c, r = send(t[1], "198.51.100.7", t[2])
+	h = mt.getheader(c, "Received-SPF", 0) or ""
+	check(h:find("^" .. t[3] .. " %(") ~= nil
+		and h:find('envelope%-from="' .. t[4]:gsub("%.", "%%.") .. '";') ~= nil
+		and h:find("helo=" .. t[5]:gsub("%.", "%%.") .. ";") ~= nil,
+		"Received-SPF again from 198.51.100.7, " .. t[2] .. " HELO " .. t[1] .. ": its own")
+	if not h:find('envelope%-from="' .. t[4]:gsub("%.", "%%.")) then mt.echo("# got Received-SPF: " .. h) end
+	mt.disconnect(c)
+end
 c, r = send("mail.pass.test", "198.51.100.7", "<a@pass.test>")
 header_is(c, "X-SPF-Exp", "198.51.100.7 is not one of pass.test's designated mail servers",
 	"$spf_explanation without exp=: mvmtr's")
