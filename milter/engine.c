@@ -14,7 +14,8 @@
  * end, then accepts the next one, so a connection costs no hand-off
  * between threads; when no thread is left waiting in accept() the one
  * that took the last connection starts another (up to MAX_THREADS).
- * Threads beyond MIN_THREADS end after IDLE_SECONDS without work.
+ * Threads beyond MIN_THREADS end after IDLE_SECONDS without work, each
+ * claiming its end from the count (may_end), never the last one waiting.
  * Replies are collected and written in one write() before the thread
  * reads again; reads take whatever the socket holds, several commands
  * at once when the MTA sent them (macros and their command do).
@@ -89,6 +90,7 @@ static int listen_fd = -1;
 static int io_timeout = 7210;		/* libmilter's default, seconds */
 static atomic_int stopping;
 static atomic_int idle_threads, threads, active;
+static int idle_seconds = IDLE_SECONDS;
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t run_cond = PTHREAD_COND_INITIALIZER;
 static char unix_path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
@@ -757,25 +759,46 @@ eng_serve(const struct eng_filter *filter, int fd)
 
 static int start_thread(void);
 
+/* may_end - whether a thread whose accept() timed out, leaving
+ * IDLE_LEFT others waiting in theirs, ends: only when one of them is
+ * still waiting and more than MIN_THREADS are left. The count is taken
+ * down here at once, so threads idle alike never end all together. */
+static int
+may_end(int idle_left)
+{
+	int n = atomic_load(&threads);
+
+	if (idle_left == 0)
+		return 0;
+	while (n > MIN_THREADS)
+		if (atomic_compare_exchange_weak(&threads, &n, n - 1))
+			return 1;
+	return 0;
+}
+
 /* worker - accept a connection, serve it, accept the next */
 static void *
 worker(void *arg)
 {
 	struct buf in = BUF_INIT, out = BUF_INIT;	/* kept from one connection to the next */
+	int counted = 1;	/* still in THREADS */
 
 	(void) arg;
 	while (!stopping) {
-		int fd;
+		int fd, idle_left;
 
 		atomic_fetch_add(&idle_threads, 1);
 		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (atomic_fetch_sub(&idle_threads, 1) == 1 && fd >= 0)
+		idle_left = atomic_fetch_sub(&idle_threads, 1) - 1;
+		if (idle_left == 0 && fd >= 0)
 			start_thread();	/* no one left waiting for the next */
 		if (fd < 0) {
 			if (stopping)
 				break;
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) && threads > MIN_THREADS)
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) && may_end(idle_left)) {
+				counted = 0;
 				break;	/* idle too long, and others wait */
+			}
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				mtr_log(LOG_ERR, "accept: %s", strerror(errno));
 				usleep(100000);
@@ -799,7 +822,8 @@ worker(void *arg)
 	}
 	buf_free(&in);
 	buf_free(&out);
-	atomic_fetch_sub(&threads, 1);
+	if (counted)
+		atomic_fetch_sub(&threads, 1);
 	return NULL;
 }
 
@@ -886,12 +910,20 @@ open_inet(int family, const char *where, char *err, size_t errsize)
 	return fd;
 }
 
+/* eng_set_idle - threads beyond the least end after SECONDS without a
+ * connection (IDLE_SECONDS unless set; the tests' way); before eng_open */
+void
+eng_set_idle(int seconds)
+{
+	idle_seconds = seconds;
+}
+
 /* eng_open - listen on SPEC: unix:PATH, local:PATH, /PATH,
  * inet:PORT[@HOST], inet6:PORT[@HOST] */
 int
 eng_open(const char *spec, char *err, size_t errsize)
 {
-	struct timeval idle = { .tv_sec = IDLE_SECONDS };
+	struct timeval idle = { .tv_sec = idle_seconds };
 	int fd;
 
 	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0)

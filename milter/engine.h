@@ -85,6 +85,7 @@ struct eng_filter {
 };
 
 /* engine.c: the listener and its connection threads */
+void eng_set_idle(int seconds);
 int eng_open(const char *spec, char *err, size_t errsize);
 int eng_run(const struct eng_filter *filter, int timeout);
 void eng_stop(void);

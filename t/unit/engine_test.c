@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -484,11 +485,106 @@ run_case(const struct test_case *tc)
 	buf_free(&re.got);
 }
 
+/* The thread pool, through a listening socket: a filter that only
+ * negotiates (the callbacks above write a log shared by one thread). */
+static enum eng_status
+pool_negotiate(struct eng_ctx *ctx, uint32_t actions, uint32_t steps, uint32_t *actions_r,
+	       uint32_t *steps_r)
+{
+	(void) ctx;
+	(void) steps;
+	*actions_r = actions;
+	*steps_r = 0;
+	return ENG_CONTINUE;
+}
+
+static const struct eng_filter pool_filter = { .negotiate = pool_negotiate };
+
+static void *
+pool_run(void *arg)
+{
+	(void) arg;
+	eng_run(&pool_filter, 5);
+	return NULL;
+}
+
+/* pool_connect - a connection to PATH that has negotiated (its reply
+ * read within 3 s), or -1 */
+static int
+pool_connect(const char *path)
+{
+	static const char optneg[] = "\0\0\0\x0dO" "\0\0\0\6" "\0\0\1\377" "\0\x1f\xff\xff";
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval wait = { .tv_sec = 3 };
+	char reply[5];
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0
+	    || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait)) < 0
+	    || write(fd, optneg, sizeof(optneg) - 1) != (ssize_t) sizeof(optneg) - 1
+	    || read(fd, reply, sizeof(reply)) != (ssize_t) sizeof(reply) || reply[4] != 'O') {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* test_pool - threads that were busy end once idle, but never all of
+ * them: a connection after a quiet spell is still served (200 threads
+ * idle alike once all ended together, and mvmtr answered no more) */
+static void
+test_pool(void)
+{
+	char dir[] = "/tmp/engine_testXXXXXX", path[64], spec[80], err[256];
+	int fds[200];
+	pthread_t t;
+
+	if (mkdtemp(dir) == NULL) {
+		tap_ok(0, "a directory for the socket");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(spec, sizeof(spec), "unix:%s", path);
+	eng_set_idle(1);
+	if (eng_open(spec, err, sizeof(err)) < 0) {
+		tap_ok(0, "listen on %s: %s", spec, err);
+		return;
+	}
+	pthread_create(&t, NULL, pool_run, NULL);
+	for (int round = 0; round < 3; round++) {
+		int n = 0;
+
+		/* a burst: a thread for each connection at once */
+		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+			if ((fds[i] = n == (int) i ? pool_connect(path) : -1) >= 0)
+				n++;	/* (after one is not served, none is tried) */
+		tap_is_int(n, 200, "round %d: 200 connections at once, each served", round + 1);
+		if (n < 200)
+			break;
+		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		/* quiet for longer than the idle time, twice over */
+		sleep(3);
+		if ((fds[0] = pool_connect(path)) >= 0)
+			close(fds[0]);
+		tap_ok(fds[0] >= 0, "round %d: after 3 s without connections, one is served",
+		       round + 1);
+	}
+	eng_stop();
+	pthread_join(t, NULL);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&cases[i]);
 	buf_free(&log_buf);
+	test_pool();	/* last: eng_stop() is for good */
 	return tap_done();
 }
