@@ -76,8 +76,8 @@ struct mfl_run {
 	struct arena *arena;	/* what the run makes; the memory limit */
 	struct value *stack;
 	size_t sp, stack_cap;
-	struct frame *frames;
-	int nframes;
+	struct frame *frames;	/* grown as calls nest (vm_frame_room) */
+	int nframes, frames_cap;
 	struct value *globals;
 	struct value *controls;
 	uint64_t budget;

@@ -60,7 +60,6 @@ mfl_run_new(const struct mfl_prog *prog)
 	run->imap_flags = value_str("", 0);
 	action_list_init(&run->actions);
 	if ((run->arena = arena_create(run->limits.memory)) == NULL
-	    || (run->frames = calloc((size_t) run->limits.call_depth + 1, sizeof(*run->frames))) == NULL
 	    || (run->globals = arena_alloc(run->arena, (prog->nglobals + 1) * sizeof(struct value))) == NULL
 	    || (run->controls = arena_alloc(run->arena, (env->ncontrols + 1) * sizeof(struct value))) == NULL) {
 		mfl_run_free(run);
@@ -282,6 +281,8 @@ run_function(struct mfl_run *run, size_t f, const struct value *args,
 		run->stack = v;
 		run->stack_cap = cap;
 	}
+	if (vm_frame_room(run) < 0)
+		return -1;
 	for (int i = 0; i < nargs; i++)
 		run->stack[run->sp++] = args[i];
 	for (int i = nargs; i < fn->nlocals; i++)

@@ -66,6 +66,28 @@ vm_grow(struct mfl_run *run, size_t n)
 	return 0;
 }
 
+/* vm_frame_room - room for one more call frame, within the call depth
+ * limit (frames grow as calls nest: most runs never go past a few);
+ * -1 when out of memory */
+int
+vm_frame_room(struct mfl_run *run)
+{
+	int cap = run->frames_cap ? run->frames_cap * 2 : 8;
+	struct frame *f;
+
+	if (run->nframes < run->frames_cap)
+		return 0;
+	if (cap > run->limits.call_depth + 1)
+		cap = run->limits.call_depth + 1;
+	if (cap <= run->nframes)
+		return -1;	/* callers check the depth first */
+	if ((f = realloc(run->frames, (size_t) cap * sizeof(*f))) == NULL)
+		return -1;
+	run->frames = f;
+	run->frames_cap = cap;
+	return 0;
+}
+
 /* vm_concat - a new string A + B in the run's arena */
 static int
 vm_concat(struct mfl_run *run, struct value *a, const struct value *b)
@@ -155,6 +177,8 @@ vm_call(struct mfl_run *run, uint32_t *pc, int32_t f)
 			       run->limits.call_depth);
 	if (vm_grow(run, (size_t) (fn->nlocals - fn->nparams) + 16) < 0)
 		return vm_fail(run, *pc - 1, "stack limit reached");
+	if (vm_frame_room(run) < 0)
+		return vm_fail(run, *pc - 1, "out of memory");
 	fr = &run->frames[run->nframes++];
 	fr->fn = fn;
 	fr->ret_pc = *pc;

@@ -20,6 +20,7 @@ struct cidr {
 int cidr_parse(const char *text, struct cidr *c);
 int cidr_of(const char *addr, int len4, int len6, struct cidr *c);
 void cidr_format(const struct cidr *c, char *out, size_t size);
+size_t ip4_format(const unsigned char *a, int reverse, char *out);
 
 /* Records: the first key byte says which. */
 #define REC_TRIPLET	'g'	/* "g" net \0 sender \0 recipient */

@@ -72,16 +72,22 @@ dnsbl_name(const char *addr, const char *zone, char *out, size_t size)
 {
 	unsigned char a[16];
 	size_t zlen = strlen(zone), at = 0;
-	int n;
 
 	while (zlen > 0 && zone[zlen - 1] == '.')
 		zlen--;
 	if (*zone == '.' || zlen == 0)
 		return -1;
 	if (inet_pton(AF_INET, addr, a) == 1) {
-		n = snprintf(out, size, "%u.%u.%u.%u.%.*s", a[3], a[2], a[1], a[0], (int) zlen,
-			     zone);
-		return n < 0 || (size_t) n >= size ? -1 : 0;
+		char rev[16];
+		size_t n = ip4_format(a, 1, rev);
+
+		if (n + 1 + zlen + 1 > size)
+			return -1;
+		memcpy(out, rev, n);
+		out[n] = '.';
+		memcpy(out + n + 1, zone, zlen);
+		out[n + 1 + zlen] = 0;
+		return 0;
 	}
 	if (inet_pton(AF_INET6, addr, a) != 1 || size < 64 + zlen + 1)
 		return -1;

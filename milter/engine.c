@@ -207,10 +207,13 @@ eng_getsymval(struct eng_ctx *ctx, const char *name)
 	char alt[4] = "";
 	size_t len = strlen(name);
 
-	if (len == 1)
-		snprintf(alt, sizeof(alt), "{%c}", name[0]);
-	else if (len == 3 && name[0] == '{' && name[2] == '}')
-		snprintf(alt, sizeof(alt), "%c", name[1]);
+	if (len == 1) {		/* "i" is also sent as "{i}", and back */
+		alt[0] = '{';
+		alt[1] = name[0];
+		alt[2] = '}';
+	} else if (len == 3 && name[0] == '{' && name[2] == '}') {
+		alt[0] = name[1];
+	}
 	for (int i = ENG_STAGES - 1; i >= 0; i--) {
 		const char *p = ctx->macros[i], *end;
 

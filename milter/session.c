@@ -416,7 +416,7 @@ session_connect(struct session *s, const char *host, const struct sockaddr *sa)
 		const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
 
 		memcpy(&s->client, in, sizeof(*in));
-		inet_ntop(AF_INET, &in->sin_addr, s->client_addr, sizeof(s->client_addr));
+		ip4_format((const unsigned char *) &in->sin_addr, 0, s->client_addr);
 		s->client_port = ntohs(in->sin_port);
 	} else if (sa != NULL && sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;

@@ -40,6 +40,10 @@ test_cidr(void)
 	} cases[] = {
 		{ "192.0.2.77/24", "192.0.2.0/24" },
 		{ "192.0.2.77", "192.0.2.77/32" },
+		{ "255.255.255.255", "255.255.255.255/32" },
+		{ "0.0.0.0", "0.0.0.0/32" },
+		{ "10.100.9.199", "10.100.9.199/32" },
+		{ "1.20.109.250/32", "1.20.109.250/32" },
 		{ "10.1.2.3/0", "0.0.0.0/0" },
 		{ "2001:db8:1:2::5/64", "2001:db8:1:2::/64" },
 		{ "2001:db8::1/127", "2001:db8::/127" },
@@ -68,6 +72,12 @@ test_cidr(void)
 	tap_ok(cidr_of("2001:db8::1:2", 24, 48, &c) == 0, "cidr_of an IPv6 address");
 	cidr_format(&c, out, sizeof(out));
 	tap_is_str(out, "2001:db8::/48", "grouped by /48");
+	{
+		static const unsigned char a[4] = { 1, 20, 109, 250 };
+
+		tap_is_int((long long) ip4_format(a, 1, out), 12, "ip4_format reversed: its length");
+		tap_is_str(out, "250.109.20.1", "ip4_format reversed (a DNSBL name)");
+	}
 }
 
 static void
