@@ -273,7 +273,7 @@ run_function(struct mfl_run *run, size_t f, const struct value *args,
 		return -1;
 	}
 	if (run->stack_cap < run->sp + (size_t) fn->nlocals + 16) {
-		size_t cap = run->sp + (size_t) fn->nlocals + 256;
+		size_t cap = run->sp + (size_t) fn->nlocals + 32;	/* vm_grow() doubles it */
 		struct value *v = realloc(run->stack, cap * sizeof(*v));
 
 		if (v == NULL)

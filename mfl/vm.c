@@ -52,7 +52,7 @@ vm_fail(struct mfl_run *run, uint32_t pc, const char *fmt, ...)
 static int
 vm_grow(struct mfl_run *run, size_t n)
 {
-	size_t cap = run->stack_cap ? run->stack_cap : 256;
+	size_t cap = run->stack_cap ? run->stack_cap : 32;
 	struct value *v;
 
 	if (run->sp + n <= run->stack_cap)
