@@ -14,6 +14,8 @@ r = message(c, "<s@example.org>", {"<one@example.org>"}, {{"Subject", "quarantin
 check(mt.eom_check(c, MT_QUARANTINE, "looks odd"), "quarantined with its reason")
 check(not mt.eom_check(c, MT_HDRINSERT, "X-First"), "changes of the last message are not made again")
 check(mt.eom_check(c, MT_HDRADD, "X-Messages", "2"), "second message of the connection")
+check(mt.eom_check(c, MT_HDRADD, "X-Prev-Subject", "changes"),
+      "a global holding the last message's Subject outlives that message")
 mt.macro(c, SMFIC_MAIL, "{auth_authen}", "alice", "i", "4QX1")
 r = message(c, "<s@example.org>", {"<one@example.org>"}, {{"Subject", "macro"}})
 check(mt.eom_check(c, MT_HDRADD, "X-Auth", "alice/4QX1"), "$macro and $queue_id read the MTA's macros")
@@ -25,4 +27,15 @@ check(not mt.eom_check(c, MT_HDRADD, "X-Log"), "and makes none of the message's 
 r = message(c, "<s@example.org>", {"<one@example.org>"}, {{"Subject", "after"}})
 check(r == SMFIR_CONTINUE and mt.eom_check(c, MT_HDRADD, "X-Messages", "6"),
       "the next message runs normally, globals kept")
+-- an aborted message (RSET) between two: the global stays the last
+-- completed message's, after both their memories were let go
+assert(mt.mailfrom(c, "<s@example.org>") == nil, "mailfrom")
+assert(mt.rcptto(c, "<one@example.org>") == nil, "rcptto")
+assert(mt.header(c, "Subject", "aborted") == nil, "header")
+assert(mt.eoh(c) == nil, "eoh")
+assert(mt.abort(c) == nil, "abort")
+r = message(c, "<s@example.org>", {"<one@example.org>"}, {{"Subject", "fourth"}})
+check(mt.eom_check(c, MT_HDRADD, "X-Prev-Subject", "after"),
+      "the Subject kept across an abort and another message: "
+      .. tostring(mt.getheader(c, "X-Prev-Subject", 0)))
 mt.disconnect(c)
