@@ -1011,6 +1011,27 @@ mfl_prog_sites(const struct mfl_prog *prog, const char *name,
 	return n;
 }
 
+/* mfl_prog_sites_tagged - how many calls of intrinsic NAME in PROG
+ * give the tag :TAG */
+size_t
+mfl_prog_sites_tagged(const struct mfl_prog *prog, const char *name, const char *tag)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < prog->nsites; i++) {
+		const struct site *site = &prog->sites[i];
+
+		if (strcmp(site->intr->name, name) != 0 || site->intr->tags == NULL)
+			continue;
+		for (const struct intr_tag *t = site->intr->tags; t->name != NULL; t++)
+			if (strcmp(t->name, tag) == 0 && t->group != TG_MATCH
+			    && t->group != TG_ADDRPART && t->group != TG_COMPARATOR
+			    && (site->tags & (1u << t->id)))
+				n++;
+	}
+	return n;
+}
+
 /* mfl_prog_is_sieve - PROG's main file was read in Sieve mode */
 int
 mfl_prog_is_sieve(const struct mfl_prog *prog)

@@ -81,7 +81,9 @@ struct site {
 	int aux;		/* the intrinsic's own: set's global slot */
 	int comparator;		/* CMP_OCTET ... */
 	int addrpart;		/* ADDR_ALL ... */
-	uint32_t tags;		/* bit i: intr->tags[i] is present */
+	uint32_t tags;		/* bit ID: the tag of that id is present (a
+				 * match type, address part or comparator
+				 * goes in its own field instead) */
 	signed char tag_arg[SITE_TAGS_MAX];	/* args[] index, or -1 */
 	int npos;		/* positional arguments */
 	int nargs;		/* values on the stack */

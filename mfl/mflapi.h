@@ -76,6 +76,8 @@ int mfl_prog_has_hook(const struct mfl_prog *prog, const char *name);
 size_t mfl_prog_sites(const struct mfl_prog *prog, const char *name,
 		      void (*fn)(void *ctx, const char *arg, size_t len),
 		      void *ctx);
+size_t mfl_prog_sites_tagged(const struct mfl_prog *prog, const char *name,
+			     const char *tag);
 int mfl_prog_is_sieve(const struct mfl_prog *prog);
 void mfl_prog_disasm(const struct mfl_prog *prog, struct buf *out);
 int mfl_file_is_sieve(const char *path, const char *src, size_t len);

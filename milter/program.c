@@ -224,10 +224,15 @@ program_needs(struct program *pg)
 		pg->needs |= NEED_HEADERS;
 	if (pg->hooks & (1 << HOOK_EOH))
 		pg->needs |= NEED_EOH;
+	/* the body too: MIME parts (foreverypart, extracttext, :anychild
+	 * below the top part) live there */
 	if (pg->hooks & (1 << HOOK_BODY) || mfl_prog_sites(prog, "size", NULL, NULL)
 	    || mfl_prog_sites(prog, "body", NULL, NULL)
 	    || mfl_prog_sites(prog, "extracttext", NULL, NULL)
-	    || mfl_prog_sites(prog, "\001fep_next", NULL, NULL))
+	    || mfl_prog_sites(prog, "\001fep_next", NULL, NULL)
+	    || mfl_prog_sites_tagged(prog, "header", "anychild")
+	    || mfl_prog_sites_tagged(prog, "address", "anychild")
+	    || mfl_prog_sites_tagged(prog, "exists", "anychild"))
 		pg->needs |= NEED_BODY;
 	if (pg->hooks & (1 << HOOK_UNKNOWN))
 		pg->needs |= NEED_UNKNOWN;

@@ -73,6 +73,8 @@ start minimal "$here/minimal.mfl"
 scenario negotiate minimal
 start sieve "$here/rules.sieve"
 scenario sieve sieve
+start mime "$here/mime.sieve"
+scenario mime mime
 start toplevel "$here/toplevel.mfl"
 scenario toplevel toplevel
 grep -q 'toplevel.mfl:6: runtime error: division by zero in the top level; answering reject' \
