@@ -348,7 +348,9 @@ rate_hit(struct store *st, int kind, const char *key, int64_t window,
 }
 
 /* reject_note - ADDR was refused once more; past REJECTS in WINDOW it
- * is blocked for DURATION. 1 when this blocked it, 0, or -1 */
+ * is blocked for DURATION. A client on the block list already is not
+ * counted: its retries neither extend the block nor cost a write and a
+ * log line each. 1 when this blocked it, 0, or -1 */
 int
 reject_note(struct store *st, const char *addr, time_t now, int64_t rejects,
 	    int64_t window, int64_t duration)
@@ -356,9 +358,12 @@ reject_note(struct store *st, const char *addr, time_t now, int64_t rejects,
 	struct cidr c;
 	int64_t count;
 	char reason[128];
+	int blocked;
 
 	if (rejects <= 0 || cidr_parse(addr, &c) < 0)
 		return 0;
+	if ((blocked = list_match(st, REC_BLOCK, addr, now, NULL)) != 0)
+		return blocked < 0 ? -1 : 0;
 	if (rate_hit(st, REC_REJECTS, addr, window, now, 1, &count) < 0)
 		return -1;
 	if (count < rejects)

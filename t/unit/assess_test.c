@@ -173,7 +173,11 @@ test_rates(struct store *st)
 	tap_is_int(reject_note(st, "203.0.113.5", t + 20, 3, 100, 1000), 1, "the third blocks");
 	tap_is_int(list_match(st, REC_BLOCK, "203.0.113.5", t + 21, NULL), 1, "the client is blocked");
 	tap_is_int(list_match(st, REC_BLOCK, "203.0.113.6", t + 21, NULL), 0, "its neighbour is not");
-	tap_is_int(list_match(st, REC_BLOCK, "203.0.113.5", t + 1021, NULL), 0, "until the block ends");
+	for (int i = 0; i < 5; i++)
+		tap_is_int(reject_note(st, "203.0.113.5", t + 30 + i, 3, 100, 1000), 0,
+			   "a reject while blocked (%d) is not counted", i + 1);
+	tap_is_int(list_match(st, REC_BLOCK, "203.0.113.5", t + 1021, NULL), 0,
+		   "until the block ends, not extended by them");
 	tap_is_int(reject_note(st, "203.0.113.5", t, 0, 100, 1000), 0, "0 rejects: automatic blocks off");
 }
 
