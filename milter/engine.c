@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -155,10 +156,23 @@ flush(struct eng_ctx *ctx)
 	size_t done = 0;
 
 	while (done < out->len) {
-		ssize_t n = write(ctx->fd, out->data + done, out->len - done);
+		/* without blocking: a reply fits in the socket's buffer, so
+		 * the wait (for an MTA slow to read a large body) costs a
+		 * poll() only when needed, not a timeout set per connection */
+		ssize_t n = send(ctx->fd, out->data + done, out->len - done,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pfd = { .fd = ctx->fd, .events = POLLOUT };
+			int ready = poll(&pfd, 1, io_timeout > 0 ? io_timeout * 1000 : -1);
+
+			if (ready > 0 || (ready < 0 && errno == EINTR))
+				continue;
+			if (ready == 0)
+				errno = ETIMEDOUT;
+		}
 		if (n <= 0) {
 			mtr_log(LOG_WARNING, "milter connection: write: %s",
 				n < 0 ? strerror(errno) : "nothing written");
@@ -812,8 +826,8 @@ worker(void *arg)
 		if (io_timeout > 0) {
 			struct timeval tv = { .tv_sec = io_timeout };
 
+			/* reads wait this long; writes: flush() */
 			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		}
 		serve(the_filter, fd, &in, &out);
 		close(fd);

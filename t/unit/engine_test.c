@@ -498,15 +498,32 @@ pool_negotiate(struct eng_ctx *ctx, uint32_t actions, uint32_t steps, uint32_t *
 	return ENG_CONTINUE;
 }
 
-static const struct eng_filter pool_filter = { .negotiate = pool_negotiate };
+#define BIG_BODY	((size_t) 8 << 20)
+
+/* pool_eom - a new body far larger than a socket holds */
+static enum eng_status
+pool_eom(struct eng_ctx *ctx)
+{
+	unsigned char *body = malloc(BIG_BODY);
+
+	if (body != NULL) {
+		memset(body, 'x', BIG_BODY);
+		eng_replacebody(ctx, body, BIG_BODY);
+		free(body);
+	}
+	return ENG_CONTINUE;
+}
+
+static const struct eng_filter pool_filter = { .negotiate = pool_negotiate, .eom = pool_eom };
 
 static void *
 pool_run(void *arg)
 {
 	(void) arg;
-	eng_run(&pool_filter, 5);
+	eng_run(&pool_filter, 2);	/* reads and writes wait 2 s at most */
 	return NULL;
 }
+
 
 /* pool_connect - a connection to PATH that has negotiated (its reply
  * read within 3 s), or -1 */
@@ -529,6 +546,33 @@ pool_connect(const char *path)
 		return -1;
 	}
 	return fd;
+}
+
+/* test_write_timeout - an MTA that stops reading in the middle of a
+ * long answer: the engine gives up after the I/O timeout instead of
+ * waiting for ever (the rest of the body is never sent) */
+static void
+test_write_timeout(const char *path)
+{
+	static const char eom[] = "\0\0\0\1E";
+	int fd = pool_connect(path);
+	size_t got = 0;
+	char chunk[65536];
+	ssize_t n;
+
+	if (fd < 0 || write(fd, eom, sizeof(eom) - 1) != (ssize_t) sizeof(eom) - 1) {
+		tap_ok(0, "a connection that asks for the end of message");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	sleep(4);	/* not reading, past the 2 s timeout */
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		got += (size_t) n;
+	close(fd);
+	tap_ok(got > 0 && got < BIG_BODY,
+	       "an MTA that stops reading: the engine gives up after the timeout (%zu of %zu bytes)",
+	       got, BIG_BODY);
 }
 
 /* test_pool - threads that were busy end once idle, but never all of
@@ -573,6 +617,7 @@ test_pool(void)
 		tap_ok(fds[0] >= 0, "round %d: after 3 s without connections, one is served",
 		       round + 1);
 	}
+	test_write_timeout(path);
 	eng_stop();
 	pthread_join(t, NULL);
 	unlink(path);
