@@ -709,8 +709,8 @@ serve(const struct eng_filter *filter, int fd, struct buf *in, struct buf *out)
 	for (;;) {
 		size_t have = in->len - off, plen = 0;
 		ssize_t n;
-
-		unsigned char *at = (unsigned char *) in->data + off;
+		/* (no buffer yet before the first read) */
+		unsigned char *at = have > 0 ? (unsigned char *) in->data + off : NULL;
 
 		if (have >= 4 && (plen = get_u32(at)) > 0 && plen <= MAX_PACKET && have >= 4 + plen) {
 			rc = dispatch(&ctx, at[4], at + 5, plen - 1);
