@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "env.h"
 #include "mflapi.h"
+#include "str.h"
 
 /* The language's controls, the first in every env (so the limits are
  * read by index): name, default, range, what it does. */
@@ -54,23 +55,12 @@ static const struct {
 _Static_assert(ENV_CONTROLS_MAX < 255 && ENV_CONTROL_SLOTS > ENV_CONTROLS_MAX,
 	       "control_slots holds index + 1 in a byte and is never full");
 
-/* name_hash - FNV-1a of NAME */
-static uint32_t
-name_hash(const char *name, size_t len)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char) name[i]) * 16777619u;
-	return h;
-}
-
 /* control_added - the newest control becomes findable by name */
 static void
 control_added(struct mfl_env *env)
 {
 	struct mfl_control *c = &env->controls[env->ncontrols];
-	uint32_t slot = name_hash(c->name, c->name_len = strlen(c->name));
+	uint32_t slot = str_hash(STR_HASH_INIT, c->name, c->name_len = strlen(c->name));
 
 	while (env->control_slots[slot % ENV_CONTROL_SLOTS] != 0)
 		slot++;
@@ -148,7 +138,7 @@ mfl_env_free(struct mfl_env *env)
 int
 env_control_find(const struct mfl_env *env, const char *name, size_t len)
 {
-	uint32_t slot = name_hash(name, len);
+	uint32_t slot = str_hash(STR_HASH_INIT, name, len);
 	int i;
 
 	/* the table is never full (ENV_CONTROL_SLOTS > ENV_CONTROLS_MAX) */

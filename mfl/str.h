@@ -3,6 +3,7 @@
 #define MFL_STR_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct str {
@@ -11,6 +12,20 @@ struct str {
 };
 
 #define STR_LIT(s)	((struct str) { (s), sizeof(s) - 1 })
+
+#define STR_HASH_INIT	2166136261u
+
+/* str_hash - FNV-1a of LEN bytes at DATA, going on from H (STR_HASH_INIT
+ * to start): table slots for controls, DNS answers, SPF results */
+static inline uint32_t
+str_hash(uint32_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
 
 /* ascii_lower - ASCII lower case of CH, other bytes unchanged */
 static inline int

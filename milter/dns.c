@@ -35,6 +35,7 @@
 
 #include "dns.h"
 #include "mfl.h"
+#include "str.h"
 
 #define DNS_UDP_SIZE	1232	/* EDNS0 buffer size (the DNS flag day's) */
 #define DNS_RETRIES	2	/* retransmissions before the deadline */
@@ -281,18 +282,13 @@ accept_answer(struct dns_query *q, const unsigned char *pkt, size_t len)
 static struct cache_slot *
 cache_slot_of(const struct dns_server *ns, const char *name, int type, char *key, size_t size)
 {
-	uint32_t h = 2166136261u ^ (uint32_t) type;	/* FNV-1a */
-	const unsigned char *a = (const unsigned char *) &ns->addr;
 	size_t i;
 
-	for (i = 0; i < ns->len; i++)
-		h = (h ^ a[i]) * 16777619u;
-	for (i = 0; name[i] && i + 1 < size; i++) {
+	for (i = 0; name[i] && i + 1 < size; i++)
 		key[i] = (char) tolower((unsigned char) name[i]);
-		h = (h ^ (unsigned char) key[i]) * 16777619u;
-	}
 	key[i] = 0;
-	return &cache[h % CACHE_SLOTS];
+	return &cache[str_hash(str_hash(STR_HASH_INIT ^ (uint32_t) type, &ns->addr, ns->len),
+			       key, i) % CACHE_SLOTS];
 }
 
 /* cache_get - Q answered from the cache of NS's answers: 1, else 0 */

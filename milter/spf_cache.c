@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "spf.h"
+#include "str.h"
 
 #define RESULT_SLOTS	4096
 
@@ -40,17 +41,15 @@ static struct result_slot *
 key_of(struct buf *key, const struct spf_limits *lim, const char *client_addr,
        const char *helo, const char *sender, const char *receiver)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	const char *h = helo != NULL ? helo : "", *s = sender != NULL ? sender : "";
 
 	buf_append(key, &lim->ns->addr, lim->ns->len);
 	buf_append(key, client_addr, strlen(client_addr) + 1);
-	buf_append(key, helo != NULL ? helo : "", strlen(helo != NULL ? helo : "") + 1);
+	buf_append(key, h, strlen(h) + 1);
 	buf_putc(key, sender != NULL ? 'm' : 'h');	/* "" is the null sender */
-	buf_append(key, sender != NULL ? sender : "", strlen(sender != NULL ? sender : "") + 1);
+	buf_append(key, s, strlen(s) + 1);
 	buf_puts(key, receiver != NULL ? receiver : "");
-	for (size_t i = 0; i < key->len; i++)
-		h = (h ^ (unsigned char) key->data[i]) * 16777619u;
-	return &results[h % RESULT_SLOTS];
+	return &results[str_hash(STR_HASH_INIT, key->data, key->len) % RESULT_SLOTS];
 }
 
 /* dup_or_null - a copy of S (NULL stays NULL); -1 when out of memory */
