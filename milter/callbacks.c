@@ -7,7 +7,10 @@
  * Negotiation asks the MTA for what the program uses and no more: the
  * steps without a hook are switched off (NO*) or, when the session
  * needs their data, made reply-less (NR_*); the macros the script
- * names are requested with eng_setsymlist.
+ * names (with i, and j for SPF) are requested with eng_setsymlist, so
+ * the MTA sends no others. A script with nothing to do
+ * past DATA accepts the message there (NEED_DATA_ACCEPT), which spares
+ * the MTA the rest of the message's steps.
  *
  * DIAGNOSTICS: a message change the MTA refuses is logged and the
  * message is answered with a temporary failure, so it is not passed
@@ -178,7 +181,8 @@ cb_negotiate(struct eng_ctx *ctx, uint32_t actions, uint32_t steps,
 	QUIET(HOOK_HELO, ENG_NR_HELO);
 	QUIET(HOOK_ENVFROM, ENG_NR_MAIL);
 	QUIET(HOOK_ENVRCPT, ENG_NR_RCPT);
-	QUIET(HOOK_DATA, ENG_NR_DATA);
+	if (!(pg->needs & NEED_DATA_ACCEPT))
+		QUIET(HOOK_DATA, ENG_NR_DATA);
 	QUIET(HOOK_HEADER, ENG_NR_HDR);
 	QUIET(HOOK_EOH, ENG_NR_EOH);
 	QUIET(HOOK_BODY, ENG_NR_BODY);
@@ -190,13 +194,10 @@ cb_negotiate(struct eng_ctx *ctx, uint32_t actions, uint32_t steps,
 				| ENG_CHGFROM | ENG_SETSYMLIST);
 	*steps_r = steps & (want | nr);
 	c->noreply = *steps_r & nr;
-	if (pg->macros != NULL && (actions & ENG_SETSYMLIST)) {
-		char list[2048];
-
-		snprintf(list, sizeof(list), "i %s", pg->macros);
+	if (pg->symlist != NULL && pg->symlist_connect != NULL && (actions & ENG_SETSYMLIST))
 		for (int stage = 0; stage < ENG_STAGES; stage++)
-			eng_setsymlist(ctx, stage, list);
-	}
+			eng_setsymlist(ctx, stage, stage == ENG_AT_CONNECT ? pg->symlist_connect
+				       : pg->symlist);
 	return ENG_CONTINUE;
 }
 
@@ -245,13 +246,20 @@ cb_envrcpt(struct eng_ctx *ctx, char **argv)
 	return answer(ctx, c, d, "RCPT", ENG_NR_RCPT, rcpt);
 }
 
-/* cb_data - DATA */
+/* cb_data - DATA; with nothing left to do for the message (no content
+ * hook or test, no change queued) it is accepted here */
 static enum eng_status
 cb_data(struct eng_ctx *ctx)
 {
 	struct conn *c = conn_of(ctx);
+	enum decision d = session_data(c->s);
 
-	return answer(ctx, c, session_data(c->s), "DATA", ENG_NR_DATA, NULL);
+	if (d == DEC_CONTINUE && (c->s->pg->needs & NEED_DATA_ACCEPT)
+	    && c->s->changes == NULL && !(c->noreply & ENG_NR_DATA)) {
+		session_log(c->s, LOG_DEBUG, "nothing to do past DATA: the message is accepted");
+		return ENG_ACCEPT;
+	}
+	return answer(ctx, c, d, "DATA", ENG_NR_DATA, NULL);
 }
 
 /* cb_header - one header field */

@@ -109,7 +109,12 @@ describe(const struct program *pg)
 	       pg->needs & NEED_HEADERS ? " headers" : "",
 	       pg->needs & (NEED_EOH | NEED_HEADERS) ? " eoh" : "",
 	       pg->needs & NEED_BODY ? " body" : "");
-	printf("macros: %s\n", pg->macros ? pg->macros : "(the MTA's defaults)");
+	if (pg->needs & NEED_DATA_ACCEPT)
+		printf("accepts at data: unless a hook queued a change\n");
+	if (pg->symlist != NULL && pg->symlist_connect != NULL)
+		printf("macros: %s (at connect: %s)\n", pg->symlist, pg->symlist_connect);
+	else
+		printf("macros: the MTA's lists (the script computes macro names)\n");
 }
 
 /* owner_of - SPEC ("user[:group]") as a uid and gid; -1 with ERR */

@@ -30,6 +30,10 @@ struct reply {
 #define NEED_EOH	0x08
 #define NEED_BODY	0x10
 #define NEED_UNKNOWN	0x20
+/* nothing to do past DATA (no content hook, test or Sieve script): the
+ * message is accepted at DATA, so the MTA does not keep mvmtr for its
+ * content (Postfix then hands nothing to cleanup) */
+#define NEED_DATA_ACCEPT 0x40
 
 /* program - one compiled script and what mvmtr read from it, shared
  * read-only by the connections that started with it (reference count
@@ -39,7 +43,9 @@ struct program {
 	unsigned refs;
 	unsigned needs;		/* NEED_ */
 	int hooks;		/* HOOK_ bits of the defined hooks */
-	char *macros;		/* "{i} {auth_authen} ...", or NULL: MTA's */
+	char *symlist;		/* the macros asked for after connect: the
+				 * script's and i; NULL: the MTA's lists */
+	char *symlist_connect;	/* at connect: + j for SPF */
 	char *path;
 	int sieve;
 	int uses_store;		/* $greylist & co., or automatic blocks */

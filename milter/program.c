@@ -199,13 +199,14 @@ program_needs(struct program *pg)
 		"header", "address", "exists", "size", "body", "headers",
 		"date", "spamtest", "virustest", "addheader", "deleteheader",
 	};
-	/* SPF reads the HELO name (for <> and $spf_helo) */
+	/* SPF reads the HELO name (for <> and $spf_helo), and the macro
+	 * j (the receiver, in explanations and Received-SPF) */
 	static const char *const helo_fns[] = {
 		"spf", "spf_helo", "spf_explanation", "spf_header",
 	};
 	const struct mfl_prog *prog = pg->prog;
 	struct macros m = { BUF_INIT, 0 };
-	int reads_message = pg->sieve;
+	int reads_message = pg->sieve, spf = 0;
 
 	for (int h = 0; h < HOOK_COUNT; h++)
 		if (mfl_prog_has_hook(prog, hook_names[h]))
@@ -215,7 +216,9 @@ program_needs(struct program *pg)
 			reads_message = 1;
 	for (size_t i = 0; i < sizeof(helo_fns) / sizeof(helo_fns[0]); i++)
 		if (mfl_prog_sites(prog, helo_fns[i], NULL, NULL))
-			pg->needs |= NEED_HELO;
+			spf = 1;
+	if (spf)
+		pg->needs |= NEED_HELO;
 	if (pg->hooks & (1 << HOOK_HELO))
 		pg->needs |= NEED_HELO;
 	if (pg->hooks & (1 << HOOK_DATA))
@@ -236,8 +239,23 @@ program_needs(struct program *pg)
 		pg->needs |= NEED_BODY;
 	if (pg->hooks & (1 << HOOK_UNKNOWN))
 		pg->needs |= NEED_UNKNOWN;
-	if (mfl_prog_sites(prog, "macro", add_macro, &m) && !m.computed && m.list.len)
-		pg->macros = strdup(buf_cstr(&m.list) + 1);
+	/* an abort hook waits for the message's end too (Sendmail sends
+	 * no abort after an accept) */
+	if (!pg->sieve && !(pg->needs & (NEED_HEADERS | NEED_EOH | NEED_BODY))
+	    && !(pg->hooks & (1 << HOOK_HEADER | 1 << HOOK_EOH | 1 << HOOK_BODY
+			      | 1 << HOOK_EOM | 1 << HOOK_ABORT)))
+		pg->needs |= NEED_DATA | NEED_DATA_ACCEPT;
+	/* the MTA's lists, unless every name is known: then i (the queue
+	 * id, for the log) at every stage, j at connect for SPF, and the
+	 * script's names; the MTA sends nothing else */
+	mfl_prog_sites(prog, "macro", add_macro, &m);
+	if (!m.computed) {
+		add_macro(&m, "i", 1);
+		pg->symlist = strdup(buf_cstr(&m.list) + 1);
+		if (spf)
+			add_macro(&m, "j", 1);
+		pg->symlist_connect = strdup(buf_cstr(&m.list) + 1);
+	}
 	buf_free(&m.list);
 	mfl_prog_sites(prog, "dnsbl", add_zone, pg);
 	mfl_prog_sites(prog, "dnsbl_a", add_zone, pg);
@@ -330,7 +348,8 @@ static void
 program_free(struct program *pg)
 {
 	mfl_prog_free(pg->prog);
-	free(pg->macros);
+	free(pg->symlist);
+	free(pg->symlist_connect);
 	for (size_t i = 0; i < pg->ndnsbl_zones; i++)
 		free(pg->dnsbl_zones[i]);
 	free(pg->dnsbl_zones);

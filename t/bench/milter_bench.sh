@@ -6,8 +6,10 @@
 #  1. the milter protocol alone (t/bench/milter_drive: a connection and
 #     a message per transaction, PAR at once): the floors - mvmtr's
 #     engine with a filter that does nothing (engine_null: accepting at
-#     MAIL as the accept-all policy does, and "eom" taking the steps the
-#     policy below takes, to the end of the message) and a bare
+#     MAIL as the accept-all policy does, "data" taking the steps the
+#     policy below takes and accepting at DATA as mvmtr does for it, and
+#     "eom" staying to the end of the message, as mvmtr does for a
+#     script with an end-of-message hook) and a bare
 #     libmilter filter (milter_null, what a libmilter milter costs at
 #     least) - then mvmtr and mailfromd with an accept-all policy, then
 #     with greylisting (triplet already passed) + SPF + one DNSBL zone;
@@ -181,8 +183,9 @@ start_filter() {
 	cat "$tmp/$name.log"
 	return 1
 }
-filters="engine-null:7305 engine-eom:7306 mvmtr-accept:7301 mvmtr-policy:7302"
+filters="engine-null:7305 engine-data:7307 engine-eom:7306 mvmtr-accept:7301 mvmtr-policy:7302"
 start_filter engine-null 7305 "$builddir/t/bench/engine_null" "$(sock 7305)"
+start_filter engine-data 7307 "$builddir/t/bench/engine_null" "$(sock 7307)" data
 start_filter engine-eom 7306 "$builddir/t/bench/engine_null" "$(sock 7306)" eom
 if [ -x "$builddir/t/bench/milter_null" ]; then
 	start_filter libmilter-null 7300 "$builddir/t/bench/milter_null" "$(sock 7300)" &&
@@ -269,7 +272,7 @@ ratio() {	# A B: A / B
 	echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }'
 }
 echo "mvmtr-accept / engine-null (the engine's floor): $(ratio "$rate_mvmtr_accept" "$rate_engine_null")"
-echo "mvmtr-policy / engine-eom (the engine's floor): $(ratio "$rate_mvmtr_policy" "$rate_engine_eom")"
+echo "mvmtr-policy / engine-data (the engine's floor): $(ratio "$rate_mvmtr_policy" "$rate_engine_data")"
 echo "engine-null / libmilter-null: $(ratio "$rate_engine_null" "${rate_libmilter_null:-0}")"
 if [ $have_mfd = 1 ]; then
 	echo "mvmtr-accept / mailfromd-accept: $(ratio "$rate_mvmtr_accept" "${rate_mailfromd_accept:-0}")"
@@ -328,8 +331,9 @@ for round in $(seq "$ROUNDS"); do
 		pf_run libmilter-null "$(pf_sock 7300)" "$pid_libmilter_null" ;;
 	esac
 	pf_run mvmtr-accept "$(pf_sock 7301)" "$pid_mvmtr_accept"
-	pf_run engine-eom "$(pf_sock 7306)" "$pid_engine_eom"
+	pf_run engine-data "$(pf_sock 7307)" "$pid_engine_data"
 	pf_run mvmtr-policy "$(pf_sock 7302)" "$pid_mvmtr_policy"
+	pf_run engine-eom "$(pf_sock 7306)" "$pid_engine_eom"
 	[ "$round" -gt 1 ] && continue
 	case " $filters " in *" mailfromd-accept:"*)
 		pf_run mailfromd-accept "$(pf_sock 7303)" "$pid_mailfromd_accept" ;;
@@ -341,8 +345,8 @@ done
 echo "(medians of $ROUNDS rounds, mailfromd of 1; ratio: to Postfix without a milter," \
 	"with the range over the rounds; system: CPU of every process per message)"
 eval "none_rate=\$(median \$rates_none) none_sys=\$(median \$syss_none)"
-for name in none engine-null libmilter-null mvmtr-accept engine-eom mvmtr-policy \
-	mailfromd-accept mailfromd-policy; do
+for name in none engine-null libmilter-null mvmtr-accept engine-data mvmtr-policy \
+	engine-eom mailfromd-accept mailfromd-policy; do
 	v=$(var "$name")
 	eval "rates=\${rates_$v:-}; cpus=\${cpus_$v:-}; syss=\${syss_$v:-}"
 	[ -n "$rates" ] || continue

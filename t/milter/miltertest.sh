@@ -29,8 +29,24 @@ case $out in
 *) r=1 ;;
 esac
 ok $r "-c -v lists the hooks"
-case $out in *"macros: {auth_authen}"*) r=0 ;; *) r=1 ;; esac
-ok $r "-c -v lists the macros the script reads"
+case $out in *"macros: {auth_authen} i (at connect: {auth_authen} i)"*) r=0 ;; *) r=1 ;; esac
+ok $r "-c -v lists the macros asked for: the script's and i (the queue id)"
+out=$("$mvmtr" -c -v "$here/dns.mfl")
+case $out in *"macros: i (at connect: i j)"*) r=0 ;; *) r=1 ;; esac
+ok $r "-c -v: a script using SPF asks for j at connect too"
+printf 'string $n = "auth";
+void $hook_envrcpt(string $r, string[] $a) {
+	if ($macro("{" + $n + "_authen}") != "") accept;
+}
+' >"$tmp/computed.mfl"
+out=$("$mvmtr" -c -v "$tmp/computed.mfl")
+case $out in *"macros: the MTA's lists (the script computes macro names)"*) r=0 ;; *) r=1 ;; esac
+ok $r "-c -v: a computed macro name leaves the MTA's lists"
+case $out in *"accepts at data: unless a hook queued a change"*) r=0 ;; *) r=1 ;; esac
+ok $r "-c -v: an envelope-only script accepts at DATA"
+out=$("$mvmtr" -c -v "$here/hooks.mfl")
+case $out in *"accepts at data"*) r=1 ;; *) r=0 ;; esac
+ok $r "-c -v: a script with content hooks does not"
 printf 'void $hook_envrcpt(string $r) { }\n' >"$tmp/bad1.mfl"
 out=$("$mvmtr" -c "$tmp/bad1.mfl" 2>&1)
 ok $(( $? == 1 ? 0 : 1 )) "-c: a hook with the wrong parameters exits 1"

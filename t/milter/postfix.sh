@@ -6,7 +6,8 @@
 # passes), a block from mvmcas with a multi-line 554, a custom
 # multi-line 550, and a header added at end of message found in the
 # message mvmda stored - the whole path SMTP -> Postfix -> mvmtr ->
-# Postfix local -> mvmda -> Maildir.
+# Postfix local -> mvmda -> Maildir; then, after a reload, a script with
+# nothing to do past RCPT, whose messages mvmtr accepts at DATA.
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/postfix.sh"
 pf_check
@@ -128,6 +129,30 @@ said '<- *250 2.0.0 Ok: queued'
 ok $? "mvmcas unblock: accepted again"
 wait_for has "$md/new" 4
 is "$(n_in "$md/new")" 4 "every accepted message delivered once"
+
+# a script with nothing to do past RCPT: mvmtr accepts the message at
+# DATA, so Postfix does not keep it for the content; every recipient is
+# still asked about
+cat >"$tmp/policy.mfl" <<'S'
+void $hook_envrcpt(string $rcpt, string[] $args) {
+	if ($regmatch($rcpt, "^nobody@"))
+		reject :code "550" :xcode "5.1.1" "No such mailbox";
+}
+S
+kill -HUP "$mt_pid"
+wait_for grep -q "reload: .*policy.mfl compiled and in use" "$tmp/mvmtr.log"
+send "$user@test.example,nobody@test.example" --header "Subject: at data"
+said '<\*\* *550 5.1.1 No such mailbox'
+ok $? "envelope-only script: the second recipient is refused"
+said '<- *250 2.0.0 Ok: queued'
+ok $? "and the message is queued for the first"
+qid=$(sed -n 's/.*<- *250 2.0.0 Ok: queued as \([0-9A-Za-z]*\).*/\1/p' "$tmp/swaks.out")
+wait_for grep -q "$qid: nothing to do past DATA: the message is accepted" "$tmp/mvmtr.log"
+ok $? "mvmtr accepted it at DATA ($qid)"
+wait_for has "$md/new" 5
+is "$(n_in "$md/new")" 5 "and it is delivered once"
+f=$(grep -l "^Subject: at data" "$md"/new/* 2>/dev/null | head -1)
+ok $([ -n "$f" ] && ! grep -q "^X-Mvmtr:" "$f"; echo $?) "whole, with no end-of-message change"
 
 kill "$mt_pid"
 wait "$mt_pid" 2>/dev/null
