@@ -9,11 +9,19 @@
  * The dot-lock is also a journal: it holds "pid host size", the writer
  * and the mbox size before its append. A dot-lock whose writer is gone
  * (same host, no such pid) or that is older than the stale age was left
- * by a crash; whoever breaks it first cuts the mbox back to the size it
- * names, so a writer killed half-way (SIGKILL cannot be caught) leaves
- * no half message behind once the next delivery comes. When the
- * directory is not writable for the dot-lock (a /var/mail without the
- * mail group), the fcntl lock is used alone and that repair is lost.
+ * by a crash; the next writer takes it over and cuts the mbox back to
+ * the size it names, so a writer killed half-way (SIGKILL cannot be
+ * caught) leaves no half message behind once the next delivery comes.
+ * The fcntl lock is taken first and the dot-lock under it, so reading a
+ * dead writer's journal, taking its lock over (one rename, our lock
+ * carrying its size until the cut is made) and cutting happen with no
+ * other mvmda in between: none can cut a message that came after the
+ * journal, or take the lock between the break and the take-over. A
+ * dot-lock held by a live writer (another program, which takes the
+ * dot-lock first) makes us let go of the fcntl lock and try again, so
+ * the two orders do not deadlock. When the directory is not writable
+ * for the dot-lock (a /var/mail without the mail group), the fcntl lock
+ * is used alone and that repair is lost.
  *
  * DIAGNOSTICS: -1 with errno and the reason in ERR; ETIMEDOUT when a
  * lock could not be had in time.
@@ -91,57 +99,129 @@ lock_owner_gone(int dirfd, const char *lock, long long *size_r)
 	return pid > 0 && kill((pid_t) pid, 0) < 0 && errno == ESRCH;
 }
 
-/* dotlock - make NAME.lock in DIRFD by linking a unique file holding
- * our pid to it; 1 when held, 0 when the directory does not allow it,
- * -1. A crashed writer's journal size goes to *REPAIR_R (else -1). */
+/* lock_file - a file TMP in DIRFD holding "pid host SIZE", for a lock */
 static int
-dotlock(int dirfd, const char *name, const struct mbox_locking *lk, char *lock,
-	size_t locksize, long long *repair_r)
+lock_file(int dirfd, const char *tmp, long long size)
 {
-	char tmp[600], host[256] = "";
-	time_t start = time(NULL);
+	char host[256] = "";
+	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	gethostname(host, sizeof(host) - 1);
+	ret = dprintf(fd, "%ld %s %lld\n", (long) getpid(), host, size) < 0 ? -1 : 0;
+	return close(fd) < 0 ? -1 : ret;
+}
+
+/* Dot-lock attempts (dotlock_try). */
+enum { DOT_HELD, DOT_NONE, DOT_BUSY, DOT_ERROR };
+
+/* dotlock_try - one attempt, under the fcntl lock, at NAME.lock in
+ * DIRFD (into LOCK): DOT_HELD, DOT_NONE when the directory does not
+ * allow it, DOT_BUSY while a live writer holds it, DOT_ERROR. A crashed
+ * writer's lock is taken over, its journal size in *REPAIR_R (else -1) */
+static int
+dotlock_try(int dirfd, const char *name, const struct mbox_locking *lk, char *lock,
+	    size_t locksize, long long *repair_r)
+{
+	char tmp[600];
 	struct stat st;
 	long long size;
-	int fd, gone;
+	int ret = DOT_ERROR, gone;
 
 	*repair_r = -1;
 	snprintf(lock, locksize, "%s.lock", name);
 	if (maildir_unique(tmp, sizeof(tmp), 0) < 0)
-		return -1;
+		return DOT_ERROR;
 	memmove(tmp + 1, tmp, strlen(tmp) + 1);
 	tmp[0] = '.';
-	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
-		return errno == EACCES || errno == EPERM || errno == EROFS ? 0 : -1;
-	gethostname(host, sizeof(host) - 1);
-	dprintf(fd, "%ld %s -1\n", (long) getpid(), host);
-	close(fd);
-	for (;;) {
-		if (linkat(dirfd, tmp, dirfd, lock, 0) == 0
-		    || (fstatat(dirfd, tmp, &st, 0) == 0 && st.st_nlink == 2)) {
-			unlinkat(dirfd, tmp, 0);
-			return 1;
-		}
-		if (errno != EEXIST) {
-			int e = errno;
-
-			unlinkat(dirfd, tmp, 0);
-			errno = e;
-			return -1;
-		}
+	if (lock_file(dirfd, tmp, -1) < 0) {
+		ret = errno == EACCES || errno == EPERM || errno == EROFS ? DOT_NONE : DOT_ERROR;
+		unlinkat(dirfd, tmp, 0);
+		return ret;
+	}
+	if (linkat(dirfd, tmp, dirfd, lock, 0) == 0
+	    || (fstatat(dirfd, tmp, &st, 0) == 0 && st.st_nlink == 2))
+		ret = DOT_HELD;
+	else if (errno == EEXIST) {
 		gone = lock_owner_gone(dirfd, lock, &size);
 		if (gone || (fstatat(dirfd, lock, &st, AT_SYMLINK_NOFOLLOW) == 0
 			     && time(NULL) - st.st_mtime > lk->stale)) {
-			/* a crashed writer's: its journal says where to cut */
-			if (unlinkat(dirfd, lock, 0) == 0 && size >= 0)
+			/* a crashed writer's: ours replaces it in one step and
+			 * says where to cut until the cut is made */
+			if (lock_file(dirfd, tmp, size) == 0 && renameat(dirfd, tmp, dirfd, lock) == 0) {
 				*repair_r = size;
-			continue;
-		}
-		if (time(NULL) - start >= lk->timeout) {
-			unlinkat(dirfd, tmp, 0);
+				return DOT_HELD;
+			}
+		} else
+			ret = DOT_BUSY;
+	}
+	unlinkat(dirfd, tmp, 0);
+	return ret;
+}
+
+/* fcntl_lock - a write lock on FD, trying until DEADLINE */
+static int
+fcntl_lock(int fd, time_t deadline)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	while (fcntl(fd, F_SETLK, &fl) < 0) {
+		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (time(NULL) >= deadline) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
 		usleep(20000);
+	}
+	return 0;
+}
+
+/* fcntl_unlock - FD's lock given up */
+static void
+fcntl_unlock(int fd)
+{
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+	fcntl(fd, F_SETLK, &fl);
+}
+
+/* both_locks - the fcntl lock on FD, then NAME's dot-lock under it
+ * (*DOTLOCKED_R: 1, or 0 when the directory does not allow one); 0, or
+ * -1 with the step that failed in *WHY_R */
+static int
+both_locks(int fd, int dirfd, const char *name, const struct mbox_locking *lk, char *lock,
+	   size_t locksize, int *dotlocked_r, long long *repair_r, const char **why_r)
+{
+	time_t deadline = time(NULL) + lk->timeout;
+
+	for (;;) {
+		*why_r = "cannot lock";
+		if (fcntl_lock(fd, deadline) < 0)
+			return -1;
+		*why_r = "cannot dot-lock";
+		switch (dotlock_try(dirfd, name, lk, lock, locksize, repair_r)) {
+		case DOT_HELD:
+			*dotlocked_r = 1;
+			return 0;
+		case DOT_NONE:
+			*dotlocked_r = 0;
+			return 0;
+		case DOT_BUSY:
+			/* its writer may wait for our fcntl lock */
+			fcntl_unlock(fd);
+			if (time(NULL) >= deadline) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+			usleep(20000);
+			continue;
+		default:
+			fcntl_unlock(fd);
+			return -1;
+		}
 	}
 }
 
@@ -159,25 +239,6 @@ journal(int dirfd, const char *lock, off_t size)
 	ret = dprintf(fd, "%ld %s %lld\n", (long) getpid(), host, (long long) size) < 0
 	    || fsync(fd) < 0 ? -1 : 0;
 	return close(fd) < 0 ? -1 : ret;
-}
-
-/* fcntl_lock - a write lock on FD within the timeout */
-static int
-fcntl_lock(int fd, const struct mbox_locking *lk)
-{
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	time_t start = time(NULL);
-
-	while (fcntl(fd, F_SETLK, &fl) < 0) {
-		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
-			return -1;
-		if (time(NULL) - start >= lk->timeout) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		usleep(20000);
-	}
-	return 0;
 }
 
 /* separator - the newlines the file needs so the next "From " line
@@ -223,7 +284,7 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 {
 	char lock[600];
 	const char *why = "cannot open";
-	int fd, e, dotlocked = 0;
+	int fd, e, dotlocked = 0, keep = 0;	/* keep: the lock's journal is due */
 	long long repair;
 	struct stat st;
 
@@ -235,17 +296,19 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 		errno = EINVAL;
 		goto fail_fd;
 	}
-	why = "cannot dot-lock";
-	if ((dotlocked = dotlock(dirfd, name, lk, lock, sizeof(lock), &repair)) < 0)
+	if (both_locks(fd, dirfd, name, lk, lock, sizeof(lock), &dotlocked, &repair, &why) < 0)
 		goto fail_fd;
-	why = "cannot lock";
-	if (fcntl_lock(fd, lk) < 0 || fstat(fd, &st) < 0)
+	why = "cannot stat";
+	if (fstat(fd, &st) < 0)
 		goto fail_locked;
 	why = "cannot repair";
 	if (repair >= 0 && repair < (long long) st.st_size) {
-		/* what a killed writer left after its journal size */
+		/* what a killed writer left after its journal size; until
+		 * it is cut, our lock names the size for the next writer */
+		keep = 1;
 		if (ftruncate(fd, (off_t) repair) < 0 || fsync(fd) < 0 || fstat(fd, &st) < 0)
 			goto fail_locked;
+		keep = 0;
 	}
 	why = "cannot journal";
 	if (dotlocked && journal(dirfd, lock, st.st_size) < 0)
@@ -254,8 +317,8 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 	if (append(fd, st.st_size, mail) < 0 || fsync(fd) < 0) {
 		/* all or nothing: cut back to what was there */
 		e = errno;
-		if (ftruncate(fd, st.st_size) == 0)
-			fsync(fd);
+		if (ftruncate(fd, st.st_size) < 0 || fsync(fd) < 0)
+			keep = 1;	/* the journal says where the next writer cuts */
 		errno = e;
 		goto fail_locked;
 	}
@@ -269,7 +332,7 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 	return 0;
 fail_locked:
 	e = errno;
-	if (dotlocked)
+	if (dotlocked && !keep)
 		unlinkat(dirfd, lock, 0);
 	errno = e;
 fail_fd:

@@ -2,7 +2,8 @@
  * mda_test - mvmda's delivery modules: Maildir names and flags,
  * namespace resolution (and every way out of a root we could think of),
  * mboxrd quoting and From lines, mbox locking (a held fcntl lock and a
- * held dot-lock time out and leave the file as it was; a stale dot-lock
+ * held dot-lock time out and leave the file as it was; a program that
+ * takes the dot-lock first and then fcntl is not deadlocked; a stale dot-lock
  * is broken), and the responsible IPs of a Received: chain.
  */
 #include "config.h"
@@ -347,6 +348,56 @@ test_mbox(void)
 		tap_ok(after.len > before.len && memcmp(after.data, before.data, before.len) == 0
 		       && memmem(after.data, after.len, "From half", 9) == NULL,
 		       "and the half message it left is gone");
+	}
+
+	/* another program's order, dot-lock first and then fcntl: while
+	 * it holds the dot-lock we let go of the fcntl lock, so neither
+	 * waits for the other until the timeout */
+	{
+		struct mbox_locking lk2 = { .timeout = 5, .stale = 600 };
+		char host[256] = "";
+
+		file_text("mbox", &before);
+		gethostname(host, sizeof(host) - 1);
+		if (pipe(pfd) == 0 && (pid = fork()) == 0) {
+			int fd;
+			char c;
+
+			close(pfd[1]);
+			snprintf(path, sizeof(path), "%s/mbox.lock", dir);
+			fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+			dprintf(fd, "%ld %s -1\n", (long) getpid(), host);
+			close(fd);
+			if (read(pfd[0], &c, 1) != 1)
+				_exit(2);
+			usleep(300000);	/* the delivery is waiting by now */
+			snprintf(path, sizeof(path), "%s/mbox", dir);
+			fd = open(path, O_WRONLY | O_APPEND);
+			fcntl(fd, F_SETLKW, &fl);
+			write_all(fd, "From other Thu Jan  1 00:00:00 1970\nSubject: o\n\nother\n\n", 55);
+			snprintf(path, sizeof(path), "%s/mbox.lock", dir);
+			unlink(path);
+			_exit(0);
+		} else {
+			int status = -1;
+
+			close(pfd[0]);
+			snprintf(path, sizeof(path), "%s/mbox.lock", dir);
+			while (access(path, F_OK) < 0)
+				usleep(1000);
+			write(pfd[1], "x", 1);
+			err[0] = 0;
+			tap_ok(mbox_deliver(dfd, "mbox", &mail, &lk2, err, sizeof(err)) == 0,
+			       "a writer holding the dot-lock and waiting for fcntl: no deadlock (%s)",
+			       err);
+			waitpid(pid, &status, 0);
+			close(pfd[1]);
+			tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "and it wrote too");
+			file_text("mbox", &after);
+			tap_ok(after.len == before.len + 55 + 61
+			       && memmem(after.data + before.len, 55, "From other ", 11) != NULL,
+			       "its message first, then ours, each whole");
+		}
 	}
 
 	/* a symlink is never followed */
