@@ -23,30 +23,30 @@ trap cleanup EXIT
 # -c: compile only
 "$mvmtr" -c "$here/hooks.mfl" >/dev/null 2>&1
 ok $? "-c accepts the test script"
+# says TEXT NAME: ok NAME when $out has TEXT, else not ok
+says() {
+	case $out in *"$1"*) ok 0 "$2" ;; *) ok 1 "$2" ;; esac
+}
 out=$("$mvmtr" -c -v "$here/hooks.mfl")
-case $out in
-*"hooks: connect helo envfrom envrcpt data header eoh body eom abort unknown"*) r=0 ;;
-*) r=1 ;;
-esac
-ok $r "-c -v lists the hooks"
-case $out in *"macros: {auth_authen} i (at connect: {auth_authen} i)"*) r=0 ;; *) r=1 ;; esac
-ok $r "-c -v lists the macros asked for: the script's and i (the queue id)"
+says "hooks: connect helo envfrom envrcpt data header eoh body eom abort unknown" \
+	"-c -v lists the hooks"
+says "macros: {auth_authen} i (at connect: {auth_authen} i)" \
+	"-c -v lists the macros asked for: the script's and i (the queue id)"
+case $out in *"accepts at data"*) r=1 ;; *) r=0 ;; esac
+ok $r "-c -v: a script with content hooks does not accept at DATA"
 out=$("$mvmtr" -c -v "$here/dns.mfl")
-case $out in *"macros: i (at connect: i j)"*) r=0 ;; *) r=1 ;; esac
-ok $r "-c -v: a script using SPF asks for j at connect too"
-printf 'string $n = "auth";
+says "macros: i (at connect: i j)" "-c -v: a script using SPF asks for j at connect too"
+cat >"$tmp/computed.mfl" <<'S'
+string $n = "auth";
 void $hook_envrcpt(string $r, string[] $a) {
 	if ($macro("{" + $n + "_authen}") != "") accept;
 }
-' >"$tmp/computed.mfl"
+S
 out=$("$mvmtr" -c -v "$tmp/computed.mfl")
-case $out in *"macros: the MTA's lists (the script computes macro names)"*) r=0 ;; *) r=1 ;; esac
-ok $r "-c -v: a computed macro name leaves the MTA's lists"
-case $out in *"accepts at data: unless a hook queued a change"*) r=0 ;; *) r=1 ;; esac
-ok $r "-c -v: an envelope-only script accepts at DATA"
-out=$("$mvmtr" -c -v "$here/hooks.mfl")
-case $out in *"accepts at data"*) r=1 ;; *) r=0 ;; esac
-ok $r "-c -v: a script with content hooks does not"
+says "macros: the MTA's lists (the script computes macro names)" \
+	"-c -v: a computed macro name leaves the MTA's lists"
+says "accepts at data: unless a hook queued a change" \
+	"-c -v: an envelope-only script accepts at DATA"
 printf 'void $hook_envrcpt(string $r) { }\n' >"$tmp/bad1.mfl"
 out=$("$mvmtr" -c "$tmp/bad1.mfl" 2>&1)
 ok $(( $? == 1 ? 0 : 1 )) "-c: a hook with the wrong parameters exits 1"
