@@ -99,18 +99,21 @@ lock_owner_gone(int dirfd, const char *lock, long long *size_r)
 	return pid > 0 && kill((pid_t) pid, 0) < 0 && errno == ESRCH;
 }
 
-/* lock_file - a file TMP in DIRFD holding "pid host SIZE", for a lock */
+/* lock_write - "pid host SIZE" into NAME in DIRFD: a new lock file
+ * (made or emptied first), or, with JOURNAL, the lock we hold, synced */
 static int
-lock_file(int dirfd, const char *tmp, long long size)
+lock_write(int dirfd, const char *name, long long size, int journal)
 {
 	char host[256] = "";
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC
+			| (journal ? 0 : O_CREAT | O_TRUNC), 0600);
 	int ret;
 
 	if (fd < 0)
 		return -1;
 	gethostname(host, sizeof(host) - 1);
-	ret = dprintf(fd, "%ld %s %lld\n", (long) getpid(), host, size) < 0 ? -1 : 0;
+	ret = dprintf(fd, "%ld %s %lld\n", (long) getpid(), host, size) < 0
+	    || (journal && fsync(fd) < 0) ? -1 : 0;
 	return close(fd) < 0 ? -1 : ret;
 }
 
@@ -136,7 +139,7 @@ dotlock_try(int dirfd, const char *name, const struct mbox_locking *lk, char *lo
 		return DOT_ERROR;
 	memmove(tmp + 1, tmp, strlen(tmp) + 1);
 	tmp[0] = '.';
-	if (lock_file(dirfd, tmp, -1) < 0) {
+	if (lock_write(dirfd, tmp, -1, 0) < 0) {
 		ret = errno == EACCES || errno == EPERM || errno == EROFS ? DOT_NONE : DOT_ERROR;
 		unlinkat(dirfd, tmp, 0);
 		return ret;
@@ -150,7 +153,7 @@ dotlock_try(int dirfd, const char *name, const struct mbox_locking *lk, char *lo
 			     && time(NULL) - st.st_mtime > lk->stale)) {
 			/* a crashed writer's: ours replaces it in one step and
 			 * says where to cut until the cut is made */
-			if (lock_file(dirfd, tmp, size) == 0 && renameat(dirfd, tmp, dirfd, lock) == 0) {
+			if (lock_write(dirfd, tmp, size, 0) == 0 && renameat(dirfd, tmp, dirfd, lock) == 0) {
 				*repair_r = size;
 				return DOT_HELD;
 			}
@@ -225,22 +228,6 @@ both_locks(int fd, int dirfd, const char *name, const struct mbox_locking *lk, c
 	}
 }
 
-/* journal - record SIZE, the mbox's size before our append, in the lock */
-static int
-journal(int dirfd, const char *lock, off_t size)
-{
-	char host[256] = "";
-	int fd = openat(dirfd, lock, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	gethostname(host, sizeof(host) - 1);
-	ret = dprintf(fd, "%ld %s %lld\n", (long) getpid(), host, (long long) size) < 0
-	    || fsync(fd) < 0 ? -1 : 0;
-	return close(fd) < 0 ? -1 : ret;
-}
-
 /* separator - the newlines the file needs so the next "From " line
  * starts after a blank line */
 static const char *
@@ -311,7 +298,7 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 		keep = 0;
 	}
 	why = "cannot journal";
-	if (dotlocked && journal(dirfd, lock, st.st_size) < 0)
+	if (dotlocked && lock_write(dirfd, lock, (long long) st.st_size, 1) < 0)
 		goto fail_locked;
 	why = "cannot write";
 	if (append(fd, st.st_size, mail) < 0 || fsync(fd) < 0) {

@@ -254,8 +254,8 @@ cb_data(struct eng_ctx *ctx)
 	struct conn *c = conn_of(ctx);
 	enum decision d = session_data(c->s);
 
-	if (d == DEC_CONTINUE && (c->s->pg->needs & NEED_DATA_ACCEPT)
-	    && c->s->changes == NULL && !(c->noreply & ENG_NR_DATA)) {
+	/* (negotiation gave such a script a DATA step that replies) */
+	if (d == DEC_CONTINUE && (c->s->pg->needs & NEED_DATA_ACCEPT) && c->s->changes == NULL) {
 		session_log(c->s, LOG_DEBUG, "nothing to do past DATA: the message is accepted");
 		return ENG_ACCEPT;
 	}

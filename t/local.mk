@@ -127,7 +127,7 @@ endif
 EXTRA_DIST += t/bench/milter_null.c
 t_bench_store_bench_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_bench_store_bench_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS)
-EXTRA_DIST += t/bench/milter_bench.sh t/bench/milter_ab.sh
+EXTRA_DIST += t/bench/milter_bench.sh t/bench/milter_ab.sh t/bench/milter_env.sh
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 bench: t/bench/hdr_bench$(EXEEXT) t/bench/sieve_bench$(EXEEXT) mfl/mflc$(EXEEXT) \

@@ -12,7 +12,7 @@
 #
 # In the scripts @TMP@ becomes the run's directory (for $mvmtr_store);
 # unbound answers pass.test (SPF: 192.0.2.0/24) and bl.test (an empty
-# list) at 127.0.0.1, as in milter_bench.sh. Needs root, unshare,
+# list) at 127.0.0.1 (milter_env.sh, as for milter_bench.sh). Needs root, unshare,
 # unbound, postfix (smtp-source); linux-perf for mvmtr's CPU.
 set -u
 [ $# -ge 2 ] || { echo "usage: milter_ab.sh BUILDDIR NAME=SCRIPT..." >&2; exit 2; }
@@ -38,26 +38,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-cat >"$tmp/unbound.conf" <<CONF
-server:
-	interface: 127.0.0.1
-	do-daemonize: no
-	chroot: ""
-	username: ""
-	directory: "$tmp"
-	use-syslog: no
-	do-ip6: no
-	module-config: "iterator"
-	local-zone: "test." static
-	local-data: "test. 3600 IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300"
-	local-zone: "2.0.192.in-addr.arpa." static
-	local-data: 'pass.test. TXT "v=spf1 ip4:192.0.2.0/24 -all"'
-	local-data: "bl.test. A 127.0.0.1"
-remote-control:
-	control-enable: no
-CONF
-unbound -d -c "$tmp/unbound.conf" >/dev/null 2>&1 &
-pids="$pids $!"
+. "$here/milter_env.sh"
+bench_dns
 mkdir -m 1777 "$tmp/socks"
 names=
 for spec in "$@"; do
@@ -85,21 +67,9 @@ for name in $names; do
 done
 sleep 2
 . "$here/../lib/postfix.sh"
-pf_init
-grep "^127.0.0.1:$PF_PORT inet" "$PF/etc/master.cf" |
-	sed "s/^127.0.0.1:/192.0.2.25:/" >>"$PF/etc/master.cf"
-pf_conf "inet_interfaces = 192.0.2.25, 127.0.0.1" "local_transport = discard" \
-	"smtpd_peername_lookup = no" "milter_default_action = tempfail" \
-	"local_recipient_maps =" "smtpd_milters =" "maillog_file = $PF/maillog"
+bench_postfix
 have_perf=0
 perf stat -e task-clock -o /dev/null true >/dev/null 2>&1 && have_perf=1
-hz=$(getconf CLK_TCK)
-busy_ms() {
-	awk -v hz="$hz" '/^cpu / { print ($2 + $3 + $4 + $7 + $8) * 1000 / hz }' /proc/stat
-}
-median() {
-	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
 run() {	# NAME: one run, its numbers kept under NAME
 	milter=
 	[ "$1" = none ] || milter="unix:$tmp/socks/$1.sock"
@@ -130,12 +100,7 @@ run() {	# NAME: one run, its numbers kept under NAME
 		"$1" "$rate" "$sys" "$cpu"
 	eval "rates_$1=\"\${rates_$1:-} $rate\" syss_$1=\"\${syss_$1:-} $sys\" \
 		cpus_$1=\"\${cpus_$1:-} $cpu\""
-	for i in $(seq 300); do
-		[ "$(pf_queue_count)" -eq 0 ] && break
-		sleep 0.2
-	done
-	pf_stop
-	sleep 1
+	bench_postfix_stop
 }
 for r in $(seq "$R"); do
 	run none

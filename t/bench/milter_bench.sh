@@ -57,30 +57,8 @@ trap cleanup EXIT
 have_mfd=${MAILFROMD:-1}
 command -v mailfromd >/dev/null 2>&1 || have_mfd=0
 
-# DNS: the sender's SPF record and an empty block list; the SOA gives
-# negative answers a TTL, as real lists' zones do (RFC 2308)
-cat >"$tmp/unbound.conf" <<CONF
-server:
-	interface: 127.0.0.1
-	do-daemonize: no
-	chroot: ""
-	username: ""
-	directory: "$tmp"
-	use-syslog: no
-	logfile: "$tmp/unbound.log"
-	do-ip6: no
-	module-config: "iterator"
-	local-zone: "test." static
-	local-data: "test. 3600 IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300"
-	local-zone: "2.0.192.in-addr.arpa." static
-	local-data: 'pass.test. TXT "v=spf1 ip4:192.0.2.0/24 -all"'
-	local-data: "bl.test. A 127.0.0.1"
-remote-control:
-	control-enable: no
-CONF
-unbound -d -c "$tmp/unbound.conf" >/dev/null 2>&1 &
-pids="$pids $!"
-echo "nameserver 127.0.0.1" >"$tmp/resolv.conf"
+. "$here/milter_env.sh"
+bench_dns
 
 # the policies, the same in both languages
 cat >"$tmp/accept.mfl" <<'MFL'
@@ -296,21 +274,7 @@ fi
 
 echo "-- 2. Postfix: $MSGS messages of 4 KB, $PAR sessions at once, one message each, $ROUNDS rounds"
 . "$here/../lib/postfix.sh"
-pf_init
-# smtp-source connects to 192.0.2.25, so the client is not on the
-# loopback network (which SPF would pass without asking)
-grep "^127.0.0.1:$PF_PORT inet" "$PF/etc/master.cf" |
-	sed "s/^127.0.0.1:/192.0.2.25:/" >>"$PF/etc/master.cf"
-pf_conf "inet_interfaces = 192.0.2.25, 127.0.0.1" "local_transport = discard" \
-	"smtpd_peername_lookup = no" "milter_default_action = tempfail" \
-	"local_recipient_maps =" \
-	"smtpd_milters =" "maillog_file = $PF/maillog"
-busy_ms() {	# CPU milliseconds all processes have used so far (/proc/stat)
-	awk -v hz="$hz" '/^cpu / { print ($2 + $3 + $4 + $7 + $8) * 1000 / hz }' /proc/stat
-}
-median() {	# the median of the numbers given
-	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
+bench_postfix
 pf_run() {	# NAME MILTER PID: one run; its numbers kept under NAME
 	postconf -c "$PF/etc" -e "smtpd_milters = $2"
 	pf_start >/dev/null 2>&1 || { echo "postfix did not start"; tail "$PF/maillog"; exit 1; }
@@ -338,12 +302,7 @@ pf_run() {	# NAME MILTER PID: one run; its numbers kept under NAME
 		eval "rates_$v=\"\${rates_$v:-} $rate\"; cpus_$v=\"\${cpus_$v:-} $cpu\"; \
 			syss_$v=\"\${syss_$v:-} $sys\"; pairs_$v=\"\${pairs_$v:-} $pair\""
 	fi
-	for i in $(seq 300); do
-		[ "$(pf_queue_count)" -eq 0 ] && break
-		sleep 0.2
-	done
-	pf_stop
-	sleep 1
+	bench_postfix_stop
 }
 # the configurations, interleaved round by round so that drift in the
 # machine's speed touches them all alike, and each compared with the
