@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hdr.h"
+#include "msg/hdr.h"
 #include "received.h"
 
 /* ip_is_public - IP is a global unicast address */

@@ -19,9 +19,9 @@
 #include <string.h>
 
 #include "action.h"
-#include "arena.h"
-#include "buf.h"
-#include "str.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
+#include "msg/str.h"
 
 /* action_list_init - empty list, implicit keep pending */
 void

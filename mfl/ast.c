@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arena.h"
 #include "ast.h"
+#include "msg/arena.h"
 
 /* ast_new - a zeroed node of KIND at FILE:LINE:COL */
 struct ast *

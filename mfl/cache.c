@@ -28,12 +28,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "arena.h"
 #include "ast.h"
-#include "buf.h"
 #include "cache.h"
 #include "env.h"
-#include "intr.h"
+#include "intr/intr.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
 #include "prog.h"
 
 #define CACHE_MAGIC	"MFLCACH2"

@@ -25,9 +25,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "arena.h"
 #include "compile.h"
 #include "env.h"
+#include "msg/arena.h"
 #include "parse.h"
 
 

@@ -12,10 +12,10 @@
 
 #include <string.h>
 
-#include "arena.h"
 #include "compile.h"
 #include "env.h"
 #include "lex.h"
+#include "msg/arena.h"
 
 /* type_assignable - a value of type FROM may be stored where TO is */
 int

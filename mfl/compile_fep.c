@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
 #include "compile.h"
+#include "msg/arena.h"
 
 extern const struct intrinsic intr_fep_begin, intr_fep_next, intr_fep_end;
 

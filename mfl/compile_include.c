@@ -13,8 +13,8 @@
 
 #include <string.h>
 
-#include "arena.h"
 #include "compile.h"
+#include "msg/arena.h"
 
 struct jumps_list {
 	size_t *v;

@@ -14,9 +14,9 @@
 
 #include <string.h>
 
-#include "arena.h"
 #include "compile.h"
 #include "match.h"
+#include "msg/arena.h"
 #include "tmatch.h"
 
 /* new_site - a zeroed site in the program, or NULL */

@@ -2,7 +2,7 @@
 #ifndef MFL_DIAG_H
 #define MFL_DIAG_H
 
-#include "buf.h"
+#include "msg/buf.h"
 
 struct diag {
 	struct buf text;	/* every message, one a line */

@@ -8,8 +8,8 @@
 
 #include <stdio.h>
 
-#include "buf.h"
 #include "env.h"
+#include "msg/buf.h"
 #include "opcodes.h"
 #include "prog.h"
 

@@ -21,10 +21,10 @@
 #include <string.h>
 
 #include "action.h"
-#include "buf.h"
 #include "env.h"
 #include "mflapi.h"
-#include "str.h"
+#include "msg/buf.h"
+#include "msg/str.h"
 
 /* The language's controls, the first in every env (so the limits are
  * read by index): name, default, range, what it does. */

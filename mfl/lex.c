@@ -19,10 +19,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "arena.h"
-#include "buf.h"
 #include "diag.h"
 #include "lex.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
 
 static const char *const tok_names[] = {
 	"end of file", "identifier", "variable", "tag", "string", "number",

@@ -1,61 +1,65 @@
-# mfl/local.mk - libmfl, the language and message model, and its tools
+# mfl/local.mk - libmfl (the message model, the language, its intrinsics) and its tools
 
 noinst_LIBRARIES += mfl/libmfl.a
 mfl_libmfl_a_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS)
+# the message model (mfl/msg/), the language (mfl/), its intrinsics
+# (mfl/intr/): one library, three layers; hosts include mfl.h and
+# msg/msg.h only (t/sh/layers.sh)
 mfl_libmfl_a_SOURCES = \
+	mfl/msg/addr.c mfl/msg/addr.h \
+	mfl/msg/arena.c mfl/msg/arena.h \
+	mfl/msg/buf.c mfl/msg/buf.h \
+	mfl/msg/charset.c mfl/msg/charset.h \
+	mfl/msg/codec.c mfl/msg/codec.h \
+	mfl/msg/date.c mfl/msg/date.h \
+	mfl/msg/hdr.c mfl/msg/hdr.h \
+	mfl/msg/mime.c mfl/msg/mime.h \
+	mfl/msg/mimeparam.c mfl/msg/mimeparam.h \
+	mfl/msg/msg.c mfl/msg/msg.h \
+	mfl/msg/rfc2047.c mfl/msg/rfc2047.h \
+	mfl/msg/str.h \
 	mfl/action.c mfl/action.h \
-	mfl/addr.c mfl/addr.h \
-	mfl/arena.c mfl/arena.h \
 	mfl/ast.c mfl/ast.h \
-	mfl/buf.c mfl/buf.h \
 	mfl/cache.c mfl/cache.h \
-	mfl/charset.c mfl/charset.h \
-	mfl/codec.c mfl/codec.h \
 	mfl/compile.c mfl/compile.h \
 	mfl/compile_expr.c \
 	mfl/compile_fep.c \
 	mfl/compile_include.c \
 	mfl/compile_site.c \
-	mfl/date.c mfl/date.h \
 	mfl/diag.c mfl/diag.h \
 	mfl/disasm.c \
 	mfl/env.c mfl/env.h \
-	mfl/hdr.c mfl/hdr.h \
-	mfl/intr.c mfl/intr.h \
-	mfl/intr_action.c \
-	mfl/intr_body.c \
-	mfl/intr_date.c \
-	mfl/intr_environment.c \
-	mfl/intr_duplicate.c \
-	mfl/intr_editheader.c \
-	mfl/intr_flags.c \
-	mfl/intr_mime.c \
-	mfl/intr_ihave.c \
-	mfl/intr_mailbox.c \
-	mfl/intr_spamtest.c \
-	mfl/intr_string.c \
-	mfl/intr_test.c \
-	mfl/intr_vacation.c \
-	mfl/intr_variables.c \
 	mfl/lex.c mfl/lex.h \
 	mfl/match.c mfl/match.h \
-	mfl/mime.c mfl/mime.h \
-	mfl/mimeparam.c mfl/mimeparam.h \
-	mfl/msg.c mfl/msg.h \
+	mfl/mfl.h \
+	mfl/mflapi.h \
 	mfl/opcodes.h \
 	mfl/parse.c mfl/parse.h \
 	mfl/parse_mfl.c \
 	mfl/parse_sieve.c \
 	mfl/prog.h \
 	mfl/regex.c mfl/regex.h \
-	mfl/rfc2047.c mfl/rfc2047.h \
 	mfl/run.c \
-	mfl/str.h \
 	mfl/tmatch.c mfl/tmatch.h \
 	mfl/value.h \
 	mfl/verify.c \
 	mfl/vm.c mfl/vm.h \
-	mfl/mfl.h mfl/mflapi.h
+	mfl/intr/intr.c mfl/intr/intr.h \
+	mfl/intr/intr_action.c \
+	mfl/intr/intr_body.c \
+	mfl/intr/intr_date.c \
+	mfl/intr/intr_duplicate.c \
+	mfl/intr/intr_editheader.c \
+	mfl/intr/intr_environment.c \
+	mfl/intr/intr_flags.c \
+	mfl/intr/intr_ihave.c \
+	mfl/intr/intr_mailbox.c \
+	mfl/intr/intr_mime.c \
+	mfl/intr/intr_spamtest.c \
+	mfl/intr/intr_string.c \
+	mfl/intr/intr_test.c \
+	mfl/intr/intr_vacation.c \
+	mfl/intr/intr_variables.c
 
 MFL_LIBS = mfl/libmfl.a $(PCRE2_LIBS)
 

@@ -18,7 +18,7 @@
 #include <strings.h>
 
 #include "match.h"
-#include "str.h"
+#include "msg/str.h"
 
 static const struct {
 	const char *name;

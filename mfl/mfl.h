@@ -11,17 +11,17 @@
 #define MFL_H
 
 #include "action.h"
-#include "addr.h"
-#include "arena.h"
-#include "buf.h"
-#include "charset.h"
-#include "hdr.h"
-#include "intr.h"
+#include "msg/addr.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
+#include "msg/charset.h"
+#include "msg/hdr.h"
+#include "intr/intr.h"
 #include "mflapi.h"
-#include "mime.h"
-#include "mimeparam.h"
-#include "msg.h"
-#include "rfc2047.h"
+#include "msg/mime.h"
+#include "msg/mimeparam.h"
+#include "msg/msg.h"
+#include "msg/rfc2047.h"
 
 #define MFL_VERSION	PACKAGE_VERSION
 

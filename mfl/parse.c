@@ -16,14 +16,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include "arena.h"
-#include "buf.h"
-#include "charset.h"
 #include "compile.h"
 #include "diag.h"
 #include "env.h"
-#include "intr.h"
+#include "intr/intr.h"
 #include "match.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
+#include "msg/charset.h"
 #include "parse.h"
 
 /* Capabilities this build knows (RFC 5228 require). */

@@ -23,8 +23,8 @@
 
 #include <string.h>
 
-#include "arena.h"
-#include "intr.h"
+#include "intr/intr.h"
+#include "msg/arena.h"
 #include "parse.h"
 
 static struct ast *mfl_expr(struct parser *p);

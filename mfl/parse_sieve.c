@@ -22,10 +22,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "arena.h"
-#include "buf.h"
+#include "intr/intr.h"
 #include "mflapi.h"
-#include "intr.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
 #include "parse.h"
 
 static struct ast *sieve_test(struct parser *p);

@@ -6,11 +6,11 @@
 #include <stdint.h>
 
 #include "action.h"
-#include "buf.h"
 #include "env.h"
-#include "intr.h"
+#include "intr/intr.h"
 #include "match.h"
 #include "mflapi.h"
+#include "msg/buf.h"
 #include "value.h"
 
 struct arena;

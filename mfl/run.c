@@ -21,9 +21,9 @@
 #include <string.h>
 
 #include "action.h"
-#include "arena.h"
 #include "ast.h"
 #include "env.h"
+#include "msg/arena.h"
 #include "prog.h"
 #include "vm.h"
 

@@ -18,9 +18,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arena.h"
 #include "compile.h"
 #include "match.h"
+#include "msg/arena.h"
 #include "prog.h"
 #include "regex.h"
 #include "tmatch.h"

@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "ast.h"
-#include "buf.h"
 #include "env.h"
+#include "msg/buf.h"
 #include "opcodes.h"
 #include "prog.h"
 

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
 #include "env.h"
+#include "intr/intr.h"
+#include "msg/arena.h"
 #include "opcodes.h"
-#include "intr.h"
 #include "prog.h"
 #include "vm.h"
 

@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 
 #include "assess.h"
-#include "buf.h"
+#include "msg/buf.h"
 #include "store.h"
 
 /* mask - zero the host bits of C */

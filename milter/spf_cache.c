@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "msg/buf.h"
 #include "spf.h"
-#include "str.h"
+#include "msg/str.h"
 
 #define RESULT_SLOTS	4096
 

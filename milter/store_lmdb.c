@@ -22,7 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buf.h"
+#include "msg/buf.h"
 #include "store.h"
 
 struct store_lmdb {

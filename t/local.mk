@@ -72,7 +72,7 @@ t_unit_mda_test_LDADD = mda/libmda.a $(UNIT_LDADD)
 # Shell tests that run the installed-to-be binaries.
 sh_tests = \
 	t/sh/mflmsg.sh \
-	t/sh/headers.sh \
+	t/sh/layers.sh \
 	t/sh/cache.sh \
 	t/golden/run.sh \
 	t/mda/options.sh \

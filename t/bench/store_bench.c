@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "assess.h"
-#include "buf.h"
+#include "msg/buf.h"
 #include "store.h"
 
 static double

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "mfl.h"
-#include "../../mfl/arena.h"
+#include "../../mfl/msg/arena.h"
 #include "../../mfl/diag.h"
 #include "../../mfl/lex.h"
 

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "arena.h"
+#include "msg/arena.h"
 #include "tap.h"
 
 int

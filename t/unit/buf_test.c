@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "buf.h"
+#include "msg/buf.h"
 #include "tap.h"
 
 int

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "buf.h"
-#include "charset.h"
+#include "msg/buf.h"
+#include "msg/charset.h"
 #include "tap.h"
 
 static const struct conv_case {

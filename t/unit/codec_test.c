@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "codec.h"
-#include "buf.h"
+#include "msg/codec.h"
+#include "msg/buf.h"
 #include "tap.h"
 
 static const struct codec_case {

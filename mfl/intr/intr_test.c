@@ -15,15 +15,15 @@
 
 #include <string.h>
 
-#include "addr.h"
-#include "arena.h"
-#include "buf.h"
 #include "compile.h"
-#include "hdr.h"
 #include "match.h"
-#include "msg.h"
+#include "msg/addr.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
+#include "msg/hdr.h"
+#include "msg/msg.h"
+#include "msg/str.h"
 #include "prog.h"
-#include "str.h"
 #include "tmatch.h"
 
 #define ADDR_ALL	0

@@ -20,9 +20,9 @@
 #include <string.h>
 
 #include "action.h"
-#include "arena.h"
-#include "buf.h"
 #include "compile.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
 #include "prog.h"
 
 enum { VAC_DAYS, VAC_SECONDS, VAC_SUBJECT, VAC_FROM, VAC_ADDRESSES, VAC_MIME, VAC_HANDLE };

@@ -17,11 +17,11 @@
 
 #include <string.h>
 
-#include "arena.h"
-#include "buf.h"
 #include "compile.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
+#include "msg/str.h"
 #include "prog.h"
-#include "str.h"
 #include "tmatch.h"
 
 enum { FLAGOP_SET, FLAGOP_ADD, FLAGOP_REMOVE };

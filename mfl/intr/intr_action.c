@@ -13,12 +13,12 @@
 #include <string.h>
 
 #include "action.h"
-#include "addr.h"
-#include "arena.h"
-#include "buf.h"
 #include "ast.h"
 #include "compile.h"
 #include "env.h"
+#include "msg/addr.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
 #include "prog.h"
 
 /* conflicts - ACT and the list cannot both be carried out: a reject

@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hdr.h"
-#include "msg.h"
+#include "msg/hdr.h"
+#include "msg/msg.h"
+#include "msg/str.h"
 #include "prog.h"
-#include "str.h"
 #include "tmatch.h"
 
 enum { SPAM_PERCENT };

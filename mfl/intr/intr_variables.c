@@ -21,12 +21,12 @@
 
 #include <string.h>
 
-#include "arena.h"
-#include "buf.h"
 #include "compile.h"
 #include "match.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
+#include "msg/str.h"
 #include "prog.h"
-#include "str.h"
 #include "tmatch.h"
 
 /* is_ident - identifier = (ALPHA / "_") *(ALPHA / DIGIT / "_") */

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "buf.h"
 #include "compile.h"
 #include "env.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
 #include "prog.h"
 #include "regex.h"
 #include "tmatch.h"

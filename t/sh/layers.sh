@@ -4,7 +4,7 @@
 . "$top_srcdir/t/tap.sh"
 for lib in libmilter lmdb hiredis; do
 	hits=$(grep -l "#[[:space:]]*include[[:space:]]*[<\"]$lib" \
-		"$top_srcdir"/mfl/*.c "$top_srcdir"/mfl/*.h 2>/dev/null)
+		"$top_srcdir"/mfl/*.[ch] "$top_srcdir"/mfl/*/*.[ch] 2>/dev/null)
 	is "$hits" "" "mfl/ includes no $lib header"
 done
 # and the check itself finds such an include when there is one

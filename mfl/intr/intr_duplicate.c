@@ -14,11 +14,11 @@
 
 #include <string.h>
 
-#include "buf.h"
 #include "env.h"
-#include "hdr.h"
 #include "mflapi.h"
-#include "msg.h"
+#include "msg/buf.h"
+#include "msg/hdr.h"
+#include "msg/msg.h"
 #include "prog.h"
 
 enum { DUP_HANDLE, DUP_HEADER, DUP_UNIQUEID, DUP_SECONDS, DUP_LAST };

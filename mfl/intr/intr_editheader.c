@@ -19,13 +19,13 @@
 
 #include <string.h>
 
-#include "arena.h"
-#include "buf.h"
 #include "compile.h"
-#include "hdr.h"
-#include "msg.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
+#include "msg/hdr.h"
+#include "msg/msg.h"
+#include "msg/str.h"
 #include "prog.h"
-#include "str.h"
 #include "tmatch.h"
 
 enum { EDIT_LAST = 0 };

@@ -10,8 +10,8 @@
 
 #include "env.h"
 #include "mflapi.h"
+#include "msg/str.h"
 #include "prog.h"
-#include "str.h"
 
 /* mfl_env_set_mailbox_exists - FN(CTX, name, len) says 1 when the
  * mailbox NAME exists */

@@ -16,12 +16,12 @@
 
 #include <string.h>
 
-#include "buf.h"
 #include "compile.h"
-#include "mime.h"
-#include "msg.h"
+#include "msg/buf.h"
+#include "msg/mime.h"
+#include "msg/msg.h"
+#include "msg/str.h"
 #include "prog.h"
-#include "str.h"
 #include "tmatch.h"
 
 enum { BODY_RAW, BODY_CONTENT, BODY_TEXT };

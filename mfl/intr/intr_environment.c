@@ -17,8 +17,8 @@
 
 #include "env.h"
 #include "mflapi.h"
+#include "msg/str.h"
 #include "prog.h"
-#include "str.h"
 #include "tmatch.h"
 
 /* env_item_set - NAME = VALUE in TABLE (of MAX), replacing; -1 if full */

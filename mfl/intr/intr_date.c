@@ -17,13 +17,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
 #include "compile.h"
-#include "date.h"
-#include "hdr.h"
-#include "msg.h"
+#include "msg/buf.h"
+#include "msg/date.h"
+#include "msg/hdr.h"
+#include "msg/msg.h"
+#include "msg/str.h"
 #include "prog.h"
-#include "str.h"
 #include "tmatch.h"
 
 enum { DATE_ZONE, DATE_ORIGINALZONE };

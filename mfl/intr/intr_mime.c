@@ -19,15 +19,15 @@
 
 #include <string.h>
 
-#include "arena.h"
-#include "buf.h"
 #include "compile.h"
-#include "hdr.h"
-#include "mime.h"
-#include "mimeparam.h"
-#include "msg.h"
+#include "msg/arena.h"
+#include "msg/buf.h"
+#include "msg/hdr.h"
+#include "msg/mime.h"
+#include "msg/mimeparam.h"
+#include "msg/msg.h"
+#include "msg/str.h"
 #include "prog.h"
-#include "str.h"
 
 /* :mime and its options, shared by header, address and exists (ids
  * beside :index and :last) */
