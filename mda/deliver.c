@@ -29,6 +29,7 @@
 #include "mbox.h"
 #include "mda.h"
 #include "mfl.h"
+#include "msg/msg.h"
 #include "sendmail.h"
 
 /* mda_merge - LIST's actions into the delivery, strings copied; its

@@ -21,6 +21,7 @@
 
 #include "mda.h"
 #include "mfl.h"
+#include "msg/msg.h"
 
 struct repl {
 	size_t lines_seen;	/* $log lines of the last run */

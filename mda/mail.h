@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "mfl.h"
+#include "msg/msg.h"
 
 struct mail {
 	struct buf head;	/* "Delivered-To: ...\n" lines mvmda adds */

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "mda.h"
 #include "mfl.h"
+#include "msg/msg.h"
 #include "state.h"
 
 #ifndef MVMDA_RC

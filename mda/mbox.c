@@ -40,6 +40,7 @@
 #include "mail.h"
 #include "maildir.h"
 #include "mbox.h"
+#include "msg/msg.h"
 
 /* mbox_quote - DATA with ">" before each line matching ^>*From  (mboxrd) */
 void

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "mda.h"
 #include "mfl.h"
+#include "msg/msg.h"
 #include "received.h"
 
 /* cstr - a string value as a C string (run copies end in a NUL), or

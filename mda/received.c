@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "msg/hdr.h"
+#include "msg/msg.h"
 #include "received.h"
 
 /* ip_is_public - IP is a global unicast address */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "mail.h"
+#include "msg/msg.h"
 #include "sendmail.h"
 
 /* sendmail_send - HEAD then DATA to RECIPIENT from SENDER ("" for <>) */

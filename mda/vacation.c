@@ -32,6 +32,7 @@
 #include "log.h"
 #include "mda.h"
 #include "mfl.h"
+#include "msg/msg.h"
 #include "state.h"
 
 /* field - the first field NAME's unfolded value, or NULL */

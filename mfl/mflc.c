@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "mfl.h"
+#include "msg/msg.h"
 
 /* usage - say how to call it */
 static void

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "mfl.h"
+#include "msg/msg.h"
 
 static const char *const address_fields[] = {
 	"From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Resent-From",

@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 
 #include "assess.h"
-#include "msg/buf.h"
+#include "msg/msg.h"
 #include "store.h"
 
 /* mask - zero the host bits of C */

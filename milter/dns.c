@@ -35,7 +35,7 @@
 
 #include "dns.h"
 #include "mfl.h"
-#include "msg/str.h"
+#include "msg/msg.h"
 
 #define DNS_UDP_SIZE	1232	/* EDNS0 buffer size (the DNS flag day's) */
 #define DNS_RETRIES	2	/* retransmissions before the deadline */

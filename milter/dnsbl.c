@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "assess.h"
-#include "msg/buf.h"
+#include "msg/msg.h"
 #include "dnsbl.h"
 
 #define DNSBL_CACHE_MAX	256	/* entries per connection */

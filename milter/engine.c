@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "msg/msg.h"
 #include "mvmtr.h"
 
 #define MIN_THREADS	4

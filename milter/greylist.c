@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "assess.h"
-#include "msg/buf.h"
+#include "msg/msg.h"
 #include "store.h"
 
 /* A passed triplet's last-seen time is refreshed at most this often. */

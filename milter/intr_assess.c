@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "assess.h"
+#include "msg/msg.h"
 #include "mvmtr.h"
 #include "store.h"
 

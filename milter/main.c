@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "msg/msg.h"
 #include "mvmtr.h"
 
 extern const struct eng_filter mvmtr_filter;

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "assess.h"
-#include "msg/buf.h"
+#include "msg/msg.h"
 #include "store.h"
 
 #define LOAD_BATCH	10000

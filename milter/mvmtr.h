@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "mfl.h"
+#include "msg/msg.h"
 
 /* What a hook decided; DEC_CONTINUE when it decided nothing. */
 enum decision {

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "msg/msg.h"
 #include "mvmtr.h"
 #include "store.h"
 

@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "assess.h"
+#include "msg/msg.h"
 #include "mvmtr.h"
 #include "store.h"
 

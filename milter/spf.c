@@ -32,7 +32,7 @@
 
 #include <spf2/spf.h>
 
-#include "msg/buf.h"
+#include "msg/msg.h"
 #include "dns.h"
 #include "mvmtr.h"
 #include "spf.h"

@@ -20,9 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg/buf.h"
+#include "msg/msg.h"
 #include "spf.h"
-#include "msg/str.h"
 
 #define RESULT_SLOTS	4096
 

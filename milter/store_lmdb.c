@@ -22,7 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "msg/buf.h"
+#include "msg/msg.h"
 #include "store.h"
 
 struct store_lmdb {

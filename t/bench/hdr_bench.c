@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mfl.h"
+#include "msg/msg.h"
 #ifdef HAVE_GMIME
 #include "peer_gmime.h"
 #endif

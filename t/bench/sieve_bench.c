@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mfl.h"
+#include "msg/msg.h"
 
 /* now - monotonic seconds */
 static double

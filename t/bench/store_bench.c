@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "assess.h"
-#include "msg/buf.h"
+#include "msg/msg.h"
 #include "store.h"
 
 static double

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"	/* white box: the lexer alone (t/sh/layers.sh) */
+#include "lex.h"
 #include "mfl.h"
-#include "../../mfl/msg/arena.h"
-#include "../../mfl/diag.h"
-#include "../../mfl/lex.h"
+#include "msg/msg.h"
 
 #ifndef FUZZ_MODE
 #define FUZZ_MODE 0

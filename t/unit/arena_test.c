@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "msg/arena.h"
+#include "msg/msg.h"
 #include "tap.h"
 
 int

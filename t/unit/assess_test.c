@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "assess.h"
-#include "msg/buf.h"
+#include "msg/msg.h"
 #include "store.h"
 #include "tap.h"
 

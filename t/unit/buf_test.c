@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "msg/buf.h"
+#include "msg/msg.h"
 #include "tap.h"
 
 int

@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-#include "msg/buf.h"
-#include "msg/charset.h"
+#include "msg/msg.h"
 #include "tap.h"
 
 static const struct conv_case {

@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-#include "msg/codec.h"
-#include "msg/buf.h"
+#include "msg/msg.h"
 #include "tap.h"
 
 static const struct codec_case {

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mfl.h"
+#include "msg/msg.h"
 #include "tap.h"
 
 static const char *const address_fields[] = {

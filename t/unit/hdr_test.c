@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mfl.h"
+#include "msg/msg.h"
 #include "tap.h"
 
 static const struct hdr_case {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mfl.h"
+#include "msg/msg.h"
 #include "tap.h"
 
 struct host {

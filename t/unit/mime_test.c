@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mfl.h"
+#include "msg/msg.h"
 #include "tap.h"
 
 static const struct mime_case {

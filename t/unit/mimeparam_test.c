@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "mfl.h"
+#include "msg/msg.h"
 #include "tap.h"
 
 static const struct param_case {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mfl.h"
+#include "msg/msg.h"
 #include "tap.h"
 
 static const struct msg_case {

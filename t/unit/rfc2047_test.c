@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mfl.h"
+#include "msg/msg.h"
 #include "tap.h"
 
 static const struct rfc2047_case {

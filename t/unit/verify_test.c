@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "mfl.h"
-#include "opcodes.h"
+#include "opcodes.h"	/* white box: forged bytecode (t/sh/layers.sh) */
 #include "prog.h"
 #include "tap.h"
 
