@@ -31,6 +31,7 @@
 #include "mfl.h"
 #include "msg/msg.h"
 #include "sendmail.h"
+#include "vacation.h"
 
 /* mda_merge - LIST's actions into the delivery, strings copied; its
  * implicit keep too when IMPLICIT */
@@ -262,9 +263,14 @@ deliver_all(struct mda *mda)
 		case ACT_REJECT:
 			ret = reject(mda, a);
 			break;
-		case ACT_VACATION:
-			vacation(mda, a);	/* a reply that fails is no reason to retry */
+		case ACT_VACATION: {
+			char state[4096];
+
+			mda_state_path(mda, state, sizeof(state));
+			/* a reply that fails is no reason to retry */
+			vacation(mda, a, state, mda_hand_over);
 			break;
+		}
 		case ACT_DISCARD:
 			mda_log(LOG_INFO, "to=<%s> result=discarded (%s:%d)", mda->recipient,
 				a->file ? a->file : "-", a->line);

@@ -49,9 +49,12 @@ int deliver_all(struct mda *mda);
 void deliver_print(struct mda *mda, struct buf *out);
 int mda_keep_default(struct mda *mda);
 void mda_state_path(struct mda *mda, char *path, size_t size);
-int vacation(struct mda *mda, const struct action *a);
-int mda_hand_over(struct mda *mda, const char *what, const char *from, const char *to,
-		  const char *head, size_t hlen, const char *data, size_t len);
+/* mda_hand_over - mail that leaves (redirect, reject, vacation) goes to
+ * the local sendmail; 0, or EX_TEMPFAIL when it could not */
+typedef int mda_send_fn(struct mda *mda, const char *what, const char *from,
+			const char *to, const char *head, size_t hlen,
+			const char *data, size_t len);
+mda_send_fn mda_hand_over;
 int mda_loop(struct mda *mda);
 int interactive(struct mda *mda);
 

@@ -34,6 +34,7 @@
 #include "mfl.h"
 #include "msg/msg.h"
 #include "state.h"
+#include "vacation.h"
 
 /* field - the first field NAME's unfolded value, or NULL */
 static const char *
@@ -179,13 +180,14 @@ reply(struct mda *mda, const struct action *a, struct buf *out)
 		buf_putc(out, '\n');
 }
 
-/* vacation - answer the sender if RFC 5230 lets us; 0 always (a reply
+/* vacation - answer the sender if RFC 5230 lets us, remembering whom in
+ * the state file at PATH and replying through SEND; 0 always (a reply
  * that does not go out is logged, never a reason to retry the delivery) */
 int
-vacation(struct mda *mda, const struct action *a)
+vacation(struct mda *mda, const struct action *a, const char *path, mda_send_fn *send)
 {
 	const struct vacation *v = a->vacation;
-	char path[4096], err[512];
+	char err[512];
 	struct buf key = BUF_INIT, text = BUF_INIT;
 	const char *why = NULL;
 	int r;
@@ -203,7 +205,6 @@ vacation(struct mda *mda, const struct action *a)
 			mda->sender, why);
 		return 0;
 	}
-	mda_state_path(mda, path, sizeof(path));
 	buf_putc(&key, 'v');
 	buf_puts(&key, v->handle ? v->handle : "");
 	buf_putc(&key, 0);
@@ -221,7 +222,7 @@ vacation(struct mda *mda, const struct action *a)
 		return 0;
 	}
 	reply(mda, a, &text);
-	if (mda_hand_over(mda, "vacation", "", mda->sender, "", 0, text.data, text.len) != 0)
+	if (send(mda, "vacation", "", mda->sender, "", 0, text.data, text.len) != 0)
 		state_forget(path, key.data, key.len);	/* not sent: a later one may */
 	buf_free(&key);
 	buf_free(&text);

@@ -159,7 +159,8 @@ cb_negotiate(struct eng_ctx *ctx, uint32_t actions, uint32_t steps,
 	int hooks;
 
 	if (pg == NULL || c == NULL
-	    || (c->s = session_new(pg, atomic_fetch_add(&connections, 1) + 1)) == NULL) {
+	    || (c->s = session_new(pg, program_store(),
+				   atomic_fetch_add(&connections, 1) + 1)) == NULL) {
 		mtr_log(LOG_ERR, "out of memory for a new connection");
 		program_put(pg);
 		free(c);
@@ -363,11 +364,14 @@ static void
 cb_close(struct eng_ctx *ctx)
 {
 	struct conn *c = conn_of(ctx);
+	struct program *pg;
 
 	if (c == NULL)
 		return;
+	pg = c->s->pg;
 	session_close(c->s);
 	session_free(c->s);
+	program_put(pg);	/* taken in cb_negotiate */
 	free(c);
 	eng_setpriv(ctx, NULL);
 }

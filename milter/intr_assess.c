@@ -27,7 +27,7 @@ ready(struct mfl_run *run, const struct site *site, struct store **st_r)
 		run_error(run, site, "$%s works in hooks only", site->intr->name);
 		return NULL;
 	}
-	if ((*st_r = program_store()) == NULL) {
+	if ((*st_r = s->store) == NULL) {
 		run_error(run, site, "$%s: the store is not open", site->intr->name);
 		return NULL;
 	}

@@ -27,35 +27,10 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "dns_state.h"
 #include "dnsbl.h"
 #include "mvmtr.h"
 #include "spf.h"
-
-/* What a connection asked of the DNS. */
-struct dns_state {
-	char *spec;			/* the resolver NS was parsed from */
-	struct dns_server ns;
-	struct dnsbl_cache *cache;
-	struct spf_checker *spf;
-	struct spf_result from, helo;
-	char *from_for, *helo_for;	/* sender / HELO the results are for */
-};
-
-/* dns_state_free - a connection's DNS state */
-void
-dns_state_free(struct dns_state *st)
-{
-	if (st == NULL)
-		return;
-	free(st->spec);
-	dnsbl_cache_free(st->cache);
-	spf_free(st->spf);
-	spf_result_free(&st->from);
-	spf_result_free(&st->helo);
-	free(st->from_for);
-	free(st->helo_for);
-	free(st);
-}
 
 /* timeout_ms - control NAME, seconds kept within 1 to 300 */
 static int

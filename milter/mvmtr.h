@@ -62,7 +62,7 @@ enum hook {
 	HOOK_HEADER, HOOK_EOH, HOOK_BODY, HOOK_EOM, HOOK_ABORT, HOOK_CLOSE,
 	HOOK_UNKNOWN, HOOK_COUNT
 };
-extern const char *const hook_names[HOOK_COUNT];
+extern const char *const hook_names[HOOK_COUNT];	/* session.c */
 
 /* program.c */
 struct mfl_env *program_env(void);
@@ -92,7 +92,8 @@ struct change {
 
 /* session - one SMTP connection as the milter sees it */
 struct session {
-	struct program *pg;
+	struct program *pg;		/* the caller's reference */
+	struct store *store;		/* the client-assessment store, or NULL */
 	struct mfl_run *run;
 	unsigned long id;		/* connection number, for the log */
 	/* the MTA's macros: the callbacks set these before each call */
@@ -131,7 +132,8 @@ struct session {
 };
 
 /* session.c: each returns what to tell the MTA in S->reply */
-struct session *session_new(struct program *pg, unsigned long id);
+struct session *session_new(struct program *pg, struct store *store,
+			    unsigned long id);
 void session_free(struct session *s);
 enum decision session_connect(struct session *s, const char *host,
 			      const struct sockaddr *sa);
@@ -164,7 +166,6 @@ int intr_milter_register(struct mfl_env *env);
 int intr_assess_register(struct mfl_env *env);
 int intr_assess_used(const struct mfl_prog *prog);
 int intr_dns_register(struct mfl_env *env);
-void dns_state_free(struct dns_state *st);
 
 /* log.c */
 void log_open(const char *ident, int to_stderr, int level);

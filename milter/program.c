@@ -27,14 +27,6 @@
 #include "mvmtr.h"
 #include "store.h"
 
-const char *const hook_names[HOOK_COUNT] = {
-	[HOOK_CONNECT] = "connect", [HOOK_HELO] = "helo",
-	[HOOK_ENVFROM] = "envfrom", [HOOK_ENVRCPT] = "envrcpt",
-	[HOOK_DATA] = "data", [HOOK_HEADER] = "header", [HOOK_EOH] = "eoh",
-	[HOOK_BODY] = "body", [HOOK_EOM] = "eom", [HOOK_ABORT] = "abort",
-	[HOOK_CLOSE] = "close", [HOOK_UNKNOWN] = "unknown",
-};
-
 /* Each hook's parameters, as mfl_env_add_hook() spells them. */
 static const char *const hook_params[HOOK_COUNT] = {
 	[HOOK_CONNECT] = "ssi", [HOOK_HELO] = "s", [HOOK_ENVFROM] = "sS",

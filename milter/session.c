@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "assess.h"
+#include "dns_state.h"
 #include "msg/msg.h"
 #include "mvmtr.h"
 #include "store.h"
@@ -43,15 +44,26 @@
  * start of the body; $hook_body still sees every chunk). */
 #define SESSION_TEXT_MAX	(64u << 20)
 
-/* session_new - connection ID starts, with a reference to PG */
+/* The hooks by the names a script gives them ($hook_connect, ...). */
+const char *const hook_names[HOOK_COUNT] = {
+	[HOOK_CONNECT] = "connect", [HOOK_HELO] = "helo",
+	[HOOK_ENVFROM] = "envfrom", [HOOK_ENVRCPT] = "envrcpt",
+	[HOOK_DATA] = "data", [HOOK_HEADER] = "header", [HOOK_EOH] = "eoh",
+	[HOOK_BODY] = "body", [HOOK_EOM] = "eom", [HOOK_ABORT] = "abort",
+	[HOOK_CLOSE] = "close", [HOOK_UNKNOWN] = "unknown",
+};
+
+/* session_new - connection ID starts with program PG, whose reference
+ * the caller holds until session_free(), and STORE (NULL: none open) */
 struct session *
-session_new(struct program *pg, unsigned long id)
+session_new(struct program *pg, struct store *store, unsigned long id)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
 		return NULL;
 	s->pg = pg;
+	s->store = store;
 	s->id = id;
 	s->changes_tail = &s->changes;
 	if ((s->run = mfl_run_new(pg->prog)) == NULL) {
@@ -121,7 +133,6 @@ session_free(struct session *s)
 	free(s->sender);
 	dns_state_free(s->dns);
 	mfl_run_free(s->run);
-	program_put(s->pg);
 	free(s);
 }
 
@@ -314,7 +325,7 @@ static void
 note_reject(struct session *s)
 {
 	struct value n, window, duration;
-	struct store *st = program_store();
+	struct store *st = s->store;
 	int rc;
 
 	if (st == NULL || !*s->client_addr

@@ -73,6 +73,7 @@ t_unit_mda_test_LDADD = mda/libmda.a $(UNIT_LDADD)
 sh_tests = \
 	t/sh/mflmsg.sh \
 	t/sh/layers.sh \
+	t/sh/cycles.sh \
 	t/sh/cache.sh \
 	t/golden/run.sh \
 	t/mda/options.sh \
