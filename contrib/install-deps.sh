@@ -7,7 +7,7 @@
 # config and queue directories and never touch the system's.
 set -eu
 
-BUILD="build-essential autoconf automake libtool pkg-config clang
+BUILD="build-essential autoconf automake libtool pkg-config clang clang-format
 	libmilter-dev libspf2-dev libpcre2-dev liblmdb-dev lmdb-utils
 	libhiredis-dev"
 TEST="postfix miltertest dovecot-sieve dovecot-core redis-server unbound
