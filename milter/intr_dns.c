@@ -176,7 +176,7 @@ static const struct intr_tag dnsbl_tags[] = {
 	{ .name = "codes", .arg = TAGARG_STRLIST, .id = TAG_CODES },
 	{ .name = "mask", .arg = TAGARG_NUMBER, .id = TAG_MASK },
 	{ .name = "address", .arg = TAGARG_STRING, .id = TAG_ADDRESS },
-	{ NULL },
+	{ .name = NULL },
 };
 
 /* filter - the :codes and :mask of a dnsbl call into F; -1 after a
