@@ -171,6 +171,17 @@ run_str(struct mfl_run *run, const char *ptr, size_t len, struct value *out)
 	return 0;
 }
 
+/* run_buf_init - BUF empty, limited to what RUN may still allocate */
+void
+run_buf_init(const struct mfl_run *run, struct buf *buf)
+{
+	size_t used = arena_used(run->arena);
+
+	buf_init(buf);
+	/* 1, not 0 (no limit), when nothing is left */
+	buf->limit = used < run->limits.memory ? run->limits.memory - used : 1;
+}
+
 /* run_cstr - string V as a C string in the run's memory; NULL when it
  * holds a NUL (or the memory limit is reached) */
 const char *

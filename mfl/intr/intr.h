@@ -124,6 +124,10 @@ int run_error(struct mfl_run *run, const struct site *site,
 	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int run_str(struct mfl_run *run, const char *ptr, size_t len,
 	    struct value *out);
+/* run_buf_init - BUF empty, limited to what RUN may still allocate:
+ * output built from a small input fails there, before it is large */
+struct buf;
+void run_buf_init(const struct mfl_run *run, struct buf *buf);
 const char *run_cstr(struct mfl_run *run, const struct value *v);
 int64_t run_control_int(const struct mfl_run *run, const char *name);
 int run_strlist(struct mfl_run *run, const struct site *site,

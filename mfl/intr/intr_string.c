@@ -13,7 +13,9 @@
 #include "config.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <limits.h>
 #include <pcre2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,19 +168,33 @@ result(struct mfl_run *run, const struct site *site, struct buf *out,
 	return rc < 0 ? run_error(run, site, "memory limit reached") : 0;
 }
 
-/* $sprintf(fmt, ...): %d %i %x %s %c %% with flags, width, precision */
+/* number - the decimal digits at *F, saturating; *F moves past them */
+static size_t
+number(const char **f, const char *end)
+{
+	size_t n = 0;
+
+	for (; *f < end && **f >= '0' && **f <= '9'; (*f)++)
+		n = n > SIZE_MAX / 16 ? SIZE_MAX / 16 : n * 10 + (size_t) (**f - '0');
+	return n;
+}
+
+/* $sprintf(fmt, ...): %d %i %x %s %c %% with flags, width, precision;
+ * a width or precision that would pass the memory limit is refused
+ * before anything is formatted */
 static int
 sprintf_run(struct mfl_run *run, const struct site *site, struct value *args,
 	    struct value *ret)
 {
 	const char *f = args[0].u.s.ptr, *end = f + args[0].u.s.len;
-	struct buf out = BUF_INIT;
+	struct buf out;
 	int next = 1;
 
+	run_buf_init(run, &out);
 	while (f < end) {
 		const char *spec = f;
+		size_t flen, width, precision = 0, most;
 		char fmt[32];
-		size_t flen;
 
 		if (*f != '%') {
 			buf_putc(&out, (unsigned char) *f++);
@@ -191,15 +207,27 @@ sprintf_run(struct mfl_run *run, const struct site *site, struct value *args,
 		}
 		for (f++; f < end && strchr("-+ 0#", *f); f++)
 			;
-		while (f < end && ((*f >= '0' && *f <= '9') || *f == '.'))
+		width = number(&f, end);
+		if (f < end && *f == '.') {
 			f++;
-		if (f >= end || !strchr("dixXsc", *f) || (size_t) (f - spec) > 20) {
+			precision = number(&f, end);
+		}
+		if (f >= end || !strchr("dixXsc", *f) || (size_t) (f - spec) > 20
+		    || width > INT_MAX || precision > INT_MAX) {
 			buf_free(&out);
 			return run_error(run, site, "$sprintf: bad conversion in format");
 		}
 		if (next >= site->npos) {
 			buf_free(&out);
 			return run_error(run, site, "$sprintf: too few arguments");
+		}
+		/* the most this conversion writes: an int's 20 digits and sign */
+		most = *f == 's' && args[next].type == V_STR ? args[next].u.s.len : 24;
+		most = width > most ? width : most;
+		most = precision > most ? precision + 2 : most;
+		if (most > out.limit - out.len) {
+			buf_free(&out);
+			return run_error(run, site, "$sprintf: memory limit reached");
 		}
 		flen = (size_t) (f - spec);
 		memcpy(fmt, spec, flen);
@@ -284,21 +312,32 @@ const struct intrinsic intr_split = {
 	.run = split_run,
 };
 
-/* $join(string[] a, sep) */
+/* $join(string[] a, sep): sized before it is built, so a long
+ * separator between many items meets the memory limit first */
 static int
 join_run(struct mfl_run *run, const struct site *site, struct value *args,
 	 struct value *ret)
 {
 	const struct marr *a = args[0].u.a;
-	struct buf out = BUF_INIT;
+	size_t sep = args[1].u.s.len, total = 0;
+	struct buf out;
 
+	run_buf_init(run, &out);
 	for (size_t i = 0; i < a->len; i++) {
-		if (a->items[i].type != V_STR) {
-			buf_free(&out);
+		if (a->items[i].type != V_STR)
 			return run_error(run, site, "$join: items must be strings");
-		}
+		if (total > out.limit || (i > 0 && sep > out.limit - total))
+			return run_error(run, site, "$join: memory limit reached");
+		total += (i > 0 ? sep : 0);
+		if (a->items[i].u.s.len > out.limit - total)
+			return run_error(run, site, "$join: memory limit reached");
+		total += a->items[i].u.s.len;
+	}
+	if (buf_reserve(&out, total) < 0)
+		return run_error(run, site, "memory limit reached");
+	for (size_t i = 0; i < a->len; i++) {
 		if (i > 0)
-			buf_append(&out, args[1].u.s.ptr, args[1].u.s.len);
+			buf_append(&out, args[1].u.s.ptr, sep);
 		buf_append(&out, a->items[i].u.s.ptr, a->items[i].u.s.len);
 	}
 	if (charge(run, site, out.len / 16 + 1) < 0) {

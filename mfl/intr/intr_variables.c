@@ -277,6 +277,7 @@ set_modify(uint32_t tags, const char *val, size_t len, struct buf *out)
 {
 	struct buf tmp = BUF_INIT;
 
+	tmp.limit = out->limit;
 	buf_append(out, val, len);
 	if (tags & (1u << SET_LOWER | 1u << SET_UPPER))
 		for (size_t i = 0; i < out->len; i++)
@@ -318,15 +319,16 @@ int
 intr_set_value(struct mfl_run *run, const struct site *site, uint32_t tags,
 	       const char *val, size_t len)
 {
-	struct buf out = BUF_INIT;
+	struct buf out;
 	struct value v;
 	int rc;
 
+	run_buf_init(run, &out);
 	if (tags == 0)
 		rc = run_str(run, val, len, &v);
 	else {
 		set_modify(tags, val, len, &out);
-		rc = run_str(run, out.data ? out.data : "", out.len, &v);
+		rc = out.failed ? -1 : run_str(run, out.data ? out.data : "", out.len, &v);
 		buf_free(&out);
 	}
 	if (rc < 0)

@@ -4,9 +4,14 @@
  * A buf is 8-bit clean and always NUL-terminated after the first append,
  * so its data can go to C string functions when it holds no NUL.
  *
- * DIAGNOSTICS: when memory runs out, buf->failed is set, the append is
- * dropped, and later appends are dropped too; callers check it once at
- * the end instead of after every append.
+ * A buf may have a limit (buf->limit, set by its owner): a run's output
+ * is built in one that cannot grow past what the run may still
+ * allocate, so a small input cannot make a large buffer first.
+ *
+ * DIAGNOSTICS: when memory runs out or the limit is reached,
+ * buf->failed is set, the append is dropped, and later appends are
+ * dropped too; callers check it once at the end instead of after every
+ * append.
  */
 #include "config.h"
 
@@ -18,21 +23,26 @@
 
 #include "buf.h"
 
-/* buf_init - empty buffer */
+/* buf_init - empty buffer, no limit */
 void
 buf_init(struct buf *buf)
 {
 	buf->data = NULL;
 	buf->len = buf->cap = 0;
 	buf->failed = 0;
+	buf->limit = 0;
 }
 
-/* buf_free - release the storage; the buffer is empty again */
+/* buf_free - release the storage; the buffer is empty again, with the
+ * same limit */
 void
 buf_free(struct buf *buf)
 {
+	size_t limit = buf->limit;
+
 	free(buf->data);
 	buf_init(buf);
+	buf->limit = limit;
 }
 
 /* buf_reset - make the buffer empty, keeping its storage */
@@ -57,6 +67,8 @@ buf_reserve(struct buf *buf, size_t more)
 	if (more >= SIZE_MAX - buf->len - 1)
 		goto fail;
 	need = buf->len + more + 1;
+	if (buf->limit != 0 && need - 1 > buf->limit)
+		goto fail;
 	if (need <= buf->cap)
 		return 0;
 	cap = buf->cap ? buf->cap : 64;

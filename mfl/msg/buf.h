@@ -9,9 +9,11 @@ struct buf {
 	size_t len;
 	size_t cap;
 	int failed;		/* an allocation failed: contents incomplete */
+	size_t limit;		/* 0, or the most bytes it may hold: past
+				 * it, appends fail as when memory runs out */
 };
 
-#define BUF_INIT	{ NULL, 0, 0, 0 }
+#define BUF_INIT	{ NULL, 0, 0, 0, 0 }
 
 void buf_init(struct buf *buf);
 void buf_free(struct buf *buf);

@@ -15,6 +15,8 @@ Case file format:
     <message>                the text that follows; default.eml if absent)
     --- envelope            (optional: "from: x" and "to: y" lines)
     --- mode mfl            (optional: MFL mode; not compared with Pigeonhole)
+    --- memory MB           (optional: mflc's peak resident memory must stay
+                             under MB megabytes, and it must end within 10 s)
     --- personal NAME       (optional, repeatable: a script include finds,
     <Sieve script>           personal or :global)
     --- global NAME
@@ -33,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -100,14 +103,14 @@ def parse_cases(path):
                 cases.append(cur)
                 section = None
                 continue
-            m = re.match(r"^--- (script|message|envelope|want|mode|personal|global)(?: (\S+))?\s*$", line)
+            m = re.match(r"^--- (script|message|envelope|want|mode|memory|personal|global)(?: (\S+))?\s*$", line)
             if m and cur is not None:
                 section = m.group(1)
                 if section in ("personal", "global"):
                     cur["scripts"].append([section, m.group(2), ""])
                     continue
-                if section == "mode":
-                    cur["mode"] = m.group(2)
+                if section in ("mode", "memory"):
+                    cur[section] = m.group(2)
                     section = None
                     continue
                 if section == "message":
@@ -167,15 +170,46 @@ def run_mflc(mflc, case, tmp):
     frm, to = envelope(case)
     write_scripts(case, tmp)
     mode = "-M" if case.get("mode") == "mfl" else "-S"
-    p = subprocess.run([os.path.abspath(mflc), mode, "-m", msg, "-e", frm, "-t", to]
-                       + SCANNER_CONTROLS
-                       + ["-s", "mfl_sieve_dir=" + os.path.join(tmp, "personal"),
-                          "-s", "mfl_sieve_global_dir=" + os.path.join(tmp, "global")]
-                       + [script],
-                       capture_output=True, timeout=30, cwd=tmp)
-    if p.returncode not in (0, 1, 3):
-        raise RuntimeError("mflc exited %d: %s" % (p.returncode, p.stderr.decode(errors="replace")))
-    return [json.loads(l) for l in p.stdout.decode("utf-8").splitlines() if l.strip()]
+    argv = ([os.path.abspath(mflc), mode, "-m", msg, "-e", frm, "-t", to]
+            + SCANNER_CONTROLS
+            + ["-s", "mfl_sieve_dir=" + os.path.join(tmp, "personal"),
+               "-s", "mfl_sieve_global_dir=" + os.path.join(tmp, "global")]
+            + [script])
+    status, out, err, peak_kb = run_measured(argv, tmp, 10 if case.get("memory") else 30)
+    if isinstance(status, str):     # killed: a failed case, not a crash
+        return [{"status": "error", "phase": "timeout", "message": "mflc " + status}]
+    if status not in (0, 1, 3):
+        raise RuntimeError("mflc exited %s: %s" % (status, err.decode(errors="replace")))
+    got = [json.loads(l) for l in out.decode("utf-8").splitlines() if l.strip()]
+    if case.get("memory") and peak_kb > int(case["memory"]) * 1024:
+        got.append({"status": "error", "phase": "memory",
+                    "message": "mflc's peak was %d MB, more than %s MB"
+                               % (peak_kb // 1024, case["memory"])})
+    return got
+
+
+def run_measured(argv, cwd, timeout):
+    """status (or "killed after N s"), stdout, stderr and the peak
+    resident memory in KB of one run of ARGV, read with wait4()"""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd)
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, st, usage = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                p.kill()
+                pid, st, usage = os.wait4(p.pid, 0)
+                st = None
+                break
+            time.sleep(0.01)
+        p.returncode = 0    # reaped here: keep Popen from waiting again
+        out.seek(0)
+        err.seek(0)
+        status = ("killed after %d s" % timeout if st is None
+                  else os.waitstatus_to_exitcode(st))
+        return status, out.read(), err.read(), usage.ru_maxrss
 
 
 def same(got, want):
