@@ -42,6 +42,18 @@ cstr(struct mfl_run *run, const struct value *v)
 	return c.u.s.ptr;
 }
 
+/* rc_only - a runtime error unless RUN is the rc script's own (or -i's):
+ * a user's script may not map folders, run scripts (itself, forever),
+ * add header lines or read the MTA's environment */
+static int
+rc_only(const struct mda *mda, struct mfl_run *run, const struct site *site)
+{
+	if (run == mda->rc_run || mda->interactive)
+		return 0;
+	return run_error(run, site, "$%s is for the rc script only (mvmda-sysrc(5))",
+			 site->intr->name);
+}
+
 /* $namespace(prefix, layout, root, type, sep [, inbox]) */
 static int
 namespace_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -51,6 +63,8 @@ namespace_run(struct mfl_run *run, const struct site *site, struct value *args,
 	const char *s[6] = { NULL };
 	char err[256];
 
+	if (rc_only(mda, run, site) < 0)
+		return -1;
 	for (int i = 0; i < site->npos; i++)
 		if ((s[i] = cstr(run, &args[i])) == NULL)
 			return run_error(run, site, "$namespace: argument %d holds a NUL", i + 1);
@@ -99,6 +113,8 @@ script_run_run(struct mfl_run *run, const struct site *site, struct value *args,
 	struct mfl_run *sub;
 	int ok;
 
+	if (rc_only(mda, run, site) < 0)
+		return -1;
 	if (path == NULL)
 		return run_error(run, site, "$script_run: path holds a NUL");
 	if ((prog = compile_script(mda, run, path)) == NULL) {
@@ -138,9 +154,11 @@ static int
 getenv_run(struct mfl_run *run, const struct site *site, struct value *args,
 	   struct value *ret)
 {
-	const char *name = cstr(run, &args[0]), *v;
+	const char *name, *v;
 
-	(void) site;
+	if (rc_only(mfl_run_host_data(run), run, site) < 0)
+		return -1;
+	name = cstr(run, &args[0]);
 	v = name ? getenv(name) : NULL;
 	*ret = value_str(v ? v : "", v ? strlen(v) : 0);
 	return 0;
@@ -205,6 +223,8 @@ header_prepend_run(struct mfl_run *run, const struct site *site, struct value *a
 	size_t nlen = args[0].u.s.len, vlen = args[1].u.s.len;
 
 	(void) ret;
+	if (rc_only(mda, run, site) < 0)
+		return -1;
 	if (nlen == 0)
 		return run_error(run, site, "$header_prepend: empty field name");
 	for (size_t i = 0; i < nlen; i++)

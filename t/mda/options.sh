@@ -49,14 +49,21 @@ else
 	rm -rf "$HOME/Maildir"
 fi
 
-# -n: nothing delivered, actions with paths
+# -n: nothing delivered, actions with paths; an rc script with a second
+# namespace (only the rc script may map folders)
+cat >mbrc.mfl <<'R'
+$namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
+$namespace("mb/", "fs", $HOME + "/mail", "mbox", "/");
+$header_prepend("Delivered-To", $RECIPIENT);
+for (int $i = 0; $i < $length($Args); $i++)
+	$script_run($Args[$i]);
+R
 cat >s.mfl <<'S'
 if (header :contains "subject" "hello")
 	fileinto "Lists.dev";
-$namespace("mb/", "fs", $HOME + "/mail", "mbox", "/");
 fileinto "mb/archive";
 S
-"$mvmda" -n s.mfl <msg >out
+MVMDA_RC="$tmp/mbrc.mfl" "$mvmda" -n s.mfl <msg >out
 is "$(sed -n 1p out)" "{\"action\":\"fileinto\",\"mailbox\":\"Lists.dev\",\"copy\":false,\"flags\":[],\"path\":\"$HOME/Maildir/.Lists.dev\",\"storage\":\"maildir\"}" \
 	"-n: fileinto with path and storage"
 is "$(sed -n 2p out)" "{\"action\":\"fileinto\",\"mailbox\":\"mb/archive\",\"copy\":false,\"flags\":[],\"path\":\"$HOME/mail/archive\",\"storage\":\"mbox\"}" \
@@ -65,7 +72,7 @@ is "$(sed -n 3p out)" '{"status":"ok"}' "-n: status line"
 ok "$([ ! -e "$HOME/Maildir" ] && [ ! -e "$HOME/mail" ]; echo $?)" "-n delivers nothing"
 
 # delivery as -n said
-"$mvmda" s.mfl <msg; is "$?" 0 "delivered"
+MVMDA_RC="$tmp/mbrc.mfl" "$mvmda" s.mfl <msg; is "$?" 0 "delivered"
 is "$(count "$HOME/Maildir/.Lists.dev/new")" 1 "into .Lists.dev/new"
 ok "$([ -f "$HOME/Maildir/.Lists.dev/maildirfolder" ]; echo $?)" "Maildir++ subfolder has maildirfolder"
 is "$(grep -c '^From ' "$HOME/mail/archive")" 1 "and the mbox has one message"
@@ -105,6 +112,28 @@ printf 'fileinto "../../etc";\n' >esc.mfl
 "$mvmda" esc.mfl <msg 2>err; is "$?" 0 "a folder outside the root: delivered instead"
 is "$(count "$HOME/Maildir/new")" 3 "to the default mailbox"
 ok "$(grep -q 'folder name has' err; echo $?)" "and logged"
+rm -rf "$HOME/Maildir"
+
+# a user's script may not use the rc script's functions: a script that
+# runs itself recursed until SIGSEGV; the others map folders, add header
+# lines or read the MTA's environment
+printf '$script_run("%s/self.mfl");\n' "$tmp" >self.mfl
+"$mvmda" self.mfl <msg 2>err; is "$?" 0 "a script that runs itself: delivered, no crash"
+is "$(count "$HOME/Maildir/new")" 1 "by implicit keep"
+ok "$(grep -q 'self.mfl:1: runtime error: \$script_run is for the rc script only' err; echo $?)" \
+	"and the error names the function"
+printf 'if (1) fileinto "A";\n$script_run("%s/self.mfl");\n' "$tmp" >other.mfl
+printf '$script_run("%s/other.mfl");\n' "$tmp" >self.mfl
+"$mvmda" self.mfl <msg 2>err; is "$?" 0 "two scripts that run each other: delivered"
+for call in '$namespace("x/", "fs", "/tmp", "mbox", "/")' '$header_prepend("X-A", "b")' \
+	'string $p = $getenv("PATH")'; do
+	printf '%s;\nfileinto "B";\n' "$call" >user.mfl
+	"$mvmda" user.mfl <msg 2>err
+	ok "$(grep -q 'user.mfl:1: runtime error: \$[a-z_]* is for the rc script only' err \
+		&& [ ! -d "$HOME/Maildir/.B" ]; echo $?)" "a user script may not call ${call%%(*}"
+done
+is "$(count "$HOME/Maildir/new")" 5 "each of them kept in INBOX"
+ok "$(! grep -rq '^X-A:' "$HOME/Maildir"; echo $?)" "with no header line added"
 rm -rf "$HOME/Maildir"
 
 # -c: check mode

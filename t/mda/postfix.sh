@@ -40,7 +40,7 @@ done
 cat >"$tmp/$u1/.mvmda.mfl" <<'S'
 if (header :contains "subject" "[list]")
 	fileinto "Lists";
-else if ($getenv("EXTENSION") == "tag")
+else if (envelope :detail "to" "tag")
 	fileinto "Tagged";
 S
 # u2: a .forward pipe to mvmda with a Sieve script and -m
