@@ -233,6 +233,7 @@ out:
 struct reader {
 	const char *p, *end;
 	int bad;
+	int sources;		/* compare the source files with the disk */
 };
 
 static uint32_t
@@ -335,9 +336,12 @@ check_files(struct reader *r, struct mfl_prog *prog)
 		char *name = getcstr(r, prog->arena);
 		uint64_t size = get64(r), sec = get64(r), nsec = get64(r), ino = get64(r);
 
-		if (r->bad || stat(name, &st) < 0 || (uint64_t) st.st_size != size
-		    || (uint64_t) st.st_mtim.tv_sec != sec || (uint64_t) st.st_mtim.tv_nsec != nsec
-		    || (uint64_t) st.st_ino != ino)
+		if (r->bad)
+			return -1;
+		if (r->sources && (stat(name, &st) < 0 || (uint64_t) st.st_size != size
+				   || (uint64_t) st.st_mtim.tv_sec != sec
+				   || (uint64_t) st.st_mtim.tv_nsec != nsec
+				   || (uint64_t) st.st_ino != ino))
 			return -1;
 		prog->files[i] = name;
 	}
@@ -551,6 +555,16 @@ fail:
 	return NULL;
 }
 
+/* load - the program in BODY (LEN bytes in PROG's arena, which owns
+ * it), verified; 0 or -1 */
+static int
+load(struct mfl_prog *prog, const char *body, size_t len, int sieve, int sources)
+{
+	struct reader r = { body, body + len, 0, sources };
+
+	return deserialise(&r, prog, sieve);
+}
+
 /* cache_load - the cached program for PATH, or NULL on any miss */
 struct mfl_prog *
 cache_load(const struct mfl_env *env, const char *path, int sieve)
@@ -558,7 +572,6 @@ cache_load(const struct mfl_env *env, const char *path, int sieve)
 	char *file = cache_path(path), *data, version[17];
 	struct mfl_prog *prog = NULL;
 	struct arena *arena = NULL;
-	struct reader r;
 	uint64_t sum, len;
 	size_t size = 0;
 
@@ -573,12 +586,8 @@ cache_load(const struct mfl_env *env, const char *path, int sieve)
 		goto miss;
 	memcpy(&sum, data + 24, 8);
 	memcpy(&len, data + 32, 8);
-	if (len != size - 40 || checksum(data + 40, size - 40) != sum)
-		goto miss;
-	r.p = data + 40;
-	r.end = data + size;
-	r.bad = 0;
-	if (deserialise(&r, prog, sieve) < 0)
+	if (len != size - 40 || checksum(data + 40, size - 40) != sum
+	    || load(prog, data + 40, size - 40, sieve, 1) < 0)
 		goto miss;
 	free(file);
 	return prog;
@@ -589,6 +598,30 @@ miss:
 		arena_free(arena);
 	free(file);
 	return NULL;
+}
+
+/* cache_parse - the program in a cache file's body (what follows the
+ * 40-byte header: magic, version, checksum, length), verified, with the
+ * source files it names taken as they are: for the fuzz target, which
+ * hands it forged bodies (t/fuzz/cache_fuzz.c); NULL on any doubt */
+struct mfl_prog *
+cache_parse(const struct mfl_env *env, const void *body, size_t len, int sieve)
+{
+	struct arena *arena = arena_create(0);
+	struct mfl_prog *prog = arena ? arena_zalloc(arena, sizeof(*prog)) : NULL;
+	char *copy = prog ? arena_memdup(arena, body, len) : NULL;
+
+	if (copy == NULL) {
+		arena_free(arena);
+		return NULL;
+	}
+	prog->arena = arena;
+	prog->env = env;
+	if (load(prog, copy, len, sieve, 0) < 0) {
+		mfl_prog_free(prog);
+		return NULL;
+	}
+	return prog;
 }
 
 /* mfl_compile_cached - PATH's program from its cache, or compiled (and

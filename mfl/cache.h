@@ -11,5 +11,7 @@ struct mfl_env;
 
 int cache_save(const struct mfl_prog *prog, const char *path);
 struct mfl_prog *cache_load(const struct mfl_env *env, const char *path, int sieve);
+struct mfl_prog *cache_parse(const struct mfl_env *env, const void *body, size_t len,
+			     int sieve);
 
 #endif

@@ -86,6 +86,7 @@ void cerror(struct compile *cc, const struct ast *at, const char *fmt, ...)
 int compile_expr(struct compile *cc, struct ast *n, int want);
 int compile_stmt(struct compile *cc, struct ast *n);
 int compile_site(struct compile *cc, struct ast *n);
+int site_valid(const struct site *site, size_t nglobals);
 int compile_zero(struct compile *cc, int type);
 int compile_grow(struct compile *cc, void **v, size_t n, size_t *cap, size_t size);
 

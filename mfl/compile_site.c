@@ -43,28 +43,6 @@ new_site(struct compile *cc, size_t *index_r)
 	return site;
 }
 
-/* arg_kind - the expected kind of positional argument I, 0 if none */
-static int
-arg_kind(const char *spec, size_t i, int *optional_r)
-{
-	size_t k = 0;
-
-	*optional_r = 0;
-	for (const char *a = spec; *a; a++) {
-		if (*a == '?') {
-			*optional_r = 1;
-			continue;
-		}
-		if (*a == '*')
-			return a[-1];
-		if (k++ == i)
-			return *a;
-	}
-	if (*spec && spec[strlen(spec) - 1] == '*')
-		return spec[strlen(spec) - 2];
-	return 0;
-}
-
 /* required_args - how many positional arguments must be given */
 static size_t
 required_args(const char *spec)
@@ -75,6 +53,63 @@ required_args(const char *spec)
 		if (*a != '*')
 			n++;
 	return n;
+}
+
+/* site_valid - SITE as the compiler makes it: as many positional
+ * arguments as its intrinsic takes, each tag present one it knows with
+ * its value on the stack once, nothing else on the stack, the match,
+ * comparator and address part known, aux a slot of the program's
+ * NGLOBALS globals where the intrinsic keeps one; a program read back
+ * from the cache must pass it for every site (verify.c) */
+int
+site_valid(const struct site *site, size_t nglobals)
+{
+	const struct intrinsic *intr = site->intr;
+	uint32_t known = 0, valued = 0, taken = 0;
+	int tagged = 0;
+
+	if (intr == NULL || site->npos < 0 || (size_t) site->npos < required_args(intr->args)
+	    || (size_t) site->npos > intr_max_positional(intr) || site->nargs < site->npos
+	    || site->nargs - site->npos > SITE_TAGS_MAX || (site->tags >> SITE_TAGS_MAX) != 0
+	    || site->match < 0 || site->match > MATCH_REGEX || site->relop < 0
+	    || site->relop > REL_NE || site->comparator < 0 || site->comparator > 2
+	    || site->addrpart < 0 || site->addrpart > 4)
+		return 0;
+	/* the ids of the intrinsic's own tags, and of those with a value
+	 * (match types, comparators, address parts have fields of their own) */
+	for (const struct intr_tag *t = intr->tags; t != NULL && t->name != NULL; t++)
+		if (t->group != TG_MATCH && t->group != TG_COMPARATOR && t->group != TG_ADDRPART
+		    && t->id >= 0 && t->id < SITE_TAGS_MAX) {
+			known |= 1u << t->id;
+			if (t->arg != TAGARG_NONE)
+				valued |= 1u << t->id;
+		}
+	if (site->tags & ~known)
+		return 0;
+	for (int id = 0; id < SITE_TAGS_MAX; id++) {
+		int present = (site->tags >> id) & 1, at = site->tag_arg[id];
+
+		if (at < 0) {
+			if (present && (valued & (1u << id)))
+				return 0;
+			continue;
+		}
+		if (!present || !(valued & (1u << id)) || at < site->npos || at >= site->nargs
+		    || (taken & (1u << (at - site->npos))))
+			return 0;
+		taken |= 1u << (at - site->npos);
+		tagged++;
+	}
+	if (site->nargs != site->npos + tagged)
+		return 0;
+	switch (intr->aux) {
+	case INTR_AUX_GLOBAL:
+		return site->aux >= 0 && (size_t) site->aux < nglobals;
+	case INTR_AUX_GLOBAL_OR_0:
+		return site->aux >= 0 && (size_t) site->aux <= nglobals;
+	default:
+		return site->aux == 0;
+	}
 }
 
 /* kind_fits - a value of TYPE may be passed as argument KIND */
@@ -218,7 +253,7 @@ site_args(struct compile *cc, struct ast *n, size_t index)
 		return -1;
 	}
 	for (size_t i = 0; i < n->nitems; i++) {
-		int optional, kind = arg_kind(intr->args, i, &optional), t;
+		int optional, kind = intr_arg_kind(intr->args, i, &optional), t;
 
 		if (kind == 0) {
 			cerror(cc, n->items[i], "%s takes %zu argument%s", intr->name,

@@ -79,6 +79,10 @@ disasm_insn(const struct mfl_prog *prog, size_t pc, struct buf *out)
 	enum opcode op = INSN_OP(w);
 	int32_t arg = INSN_ARG(w);
 
+	if (op >= OP__COUNT) {	/* unreachable words of a forged program */
+		buf_printf(out, "%5zu %4u  ? 0x%08x\n", pc, prog->lines[pc], (unsigned) w);
+		return;
+	}
 	buf_printf(out, "%5zu %4u  %-9s", pc, prog->lines[pc], opcode_names[op]);
 	switch (opcode_operands[op]) {
 	case '-':

@@ -8,7 +8,7 @@
  * verifier are made:
  *   -  none   i  immediate int   k  constant   l  local slot
  *   g  global slot   c  control   j  jump target   f  function
- *   s  intrinsic call site   n  count
+ *   s  intrinsic call site   n  count   m  match variable ${0}..${9}
  * The comment on each line says what it does, as Lua's lopcodes.h does:
  * the stack before and after ("a b -> a+b", top on the right; "-" when
  * the stack is left alone), then what else happens. The operand is
@@ -78,7 +78,7 @@
 	X(INDEX,    2,   1,   '-') /* A i -> A[i] error out of range */ \
 	X(SETINDEX, 3,   1,   '-') /* A i v -> v  A[i] = v; [len] appends */ \
 	X(STOP,     0,   0,   '-') /* -           ends the run */ \
-	X(GETMATCH, 0,   1,   'i') /* - -> ${i}   match i, or "" */
+	X(GETMATCH, 0,   1,   'm') /* - -> ${m}   match m, or "" */
 
 enum opcode {
 #define X(name, pops, pushes, operand) OP_##name,

@@ -246,7 +246,22 @@ int
 vm_setcontrol(struct mfl_run *run, int control, const struct value *v)
 {
 	const struct mfl_control *c = &run->env->controls[control];
+	int want = c->type == MFL_CONTROL_INT ? V_INT : c->type == MFL_CONTROL_STRING ? V_STR : V_ARR;
 
+	if (v->type != want) {		/* only a forged program gets here */
+		buf_reset(&run->error);
+		buf_printf(&run->error, "bad program: $%s given a value of the wrong type",
+			   c->name);
+		return -1;
+	}
+	if (c->type == MFL_CONTROL_STRARR)
+		for (size_t i = 0; i < v->u.a->len; i++)
+			if (v->u.a->items[i].type != V_STR) {
+				buf_reset(&run->error);
+				buf_printf(&run->error, "bad program: $%s given a value of the "
+					   "wrong type", c->name);
+				return -1;
+			}
 	if (c->type == MFL_CONTROL_INT && (v->u.i < c->min || v->u.i > c->max)) {
 		buf_reset(&run->error);
 		buf_printf(&run->error, "$%s must be between %lld and %lld", c->name,

@@ -1,6 +1,7 @@
 /*
  * verify - check a program before it runs: every operand in range (from
- * the opcode table's operand kinds), every jump inside its function, and
+ * the opcode table's operand kinds), every field of every intrinsic call
+ * site in range (site_valid), every jump inside its function, and
  * the stack height at each instruction the same along every path, never
  * below the frame's locals, and enough for what each instruction pops.
  * The compiler's output always passes; the check is what lets a program
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "ast.h"
+#include "compile.h"
 #include "env.h"
 #include "msg/buf.h"
 #include "opcodes.h"
@@ -39,6 +41,7 @@ operand_ok(const struct mfl_prog *prog, const struct func *fn, size_t lo,
 	case 's': return arg >= 0 && (size_t) arg < prog->nsites;
 	case 'l': return arg >= 0 && arg < fn->nlocals;
 	case 'n': return arg >= 0;
+	case 'm': return arg >= 0 && arg < MATCH_CAPS;
 	default: return 1;
 	}
 }
@@ -93,6 +96,10 @@ verify_func(const struct mfl_prog *prog, const struct func *fn, size_t lo,
 
 		if (op >= OP__COUNT || !operand_ok(prog, fn, lo, hi, w))
 			goto bad;
+		/* the caller counts on a value exactly when the function has a
+		 * type (effect() of CALL): a RET there would leave it short */
+		if ((op == OP_RET && fn->ret != TYPE_VOID) || (op == OP_RETV && fn->ret == TYPE_VOID))
+			goto bad;
 		effect(prog, w, &pops, &pushes);
 		if (pops < 0 || h < pops || h - pops + pushes > 65536)
 			goto bad;
@@ -133,6 +140,13 @@ prog_verify(const struct mfl_prog *prog, struct buf *errors)
 		buf_puts(errors, "mfl: out of memory\n");
 		ret = -1;
 	}
+	/* every site's operands, before any instruction can name one */
+	for (size_t s = 0; ret == 0 && s < prog->nsites; s++)
+		if (!site_valid(&prog->sites[s], prog->nglobals)) {
+			buf_printf(errors, "mfl: bad program: call site %zu (%s)\n", s,
+				   prog->sites[s].intr ? prog->sites[s].intr->name : "?");
+			ret = -1;
+		}
 	for (size_t f = 0; ret == 0 && f < prog->nfuncs; f++) {
 		const struct func *fn = &prog->funcs[f];
 		size_t hi = f + 1 < prog->nfuncs ? prog->funcs[f + 1].entry : prog->ncode;

@@ -8,6 +8,14 @@
  * limit and the call depth are runtime errors that stop the run with
  * "file:line: runtime error: ..." in run->error.
  *
+ * Values carry their type, and nothing reaches memory through a value
+ * of the wrong one: string and array instructions, and every argument
+ * an intrinsic gets (its kind in the intrinsic's spec), check the type
+ * first, and the int operators make whole int values. The compiler's programs always pass; a program read back from
+ * a forged cache that does not is stopped with "bad program" rather
+ * than read or write where a pointer was never stored (the verifier
+ * checks operands and stack heights, not types).
+ *
  * DIAGNOSTICS: vm_exec() returns 0 when the code returned or stopped,
  * -1 after a runtime error.
  */
@@ -151,6 +159,8 @@ vm_setindex(struct mfl_run *run, uint32_t pc)
 	struct marr *a = top[0].u.a;
 	int64_t i = top[1].u.i;
 
+	if (top[0].type != V_ARR || top[1].type != V_INT)
+		return vm_fail(run, pc, "bad program: not an array and an index");
 	if (i < 0 || (uint64_t) i > a->len)
 		return vm_fail(run, pc, "index %lld out of range (length %zu)",
 			       (long long) i, a->len);
@@ -189,6 +199,54 @@ vm_call(struct mfl_run *run, uint32_t *pc, int32_t f)
 	return 0;
 }
 
+/* kind_ok - V may be passed as an argument of KIND (intr.h) */
+static int
+kind_ok(int kind, const struct value *v)
+{
+	switch (kind) {
+	case 's':
+		return v->type == V_STR;
+	case 'i':
+		return v->type == V_INT;
+	case 'l':
+		if (v->type == V_ARR)
+			for (size_t i = 0; i < v->u.a->len; i++)
+				if (v->u.a->items[i].type != V_STR)
+					return 0;
+		return v->type == V_STR || v->type == V_ARR;
+	case 'A':
+		return v->type == V_ARR;
+	case 'x':
+		return v->type == V_STR || v->type == V_ARR;
+	default:
+		return v->type == V_INT || v->type == V_STR || v->type == V_ARR;
+	}
+}
+
+/* args_ok - ARGS of SITE are of the kinds its intrinsic reads them as:
+ * one pass along the spec ("s?a*": a string, then any number of any) */
+static int
+args_ok(const struct site *site, const struct value *args)
+{
+	const char *spec = site->intr->args;
+	int kind = 'a';
+
+	for (int i = 0; i < site->npos; i++) {
+		while (*spec == '?')
+			spec++;
+		if (*spec != 0 && *spec != '*')
+			kind = *spec++;
+		if (!kind_ok(kind, &args[i]))
+			return 0;
+	}
+	if (site->nargs > site->npos)
+		for (int id = 0; id < SITE_TAGS_MAX; id++)
+			if (site->tag_arg[id] >= 0
+			    && !kind_ok(intr_tag_kind(site->intr, id), &args[site->tag_arg[id]]))
+				return 0;
+	return 1;
+}
+
 /* vm_intr - call an intrinsic: its arguments off, its result on */
 static int
 vm_intr(struct mfl_run *run, uint32_t pc, int32_t s)
@@ -197,6 +255,9 @@ vm_intr(struct mfl_run *run, uint32_t pc, int32_t s)
 	struct value ret = value_int(0);
 	struct value *args = &run->stack[run->sp - (size_t) site->nargs];
 
+	if (!args_ok(site, args))
+		return vm_fail(run, pc, "bad program: %s given a value of the wrong type",
+			       site->intr->name);
 	run->pc = pc;
 	if (site->intr->run(run, site, args, &ret) < 0) {
 		if (!run->failed)
@@ -239,6 +300,9 @@ vm_arith(struct mfl_run *run, uint32_t pc, enum opcode op, int64_t *a, int64_t b
 #define TOP	(run->stack[run->sp - 1])
 #define SECOND	(run->stack[run->sp - 2])
 #define PUSH(v)	(run->stack[run->sp++] = (v))
+/* an int operator's result replaces both operands: a whole value, so
+ * its type is int whatever the operands were */
+#define BINOP(e)	do { SECOND = value_int(e); run->sp--; } while (0)
 
 /* vm_exec - run from PC until the frame at depth STOP_DEPTH returns */
 int
@@ -285,6 +349,7 @@ vm_exec(struct mfl_run *run, uint32_t pc, int stop_depth)
 			PUSH(run->globals[arg]);
 			break;
 		case OP_GETMATCH:
+			/* the verifier keeps ARG within the ten; fewer may be set */
 			PUSH(arg < run->n_match_vars ? run->match_vars[arg] : value_str("", 0));
 			break;
 		case OP_SETG:
@@ -300,16 +365,13 @@ vm_exec(struct mfl_run *run, uint32_t pc, int stop_depth)
 			run->sp--;
 			break;
 		case OP_ADD:
-			SECOND.u.i = (int64_t) ((uint64_t) SECOND.u.i + (uint64_t) TOP.u.i);
-			run->sp--;
+			BINOP((int64_t) ((uint64_t) SECOND.u.i + (uint64_t) TOP.u.i));
 			break;
 		case OP_SUB:
-			SECOND.u.i = (int64_t) ((uint64_t) SECOND.u.i - (uint64_t) TOP.u.i);
-			run->sp--;
+			BINOP((int64_t) ((uint64_t) SECOND.u.i - (uint64_t) TOP.u.i));
 			break;
 		case OP_MUL:
-			SECOND.u.i = (int64_t) ((uint64_t) SECOND.u.i * (uint64_t) TOP.u.i);
-			run->sp--;
+			BINOP((int64_t) ((uint64_t) SECOND.u.i * (uint64_t) TOP.u.i));
 			break;
 		case OP_DIV:
 		case OP_MOD:
@@ -317,46 +379,48 @@ vm_exec(struct mfl_run *run, uint32_t pc, int stop_depth)
 		case OP_SHR:
 			if (vm_arith(run, pc - 1, INSN_OP(w), &SECOND.u.i, TOP.u.i) < 0)
 				return -1;
+			SECOND.type = V_INT;
 			run->sp--;
 			break;
 		case OP_BAND:
-			SECOND.u.i &= TOP.u.i;
-			run->sp--;
+			BINOP(SECOND.u.i & TOP.u.i);
 			break;
 		case OP_BOR:
-			SECOND.u.i |= TOP.u.i;
-			run->sp--;
+			BINOP(SECOND.u.i | TOP.u.i);
 			break;
 		case OP_BXOR:
-			SECOND.u.i ^= TOP.u.i;
-			run->sp--;
+			BINOP(SECOND.u.i ^ TOP.u.i);
 			break;
 		case OP_NEG:
-			TOP.u.i = (int64_t) (0 - (uint64_t) TOP.u.i);
+			TOP = value_int((int64_t) (0 - (uint64_t) TOP.u.i));
 			break;
 		case OP_NOT:
-			TOP.u.i = TOP.u.i == 0;
+			TOP = value_int(TOP.u.i == 0);
 			break;
 		case OP_BNOT:
-			TOP.u.i = ~TOP.u.i;
+			TOP = value_int(~TOP.u.i);
 			break;
 		case OP_BOOL:
-			TOP.u.i = TOP.u.i != 0;
+			TOP = value_int(TOP.u.i != 0);
 			break;
-		case OP_EQ: SECOND.u.i = SECOND.u.i == TOP.u.i; run->sp--; break;
-		case OP_NE: SECOND.u.i = SECOND.u.i != TOP.u.i; run->sp--; break;
-		case OP_LT: SECOND.u.i = SECOND.u.i < TOP.u.i; run->sp--; break;
-		case OP_LE: SECOND.u.i = SECOND.u.i <= TOP.u.i; run->sp--; break;
-		case OP_GT: SECOND.u.i = SECOND.u.i > TOP.u.i; run->sp--; break;
-		case OP_GE: SECOND.u.i = SECOND.u.i >= TOP.u.i; run->sp--; break;
+		case OP_EQ: BINOP(SECOND.u.i == TOP.u.i); break;
+		case OP_NE: BINOP(SECOND.u.i != TOP.u.i); break;
+		case OP_LT: BINOP(SECOND.u.i < TOP.u.i); break;
+		case OP_LE: BINOP(SECOND.u.i <= TOP.u.i); break;
+		case OP_GT: BINOP(SECOND.u.i > TOP.u.i); break;
+		case OP_GE: BINOP(SECOND.u.i >= TOP.u.i); break;
 		case OP_SEQ:
 		case OP_SNE:
 		case OP_SLT:
 		case OP_SLE:
 		case OP_SGT:
 		case OP_SGE: {
-			int c = vm_strcmp(&SECOND, &TOP);
+			int c;
 			enum opcode op = INSN_OP(w);
+
+			if (SECOND.type != V_STR || TOP.type != V_STR)
+				return vm_fail(run, pc - 1, "bad program: not strings");
+			c = vm_strcmp(&SECOND, &TOP);
 			int r = op == OP_SEQ ? c == 0 : op == OP_SNE ? c != 0
 			    : op == OP_SLT ? c < 0 : op == OP_SLE ? c <= 0
 			    : op == OP_SGT ? c > 0 : c >= 0;
@@ -366,6 +430,8 @@ vm_exec(struct mfl_run *run, uint32_t pc, int stop_depth)
 			break;
 		}
 		case OP_CONCAT:
+			if (SECOND.type != V_STR || TOP.type != V_STR)
+				return vm_fail(run, pc - 1, "bad program: not strings");
 			if (vm_concat(run, &SECOND, &TOP) < 0)
 				return vm_fail(run, pc - 1, "memory limit reached");
 			run->sp--;
@@ -415,6 +481,8 @@ vm_exec(struct mfl_run *run, uint32_t pc, int stop_depth)
 			struct marr *a = SECOND.u.a;
 			int64_t i = TOP.u.i;
 
+			if (SECOND.type != V_ARR || TOP.type != V_INT)
+				return vm_fail(run, pc - 1, "bad program: not an array and an index");
 			if (i < 0 || (uint64_t) i >= a->len)
 				return vm_fail(run, pc - 1, "index %lld out of range (length %zu)",
 					       (long long) i, a->len);

@@ -143,7 +143,9 @@ bench: t/bench/hdr_bench$(EXEEXT) t/bench/sieve_bench$(EXEEXT) mfl/mflc$(EXEEXT)
 # same entry points are linked into replay programs that make check runs
 # over the seed corpora in t/fuzz/seeds/.
 check_PROGRAMS += t/fuzz/msg_replay t/fuzz/mfl_replay t/fuzz/sieve_replay \
-	t/fuzz/lex_replay t/fuzz/milter_replay
+	t/fuzz/lex_replay t/fuzz/milter_replay t/fuzz/cache_replay
+t_fuzz_cache_replay_SOURCES = t/fuzz/replay.c t/fuzz/cache_fuzz.c
+t_fuzz_cache_replay_LDADD = $(UNIT_LDADD)
 t_fuzz_milter_replay_SOURCES = t/fuzz/replay.c t/fuzz/milter_fuzz.c milter/engine.c \
 	milter/engine.h
 t_fuzz_milter_replay_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
@@ -164,7 +166,10 @@ EXTRA_DIST += t/fuzz/fuzz_replay.sh t/fuzz/seeds
 
 if FUZZ
 noinst_PROGRAMS += t/fuzz/msg_fuzz t/fuzz/mfl_fuzz t/fuzz/sieve_fuzz t/fuzz/lex_fuzz \
-	t/fuzz/milter_fuzz
+	t/fuzz/milter_fuzz t/fuzz/cache_fuzz
+t_fuzz_cache_fuzz_SOURCES = t/fuzz/cache_fuzz.c
+t_fuzz_cache_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+t_fuzz_cache_fuzz_LDADD = $(MFL_LIBS)
 FUZZ_FLAGS = -fsanitize=fuzzer
 t_fuzz_milter_fuzz_SOURCES = t/fuzz/milter_fuzz.c milter/engine.c milter/engine.h
 t_fuzz_milter_fuzz_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)

@@ -71,6 +71,43 @@ const struct intr_tag intr_addrpart_tags[] = {
 	{ .name = NULL }
 };
 
+/* intr_arg_kind - the kind ('s', 'l', 'i', 'a', 'A', 'x') of positional
+ * argument I in SPEC, 0 if there is none; *OPTIONAL_R when it may be
+ * left out */
+int
+intr_arg_kind(const char *spec, size_t i, int *optional_r)
+{
+	size_t k = 0;
+
+	*optional_r = 0;
+	for (const char *a = spec; *a; a++) {
+		if (*a == '?') {
+			*optional_r = 1;
+			continue;
+		}
+		if (*a == '*')
+			return a[-1];
+		if (k++ == i)
+			return *a;
+	}
+	if (*spec && spec[strlen(spec) - 1] == '*')
+		return spec[strlen(spec) - 2];
+	return 0;
+}
+
+/* intr_tag_kind - the kind of the value tag ID of INTR takes ('s', 'i',
+ * 'l'), 0 for none */
+int
+intr_tag_kind(const struct intrinsic *intr, int id)
+{
+	for (const struct intr_tag *t = intr->tags; t != NULL && t->name != NULL; t++)
+		if (t->id == id && t->group != TG_MATCH && t->group != TG_COMPARATOR
+		    && t->group != TG_ADDRPART)
+			return t->arg == TAGARG_STRING ? 's' : t->arg == TAGARG_NUMBER ? 'i'
+			    : t->arg == TAGARG_STRLIST ? 'l' : 0;
+	return 0;
+}
+
 /* intr_match - IN is NAME of KIND (names compared without case) */
 static int
 intr_match(const struct intrinsic *in, const char *name, size_t len,

@@ -56,6 +56,11 @@ struct intr_tag {
  * or any array; a '?' makes
  * the ones after it optional, a trailing '*' repeats the last one.
  */
+/* What site->aux holds for an intrinsic: nothing (0), a global slot
+ * (set, extracttext), or a global slot + 1 with 0 for the internal
+ * variable (setflag, addflag, removeflag). The verifier checks it. */
+enum intr_aux { INTR_AUX_NONE, INTR_AUX_GLOBAL, INTR_AUX_GLOBAL_OR_0 };
+
 struct intrinsic {
 	const char *name;	/* "header", "fileinto", "$length" */
 	enum intr_kind kind;
@@ -63,6 +68,7 @@ struct intrinsic {
 	const char *args;
 	int ret;		/* result type (tests: TYPE_INT) */
 	unsigned flags;
+	enum intr_aux aux;	/* what its sites' aux holds */
 	const struct intr_tag *tags;	/* NULL-terminated, or NULL */
 	/* before the arguments are compiled: may resolve or rewrite them */
 	int (*prepare)(struct compile *cc, struct ast *node, struct site *site);
@@ -102,6 +108,8 @@ int mfl_env_add_intrinsic(struct mfl_env *env, const struct intrinsic *in);
 int intr_tag_present(const struct site *site, int id, struct value *args,
 		     struct value **arg_r);
 size_t intr_max_positional(const struct intrinsic *intr);
+int intr_arg_kind(const char *spec, size_t i, int *optional_r);
+int intr_tag_kind(const struct intrinsic *intr, int id);
 int intr_site_compile(struct mfl_prog *prog, struct site *site,
 		      char *err, size_t errsize);
 extern const struct intrinsic *const intr_table[];

@@ -189,17 +189,17 @@ flag_prepare(struct compile *cc, struct ast *n, struct site *site)
 /* setflag: setflag [<variablename: string>] <list-of-flags: string-list> */
 const struct intrinsic intr_setflag = {
 	.name = "setflag", .kind = INTR_COMMAND, .capability = "imap4flags",
-	.args = "l", .prepare = flag_prepare, .run = setflag_run,
+	.args = "l", .aux = INTR_AUX_GLOBAL_OR_0, .prepare = flag_prepare, .run = setflag_run,
 };
 
 const struct intrinsic intr_addflag = {
 	.name = "addflag", .kind = INTR_COMMAND, .capability = "imap4flags",
-	.args = "l", .prepare = flag_prepare, .run = addflag_run,
+	.args = "l", .aux = INTR_AUX_GLOBAL_OR_0, .prepare = flag_prepare, .run = addflag_run,
 };
 
 const struct intrinsic intr_removeflag = {
 	.name = "removeflag", .kind = INTR_COMMAND, .capability = "imap4flags",
-	.args = "l", .prepare = flag_prepare, .run = removeflag_run,
+	.args = "l", .aux = INTR_AUX_GLOBAL_OR_0, .prepare = flag_prepare, .run = removeflag_run,
 };
 
 /* hasflag_prepare - "hasflag <variable-list> <flags>": the names become

@@ -358,6 +358,7 @@ extracttext_check(struct compile *cc, struct ast *n, struct site *site)
 const struct intrinsic intr_extracttext = {
 	.name = "extracttext",
 	.kind = INTR_COMMAND,
+	.aux = INTR_AUX_GLOBAL,
 	.capability = "extracttext",
 	.args = "s",
 	.tags = extracttext_tags,

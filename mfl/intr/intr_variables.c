@@ -373,6 +373,7 @@ set_check(struct compile *cc, struct ast *n, struct site *site)
 const struct intrinsic intr_set = {
 	.name = "set",
 	.kind = INTR_COMMAND,
+	.aux = INTR_AUX_GLOBAL,
 	.capability = "variables",
 	.args = "ss",
 	.tags = set_tags,

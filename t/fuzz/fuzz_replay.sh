@@ -1,11 +1,11 @@
 #!/bin/sh
 # fuzz_replay.sh - replay the fuzz targets' seed corpora (make check):
-# the message model, MFL mode, Sieve mode, the lexer and the milter
-# protocol engine
+# the message model, MFL mode, Sieve mode, the lexer, the milter
+# protocol engine and the compiled-script cache's reader
 . "$top_srcdir/t/tap.sh"
 seeds="$top_srcdir/t/fuzz/seeds"
 status=0
-for target in msg mfl sieve lex milter; do
+for target in msg mfl sieve lex milter cache; do
 	out=$("$top_builddir/t/fuzz/${target}_replay" "$seeds/$target" 2>&1)
 	rc=$?
 	n=$(printf '%s\n' "$out" | grep -c '^ok')
