@@ -139,6 +139,36 @@ folder_name(struct mda *mda, const struct action *a, const char **name, size_t *
 	}
 }
 
+static int store(struct mda *mda, const char *name, size_t len, const char *const *flags,
+		 int fallback);
+
+/* permanent - errno E says the folder can never take the message as it
+ * is: a name that leaves the root (EINVAL), a symlink or a FIFO planted
+ * where a mailbox, its lock or its tmp/ should be (ELOOP, EINVAL), a
+ * mailbox with other hard links (EMLINK); a retry would fail the same */
+static int
+permanent(int e)
+{
+	return e == EINVAL || e == ELOOP || e == EMLINK;
+}
+
+/* refused - folder NAME cannot take the message (ERR says why): the
+ * default mailbox instead, or, when that is the one refused, a
+ * permanent failure (mvmda(1) EXIT STATUS) */
+static int
+refused(struct mda *mda, const char *name, size_t len, const char *err,
+	const char *const *flags, int fallback)
+{
+	if (!fallback) {
+		mda_log(LOG_ERR, "to=<%s> folder=\"%.*s\": %s; delivering to %s instead",
+			mda->recipient, (int) len, name, err, mda->default_mailbox);
+		return store(mda, mda->default_mailbox, strlen(mda->default_mailbox), flags, 1);
+	}
+	mda_log(LOG_ERR, "to=<%s> folder=\"%.*s\" result=bounced: %s (a retry cannot help)",
+		mda->recipient, (int) len, name, err);
+	return EX_CANTCREAT;
+}
+
 /* store - the message into folder NAME; 0, or an exit code */
 static int
 store(struct mda *mda, const char *name, size_t len, const char *const *flags,
@@ -151,11 +181,8 @@ store(struct mda *mda, const char *name, size_t len, const char *const *flags,
 	message_id(mda, msgid, sizeof(msgid));
 	if (ns_resolve(&mda->ns, name, len, &folder, err, sizeof(err)) < 0
 	    || (fd = folder_open(&folder, 1, leaf, err, sizeof(err))) < 0) {
-		if (errno == EINVAL && !fallback) {
-			mda_log(LOG_ERR, "to=<%s> folder=\"%.*s\": %s; delivering to %s instead",
-				mda->recipient, (int) len, name, err, mda->default_mailbox);
-			return store(mda, mda->default_mailbox, strlen(mda->default_mailbox), flags, 1);
-		}
+		if (permanent(errno))
+			return refused(mda, name, len, err, flags, fallback);
 		mda_log(LOG_ERR, "to=<%s> folder=\"%.*s\" msgid=%s result=deferred: %s",
 			mda->recipient, (int) len, name, msgid, err);
 		return EX_TEMPFAIL;
@@ -165,6 +192,8 @@ store(struct mda *mda, const char *name, size_t len, const char *const *flags,
 	else
 		ret = mbox_deliver(fd, leaf, &mda->mail, &mda->locking, err, sizeof(err));
 	close(fd);
+	if (ret < 0 && permanent(errno))
+		return refused(mda, name, len, err, flags, fallback);
 	if (ret < 0) {
 		mda_log(LOG_ERR, "to=<%s> folder=\"%.*s\" path=%s msgid=%s result=deferred: %s",
 			mda->recipient, (int) len, name, folder.path, msgid, err);

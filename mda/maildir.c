@@ -96,26 +96,28 @@ maildir_flags(const char *const *flags, char *info, size_t size)
 	return (int) n;
 }
 
-/* fsync_dir - make DIRFD/NAME's entries durable */
+/* subdir - DIRFD's tmp, new or cur, not through a symlink (a planted
+ * one would lead the message out of the namespace root): ELOOP then */
 static int
-fsync_dir(int dirfd, const char *name)
+subdir(int dirfd, const char *name)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fd < 0)
-		return -1;
-	ret = fsync(fd);
-	if (close(fd) < 0)
-		ret = -1;
-	return ret;
+	if (fd < 0 && errno == ENOTDIR) {
+		struct stat st;
+
+		/* a symlink to a directory says ENOTDIR on some kernels */
+		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			errno = ELOOP;
+	}
+	return fd;
 }
 
-/* write_tmp - the whole message into DIRFD/TMP, on disk; -1 */
+/* write_tmp - the whole message into TMPFD/NAME, on disk; -1 */
 static int
-write_tmp(int dirfd, const char *tmp, const struct mail *mail)
+write_tmp(int tmpfd, const char *name, const struct mail *mail)
 {
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = openat(tmpfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	int e;
 
 	if (fd < 0)
@@ -131,61 +133,86 @@ write_tmp(int dirfd, const char *tmp, const struct mail *mail)
 }
 
 /* maildir_deliver - MAIL into the maildir DIRFD; its file name (below
- * the maildir) in NAME_R */
+ * the maildir) in NAME_R. tmp/ and new/ or cur/ are opened once, never
+ * through a symlink, and everything else is relative to them. */
 int
 maildir_deliver(int dirfd, const struct mail *mail, const char *const *flags,
 		char *name_r, size_t namesize, char *err, size_t errsize)
 {
-	char unique[512], tmp[600] = "", info[16];
-	const char *why = "cannot create";
+	char unique[512], leaf[600], info[16];
+	const char *why = "cannot open", *sub = "tmp";
 	int tries, e, has_info = maildir_flags(flags, info, sizeof(info)) > 0;
+	int tmpfd, destfd = -1, written = 0;
 
+	if ((tmpfd = subdir(dirfd, "tmp")) < 0)
+		goto fail_early;
+	sub = has_info ? "cur" : "new";
+	if ((destfd = subdir(dirfd, sub)) < 0)
+		goto fail_early;
+	why = "cannot create";
+	sub = "tmp";
 	for (tries = 0; tries < 10; tries++) {
 		if (maildir_unique(unique, sizeof(unique), mail->head.len + mail->len) < 0) {
 			errno = ENAMETOOLONG;
 			goto fail_early;
 		}
-		snprintf(tmp, sizeof(tmp), "tmp/%s", unique);
-		if (write_tmp(dirfd, tmp, mail) == 0)
+		if (write_tmp(tmpfd, unique, mail) == 0)
 			break;
 		if (errno != EEXIST) {
 			why = "cannot write";
+			written = 1;
 			goto fail;
 		}
 	}
 	if (tries == 10)
 		goto fail_early;
+	written = 1;
 	if (has_info)
-		snprintf(name_r, namesize, "cur/%s:2,%s", unique, info);
+		snprintf(leaf, sizeof(leaf), "%s:2,%s", unique, info);
 	else
-		snprintf(name_r, namesize, "new/%s", unique);
+		snprintf(leaf, sizeof(leaf), "%s", unique);
+	snprintf(name_r, namesize, "%s/%s", has_info ? "cur" : "new", leaf);
 	why = "cannot move into place";
-	if (linkat(dirfd, tmp, dirfd, name_r, 0) == 0) {
-		unlinkat(dirfd, tmp, 0);
+	if (linkat(tmpfd, unique, destfd, leaf, 0) == 0) {
+		unlinkat(tmpfd, unique, 0);
 	} else if (errno == EPERM || errno == ENOTSUP || errno == EXDEV || errno == ENOSYS) {
 		/* file systems without hard links: the unique name makes
 		 * rename as safe here */
-		if (renameat(dirfd, tmp, dirfd, name_r) < 0)
+		if (renameat(tmpfd, unique, destfd, leaf) < 0)
 			goto fail;
 	} else {
 		goto fail;
 	}
-	if (fsync_dir(dirfd, has_info ? "cur" : "new") < 0) {
+	written = 0;
+	if (fsync(destfd) < 0) {
 		/* not known to be durable: take it back, let the MTA retry */
 		e = errno;
-		unlinkat(dirfd, name_r, 0);
+		unlinkat(destfd, leaf, 0);
 		errno = e;
 		why = "cannot sync the directory of";
+		sub = name_r;
 		goto fail_early;
 	}
+	close(tmpfd);
+	close(destfd);
 	return 0;
 fail:
 	e = errno;
-	unlinkat(dirfd, tmp, 0);
+	if (written)
+		unlinkat(tmpfd, unique, 0);
 	errno = e;
+	sub = "tmp/";
 fail_early:
 	e = errno;
-	snprintf(err, errsize, "%s %s: %s", why, *tmp ? tmp : "a unique name", strerror(e));
+	if (tmpfd >= 0)
+		close(tmpfd);
+	if (destfd >= 0)
+		close(destfd);
+	if (e == ELOOP)
+		snprintf(err, errsize, "refused: %s is a symbolic link", sub);
+	else
+		snprintf(err, errsize, "%s %s%s: %s", why, sub,
+			 strcmp(sub, "tmp/") == 0 ? unique : "", strerror(e));
 	errno = e;
 	return -1;
 }

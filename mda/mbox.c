@@ -29,14 +29,16 @@
 #include "config.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "mail.h"
 #include "maildir.h"
 #include "mbox.h"
@@ -76,71 +78,97 @@ mbox_from_line(const char *sender, long long when, struct buf *out)
 	buf_printf(out, "From %s %s\n", sender && *sender ? sender : "MAILER-DAEMON", date);
 }
 
+/* What a dot-lock says: its writer and the journal of its append. */
+struct journal {
+	long long size;		/* the mbox's size before it; -1: none */
+	unsigned long long dev, ino;	/* the file appended to; 0: not said */
+	long long length;	/* the most the append adds; -1: not said */
+};
+
+#define NO_JOURNAL	((struct journal) { -1, 0, 0, -1 })
+
 /* lock_owner_gone - 1 if the writer a dot-lock names is gone (a
- * crash), 0 if it is alive or unknown; its journal size in *SIZE_R */
+ * crash), 0 if it is alive or unknown; its journal in *J (a lock of an
+ * older mvmda says only the size) */
 static int
-lock_owner_gone(int dirfd, const char *lock, long long *size_r)
+lock_owner_gone(int dirfd, const char *lock, struct journal *j)
 {
 	char text[400], host[256] = "", their[256];
 	long pid;
 	ssize_t n;
-	int fd = openat(dirfd, lock, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int fd = openat(dirfd, lock, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
-	*size_r = -1;
+	*j = NO_JOURNAL;
 	if (fd < 0)
 		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {	/* never a FIFO */
+		close(fd);
+		return 0;
+	}
 	n = read(fd, text, sizeof(text) - 1);
 	close(fd);
 	if (n <= 0)
 		return 0;
 	text[n] = 0;
 	gethostname(host, sizeof(host) - 1);
-	if (sscanf(text, "%ld %255s %lld", &pid, their, size_r) < 2 || strcmp(their, host) != 0)
+	if (sscanf(text, "%ld %255s %lld %llu %llu %lld", &pid, their, &j->size, &j->dev,
+		   &j->ino, &j->length) < 2 || strcmp(their, host) != 0)
 		return 0;
 	return pid > 0 && kill((pid_t) pid, 0) < 0 && errno == ESRCH;
 }
 
-/* lock_write - "pid host SIZE" into NAME in DIRFD: a new lock file
- * (made or emptied first), or, with JOURNAL, the lock we hold, synced */
+/* lock_write - "pid host" and journal J into NAME in DIRFD: a new lock
+ * file (made or emptied first), or, with JOURNAL, the lock we hold,
+ * synced */
 static int
-lock_write(int dirfd, const char *name, long long size, int journal)
+lock_write(int dirfd, const char *name, const struct journal *j, int journal)
 {
 	char host[256] = "";
-	int fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC
+	int fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
 			| (journal ? 0 : O_CREAT | O_TRUNC), 0600);
+	struct stat st;
 	int ret;
 
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
 	gethostname(host, sizeof(host) - 1);
-	ret = dprintf(fd, "%ld %s %lld\n", (long) getpid(), host, size) < 0
+	ret = dprintf(fd, "%ld %s %lld %llu %llu %lld\n", (long) getpid(), host, j->size,
+		      j->dev, j->ino, j->length) < 0
 	    || (journal && fsync(fd) < 0) ? -1 : 0;
 	return close(fd) < 0 ? -1 : ret;
 }
 
 /* Dot-lock attempts (dotlock_try). */
-enum { DOT_HELD, DOT_NONE, DOT_BUSY, DOT_ERROR };
+enum { DOT_HELD, DOT_NONE, DOT_BUSY, DOT_ERROR, DOT_NOT_A_FILE };
 
 /* dotlock_try - one attempt, under the fcntl lock, at NAME.lock in
  * DIRFD (into LOCK): DOT_HELD, DOT_NONE when the directory does not
- * allow it, DOT_BUSY while a live writer holds it, DOT_ERROR. A crashed
- * writer's lock is taken over, its journal size in *REPAIR_R (else -1) */
+ * allow it, DOT_BUSY while a live writer holds it, DOT_NOT_A_FILE when
+ * the lock's name holds something no writer makes (a symlink, a FIFO),
+ * DOT_ERROR. A crashed writer's lock is taken over, its journal in
+ * *REPAIR_R (else a size of -1) */
 static int
 dotlock_try(int dirfd, const char *name, const struct mbox_locking *lk, char *lock,
-	    size_t locksize, long long *repair_r)
+	    size_t locksize, struct journal *repair_r)
 {
 	char tmp[600];
 	struct stat st;
-	long long size;
+	struct journal j = NO_JOURNAL;
 	int ret = DOT_ERROR, gone;
 
-	*repair_r = -1;
+	*repair_r = NO_JOURNAL;
 	snprintf(lock, locksize, "%s.lock", name);
 	if (maildir_unique(tmp, sizeof(tmp), 0) < 0)
 		return DOT_ERROR;
 	memmove(tmp + 1, tmp, strlen(tmp) + 1);
 	tmp[0] = '.';
-	if (lock_write(dirfd, tmp, -1, 0) < 0) {
+	if (lock_write(dirfd, tmp, &j, 0) < 0) {
 		ret = errno == EACCES || errno == EPERM || errno == EROFS ? DOT_NONE : DOT_ERROR;
 		unlinkat(dirfd, tmp, 0);
 		return ret;
@@ -149,13 +177,18 @@ dotlock_try(int dirfd, const char *name, const struct mbox_locking *lk, char *lo
 	    || (fstatat(dirfd, tmp, &st, 0) == 0 && st.st_nlink == 2))
 		ret = DOT_HELD;
 	else if (errno == EEXIST) {
-		gone = lock_owner_gone(dirfd, lock, &size);
+		if (fstatat(dirfd, lock, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
+			unlinkat(dirfd, tmp, 0);
+			errno = S_ISLNK(st.st_mode) ? ELOOP : EINVAL;
+			return DOT_NOT_A_FILE;
+		}
+		gone = lock_owner_gone(dirfd, lock, &j);
 		if (gone || (fstatat(dirfd, lock, &st, AT_SYMLINK_NOFOLLOW) == 0
 			     && time(NULL) - st.st_mtime > lk->stale)) {
 			/* a crashed writer's: ours replaces it in one step and
-			 * says where to cut until the cut is made */
-			if (lock_write(dirfd, tmp, size, 0) == 0 && renameat(dirfd, tmp, dirfd, lock) == 0) {
-				*repair_r = size;
+			 * carries its journal until the cut is made */
+			if (lock_write(dirfd, tmp, &j, 0) == 0 && renameat(dirfd, tmp, dirfd, lock) == 0) {
+				*repair_r = j;
 				return DOT_HELD;
 			}
 		} else
@@ -197,7 +230,7 @@ fcntl_unlock(int fd)
  * -1 with the step that failed in *WHY_R */
 static int
 both_locks(int fd, int dirfd, const char *name, const struct mbox_locking *lk, char *lock,
-	   size_t locksize, int *dotlocked_r, long long *repair_r, const char **why_r)
+	   size_t locksize, int *dotlocked_r, struct journal *repair_r, const char **why_r)
 {
 	time_t deadline = time(NULL) + lk->timeout;
 
@@ -222,6 +255,10 @@ both_locks(int fd, int dirfd, const char *name, const struct mbox_locking *lk, c
 			}
 			usleep(20000);
 			continue;
+		case DOT_NOT_A_FILE:
+			*why_r = "refused: the dot-lock of";
+			fcntl_unlock(fd);
+			return -1;
 		default:
 			fcntl_unlock(fd);
 			return -1;
@@ -245,24 +282,92 @@ separator(int fd, off_t size)
 	return tail[1] != '\n' ? "\n\n" : tail[0] != '\n' ? "\n" : "";
 }
 
-/* append - the From line, the quoted message and a blank line at SIZE */
-static int
-append(int fd, off_t size, const struct mail *mail)
+/* entry - what an append writes after the separator: the From line,
+ * the quoted message and a blank line */
+static void
+entry(const struct mail *mail, struct buf *out)
 {
-	struct buf out = BUF_INIT;
-	int ret;
+	mbox_from_line(mail->sender, (long long) mail->arrived, out);
+	mbox_quote(mail->head.data ? mail->head.data : "", mail->head.len, out);
+	mbox_quote(mail->data, mail->len, out);
+	if (out->len > 0 && out->data[out->len - 1] != '\n')
+		buf_putc(out, '\n');
+	buf_putc(out, '\n');
+}
 
-	buf_puts(&out, separator(fd, size));
-	mbox_from_line(mail->sender, (long long) mail->arrived, &out);
-	mbox_quote(mail->head.data ? mail->head.data : "", mail->head.len, &out);
-	mbox_quote(mail->data, mail->len, &out);
-	if (out.len > 0 && out.data[out.len - 1] != '\n')
-		buf_putc(&out, '\n');
-	buf_putc(&out, '\n');
-	ret = out.data == NULL ? (errno = ENOMEM, -1)
-	    : lseek(fd, size, SEEK_SET) < 0 ? -1 : write_all(fd, out.data, out.len);
-	buf_free(&out);
-	return ret;
+/* only_theirs - the bytes from J's size to SIZE in FD are the start of
+ * one mbox entry and nothing after it: newlines, then a From line, and
+ * no other From line (the entry itself is quoted, so a second one is
+ * another writer's message); empty or only newlines is fine too */
+static int
+only_theirs(int fd, const struct journal *j, off_t size)
+{
+	char chunk[65536], tail[6] = "";
+	off_t at = (off_t) j->size;
+	size_t skipped = 0, keep = 0;
+	int seen_from = 0;
+
+	while (at < size) {
+		size_t want = (size_t) (size - at) < sizeof(chunk) - 6 ? (size_t) (size - at)
+		    : sizeof(chunk) - 6;
+		ssize_t n;
+		char *p;
+
+		memcpy(chunk, tail, keep);
+		if ((n = pread(fd, chunk + keep, want, at)) <= 0)
+			return 0;
+		at += n;
+		n += (ssize_t) keep;
+		p = chunk;
+		if (!seen_from) {
+			while (p < chunk + n && *p == '\n' && skipped < 2)
+				p++, skipped++;
+			if (p == chunk + n)
+				continue;	/* newlines so far */
+			if (chunk + n - p < 5 && at < size) {
+				keep = (size_t) (chunk + n - p);	/* read more first */
+				memmove(tail, p, keep);
+				continue;
+			}
+			if (chunk + n - p < 5 ? memcmp(p, "From ", (size_t) (chunk + n - p)) != 0
+			    : memcmp(p, "From ", 5) != 0)
+				return 0;
+			seen_from = 1;
+			p += 1;
+		}
+		if (memmem(p, (size_t) (chunk + n - p), "\nFrom ", 6) != NULL)
+			return 0;
+		keep = (size_t) (chunk + n - p) < 5 ? (size_t) (chunk + n - p) : 5;
+		memmove(tail, chunk + n - keep, keep);
+	}
+	return 1;
+}
+
+/* repair_ok - the crashed writer's journal J lets the mbox FD (ST now)
+ * be cut back to J's size: it is the same file, no more was added than
+ * that writer could add, and all of it is that writer's one entry; else
+ * REASON says why not */
+static int
+repair_ok(int fd, const struct stat *st, const struct journal *j, const char **reason)
+{
+	if (j->dev != 0 && (j->dev != (unsigned long long) st->st_dev
+			    || j->ino != (unsigned long long) st->st_ino))
+		*reason = "the mbox was replaced since";
+	else if (j->length >= 0 && st->st_size - j->size > j->length)
+		*reason = "more was added than the crashed delivery could write";
+	else if (!only_theirs(fd, j, st->st_size))
+		*reason = "another program appended to it since";
+	else
+		return 1;
+	return 0;
+}
+
+/* refused - the message for errno E at a file that is not one we write */
+static const char *
+refused(int e)
+{
+	return e == ELOOP ? "a symbolic link" : e == EMLINK ? "it has other hard links"
+	    : "not a regular file";
 }
 
 /* mbox_deliver - MAIL appended to DIRFD/NAME, made 0600 if missing */
@@ -271,17 +376,30 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 	     const struct mbox_locking *lk, char *err, size_t errsize)
 {
 	char lock[600];
-	const char *why = "cannot open";
+	const char *why = "cannot open", *sep, *reason;
 	int fd, e, dotlocked = 0, keep = 0;	/* keep: the lock's journal is due */
-	long long repair;
+	struct journal repair, mine;
+	struct buf out = BUF_INIT;
 	struct stat st;
 
-	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
+	/* O_NONBLOCK: a FIFO planted here must not hang us; a symlink
+	 * gives ELOOP and anything but a regular file is refused */
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		why = errno == ELOOP || errno == ENXIO ? "refused:" : "cannot open";
+		if (errno == ENXIO)
+			errno = EINVAL;
 		goto fail;
-	why = "not a regular file:";
+	}
+	why = "refused:";
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink > 1) {
-		errno = EINVAL;
+		errno = S_ISREG(st.st_mode) && st.st_nlink > 1 ? EMLINK : EINVAL;
+		goto fail_fd;
+	}
+	why = "cannot write";
+	entry(mail, &out);
+	if (out.failed) {
+		errno = ENOMEM;
 		goto fail_fd;
 	}
 	if (both_locks(fd, dirfd, name, lk, lock, sizeof(lock), &dotlocked, &repair, &why) < 0)
@@ -290,19 +408,28 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 	if (fstat(fd, &st) < 0)
 		goto fail_locked;
 	why = "cannot repair";
-	if (repair >= 0 && repair < (long long) st.st_size) {
+	if (repair.size >= 0 && repair.size < (long long) st.st_size) {
 		/* what a killed writer left after its journal size; until
-		 * it is cut, our lock names the size for the next writer */
+		 * it is cut, our lock carries its journal for the next one */
 		keep = 1;
-		if (ftruncate(fd, (off_t) repair) < 0 || fsync(fd) < 0 || fstat(fd, &st) < 0)
+		if (!repair_ok(fd, &st, &repair, &reason)) {
+			/* its half entry stays: cutting would take others' mail */
+			mda_log(LOG_WARNING, "mbox %s: a crashed delivery left part of a message "
+				"at offset %lld, not cut: %s", name, repair.size, reason);
+		} else if (ftruncate(fd, (off_t) repair.size) < 0 || fsync(fd) < 0
+			   || fstat(fd, &st) < 0)
 			goto fail_locked;
 		keep = 0;
 	}
 	why = "cannot journal";
-	if (dotlocked && lock_write(dirfd, lock, (long long) st.st_size, 1) < 0)
+	sep = separator(fd, st.st_size);
+	mine = (struct journal) { (long long) st.st_size, (unsigned long long) st.st_dev,
+				  (unsigned long long) st.st_ino, (long long) (strlen(sep) + out.len) };
+	if (dotlocked && lock_write(dirfd, lock, &mine, 1) < 0)
 		goto fail_locked;
 	why = "cannot write";
-	if (append(fd, st.st_size, mail) < 0 || fsync(fd) < 0) {
+	if (lseek(fd, st.st_size, SEEK_SET) < 0 || write_all(fd, sep, strlen(sep)) < 0
+	    || write_all(fd, out.data, out.len) < 0 || fsync(fd) < 0) {
 		/* all or nothing: cut back to what was there */
 		e = errno;
 		if (ftruncate(fd, st.st_size) < 0 || fsync(fd) < 0)
@@ -310,6 +437,7 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 		errno = e;
 		goto fail_locked;
 	}
+	buf_free(&out);
 	if (dotlocked)
 		unlinkat(dirfd, lock, 0);
 	if (close(fd) < 0) {
@@ -329,7 +457,11 @@ fail_fd:
 	errno = e;
 fail:
 	e = errno;
-	snprintf(err, errsize, "%s %s: %s", why, name, strerror(e));
+	buf_free(&out);
+	if (strncmp(why, "refused", 7) == 0)
+		snprintf(err, errsize, "%s %s: %s", why, name, refused(e));
+	else
+		snprintf(err, errsize, "%s %s: %s", why, name, strerror(e));
 	errno = e;
 	return -1;
 }

@@ -274,10 +274,22 @@ maildir_dirs(int dirfd, int maildirpp, char *err, size_t errsize)
 		if (mkdirat(dirfd, sub[i], 0700) < 0 && errno != EEXIST)
 			return fail(errno, err, errsize, "cannot create %s", sub[i]);
 	if (maildirpp) {
-		int fd = openat(dirfd, "maildirfolder", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		/* O_NONBLOCK: a FIFO planted here must not hang us */
+		int fd = openat(dirfd, "maildirfolder",
+				O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+		struct stat st;
 
+		if (fd < 0 && (errno == ELOOP || errno == ENXIO))
+			return fail(errno == ELOOP ? ELOOP : EINVAL, err, errsize,
+				    "refused: maildirfolder is %s",
+				    errno == ELOOP ? "a symbolic link" : "not a regular file");
 		if (fd < 0)
 			return fail(errno, err, errsize, "cannot create %s", "maildirfolder");
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return fail(EINVAL, err, errsize, "refused: maildirfolder is %s",
+				    "not a regular file");
+		}
 		close(fd);
 	}
 	return 0;

@@ -527,7 +527,8 @@ deserialise(struct reader *r, struct mfl_prog *prog, int sieve)
 static char *
 read_cache(const char *path, struct arena *arena, size_t *len_r)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted as the cache must not hang us */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	char *data = NULL;
 	size_t len = 0;
@@ -633,10 +634,13 @@ mfl_compile_cached(const struct mfl_env *env, const char *path, int sieve,
 	struct mfl_prog *prog;
 
 	if (sieve < 0) {
-		/* the mode needs the first line: cheap next to a compile */
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		/* the mode needs the first line: cheap next to a compile;
+		 * what is not a regular file is left to the compiler to refuse */
+		int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		struct stat st;
 		char head[64];
-		ssize_t n = fd >= 0 ? read(fd, head, sizeof(head)) : -1;
+		ssize_t n = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+		    ? read(fd, head, sizeof(head)) : -1;
 
 		if (fd >= 0)
 			close(fd);

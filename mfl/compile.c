@@ -641,11 +641,12 @@ compile_func(struct compile *cc, size_t f)
 	scope_end(cc);
 }
 
-/* read_file - the whole of PATH, at most MAX bytes, NUL-terminated */
+/* read_file - the whole of PATH, at most MAX bytes, NUL-terminated; a
+ * FIFO or device is refused (EINVAL) without waiting on it */
 static char *
 read_file(const char *path, size_t max, size_t *len_r, int *err_r)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	char *data;
 	size_t len = 0;
@@ -683,6 +684,14 @@ read_file(const char *path, size_t max, size_t *len_r, int *err_r)
 	data[len] = 0;
 	*len_r = len;
 	return data;
+}
+
+/* read_error - what read_file()'s ERR means for a script */
+static const char *
+read_error(int err)
+{
+	return err == EFBIG ? "larger than mfl_limit_script_size"
+	    : err == EINVAL ? "not a regular file" : strerror(err);
 }
 
 /* mfl_file_is_sieve - Sieve mode by name (.sieve, .siv) or mode comment */
@@ -771,8 +780,7 @@ include_file(void *ctx, struct parser *from, const char *path, size_t len,
 	}
 	if ((src = read_file(full.data, cc->limits.script_size, &slen, &err)) == NULL) {
 		diag_error(&cc->diag, from->file, line, col, "cannot include %s: %s",
-			   full.data, err == EFBIG ? "larger than mfl_limit_script_size"
-			   : strerror(err));
+			   full.data, read_error(err));
 		goto out;
 	}
 	sieve = mfl_env_get_int(cc->env, "mfl_mode_sieve") || mfl_file_is_sieve(full.data, src, slen);
@@ -935,8 +943,7 @@ mfl_compile_file(const struct mfl_env *env, const char *path, int sieve,
 
 	mfl_env_limits(env, &limits);
 	if ((src = read_file(path, limits.script_size, &len, &err)) == NULL) {
-		buf_printf(errors, "%s: error: %s\n", path, err == EFBIG
-			   ? "larger than mfl_limit_script_size" : strerror(err));
+		buf_printf(errors, "%s: error: %s\n", path, read_error(err));
 		return NULL;
 	}
 	prog = mfl_compile_mem(env, path, src, len, sieve, errors);

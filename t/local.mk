@@ -80,6 +80,7 @@ sh_tests = \
 	t/mda/sieve.sh \
 	t/mda/postfix.sh \
 	t/mda/faults.sh \
+	t/mda/hostile.sh \
 	t/milter/miltertest.sh \
 	t/milter/postfix.sh \
 	t/milter/concurrency.sh \

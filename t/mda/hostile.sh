@@ -1,0 +1,128 @@
+#!/bin/sh
+# hostile.sh - mvmda against what a hostile user, a broken MTA or a
+# crashed writer leaves where it delivers: FIFOs where it opens a file
+# (never a hang), symlinks planted in a maildir or as an mbox or its
+# lock (refused, and a permanent condition is not a temporary one), an
+# mbox another program appended to after a crashed delivery (its mail
+# is never cut away).
+. "$top_srcdir/t/tap.sh"
+. "$top_srcdir/t/lib/mda.sh"
+mvmda="$top_builddir/mda/mvmda"
+mda_home
+command -v timeout >/dev/null 2>&1 || skip_all "timeout (coreutils) is not installed"
+
+cat >rc.mfl <<'R'
+$namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
+$namespace("mb/", "fs", $HOME + "/mail", "mbox", "/");
+for (int $i = 0; $i < $length($Args); $i++)
+	$script_run($Args[$i]);
+R
+MVMDA_RC="$tmp/rc.mfl"
+export MVMDA_RC
+cat >msg <<'M'
+From: Alice <alice@example.org>
+To: bob@example.net
+Subject: hello
+
+body
+M
+count() { find "$1" -type f 2>/dev/null | wc -l; }
+deliver() {	# folder: fileinto it through a script, within 20 s
+	printf 'fileinto "%s";\n' "$1" >f.mfl
+	timeout 20 "$mvmda" f.mfl <msg 2>err
+}
+mkdir -p "$HOME/mail"
+outside="$tmp/outside"
+mkdir -p "$outside"
+
+# FIFOs: mvmda opened them blocking and hung, holding the mbox's lock
+mkfifo "$HOME/mail/box.lock"
+deliver mb/box; rc=$?
+is "$rc" 0 "a FIFO as the mbox's dot-lock: no hang, delivered"
+is "$(count "$HOME/Maildir/new")" 1 "to INBOX instead"
+ok "$(grep -q 'refused: the dot-lock of box: not a regular file; delivering to INBOX instead' err; echo $?)" \
+	"and the log says why"
+rm -f "$HOME/mail/box.lock"
+mkfifo "$HOME/mail/fifo"
+deliver mb/fifo; is "$?" 0 "a FIFO as the mbox: no hang"
+ok "$(grep -q 'refused: fifo: not a regular file' err; echo $?)" "refused as not a regular file"
+mkdir -p "$HOME/Maildir/.F/tmp" "$HOME/Maildir/.F/new" "$HOME/Maildir/.F/cur"
+mkfifo "$HOME/Maildir/.F/maildirfolder"
+deliver F; is "$?" 0 "a FIFO as maildirfolder: no hang"
+is "$(count "$HOME/Maildir/.F/new")" 0 "nothing into that folder"
+printf 'fileinto "Cached";\n' >c.mfl
+mkfifo c.mfl.mflc
+timeout 20 "$mvmda" c.mfl <msg 2>err; is "$?" 0 "a FIFO as a script's compiled cache: no hang"
+is "$(count "$HOME/Maildir/.Cached/new")" 1 "the script ran, compiled afresh"
+mkfifo fifo.mfl
+timeout 20 "$mvmda" fifo.mfl <msg 2>err; is "$?" 0 "a FIFO as the script: no hang"
+ok "$(grep -q 'fifo.mfl: error: not a regular file' err; echo $?)" "the script is refused"
+rm -rf "$HOME/Maildir"
+
+# symlinks in a maildir lead out of the namespace root: refused
+mkdir -p "$HOME/Maildir/.Out/new" "$HOME/Maildir/.Out/cur"
+ln -s "$outside" "$HOME/Maildir/.Out/tmp"
+deliver Out; is "$?" 0 "tmp/ a symlink out of the root: delivered elsewhere"
+is "$(count "$outside")" 0 "nothing written where it leads"
+is "$(count "$HOME/Maildir/new")" 1 "into INBOX instead"
+ok "$(grep -q 'refused: tmp is a symbolic link' err; echo $?)" "the log says why"
+rm "$HOME/Maildir/.Out/tmp"
+mkdir "$HOME/Maildir/.Out/tmp"
+rmdir "$HOME/Maildir/.Out/new"
+ln -s "$outside" "$HOME/Maildir/.Out/new"
+deliver Out; is "$?" 0 "new/ a symlink out of the root"
+is "$(count "$outside")" 0 "nothing written there either"
+is "$(count "$HOME/Maildir/.Out/tmp")" 0 "nor left in tmp/"
+rm -rf "$HOME/Maildir"
+
+# a symlink as the mbox or as its lock: a permanent condition, not 75
+ln -s "$outside/target" "$HOME/mail/sym"
+deliver mb/sym; is "$?" 0 "a symlink as the mbox: delivered to INBOX, not deferred"
+ok "$([ ! -e "$outside/target" ]; echo $?)" "the link's target is not made"
+ok "$(grep -q 'refused: sym: a symbolic link; delivering to INBOX instead' err; echo $?)" \
+	"the log says why"
+ln -s "$outside/lock" "$HOME/mail/box2.lock"
+deliver mb/box2; is "$?" 0 "a symlink as the dot-lock: delivered to INBOX"
+is "$(count "$HOME/Maildir/new")" 2 "both into INBOX"
+cat >inboxrc.mfl <<R
+\$namespace("", "fs", \$HOME + "/mail", "mbox", "/", "$HOME/inbox.mbox");
+R
+ln -s "$outside/inbox" "$HOME/inbox.mbox"
+MVMDA_RC="$tmp/inboxrc.mfl" timeout 20 "$mvmda" <msg 2>err
+is "$?" 73 "the default mailbox itself a symlink: a permanent failure (EX_CANTCREAT)"
+ok "$(grep -q 'result=bounced: refused: inbox.mbox: a symbolic link' err; echo $?)" \
+	"logged as bounced"
+rm -rf "$HOME/Maildir" "$HOME/inbox.mbox"
+
+# a crashed delivery's journal, then another program's append: the
+# repair must not cut that program's message
+host=$(hostname)
+{ printf 'From a@example.org Sat Nov 22 10:00:00 2026\nSubject: first\n\none\n\n'; } >"$HOME/mail/box"
+size=$(wc -c <"$HOME/mail/box")
+printf '999999999 %s %s\n' "$host" "$size" >"$HOME/mail/box.lock"	# a dead writer
+printf 'From crashed@example.org Sat Nov 22 10:01:00 2026\nSubject: half\n\npar' >>"$HOME/mail/box"
+printf '\n\nFrom other@example.org Sat Nov 22 10:02:00 2026\nSubject: other\n\nkept\n\n' \
+	>>"$HOME/mail/box"
+deliver mb/box; is "$?" 0 "delivered after the crashed one and the other program's"
+is "$(grep -c '^Subject: other' "$HOME/mail/box")" 1 "the other program's message is still there"
+is "$(grep -c '^Subject: hello' "$HOME/mail/box")" 1 "and ours after it"
+ok "$(grep -q 'not cut: another program appended to it since' err; echo $?)" \
+	"the half message is left, and the log says why"
+# the same journal with nobody after it: the half message is cut
+{ printf 'From a@example.org Sat Nov 22 10:00:00 2026\nSubject: first\n\none\n\n'; } >"$HOME/mail/box"
+printf '999999999 %s %s\n' "$host" "$size" >"$HOME/mail/box.lock"
+printf 'From crashed@example.org Sat Nov 22 10:01:00 2026\nSubject: half\n\npar' >>"$HOME/mail/box"
+deliver mb/box; is "$?" 0 "a crashed delivery alone"
+is "$(grep -c '^Subject: half' "$HOME/mail/box")" 0 "its half message is cut"
+is "$(grep -c '^From ' "$HOME/mail/box")" 2 "two whole messages"
+# a journal of this mvmda names the file: a replaced mbox is not cut
+ino=$(stat -c %i "$HOME/mail/box")
+dev=$(stat -c %d "$HOME/mail/box")
+printf '999999999 %s 10 %s %s 100000\n' "$host" "$dev" "$((ino + 1))" >"$HOME/mail/box.lock"
+cp "$HOME/mail/box" box.before
+deliver mb/box; is "$?" 0 "a journal naming another file"
+ok "$(head -c "$(wc -c <box.before)" "$HOME/mail/box" | cmp -s - box.before; echo $?)" \
+	"nothing is cut"
+is "$(grep -c '^Subject: hello' "$HOME/mail/box")" 2 "ours is appended"
+ok "$(grep -q 'not cut: the mbox was replaced since' err; echo $?)" "and the log says why"
+done_testing
