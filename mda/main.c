@@ -259,6 +259,32 @@ run_controls(struct mfl_run *run)
 		mda.locking.stale = (int) v.u.i;
 }
 
+/* lf_only - MSG with each CRLF as LF, as Maildir and mbox keep mail on
+ * Unix and as mvmda's own lines end: a copy when it holds a CRLF, MSG
+ * itself when not; NULL (errno) when memory runs out */
+static struct msg *
+lf_only(struct msg *msg)
+{
+	size_t len, n = 0;
+	const char *data = msg_data(msg, &len);
+	char *copy;
+	struct msg *lf;
+
+	if (len == 0 || memmem(data, len, "\r\n", 2) == NULL)
+		return msg;
+	if ((copy = malloc(len)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		if (!(data[i] == '\r' && i + 1 < len && data[i + 1] == '\n'))
+			copy[n++] = data[i];
+	if ((lf = msg_from_mem(copy, n, (size_t) 256 << 20)) == NULL) {
+		free(copy);
+		return NULL;
+	}
+	msg_free(msg);
+	return lf;	/* COPY lives as long as the process */
+}
+
 /* options - the command line into MDA; the scripts named stay in argv */
 static int
 options(int argc, char **argv, int *version, char *obsolete)
@@ -364,11 +390,18 @@ main(int argc, char **argv)
 			printf("%s: ok\n", rc_path);
 		exit(mda.errors ? 1 : 0);
 	}
-	if ((mda.msg = msg_read_fd(0, 0, (size_t) 256 << 20)) == NULL) {
+	if ((mda.msg = msg_read_fd(0, 0, (size_t) 256 << 20)) == NULL
+	    || (mda.msg = lf_only(mda.msg)) == NULL) {
 		mda_log(LOG_ERR, "cannot read the message: %s", strerror(errno));
 		mda_exit(EX_TEMPFAIL);
 	}
 	mda.mail.data = msg_data(mda.msg, &mda.mail.len);
+	if (mda.mail.len == 0) {
+		/* nothing at all is no message: a broken pipe from the MTA */
+		mda_log(LOG_ERR, "to=<%s> result=deferred: the MTA handed over an empty "
+			"message (nothing on standard input)", mda.recipient);
+		mda_exit(EX_TEMPFAIL);
+	}
 	mda.mail.sender = mda.sender;
 	mda.mail.recipient = mda.recipient;
 	mda.mail.arrived = time(NULL);

@@ -64,6 +64,37 @@ mbox_quote(const char *data, size_t len, struct buf *out)
 	}
 }
 
+/* from_address - SENDER as one word of a From line: a local part with
+ * anything but atext and dots quoted (RFC 5322 3.2.4, as Postfix's local
+ * quotes it), control characters as '?', and no white space in the
+ * domain: a broken MTA's sender can never end the line or split it */
+static void
+from_address(const char *sender, struct buf *out)
+{
+	const char *at = strrchr(sender, '@'), *end = at ? at : sender + strlen(sender);
+	int quote = end == sender;
+
+	for (const char *p = sender; p < end && !quote; p++)
+		quote = !(ascii_isalpha((unsigned char) *p) || ascii_isdigit((unsigned char) *p)
+			  || (*p != 0 && strchr("!#$%&'*+-/=?^_`{|}~.", *p) != NULL));
+	if (quote)
+		buf_putc(out, '"');
+	for (const char *p = sender; *p; p++) {
+		unsigned char c = (unsigned char) *p;
+
+		if (p == end && quote)
+			buf_putc(out, '"');
+		if (c < 0x20 || c == 0x7f || (p > end && c == ' '))
+			buf_putc(out, '?');
+		else if (p < end && quote && (c == '"' || c == '\\'))
+			buf_printf(out, "\\%c", c);
+		else
+			buf_putc(out, c);
+	}
+	if (quote && end == sender + strlen(sender))
+		buf_putc(out, '"');
+}
+
 /* mbox_from_line - "From SENDER Sat Nov 22 10:00:00 2026\n" in UTC
  * (asctime form); MAILER-DAEMON for the null sender */
 void
@@ -75,7 +106,12 @@ mbox_from_line(const char *sender, long long when, struct buf *out)
 
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm);
-	buf_printf(out, "From %s %s\n", sender && *sender ? sender : "MAILER-DAEMON", date);
+	buf_puts(out, "From ");
+	if (sender && *sender)
+		from_address(sender, out);
+	else
+		buf_puts(out, "MAILER-DAEMON");
+	buf_printf(out, " %s\n", date);
 }
 
 /* What a dot-lock says: its writer and the journal of its append. */

@@ -125,4 +125,33 @@ ok "$(head -c "$(wc -c <box.before)" "$HOME/mail/box" | cmp -s - box.before; ech
 	"nothing is cut"
 is "$(grep -c '^Subject: hello' "$HOME/mail/box")" 2 "ours is appended"
 ok "$(grep -q 'not cut: the mbox was replaced since' err; echo $?)" "and the log says why"
+
+# a broken MTA's sender with a newline and spaces: one From line still
+rm -f "$HOME/mail/box" "$HOME/mail/box.lock"
+SENDER="$(printf 'a b\nFrom evil@example.org Mon Jan  1 00:00:00 2026\n@example.org')" \
+	deliver mb/box
+is "$?" 0 "a sender with a newline in it: delivered"
+is "$(grep -c '^From ' "$HOME/mail/box")" 1 "into one message, not a forged second one"
+ok "$(head -1 "$HOME/mail/box" | grep -q '^From "a b?From evil@example.org Mon Jan  1 00:00:00 2026?"@example.org '; echo $?)" \
+	"its From line quotes the local part and shows the newlines as ?"
+
+# a message handed over with CRLF line ends is stored with LF alone, not
+# with mvmda's own lines in LF and the rest in CRLF
+rm -rf "$HOME/Maildir" "$HOME/mail/box"
+printf 'From: a@example.org\r\nSubject: crlf\r\n\r\nline one\r\nline two\r\n' >crlf
+printf 'keep;\nfileinto "mb/box";\n' >both.mfl
+RECIPIENT=bob@example.net timeout 20 "$mvmda" both.mfl <crlf 2>err
+is "$?" 0 "a CRLF message: delivered"
+f=$(find "$HOME/Maildir/new" -type f)
+is "$(tr -cd '\r' <"$f" | wc -c)" 0 "the Maildir copy has no CR left"
+is "$(sed -n 2p "$f")" "Subject: crlf" "header lines end in LF"
+is "$(sed -n 4p "$f")" "line one" "the body's too"
+is "$(tr -cd '\r' <"$HOME/mail/box" | wc -c)" 0 "the mbox copy too"
+
+# nothing on standard input is a broken MTA pipe, not an empty message
+rm -rf "$HOME/Maildir"
+: | timeout 20 "$mvmda" 2>err
+is "$?" 75 "empty standard input: a temporary failure"
+ok "$(grep -q 'the MTA handed over an empty message' err; echo $?)" "with a clear log line"
+is "$(count "$HOME/Maildir/new")" 0 "and nothing stored"
 done_testing

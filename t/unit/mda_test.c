@@ -199,6 +199,24 @@ test_symlinks(void)
 	ns_clear(&t);
 }
 
+/* Senders a broken MTA may hand over, and the one word of the From line
+ * each must become: never two lines, never two words. */
+static const struct {
+	const char *what, *sender, *want;
+} from_cases[] = {
+	{ "plain", "a.b+c@example.org", "From a.b+c@example.org Thu Jan  1 00:00:00 1970\n" },
+	{ "a newline forging a second From line",
+	  "a\nFrom evil@example.org Mon Jan  1 00:00:00 2026\n@example.org",
+	  "From \"a?From evil@example.org Mon Jan  1 00:00:00 2026?\"@example.org "
+	  "Thu Jan  1 00:00:00 1970\n" },
+	{ "a space in the local part", "joe smith@example.org",
+	  "From \"joe smith\"@example.org Thu Jan  1 00:00:00 1970\n" },
+	{ "quotes and a backslash", "a\"b\\c@x", "From \"a\\\"b\\\\c\"@x Thu Jan  1 00:00:00 1970\n" },
+	{ "a CR and a space in the domain", "a@ex ample\r.org",
+	  "From a@ex?ample?.org Thu Jan  1 00:00:00 1970\n" },
+	{ "no domain, a space", "post master", "From \"post master\" Thu Jan  1 00:00:00 1970\n" },
+};
+
 /* test_quote - mboxrd quoting and the From line */
 static void
 test_quote(void)
@@ -231,6 +249,11 @@ test_quote(void)
 	mbox_from_line("", 1795000000, &out);
 	tap_is_str(buf_cstr(&out), "From MAILER-DAEMON Wed Nov 18 11:06:40 2026\n",
 		   "null sender From line");
+	for (size_t i = 0; i < sizeof(from_cases) / sizeof(from_cases[0]); i++) {
+		buf_reset(&out);
+		mbox_from_line(from_cases[i].sender, 0, &out);
+		tap_is_str(buf_cstr(&out), from_cases[i].want, "From line: %s", from_cases[i].what);
+	}
 	buf_free(&out);
 }
 
