@@ -309,6 +309,35 @@ deliver_all(struct mda *mda)
 	return ret ? ret : skipped ? MDA_EX_CONTINUE : 0;
 }
 
+/* mda_script_error - a script did not compile or failed at run time:
+ * the first such error is what -n's status line reports */
+void
+mda_script_error(struct mda *mda, const char *phase, const char *message)
+{
+	size_t len = strlen(message);
+
+	if (mda->error_phase != NULL)
+		return;
+	while (len > 0 && message[len - 1] == '\n')
+		len--;
+	mda->error_phase = phase;
+	mda->error_message = arena_memdup(mda->arena, message, len);
+}
+
+/* deliver_status - -n's status line (mfl(7) JSON): ok, or the first
+ * script error, whose message ended the script's part in the delivery */
+void
+deliver_status(const struct mda *mda, struct buf *out)
+{
+	if (mda->error_phase == NULL || mda->error_message == NULL) {
+		buf_puts(out, "{\"status\":\"ok\"}\n");
+		return;
+	}
+	buf_printf(out, "{\"status\":\"error\",\"phase\":\"%s\",\"message\":", mda->error_phase);
+	json_string(out, mda->error_message, strlen(mda->error_message));
+	buf_puts(out, "}\n");
+}
+
 /* deliver_print - -n: the actions as JSON lines with where they would
  * store (mfl(7) JSON, plus "path" and "storage") */
 void

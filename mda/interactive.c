@@ -9,8 +9,12 @@
  * forgotten. At the end
  * of input the action list is printed as mvmda -n prints it.
  *
+ * The rc script's top level has run first (main.c), so its namespaces
+ * and settings are in effect.
+ *
  * DIAGNOSTICS: errors on stderr as "<stdin>:line:col: error: ..."; the
- * exit status is 1 when the last statement did not compile or failed.
+ * exit status is 1 when any statement did not compile or failed, or the
+ * input ended inside one.
  */
 #include "config.h"
 
@@ -86,7 +90,7 @@ interactive(struct mda *mda)
 	struct repl repl = { 0, 0 };
 	struct mfl_prog *prog = NULL;
 	struct mfl_run *run = NULL;
-	int tty = isatty(0), status = 0;
+	int tty = isatty(0), status = 0, failed = 0;
 	char *line = NULL;
 	size_t cap = 0, accepted = 0, accepted_lines = 0;
 	ssize_t n;
@@ -110,7 +114,7 @@ interactive(struct mda *mda)
 				fputc('\n', stderr);
 			src.len = accepted;
 			repl.lines_shown = accepted_lines;
-			status = 1;
+			failed = 1;	/* the exit status says so at the end */
 			continue;
 		}
 		accepted = src.len;
@@ -118,8 +122,10 @@ interactive(struct mda *mda)
 		fflush(stdout);
 	}
 	if (src.len > accepted) {
-		fputs(errors.data ? errors.data : "", stderr);
-		status = 1;
+		/* input ended inside a statement: it is not run, and says so */
+		fputs(errors.data && *errors.data ? errors.data
+		      : "<stdin>: error: input ended inside a statement\n", stderr);
+		failed = 1;
 	}
 	if (run != NULL) {
 		mda_merge(mda, mfl_run_actions(run), 1);
@@ -132,5 +138,5 @@ interactive(struct mda *mda)
 	buf_free(&out);
 	mfl_run_free(run);
 	mfl_prog_free(prog);
-	return status;
+	return failed;
 }

@@ -285,6 +285,31 @@ lf_only(struct msg *msg)
 	return lf;	/* COPY lives as long as the process */
 }
 
+/* interactive_rc - -i: the rc script's top level run first, so its
+ * namespaces and settings are there as at a delivery; the scripts it
+ * names are compiled (reported if they do not), not run, and what it
+ * decided is dropped; -1 when it does not compile */
+static int
+interactive_rc(void)
+{
+	const char *rc_path;
+	struct mfl_run *run;
+
+	if ((mda.rc = rc_compile(&rc_path)) == NULL)
+		return -1;
+	if ((run = mfl_run_new(mda.rc)) == NULL || rc_publish(&mda, run) < 0) {
+		mda_log(LOG_ERR, "out of memory");
+		return -1;
+	}
+	mda.rc_run = run;
+	mda.check = 1;
+	if (mfl_run_main(run) < 0)
+		fprintf(stderr, "rc script: %s\n", mfl_run_error(run));
+	mda.check = 0;
+	action_list_init(&mda.actions);
+	return 0;
+}
+
 /* options - the command line into MDA; the scripts named stay in argv */
 static int
 options(int argc, char **argv, int *version, char *obsolete)
@@ -371,7 +396,7 @@ main(int argc, char **argv)
 		exit(0);
 	}
 	if (mda.interactive)
-		exit(interactive(&mda));
+		exit(interactive_rc() < 0 ? 1 : interactive(&mda));
 	if ((mda.rc = rc_compile(&rc_path)) == NULL)
 		exit(mda.check ? 1 : EX_TEMPFAIL);
 	if ((run = mfl_run_new(mda.rc)) == NULL || rc_publish(&mda, run) < 0) {
@@ -413,6 +438,7 @@ main(int argc, char **argv)
 		mda_exit(EX_UNAVAILABLE);
 	}
 	if (mfl_run_hook(run, "msg_read_after", NULL, 0, NULL) < 0 || mfl_run_main(run) < 0) {
+		mda_script_error(&mda, "runtime", mfl_run_error(run));
 		mda_log(LOG_ERR, "rc script: %s; keeping the message", mfl_run_error(run));
 		action_list_init(&mda.actions);
 		mda_keep_default(&mda);
@@ -435,10 +461,10 @@ main(int argc, char **argv)
 		struct buf out = BUF_INIT;
 
 		deliver_print(&mda, &out);
-		buf_puts(&out, "{\"status\":\"ok\"}\n");
+		deliver_status(&mda, &out);
 		fwrite(out.data, 1, out.len, stdout);
 		buf_free(&out);
-		exit(0);
+		exit(mda.error_phase != NULL ? 1 : 0);
 	}
 	ret = deliver_all(&mda);
 	state_finish(ret == 0);	/* duplicate ids count once delivered */

@@ -35,6 +35,8 @@ struct mda {
 	struct action_list actions;
 	int scripts_run;	/* $script_run calls that decided something */
 	int errors;		/* -c: errors reported */
+	const char *error_phase;	/* the first script error: "compile" or */
+	const char *error_message;	/* "runtime", and what it said (-n) */
 	const struct mfl_prog *rc;
 	struct mfl_run *rc_run;
 	struct mfl_prog *scripts[MDA_SCRIPTS_MAX];	/* freed at exit */
@@ -47,6 +49,8 @@ int rc_publish(struct mda *mda, struct mfl_run *run);
 int mda_merge(struct mda *mda, const struct action_list *list, int implicit);
 int deliver_all(struct mda *mda);
 void deliver_print(struct mda *mda, struct buf *out);
+void mda_script_error(struct mda *mda, const char *phase, const char *message);
+void deliver_status(const struct mda *mda, struct buf *out);
 int mda_keep_default(struct mda *mda);
 void mda_state_path(struct mda *mda, char *path, size_t size);
 /* mda_hand_over - mail that leaves (redirect, reject, vacation) goes to

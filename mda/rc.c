@@ -95,6 +95,7 @@ compile_script(struct mda *mda, struct mfl_run *run, const char *path)
 	    : mfl_compile_file(mda->env, path, sieve, &errors);
 	if (prog == NULL) {
 		mda->errors++;
+		mda_script_error(mda, "compile", errors.data ? errors.data : path);
 		log_errors(errors.data, mda->check, "");
 	}
 	buf_free(&errors);
@@ -134,6 +135,7 @@ script_run_run(struct mfl_run *run, const struct site *site, struct value *args,
 		return run_error(run, site, "$script_run: out of memory");
 	}
 	if ((ok = mfl_run_main(sub)) < 0) {
+		mda_script_error(mda, "runtime", mfl_run_error(sub));
 		mda_log(LOG_ERR, "%s; keeping the message", mfl_run_error(sub));
 		*ret = value_int(0);
 	}
@@ -318,6 +320,11 @@ rc_setup(struct mda *mda)
 				   "keep compiled scripts beside them as SCRIPT.mflc") < 0
 	    || mfl_env_add_control(env, "mvmda_state", MFL_CONTROL_STRING, 0, "",
 				   "the user's state file (duplicate); \"\": ~/.mvmda.state") < 0)
+		return -1;
+	/* the hooks mvmda calls, so a script's are checked when compiled
+	 * (mvmda -c) rather than failing at every delivery */
+	if (mfl_env_add_hook(env, "exitcode", "i") < 0
+	    || mfl_env_add_hook(env, "msg_read_after", "") < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(mda_vars) / sizeof(mda_vars[0]); i++)
 		if (mfl_env_add_var(env, mda_vars[i].name, mda_vars[i].type, mda_vars[i].doc) < 0)

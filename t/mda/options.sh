@@ -152,6 +152,15 @@ printf 'if (1 {\n' >badrc.mfl
 MVMDA_RC="$tmp/badrc.mfl" "$mvmda" -c >out 2>err; is "$?" 1 "-c: a broken rc script fails"
 ok "$(grep -q 'badrc.mfl:1:7: error:' err; echo $?)" "with its position"
 MVMDA_RC="$tmp/badrc.mfl" "$mvmda" <msg 2>err; is "$?" 75 "a broken rc script: temporary failure"
+# hooks with the wrong signature are found by -c, not at every delivery
+printf 'int $hook_exitcode(string $code) { return 0; }\n' >hookrc.mfl
+MVMDA_RC="$tmp/hookrc.mfl" "$mvmda" -c >out 2>err; is "$?" 1 "-c: a hook with the wrong parameters fails"
+ok "$(grep -q "hookrc.mfl:1:5: error: '\$hook_exitcode' takes (int)" err; echo $?)" \
+	"and says what the hook takes"
+printf 'void $hook_msg_read_afterwards() { }\n' >hookrc.mfl
+MVMDA_RC="$tmp/hookrc.mfl" "$mvmda" -c >out 2>err; is "$?" 1 "-c: a misspelt hook fails"
+ok "$(grep -q "unknown hook '\$hook_msg_read_afterwards' (this host calls \$hook_exitcode, \$hook_msg_read_after)" err; echo $?)" \
+	"and names the hooks mvmda calls"
 
 # -e, -E and the other variables
 cat >rc.mfl <<'R'
@@ -185,6 +194,27 @@ ok "$(grep -q '<stdin>:6:1: error:' err && grep -q 'runtime error: division by z
 	"-i reports compile and runtime errors"
 ok "$(grep -q '"mailbox":"Y"' out && ! grep -q '"mailbox":"[XW]"' out; echo $?)" \
 	"-i prints the actions at the end; the bad statement was dropped"
+printf '%s\n' 'int $x = ;' '$log("fine");' | "$mvmda" -i >out 2>err
+is "$?" 1 "-i: a statement that did not compile is in the exit status, even when later ones ran"
+printf '%s\n' '$log("one");' 'if (1) {' '  fileinto "Z";' | "$mvmda" -i >out 2>err
+is "$?" 1 "-i: input ending inside a statement is an error"
+ok "$(grep -q "<stdin>:4:1: error: expected '}', found end of file" err; echo $?)" \
+	"and it is reported, not dropped without a word"
+printf 'fileinto "Lists.dev";\n' | "$mvmda" -i >out 2>err
+ok "$(grep -q "\"path\":\"$HOME/Maildir/.Lists.dev\"" out; echo $?)" \
+	"-i: the rc script's namespaces are there (the folder's path is shown)"
+
+# -n: the status line says what failed (mfl(7) JSON), and the exit status
+printf 'fileinto "A" \n' >bad.mfl
+"$mvmda" -n bad.mfl <msg >out 2>err; is "$?" 1 "-n: a script that does not compile: exit 1"
+is "$(tail -1 out)" '{"status":"error","phase":"compile","message":"bad.mfl:2:1: error: expected '"';'"', found end of file"}' \
+	"-n: and the status line is a compile error"
+printf 'int $z = 0; fileinto "A"; int $x = 1 / $z;\n' >rt.mfl
+"$mvmda" -n rt.mfl <msg >out 2>err; is "$?" 1 "-n: a runtime error: exit 1"
+is "$(tail -1 out)" '{"status":"error","phase":"runtime","message":"rt.mfl:1: runtime error: division by zero"}' \
+	"-n: and the status line is the runtime error"
+ok "$(grep -q '"implicit":true' out && ! grep -q '"mailbox":"A"' out; echo $?)" \
+	"-n: the implicit keep stands in for the failed script"
 
 # loops: Delivered-To for this recipient
 { echo "Delivered-To: bob@example.net"; cat msg; } >dt1
