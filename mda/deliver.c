@@ -152,6 +152,13 @@ permanent(int e)
 	return e == EINVAL || e == ELOOP || e == EMLINK;
 }
 
+/* is_default - NAME is the default mailbox */
+static int
+is_default(const struct mda *mda, const char *name, size_t len)
+{
+	return strlen(mda->default_mailbox) == len && memcmp(mda->default_mailbox, name, len) == 0;
+}
+
 /* refused - folder NAME cannot take the message (ERR says why): the
  * default mailbox instead, or, when that is the one refused, a
  * permanent failure (mvmda(1) EXIT STATUS) */
@@ -159,7 +166,7 @@ static int
 refused(struct mda *mda, const char *name, size_t len, const char *err,
 	const char *const *flags, int fallback)
 {
-	if (!fallback) {
+	if (!fallback && !is_default(mda, name, len)) {
 		mda_log(LOG_ERR, "to=<%s> folder=\"%.*s\": %s; delivering to %s instead",
 			mda->recipient, (int) len, name, err, mda->default_mailbox);
 		return store(mda, mda->default_mailbox, strlen(mda->default_mailbox), flags, 1);
@@ -179,12 +186,20 @@ store(struct mda *mda, const char *name, size_t len, const char *const *flags,
 	int fd, ret;
 
 	message_id(mda, msgid, sizeof(msgid));
-	if (ns_resolve(&mda->ns, name, len, &folder, err, sizeof(err)) < 0
-	    || (fd = folder_open(&folder, 1, leaf, err, sizeof(err))) < 0) {
+	if (ns_resolve(&mda->ns, name, len, &folder, err, sizeof(err)) < 0) {
+		if (errno == EINVAL && !fallback && !is_default(mda, name, len))
+			return refused(mda, name, len, err, flags, fallback);
+		/* the admin's setting, not the message: kept until it is fixed */
+		mda_log(LOG_ERR, "to=<%s> folder=\"%.*s\" msgid=%s result=deferred: %s%s",
+			mda->recipient, (int) len, name, msgid, err, errno == EINVAL
+			? " (the default mailbox: fix -m or $mvmda_default_mailbox)" : "");
+		return EX_TEMPFAIL;
+	}
+	if ((fd = folder_open(&folder, 1, leaf, err, sizeof(err))) < 0) {
 		if (permanent(errno))
 			return refused(mda, name, len, err, flags, fallback);
-		mda_log(LOG_ERR, "to=<%s> folder=\"%.*s\" msgid=%s result=deferred: %s",
-			mda->recipient, (int) len, name, msgid, err);
+		mda_log(LOG_ERR, "to=<%s> folder=\"%.*s\" path=%s msgid=%s result=deferred: %s",
+			mda->recipient, (int) len, name, folder.path, msgid, err);
 		return EX_TEMPFAIL;
 	}
 	if (folder.type == STORE_MAILDIR)

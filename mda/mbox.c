@@ -496,6 +496,9 @@ fail:
 	buf_free(&out);
 	if (strncmp(why, "refused", 7) == 0)
 		snprintf(err, errsize, "%s %s: %s", why, name, refused(e));
+	else if (e == ETIMEDOUT)
+		snprintf(err, errsize, "%s %s: still locked by another writer after %d s "
+			 "($mvmda_lock_timeout)", why, name, lk->timeout);
 	else
 		snprintf(err, errsize, "%s %s: %s", why, name, strerror(e));
 	errno = e;

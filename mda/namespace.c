@@ -44,6 +44,20 @@ fail(int errnum, char *err, size_t errsize, const char *fmt, const char *arg)
 	return -1;
 }
 
+/* fail_sys - the same for a system call that failed with ERRNUM: the
+ * reason follows the path */
+static int
+fail_sys(int errnum, char *err, size_t errsize, const char *fmt, const char *arg)
+{
+	size_t n;
+
+	snprintf(err, errsize, fmt, arg);
+	n = strlen(err);
+	snprintf(err + n, errsize - n, ": %s", strerror(errnum));
+	errno = errnum;
+	return -1;
+}
+
 /* ns_add - one namespace; layout "fs" or "maildir++", type "maildir" or
  * "mbox", sep one character, inbox NULL or "" for the default */
 int
@@ -246,7 +260,7 @@ step(const char *root, int dirfd, const char *name, int create, char *err,
 
 	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
-			return fail(errno, err, errsize, "cannot create folder directory %s", name);
+			return fail_sys(errno, err, errsize, "cannot create folder directory %s", name);
 		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
@@ -272,7 +286,7 @@ maildir_dirs(int dirfd, int maildirpp, char *err, size_t errsize)
 
 	for (int i = 0; i < 3; i++)
 		if (mkdirat(dirfd, sub[i], 0700) < 0 && errno != EEXIST)
-			return fail(errno, err, errsize, "cannot create %s", sub[i]);
+			return fail_sys(errno, err, errsize, "cannot create %s", sub[i]);
 	if (maildirpp) {
 		/* O_NONBLOCK: a FIFO planted here must not hang us */
 		int fd = openat(dirfd, "maildirfolder",
@@ -284,7 +298,7 @@ maildir_dirs(int dirfd, int maildirpp, char *err, size_t errsize)
 				    "refused: maildirfolder is %s",
 				    errno == ELOOP ? "a symbolic link" : "not a regular file");
 		if (fd < 0)
-			return fail(errno, err, errsize, "cannot create %s", "maildirfolder");
+			return fail_sys(errno, err, errsize, "cannot create %s", "maildirfolder");
 		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			close(fd);
 			return fail(EINVAL, err, errsize, "refused: maildirfolder is %s",
@@ -315,13 +329,13 @@ folder_open(const struct folder *folder, int create, char *leaf, char *err,
 			snprintf(leaf, NAME_MAX + 1, "%s", slash + 1);
 			*slash = 0;
 			fd = open(*rel ? rel : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			return fd < 0 ? fail(errno, err, errsize, "cannot open %s", *rel ? rel : "/") : fd;
+			return fd < 0 ? fail_sys(errno, err, errsize, "cannot open %s", *rel ? rel : "/") : fd;
 		}
 		if ((fd = open(rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && errno == ENOENT && create
 		    && (mkdir(rel, 0700) == 0 || errno == EEXIST))
 			fd = open(rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
-			return fail(errno, err, errsize, "cannot open %s", folder->path);
+			return fail_sys(errno, err, errsize, "cannot open %s", folder->path);
 		if (create && maildir_dirs(fd, 0, err, errsize) < 0) {
 			close(fd);
 			return -1;
@@ -332,7 +346,7 @@ folder_open(const struct folder *folder, int create, char *leaf, char *err,
 	    && (mkdir(root, 0700) == 0 || errno == EEXIST))	/* EEXIST: a delivery beside us */
 		fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(errno, err, errsize, "cannot open namespace root %s", root);
+		return fail_sys(errno, err, errsize, "cannot open namespace root %s", root);
 	snprintf(rel, sizeof(rel), "%s", folder->rel);
 	for (p = rel; *p;) {
 		if ((slash = strchr(p, '/')) != NULL)

@@ -697,6 +697,26 @@ dispatch(struct eng_ctx *ctx, int cmd, unsigned char *data, size_t len)
 	return -1;
 }
 
+/* packet_in_time - wait, up to -T after *STARTED (now when 0), for more
+ * of the packet FD is sending; 0 when that time has passed */
+static int
+packet_in_time(int fd, time_t *started)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	time_t now = time(NULL);
+	long left;
+	int ready;
+
+	if (*started == 0)
+		*started = now;
+	if ((left = (long) (*started + io_timeout - now)) <= 0)
+		return 0;
+	while ((ready = poll(&pfd, 1, (int) (left > 86400 ? 86400 : left) * 1000)) < 0
+	       && errno == EINTR)
+		;
+	return ready != 0;
+}
+
 /* serve - one MTA connection on FD, to its end, with FILTER */
 static void
 serve(const struct eng_filter *filter, int fd, struct buf *in, struct buf *out)
@@ -704,6 +724,7 @@ serve(const struct eng_filter *filter, int fd, struct buf *in, struct buf *out)
 	struct eng_ctx ctx = { .fd = fd, .filter = filter, .out = out };
 	size_t off = 0;
 	int rc = 0;
+	time_t started = 0;	/* when the packet being read began to come */
 
 	buf_reset(in);
 	buf_reset(out);
@@ -716,6 +737,7 @@ serve(const struct eng_filter *filter, int fd, struct buf *in, struct buf *out)
 		if (have >= 4 && (plen = get_u32(at)) > 0 && plen <= MAX_PACKET && have >= 4 + plen) {
 			rc = dispatch(&ctx, at[4], at + 5, plen - 1);
 			off += 4 + plen;
+			started = 0;
 			if (rc != 0 || ctx.broken)
 				break;
 			continue;
@@ -738,11 +760,22 @@ serve(const struct eng_filter *filter, int fd, struct buf *in, struct buf *out)
 			rc = -1;
 			break;
 		}
+		/* a packet begun must be whole within -T, not -T per read: a
+		 * peer trickling a byte at a time cannot hold the thread */
+		if (have > 0 && io_timeout > 0 && !packet_in_time(fd, &started)) {
+			mtr_log(LOG_WARNING, "milter connection: a packet took more than %d s "
+				"to arrive (-T); closing it", io_timeout);
+			rc = -1;
+			break;
+		}
 		n = read(fd, in->data + in->len, in->cap - in->len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			if (n < 0)
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				mtr_log(LOG_NOTICE, "milter connection: idle for %d s (-T); closing it",
+					io_timeout);
+			else if (n < 0)
 				mtr_log(LOG_WARNING, "milter connection: read: %s", strerror(errno));
 			else if (have > 0 || !ctx.negotiated)
 				rc = -1;	/* cut in the middle */

@@ -84,7 +84,8 @@ sh_tests = \
 	t/milter/miltertest.sh \
 	t/milter/postfix.sh \
 	t/milter/concurrency.sh \
-	t/milter/dns.sh
+	t/milter/dns.sh \
+	t/milter/slow.sh
 
 TESTS += $(sh_tests)
 EXTRA_DIST += t/milter/hooks.mfl t/milter/minimal.mfl t/milter/rules.sieve \

@@ -154,4 +154,33 @@ rm -rf "$HOME/Maildir"
 is "$?" 75 "empty standard input: a temporary failure"
 ok "$(grep -q 'the MTA handed over an empty message' err; echo $?)" "with a clear log line"
 is "$(count "$HOME/Maildir/new")" 0 "and nothing stored"
+
+# error messages name the path and the reason
+"$mvmda" -m ../Up <msg 2>err; is "$?" 75 "an invalid -m: kept by the MTA"
+ok "$(grep -q "folder=\"../Up\".*result=deferred: folder name has.*(the default mailbox: fix -m or \\\$mvmda_default_mailbox)" err \
+	&& ! grep -q 'instead' err; echo $?)" \
+	"the log says the default mailbox is the admin's to fix, not its own fallback"
+printf 'x' >"$tmp/plainfile"
+cat >rootrc.mfl <<R
+\$namespace("", "maildir++", "$tmp/plainfile/Maildir", "maildir", ".");
+R
+MVMDA_RC="$tmp/rootrc.mfl" "$mvmda" <msg 2>err; is "$?" 75 "a namespace root that cannot be made"
+ok "$(grep -q "cannot open namespace root $tmp/plainfile/Maildir: Not a directory" err; echo $?)" \
+	"the log names the root and the reason"
+cat >lockrc.mfl <<'R'
+$namespace("", "fs", $HOME + "/mail", "mbox", "/");
+$mvmda_lock_timeout = 1;
+R
+: >"$HOME/mail/INBOX"
+python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "r+"); fcntl.lockf(f, fcntl.LOCK_EX); print("locked", flush=True); time.sleep(6)' \
+	"$HOME/mail/INBOX" >locker.out &
+locker=$!
+i=0
+while [ ! -s locker.out ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+MVMDA_RC="$tmp/lockrc.mfl" "$mvmda" <msg 2>err; is "$?" 75 "an mbox locked past the timeout: kept by the MTA"
+ok "$(grep -q 'cannot lock INBOX: still locked by another writer after 1 s (\$mvmda_lock_timeout)' err \
+	&& ! grep -q 'Connection timed out' err; echo $?)" "said so, not as 'Connection timed out'"
+kill "$locker" 2>/dev/null
+wait "$locker" 2>/dev/null
 done_testing
