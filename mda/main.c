@@ -158,31 +158,61 @@ switch_user(const char *user)
 		chdir("/");
 }
 
-/* account - user name and home, from -d, the environment, or passwd */
+/* account - the user delivered to and their home: the account of the
+ * real uid (after -d, the -d user). The environment's USER and HOME are
+ * taken only when they belong to that uid (a qmail alias or virtual
+ * user names another account of the same uid, or another home it owns):
+ * whoever starts mvmda cannot make it deliver as someone else */
 static void
 account(void)
 {
-	struct passwd *pw = getpwuid(geteuid());
+	struct passwd *pw = getpwuid(getuid()), *named;
+	const char *user = getenv("USER"), *home = getenv("HOME");
+	struct stat st;
 
-	mda.username = mda.user ? mda.user : getenv("USER");
-	if (mda.username == NULL || !*mda.username)
+	if (user != NULL && *user && (named = getpwnam(user)) != NULL
+	    && named->pw_uid == getuid())
+		mda.username = strdup(user);
+	else
 		mda.username = pw ? strdup(pw->pw_name) : "nobody";
-	mda.home = getenv("HOME");
-	if ((mda.home == NULL || !*mda.home) && pw != NULL)
-		mda.home = strdup(pw->pw_dir);
-	if (mda.home == NULL)
-		mda.home = "/";
+	if (home != NULL && *home == '/' && stat(home, &st) == 0 && S_ISDIR(st.st_mode)
+	    && st.st_uid == getuid())
+		mda.home = strdup(home);
+	else
+		mda.home = pw ? strdup(pw->pw_dir) : "/";
+	if (mda.username == NULL || mda.home == NULL) {
+		mda_log(LOG_ERR, "out of memory");
+		exit(EX_TEMPFAIL);
+	}
 	setenv("USER", mda.username, 1);
+	setenv("HOME", mda.home, 1);
 }
 
-/* envelope - sender, recipient and MTA from the MTA's environment:
- * qmail sets DTLINE, Postfix's local(8) sets RECIPIENT without it */
+/* mta - which MTA started us, by what each really sets: qmail-local
+ * DTLINE and RPLINE; Postfix's local(8) RECIPIENT, LOCAL and
+ * ORIGINAL_RECIPIENT; Exim's pipe transport RECIPIENT with LOCAL_PART
+ * and QUALIFY_DOMAIN; "" for anything else (Sendmail passes arguments) */
+static const char *
+mta(void)
+{
+	if (getenv("DTLINE") != NULL && getenv("RPLINE") != NULL)
+		return "qmail";
+	if (getenv("RECIPIENT") != NULL && (getenv("LOCAL_PART") != NULL
+					    || getenv("QUALIFY_DOMAIN") != NULL))
+		return "exim";
+	if (getenv("RECIPIENT") != NULL && getenv("LOCAL") != NULL
+	    && getenv("ORIGINAL_RECIPIENT") != NULL)
+		return "postfix";
+	return "";
+}
+
+/* envelope - sender, recipient and MTA from the MTA's environment */
 static void
 envelope(void)
 {
 	const char *s = getenv("SENDER"), *r = getenv("RECIPIENT");
 
-	mda.mta = getenv("DTLINE") ? "qmail" : r ? "postfix" : "";
+	mda.mta = mta();
 	mda.sender = s ? s : "";
 	if (strcmp(mda.sender, "<>") == 0 || strcmp(mda.sender, "#@[]") == 0)
 		mda.sender = "";	/* qmail's null sender */

@@ -285,7 +285,7 @@ static const struct {
 	{ "HOME", MFL_CONTROL_STRING, "their home directory" },
 	{ "SENDER", MFL_CONTROL_STRING, "envelope sender, \"\" for <>" },
 	{ "RECIPIENT", MFL_CONTROL_STRING, "envelope recipient" },
-	{ "MTA", MFL_CONTROL_STRING, "\"postfix\", \"qmail\" or \"\"" },
+	{ "MTA", MFL_CONTROL_STRING, "\"postfix\", \"qmail\", \"exim\" or \"\"" },
 	{ "Args", MFL_CONTROL_STRARR, "the scripts named on the command line" },
 	{ "Opts_e", MFL_CONTROL_STRARR, "-e strings" },
 	{ "Opts_E", MFL_CONTROL_STRARR, "-E strings" },

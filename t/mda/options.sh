@@ -219,13 +219,51 @@ ok "$(grep -q '"implicit":true' out && ! grep -q '"mailbox":"A"' out; echo $?)" 
 # loops: Delivered-To for this recipient
 { echo "Delivered-To: bob@example.net"; cat msg; } >dt1
 { echo "Delivered-To: bob@example.net"; echo "Delivered-To: BOB@example.net"; cat msg; } >dt2
-RECIPIENT=bob@example.net SENDER=a@b "$mvmda" <dt1; is "$?" 0 "Postfix's own Delivered-To on top is not a loop"
-RECIPIENT=bob@example.net SENDER=a@b "$mvmda" <dt2 >out; is "$?" 69 "a second one is (EX_UNAVAILABLE)"
+# Postfix's local(8) sets RECIPIENT, LOCAL and ORIGINAL_RECIPIENT
+postfix_env="RECIPIENT=bob@example.net SENDER=a@b LOCAL=bob ORIGINAL_RECIPIENT=bob@example.net"
+env $postfix_env "$mvmda" <dt1; is "$?" 0 "Postfix's own Delivered-To on top is not a loop"
+env $postfix_env "$mvmda" <dt2 >out; is "$?" 69 "a second one is (EX_UNAVAILABLE)"
 ok "$(grep -q 'mail forwarding loop for <bob@example.net>' out; echo $?)" "with a clear text"
 is "$(count "$HOME/Maildir/new")" 1 "and nothing delivered"
 { echo "Delivered-To: $(id -un)"; cat msg; } >dt3
 "$mvmda" <dt3 >/dev/null; is "$?" 69 "outside Postfix even one is a loop (recipient from USER)"
 rm -rf "$HOME/Maildir"
+
+# which MTA, by what each really sets: Exim's pipe transport sets
+# RECIPIENT too, but is not Postfix (which adds Delivered-To itself)
+printf '$log("mta=" + $MTA);\n' >mta.mfl
+env RECIPIENT=bob@example.net SENDER=a@b LOCAL_PART=bob QUALIFY_DOMAIN=example.net \
+	MESSAGE_ID=1abc-0001 "$mvmda" -n mta.mfl <msg >out 2>err
+ok "$(grep -q 'mta=exim' err; echo $?)" "an Exim environment is Exim's"
+env RECIPIENT=bob@example.net SENDER=a@b LOCAL_PART=bob QUALIFY_DOMAIN=example.net \
+	MESSAGE_ID=1abc-0001 "$mvmda" mta.mfl <msg 2>err
+is "$(sed -n 1p "$(find "$HOME/Maildir/new" -type f)")" "Delivered-To: bob@example.net" \
+	"and the copy carries Delivered-To, so a loop is seen"
+env RECIPIENT=bob@example.net SENDER=a@b LOCAL_PART=bob QUALIFY_DOMAIN=example.net \
+	"$mvmda" <dt1 >/dev/null
+is "$?" 69 "under Exim a Delivered-To for the recipient is a loop"
+env $postfix_env "$mvmda" -n mta.mfl <msg >out 2>err
+ok "$(grep -q 'mta=postfix' err; echo $?)" "Postfix's environment is Postfix's"
+env RECIPIENT=bob@example.net SENDER=a@b "$mvmda" -n mta.mfl <msg >out 2>err
+ok "$(grep -q 'mta=$' err; echo $?)" "RECIPIENT alone names no MTA"
+rm -rf "$HOME/Maildir"
+
+# USER and HOME are the real uid's: the environment cannot make mvmda
+# deliver as another user or into another home
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	nhome=$(getent passwd nobody | cut -d: -f6)
+	printf '$log("user=" + $USER + " home=" + $HOME);\n' >who.mfl
+	chmod 644 who.mfl msg
+	chmod 755 "$tmp"
+	(cd / && env USER=root HOME=/root setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$mvmda" -n "$tmp/who.mfl" <"$tmp/msg" >"$tmp/out" 2>"$tmp/err")
+	ok "$(grep -q "user=nobody home=$nhome" err; echo $?)" \
+		"USER=root HOME=/root in the environment of uid nobody: nobody's account and home"
+	ok "$(grep -q "\"path\":\"$nhome/Maildir\"" out; echo $?)" "and nobody's Maildir"
+else
+	ok 0 "# SKIP not root, or no user nobody: the other-uid case needs both"
+	ok 0 "# SKIP the same"
+fi
 
 # qmail: exit codes through $hook_exitcode, RPLINE/DTLINE on top
 q() { DTLINE="Delivered-To: bob@example.net" RPLINE="Return-Path: <a@b>" \

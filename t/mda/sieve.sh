@@ -7,9 +7,12 @@
 . "$top_srcdir/t/lib/mda.sh"
 mvmda="$top_builddir/mda/mvmda"
 mda_home
+# as Postfix's local(8) sets them (it adds Delivered-To itself)
 SENDER=alice@example.org
 RECIPIENT=bob+lists@example.net
-export SENDER RECIPIENT
+LOCAL=bob+lists
+ORIGINAL_RECIPIENT=bob+lists@example.net
+export SENDER RECIPIENT LOCAL ORIGINAL_RECIPIENT
 cat >msg <<'M'
 From: Alice <alice@example.org>
 To: bob+lists@example.net
