@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../milter/mapfault.h"
 #include "state.h"
 
 #define STATE_MAP	(64u << 20)	/* plenty for ids and replies */
@@ -41,16 +43,28 @@ struct record {
 
 static MDB_env *env;
 static MDB_dbi dbi;
+static int damaged;	/* the file is cut short: left alone from then on */
 static struct {
 	char *key;
 	size_t len;
 } pending[STATE_PENDING];
 static size_t npending;
 
+/* fault - the error of a call on a damaged state file; -1 */
+static int
+fault(const char *path, char *err, size_t errsize)
+{
+	snprintf(err, errsize, "%s: damaged: a page past the end of the file (cut short "
+		 "on disk); move it aside, it only remembers duplicate ids and vacation "
+		 "replies", path);
+	return -1;
+}
+
 /* state_open - the LMDB file at PATH, once per process */
 static int
 state_open(const char *path, char *err, size_t errsize)
 {
+	char why[200];
 	MDB_txn *txn;
 	int rc;
 
@@ -64,6 +78,14 @@ state_open(const char *path, char *err, size_t errsize)
 		if (env != NULL)
 			mdb_env_close(env);
 		env = NULL;
+		return -1;
+	}
+	if (mapfault_check(env, why, sizeof(why)) < 0) {
+		mdb_txn_abort(txn);
+		mdb_env_close(env);
+		env = NULL;
+		snprintf(err, errsize, "%s: %s; move it aside, it only remembers duplicate "
+			 "ids and vacation replies", path, why);
 		return -1;
 	}
 	if ((rc = mdb_dbi_open(txn, NULL, 0, &dbi)) != 0 || (rc = mdb_txn_commit(txn)) != 0) {
@@ -113,11 +135,10 @@ counts(const struct record *r, time_t now)
 	return kill((pid_t) r->pid, 0) == 0 || errno != ESRCH;
 }
 
-/* state_duplicate - 1 when KEY was seen (within its time), else 0 and
- * KEY is marked pending for this delivery; -1 with ERR */
-int
-state_duplicate(const char *path, const char *key, size_t len, int64_t seconds,
-		int last, char *err, size_t errsize)
+/* duplicate - state_duplicate() inside the fault guard */
+static int
+duplicate(const char *path, const char *key, size_t len, int64_t seconds,
+	  int last, char *err, size_t errsize)
 {
 	MDB_txn *txn;
 	MDB_val k = { len, (void *) key };
@@ -174,13 +195,10 @@ fail:
 	return -1;
 }
 
-/* state_claim - 1 when KEY holds a final record that has not expired
- * (vacation: this sender was answered within the period); else KEY is
- * recorded for SECONDS from now, in the same write transaction, and 0:
- * of two deliveries at once only one claims; -1 with ERR */
-int
-state_claim(const char *path, const char *key, size_t len, int64_t seconds,
-	    char *err, size_t errsize)
+/* claim - state_claim() inside the fault guard */
+static int
+claim(const char *path, const char *key, size_t len, int64_t seconds,
+      char *err, size_t errsize)
 {
 	MDB_txn *txn;
 	MDB_val k = { len, (void *) key };
@@ -211,10 +229,9 @@ fail:
 	return -1;
 }
 
-/* state_forget - KEY no longer holds a record (a claimed reply that
- * could not be sent) */
-void
-state_forget(const char *path, const char *key, size_t len)
+/* forget - state_forget() inside the fault guard */
+static void
+forget(const char *path, const char *key, size_t len)
 {
 	MDB_txn *txn;
 	MDB_val k = { len, (void *) key };
@@ -247,10 +264,9 @@ expire(MDB_txn *txn, time_t now)
 	mdb_cursor_close(cur);
 }
 
-/* state_finish - the delivery is over: this delivery's marks become
- * final when DELIVERED, else they go; expired records are dropped */
-void
-state_finish(int delivered)
+/* finish - state_finish() inside the fault guard */
+static void
+finish(int delivered)
 {
 	MDB_txn *txn;
 	time_t now = time(NULL);
@@ -279,4 +295,70 @@ state_finish(int delivered)
 	npending = 0;
 	mdb_env_close(env);
 	env = NULL;
+}
+
+/* The public calls: each inside the fault guard (mapfault.c), so a state
+ * file cut short after it was opened is an error of that call, and the
+ * file is left alone for the rest of the delivery. */
+#define GUARD(on_fault)							\
+	sigjmp_buf jb;							\
+									\
+	if (damaged) {							\
+		on_fault;						\
+	}								\
+	mapfault_arm(&jb);						\
+	if (sigsetjmp(jb, 0) != 0) {					\
+		damaged = 1;						\
+		env = NULL;	/* a transaction is left half-way */	\
+		on_fault;						\
+	}
+
+/* state_duplicate - 1 when KEY was seen (within its time), else 0 and
+ * KEY is marked pending for this delivery; -1 with ERR */
+int
+state_duplicate(const char *path, const char *key, size_t len, int64_t seconds,
+		int last, char *err, size_t errsize)
+{
+	int rc;
+
+	GUARD(return fault(path, err, errsize))
+	rc = duplicate(path, key, len, seconds, last, err, errsize);
+	mapfault_disarm();
+	return rc;
+}
+
+/* state_claim - 1 when KEY holds a final record that has not expired
+ * (vacation: this sender was answered within the period); else KEY is
+ * recorded for SECONDS from now, in the same write transaction, and 0:
+ * of two deliveries at once only one claims; -1 with ERR */
+int
+state_claim(const char *path, const char *key, size_t len, int64_t seconds,
+	    char *err, size_t errsize)
+{
+	int rc;
+
+	GUARD(return fault(path, err, errsize))
+	rc = claim(path, key, len, seconds, err, errsize);
+	mapfault_disarm();
+	return rc;
+}
+
+/* state_forget - KEY no longer holds a record (a claimed reply that
+ * could not be sent) */
+void
+state_forget(const char *path, const char *key, size_t len)
+{
+	GUARD(return)
+	forget(path, key, len);
+	mapfault_disarm();
+}
+
+/* state_finish - the delivery is over: this delivery's marks become
+ * final when DELIVERED, else they go; expired records are dropped */
+void
+state_finish(int delivered)
+{
+	GUARD(return)
+	finish(delivered);
+	mapfault_disarm();
 }

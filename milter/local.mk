@@ -7,7 +7,8 @@ noinst_LIBRARIES += milter/libmtr.a
 milter_libmtr_a_SOURCES = milter/mvmtr.h milter/log.c milter/program.c \
 	milter/session.c milter/intr_milter.c milter/intr_assess.c \
 	milter/assess.h milter/assess.c milter/greylist.c milter/store.h \
-	milter/store.c milter/store_lmdb.c milter/dns.h milter/dns.c \
+	milter/store.c milter/store_lmdb.c milter/mapfault.h milter/mapfault.c \
+	milter/dns.h milter/dns.c \
 	milter/dnsbl.h milter/dnsbl.c milter/dns_state.h milter/dns_state.c \
 	milter/spf.h milter/spf.c milter/spf_cache.c milter/intr_dns.c
 milter_libmtr_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter $(LMDB_CFLAGS) \

@@ -50,6 +50,7 @@ usage(void)
 		"  expire\n"
 		"  delete greylist NET SENDER RECIPIENT | delete KIND KEY\n"
 		"  stats\n"
+		"  check\n"
 		"store defaults to %s\n", MVMTR_STORE_DEFAULT);
 	exit(2);
 }
@@ -570,6 +571,37 @@ show_prefix(struct store *st, int kind, const char *text)
 	return n;
 }
 
+/* count_one - store_iter: one more record */
+static int
+count_one(void *arg, const char *key, size_t key_len, const void *val, size_t val_len)
+{
+	(void) key;
+	(void) key_len;
+	(void) val;
+	(void) val_len;
+	(*(size_t *) arg)++;
+	return 0;
+}
+
+/* cmd_check - read every record: ok, or what is damaged and how to
+ * recover (mvmcas(8) RECOVERY) */
+static int
+cmd_check(struct store *st, const char *path)
+{
+	size_t n = 0;
+
+	if (!st->damaged && store_iter(st, "", 0, count_one, &n) == 0) {
+		printf("%s: ok, %zu records read\n", path, n);
+		return 0;
+	}
+	printf("%s\n", st->error);
+	printf("To recover: stop mvmtr; mv %s %s.damaged; start mvmtr (it makes a new,\n"
+	       "empty store); then keep what can still be read:\n"
+	       "  mvmcas -s %s.damaged dump >saved; mvmcas -s %s load saved\n",
+	       path, path, path, path);
+	return 1;
+}
+
 /* cmd_show - what the store says about ADDRESS */
 static int
 cmd_show(struct store *st, const char *addr)
@@ -660,7 +692,8 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[0];
 	readonly = strcmp(cmd, "list") == 0 || strcmp(cmd, "show") == 0
-	    || strcmp(cmd, "dump") == 0 || strcmp(cmd, "stats") == 0;
+	    || strcmp(cmd, "dump") == 0 || strcmp(cmd, "stats") == 0
+	    || strcmp(cmd, "check") == 0;
 	if ((st = store_open_lmdb(path, size, readonly, err, sizeof(err))) == NULL)
 		die("%s", err);
 	if (strcmp(cmd, "list") == 0 && argc <= 2) {
@@ -673,6 +706,8 @@ main(int argc, char **argv)
 		rc = cmd_walk(st, 0, 0);
 	} else if (strcmp(cmd, "stats") == 0 && argc == 1) {
 		rc = cmd_walk(st, 0, 1);
+	} else if (strcmp(cmd, "check") == 0 && argc == 1) {
+		rc = cmd_check(st, path);
 	} else if (strcmp(cmd, "show") == 0 && argc == 2) {
 		rc = cmd_show(st, argv[1]);
 	} else if (strcmp(cmd, "load") == 0 && argc <= 2) {

@@ -37,6 +37,8 @@ struct store_ops {
 struct store {
 	const struct store_ops *ops;
 	char error[256];	/* the last failure, for the log */
+	int damaged;		/* its data is damaged: every operation fails,
+				 * and error says why (mvmcas check) */
 };
 
 #define STORE_KEY_MAX	480	/* longer keys are shortened with a hash */

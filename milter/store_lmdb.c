@@ -17,11 +17,13 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mapfault.h"
 #include "msg/msg.h"
 #include "store.h"
 
@@ -30,6 +32,8 @@ struct store_lmdb {
 	MDB_env *env;
 	MDB_dbi dbi;
 	int readonly;
+	int faulted;		/* a fault left a transaction half-way */
+	int salvage;		/* read-only and damaged: read what can be */
 };
 
 /* failed - note RC as the store's error; -1 */
@@ -42,11 +46,54 @@ failed(struct store_lmdb *s, const char *what, int rc)
 	return -1;
 }
 
-/* lmdb_get - see store_get() */
+/* guarded - FN(S, ARGS), with a SIGBUS from the map made an error: the
+ * store is damaged for good then (a transaction may be left half-way,
+ * so LMDB is not touched again) */
 static int
-lmdb_get(struct store *st, const char *key, size_t len, struct buf *val_r)
+guarded(struct store_lmdb *s, const char *what, int (*fn)(struct store_lmdb *, void *),
+	void *args)
 {
-	struct store_lmdb *s = (struct store_lmdb *) st;
+	sigjmp_buf jb;
+	int rc;
+
+	if (s->st.damaged && !s->salvage)
+		return -1;	/* st.error still says why */
+	mapfault_arm(&jb);
+	if (sigsetjmp(jb, 0) != 0) {
+		s->st.damaged = s->faulted = 1;
+		s->salvage = 0;
+		snprintf(s->st.error, sizeof(s->st.error), "%s: damaged: a page past the end "
+			 "of the store's file (cut short on disk); see mvmcas(8) RECOVERY", what);
+		return -1;
+	}
+	rc = fn(s, args);
+	mapfault_disarm();
+	return rc;
+}
+
+/* The operations' arguments, through guarded(). */
+struct op {
+	const char *key;
+	size_t len;
+	struct buf *val;
+	store_update_fn update;
+	store_iter_fn iter;
+	void *arg;
+	const char *const *keys;
+	const size_t *key_lens;
+	const void *const *vals;
+	const size_t *val_lens;
+	size_t n;
+};
+
+/* get_txn - see store_get() */
+static int
+get_txn(struct store_lmdb *s, void *args)
+{
+	const struct op *op = args;
+	const char *key = op->key;
+	size_t len = op->len;
+	struct buf *val_r = op->val;
 	MDB_val k = { len, (void *) key }, v;
 	MDB_txn *txn;
 	int rc;
@@ -64,13 +111,14 @@ lmdb_get(struct store *st, const char *key, size_t len, struct buf *val_r)
 	return rc == 0 ? (val_r->failed ? -1 : 1) : failed(s, "read", rc);
 }
 
-/* lmdb_update - see store_update() */
+/* update_txn - see store_update() */
 static int
-lmdb_update(struct store *st, const char *key, size_t len, store_update_fn fn,
-	    void *arg)
+update_txn(struct store_lmdb *s, void *args)
 {
-	struct store_lmdb *s = (struct store_lmdb *) st;
-	MDB_val k = { len, (void *) key }, v;
+	const struct op *op = args;
+	MDB_val k = { op->len, (void *) op->key }, v;
+	store_update_fn fn = op->update;
+	void *arg = op->arg;
 	struct buf next = BUF_INIT;
 	enum store_verdict verdict;
 	MDB_txn *txn;
@@ -106,12 +154,16 @@ lmdb_update(struct store *st, const char *key, size_t len, store_update_fn fn,
 	return 0;
 }
 
-/* lmdb_put_many - see store_put_many() */
+/* put_many_txn - see store_put_many() */
 static int
-lmdb_put_many(struct store *st, const char *const *keys, const size_t *key_lens,
-	      const void *const *vals, const size_t *val_lens, size_t n)
+put_many_txn(struct store_lmdb *s, void *args)
 {
-	struct store_lmdb *s = (struct store_lmdb *) st;
+	const struct op *op = args;
+	const char *const *keys = op->keys;
+	const size_t *key_lens = op->key_lens;
+	const void *const *vals = op->vals;
+	const size_t *val_lens = op->val_lens;
+	size_t n = op->n;
 	MDB_txn *txn;
 	int rc;
 
@@ -133,12 +185,15 @@ lmdb_put_many(struct store *st, const char *const *keys, const size_t *key_lens,
 	return 0;
 }
 
-/* lmdb_iter - see store_iter() */
+/* iter_txn - see store_iter() */
 static int
-lmdb_iter(struct store *st, const char *prefix, size_t len, store_iter_fn fn,
-	  void *arg)
+iter_txn(struct store_lmdb *s, void *args)
 {
-	struct store_lmdb *s = (struct store_lmdb *) st;
+	const struct op *op = args;
+	const char *prefix = op->key;
+	size_t len = op->len;
+	store_iter_fn fn = op->iter;
+	void *arg = op->arg;
 	MDB_val k = { len, (void *) prefix }, v;
 	MDB_cursor *cur;
 	MDB_txn *txn;
@@ -161,13 +216,52 @@ lmdb_iter(struct store *st, const char *prefix, size_t len, store_iter_fn fn,
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : failed(s, "iterate", rc);
 }
 
+/* lmdb_get, lmdb_update, lmdb_put_many, lmdb_iter - the operations,
+ * each one guarded() transaction */
+static int
+lmdb_get(struct store *st, const char *key, size_t len, struct buf *val_r)
+{
+	struct op op = { .key = key, .len = len, .val = val_r };
+
+	return guarded((struct store_lmdb *) st, "read", get_txn, &op);
+}
+
+static int
+lmdb_update(struct store *st, const char *key, size_t len, store_update_fn fn,
+	    void *arg)
+{
+	struct op op = { .key = key, .len = len, .update = fn, .arg = arg };
+
+	return guarded((struct store_lmdb *) st, "update", update_txn, &op);
+}
+
+static int
+lmdb_put_many(struct store *st, const char *const *keys, const size_t *key_lens,
+	      const void *const *vals, const size_t *val_lens, size_t n)
+{
+	struct op op = { .keys = keys, .key_lens = key_lens, .vals = vals,
+			 .val_lens = val_lens, .n = n };
+
+	return guarded((struct store_lmdb *) st, "load", put_many_txn, &op);
+}
+
+static int
+lmdb_iter(struct store *st, const char *prefix, size_t len, store_iter_fn fn,
+	  void *arg)
+{
+	struct op op = { .key = prefix, .len = len, .iter = fn, .arg = arg };
+
+	return guarded((struct store_lmdb *) st, "iterate", iter_txn, &op);
+}
+
 /* lmdb_close - see store_close() */
 static void
 lmdb_close(struct store *st)
 {
 	struct store_lmdb *s = (struct store_lmdb *) st;
 
-	mdb_env_close(s->env);
+	if (!s->faulted)
+		mdb_env_close(s->env);	/* not after a fault left a transaction */
 	free(s);
 }
 
@@ -183,6 +277,7 @@ store_open_lmdb(const char *dir, size_t map_size, int readonly, char *err,
 		size_t errsize)
 {
 	struct store_lmdb *s = calloc(1, sizeof(*s));
+	char why[200];
 	MDB_txn *txn;
 	int rc, dead;
 
@@ -201,8 +296,28 @@ store_open_lmdb(const char *dir, size_t map_size, int readonly, char *err,
 	    || (rc = mdb_env_set_mapsize(s->env, map_size)) != 0
 	    || (rc = mdb_env_set_maxreaders(s->env, 1024)) != 0
 	    || (rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC
-				  | (readonly ? MDB_RDONLY : 0), 0640)) != 0
-	    || (rc = mdb_reader_check(s->env, &dead)) != 0
+				  | (readonly ? MDB_RDONLY : 0), 0640)) != 0) {
+		snprintf(err, errsize, "%s: %s", dir, mdb_strerror(rc));
+		if (s->env != NULL)
+			mdb_env_close(s->env);
+		free(s);
+		return NULL;
+	}
+	if (mapfault_check(s->env, why, sizeof(why)) < 0) {
+		/* open, but every operation fails: the store-failure policy
+		 * answers, and mvmcas check says how to recover */
+		s->st.damaged = 1;
+		s->salvage = readonly;	/* mvmcas dump: the pages before the cut */
+		snprintf(s->st.error, sizeof(s->st.error), "%s: %s; see mvmcas(8) RECOVERY",
+			 dir, why);
+		if (readonly && (rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) == 0) {
+			if (mdb_dbi_open(txn, NULL, 0, &s->dbi) != 0)
+				s->salvage = 0;
+			mdb_txn_abort(txn);
+		}
+		return &s->st;
+	}
+	if ((rc = mdb_reader_check(s->env, &dead)) != 0
 	    || (rc = mdb_txn_begin(s->env, NULL, readonly ? MDB_RDONLY : 0, &txn)) != 0) {
 		snprintf(err, errsize, "%s: %s", dir, mdb_strerror(rc));
 		if (s->env != NULL)

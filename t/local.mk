@@ -95,7 +95,7 @@ EXTRA_DIST += t/milter/hooks.mfl t/milter/minimal.mfl t/milter/rules.sieve \
 	t/milter/prelude.lua t/milter/lua/connect.lua t/milter/lua/envelope.lua \
 	t/milter/lua/content.lua t/milter/lua/changes.lua \
 	t/milter/lua/negotiate.lua t/milter/lua/sieve.lua t/milter/lua/reload.lua \
-	t/milter/dns.mfl t/milter/lua/dns.lua
+	t/milter/dns.mfl t/milter/lua/dns.lua t/milter/lua/damage.lua t/milter/lua/damage2.lua t/milter/damage.mfl
 EXTRA_DIST += $(sh_tests) t/mda/kill.py t/data t/golden/rules.sieve t/golden/loop.mfl \
 	t/golden/strings.mfl t/golden/rules.dis t/golden/loop.dis \
 	t/golden/strings.dis

@@ -183,4 +183,26 @@ ok "$(grep -q 'cannot lock INBOX: still locked by another writer after 1 s (\$mv
 	&& ! grep -q 'Connection timed out' err; echo $?)" "said so, not as 'Connection timed out'"
 kill "$locker" 2>/dev/null
 wait "$locker" 2>/dev/null
+
+# the state file (duplicate ids, vacation replies) cut short on disk: the
+# delivery keeps the message and says why (every delivery to the user
+# died of SIGBUS and was deferred until the queue gave up)
+rm -rf "$HOME/Maildir" "$HOME/.mvmda.state" "$HOME/.mvmda.state-lock"
+cat >dup.sieve <<'S'
+require ["duplicate", "variables", "fileinto"];
+if header :matches "subject" "*" { set "s" "${1}"; }
+if duplicate :uniqueid "${s}" { fileinto "Dup"; }
+S
+i=0
+while [ $i -lt 60 ]; do
+	printf 'From: a@example.org\nSubject: %0400d\n\nbody\n' "$i" | "$mvmda" dup.sieve 2>/dev/null
+	i=$((i + 1))
+done
+is "$(count "$HOME/Maildir/new")" 60 "sixty messages, each id once"
+truncate -s 8192 "$HOME/.mvmda.state"
+printf 'From: a@example.org\nSubject: %0400d\n\nbody\n' 7 | "$mvmda" dup.sieve 2>err
+is "$?" 0 "a state file cut short: delivered, no SIGBUS"
+is "$(count "$HOME/Maildir/new")" 61 "kept in INBOX (the duplicate test could not tell)"
+ok "$(grep -q 'mvmda.state: damaged: the file is 8192 bytes, its pages reach .*move it aside' err; echo $?)" \
+	"the log names the file, what is wrong and what to do"
 done_testing

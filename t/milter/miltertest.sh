@@ -120,6 +120,42 @@ ok $? "mvmcas unblock lifts the automatic block"
 	"$mvmcas" -s "$tmp/store2" dump | cmp -s - "$tmp/dump"
 ok $? "dump, load and dump again give the same lines"
 
+# a store cut short on disk (a copy taken while it was written, a bad
+# restore, a failing disk) is a store failure, not the death of mvmtr
+# (it died of SIGBUS at the first lookup, and again after each restart)
+for i in $(seq 1 300); do
+	printf 'block\t10.%d.%d.0/24\t1796577796\t0\t0\tpadding to fill pages %0100d\n' \
+		$((i / 250)) $((i % 250)) 0
+done >"$tmp/big.dump"
+"$mvmcas" -s "$tmp/dstore" load "$tmp/big.dump" >/dev/null
+sed "s|@STORE@|$tmp/dstore|" "$here/damage.mfl" >"$tmp/dstore.mfl"
+start damage "$tmp/dstore.mfl"
+damage_pid=$pid
+scenario damage damage -D store="$tmp/dstore"
+kill -0 "$damage_pid" 2>/dev/null
+ok $? "mvmtr is alive after the fault"
+grep -q "damaged: a page past the end of the store's file (cut short on disk); see mvmcas(8) RECOVERY" \
+	"$tmp/damage.log"
+ok $? "and logs the store as damaged, with where to read on"
+kill "$damage_pid"
+"$mvmcas" -s "$tmp/dstore" stats >"$tmp/out" 2>&1
+is "$?" 1 "mvmcas on the damaged store: an error, not SIGBUS (exit 135)"
+"$mvmcas" -s "$tmp/dstore" check >"$tmp/out" 2>&1
+is "$?" 1 "mvmcas check finds the damage"
+grep -q "damaged: the file is 16384 bytes, its pages reach" "$tmp/out" &&
+	grep -q "To recover: stop mvmtr; mv $tmp/dstore $tmp/dstore.damaged" "$tmp/out"
+ok $? "and says what is wrong and how to recover"
+start damage2 "$tmp/dstore.mfl"
+damage_pid=$pid
+scenario damage2 damage2 -D store="$tmp/dstore" 2>/dev/null
+kill -0 "$damage_pid" 2>/dev/null
+ok $? "mvmtr started on the damaged store stays up"
+grep -q "cut short on disk" "$tmp/damage2.log"
+ok $? "and logs why its lookups fail"
+kill "$damage_pid"
+"$mvmcas" -s "$tmp/store" check >"$tmp/out" 2>&1
+ok $? "mvmcas check on a sound store: ok"
+
 # reload: a copy of minimal.mfl is replaced by one that rejects at connect
 cp "$here/minimal.mfl" "$tmp/live.mfl"
 cat >"$tmp/new.mfl" <<'S'
