@@ -44,6 +44,7 @@ struct record {
 static MDB_env *env;
 static MDB_dbi dbi;
 static int damaged;	/* the file is cut short: left alone from then on */
+static MDB_txn *in_flight;	/* kept, with ENV, after a fault */
 static struct {
 	char *key;
 	size_t len;
@@ -150,6 +151,7 @@ duplicate(const char *path, const char *key, size_t len, int64_t seconds,
 		return -1;
 	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 		goto fail;
+	in_flight = txn;
 	rc = record_get(txn, &k, &r);
 	if (rc == 0) {
 		seen = counts(&r, now);
@@ -210,6 +212,7 @@ claim(const char *path, const char *key, size_t len, int64_t seconds,
 		return -1;
 	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 		goto fail;
+	in_flight = txn;
 	if (record_get(txn, &k, &r) == 0 && r.pid == 0 && r.expires > now) {
 		mdb_txn_abort(txn);
 		return 1;
@@ -239,6 +242,7 @@ forget(const char *path, const char *key, size_t len)
 
 	if (state_open(path, err, sizeof(err)) < 0 || mdb_txn_begin(env, NULL, 0, &txn) != 0)
 		return;
+	in_flight = txn;
 	mdb_del(txn, dbi, &k, NULL);
 	mdb_txn_commit(txn);
 }
@@ -274,6 +278,7 @@ finish(int delivered)
 	if (env == NULL)
 		return;
 	if (mdb_txn_begin(env, NULL, 0, &txn) == 0) {
+		in_flight = txn;
 		for (size_t i = 0; i < npending; i++) {
 			MDB_val k = { pending[i].len, pending[i].key };
 			struct record r;
@@ -308,8 +313,7 @@ finish(int delivered)
 	}								\
 	mapfault_arm(&jb);						\
 	if (sigsetjmp(jb, 0) != 0) {					\
-		damaged = 1;						\
-		env = NULL;	/* a transaction is left half-way */	\
+		damaged = 1;	/* ENV and in_flight left as they are */	\
 		on_fault;						\
 	}
 

@@ -1,10 +1,14 @@
 /*
- * dns - a stub resolver for SPF and DNSBL. Queries go to one
- * nameserver (mvmtr_resolver, else the first of /etc/resolv.conf) over
- * UDP, all of a batch at once on their own connected sockets, each
- * retransmitted twice before one deadline; an answer that arrives
- * truncated is asked again over TCP within the same deadline. Answers
- * are read with libresolv's ns_* parser.
+ * dns - a stub resolver for SPF and DNSBL. Queries go to the
+ * nameservers of mvmtr_resolver, else of /etc/resolv.conf (up to three,
+ * as libc takes them) over UDP, all of a batch at once on their own
+ * sockets, each retransmitted twice before one deadline; as libc does,
+ * each retransmission goes to the next nameserver, and a server that
+ * fails (SERVFAIL, REFUSED, a port unreachable) hands the query to the
+ * next at once. An answer that arrives truncated is asked again over TCP
+ * within the same deadline. Answers are read with libresolv's ns_*
+ * parser; a record is taken only when its owner is the name asked or
+ * the end of its CNAME chain in the answer.
  *
  * Answers are cached for the process, by name and type, for their TTL
  * (a negative answer for its SOA's minimum, RFC 2308 5), at most an
@@ -29,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,67 +89,72 @@ dns_status_name(enum dns_status status)
 	}
 }
 
-/* server_set - ADDR (numeric) and PORT into NS; -1 if not an address */
+/* server_add - ADDR (numeric) and PORT as NS's next nameserver; -1 if
+ * not an address or NS has all it takes */
 static int
-server_set(struct dns_server *ns, const char *addr, int port)
+server_add(struct dns_server *ns, const char *addr, int port)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *) &ns->addr;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ns->addr;
+	struct sockaddr_in *sin;
+	struct sockaddr_in6 *sin6;
 
-	memset(ns, 0, sizeof(*ns));
+	if (ns->count == DNS_MAXNS)
+		return -1;
+	sin = (struct sockaddr_in *) &ns->addr[ns->count];
+	sin6 = (struct sockaddr_in6 *) &ns->addr[ns->count];
 	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t) port);
-		ns->len = sizeof(*sin);
+		ns->len[ns->count++] = sizeof(*sin);
 		return 0;
 	}
 	if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t) port);
-		ns->len = sizeof(*sin6);
+		ns->len[ns->count++] = sizeof(*sin6);
 		return 0;
 	}
+	memset(&ns->addr[ns->count], 0, sizeof(ns->addr[0]));
 	return -1;
 }
 
-/* resolv_conf - the first nameserver of /etc/resolv.conf, else the
- * local host (resolv.conf(5)) */
-static void
-resolv_conf(struct dns_server *ns)
+/* dns_server_resolv_conf - the nameservers of resolv.conf at PATH, up
+ * to three in their order, else the local host (resolv.conf(5)) */
+void
+dns_server_resolv_conf(const char *path, struct dns_server *ns)
 {
-	FILE *fp = fopen("/etc/resolv.conf", "r");
+	FILE *fp = fopen(path, "r");
 	char line[512], addr[128];
 
-	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL)
-		if (sscanf(line, " nameserver %127s", addr) == 1
-		    && server_set(ns, addr, NS_DEFAULTPORT) == 0) {
-			fclose(fp);
-			return;
-		}
+	memset(ns, 0, sizeof(*ns));
+	while (fp != NULL && ns->count < DNS_MAXNS && fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, " nameserver %127s", addr) == 1)
+			(void) server_add(ns, addr, NS_DEFAULTPORT);
 	if (fp != NULL)
 		fclose(fp);
-	server_set(ns, "127.0.0.1", NS_DEFAULTPORT);
+	if (ns->count == 0)
+		server_add(ns, "127.0.0.1", NS_DEFAULTPORT);
 }
 
-/* dns_server_parse - SPEC ("192.0.2.1", "192.0.2.1:5353", "::1",
- * "[::1]:5353", or "" for resolv.conf's) into NS; -1 and ERR if bad */
-int
-dns_server_parse(const char *spec, struct dns_server *ns, char *err, size_t errsize)
+/* server_parse - one nameserver of a spec (LEN bytes at SPEC) onto NS */
+static int
+server_parse(const char *spec, size_t len, struct dns_server *ns)
 {
-	char addr[128];
-	const char *colon = strrchr(spec, ':');
+	char one[160], addr[160];
+	const char *colon;
 	long port = NS_DEFAULTPORT;
 	char *end;
 
-	if (*spec == 0) {
-		resolv_conf(ns);
-		return 0;
-	}
+	if (len == 0 || len >= sizeof(one))
+		return -1;
+	memcpy(one, spec, len);
+	one[len] = 0;
+	spec = one;
+	colon = strrchr(spec, ':');
 	if (*spec == '[') {
 		const char *close = strchr(spec, ']');
 
 		if (close == NULL || (close[1] != 0 && close[1] != ':'))
-			goto bad;
+			return -1;
 		colon = close[1] == ':' ? close + 1 : NULL;
 		snprintf(addr, sizeof(addr), "%.*s", (int) (close - spec - 1), spec + 1);
 	} else if (colon != NULL && strchr(spec, ':') == colon) {
@@ -157,32 +167,60 @@ dns_server_parse(const char *spec, struct dns_server *ns, char *err, size_t errs
 		errno = 0;
 		port = strtol(colon + 1, &end, 10);
 		if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
-			goto bad;
+			return -1;
 	}
-	if (server_set(ns, addr, (int) port) == 0)
-		return 0;
-bad:
-	snprintf(err, errsize, "bad nameserver \"%s\" (want an address, address:port or [v6]:port)",
-		 spec);
-	return -1;
+	return server_add(ns, addr, (int) port);
 }
 
-/* dns_server_format - NS as "addr:port" or "[v6]:port" */
+/* dns_server_parse - SPEC, up to three nameservers separated by commas
+ * ("192.0.2.1", "192.0.2.1:5353", "::1", "[::1]:5353"), or "" for
+ * resolv.conf's, into NS; -1 and ERR if bad */
+int
+dns_server_parse(const char *spec, struct dns_server *ns, char *err, size_t errsize)
+{
+	const char *p = spec, *comma;
+
+	if (*spec == 0) {
+		dns_server_resolv_conf("/etc/resolv.conf", ns);
+		return 0;
+	}
+	memset(ns, 0, sizeof(*ns));
+	for (;;) {
+		comma = strchr(p, ',');
+		if (server_parse(p, comma ? (size_t) (comma - p) : strlen(p), ns) < 0) {
+			snprintf(err, errsize, "bad nameserver \"%s\" (want up to %d of an address, "
+				 "address:port or [v6]:port, separated by commas)", spec, DNS_MAXNS);
+			return -1;
+		}
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* dns_server_format - NS as "addr:port" or "[v6]:port", comma-separated */
 void
 dns_server_format(const struct dns_server *ns, char *out, size_t size)
 {
-	char a[INET6_ADDRSTRLEN] = "?";
+	size_t n = 0;
 
-	if (ns->addr.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *) &ns->addr;
+	*out = 0;
+	for (int i = 0; i < ns->count && n < size; i++) {
+		char a[INET6_ADDRSTRLEN] = "?";
+		const char *sep = i ? "," : "";
 
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(out, size, "[%s]:%u", a, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const void *) &ns->addr;
+		if (ns->addr[i].ss_family == AF_INET6) {
+			const struct sockaddr_in6 *s6 = (const void *) &ns->addr[i];
 
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(out, size, "%s:%u", a, ntohs(s4->sin_port));
+			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+			snprintf(out + n, size - n, "%s[%s]:%u", sep, a, ntohs(s6->sin6_port));
+		} else {
+			const struct sockaddr_in *s4 = (const void *) &ns->addr[i];
+
+			inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+			snprintf(out + n, size - n, "%s%s:%u", sep, a, ntohs(s4->sin_port));
+		}
+		n += strlen(out + n);
 	}
 }
 
@@ -287,7 +325,7 @@ cache_slot_of(const struct dns_server *ns, const char *name, int type, char *key
 	for (i = 0; name[i] && i + 1 < size; i++)
 		key[i] = (char) tolower((unsigned char) name[i]);
 	key[i] = 0;
-	return &cache[str_hash(str_hash(STR_HASH_INIT ^ (uint32_t) type, &ns->addr, ns->len),
+	return &cache[str_hash(str_hash(STR_HASH_INIT ^ (uint32_t) type, &ns->addr[0], ns->len[0]),
 			       key, i) % CACHE_SLOTS];
 }
 
@@ -301,7 +339,7 @@ cache_get(const struct dns_server *ns, struct dns_query *q)
 
 	pthread_mutex_lock(&cache_lock);
 	if (c->name != NULL && c->type == q->type && c->expires > dns_now_ms()
-	    && c->ns.len == ns->len && memcmp(&c->ns.addr, &ns->addr, ns->len) == 0
+	    && memcmp(&c->ns, ns, sizeof(*ns)) == 0
 	    && strcmp(c->name, key) == 0 && (q->answer = malloc(c->answer_len)) != NULL) {
 		memcpy(q->answer, c->answer, c->answer_len);
 		q->answer_len = c->answer_len;
@@ -372,21 +410,17 @@ cache_put(const struct dns_server *ns, struct dns_query *q)
 	pthread_mutex_unlock(&cache_lock);
 }
 
-/* udp_open - Q's socket, connected to NS, and its first send; -1 when
- * the query is over already (bad name, no socket) */
+/* udp_connect - Q's socket, connected to its nameserver in NS, and a
+ * send; -1 when that fails (the socket closed) */
 static int
-udp_open(const struct dns_server *ns, struct dns_query *q)
+udp_connect(const struct dns_server *ns, struct dns_query *q)
 {
-	q->fd = -1;
-	if (build(q) < 0) {
-		q->status = DNS_BADNAME;
-		return -1;
-	}
-	q->status = DNS_FAIL;
-	q->fd = socket(ns->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int i = q->server;
+
+	q->fd = socket(ns->addr[i].ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (q->fd < 0)
 		return -1;
-	if (connect(q->fd, (const struct sockaddr *) &ns->addr, ns->len) < 0
+	if (connect(q->fd, (const struct sockaddr *) &ns->addr[i], ns->len[i]) < 0
 	    || send(q->fd, q->packet, q->packet_len, 0) < 0) {
 		close(q->fd);
 		q->fd = -1;
@@ -395,21 +429,59 @@ udp_open(const struct dns_server *ns, struct dns_query *q)
 	return 0;
 }
 
-/* udp_read - what Q's socket holds; 1 when Q is over */
+/* udp_open - Q built and sent to NS's first nameserver; -1 when the
+ * query is over already (bad name, no socket) */
 static int
-udp_read(struct dns_query *q)
+udp_open(const struct dns_server *ns, struct dns_query *q)
+{
+	q->fd = -1;
+	q->server = 0;
+	q->tried = 1;
+	if (build(q) < 0) {
+		q->status = DNS_BADNAME;
+		return -1;
+	}
+	q->status = DNS_FAIL;
+	return udp_connect(ns, q);
+}
+
+/* udp_next - Q asked of NS's next nameserver (resolv.conf(5): each try
+ * goes to the next); -1 when that fails */
+static int
+udp_next(const struct dns_server *ns, struct dns_query *q)
+{
+	if (q->fd >= 0)
+		close(q->fd);
+	q->fd = -1;
+	q->server = (q->server + 1) % ns->count;
+	q->tried++;
+	q->status = DNS_FAIL;
+	return udp_connect(ns, q);
+}
+
+/* udp_read - what Q's socket holds; 1 when Q is over: answered, or
+ * failed with no nameserver of NS left to ask */
+static int
+udp_read(const struct dns_server *ns, struct dns_query *q)
 {
 	unsigned char pkt[65536];
 	ssize_t n;
 
 	for (;;) {
-		if ((n = recv(q->fd, pkt, sizeof(pkt), 0)) < 0)
+		if ((n = recv(q->fd, pkt, sizeof(pkt), 0)) < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
 			/* ECONNREFUSED: an ICMP port unreachable, the
-			 * server is down */
-			return errno == EAGAIN || errno == EINTR ? 0 : 1;
-		if (accept_answer(q, pkt, (size_t) n))
-			return 1;
+			 * server is down: the next one, if any */
+			break;
+		}
+		if (accept_answer(q, pkt, (size_t) n)) {
+			if (q->status != DNS_FAIL || q->truncated)
+				return 1;
+			break;	/* SERVFAIL, REFUSED: libc asks the next */
+		}
 	}
+	return q->tried < ns->count && udp_next(ns, q) == 0 ? 0 : 1;
 }
 
 /* io_wait - FD ready for EVENTS before DEADLINE */
@@ -453,13 +525,14 @@ static void
 tcp_query(const struct dns_server *ns, struct dns_query *q, int64_t deadline)
 {
 	unsigned char len[2], *pkt = NULL;
-	int fd = socket(ns->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(ns->addr[q->server].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	size_t n;
 
 	q->status = DNS_FAIL;
 	if (fd < 0)
 		return;
-	if (connect(fd, (const struct sockaddr *) &ns->addr, ns->len) < 0 && errno != EINPROGRESS)
+	if (connect(fd, (const struct sockaddr *) &ns->addr[q->server], ns->len[q->server]) < 0
+	    && errno != EINPROGRESS)
 		goto out;
 	len[0] = (unsigned char) (q->packet_len >> 8);
 	len[1] = (unsigned char) q->packet_len;
@@ -518,8 +591,11 @@ dns_resolve(const struct dns_server *ns, struct dns_query *q, size_t n, int64_t 
 		if (now >= deadline_ms)
 			break;
 		if (now >= resend) {
+			/* a retransmission goes to the next nameserver */
 			for (size_t i = 0; i < n; i++)
-				if (q[i].fd >= 0)
+				if (q[i].fd >= 0 && ns->count > 1 && udp_next(ns, &q[i]) < 0)
+					pending--;	/* no socket: over, failed */
+				else if (q[i].fd >= 0)
 					(void) send(q[i].fd, q[i].packet, q[i].packet_len, 0);
 			resend += step > 0 ? step : 1;
 		}
@@ -532,7 +608,7 @@ dns_resolve(const struct dns_server *ns, struct dns_query *q, size_t n, int64_t 
 		for (size_t i = 0, j = 0; i < n; i++) {
 			if (q[i].fd < 0)
 				continue;
-			if (pfd[j++].revents && udp_read(&q[i])) {
+			if (pfd[j++].revents && udp_read(ns, &q[i])) {
 				close(q[i].fd);
 				q[i].fd = -1;
 				pending--;
@@ -563,12 +639,51 @@ dns_query_done(struct dns_query *q)
 	q->answer_len = 0;
 }
 
-/* dns_each - FN for each record of TYPE in Q's answer section (a
- * CNAME chain's names are skipped); how many */
+/* same_name - A and B name the same node: case aside, and a final dot */
+static int
+same_name(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > 0 && a[la - 1] == '.')
+		la--;
+	if (lb > 0 && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* owner - the name a query's records must be owned by: the name asked,
+ * or where the CNAME chain from it in MSG's answer ends (RFC 1034
+ * 3.6.2; at most 8 links, so a loop ends), into OUT */
+static void
+owner(const struct dns_query *q, ns_msg *msg, char *out, size_t size)
+{
+	ns_rr rr;
+
+	snprintf(out, size, "%s", q->name);
+	for (int hops = 0; hops < 8; hops++) {
+		int moved = 0;
+
+		for (int i = 0; i < ns_msg_count(*msg, ns_s_an) && !moved; i++)
+			if (ns_parserr(msg, ns_s_an, i, &rr) == 0 && ns_rr_type(rr) == ns_t_cname
+			    && ns_rr_class(rr) == ns_c_in && same_name(ns_rr_name(rr), out)
+			    && ns_name_uncompress(ns_msg_base(*msg), ns_msg_end(*msg),
+						  ns_rr_rdata(rr), out, size) >= 0)
+				moved = 1;
+		if (!moved)
+			return;
+	}
+}
+
+/* dns_each - FN for each record of TYPE in Q's answer section owned by
+ * the name asked, or by the end of its CNAME chain: a record for any
+ * other name (a hostile or broken server's extra) is not taken; how
+ * many */
 size_t
 dns_each(const struct dns_query *q, int type,
 	 void (*fn)(void *ctx, const ns_msg *msg, const ns_rr *rr), void *ctx)
 {
+	char name[NS_MAXDNAME];
 	ns_msg msg;
 	ns_rr rr;
 	size_t count = 0;
@@ -576,10 +691,12 @@ dns_each(const struct dns_query *q, int type,
 	if (q->status != DNS_OK || q->answer == NULL
 	    || ns_initparse(q->answer, (int) q->answer_len, &msg) < 0)
 		return 0;
+	owner(q, &msg, name, sizeof(name));
 	for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
 		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
 			break;
-		if ((int) ns_rr_type(rr) != type || ns_rr_class(rr) != ns_c_in)
+		if ((int) ns_rr_type(rr) != type || ns_rr_class(rr) != ns_c_in
+		    || !same_name(ns_rr_name(rr), name))
 			continue;
 		count++;
 		if (fn != NULL)

@@ -1,5 +1,5 @@
-/* dns.h - a stub resolver for SPF and DNSBL: one nameserver, many
- * queries at once, a deadline */
+/* dns.h - a stub resolver for SPF and DNSBL: up to three nameservers
+ * in turn, many queries at once, a deadline */
 #ifndef MVMTR_DNS_H
 #define MVMTR_DNS_H
 
@@ -16,10 +16,13 @@ enum dns_status {
 	DNS_OK, DNS_NXDOMAIN, DNS_FAIL, DNS_TIMEOUT, DNS_BADNAME
 };
 
-/* The nameserver queries go to. */
+#define DNS_MAXNS	3	/* nameservers tried in turn, as libc's MAXNS */
+
+/* The nameservers queries go to, the first first. */
 struct dns_server {
-	struct sockaddr_storage addr;
-	socklen_t len;
+	struct sockaddr_storage addr[DNS_MAXNS];
+	socklen_t len[DNS_MAXNS];
+	int count;
 };
 
 /* One question and, once resolved, its answer. */
@@ -37,10 +40,13 @@ struct dns_query {
 	int fd;
 	int truncated;
 	int cached;			/* answered from the cache */
+	int server;			/* the nameserver asked now */
+	int tried;			/* how many were asked */
 };
 
 int dns_server_parse(const char *spec, struct dns_server *ns, char *err,
 		     size_t errsize);
+void dns_server_resolv_conf(const char *path, struct dns_server *ns);
 void dns_server_format(const struct dns_server *ns, char *out, size_t size);
 void dns_resolve(const struct dns_server *ns, struct dns_query *q, size_t n,
 		 int64_t deadline_ms);

@@ -68,7 +68,7 @@ static const struct {
 	{ "mvmtr_autoblock_duration", MFL_CONTROL_INT, 86400, NULL,
 	  "seconds an automatic block lasts" },
 	{ "mvmtr_resolver", MFL_CONTROL_STRING, 0, "",
-	  "nameserver address[:port] for SPF and DNSBL (\"\": resolv.conf)" },
+	  "nameservers (up to 3, with commas) for SPF and DNSBL (\"\": resolv.conf)" },
 	{ "mvmtr_dns_timeout", MFL_CONTROL_INT, 5, NULL,
 	  "seconds a DNS query, or a dnsbl call's queries together, may take" },
 	{ "mvmtr_spf_timeout", MFL_CONTROL_INT, 20, NULL,

@@ -42,7 +42,7 @@ key_of(struct buf *key, const struct spf_limits *lim, const char *client_addr,
 {
 	const char *h = helo != NULL ? helo : "", *s = sender != NULL ? sender : "";
 
-	buf_append(key, &lim->ns->addr, lim->ns->len);
+	buf_append(key, lim->ns, sizeof(*lim->ns));	/* zeroed past count: parse */
 	buf_append(key, client_addr, strlen(client_addr) + 1);
 	buf_append(key, h, strlen(h) + 1);
 	buf_putc(key, sender != NULL ? 'm' : 'h');	/* "" is the null sender */

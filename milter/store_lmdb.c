@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,31 +47,6 @@ failed(struct store_lmdb *s, const char *what, int rc)
 	return -1;
 }
 
-/* guarded - FN(S, ARGS), with a SIGBUS from the map made an error: the
- * store is damaged for good then (a transaction may be left half-way,
- * so LMDB is not touched again) */
-static int
-guarded(struct store_lmdb *s, const char *what, int (*fn)(struct store_lmdb *, void *),
-	void *args)
-{
-	sigjmp_buf jb;
-	int rc;
-
-	if (s->st.damaged && !s->salvage)
-		return -1;	/* st.error still says why */
-	mapfault_arm(&jb);
-	if (sigsetjmp(jb, 0) != 0) {
-		s->st.damaged = s->faulted = 1;
-		s->salvage = 0;
-		snprintf(s->st.error, sizeof(s->st.error), "%s: damaged: a page past the end "
-			 "of the store's file (cut short on disk); see mvmcas(8) RECOVERY", what);
-		return -1;
-	}
-	rc = fn(s, args);
-	mapfault_disarm();
-	return rc;
-}
-
 /* The operations' arguments, through guarded(). */
 struct op {
 	const char *key;
@@ -84,13 +60,55 @@ struct op {
 	const void *const *vals;
 	const size_t *val_lens;
 	size_t n;
+	MDB_txn *txn;		/* the one under way, kept after a fault */
 };
+
+/* What faults left half-way: LMDB is not called again to end them, and
+ * they stay reachable here, so they are not taken for leaks. */
+static void *left[64];
+static size_t nleft;
+static pthread_mutex_t left_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* keep - P (a transaction, an environment) left by a fault */
+static void
+keep(void *p)
+{
+	pthread_mutex_lock(&left_lock);
+	if (p != NULL && nleft < sizeof(left) / sizeof(left[0]))
+		left[nleft++] = p;
+	pthread_mutex_unlock(&left_lock);
+}
+
+/* guarded - FN(S, ARGS), with a SIGBUS from the map made an error: the
+ * store is damaged for good then (a transaction may be left half-way,
+ * so LMDB is not touched again) */
+static int
+guarded(struct store_lmdb *s, const char *what, int (*fn)(struct store_lmdb *, struct op *),
+	struct op *op)
+{
+	sigjmp_buf jb;
+	int rc;
+
+	if (s->st.damaged && !s->salvage)
+		return -1;	/* st.error still says why */
+	mapfault_arm(&jb);
+	if (sigsetjmp(jb, 0) != 0) {
+		s->st.damaged = s->faulted = 1;
+		s->salvage = 0;
+		keep(op->txn);
+		snprintf(s->st.error, sizeof(s->st.error), "%s: damaged: a page past the end "
+			 "of the store's file (cut short on disk); see mvmcas(8) RECOVERY", what);
+		return -1;
+	}
+	rc = fn(s, op);
+	mapfault_disarm();
+	return rc;
+}
 
 /* get_txn - see store_get() */
 static int
-get_txn(struct store_lmdb *s, void *args)
+get_txn(struct store_lmdb *s, struct op *op)
 {
-	const struct op *op = args;
 	const char *key = op->key;
 	size_t len = op->len;
 	struct buf *val_r = op->val;
@@ -100,6 +118,7 @@ get_txn(struct store_lmdb *s, void *args)
 
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
 		return failed(s, "read", rc);
+	op->txn = txn;
 	rc = mdb_get(txn, s->dbi, &k, &v);
 	if (rc == 0) {
 		buf_reset(val_r);
@@ -113,9 +132,8 @@ get_txn(struct store_lmdb *s, void *args)
 
 /* update_txn - see store_update() */
 static int
-update_txn(struct store_lmdb *s, void *args)
+update_txn(struct store_lmdb *s, struct op *op)
 {
-	const struct op *op = args;
 	MDB_val k = { op->len, (void *) op->key }, v;
 	store_update_fn fn = op->update;
 	void *arg = op->arg;
@@ -126,6 +144,7 @@ update_txn(struct store_lmdb *s, void *args)
 
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return failed(s, "update", rc);
+	op->txn = txn;
 	rc = mdb_get(txn, s->dbi, &k, &v);
 	if (rc != 0 && rc != MDB_NOTFOUND) {
 		mdb_txn_abort(txn);
@@ -156,9 +175,8 @@ update_txn(struct store_lmdb *s, void *args)
 
 /* put_many_txn - see store_put_many() */
 static int
-put_many_txn(struct store_lmdb *s, void *args)
+put_many_txn(struct store_lmdb *s, struct op *op)
 {
-	const struct op *op = args;
 	const char *const *keys = op->keys;
 	const size_t *key_lens = op->key_lens;
 	const void *const *vals = op->vals;
@@ -169,6 +187,7 @@ put_many_txn(struct store_lmdb *s, void *args)
 
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return failed(s, "load", rc);
+	op->txn = txn;
 	for (size_t i = 0; i < n; i++) {
 		char kb[STORE_KEY_MAX + 1];
 		MDB_val k, v = { val_lens[i], (void *) vals[i] };
@@ -187,9 +206,8 @@ put_many_txn(struct store_lmdb *s, void *args)
 
 /* iter_txn - see store_iter() */
 static int
-iter_txn(struct store_lmdb *s, void *args)
+iter_txn(struct store_lmdb *s, struct op *op)
 {
-	const struct op *op = args;
 	const char *prefix = op->key;
 	size_t len = op->len;
 	store_iter_fn fn = op->iter;
@@ -201,6 +219,7 @@ iter_txn(struct store_lmdb *s, void *args)
 
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
 		return failed(s, "iterate", rc);
+	op->txn = txn;
 	if ((rc = mdb_cursor_open(txn, s->dbi, &cur)) != 0) {
 		mdb_txn_abort(txn);
 		return failed(s, "iterate", rc);
@@ -261,7 +280,9 @@ lmdb_close(struct store *st)
 	struct store_lmdb *s = (struct store_lmdb *) st;
 
 	if (!s->faulted)
-		mdb_env_close(s->env);	/* not after a fault left a transaction */
+		mdb_env_close(s->env);
+	else
+		keep(s->env);	/* not closed after a fault left a transaction */
 	free(s);
 }
 

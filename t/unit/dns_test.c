@@ -39,8 +39,13 @@ test_server_parse(void)
 		{ "ns.example.org", NULL },
 		{ "[::1", NULL },
 		{ "[::1]x", NULL },
+		{ "192.0.2.1,[::1]:5300", "192.0.2.1:53,[::1]:5300" },
+		{ "192.0.2.1,192.0.2.2,192.0.2.3", "192.0.2.1:53,192.0.2.2:53,192.0.2.3:53" },
+		{ "192.0.2.1,192.0.2.2,192.0.2.3,192.0.2.4", NULL },
+		{ "192.0.2.1,", NULL },
+		{ "192.0.2.1,,192.0.2.2", NULL },
 	};
-	char out[64], err[256];
+	char out[128], err[256];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct dns_server ns;
@@ -132,6 +137,41 @@ test_listed(void)
 /* The responder: it answers each query by its first label. */
 static int udp_fd, tcp_fd;
 
+/* chain - the answer records of the CNAME and owner cases after the
+ * question (whose name is at offset 12), into OUT; their size. foreign:
+ * an A for another name only; cname: the name is a CNAME for
+ * t.example, which has 127.0.0.3, and another name has 127.0.0.9;
+ * cnameout: a CNAME for t.example, and an A for another name only */
+static size_t
+chain(const char *mode, unsigned char *out)
+{
+	static const unsigned char other[] = {	/* other.example A 127.0.0.9 */
+		5, 'o', 't', 'h', 'e', 'r', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0,
+		0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 9,
+	};
+	static const unsigned char cname[] = {	/* NAME CNAME t.example */
+		0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 11,
+		1, 't', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0,
+	};
+	static const unsigned char target[] = {	/* t.example A 127.0.0.3 */
+		1, 't', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0,
+		0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 3,
+	};
+	size_t n = 0;
+
+	if (strcmp(mode, "foreign") != 0) {
+		memcpy(out + n, cname, sizeof(cname));
+		n += sizeof(cname);
+	}
+	if (strcmp(mode, "cname") == 0) {
+		memcpy(out + n, target, sizeof(target));
+		n += sizeof(target);
+	}
+	memcpy(out + n, other, sizeof(other));
+	n += sizeof(other);
+	return n;
+}
+
 /* answer - the reply to QUERY (LEN bytes) for MODE into OUT; its size */
 static size_t
 answer(const unsigned char *query, size_t len, const char *mode, unsigned char *out, int tcp)
@@ -157,6 +197,10 @@ answer(const unsigned char *query, size_t len, const char *mode, unsigned char *
 		out[7] = 5;	/* five answers that are not there */
 		memset(out + qend, 0xff, 7);
 		return qend + 7;
+	} else if (strcmp(mode, "foreign") == 0 || strcmp(mode, "cname") == 0
+		   || strcmp(mode, "cnameout") == 0) {
+		out[7] = strcmp(mode, "foreign") == 0 ? 1 : strcmp(mode, "cname") == 0 ? 3 : 2;
+		return qend + chain(mode, out + qend);
 	} else {		/* an A answer, 127.0.0.2, by a pointer to the name */
 		static const unsigned char rr[] = {
 			0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 2,
@@ -250,6 +294,102 @@ take(void *ctx, const ns_msg *msg, const ns_rr *rr)
 		memcpy(a, ns_rr_rdata(*rr), 4);
 }
 
+/* a responder that answers every query with 127.0.0.2 */
+static int good_fd;
+
+static void *
+good_responder(void *arg)
+{
+	unsigned char q[2048], a[2048];
+	struct sockaddr_storage from;
+
+	(void) arg;
+	for (;;) {
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(good_fd, q, sizeof(q), 0, (struct sockaddr *) &from, &flen);
+		size_t alen;
+
+		if (n <= 0)
+			return NULL;
+		alen = answer(q, (size_t) n, "good", a, 0);
+		sendto(good_fd, a, alen, 0, (struct sockaddr *) &from, flen);
+	}
+}
+
+/* test_failover - several nameservers, as libc takes them: one that is
+ * down, or that fails, hands the query to the next at once; one that is
+ * silent, at the next try. SIN is the label responder's address. */
+static void
+test_failover(const struct sockaddr_in *sin)
+{
+	struct sockaddr_in good = { .sin_family = AF_INET }, gone = { .sin_family = AF_INET };
+	socklen_t len = sizeof(good);
+	struct dns_query q;
+	struct dns_server ns;
+	char spec[160], err[128], conf[] = "/tmp/dns_test.XXXXXX", out[160];
+	pthread_t t;
+	int gone_fd, fd;
+	int64_t start;
+	FILE *fp;
+
+	good.sin_addr.s_addr = gone.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	good_fd = socket(AF_INET, SOCK_DGRAM, 0);
+	gone_fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (bind(good_fd, (struct sockaddr *) &good, sizeof(good)) < 0
+	    || getsockname(good_fd, (struct sockaddr *) &good, &len) < 0
+	    || bind(gone_fd, (struct sockaddr *) &gone, sizeof(gone)) < 0
+	    || getsockname(gone_fd, (struct sockaddr *) &gone, &len) < 0) {
+		tap_ok(0, "responders for the failover: %s", strerror(errno));
+		return;
+	}
+	close(gone_fd);		/* a port nobody listens on: the server is down */
+	pthread_create(&t, NULL, good_responder, NULL);
+	memset(&q, 0, sizeof(q));
+	q.type = ns_t_a;
+
+	snprintf(spec, sizeof(spec), "127.0.0.1:%u,127.0.0.1:%u", ntohs(gone.sin_port),
+		 ntohs(good.sin_port));
+	dns_server_parse(spec, &ns, err, sizeof(err));
+	snprintf(q.name, sizeof(q.name), "failover1.example");
+	start = dns_now_ms();
+	dns_resolve(&ns, &q, 1, start + 3000);
+	tap_is_str(dns_status_name(q.status), "ok", "the first nameserver down: the second answers");
+	tap_ok(dns_now_ms() - start < 900, "at once, not at the next try");
+	dns_query_done(&q);
+
+	snprintf(spec, sizeof(spec), "127.0.0.1:%u,127.0.0.1:%u", ntohs(sin->sin_port),
+		 ntohs(good.sin_port));
+	dns_server_parse(spec, &ns, err, sizeof(err));
+	snprintf(q.name, sizeof(q.name), "servfail.example");
+	dns_resolve(&ns, &q, 1, dns_now_ms() + 3000);
+	tap_is_str(dns_status_name(q.status), "ok", "the first says SERVFAIL: the second answers");
+	dns_query_done(&q);
+	snprintf(q.name, sizeof(q.name), "silent.example");
+	start = dns_now_ms();
+	dns_resolve(&ns, &q, 1, start + 3000);
+	tap_is_str(dns_status_name(q.status), "ok", "the first is silent: the next try asks the second");
+	dns_query_done(&q);
+
+	/* resolv.conf: up to three nameservers, in their order */
+	if ((fd = mkstemp(conf)) >= 0 && (fp = fdopen(fd, "w")) != NULL) {
+		fprintf(fp, "# comment\nsearch example.org\nnameserver 192.0.2.1\n"
+			"nameserver bogus\nnameserver ::1\nnameserver 192.0.2.3\n"
+			"nameserver 192.0.2.4\n");
+		fclose(fp);
+		dns_server_resolv_conf(conf, &ns);
+		dns_server_format(&ns, out, sizeof(out));
+		tap_is_str(out, "192.0.2.1:53,[::1]:53,192.0.2.3:53",
+			   "resolv.conf: the first three nameservers, not the first only");
+		unlink(conf);
+	}
+	dns_server_resolv_conf("/nonexistent/resolv.conf", &ns);
+	dns_server_format(&ns, out, sizeof(out));
+	tap_is_str(out, "127.0.0.1:53", "no resolv.conf: the local host");
+	shutdown(good_fd, SHUT_RDWR);
+	pthread_join(t, NULL);
+	close(good_fd);
+}
+
 static void
 test_resolve(void)
 {
@@ -266,6 +406,8 @@ test_resolve(void)
 		{ "garbage.example", DNS_FAIL, 0 },
 		{ "short.example", DNS_TIMEOUT, 0 },
 		{ "silent.example", DNS_TIMEOUT, 0 },
+		{ "foreign.example", DNS_OK, 0 },
+		{ "cnameout.example", DNS_OK, 0 },
 		{ "a..b", DNS_BADNAME, 0 },
 		{ "x.0123456789012345678901234567890123456789012345678901234567890123", DNS_BADNAME, 0 },
 	};
@@ -329,6 +471,19 @@ test_resolve(void)
 			tap_is_int(ntohl(a), 0x7f000002, "%s: 127.0.0.2", cases[i].name);
 		dns_query_done(&q[i]);
 	}
+	{
+		/* the owner of a record must be the name asked, or the end of
+		 * its CNAME chain: a listing never comes from another name */
+		uint32_t a = 0;
+
+		snprintf(q[0].name, sizeof(q[0].name), "cname.example");
+		dns_resolve(&ns, q, 1, dns_now_ms() + 900);
+		tap_is_int((long long) dns_each(&q[0], ns_t_a, take, &a), 1,
+			   "a CNAME chain: the A of its end only, not another name's");
+		tap_is_int(ntohl(a), 0x7f000003, "cname.example: 127.0.0.3 from t.example");
+		dns_query_done(&q[0]);
+	}
+	test_failover(&sin);
 	/* a closed port: the server is down, known at once */
 	shutdown(udp_fd, SHUT_RDWR);
 	shutdown(tcp_fd, SHUT_RDWR);
