@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include "mfl.h"
 #include "msg/msg.h"
 #include "sendmail.h"
+#include "state.h"
 #include "vacation.h"
 
 /* mda_merge - LIST's actions into the delivery, strings copied; its
@@ -277,50 +279,127 @@ reject(struct mda *mda, const struct action *a)
 	return ret;
 }
 
-/* deliver_all - every action; 0, MDA_EX_CONTINUE, or an exit code */
+/* deliver_one - action A; 0 or an exit code, *SKIPPED_R for -p's continue */
+static int
+deliver_one(struct mda *mda, const struct action *a, int *skipped_r)
+{
+	const char *name;
+	size_t len;
+
+	switch (a->kind) {
+	case ACT_KEEP:
+		if (a->implicit && mda->pass) {
+			*skipped_r = 1;	/* -p: the MTA goes on instead */
+			return 0;
+		}
+		/* FALLTHROUGH */
+	case ACT_FILEINTO:
+		folder_name(mda, a, &name, &len);
+		return store(mda, name, len, a->flags, 0);
+	case ACT_REDIRECT:
+		return mda_hand_over(mda, "redirect", mda->sender, a->target, mda->mail.head.data,
+				     mda->mail.head.len, mda->mail.data, mda->mail.len);
+	case ACT_REJECT:
+		return reject(mda, a);
+	case ACT_VACATION: {
+		char state[4096];
+
+		mda_state_path(mda, state, sizeof(state));
+		/* a reply that fails is no reason to retry */
+		vacation(mda, a, state, mda_hand_over);
+		return 0;
+	}
+	case ACT_DISCARD:
+		mda_log(LOG_INFO, "to=<%s> result=discarded (%s:%d)", mda->recipient,
+			a->file ? a->file : "-", a->line);
+		return 0;
+	}
+	return 0;
+}
+
+/* leaves_a_trace - A stores a copy or sends mail (vacation remembers
+ * its own replies; a discard does nothing) */
+static int
+leaves_a_trace(const struct action *a)
+{
+	return a->kind == ACT_KEEP || a->kind == ACT_FILEINTO || a->kind == ACT_REDIRECT
+	    || a->kind == ACT_REJECT;
+}
+
+/* done_prefix - "c", then this message for this recipient: two 64-bit
+ * hashes (FNV-1a from two bases) of the message as it came and of the
+ * recipient, as the key prefix of its delivery's done actions */
+static void
+done_prefix(const struct mda *mda, struct buf *key)
+{
+	uint64_t h[2] = { 0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL };
+	const char *parts[2] = { mda->mail.data, mda->recipient };
+	size_t lens[2] = { mda->mail.len, strlen(mda->recipient) + 1 };
+
+	for (int k = 0; k < 2; k++)
+		for (int p = 0; p < 2; p++)
+			for (size_t i = 0; i < lens[p]; i++)
+				h[k] = (h[k] ^ (unsigned char) parts[p][i]) * 0x100000001b3ULL;
+	buf_putc(key, 'c');
+	buf_append(key, h, sizeof(h));
+}
+
+/* done_key - the key of action I, A, of this delivery: its prefix, the
+ * action's place, kind and target */
+static void
+done_key(const struct mda *mda, size_t i, const struct action *a, struct buf *key)
+{
+	buf_reset(key);
+	done_prefix(mda, key);
+	buf_printf(key, "%zu/%d/", i, (int) a->kind);
+	if (a->target != NULL)
+		buf_append(key, a->target, a->target_len);
+}
+
+#define DONE_KEPT	(7 * 86400)	/* past any MTA's queue lifetime */
+
+/* deliver_all - every action; 0, MDA_EX_CONTINUE, or an exit code. Of
+ * two or more actions that leave a trace, each done is remembered in the
+ * state file (fsync'd with it) until all are: when a later one fails
+ * with a temporary error, the MTA's retry does not store or send the
+ * earlier ones again (mvmda(1) DELIVERY). A crash between an action and
+ * its record can still repeat that one action: a copy too many, never
+ * one too few. */
 int
 deliver_all(struct mda *mda)
 {
-	int skipped = 0, ret = 0;
+	int skipped = 0, ret = 0, traces = 0, remember;
+	char state[4096], err[512];
+	struct buf key = BUF_INIT;
 
+	for (size_t i = 0; i < mda->actions.n; i++)
+		traces += leaves_a_trace(&mda->actions.v[i]);
+	if ((remember = traces > 1))
+		mda_state_path(mda, state, sizeof(state));
 	for (size_t i = 0; i < mda->actions.n && ret == 0; i++) {
 		const struct action *a = &mda->actions.v[i];
-		const char *name;
-		size_t len;
 
-		switch (a->kind) {
-		case ACT_KEEP:
-			if (a->implicit && mda->pass) {
-				skipped = 1;	/* -p: the MTA goes on instead */
-				break;
+		if (remember && leaves_a_trace(a)) {
+			done_key(mda, i, a, &key);
+			if (state_seen(state, key.data, key.len, err, sizeof(err)) == 1) {
+				mda_log(LOG_INFO, "to=<%s> action %zu (%s) was done on an earlier "
+					"try: not again", mda->recipient, i + 1,
+					a->target ? a->target : "keep");
+				continue;
 			}
-			/* FALLTHROUGH */
-		case ACT_FILEINTO:
-			folder_name(mda, a, &name, &len);
-			ret = store(mda, name, len, a->flags, 0);
-			break;
-		case ACT_REDIRECT:
-			ret = mda_hand_over(mda, "redirect", mda->sender, a->target,
-					mda->mail.head.data, mda->mail.head.len,
-					mda->mail.data, mda->mail.len);
-			break;
-		case ACT_REJECT:
-			ret = reject(mda, a);
-			break;
-		case ACT_VACATION: {
-			char state[4096];
-
-			mda_state_path(mda, state, sizeof(state));
-			/* a reply that fails is no reason to retry */
-			vacation(mda, a, state, mda_hand_over);
-			break;
 		}
-		case ACT_DISCARD:
-			mda_log(LOG_INFO, "to=<%s> result=discarded (%s:%d)", mda->recipient,
-				a->file ? a->file : "-", a->line);
-			break;
-		}
+		ret = deliver_one(mda, a, &skipped);
+		if (ret == 0 && remember && leaves_a_trace(a)
+		    && state_mark(state, key.data, key.len, DONE_KEPT, err, sizeof(err)) < 0)
+			mda_log(LOG_WARNING, "to=<%s> cannot remember action %zu as done (%s): "
+				"a retry would repeat it", mda->recipient, i + 1, err);
 	}
+	if (remember && ret == 0) {	/* whole: nothing left to retry */
+		buf_reset(&key);
+		done_prefix(mda, &key);
+		state_drop(state, key.data, key.len);
+	}
+	buf_free(&key);
 	return ret ? ret : skipped ? MDA_EX_CONTINUE : 0;
 }
 

@@ -1,8 +1,9 @@
 /*
  * state - what mvmda remembers for a user between deliveries, in one
  * LMDB file (default ~/.mvmda.state, see $mvmda_state): the ids the
- * duplicate test has seen (RFC 7352) and whom vacation answered when
- * (RFC 5230), under keys that start "d" and "v".
+ * duplicate test has seen (RFC 7352), whom vacation answered when (RFC
+ * 5230), and the actions of a delivery that were done before a later
+ * one failed (deliver.c), under keys that start "d", "v" and "c".
  *
  * The check and the record are one LMDB write transaction, and LMDB
  * lets one writer in at a time across processes: of two deliveries of
@@ -232,6 +233,80 @@ fail:
 	return -1;
 }
 
+/* seen - state_seen() inside the fault guard */
+static int
+seen(const char *path, const char *key, size_t len, char *err, size_t errsize)
+{
+	MDB_txn *txn;
+	MDB_val k = { len, (void *) key };
+	struct record r;
+	int rc;
+
+	if (state_open(path, err, errsize) < 0)
+		return -1;
+	if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0) {
+		snprintf(err, errsize, "%s: %s", path, mdb_strerror(rc));
+		return -1;
+	}
+	in_flight = txn;
+	rc = record_get(txn, &k, &r) == 0 && r.pid == 0 && r.expires > time(NULL);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* mark - state_mark() inside the fault guard */
+static int
+mark(const char *path, const char *key, size_t len, int64_t seconds, char *err,
+     size_t errsize)
+{
+	MDB_txn *txn;
+	MDB_val k = { len, (void *) key };
+	time_t now = time(NULL);
+	struct record r = { (int64_t) now + seconds, 0, (int64_t) now };
+	int rc;
+
+	if (state_open(path, err, errsize) < 0)
+		return -1;
+	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+		goto fail;
+	in_flight = txn;
+	if ((rc = record_put(txn, &k, &r)) != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errsize, "%s: %s", path, mdb_strerror(rc));
+	return -1;
+}
+
+/* drop - state_drop() inside the fault guard */
+static void
+drop(const char *path, const char *prefix, size_t len)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k = { len, (void *) prefix }, v;
+	char err[256];
+	int rc;
+
+	if (state_open(path, err, sizeof(err)) < 0 || mdb_txn_begin(env, NULL, 0, &txn) != 0)
+		return;
+	in_flight = txn;
+	if (mdb_cursor_open(txn, dbi, &cur) != 0) {
+		mdb_txn_abort(txn);
+		return;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size >= len && memcmp(k.mv_data, prefix, len) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		mdb_cursor_del(cur, 0);
+	mdb_cursor_close(cur);
+	mdb_txn_commit(txn);
+}
+
 /* forget - state_forget() inside the fault guard */
 static void
 forget(const char *path, const char *key, size_t len)
@@ -364,5 +439,41 @@ state_finish(int delivered)
 {
 	GUARD(return)
 	finish(delivered);
+	mapfault_disarm();
+}
+
+/* state_seen - 1 when KEY holds a final record that has not expired, 0
+ * when not, -1 with ERR */
+int
+state_seen(const char *path, const char *key, size_t len, char *err, size_t errsize)
+{
+	int rc;
+
+	GUARD(return fault(path, err, errsize))
+	rc = seen(path, key, len, err, errsize);
+	mapfault_disarm();
+	return rc;
+}
+
+/* state_mark - KEY holds a final record for SECONDS from now; 0, or -1
+ * with ERR */
+int
+state_mark(const char *path, const char *key, size_t len, int64_t seconds, char *err,
+	   size_t errsize)
+{
+	int rc;
+
+	GUARD(return fault(path, err, errsize))
+	rc = mark(path, key, len, seconds, err, errsize);
+	mapfault_disarm();
+	return rc;
+}
+
+/* state_drop - every record whose key starts with PREFIX goes */
+void
+state_drop(const char *path, const char *prefix, size_t len)
+{
+	GUARD(return)
+	drop(path, prefix, len);
 	mapfault_disarm();
 }

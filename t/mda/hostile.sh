@@ -184,6 +184,37 @@ ok "$(grep -q 'cannot lock INBOX: still locked by another writer after 1 s (\$mv
 kill "$locker" 2>/dev/null
 wait "$locker" 2>/dev/null
 
+# a fileinto done, then a redirect that fails for now: the MTA's retry
+# must not file a second copy (every retry filed one more)
+rm -rf "$HOME/Maildir" "$HOME/.mvmda.state" "$HOME/.mvmda.state-lock"
+mkdir -p mta
+cat >mta/sendmail <<'SM'
+#!/bin/sh
+dir=$(dirname "$0")
+[ -e "$dir/fail" ] && exit 75
+n=$(ls "$dir"/sent.* 2>/dev/null | wc -l)
+cat >"$dir/sent.$n"
+SM
+chmod +x mta/sendmail
+cat >fwdrc.mfl <<R
+\$namespace("", "maildir++", \$HOME + "/Maildir", "maildir", ".");
+\$mvmda_sendmail = "$tmp/mta/sendmail";
+\$script_run(\$Args[0]);
+R
+printf 'fileinto "Copies";\nredirect "elsewhere@example.org";\n' >fwd.mfl
+touch mta/fail
+MVMDA_RC="$tmp/fwdrc.mfl" "$mvmda" fwd.mfl <msg 2>err
+is "$?" 75 "the redirect fails for now: 75, the MTA keeps the message"
+is "$(count "$HOME/Maildir/.Copies/new")" 1 "the fileinto before it was done"
+rm mta/fail
+MVMDA_RC="$tmp/fwdrc.mfl" "$mvmda" fwd.mfl <msg 2>err
+is "$?" 0 "the MTA's retry: delivered"
+is "$(count "$HOME/Maildir/.Copies/new")" 1 "without a second copy in the folder"
+is "$(ls mta/sent.* 2>/dev/null | wc -l)" 1 "and the redirect sent once"
+MVMDA_RC="$tmp/fwdrc.mfl" "$mvmda" fwd.mfl <msg 2>err
+is "$(count "$HOME/Maildir/.Copies/new")" 2 \
+	"a later delivery of the same message is a delivery again (the record went when all was done)"
+
 # the state file (duplicate ids, vacation replies) cut short on disk: the
 # delivery keeps the message and says why (every delivery to the user
 # died of SIGBUS and was deferred until the queue gave up)
