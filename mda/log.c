@@ -4,19 +4,33 @@
  * the same text on stderr when a person is watching (-c, -i, -n, or a
  * terminal), which is also how an MTA puts it into a bounce.
  *
- * DIAGNOSTICS: none; logging never fails a delivery.
+ * The rc script may name a log file of the user's own ($mvmda_logfile,
+ * off by default): every line goes there too, with the time, so users
+ * see their scripts' $log lines and errors and where mail went, as with
+ * procmail's LOGFILE. It is opened as the user, appended to, never
+ * through a symlink, and only when it is a regular file.
+ *
+ * DIAGNOSTICS: none; logging never fails a delivery (a log file that
+ * cannot be opened is said once on the system log).
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
 static int log_stderr;
 static char log_id[64];
+static int user_fd = -1;		/* $mvmda_logfile, open */
+static char user_path[4096];		/* and what it names */
 
 /* log_open - start logging as IDENT; also to stderr when TO_STDERR */
 void
@@ -46,6 +60,49 @@ vlog(int priority, const char *fmt, va_list ap)
 		syslog(priority, "%s", line);
 	if (log_stderr || priority <= LOG_WARNING)
 		fprintf(stderr, "mvmda: %s\n", line);
+	if (user_fd >= 0) {
+		char stamp[64], out[2200];
+		time_t now = time(NULL);
+		struct tm tm;
+		int n;
+
+		localtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
+		n = snprintf(out, sizeof(out), "%s %s%s%s\n", stamp, log_id, *log_id ? ": " : "", line);
+		if (n > 0)	/* one write: lines of deliveries at once do not mix */
+			(void) !write(user_fd, out, (size_t) n < sizeof(out) ? (size_t) n : sizeof(out) - 1);
+	}
+}
+
+/* log_user_file - every line from now on also into PATH ("" for none) */
+void
+log_user_file(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (strcmp(path, user_path) == 0)
+		return;
+	if (user_fd >= 0)
+		close(user_fd);
+	user_fd = -1;
+	snprintf(user_path, sizeof(user_path), "%s", path);
+	if (!*path)
+		return;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+		errno = EINVAL;
+	}
+	if (fd < 0) {
+		int e = errno;
+
+		syslog(LOG_WARNING, "$mvmda_logfile %s: %s", path,
+		       e == ELOOP ? "a symbolic link" : e == EINVAL ? "not a regular file" : strerror(e));
+		return;
+	}
+	user_fd = fd;
 }
 
 /* mda_log - one line at PRIORITY */

@@ -6,6 +6,7 @@
 
 void log_open(const char *ident, int to_stderr);
 void log_set_id(const char *id);
+void log_user_file(const char *path);
 void mda_log(int priority, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void log_errors(const char *text, int to_stderr, const char *prefix);

@@ -477,6 +477,7 @@ main(int argc, char **argv)
 		mda_exit(EX_TEMPFAIL);
 	}
 	run_controls(run);
+	rc_user_log(run);	/* as the top level left it: where mail went */
 	/* RFC 5293: what editheader left is what is stored and sent on */
 	switch (msg_edited(mda.msg, &edited)) {
 	case -1:

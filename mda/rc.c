@@ -54,6 +54,20 @@ rc_only(const struct mda *mda, struct mfl_run *run, const struct site *site)
 			 site->intr->name);
 }
 
+/* rc_user_log - the log file $mvmda_logfile names in RUN (the rc
+ * script's), from now on */
+void
+rc_user_log(struct mfl_run *run)
+{
+	struct value v;
+	char path[4096] = "";
+
+	if (run != NULL && mfl_run_get_control(run, "mvmda_logfile", &v) == 0 && v.type == V_STR
+	    && v.u.s.len < sizeof(path) && memchr(v.u.s.ptr, 0, v.u.s.len) == NULL)
+		snprintf(path, sizeof(path), "%.*s", (int) v.u.s.len, v.u.s.ptr);
+	log_user_file(path);
+}
+
 /* $namespace(prefix, layout, root, type, sep [, inbox]) */
 static int
 namespace_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -118,6 +132,7 @@ script_run_run(struct mfl_run *run, const struct site *site, struct value *args,
 		return -1;
 	if (path == NULL)
 		return run_error(run, site, "$script_run: path holds a NUL");
+	rc_user_log(run);	/* the script's lines go to the user's log */
 	if ((prog = compile_script(mda, run, path)) == NULL) {
 		*ret = value_int(-1);
 		mda->scripts_run++;
@@ -319,7 +334,9 @@ rc_setup(struct mda *mda)
 	    || mfl_env_add_control(env, "mvmda_cache", MFL_CONTROL_INT, 1, NULL,
 				   "keep compiled scripts beside them as SCRIPT.mflc") < 0
 	    || mfl_env_add_control(env, "mvmda_state", MFL_CONTROL_STRING, 0, "",
-				   "the user's state file (duplicate); \"\": ~/.mvmda.state") < 0)
+				   "the user's state file (duplicate); \"\": ~/.mvmda.state") < 0
+	    || mfl_env_add_control(env, "mvmda_logfile", MFL_CONTROL_STRING, 0, "",
+				   "a log file of the user's own (\"\": none)") < 0)
 		return -1;
 	/* the hooks mvmda calls, so a script's are checked when compiled
 	 * (mvmda -c) rather than failing at every delivery */

@@ -114,6 +114,31 @@ is "$(count "$HOME/Maildir/new")" 3 "to the default mailbox"
 ok "$(grep -q 'folder name has' err; echo $?)" "and logged"
 rm -rf "$HOME/Maildir"
 
+# the user's own log file, when the rc script names one ($mvmda_logfile):
+# their script's $log lines, its errors, where the mail went
+cat >logrc.mfl <<'R'
+$namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
+$mvmda_logfile = $HOME + "/.mvmda.log";
+$script_run($Args[0]);
+R
+printf '$log("hello from my script");\nfileinto "Mine";\nint $z = 0;\nint $x = 1 / $z;\n' >mine.mfl
+MVMDA_RC="$tmp/logrc.mfl" "$mvmda" mine.mfl <msg 2>err; is "$?" 0 "a script that fails: delivered"
+ok "$(grep -q 'script: hello from my script' "$HOME/.mvmda.log"; echo $?)" \
+	"the user's log file has their \$log line"
+ok "$(grep -q 'mine.mfl:4: runtime error: division by zero; keeping the message' "$HOME/.mvmda.log"; echo $?)" \
+	"and their script's error"
+ok "$(grep -q 'result=delivered' "$HOME/.mvmda.log"; echo $?)" "and where the mail went"
+ok "$(grep -q '^[0-9-]* [0-9:]* ' "$HOME/.mvmda.log"; echo $?)" "each line with the time"
+ok "$([ "$(stat -c %a "$HOME/.mvmda.log")" = 600 ]; echo $?)" "the file is the user's alone (0600)"
+rm -f "$HOME/.mvmda.log"
+"$mvmda" mine.mfl <msg 2>err
+ok "$([ ! -e "$HOME/.mvmda.log" ]; echo $?)" "off by default: no log file without the control"
+ln -s /etc/passwd "$HOME/.mvmda.log"
+MVMDA_RC="$tmp/logrc.mfl" "$mvmda" mine.mfl <msg 2>err; is "$?" 0 "a log file that is a symlink: delivered"
+ok "$(! grep -q 'hello from my script' /etc/passwd; echo $?)" "nothing written where it leads"
+rm -f "$HOME/.mvmda.log"
+rm -rf "$HOME/Maildir"
+
 # a user's script may not use the rc script's functions: a script that
 # runs itself recursed until SIGSEGV; the others map folders, add header
 # lines or read the MTA's environment
