@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +59,9 @@ fail_sys(int errnum, char *err, size_t errsize, const char *fmt, const char *arg
 	return -1;
 }
 
-/* ns_add - one namespace; layout "fs" or "maildir++", type "maildir" or
- * "mbox", sep one character, inbox NULL or "" for the default */
+/* ns_add - one namespace; layout "fs" or "maildir++" (",utf8" after
+ * it: names on disk in UTF-8), type "maildir" or "mbox", sep one
+ * character, inbox NULL or "" for the default */
 int
 ns_add(struct ns_table *table, const char *prefix, const char *layout,
        const char *root, const char *type, const char *sep,
@@ -67,14 +69,21 @@ ns_add(struct ns_table *table, const char *prefix, const char *layout,
 {
 	struct ns ns = { 0 };
 
+	size_t llen = strlen(layout);
+
 	if (table->n == NS_MAX)
 		return fail(ENOSPC, err, errsize, "more than %s namespaces", "16");
-	if (strcmp(layout, "fs") == 0)
+	if (llen > 5 && strcmp(layout + llen - 5, ",utf8") == 0) {
+		ns.utf8 = 1;
+		llen -= 5;
+	}
+	if (llen == 2 && strncmp(layout, "fs", 2) == 0)
 		ns.layout = NS_FS;
-	else if (strcmp(layout, "maildir++") == 0)
+	else if (llen == 9 && strncmp(layout, "maildir++", 9) == 0)
 		ns.layout = NS_MAILDIRPP;
 	else
-		return fail(EINVAL, err, errsize, "namespace layout \"%s\": want fs or maildir++", layout);
+		return fail(EINVAL, err, errsize, "namespace layout \"%s\": want fs or maildir++, "
+			    "with ,utf8 or without", layout);
 	if (strcmp(type, "maildir") == 0)
 		ns.type = STORE_MAILDIR;
 	else if (strcmp(type, "mbox") == 0)
@@ -130,6 +139,87 @@ ns_find(const struct ns_table *table, const char *name, size_t len)
 			best = &table->v[i];
 	}
 	return best;
+}
+
+/* utf8_next - the code point of the UTF-8 sequence at *P (before END),
+ * *P moved past it; -1 for a byte that starts no well-formed sequence */
+static long
+utf8_next(const unsigned char **p, const unsigned char *end)
+{
+	unsigned char c = *(*p)++;
+	int more = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2
+	    : c >= 0xf0 && c < 0xf5 ? 3 : -1;
+	long cp = more == 0 ? c : more == 1 ? c & 0x1f : more == 2 ? c & 0x0f : c & 0x07;
+
+	if (more < 0 || end - *p < more)
+		return -1;
+	for (int i = 0; i < more; i++, (*p)++) {
+		if ((**p & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (**p & 0x3f);
+	}
+	if ((more == 2 && cp < 0x800) || (more == 3 && (cp < 0x10000 || cp > 0x10ffff))
+	    || (cp >= 0xd800 && cp < 0xe000))
+		return -1;	/* overlong, past Unicode, or a surrogate */
+	return cp;
+}
+
+/* mutf7 - component C of LEN bytes (UTF-8) as modified UTF-7 (RFC 3501
+ * 5.1.3), the name Dovecot and Courier read on disk: printable ASCII as
+ * it is ("&" as "&-"), every other run as UTF-16 in base64 between "&"
+ * and "-"; into OUT, its length, or -1 when C is not UTF-8 or too long */
+static int
+mutf7(const char *c, size_t len, char *out, size_t size)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+	const unsigned char *p = (const unsigned char *) c, *end = p + len;
+	size_t n = 0;
+
+	while (p < end) {
+		uint32_t bits = 0;
+		int nbits = 0;
+
+		if (*p >= 0x20 && *p < 0x7f) {
+			if (n + 2 >= size)
+				return -1;
+			out[n++] = (char) *p;
+			if (*p++ == '&')
+				out[n++] = '-';
+			continue;
+		}
+		out[n++] = '&';
+		while (p < end && !(*p >= 0x20 && *p < 0x7f)) {
+			long cp = utf8_next(&p, end);
+			unsigned units[2];
+			int nu = 0;
+
+			if (cp < 0)
+				return -1;
+			if (cp >= 0x10000) {
+				units[nu++] = 0xd800 + (unsigned) ((cp - 0x10000) >> 10);
+				units[nu++] = 0xdc00 + (unsigned) ((cp - 0x10000) & 0x3ff);
+			} else {
+				units[nu++] = (unsigned) cp;
+			}
+			for (int u = 0; u < nu; u++) {
+				bits = bits << 16 | units[u];
+				nbits += 16;
+				while (nbits >= 6) {
+					if (n + 3 >= size)
+						return -1;
+					nbits -= 6;
+					out[n++] = b64[(bits >> nbits) & 0x3f];
+				}
+			}
+		}
+		if (n + 3 >= size)
+			return -1;
+		if (nbits > 0)
+			out[n++] = b64[(bits << (6 - nbits)) & 0x3f];
+		out[n++] = '-';
+	}
+	out[n] = 0;
+	return (int) n;
 }
 
 /* bad_component - why component C of LEN bytes may not be used, or NULL */
@@ -203,10 +293,24 @@ ns_resolve(const struct ns_table *table, const char *name, size_t len,
 		clen = (size_t) (q - p);
 		if ((why = bad_component(ns, p, clen)) != NULL)
 			return fail(EINVAL, err, errsize, "folder name has %s", why);
-		if (off + clen + 2 >= sizeof(folder->rel) - strlen(ns->root) - 2)
-			return fail(EINVAL, err, errsize, "%s", "folder name too long");
-		memcpy(folder->rel + off, p, clen);
-		off += clen;
+		if (!ns->utf8) {
+			/* on disk as Dovecot and Courier name folders */
+			char enc[NAME_MAX + 1];
+			int elen = mutf7(p, clen, enc, sizeof(enc));
+
+			if (elen < 0)
+				return fail(EINVAL, err, errsize, "%s", "folder name is not UTF-8 "
+					    "(or too long in modified UTF-7)");
+			if (off + (size_t) elen + 2 >= sizeof(folder->rel) - strlen(ns->root) - 2)
+				return fail(EINVAL, err, errsize, "%s", "folder name too long");
+			memcpy(folder->rel + off, enc, (size_t) elen);
+			off += (size_t) elen;
+		} else {
+			if (off + clen + 2 >= sizeof(folder->rel) - strlen(ns->root) - 2)
+				return fail(EINVAL, err, errsize, "%s", "folder name too long");
+			memcpy(folder->rel + off, p, clen);
+			off += clen;
+		}
 		if (q < end)
 			folder->rel[off++] = ns->layout == NS_MAILDIRPP ? '.' : '/';
 		p = q + 1;

@@ -17,6 +17,7 @@ struct ns {
 	enum store_type type;	/* for folders that do not exist yet */
 	char sep;		/* hierarchy separator in folder names */
 	char *inbox;		/* where INBOX is when not in the root */
+	int utf8;		/* names on disk in UTF-8, not modified UTF-7 */
 };
 
 struct ns_table {

@@ -81,6 +81,7 @@ sh_tests = \
 	t/mda/postfix.sh \
 	t/mda/faults.sh \
 	t/mda/hostile.sh \
+	t/mda/dovecot.sh \
 	t/milter/miltertest.sh \
 	t/milter/postfix.sh \
 	t/milter/concurrency.sh \

@@ -109,6 +109,18 @@ test_namespaces(void)
 		{ "mb/", NULL },
 		{ "A\nB", NULL },
 		{ "", NULL },
+		/* modified UTF-7 on disk (RFC 3501 5.1.3), as Dovecot names it */
+		{ "Caf\xc3\xa9", "M/.Caf&AOk-" },
+		{ "R&D", "M/.R&-D" },
+		{ "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "M/.&ZeVnLIqe-" },
+		{ "Lists.R\xc3\xa9union", "M/.Lists.R&AOk-union" },
+		{ "\xf0\x9f\x98\x80", "M/.&2D3eAA-" },
+		{ "mb/\xc3\xa9t\xc3\xa9/2026", "B/&AOk-t&AOk-/2026" },
+		{ "u8/Caf\xc3\xa9", "U/Caf\xc3\xa9" },
+		{ "Bad\xff", NULL },
+		{ "Bad\xc3", NULL },
+		{ "Bad\xc0\xaf", NULL },
+		{ "Bad\xed\xa0\x80", NULL },
 	};
 	struct ns_table t = { .n = 0 };
 	struct folder f;
@@ -120,6 +132,8 @@ test_namespaces(void)
 	       "INBOX. prefix, trailing slash");
 	tap_ok(ns_add(&t, "mb/", "fs", "/h/B", "mbox", "/", "/var/mail/u", err, sizeof(err)) == 0,
 	       "fs mbox namespace with an inbox");
+	tap_ok(ns_add(&t, "u8/", "fs,utf8", "/h/U", "mbox", "/", NULL, err, sizeof(err)) == 0,
+	       "fs namespace keeping UTF-8 names");
 	tap_ok(ns_add(&t, "x/", "maildir++", "/h/X", "mbox", "/", NULL, err, sizeof(err)) < 0
 	       && strstr(err, "maildir++ holds maildirs only"), "maildir++ with mbox refused");
 	tap_ok(ns_add(&t, "x/", "fs", "rel/X", "mbox", "/", NULL, err, sizeof(err)) < 0,
