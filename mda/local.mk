@@ -8,14 +8,13 @@ mda_libmda_a_SOURCES = mda/deliver.c mda/log.c mda/log.h mda/mail.h \
 	mda/maildir.c mda/maildir.h mda/mbox.c mda/mbox.h mda/mda.h \
 	mda/namespace.c mda/namespace.h mda/rc.c mda/received.c \
 	mda/received.h mda/sendmail.c mda/sendmail.h mda/interactive.c \
-	mda/state.c mda/state.h mda/vacation.c mda/vacation.h \
-	milter/mapfault.c milter/mapfault.h
+	mda/state.c mda/state.h mda/vacation.c mda/vacation.h
 mda_libmda_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mda $(LMDB_CFLAGS) \
 	-DMVMDA_RC='"$(mvmdadir)/mvmda-rc.mfl"'
 
 mda_mvmda_SOURCES = mda/main.c
 mda_mvmda_CPPFLAGS = $(mda_libmda_a_CPPFLAGS)
-mda_mvmda_LDADD = mda/libmda.a $(MFL_LIBS) $(LMDB_LIBS)
+mda_mvmda_LDADD = mda/libmda.a milter/libshared.a $(MFL_LIBS) $(LMDB_LIBS) $(RESOLV_LIBS)
 
 if BUILTIN_RC
 nodist_mda_mvmda_SOURCES = mda/builtin_rc.c

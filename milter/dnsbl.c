@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "assess.h"
-#include "msg/msg.h"
+#include "cidr.h"
 #include "dnsbl.h"
+#include "msg/msg.h"
 
 #define DNSBL_CACHE_MAX	256	/* entries per connection */
 #define DNSBL_BATCH	64	/* queries one dns_resolve() asks */

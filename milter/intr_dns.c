@@ -28,6 +28,7 @@
 #include <syslog.h>
 
 #include "dns_state.h"
+#include "dnsbl_args.h"
 #include "dnsbl.h"
 #include "mvmtr.h"
 #include "spf.h"
@@ -91,30 +92,13 @@ struct zones {
 	size_t n;
 };
 
-/* zones_get - ZONES from a string-list argument, then the script's
- * constant zones; -1 after a runtime error */
+/* zones_get - ZONES from a string-list argument, with room for the
+ * script's constant zones; -1 after a runtime error */
 static int
 zones_get(struct mfl_run *run, const struct site *site, const struct session *s,
 	  const struct value *arg, struct zones *z)
 {
-	const struct value *items;
-	size_t n;
-
-	run_strlist(run, site, arg, &n, &items);
-	if ((z->list = calloc(n + s->pg->ndnsbl_zones + 1, sizeof(*z->list))) == NULL)
-		return run_error(run, site, "out of memory");
-	for (z->n = 0; z->n < n; z->n++) {
-		const char *zone = run_cstr(run, &items[z->n]);
-
-		if (zone == NULL || *zone == 0 || *zone == '.' || strlen(zone) > 200) {
-			free(z->list);
-			return run_error(run, site, "%s: \"%.*s\" is not a zone", site->intr->name,
-					 (int) (items[z->n].u.s.len > 60 ? 60 : items[z->n].u.s.len),
-					 items[z->n].u.s.ptr);
-		}
-		z->list[z->n] = zone;
-	}
-	return 0;
+	return dnsbl_args_zones(run, site, arg, s->pg->ndnsbl_zones, &z->list, &z->n);
 }
 
 /* address - the address to look up: ARG if given, else the client's;
@@ -123,17 +107,7 @@ static const char *
 address(struct mfl_run *run, const struct site *site, const struct session *s,
 	const struct value *arg)
 {
-	const char *addr = arg != NULL ? run_cstr(run, arg) : s->client_addr;
-	unsigned char bytes[16];
-
-	if (addr == NULL || (*addr && inet_pton(AF_INET, addr, bytes) != 1
-			     && inet_pton(AF_INET6, addr, bytes) != 1)) {
-		run_error(run, site, "%s: \"%.*s\" is not an IP address", site->intr->name,
-			  arg && arg->u.s.len < 60 ? (int) arg->u.s.len : 60,
-			  arg ? arg->u.s.ptr : "");
-		return NULL;
-	}
-	return addr;
+	return arg != NULL ? dnsbl_args_address(run, site, arg) : s->client_addr;
 }
 
 /* fetch - the A (and TXT) answers of Z's zones for ADDR into the cache,
@@ -169,52 +143,6 @@ fetch(struct mfl_run *run, const struct site *site, struct session *s, struct dn
 	return 0;
 }
 
-/* dnsbl :codes / :mask / :address, by id */
-enum { TAG_CODES, TAG_MASK, TAG_ADDRESS };
-
-static const struct intr_tag dnsbl_tags[] = {
-	{ .name = "codes", .arg = TAGARG_STRLIST, .id = TAG_CODES },
-	{ .name = "mask", .arg = TAGARG_NUMBER, .id = TAG_MASK },
-	{ .name = "address", .arg = TAGARG_STRING, .id = TAG_ADDRESS },
-	{ .name = NULL },
-};
-
-/* filter - the :codes and :mask of a dnsbl call into F; -1 after a
- * runtime error */
-static int
-filter(struct mfl_run *run, const struct site *site, struct value *args,
-       struct dnsbl_filter *f, const char ***codes_r)
-{
-	struct value *codes, *mask;
-	const struct value *items;
-	const char **list;
-
-	memset(f, 0, sizeof(*f));
-	*codes_r = NULL;
-	if (intr_tag_present(site, TAG_MASK, args, &mask)) {
-		if (mask->u.i <= 0 || mask->u.i > 0xffffffffLL)
-			return run_error(run, site, "dnsbl: :mask must be 1 to 0xffffffff");
-		f->mask = (uint32_t) mask->u.i;
-	}
-	if (!intr_tag_present(site, TAG_CODES, args, &codes))
-		return 0;
-	run_strlist(run, site, codes, &f->ncodes, &items);
-	if ((list = calloc(f->ncodes + 1, sizeof(*list))) == NULL)
-		return run_error(run, site, "out of memory");
-	for (size_t i = 0; i < f->ncodes; i++) {
-		if ((list[i] = run_cstr(run, &items[i])) == NULL || !dnsbl_code_ok(list[i])) {
-			free(list);
-			return run_error(run, site,
-					 "dnsbl: :codes \"%.*s\" is not an IPv4 address or network",
-					 (int) (items[i].u.s.len > 60 ? 60 : items[i].u.s.len),
-					 items[i].u.s.ptr);
-		}
-	}
-	f->codes = list;
-	*codes_r = list;
-	return 0;
-}
-
 /* dnsbl [:codes list] [:mask n] [:address ip] zones: the client (or the
  * address) is listed in one of the zones */
 static int
@@ -231,9 +159,9 @@ dnsbl_run(struct mfl_run *run, const struct site *site, struct value *args, stru
 	*ret = value_int(0);
 	if (st == NULL)
 		return -1;
-	intr_tag_present(site, TAG_ADDRESS, args, &addr_arg);
+	intr_tag_present(site, DNSBL_TAG_ADDRESS, args, &addr_arg);
 	if ((addr = address(run, site, s, addr_arg)) == NULL
-	    || filter(run, site, args, &f, &codes) < 0 || zones_get(run, site, s, &args[0], &z) < 0)
+	    || dnsbl_args_filter(run, site, args, &f, &codes) < 0 || zones_get(run, site, s, &args[0], &z) < 0)
 		goto out;
 	if (*addr == 0) {	/* a local client is on no list */
 		rc = 0;

@@ -1,15 +1,21 @@
 # milter/local.mk - mvmtr, the milter
 
 sbin_PROGRAMS += milter/mvmtr
-noinst_LIBRARIES += milter/libmtr.a
+noinst_LIBRARIES += milter/libmtr.a milter/libshared.a
+
+# what mvmtr and mvmda share: the resolver, DNSBL and the dnsbl test's
+# arguments, networks, and LMDB files cut short on disk
+milter_libshared_a_SOURCES = milter/cidr.h milter/cidr.c milter/dns.h milter/dns.c \
+	milter/dnsbl.h milter/dnsbl.c milter/dnsbl_args.h milter/dnsbl_args.c \
+	milter/mapfault.h milter/mapfault.c
+milter_libshared_a_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
+MTR_LIBS = milter/libmtr.a milter/libshared.a
 
 # the policy side (no protocol), so unit tests link the same code
 milter_libmtr_a_SOURCES = milter/mvmtr.h milter/log.c milter/program.c \
 	milter/session.c milter/intr_milter.c milter/intr_assess.c \
 	milter/assess.h milter/assess.c milter/greylist.c milter/store.h \
-	milter/store.c milter/store_lmdb.c milter/mapfault.h milter/mapfault.c \
-	milter/dns.h milter/dns.c \
-	milter/dnsbl.h milter/dnsbl.c milter/dns_state.h milter/dns_state.c \
+	milter/store.c milter/store_lmdb.c milter/dns_state.h milter/dns_state.c \
 	milter/spf.h milter/spf.c milter/spf_cache.c milter/intr_dns.c
 milter_libmtr_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter $(LMDB_CFLAGS) \
 	-DMVMTR_STORE_DEFAULT='"$(localstatedir)/lib/mvmf/mvmtr"' \
@@ -18,11 +24,11 @@ milter_libmtr_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter $(LMDB_CFLAGS) 
 
 milter_mvmtr_SOURCES = milter/main.c milter/callbacks.c milter/engine.h milter/engine.c
 milter_mvmtr_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-milter_mvmtr_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS) $(SPF2_LIBS) \
+milter_mvmtr_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(SPF2_LIBS) \
 	$(RESOLV_LIBS) -lpthread
 
 sbin_PROGRAMS += milter/mvmcas
 milter_mvmcas_SOURCES = milter/mvmcas.c
 milter_mvmcas_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-milter_mvmcas_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS) $(SPF2_LIBS) \
+milter_mvmcas_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(SPF2_LIBS) \
 	$(RESOLV_LIBS)

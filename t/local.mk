@@ -57,17 +57,17 @@ t_unit_corpus_test_LDADD = $(UNIT_LDADD)
 t_unit_verify_test_LDADD = $(UNIT_LDADD)
 t_unit_host_test_LDADD = $(UNIT_LDADD)
 t_unit_assess_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-t_unit_assess_test_LDADD = milter/libmtr.a $(UNIT_LDADD) $(LMDB_LIBS)
+t_unit_assess_test_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(LMDB_LIBS)
 t_unit_dns_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-t_unit_dns_test_LDADD = milter/libmtr.a $(UNIT_LDADD) $(LMDB_LIBS) $(RESOLV_LIBS) -lpthread
+t_unit_dns_test_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(LMDB_LIBS) $(RESOLV_LIBS) -lpthread
 t_unit_spf_cache_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-t_unit_spf_cache_test_LDADD = milter/libmtr.a $(UNIT_LDADD) $(SPF2_LIBS) $(RESOLV_LIBS) \
+t_unit_spf_cache_test_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(SPF2_LIBS) $(RESOLV_LIBS) \
 	-lpthread
 t_unit_engine_test_SOURCES = t/unit/engine_test.c milter/engine.c milter/engine.h
 t_unit_engine_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-t_unit_engine_test_LDADD = milter/libmtr.a $(UNIT_LDADD) -lpthread
+t_unit_engine_test_LDADD = $(MTR_LIBS) $(UNIT_LDADD) -lpthread
 t_unit_mda_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mda
-t_unit_mda_test_LDADD = mda/libmda.a $(UNIT_LDADD)
+t_unit_mda_test_LDADD = mda/libmda.a milter/libshared.a $(UNIT_LDADD) $(LMDB_LIBS) $(RESOLV_LIBS)
 
 # Shell tests that run the installed-to-be binaries.
 sh_tests = \
@@ -120,7 +120,7 @@ EXTRA_PROGRAMS += t/bench/milter_drive t/bench/engine_null t/bench/store_bench
 t_bench_milter_drive_LDADD = -lpthread
 t_bench_engine_null_SOURCES = t/bench/engine_null.c milter/engine.c milter/engine.h
 t_bench_engine_null_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-t_bench_engine_null_LDADD = milter/libmtr.a $(MFL_LIBS) -lpthread
+t_bench_engine_null_LDADD = $(MTR_LIBS) $(MFL_LIBS) -lpthread
 # the bare libmilter filter, libmilter's floor, when libmilter-dev is here
 bench_milter_null =
 if HAVE_LIBMILTER
@@ -130,7 +130,7 @@ bench_milter_null += t/bench/milter_null$(EXEEXT)
 endif
 EXTRA_DIST += t/bench/milter_null.c
 t_bench_store_bench_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-t_bench_store_bench_LDADD = milter/libmtr.a $(MFL_LIBS) $(LMDB_LIBS)
+t_bench_store_bench_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS)
 EXTRA_DIST += t/bench/milter_bench.sh t/bench/milter_ab.sh t/bench/milter_env.sh
 CLEANFILES += $(EXTRA_PROGRAMS)
 
@@ -152,7 +152,7 @@ t_fuzz_cache_replay_LDADD = $(UNIT_LDADD)
 t_fuzz_milter_replay_SOURCES = t/fuzz/replay.c t/fuzz/milter_fuzz.c milter/engine.c \
 	milter/engine.h
 t_fuzz_milter_replay_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-t_fuzz_milter_replay_LDADD = milter/libmtr.a $(UNIT_LDADD) -lpthread
+t_fuzz_milter_replay_LDADD = $(MTR_LIBS) $(UNIT_LDADD) -lpthread
 t_fuzz_msg_replay_SOURCES = t/fuzz/replay.c t/fuzz/msg_fuzz.c
 t_fuzz_msg_replay_LDADD = $(UNIT_LDADD)
 t_fuzz_mfl_replay_SOURCES = t/fuzz/replay.c t/fuzz/lang_fuzz.c
@@ -177,7 +177,7 @@ FUZZ_FLAGS = -fsanitize=fuzzer
 t_fuzz_milter_fuzz_SOURCES = t/fuzz/milter_fuzz.c milter/engine.c milter/engine.h
 t_fuzz_milter_fuzz_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_fuzz_milter_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-t_fuzz_milter_fuzz_LDADD = milter/libmtr.a $(MFL_LIBS) -lpthread
+t_fuzz_milter_fuzz_LDADD = $(MTR_LIBS) $(MFL_LIBS) -lpthread
 t_fuzz_msg_fuzz_SOURCES = t/fuzz/msg_fuzz.c
 t_fuzz_msg_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 t_fuzz_msg_fuzz_LDADD = $(MFL_LIBS)
