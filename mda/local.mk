@@ -8,9 +8,10 @@ mda_libmda_a_SOURCES = mda/deliver.c mda/log.c mda/log.h mda/mail.h \
 	mda/maildir.c mda/maildir.h mda/mbox.c mda/mbox.h mda/mda.h \
 	mda/namespace.c mda/namespace.h mda/rc.c mda/received.c \
 	mda/received.h mda/sendmail.c mda/sendmail.h mda/interactive.c \
-	mda/state.c mda/state.h mda/vacation.c mda/vacation.h
+	mda/state.c mda/state.h mda/vacation.c mda/vacation.h mda/intr_dnsbl.c
 mda_libmda_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mda $(LMDB_CFLAGS) \
-	-DMVMDA_RC='"$(mvmdadir)/mvmda-rc.mfl"'
+	-DMVMDA_RC='"$(mvmdadir)/mvmda-rc.mfl"' \
+	-DMVMDA_DNSBL_CONF='"$(mvmdadir)/dnsbl.conf"'
 
 mda_mvmda_SOURCES = mda/main.c
 mda_mvmda_CPPFLAGS = $(mda_libmda_a_CPPFLAGS)

@@ -47,6 +47,7 @@ struct mda {
 int rc_setup(struct mda *mda);
 int rc_publish(struct mda *mda, struct mfl_run *run);
 void rc_user_log(struct mfl_run *run);
+int intr_dnsbl_register(struct mfl_env *env);
 int mda_merge(struct mda *mda, const struct action_list *list, int implicit);
 int deliver_all(struct mda *mda);
 void deliver_print(struct mda *mda, struct buf *out);

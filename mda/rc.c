@@ -349,7 +349,7 @@ rc_setup(struct mda *mda)
 	for (size_t i = 0; i < sizeof(mda_intrinsics) / sizeof(mda_intrinsics[0]); i++)
 		if (mfl_env_add_intrinsic(env, mda_intrinsics[i]) < 0)
 			return -1;
-	return 0;
+	return intr_dnsbl_register(env);
 }
 
 /* set_str, set_int - one host variable of RUN */

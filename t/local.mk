@@ -82,6 +82,7 @@ sh_tests = \
 	t/mda/faults.sh \
 	t/mda/hostile.sh \
 	t/mda/dovecot.sh \
+	t/mda/dnsbl.sh \
 	t/milter/miltertest.sh \
 	t/milter/postfix.sh \
 	t/milter/concurrency.sh \
