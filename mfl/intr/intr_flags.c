@@ -99,6 +99,7 @@ flags_remove(struct buf *out, const char *text, size_t len)
 	struct buf kept = BUF_INIT;
 	size_t i = 0;
 
+	kept.limit = out->limit;
 	while (i < out->len) {
 		size_t j = i;
 
@@ -130,9 +131,10 @@ flagop(struct mfl_run *run, const struct site *site, struct value *args, int op)
 	struct value *var = flag_var(run, site);
 	const struct value *items;
 	size_t n;
-	struct buf out = BUF_INIT;
+	struct buf out;
 	int rc;
 
+	run_buf_init(run, &out);	/* the memory limit holds while it grows */
 	run_strlist(run, site, &args[0], &n, &items);
 	if (op != FLAGOP_SET && var->type == V_STR)
 		flags_add(&out, var->u.s.ptr, var->u.s.len);
@@ -142,7 +144,7 @@ flagop(struct mfl_run *run, const struct site *site, struct value *args, int op)
 		else
 			flags_add(&out, items[i].u.s.ptr, items[i].u.s.len);
 	}
-	rc = run_str(run, out.data ? out.data : "", out.len, var);
+	rc = out.failed ? -1 : run_str(run, out.data ? out.data : "", out.len, var);
 	buf_free(&out);
 	return rc < 0 ? run_error(run, site, "memory limit reached") : 0;
 }
