@@ -42,13 +42,15 @@ extern const char mda_builtin_rc[];
 #endif
 
 static struct mda mda;
+static const char *opt_sender, *opt_recipient;	/* -f, -a */
 
+/* usage - how to call it, on OUT; exits with CODE */
 static void
-usage(void)
+usage(FILE *out, int code)
 {
-	fprintf(stderr, "usage: mvmda [-bcinpSvV] [-d user] [-e string] [-E string] "
-		"[-m default-mailbox] [script ...]\n");
-	exit(EX_TEMPFAIL);
+	fprintf(out, "usage: mvmda [-bcinpSvV] [-d user] [-f sender] [-a recipient] [-e string]\n"
+		"             [-E string] [-m default-mailbox] [script ...]\n");
+	exit(code);
 }
 
 /* mda_exit - end with CODE as $hook_exitcode translates it */
@@ -206,16 +208,22 @@ mta(void)
 	return "";
 }
 
-/* envelope - sender, recipient and MTA from the MTA's environment */
+/* envelope - sender, recipient and MTA: -f and -a (the arguments of a
+ * Sendmail mailer, as procmail and dovecot-lda take them), else the
+ * MTA's environment */
 static void
 envelope(void)
 {
-	const char *s = getenv("SENDER"), *r = getenv("RECIPIENT");
+	const char *s = opt_sender ? opt_sender : getenv("SENDER");
+	const char *r = opt_recipient ? opt_recipient : getenv("RECIPIENT");
 
 	mda.mta = mta();
 	mda.sender = s ? s : "";
 	if (strcmp(mda.sender, "<>") == 0 || strcmp(mda.sender, "#@[]") == 0)
-		mda.sender = "";	/* qmail's null sender */
+		mda.sender = "";	/* the null sender, as qmail and Sendmail say it */
+	else if (mda.sender[0] == '<' && mda.sender[strlen(mda.sender) - 1] == '>'
+		 && (s = strndup(mda.sender + 1, strlen(mda.sender) - 2)) != NULL)
+		mda.sender = s;		/* <a@example.org> as a@example.org */
 	mda.recipient = r && *r ? r : mda.username;
 }
 
@@ -346,8 +354,10 @@ options(int argc, char **argv, int *version, char *obsolete)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "bcd:e:E:il:m:npqr:s:SvV")) != -1) {
+	while ((c = getopt(argc, argv, "a:bcd:e:E:f:il:m:npqr:s:SvV")) != -1) {
 		switch (c) {
+		case 'a': opt_recipient = optarg; break;
+		case 'f': opt_sender = optarg; break;
 		case 'b': mda.builtin = 1; break;
 		case 'c': mda.check = 1; break;
 		case 'd': mda.user = optarg; break;
@@ -369,7 +379,7 @@ options(int argc, char **argv, int *version, char *obsolete)
 			}
 			break;
 		default:
-			usage();
+			usage(stderr, EX_TEMPFAIL);
 		}
 	}
 	return optind;
@@ -384,6 +394,10 @@ main(int argc, char **argv)
 	struct mfl_run *run;
 	struct buf edited = BUF_INIT;
 
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		usage(stdout, 0);
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		return printf("mvmda %s\n", PACKAGE_VERSION) < 0;
 	log_open("mvmda", isatty(2));
 	mda.opt_e = calloc((size_t) argc, sizeof(char *));
 	mda.opt_E = calloc((size_t) argc, sizeof(char *));

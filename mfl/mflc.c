@@ -21,13 +21,13 @@
 #include "mfl.h"
 #include "msg/msg.h"
 
-/* usage - say how to call it */
+/* usage - how to call it, on OUT; exits with CODE */
 static void
-usage(void)
+usage(FILE *out, int code)
 {
 	fputs("usage: mflc [-CdSMV] [-e sender] [-t recipient] [-m message] [-s name=value]\n"
-	      "            [-H hook[:arg,...]] script\n", stderr);
-	exit(2);
+	      "            [-H hook[:arg,...]] script\n", out);
+	exit(code);
 }
 
 /* log_stderr - where $log goes */
@@ -46,7 +46,7 @@ set_control(struct mfl_env *env, char *arg)
 	long long v;
 
 	if (eq == NULL)
-		usage();
+		usage(stderr, 2);
 	*eq++ = 0;
 	if (*arg == '$')
 		arg++;
@@ -140,6 +140,10 @@ main(int argc, char **argv)
 	struct mfl_env *env = mfl_env_new();
 	struct mfl_prog *prog;
 
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		usage(stdout, 0);
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		return printf("mflc %s\n", MFL_VERSION) < 0;
 	if (env == NULL)
 		return 4;
 	mfl_env_set_log(env, log_stderr, NULL);
@@ -149,7 +153,7 @@ main(int argc, char **argv)
 		case 'C': cached = 1; break;
 		case 'H':
 			if (nhooks == 16)
-				usage();
+				usage(stderr, 2);
 			hooks[nhooks++] = optarg;
 			break;
 		case 'd': dump = 1; break;
@@ -171,11 +175,11 @@ main(int argc, char **argv)
 			return 0;
 		}
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	}
 	if (optind + 1 != argc)
-		usage();
+		usage(stderr, 2);
 	prog = cached ? mfl_compile_cached(env, argv[optind], sieve, &errors)
 	    : mfl_compile_file(env, argv[optind], sieve, &errors);
 	if (prog == NULL) {

@@ -190,12 +190,12 @@ nomem:
 	return -1;
 }
 
-/* usage - say how to call it */
+/* usage - how to call it, on OUT; exits with CODE */
 static void
-usage(void)
+usage(FILE *out, int code)
 {
-	fputs("usage: mflmsg [-b] [file ...]\n", stderr);
-	exit(2);
+	fputs("usage: mflmsg [-b] [file ...]\n", out);
+	exit(code);
 }
 
 int
@@ -203,6 +203,10 @@ main(int argc, char **argv)
 {
 	int bodies = 0, status = 0, ch;
 
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		usage(stdout, 0);
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		return printf("mflmsg %s\n", MFL_VERSION) < 0;
 	while ((ch = getopt(argc, argv, "bv")) != -1) {
 		switch (ch) {
 		case 'b':
@@ -212,7 +216,7 @@ main(int argc, char **argv)
 			printf("mflmsg (mvmf) %s\n", MFL_VERSION);
 			return 0;
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	}
 	if (optind == argc)

@@ -8,9 +8,17 @@
  * SIGINT stop the engine; SIGPIPE is ignored (a write to an MTA that
  * went away fails with EPIPE instead).
  *
- * DIAGNOSTICS: usage errors and a script that does not compile exit 1
- * (with file:line:col); socket and privilege failures exit 1 with the
- * reason; a reload that fails keeps the running program.
+ * Everything that can fail at start is done before mvmtr becomes a
+ * daemon, in this order: the script, the socket (as root, then made
+ * 0660 and the user's), the user, the store (as that user), so a failed
+ * start exits with the reason on stderr. Files and directories mvmtr
+ * makes are 0640 and 0750 whatever the caller's umask; the pid file is
+ * 0644.
+ *
+ * DIAGNOSTICS: exit codes are sysexits(3), mvmtr(8) EXIT STATUS: usage
+ * 64, a script that does not compile 78 (-c: 1), the socket 69, the user
+ * 67 or 77, the store 73, the system 71; a reload that fails keeps the
+ * running program.
  */
 #include "config.h"
 
@@ -23,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -59,11 +68,11 @@ signal_thread(void *arg)
 	return NULL;
 }
 
-/* usage - how to call mvmtr; exits 1 */
+/* usage - how to call mvmtr, on OUT; exits with CODE */
 static void
-usage(void)
+usage(FILE *out, int code)
 {
-	fprintf(stderr,
+	fprintf(out,
 		"usage: mvmtr [-cfv] [-l level] [-p socket] [-P pidfile] [-u user[:group]]\n"
 		"             [-T timeout] [script]\n"
 		"  -c          compile the script and exit\n"
@@ -76,7 +85,7 @@ usage(void)
 		"  -T timeout  seconds to wait for the MTA (default 7210)\n"
 		"  -v          with -c: say what the script makes mvmtr negotiate\n"
 		"script defaults to %s\n", MVMTR_SOCKET, MVMTR_SCRIPT);
-	exit(1);
+	exit(code);
 }
 
 /* log_level - "info" as LOG_INFO, or -1 */
@@ -148,7 +157,8 @@ owner_of(const char *spec, uid_t *uid_r, gid_t *gid_r, char *name_r,
 	return 0;
 }
 
-/* drop_privileges - become USER[:GROUP]; -1 with a message */
+/* drop_privileges - become USER[:GROUP]; 0, or the exit code with a
+ * message: EX_NOUSER for no such user or group, EX_NOPERM */
 static int
 drop_privileges(const char *spec, char *err, size_t errsize)
 {
@@ -157,14 +167,14 @@ drop_privileges(const char *spec, char *err, size_t errsize)
 	gid_t gid;
 
 	if (owner_of(spec, &uid, &gid, name, sizeof(name), err, errsize) < 0)
-		return -1;
+		return EX_NOUSER;
 	if (initgroups(name, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
 		snprintf(err, errsize, "cannot become %s: %s", spec, strerror(errno));
-		return -1;
+		return EX_NOPERM;
 	}
 	if (uid != 0 && setuid(0) == 0) {
 		snprintf(err, errsize, "could regain root after becoming %s", spec);
-		return -1;
+		return EX_NOPERM;
 	}
 	return 0;
 }
@@ -192,7 +202,7 @@ socket_owner(const char *conn, const char *spec)
 		mtr_log(LOG_WARNING, "chown %s: %s", path, strerror(errno));
 }
 
-/* write_pidfile - our pid into PATH */
+/* write_pidfile - our pid into PATH, mode 0644 whatever the umask */
 static int
 write_pidfile(const char *path)
 {
@@ -200,8 +210,18 @@ write_pidfile(const char *path)
 
 	if (f == NULL)
 		return -1;
+	fchmod(fileno(f), 0644);
 	fprintf(f, "%ld\n", (long) getpid());
 	return fclose(f);
+}
+
+/* fail - the reason on stderr and in the log; CODE */
+static int
+fail(int code, const char *what, const char *err)
+{
+	fprintf(stderr, "mvmtr: %s%s\n", what, err);
+	mtr_log(LOG_ERR, "%s%s; not starting", what, err);
+	return code;
 }
 
 int
@@ -216,13 +236,19 @@ main(int argc, char **argv)
 	char err[512];
 	int ch;
 
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		usage(stdout, 0);
+	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+		printf("mvmtr %s\n", PACKAGE_VERSION);
+		return 0;
+	}
 	while ((ch = getopt(argc, argv, "cfl:p:P:T:u:vV")) != -1) {
 		switch (ch) {
 		case 'c': check = 1; break;
 		case 'f': foreground = 1; break;
 		case 'l':
 			if ((level = log_level(optarg)) < 0)
-				usage();
+				usage(stderr, EX_USAGE);
 			break;
 		case 'p': conn = optarg; break;
 		case 'P': pidfile = optarg; break;
@@ -233,11 +259,11 @@ main(int argc, char **argv)
 			printf("mvmtr %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
-			usage();
+			usage(stderr, EX_USAGE);
 		}
 	}
 	if (argc - optind > 1)
-		usage();
+		usage(stderr, EX_USAGE);
 	program_script = optind < argc ? argv[optind] : MVMTR_SCRIPT;
 	log_open("mvmtr", foreground || check, level);
 
@@ -245,7 +271,7 @@ main(int argc, char **argv)
 		fputs(buf_cstr(&errors), stderr);
 		if (!check)
 			mtr_log(LOG_ERR, "%s does not compile; not starting", program_script);
-		return 1;
+		return check ? 1 : EX_CONFIG;
 	}
 	buf_free(&errors);
 	if (check) {
@@ -257,28 +283,18 @@ main(int argc, char **argv)
 	program_install(pg);
 	program_put(pg);	/* program_install took its own reference */
 
-	umask(0117);
-	if (eng_open(conn, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mvmtr: cannot open socket %s\n", err);
-		mtr_log(LOG_ERR, "cannot open socket %s", err);
-		return 1;
-	}
+	umask(027);	/* 0640 files, 0750 directories, whatever the caller's */
+	if (eng_open(conn, err, sizeof(err)) < 0)
+		return fail(EX_UNAVAILABLE, "cannot open socket ", err);
 	socket_owner(conn, user);
-	if (!foreground && daemon(0, 0) < 0) {
-		fprintf(stderr, "mvmtr: daemon: %s\n", strerror(errno));
-		return 1;
-	}
+	if (user != NULL && (ch = drop_privileges(user, err, sizeof(err))) != 0)
+		return fail(ch, "", err);
+	if (program_open_store(pg, err, sizeof(err)) < 0)
+		return fail(EX_CANTCREAT, "the store: ", err);
+	if (!foreground && daemon(0, 0) < 0)
+		return fail(EX_OSERR, "daemon: ", strerror(errno));
 	if (pidfile != NULL && write_pidfile(pidfile) < 0)
 		mtr_log(LOG_WARNING, "pidfile %s: %s", pidfile, strerror(errno));
-	if (user != NULL && drop_privileges(user, err, sizeof(err)) < 0) {
-		mtr_log(LOG_ERR, "%s", err);
-		return 1;
-	}
-	if (program_open_store(pg, err, sizeof(err)) < 0) {
-		mtr_log(LOG_ERR, "the store: %s", err);
-		fprintf(stderr, "mvmtr: the store: %s\n", err);
-		return 1;
-	}
 	/* every thread from here on leaves these signals to signal_thread */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&signals);
@@ -288,10 +304,10 @@ main(int argc, char **argv)
 	if ((errno = pthread_sigmask(SIG_BLOCK, &signals, NULL)) != 0
 	    || (errno = pthread_create(&signals_tid, NULL, signal_thread, &signals)) != 0) {
 		mtr_log(LOG_ERR, "cannot start the signal thread: %s", strerror(errno));
-		return 1;
+		return EX_OSERR;
 	}
 	mtr_log(LOG_INFO, "started: %s on %s", program_script, conn);
 	ch = eng_run(&mvmtr_filter, timeout);
 	mtr_log(LOG_INFO, "stopped");
-	return ch == 0 ? 0 : 1;
+	return ch == 0 ? 0 : EX_SOFTWARE;
 }

@@ -33,11 +33,11 @@ static char expire_key[1];	/* the kind of the record expire_update sees */
 static struct greylist_conf conf = { 300, 2 * 86400, 35 * 86400, 5 };
 static int conf_prefix4 = 24, conf_prefix6 = 64;
 
-/* usage - exits 2 */
+/* usage - how to call it, on OUT; exits with CODE */
 static void
-usage(void)
+usage(FILE *out, int code)
 {
-	fprintf(stderr,
+	fprintf(out,
 		"usage: mvmcas [-s store] [-S size] [-w retry-window] [-L lifetime] command\n"
 		"  list [greylist|clients|allow|block|rates]\n"
 		"  show ADDRESS\n"
@@ -52,7 +52,7 @@ usage(void)
 		"  stats\n"
 		"  check\n"
 		"store defaults to %s\n", MVMTR_STORE_DEFAULT);
-	exit(2);
+	exit(code);
 }
 
 /* die - a failure; exits 1 */
@@ -512,14 +512,14 @@ cmd_list_entry(struct store *st, int which, int argc, char **argv)
 	char net[80];
 
 	if (argc < 1 || cidr_parse(argv[0], &c) < 0)
-		usage();
+		usage(stderr, 2);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
 			until = now + strtoll(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
 			reason = argv[++i];
 		else
-			usage();
+			usage(stderr, 2);
 	}
 	if (list_add(st, which, &c, now, until, 0, reason) < 0)
 		die("%s", st->error);
@@ -536,7 +536,7 @@ cmd_unlist(struct store *st, int which, int argc, char **argv)
 	int rc;
 
 	if (argc != 1 || cidr_parse(argv[0], &c) < 0)
-		usage();
+		usage(stderr, 2);
 	if ((rc = list_delete(st, which, &c)) < 0)
 		die("%s", st->error);
 	if (rc == 0) {
@@ -645,7 +645,7 @@ cmd_delete(struct store *st, int argc, char **argv)
 	int kind = argc > 0 ? kind_of(argv[0]) : 0, rc;
 
 	if (kind == 0 || (kind == REC_TRIPLET ? argc != 4 : argc != 2))
-		usage();
+		usage(stderr, 2);
 	if (kind == REC_ALLOW || kind == REC_BLOCK)
 		return cmd_unlist(st, kind, 1, argv + 1);
 	buf_putc(&key, kind);
@@ -674,6 +674,10 @@ main(int argc, char **argv)
 	struct store *st;
 	int ch, rc, readonly;
 
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		usage(stdout, 0);
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		return printf("mvmcas %s\n", PACKAGE_VERSION) < 0;
 	while ((ch = getopt(argc, argv, "+s:S:w:L:4:6:")) != -1) {
 		switch (ch) {
 		case 's': path = optarg; break;
@@ -682,14 +686,14 @@ main(int argc, char **argv)
 		case 'L': conf.lifetime = strtoll(optarg, NULL, 10); break;
 		case '4': conf_prefix4 = atoi(optarg); break;
 		case '6': conf_prefix6 = atoi(optarg); break;
-		default: usage();
+		default: usage(stderr, 2);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1 || conf_prefix4 < 0 || conf_prefix4 > 32 || conf_prefix6 < 0
 	    || conf_prefix6 > 128)
-		usage();
+		usage(stderr, 2);
 	cmd = argv[0];
 	readonly = strcmp(cmd, "list") == 0 || strcmp(cmd, "show") == 0
 	    || strcmp(cmd, "dump") == 0 || strcmp(cmd, "stats") == 0
@@ -700,7 +704,7 @@ main(int argc, char **argv)
 		int kind = argc == 2 ? kind_of(argv[1]) : 0;
 
 		if (argc == 2 && kind == 0)
-			usage();
+			usage(stderr, 2);
 		rc = cmd_walk(st, kind, 0);
 	} else if (strcmp(cmd, "dump") == 0 && argc == 1) {
 		rc = cmd_walk(st, 0, 0);
@@ -725,7 +729,7 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "delete") == 0) {
 		rc = cmd_delete(st, argc - 1, argv + 1);
 	} else {
-		usage();
+		usage(stderr, 2);
 	}
 	store_close(st);
 	return rc;

@@ -16,13 +16,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <lmdb.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mapfault.h"
 #include "msg/msg.h"
@@ -291,6 +294,45 @@ static const struct store_ops lmdb_ops = {
 	.iter = lmdb_iter, .close = lmdb_close,
 };
 
+/* owner - "user:group" of UID and GID, by name when they have one */
+static void
+owner(uid_t uid, gid_t gid, char *out, size_t size)
+{
+	struct passwd *pw = getpwuid(uid);
+	struct group *gr = getgrgid(gid);
+
+	if (pw != NULL && gr != NULL)
+		snprintf(out, size, "%s:%s", pw->pw_name, gr->gr_name);
+	else
+		snprintf(out, size, "%ld:%ld", (long) uid, (long) gid);
+}
+
+/* dir_problem - why the store directory DIR cannot be made or used
+ * (errno E), as an admin needs it: the path, the owner and mode it has,
+ * and whom mvmtr runs as */
+static void
+dir_problem(const char *dir, int e, char *err, size_t errsize)
+{
+	char parent[4096], have[128], me[128];
+	const char *slash = strrchr(dir, '/'), *who;
+	struct stat st;
+
+	owner(geteuid(), getegid(), me, sizeof(me));
+	snprintf(parent, sizeof(parent), "%.*s", slash == NULL ? 1 : slash == dir ? 1
+		 : (int) (slash - dir), slash == NULL ? "." : dir);
+	if (e == ENOENT && stat(dir, &st) < 0) {
+		snprintf(err, errsize, "%s cannot be made: %s does not exist (make it, "
+			 "writable by %s)", dir, parent, me);
+	} else if ((e == EACCES || e == EPERM)
+		   && (who = stat(dir, &st) == 0 ? dir : stat(parent, &st) == 0 ? parent : NULL)) {
+		owner(st.st_uid, st.st_gid, have, sizeof(have));
+		snprintf(err, errsize, "%s: permission denied: %s is owned by %s, mode %03o; "
+			 "mvmtr runs as %s", dir, who, have, (unsigned) (st.st_mode & 0777), me);
+	} else {
+		snprintf(err, errsize, "%s: %s", dir, strerror(e));
+	}
+}
+
 /* store_open_lmdb - the store in directory DIR (made if missing), up
  * to MAP_SIZE bytes; NULL and ERR when it cannot be opened */
 struct store *
@@ -309,7 +351,7 @@ store_open_lmdb(const char *dir, size_t map_size, int readonly, char *err,
 	s->st.ops = &lmdb_ops;
 	s->readonly = readonly;
 	if (!readonly && mkdir(dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, errsize, "%s: %s", dir, strerror(errno));
+		dir_problem(dir, errno, err, errsize);
 		free(s);
 		return NULL;
 	}
@@ -318,7 +360,10 @@ store_open_lmdb(const char *dir, size_t map_size, int readonly, char *err,
 	    || (rc = mdb_env_set_maxreaders(s->env, 1024)) != 0
 	    || (rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC
 				  | (readonly ? MDB_RDONLY : 0), 0640)) != 0) {
-		snprintf(err, errsize, "%s: %s", dir, mdb_strerror(rc));
+		if (rc == EACCES || rc == EPERM || rc == ENOENT)
+			dir_problem(dir, rc, err, errsize);
+		else
+			snprintf(err, errsize, "%s: %s", dir, mdb_strerror(rc));
 		if (s->env != NULL)
 			mdb_env_close(s->env);
 		free(s);

@@ -74,6 +74,7 @@ sh_tests = \
 	t/sh/mflmsg.sh \
 	t/sh/layers.sh \
 	t/sh/cycles.sh \
+	t/sh/help.sh \
 	t/sh/cache.sh \
 	t/golden/run.sh \
 	t/mda/options.sh \
@@ -87,7 +88,8 @@ sh_tests = \
 	t/milter/postfix.sh \
 	t/milter/concurrency.sh \
 	t/milter/dns.sh \
-	t/milter/slow.sh
+	t/milter/slow.sh \
+	t/milter/start.sh
 
 TESTS += $(sh_tests)
 EXTRA_DIST += t/milter/hooks.mfl t/milter/minimal.mfl t/milter/rules.sieve \

@@ -273,6 +273,28 @@ env RECIPIENT=bob@example.net SENDER=a@b "$mvmda" -n mta.mfl <msg >out 2>err
 ok "$(grep -q 'mta=$' err; echo $?)" "RECIPIENT alone names no MTA"
 rm -rf "$HOME/Maildir"
 
+# Sendmail's local mailer passes the envelope as arguments: -f sender
+# and -a recipient, as procmail and dovecot-lda take them (-f was an
+# invalid option: 75 forever, and scripts never saw the sender)
+cat >env.sieve <<'S'
+require ["envelope", "fileinto"];
+if envelope :is "from" "bounces@example.org" { fileinto "FromArg"; }
+if envelope :is "to" "joe+lists@example.net" { fileinto "ToArg"; }
+S
+"$mvmda" -f bounces@example.org -a joe+lists@example.net -n env.sieve <msg >out 2>err
+is "$?" 0 "-f and -a are taken"
+ok "$(grep -q '"mailbox":"FromArg"' out && grep -q '"mailbox":"ToArg"' out; echo $?)" \
+	"the envelope the script sees is theirs"
+"$mvmda" -f '<bounces@example.org>' -a joe+lists@example.net env.sieve <msg 2>err
+is "$?" 0 "a sender in angle brackets"
+is "$(count "$HOME/Maildir/.FromArg/new")" 1 "is the address inside them"
+is "$(sed -n 1p "$(find "$HOME/Maildir/.ToArg/new" -type f)")" "Delivered-To: joe+lists@example.net" \
+	"and the copy carries Delivered-To for the -a recipient (loop protection)"
+printf '$log("sender=[" + $SENDER + "]");\n' >nullsender.mfl
+"$mvmda" -f '<>' -n nullsender.mfl <msg >out 2>err
+ok "$(grep -q 'sender=\[\]' err; echo $?)" "-f <> is the null sender"
+rm -rf "$HOME/Maildir"
+
 # USER and HOME are the real uid's: the environment cannot make mvmda
 # deliver as another user or into another home
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
