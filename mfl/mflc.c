@@ -137,14 +137,14 @@ main(int argc, char **argv)
 	int nhooks = 0;
 	int dump = 0, sieve = -1, ch, status = 0, cached = 0;
 	struct buf errors = BUF_INIT;
-	struct mfl_env *env = mfl_env_new();
+	struct mfl_env *env;
 	struct mfl_prog *prog;
 
 	if (argc > 1 && strcmp(argv[1], "--help") == 0)
 		usage(stdout, 0);
 	if (argc > 1 && strcmp(argv[1], "--version") == 0)
 		return printf("mflc %s\n", MFL_VERSION) < 0;
-	if (env == NULL)
+	if ((env = mfl_env_new()) == NULL)
 		return 4;
 	mfl_env_set_log(env, log_stderr, NULL);
 	mfl_env_environment_defaults(env, "MDA", "during");

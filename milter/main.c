@@ -271,6 +271,7 @@ main(int argc, char **argv)
 		fputs(buf_cstr(&errors), stderr);
 		if (!check)
 			mtr_log(LOG_ERR, "%s does not compile; not starting", program_script);
+		buf_free(&errors);
 		return check ? 1 : EX_CONFIG;
 	}
 	buf_free(&errors);
