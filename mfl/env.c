@@ -108,7 +108,7 @@ mfl_env_new(void)
 	    || mfl_env_add_control(env, "mfl_sieve_dir", MFL_CONTROL_STRING, 0, "",
 				   "where include finds personal scripts (\"\": the including script's directory)") < 0
 	    || mfl_env_add_control(env, "mfl_sieve_global_dir", MFL_CONTROL_STRING, 0,
-				   "/etc/mvmf/sieve", "where include :global finds scripts") < 0
+				   MFL_SIEVE_GLOBAL_DIR, "where include :global finds scripts") < 0
 	    || mfl_env_add_control(env, "mfl_vacation_min_period", MFL_CONTROL_INT, 86400, NULL,
 				   "the least seconds between two vacation replies to one sender") < 0
 	    || mfl_env_add_control(env, "mfl_vacation_max_period", MFL_CONTROL_INT, 0, NULL,

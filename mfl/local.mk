@@ -2,6 +2,8 @@
 
 noinst_LIBRARIES += mfl/libmfl.a
 mfl_libmfl_a_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS)
+mfl_libmfl_a_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DMFL_SIEVE_GLOBAL_DIR='"$(sysconfdir)/mvmf/sieve"'
 # the message model (mfl/msg/), the language (mfl/), its intrinsics
 # (mfl/intr/): one library, three layers; hosts include mfl.h and
 # msg/msg.h only (t/sh/layers.sh)

@@ -75,6 +75,7 @@ sh_tests = \
 	t/sh/layers.sh \
 	t/sh/cycles.sh \
 	t/sh/help.sh \
+	t/sh/paths.sh \
 	t/sh/cache.sh \
 	t/golden/run.sh \
 	t/mda/options.sh \
