@@ -2,4 +2,12 @@
 EXTRA_DIST += contrib/quickstart.sh contrib/demo/run.sh contrib/demo/messages \
 	contrib/demo/filter.mfl
 EXTRA_DIST += contrib/mvmtr.mfl contrib/postfix/main.cf.mvmtr \
-	contrib/sendmail/mvmtr.mc contrib/systemd/mvmtr.service
+	contrib/sendmail/mvmtr.mc contrib/systemd/mvmtr.service.in
+
+# the unit with the paths configure was given
+noinst_DATA = contrib/systemd/mvmtr.service
+CLEANFILES += contrib/systemd/mvmtr.service
+contrib/systemd/mvmtr.service: $(srcdir)/contrib/systemd/mvmtr.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) contrib/systemd && sed -e 's|@sbindir[@]|$(sbindir)|g' \
+		-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+		$(srcdir)/contrib/systemd/mvmtr.service.in >$@.tmp && mv $@.tmp $@

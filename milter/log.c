@@ -2,7 +2,8 @@
  * log - what mvmtr says: syslog on the mail facility, one line per
  * event, every line about a message starting with the MTA's queue id
  * (the {i} macro) as Postfix's own lines do, or "NOQUEUE" before there
- * is one; the same on stderr when running in the foreground.
+ * is one; the same on stderr when running in the foreground, and only
+ * there under systemd (its journal reads stderr).
  *
  * DIAGNOSTICS: none; logging never changes an answer.
  */
@@ -10,18 +11,25 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <syslog.h>
 
 #include "mvmtr.h"
 
 static int log_stderr;
+static int log_syslog = 1;
 static int log_level = LOG_INFO;
 
-/* log_open - log as IDENT up to LEVEL; also to stderr when TO_STDERR */
+/* log_open - log as IDENT up to LEVEL; also to stderr when TO_STDERR,
+ * and only there when that is systemd's journal (JOURNAL_STREAM, as
+ * sd_journal_stream_fd(3) tells a service): the journal would hold each
+ * line twice, once from syslog and once from stderr */
 void
 log_open(const char *ident, int to_stderr, int level)
 {
-	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	log_syslog = !(to_stderr && getenv("JOURNAL_STREAM") != NULL);
+	if (log_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 	log_stderr = to_stderr;
 	log_level = level;
 }
@@ -35,7 +43,8 @@ vlog(int priority, const char *prefix, const char *fmt, va_list ap)
 	if (priority > log_level)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
-	syslog(priority, "%s%s", prefix, line);
+	if (log_syslog)
+		syslog(priority, "%s%s", prefix, line);
 	if (log_stderr)
 		fprintf(stderr, "mvmtr: %s%s\n", prefix, line);
 }
