@@ -10,7 +10,10 @@ mda_libmda_a_SOURCES = mda/deliver.c mda/log.c mda/log.h mda/mail.h \
 	mda/received.h mda/sendmail.c mda/sendmail.h mda/interactive.c \
 	mda/state.c mda/state.h mda/vacation.c mda/vacation.h mda/intr_dnsbl.c
 mda_libmda_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mda $(LMDB_CFLAGS) \
-	-DMVMDA_RC='"$(mvmdadir)/mvmda-rc.mfl"' \
+	-DMVMDA_RC='"$(sysconfdir)/mvmf/mvmda-rc.mfl"' \
+	-DMVMDA_RC_DEFAULT='"$(mvmdadir)/mvmda-rc.mfl"' \
+	-DMVMDA_DATA_DIR='"$(mvmdadir)"' \
+	-DMVMDA_CACHE_DIR='"$(localstatedir)/cache/mvmf"' \
 	-DMVMDA_DNSBL_CONF='"$(mvmdadir)/dnsbl.conf"'
 
 mda_mvmda_SOURCES = mda/main.c
@@ -31,3 +34,11 @@ dist_mvmda_DATA = mda/mvmda-rc.mfl mda/dnsbl.conf
 mvmdaincludedir = $(mvmdadir)/include
 dist_mvmdainclude_DATA = mda/include/qmail.mfl mda/include/namespaces.mfl
 EXTRA_DIST += mda/embed.sh
+
+# where root's mvmda -c keeps the system rc script's compiled cache
+# (never beside it in /etc or /usr); the admin's own rc script, when
+# there is one, is $(sysconfdir)/mvmf/mvmda-rc.mfl (see mvmda-sysrc(5))
+install-data-hook: install-mvmda-cachedir
+install-mvmda-cachedir:
+	$(MKDIR_P) $(DESTDIR)$(localstatedir)/cache/mvmf
+.PHONY: install-mvmda-cachedir

@@ -34,7 +34,16 @@
 #include "state.h"
 
 #ifndef MVMDA_RC
-#define MVMDA_RC	"/usr/share/mvmf/mvmda/mvmda-rc.mfl"
+#define MVMDA_RC	"/etc/mvmf/mvmda-rc.mfl"
+#endif
+#ifndef MVMDA_RC_DEFAULT
+#define MVMDA_RC_DEFAULT "/usr/share/mvmf/mvmda/mvmda-rc.mfl"
+#endif
+#ifndef MVMDA_DATA_DIR
+#define MVMDA_DATA_DIR	"/usr/share/mvmf/mvmda"
+#endif
+#ifndef MVMDA_CACHE_DIR
+#define MVMDA_CACHE_DIR	"/var/cache/mvmf"
 #endif
 
 #ifdef WITH_BUILTIN_RC
@@ -227,16 +236,29 @@ envelope(void)
 	mda.recipient = r && *r ? r : mda.username;
 }
 
+/* rc_file - $MVMDA_RC, else the admin's rc script in /etc, else (when
+ * there is none) the packaged default */
+static const char *
+rc_file(void)
+{
+	const char *path = getenv("MVMDA_RC");
+	struct stat st;
+
+	if (path != NULL && *path)
+		return path;
+	if (lstat(MVMDA_RC, &st) < 0 && errno == ENOENT)
+		return MVMDA_RC_DEFAULT;
+	return MVMDA_RC;
+}
+
 /* rc_compile - the rc script (or the built-in one); NULL after errors */
 static struct mfl_prog *
 rc_compile(const char **path_r)
 {
-	const char *path = getenv("MVMDA_RC");
+	const char *path = rc_file();
 	struct buf errors = BUF_INIT;
 	struct mfl_prog *prog;
 
-	if (path == NULL || !*path)
-		path = MVMDA_RC;
 	*path_r = path;
 	if (mda.builtin) {
 #ifdef WITH_BUILTIN_RC
@@ -249,7 +271,9 @@ rc_compile(const char **path_r)
 	} else if (!mfl_env_get_int(mda.env, "mvmda_cache")) {
 		prog = mfl_compile_file(mda.env, path, 0, &errors);
 	} else {
-		prog = mfl_compile_cached(mda.env, path, 0, &errors);
+		/* a system script's cache goes to MVMDA_CACHE_DIR, not
+		 * beside it in /etc or /usr */
+		prog = mfl_compile_cached_in(mda.env, path, 0, MVMDA_CACHE_DIR, &errors);
 	}
 	if (prog == NULL)
 		log_errors(errors.data, mda.check, "rc script: ");
@@ -422,6 +446,10 @@ main(int argc, char **argv)
 		exit(EX_TEMPFAIL);
 	}
 	mfl_env_set_log(mda.env, script_log, NULL);
+	if (mfl_env_set_include_dir(mda.env, MVMDA_DATA_DIR) < 0) {
+		mda_log(LOG_ERR, "out of memory");
+		exit(EX_TEMPFAIL);
+	}
 	mfl_env_set_mailbox_exists(mda.env, mailbox_exists, &mda);
 	mfl_env_set_duplicate(mda.env, duplicate, &mda);
 	sieve_dir();
@@ -435,8 +463,7 @@ main(int argc, char **argv)
 		mda.default_mailbox = "INBOX";
 	action_list_init(&mda.actions);
 	if (version) {
-		print_version(getenv("MVMDA_RC") && *getenv("MVMDA_RC") ? getenv("MVMDA_RC") : MVMDA_RC,
-			      version);
+		print_version(rc_file(), version);
 		exit(0);
 	}
 	if (mda.interactive)

@@ -1,6 +1,7 @@
 /*
- * cache - a compiled program written beside its script as SCRIPT.mflc,
- * and read back instead of compiling when it is still good: same format
+ * cache - a compiled program written beside its script as SCRIPT.mflc
+ * (or, for a script root owns, in a cache folder the host names), and
+ * read back instead of compiling when it is still good: same format
  * and mvmf version, same mode, every source file (the script and what
  * it includes) with the same size, mtime and inode, the controls it
  * uses still there. A 1,000-rule script then costs a file read and a
@@ -170,26 +171,44 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 	return b->failed ? -1 : 0;
 }
 
-/* cache_path - SCRIPT.mflc */
+/* cache_path - SCRIPT.mflc, or in DIR (when not NULL) the script's
+ * absolute path with '/' and anything unusual as %XX, then .mflc:
+ * /etc/mvmf/mvmda-rc.mfl is DIR/%2Fetc%2Fmvmf%2Fmvmda-rc.mfl.mflc */
 static char *
-cache_path(const char *path)
+cache_path(const char *path, const char *dir)
 {
-	size_t len = strlen(path);
-	char *p = malloc(len + 6);
+	struct buf b = BUF_INIT;
+	char *real = NULL;
 
-	if (p != NULL) {
-		memcpy(p, path, len);
-		memcpy(p + len, ".mflc", 6);
+	if (dir == NULL) {
+		buf_append(&b, path, strlen(path));
+	} else {
+		if ((real = realpath(path, NULL)) == NULL)
+			return NULL;
+		buf_printf(&b, "%s/", dir);
+		for (const unsigned char *p = (const unsigned char *) real; *p; p++)
+			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+			    || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_')
+				buf_append(&b, p, 1);
+			else
+				buf_printf(&b, "%%%02X", *p);
+		free(real);
 	}
-	return p;
+	buf_append(&b, ".mflc", 6);
+	if (b.failed) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
 }
 
-/* cache_save - write PROG beside PATH atomically; 0 or -1 */
+/* cache_save - write PROG's cache for PATH (beside it, or in DIR)
+ * atomically; 0 or -1 */
 int
-cache_save(const struct mfl_prog *prog, const char *path)
+cache_save(const struct mfl_prog *prog, const char *path, const char *dir)
 {
 	struct buf body = BUF_INIT, file = BUF_INIT;
-	char *dst = cache_path(path), *tmp = NULL;
+	char *dst = cache_path(path, dir), *tmp = NULL;
 	uint64_t sum;
 	int fd = -1, ret = -1;
 
@@ -566,11 +585,12 @@ load(struct mfl_prog *prog, const char *body, size_t len, int sieve, int sources
 	return deserialise(&r, prog, sieve);
 }
 
-/* cache_load - the cached program for PATH, or NULL on any miss */
+/* cache_load - the cached program for PATH (beside it, or in DIR), or
+ * NULL on any miss */
 struct mfl_prog *
-cache_load(const struct mfl_env *env, const char *path, int sieve)
+cache_load(const struct mfl_env *env, const char *path, const char *dir, int sieve)
 {
-	char *file = cache_path(path), *data, version[17];
+	char *file = cache_path(path, dir), *data, version[17];
 	struct mfl_prog *prog = NULL;
 	struct arena *arena = NULL;
 	uint64_t sum, len;
@@ -625,13 +645,19 @@ cache_parse(const struct mfl_env *env, const void *body, size_t len, int sieve)
 	return prog;
 }
 
-/* mfl_compile_cached - PATH's program from its cache, or compiled (and
- * then cached when the folder lets us write) */
+/* mfl_compile_cached_in - PATH's program from its cache, or compiled
+ * (and then cached when the folder lets us write); the cache is beside
+ * the script, or in DIR when DIR is not NULL and root owns the script
+ * (a system script under /usr or /etc, whose folder is not for caches) */
 struct mfl_prog *
-mfl_compile_cached(const struct mfl_env *env, const char *path, int sieve,
-		   struct buf *errors)
+mfl_compile_cached_in(const struct mfl_env *env, const char *path, int sieve,
+		      const char *dir, struct buf *errors)
 {
 	struct mfl_prog *prog;
+	struct stat owner;
+
+	if (dir != NULL && (stat(path, &owner) < 0 || owner.st_uid != 0))
+		dir = NULL;
 
 	if (sieve < 0) {
 		/* the mode needs the first line: cheap next to a compile;
@@ -647,9 +673,17 @@ mfl_compile_cached(const struct mfl_env *env, const char *path, int sieve,
 		sieve = mfl_env_get_int(env, "mfl_mode_sieve")
 		    || mfl_file_is_sieve(path, head, n > 0 ? (size_t) n : 0);
 	}
-	if ((prog = cache_load(env, path, sieve)) != NULL)
+	if ((prog = cache_load(env, path, dir, sieve)) != NULL)
 		return prog;
 	if ((prog = mfl_compile_file(env, path, sieve, errors)) != NULL)
-		cache_save(prog, path);		/* a failure only costs speed */
+		cache_save(prog, path, dir);	/* a failure only costs speed */
 	return prog;
+}
+
+/* mfl_compile_cached - PATH's program, its cache beside it */
+struct mfl_prog *
+mfl_compile_cached(const struct mfl_env *env, const char *path, int sieve,
+		   struct buf *errors)
+{
+	return mfl_compile_cached_in(env, path, sieve, NULL, errors);
 }

@@ -9,8 +9,9 @@ struct mfl_prog;
 struct compile;
 struct mfl_env;
 
-int cache_save(const struct mfl_prog *prog, const char *path);
-struct mfl_prog *cache_load(const struct mfl_env *env, const char *path, int sieve);
+int cache_save(const struct mfl_prog *prog, const char *path, const char *dir);
+struct mfl_prog *cache_load(const struct mfl_env *env, const char *path,
+			    const char *dir, int sieve);
 struct mfl_prog *cache_parse(const struct mfl_env *env, const void *body, size_t len,
 			     int sieve);
 

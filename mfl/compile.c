@@ -694,32 +694,60 @@ read_error(int err)
 	    : err == EINVAL ? "not a regular file" : strerror(err);
 }
 
+/* mode_comment - 1 for a first line "# mfl: sieve", 0 for "# mfl: mfl",
+ * -1 when there is no mode comment */
+static int
+mode_comment(const char *src, size_t len)
+{
+	const char *nl;
+	size_t line;
+
+	if (src == NULL || len < 6 || memcmp(src, "# mfl:", 6) != 0)
+		return -1;
+	nl = memchr(src, '\n', len);
+	line = nl ? (size_t) (nl - src) : len;
+	while (line > 0 && (src[line - 1] == '\r' || src[line - 1] == ' '
+			    || src[line - 1] == '\t'))
+		line--;
+	if (line >= 6) {
+		const char *mode = src + 6;
+		size_t mlen = line - 6;
+
+		while (mlen > 0 && (*mode == ' ' || *mode == '\t'))
+			mode++, mlen--;
+		if (mlen == 5 && memcmp(mode, "sieve", 5) == 0)
+			return 1;
+		if (mlen == 3 && memcmp(mode, "mfl", 3) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* include_mode - the mode of included file PATH: its mode comment, else
+ * MFL for a name in .mfl (the rc script's include/ under mvmda -S), else
+ * Sieve by name or by $mfl_mode_sieve */
+static int
+include_mode(const struct mfl_env *env, const char *path, const char *src, size_t len)
+{
+	size_t plen = strlen(path);
+	int comment = mode_comment(src, len);
+
+	if (comment >= 0)
+		return comment;
+	if (plen > 4 && strcmp(path + plen - 4, ".mfl") == 0)
+		return 0;
+	return mfl_env_get_int(env, "mfl_mode_sieve") || mfl_file_is_sieve(path, src, len);
+}
+
 /* mfl_file_is_sieve - Sieve mode by name (.sieve, .siv) or mode comment */
 int
 mfl_file_is_sieve(const char *path, const char *src, size_t len)
 {
 	size_t plen = path ? strlen(path) : 0;
-	const char *nl;
-	size_t line;
+	int comment = mode_comment(src, len);
 
-	if (src != NULL && len >= 5 && memcmp(src, "# mfl:", 6 <= len ? 6 : len) == 0) {
-		nl = memchr(src, '\n', len);
-		line = nl ? (size_t) (nl - src) : len;
-		while (line > 0 && (src[line - 1] == '\r' || src[line - 1] == ' '
-				    || src[line - 1] == '\t'))
-			line--;
-		if (line >= 6) {
-			const char *mode = src + 6;
-			size_t mlen = line - 6;
-
-			while (mlen > 0 && (*mode == ' ' || *mode == '\t'))
-				mode++, mlen--;
-			if (mlen == 5 && memcmp(mode, "sieve", 5) == 0)
-				return 1;
-			if (mlen == 3 && memcmp(mode, "mfl", 3) == 0)
-				return 0;
-		}
-	}
+	if (comment >= 0)
+		return comment;
 	return (plen > 6 && strcmp(path + plen - 6, ".sieve") == 0)
 	    || (plen > 4 && strcmp(path + plen - 4, ".siv") == 0);
 }
@@ -778,12 +806,29 @@ include_file(void *ctx, struct parser *from, const char *path, size_t len,
 			   "includes nested deeper than %d", cc->limits.include_depth);
 		goto out;
 	}
-	if ((src = read_file(full.data, cc->limits.script_size, &slen, &err)) == NULL) {
+	if ((src = read_file(full.data, cc->limits.script_size, &slen, &err)) == NULL
+	    && err == ENOENT && *path != '/' && cc->env->include_dir != NULL) {
+		/* a script copied out of the package still finds the
+		 * package's include/ */
+		struct buf next = BUF_INIT;
+		int err2;
+
+		buf_printf(&next, "%s/%.*s", cc->env->include_dir, (int) len, path);
+		buf_cstr(&next);
+		if (!next.failed
+		    && (src = read_file(next.data, cc->limits.script_size, &slen, &err2)) != NULL) {
+			buf_free(&full);
+			full = next;
+		} else {
+			buf_free(&next);
+		}
+	}
+	if (src == NULL) {
 		diag_error(&cc->diag, from->file, line, col, "cannot include %s: %s",
 			   full.data, read_error(err));
 		goto out;
 	}
-	sieve = mfl_env_get_int(cc->env, "mfl_mode_sieve") || mfl_file_is_sieve(full.data, src, slen);
+	sieve = include_mode(cc->env, full.data, src, slen);
 	block = parse_source(cc, full.data, src, slen, sieve);
 	free(src);			/* parse_source keeps its own copy */
 	if (block != NULL)

@@ -131,6 +131,7 @@ mfl_env_free(struct mfl_env *env)
 		free(env->environment[i].name);
 		free(env->environment[i].value);
 	}
+	free(env->include_dir);
 	free(env);
 }
 
@@ -169,6 +170,28 @@ void
 mfl_env_set_decisions_stop(struct mfl_env *env, int on)
 {
 	env->decisions_stop = on;
+}
+
+/* set_path - *SLOT = a copy of DIR (NULL: none); 0 or -1 */
+static int
+set_path(char **slot, const char *dir)
+{
+	char *copy = NULL;
+
+	if (dir != NULL && *dir && (copy = strdup(dir)) == NULL)
+		return -1;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+/* mfl_env_set_include_dir - where a relative include that is not beside
+ * the file including it is looked for next (the packaged include/ of a
+ * script an admin copied to /etc); NULL: nowhere */
+int
+mfl_env_set_include_dir(struct mfl_env *env, const char *dir)
+{
+	return set_path(&env->include_dir, dir);
 }
 
 /* mfl_env_add_hook - declare $hook_NAME and its parameters ('i' int,

@@ -55,6 +55,7 @@ struct mfl_env {
 	int (*duplicate)(void *ctx, struct mfl_run *run, const char *key, size_t len,
 			 int64_t seconds, int last);
 	void *duplicate_ctx;
+	char *include_dir;	/* where a relative include not found beside its includer is looked for */
 };
 
 struct buf;

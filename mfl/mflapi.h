@@ -43,6 +43,7 @@ const char *mfl_env_get_string(const struct mfl_env *env, const char *name);
 int mfl_env_add_var(struct mfl_env *env, const char *name, int type,
 		    const char *doc);
 void mfl_env_set_decisions_stop(struct mfl_env *env, int on);
+int mfl_env_set_include_dir(struct mfl_env *env, const char *dir);
 int mfl_env_add_hook(struct mfl_env *env, const char *name,
 		     const char *params);
 void mfl_env_print_controls(const struct mfl_env *env, struct buf *out);
@@ -71,6 +72,8 @@ struct mfl_prog *mfl_compile_mem(const struct mfl_env *env, const char *name,
 				 struct buf *errors);
 struct mfl_prog *mfl_compile_cached(const struct mfl_env *env, const char *path,
 				    int sieve, struct buf *errors);
+struct mfl_prog *mfl_compile_cached_in(const struct mfl_env *env, const char *path,
+				       int sieve, const char *dir, struct buf *errors);
 void mfl_prog_free(struct mfl_prog *prog);
 int mfl_prog_has_hook(const struct mfl_prog *prog, const char *name);
 size_t mfl_prog_sites(const struct mfl_prog *prog, const char *name,

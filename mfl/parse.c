@@ -121,16 +121,24 @@ tok_describe(const struct token *tok, char *buf, size_t size)
 	}
 }
 
+/* parse_expected - report that WHAT was expected where the current
+ * token is (the end of the file included) */
+void
+parse_expected(struct parser *p, const char *what)
+{
+	char buf[64];
+
+	parse_error(p, &p->tok, "expected %s, found %s", what,
+		    tok_describe(&p->tok, buf, sizeof(buf)));
+}
+
 /* parse_expect - take a KIND token or report what was expected */
 int
 parse_expect(struct parser *p, enum tok_kind kind, const char *what)
 {
-	char buf[64];
-
 	if (parse_accept(p, kind))
 		return 1;
-	parse_error(p, &p->tok, "expected %s, found %s",
-		    what ? what : tok_name(kind), tok_describe(&p->tok, buf, sizeof(buf)));
+	parse_expected(p, what ? what : tok_name(kind));
 	return 0;
 }
 
@@ -167,8 +175,14 @@ parse_items(struct parser *p, struct ast *block, enum tok_kind end,
 			parse_advance(p);
 			continue;
 		}
-		if ((st = item(p, top)) == NULL)
+		int before = p->diag->errors;
+
+		if ((st = item(p, top)) == NULL) {
+			/* no statement may vanish without a word */
+			if (p->diag->errors == before)
+				parse_error(p, &p->tok, "syntax error");
 			parse_sync(p);
+		}
 		else if (st->kind != A_NOP)
 			ast_push(p->arena, block, st);
 	}

@@ -52,6 +52,7 @@ void parse_advance(struct parser *p);
 const struct token *parse_peek(struct parser *p);
 int parse_accept(struct parser *p, enum tok_kind kind);
 int parse_expect(struct parser *p, enum tok_kind kind, const char *what);
+void parse_expected(struct parser *p, const char *what);
 struct ast *parse_sieve_include(struct parser *p);
 const char *parse_capability(const struct mfl_env *env, const char *s, size_t len);
 void parse_enable(struct parser *p, const char *cap);

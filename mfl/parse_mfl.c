@@ -192,7 +192,7 @@ mfl_primary(struct parser *p)
 	case T_IDENT:
 		return mfl_sieve_test(p);
 	default:
-		parse_expect(p, T_EOF, "an expression");
+		parse_expected(p, "an expression");	/* the end of the file too */
 		return NULL;
 	}
 }

@@ -81,6 +81,7 @@ sh_tests = \
 	t/golden/run.sh \
 	t/mda/options.sh \
 	t/mda/sieve.sh \
+	t/mda/sysrc.sh \
 	t/mda/postfix.sh \
 	t/mda/faults.sh \
 	t/mda/hostile.sh \
