@@ -10,4 +10,6 @@ CLEANFILES += contrib/systemd/mvmtr.service
 contrib/systemd/mvmtr.service: $(srcdir)/contrib/systemd/mvmtr.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) contrib/systemd && sed -e 's|@sbindir[@]|$(sbindir)|g' \
 		-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+		-e 's|@mvmtr_socket[@]|$(mvmtr_socket)|g' \
+		-e 's|@mvmtr_socketdir[@]|'"$$(dirname '$(mvmtr_socket)')"'|g' \
 		$(srcdir)/contrib/systemd/mvmtr.service.in >$@.tmp && mv $@.tmp $@

@@ -20,7 +20,7 @@ milter_libmtr_a_SOURCES = milter/mvmtr.h milter/log.c milter/program.c \
 milter_libmtr_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter $(LMDB_CFLAGS) \
 	-DMVMTR_STORE_DEFAULT='"$(localstatedir)/lib/mvmf/mvmtr"' \
 	-DMVMTR_SCRIPT='"$(sysconfdir)/mvmf/mvmtr.mfl"' \
-	-DMVMTR_SOCKET='"unix:$(runstatedir)/mvmf/mvmtr.sock"'
+	-DMVMTR_SOCKET='"unix:$(mvmtr_socket)"'
 
 milter_mvmtr_SOURCES = milter/main.c milter/callbacks.c milter/engine.h milter/engine.c
 milter_mvmtr_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)

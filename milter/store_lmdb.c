@@ -311,7 +311,7 @@ owner(uid_t uid, gid_t gid, char *out, size_t size)
  * (errno E), as an admin needs it: the path, the owner and mode it has,
  * and whom mvmtr runs as */
 static void
-dir_problem(const char *dir, int e, char *err, size_t errsize)
+dir_problem(const char *dir, int e, int readonly, char *err, size_t errsize)
 {
 	char parent[4096], have[128], me[128];
 	const char *slash = strrchr(dir, '/'), *who;
@@ -320,7 +320,11 @@ dir_problem(const char *dir, int e, char *err, size_t errsize)
 	owner(geteuid(), getegid(), me, sizeof(me));
 	snprintf(parent, sizeof(parent), "%.*s", slash == NULL ? 1 : slash == dir ? 1
 		 : (int) (slash - dir), slash == NULL ? "." : dir);
-	if (e == ENOENT && stat(dir, &st) < 0) {
+	if (e == ENOENT && readonly && stat(dir, &st) < 0) {
+		/* mvmcas reads: it makes nothing */
+		snprintf(err, errsize, "%s: there is no store here (mvmtr makes it "
+			 "when it starts; -s names another)", dir);
+	} else if (e == ENOENT && stat(dir, &st) < 0 && stat(parent, &st) < 0) {
 		snprintf(err, errsize, "%s cannot be made: %s does not exist (make it, "
 			 "writable by %s)", dir, parent, me);
 	} else if ((e == EACCES || e == EPERM)
@@ -351,7 +355,7 @@ store_open_lmdb(const char *dir, size_t map_size, int readonly, char *err,
 	s->st.ops = &lmdb_ops;
 	s->readonly = readonly;
 	if (!readonly && mkdir(dir, 0750) < 0 && errno != EEXIST) {
-		dir_problem(dir, errno, err, errsize);
+		dir_problem(dir, errno, readonly, err, errsize);
 		free(s);
 		return NULL;
 	}
@@ -361,7 +365,7 @@ store_open_lmdb(const char *dir, size_t map_size, int readonly, char *err,
 	    || (rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC
 				  | (readonly ? MDB_RDONLY : 0), 0640)) != 0) {
 		if (rc == EACCES || rc == EPERM || rc == ENOENT)
-			dir_problem(dir, rc, err, errsize);
+			dir_problem(dir, rc, readonly, err, errsize);
 		else
 			snprintf(err, errsize, "%s: %s", dir, mdb_strerror(rc));
 		if (s->env != NULL)

@@ -76,6 +76,7 @@ sh_tests = \
 	t/sh/cycles.sh \
 	t/sh/help.sh \
 	t/sh/paths.sh \
+	t/sh/debian.sh \
 	t/sh/systemd.sh \
 	t/sh/cache.sh \
 	t/golden/run.sh \

@@ -53,6 +53,13 @@ sed "s|$tmp/lib/mvmtr|$tmp/lib/gone/mvmtr|" "$tmp/policy.mfl" >"$tmp/gone.mfl"
 is "$?" 73 "a store directory whose parent is missing: 73 (EX_CANTCREAT)"
 ok "$(grep -q "$tmp/lib/gone/mvmtr cannot be made: $tmp/lib/gone does not exist" "$tmp/err"; echo $?)" \
 	"on stderr, naming what is missing"
+# mvmcas only reads: a store not made yet is said so, not "cannot be
+# made: <a directory that exists> does not exist"
+mkdir -p "$tmp/empty"
+"$top_builddir/milter/mvmcas" -s "$tmp/empty/mvmtr" stats 2>"$tmp/err"
+is "$?" 1 "mvmcas stats on a store not made yet fails"
+ok "$(grep -q "$tmp/empty/mvmtr: there is no store here" "$tmp/err"; echo $?)" \
+	"saying there is no store, not that $tmp/empty is missing: $(cat "$tmp/err")"
 mkdir -p "$tmp/rootlib"
 sed "s|$tmp/lib/mvmtr|$tmp/rootlib/mvmtr|" "$tmp/policy.mfl" >"$tmp/root.mfl"
 "$mvmtr" -u nobody -p "unix:$tmp/run/r.sock" "$tmp/root.mfl" 2>"$tmp/err"
