@@ -2,7 +2,8 @@
 EXTRA_DIST += contrib/quickstart.sh contrib/demo/run.sh contrib/demo/messages \
 	contrib/demo/filter.mfl
 EXTRA_DIST += contrib/mvmtr.mfl contrib/postfix/main.cf.mvmtr \
-	contrib/sendmail/mvmtr.mc contrib/systemd/mvmtr.service.in
+	contrib/sendmail/mvmtr.mc contrib/sendmail/mvmda.mc \
+	contrib/systemd/mvmtr.service.in
 
 # the unit with the paths configure was given
 noinst_DATA = contrib/systemd/mvmtr.service

@@ -18,9 +18,9 @@ done
 if dpkg-query -W -f='${Status}\n' mvmf-milter mvmf-mda mvmf-common 2>/dev/null | grep -q 'ok installed'; then
 	skip_all "an mvmf package is installed here already; not touching it"
 fi
-if [ "$1" != inner ]; then
+if [ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ] || [ -z "$MVMF_DEBIAN_NS" ]; then
 	unshare -m -n true 2>/dev/null || skip_all "cannot make mount and network namespaces"
-	exec unshare -m -n sh "$0" inner
+	MVMF_DEBIAN_NS=1 exec unshare -m -n sh "$0"
 fi
 ip link set lo up
 
@@ -29,7 +29,8 @@ chmod 755 "$tmp"
 cleanup() {
 	[ -n "$mvmtr_pid" ] && kill "$mvmtr_pid" 2>/dev/null
 	postfix stop >/dev/null 2>&1
-	umount /etc/passwd /etc/group /etc/postfix /var/spool/postfix /etc/mvmf/mvmtr.mfl 2>/dev/null
+	umount /etc/postfix /var/spool/postfix 2>/dev/null
+	umount /etc 2>/dev/null
 	dpkg --purge mvmf-milter mvmf-mda mvmf-common >/dev/null 2>&1
 	rm -f /usr/sbin/policy-rc.d.mvmf-test
 	[ -n "$policy_rc" ] && rm -f /usr/sbin/policy-rc.d
@@ -85,15 +86,15 @@ is "$(/usr/bin/mvmda -V | sed -n 's/^# rc: //p')" /etc/mvmf/mvmda-rc.mfl \
 	"the installed mvmda runs the rc script in /etc/mvmf"
 
 # -- the mail path, from the installed files
-# a user to deliver to, in private copies of passwd and group
+# a user to deliver to, in a private copy of /etc (not of /etc/passwd
+# alone: a useradd elsewhere renames a new passwd over it, which takes a
+# bind mount on the file away in every namespace)
 home=$tmp/home/joe
 mkdir -p "$home"
-cp /etc/passwd "$tmp/passwd"
-cp /etc/group "$tmp/group"
-echo "joe:x:4711:4711:Joe:$home:/bin/sh" >>"$tmp/passwd"
-echo "joe:x:4711:" >>"$tmp/group"
-mount --bind "$tmp/passwd" /etc/passwd
-mount --bind "$tmp/group" /etc/group
+cp -a /etc "$tmp/etc"
+echo "joe:x:4711:4711:Joe:$home:/bin/sh" >>"$tmp/etc/passwd"
+echo "joe:x:4711:" >>"$tmp/etc/group"
+mount --bind "$tmp/etc" /etc
 chown -R 4711:4711 "$tmp/home/joe"
 printf 'require ["fileinto", "envelope"];\nif envelope :is "from" "alice@sender.test" { fileinto "FromAlice"; }\n' \
 	>"$home/.mvmda.sieve"
@@ -133,8 +134,7 @@ ok "$?" "master.cf is Debian's default: smtpd chrooted"
 
 # the policy as an admin edits it: a 1 s greylist instead of 300 s, so
 # the retry does not wait five minutes
-sed 's/^\$mvmtr_greylist_delay = .*/$mvmtr_greylist_delay = 1;/' /etc/mvmf/mvmtr.mfl >"$tmp/mvmtr.mfl"
-mount --bind "$tmp/mvmtr.mfl" /etc/mvmf/mvmtr.mfl
+sed -i 's/^\$mvmtr_greylist_delay = .*/$mvmtr_greylist_delay = 1;/' /etc/mvmf/mvmtr.mfl
 
 # mvmtr as the unit starts it: ExecStartPre, then ExecStart, as User=
 # with UMask= (systemd's other settings need systemd, see below)
@@ -183,7 +183,8 @@ kill "$mvmtr_pid" 2>/dev/null
 wait "$mvmtr_pid" 2>/dev/null
 mvmtr_pid=
 postfix stop >/dev/null 2>&1
-umount /etc/passwd /etc/group /etc/postfix /var/spool/postfix /etc/mvmf/mvmtr.mfl 2>/dev/null
+umount /etc/postfix /var/spool/postfix 2>/dev/null
+umount /etc
 dpkg --purge mvmf-milter mvmf-mda mvmf-common >"$tmp/purge.log" 2>&1
 is "$?" 0 "dpkg --purge removes them"
 ok "$([ ! -e /var/lib/mvmf ] && [ ! -e /var/spool/postfix/mvmtr ] && [ ! -e /etc/mvmf ] && [ ! -e /var/cache/mvmf ]; echo $?)" \
