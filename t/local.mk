@@ -83,6 +83,7 @@ sh_tests = \
 	t/mda/options.sh \
 	t/mda/sieve.sh \
 	t/mda/sysrc.sh \
+	t/mda/sendmail.sh \
 	t/mda/postfix.sh \
 	t/mda/faults.sh \
 	t/mda/hostile.sh \
@@ -219,3 +220,9 @@ EXTRA_DIST += t/sieve/cases.sh t/sieve/run_cases.py t/sieve/messages \
 	t/mfl/include.mfl t/mfl/intrinsics.mfl t/mfl/operators.mfl \
 	t/mfl/sieve_tests.mfl t/mfl/statements.mfl t/mfl/stop.mfl \
 	t/mfl/types.mfl
+
+# Sendmail's packages, downloaded once per build tree by t/mda/sendmail.sh
+clean-local: clean-sendmail-debs
+clean-sendmail-debs:
+	rm -rf t/sendmail-debs
+.PHONY: clean-sendmail-debs
