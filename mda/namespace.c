@@ -288,6 +288,15 @@ ns_resolve(const struct ns_table *table, const char *name, size_t len,
 		const char *why;
 		size_t clen;
 
+		if (ns->layout == NS_MAILDIRPP) {
+			/* '/' cannot be in a Maildir++ name on disk: it is a
+			 * level too, as IMAP clients show it ("Lists/dev" is
+			 * .Lists.dev, as Dovecot maps it) */
+			const char *slash = memchr(p, '/', (size_t) (end - p));
+
+			if (slash != NULL && (q == NULL || slash < q))
+				q = slash;
+		}
 		if (q == NULL)
 			q = end;
 		clen = (size_t) (q - p);

@@ -114,6 +114,16 @@ is "$(count "$HOME/Maildir/new")" 3 "to the default mailbox"
 ok "$(grep -q 'folder name has' err; echo $?)" "and logged"
 rm -rf "$HOME/Maildir"
 
+# '/' is a level in a Maildir++ namespace, as IMAP clients show it (the
+# docs' fileinto "Lists/dev" was refused and kept in INBOX)
+printf 'require "fileinto";\nfileinto "Lists/dev";\n' >slash.sieve
+"$mvmda" slash.sieve <msg 2>err; is "$?" 0 "fileinto \"Lists/dev\": delivered"
+is "$(count "$HOME/Maildir/.Lists.dev/new")" 1 "into .Lists.dev, the folder \"Lists.dev\" names too"
+printf 'require "fileinto";\nfileinto "Lists//dev";\n' >slash2.sieve
+"$mvmda" slash2.sieve <msg 2>err
+is "$(count "$HOME/Maildir/new")" 1 "an empty level (\"Lists//dev\") is refused: the default mailbox"
+rm -rf "$HOME/Maildir"
+
 # the user's own log file, when the rc script names one ($mvmda_logfile):
 # their script's $log lines, its errors, where the mail went
 cat >logrc.mfl <<'R'

@@ -97,7 +97,10 @@ test_namespaces(void)
 		{ "A..B", NULL },
 		{ ".A", NULL },
 		{ "A.", NULL },
-		{ "A/B", NULL },
+		{ "A/B", "M/.A.B" },	/* '/' is a level in Maildir++, as IMAP shows it */
+		{ "Lists/dev.x", "M/.Lists.dev.x" },
+		{ "A/", NULL },
+		{ "A/../B", NULL },
 		{ "../../etc/passwd", NULL },
 		{ "/etc/passwd", NULL },
 		{ "mb/../x", NULL },
