@@ -7,58 +7,27 @@
 # the test); a list that refuses, a server that is down, and the
 # shipped dnsbl.conf (no zone enabled) list nothing.
 . "$top_srcdir/t/tap.sh"
-fatal() {
-	echo "Bail out! $*"
-	exit 99
-}
+. "$top_srcdir/t/lib/ns.sh"
 if [ -z "$MVMF_NETNS" ]; then
-	command -v unshare >/dev/null 2>&1 || skip_all "unshare is not installed (util-linux)"
 	command -v unbound >/dev/null 2>&1 ||
 		skip_all "unbound is not installed (apt-get install unbound)"
-	unshare -n true 2>/dev/null ||
-		skip_all "cannot make a network namespace (unshare -n needs root)"
-	MVMF_NETNS=1 exec unshare -n "$0" "$@"
 fi
-ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null ||
-	fatal "cannot bring up lo in the namespace"
+ns_enter -n
 . "$top_srcdir/t/lib/mda.sh"
 mvmda="$top_builddir/mda/mvmda"
 mda_home
 upid=
 trap 'kill $upid 2>/dev/null; rm -rf "$tmp"' EXIT
 
-cat >"$tmp/unbound.conf" <<CONF
-server:
-	interface: 127.0.0.1
-	port: 53
-	do-daemonize: no
-	chroot: ""
-	username: ""
-	directory: "$tmp"
-	pidfile: "$tmp/unbound.pid"
-	use-syslog: no
-	logfile: "$tmp/unbound.log"
-	log-queries: yes
-	verbosity: 1
-	do-ip6: no
-	access-control: 127.0.0.0/8 allow
-	module-config: "iterator"
-	local-zone: "test." static
-	local-data: "10.2.0.192.bl.test. A 127.0.0.2"
-	local-data: "11.2.0.192.bl.test. A 127.0.0.4"
-	local-data: "12.2.0.192.bl.test. A 127.255.255.254"
-	local-data: "10.2.0.192.bl2.test. A 127.0.0.10"
-	local-data: "7.113.0.203.bl2.test. A 127.0.0.3"
-remote-control:
-	control-enable: no
-CONF
-unbound -d -c "$tmp/unbound.conf" >"$tmp/unbound.out" 2>&1 &
-upid=$!
-i=0
-while ! grep -q 'start of service' "$tmp/unbound.log" 2>/dev/null && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+unbound_start "$tmp" <<ZONES || { echo "Bail out! unbound did not start"; exit 99; }
+local-zone: "test." static
+local-data: "10.2.0.192.bl.test. A 127.0.0.2"
+local-data: "11.2.0.192.bl.test. A 127.0.0.4"
+local-data: "12.2.0.192.bl.test. A 127.255.255.254"
+local-data: "10.2.0.192.bl2.test. A 127.0.0.10"
+local-data: "7.113.0.203.bl2.test. A 127.0.0.3"
+ZONES
+upid=$unbound_pid
 
 cat >rc.mfl <<R
 \$namespace("", "maildir++", \$HOME + "/Maildir", "maildir", ".");

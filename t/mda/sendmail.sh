@@ -16,16 +16,15 @@ done
 # Sendmail's packages, fetched once per build tree (the archive is the
 # only network), before the namespace without one
 debs=$top_builddir/t/sendmail-debs
-if [ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ] || [ -z "$MVMF_SENDMAIL_NS" ]; then
-	unshare -m -n true 2>/dev/null || skip_all "cannot make mount and network namespaces"
+. "$top_srcdir/t/lib/ns.sh"
+if [ -z "$MVMF_NETNS" ]; then
 	mkdir -p "$debs"
 	if [ -z "$(ls "$debs"/sendmail-bin_*.deb 2>/dev/null)" ]; then
 		(cd "$debs" && apt-get download sendmail-bin sendmail-cf sendmail-base) >"$debs/apt.log" 2>&1 ||
 			skip_all "apt-get download sendmail-bin sendmail-cf sendmail-base failed: $(tail -n 1 "$debs/apt.log")"
 	fi
-	MVMF_SENDMAIL_NS=1 exec unshare -m -n sh "$0"
 fi
-ip link set lo up
+ns_enter -m -n
 mvmtr=$(cd "$top_builddir/milter" && pwd)/mvmtr
 mvmda=$(cd "$top_builddir/mda" && pwd)/mvmda
 # Sendmail refuses paths through a world-writable directory (/tmp): a
@@ -50,20 +49,14 @@ cf=$tmp/root/usr/share/sendmail/cf
 missing=$(ldd "$sendmail" | sed -n 's/^[[:space:]]*\([^ ]*\) => not found/\1/p' | tr '\n' ' ')
 [ -z "$missing" ] || skip_all "sendmail needs libraries not installed: $missing"
 
-# the user mail goes to, in a private copy of /etc (a bind mount on
-# /etc/passwd alone is taken away by a useradd elsewhere)
+# the user mail goes to, in a private copy of /etc; sendmail asks the
+# resolver for its own name: the answer is in hosts, and a question that
+# still goes out is refused at once on loopback
 home=$tmp/home/joe
-mkdir -p "$home"
-cp -a /etc "$tmp/etc"
-echo "joe:x:4711:4711:Joe:$home:/bin/sh" >>"$tmp/etc/passwd"
-echo "joe:x:4711:" >>"$tmp/etc/group"
-# sendmail asks the resolver for its own name: the answer is in hosts,
-# and a question that still goes out is refused at once on loopback
-echo "127.0.0.1 $(hostname) mx.example.test" >>"$tmp/etc/hosts"
-echo "nameserver 127.0.0.1" >"$tmp/etc/resolv.conf.mvmf"
-rm -f "$tmp/etc/resolv.conf"
-mv "$tmp/etc/resolv.conf.mvmf" "$tmp/etc/resolv.conf"
-mount --bind "$tmp/etc" /etc
+ns_user_etc "$tmp" "$home"
+echo "127.0.0.1 $(hostname) mx.example.test" >>/etc/hosts
+echo "nameserver 127.0.0.1" >/etc/resolv.conf.mvmf
+mv /etc/resolv.conf.mvmf /etc/resolv.conf
 printf 'require ["fileinto", "envelope"];\nif envelope :is "from" "alice@sender.test" { fileinto "FromAlice"; }\n' \
 	>"$home/.mvmda.sieve"
 chown -R 4711:4711 "$home"

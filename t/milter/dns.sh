@@ -10,19 +10,15 @@ fatal() {
 	echo "Bail out! $*"
 	exit 99
 }
+. "$top_srcdir/t/lib/ns.sh"
 if [ -z "$MVMF_NETNS" ]; then
-	command -v unshare >/dev/null 2>&1 || skip_all "unshare is not installed (util-linux)"
 	command -v unbound >/dev/null 2>&1 ||
 		skip_all "unbound is not installed (apt-get install unbound)"
 	command -v miltertest >/dev/null 2>&1 ||
 		skip_all "miltertest is not installed (apt-get install miltertest)"
 	command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
-	unshare -n true 2>/dev/null ||
-		skip_all "cannot make a network namespace (unshare -n needs root)"
-	MVMF_NETNS=1 exec unshare -n "$0" "$@"
 fi
-ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null ||
-	fatal "cannot bring up lo in the namespace"
+ns_enter -n
 mvmtr=$top_builddir/milter/mvmtr
 here=$top_srcdir/t/milter
 tmp=$(mktemp -d /tmp/mvmtr-dns.XXXXXX)
@@ -37,51 +33,33 @@ trap cleanup EXIT
 # the zones: SPF records for pass/fail/... .test, DNSBL entries in
 # bl.test and bl2.test for 192.0.2.10-12 and 2001:db8::99
 v6=9.9.$(printf '0.%.0s' $(seq 1 22))8.b.d.0.1.0.0.2
-cat >"$tmp/unbound.conf" <<CONF
-server:
-	interface: 127.0.0.1
-	port: 53
-	do-daemonize: no
-	chroot: ""
-	username: ""
-	directory: "$tmp"
-	pidfile: "$tmp/unbound.pid"
-	use-syslog: no
-	logfile: "$tmp/unbound.log"
-	log-queries: yes
-	verbosity: 1
-	do-ip6: no
-	access-control: 127.0.0.0/8 allow
-	module-config: "iterator"
-	local-zone: "test." static
-	local-data: 'pass.test. TXT "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/64 -all"'
-	local-data: 'fail.test. TXT "v=spf1 ip4:203.0.113.0/24 -all exp=why.fail.test"'
-	local-data: 'why.fail.test. TXT "%{i} may not send mail for %{d}"'
-	local-data: 'softfail.test. TXT "v=spf1 ~all"'
-	local-data: 'neutral.test. TXT "v=spf1 ?all"'
-	local-data: "none.test. A 192.0.2.1"
-	local-data: 'none.test. TXT "not an SPF record"'
-	local-data: 'perm.test. TXT "v=spf1 ip4:300.1.2.3 -all"'
-	local-data: 'two.test. TXT "v=spf1 -all"'
-	local-data: 'two.test. TXT "v=spf1 +all"'
-	local-data: 'mx.test. TXT "v=spf1 mx -all"'
-	local-data: "mx.test. MX 10 mail.mx.test."
-	local-data: "mail.mx.test. A 192.0.2.10"
-	local-data: 'incl.test. TXT "v=spf1 include:pass.test -all"'
-	local-data: 'temp.test. TXT "v=spf1 include:x.refused.test -all"'
-	local-zone: "refused.test." refuse
-	local-data: "10.2.0.192.bl.test. A 127.0.0.2"
-	local-data: '10.2.0.192.bl.test. TXT "Listed: see https://bl.test/192.0.2.10"'
-	local-data: "11.2.0.192.bl.test. A 127.0.0.4"
-	local-data: "12.2.0.192.bl.test. A 127.255.255.254"
-	local-data: "$v6.bl.test. A 127.0.0.2"
-	local-data: "10.2.0.192.bl2.test. A 127.0.0.10"
-	local-data: "20.2.0.192.bl.test. A 127.0.0.2"
-remote-control:
-	control-enable: no
-CONF
-unbound -d -c "$tmp/unbound.conf" >"$tmp/unbound.out" 2>&1 &
-pids="$pids $!"
+unbound_start "$tmp" <<ZONES || fatal "unbound did not start: $(cat "$tmp/unbound.out")"
+local-zone: "test." static
+local-data: 'pass.test. TXT "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/64 -all"'
+local-data: 'fail.test. TXT "v=spf1 ip4:203.0.113.0/24 -all exp=why.fail.test"'
+local-data: 'why.fail.test. TXT "%{i} may not send mail for %{d}"'
+local-data: 'softfail.test. TXT "v=spf1 ~all"'
+local-data: 'neutral.test. TXT "v=spf1 ?all"'
+local-data: "none.test. A 192.0.2.1"
+local-data: 'none.test. TXT "not an SPF record"'
+local-data: 'perm.test. TXT "v=spf1 ip4:300.1.2.3 -all"'
+local-data: 'two.test. TXT "v=spf1 -all"'
+local-data: 'two.test. TXT "v=spf1 +all"'
+local-data: 'mx.test. TXT "v=spf1 mx -all"'
+local-data: "mx.test. MX 10 mail.mx.test."
+local-data: "mail.mx.test. A 192.0.2.10"
+local-data: 'incl.test. TXT "v=spf1 include:pass.test -all"'
+local-data: 'temp.test. TXT "v=spf1 include:x.refused.test -all"'
+local-zone: "refused.test." refuse
+local-data: "10.2.0.192.bl.test. A 127.0.0.2"
+local-data: '10.2.0.192.bl.test. TXT "Listed: see https://bl.test/192.0.2.10"'
+local-data: "11.2.0.192.bl.test. A 127.0.0.4"
+local-data: "12.2.0.192.bl.test. A 127.255.255.254"
+local-data: "$v6.bl.test. A 127.0.0.2"
+local-data: "10.2.0.192.bl2.test. A 127.0.0.10"
+local-data: "20.2.0.192.bl.test. A 127.0.0.2"
+ZONES
+pids="$pids $unbound_pid"
 # the server that never answers: it notes each query's name
 cat >"$tmp/sink.py" <<'PY'
 import socket, sys

@@ -18,11 +18,8 @@ done
 if dpkg-query -W -f='${Status}\n' mvmf-milter mvmf-mda mvmf-common 2>/dev/null | grep -q 'ok installed'; then
 	skip_all "an mvmf package is installed here already; not touching it"
 fi
-if [ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ] || [ -z "$MVMF_DEBIAN_NS" ]; then
-	unshare -m -n true 2>/dev/null || skip_all "cannot make mount and network namespaces"
-	MVMF_DEBIAN_NS=1 exec unshare -m -n sh "$0"
-fi
-ip link set lo up
+. "$top_srcdir/t/lib/ns.sh"
+ns_enter -m -n
 
 tmp=$(mktemp -d /tmp/mvmf-deb.XXXXXX)
 chmod 755 "$tmp"
@@ -86,16 +83,9 @@ is "$(/usr/bin/mvmda -V | sed -n 's/^# rc: //p')" /etc/mvmf/mvmda-rc.mfl \
 	"the installed mvmda runs the rc script in /etc/mvmf"
 
 # -- the mail path, from the installed files
-# a user to deliver to, in a private copy of /etc (not of /etc/passwd
-# alone: a useradd elsewhere renames a new passwd over it, which takes a
-# bind mount on the file away in every namespace)
+# a user to deliver to, in a private copy of /etc
 home=$tmp/home/joe
-mkdir -p "$home"
-cp -a /etc "$tmp/etc"
-echo "joe:x:4711:4711:Joe:$home:/bin/sh" >>"$tmp/etc/passwd"
-echo "joe:x:4711:" >>"$tmp/etc/group"
-mount --bind "$tmp/etc" /etc
-chown -R 4711:4711 "$tmp/home/joe"
+ns_user_etc "$tmp" "$home"
 printf 'require ["fileinto", "envelope"];\nif envelope :is "from" "alice@sender.test" { fileinto "FromAlice"; }\n' \
 	>"$home/.mvmda.sieve"
 chown 4711:4711 "$home/.mvmda.sieve"
