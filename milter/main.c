@@ -9,11 +9,12 @@
  * went away fails with EPIPE instead).
  *
  * Everything that can fail at start is done before mvmtr becomes a
- * daemon, in this order: the script, the socket (as root, then made
- * 0660 and the user's), the user, the store (as that user), so a failed
- * start exits with the reason on stderr. Files and directories mvmtr
- * makes are 0640 and 0750 whatever the caller's umask; the pid file is
- * 0644.
+ * daemon, in this order: the script, the directories of the socket and
+ * the store when they are missing (0750, the user's), the socket (as
+ * root, then made 0660 and the user's), the user, the store (as that
+ * user), so a failed start exits with the reason on stderr. Files and
+ * directories mvmtr makes are 0640 and 0750 whatever the caller's umask;
+ * the pid file is 0644.
  *
  * DIAGNOSTICS: exit codes are sysexits(3), mvmtr(8) EXIT STATUS: usage
  * 64, a script that does not compile 78 (-c: 1), the socket 69, the user
@@ -179,20 +180,25 @@ drop_privileges(const char *spec, char *err, size_t errsize)
 	return 0;
 }
 
+/* unix_path - the path of a unix socket CONN names, or NULL */
+static const char *
+unix_path(const char *conn)
+{
+	if (strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0)
+		return strchr(conn, ':') + 1;
+	return conn[0] == '/' ? conn : NULL;
+}
+
 /* socket_owner - a unix socket belongs to the user mvmtr becomes, so
  * the MTA's group can be given access (mode 0660) */
 static void
 socket_owner(const char *conn, const char *spec)
 {
-	const char *path = NULL;
+	const char *path = unix_path(conn);
 	char name[256], err[256];
 	uid_t uid;
 	gid_t gid;
 
-	if (strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0)
-		path = strchr(conn, ':') + 1;
-	else if (conn[0] == '/')
-		path = conn;
 	if (path == NULL)
 		return;
 	chmod(path, 0660);
@@ -200,6 +206,52 @@ socket_owner(const char *conn, const char *spec)
 		return;		/* drop_privileges() reports a bad spec */
 	if (chown(path, uid, gid) < 0)
 		mtr_log(LOG_WARNING, "chown %s: %s", path, strerror(errno));
+}
+
+/* make_home - the directory that holds PATH (the socket's, the store's)
+ * made when it is missing, as /run/mvmf is after a boot and
+ * /var/lib/mvmf before the first start: the levels above it as mkdir -p
+ * makes them (0755), itself 0750 and owned by SPEC, the -u user, so
+ * mvmtr can make its files there once it is that user. A directory that
+ * exists is left as it is. 0, or -1 and ERR naming the path */
+static int
+make_home(const char *path, const char *spec, char *err, size_t errsize)
+{
+	char dir[4096], name[256];
+	char *slash, *p;
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int) sizeof(dir)
+	    || (slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &st) == 0 || errno != ENOENT)
+		return 0;	/* there, or a problem the open reports */
+	for (p = strchr(dir + 1, '/');; p = strchr(p + 1, '/')) {
+		if (p != NULL)
+			*p = '\0';
+		if (mkdir(dir, 0700) == 0) {
+			if (chmod(dir, p != NULL ? 0755 : 0750) < 0)
+				goto fail;
+		} else if (errno != EEXIST) {
+			goto fail;
+		}
+		if (p == NULL)
+			break;
+		*p = '/';
+	}
+	/* a bad SPEC is drop_privileges()'s to report, with its own code */
+	if (spec != NULL && owner_of(spec, &uid, &gid, name, sizeof(name), err, errsize) == 0
+	    && chown(dir, uid, gid) < 0)
+		goto fail;
+	mtr_log(LOG_NOTICE, "made %s, mode 0750%s%s", dir, spec != NULL ? ", owner " : "",
+		spec != NULL ? spec : "");
+	return 0;
+fail:
+	snprintf(err, errsize, "cannot make %.400s: %s", dir, strerror(errno));
+	return -1;
 }
 
 /* write_pidfile - our pid into PATH, mode 0644 whatever the umask */
@@ -285,6 +337,11 @@ main(int argc, char **argv)
 	program_put(pg);	/* program_install took its own reference */
 
 	umask(027);	/* 0640 files, 0750 directories, whatever the caller's */
+	if (unix_path(conn) != NULL && make_home(unix_path(conn), user, err, sizeof(err)) < 0)
+		return fail(EX_UNAVAILABLE, "the socket's directory: ", err);
+	if (program_store_path(pg) != NULL
+	    && make_home(program_store_path(pg), user, err, sizeof(err)) < 0)
+		return fail(EX_CANTCREAT, "the store's directory: ", err);
 	if (eng_open(conn, err, sizeof(err)) < 0)
 		return fail(EX_UNAVAILABLE, "cannot open socket ", err);
 	socket_owner(conn, user);

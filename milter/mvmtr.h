@@ -73,6 +73,7 @@ void program_put(struct program *pg);
 int program_reload(void);
 struct store *program_store(void);
 int program_open_store(const struct program *pg, char *err, size_t errsize);
+const char *program_store_path(const struct program *pg);
 extern const char *program_script;
 
 /* A message change, queued by a hook, made at end of message. */

@@ -292,6 +292,14 @@ program_store(void)
 	return store;
 }
 
+/* program_store_path - the store directory PG opens, or NULL when it
+ * uses no store */
+const char *
+program_store_path(const struct program *pg)
+{
+	return pg->uses_store ? pg->store_path : NULL;
+}
+
 /* program_open_store - open the store PG names, once; later programs
  * that name another path are told to restart */
 int

@@ -3,7 +3,8 @@
 # daemon, under a strict umask (0077, 0117). Its socket is 0660 and the
 # user's, its store directory 0750 and its files 0640 whatever the
 # umask (0117 made the store directory drw-r----- and the start failed),
-# its pid file 0644; everything that can fail is tried before it
+# its pid file 0644; missing directories of the socket and the store
+# are made, the user's; everything that can fail is tried before it
 # detaches, so a failed start exits with a sysexits code and the reason
 # on stderr (it exited 0 after detaching, the reason only in syslog).
 . "$top_srcdir/t/tap.sh"
@@ -46,13 +47,31 @@ for mask in 0077 0117; do
 	rm -f "$tmp/run/m.pid"
 done
 
-# a failed start: before detaching, with a sysexits code and the reason
-rmdir "$tmp/lib/gone" 2>/dev/null
+# the directories of the socket and the store made when they are
+# missing, as after a boot (/run/mvmf) or before the first start
+# (/var/lib/mvmf): README's start line needs no mkdir
 sed "s|$tmp/lib/mvmtr|$tmp/lib/gone/mvmtr|" "$tmp/policy.mfl" >"$tmp/gone.mfl"
+(umask 0077 && "$mvmtr" -u nobody -p "unix:$tmp/new/run/g.sock" -P "$tmp/g.pid" "$tmp/gone.mfl" 2>"$tmp/err")
+is "$?" 0 "missing directories of the socket and the store: mvmtr starts ($(cat "$tmp/err"))"
+is "$(mode "$tmp/new/run")" "750 nobody" "the socket's directory is made 0750, the user's"
+is "$(mode "$tmp/new")" "755 root" "a missing level above it 0755, as mkdir -p makes it"
+is "$(mode "$tmp/lib/gone")" "750 nobody" "the store's directory is made 0750, the user's"
+is "$(mode "$tmp/lib/gone/mvmtr")" "750 nobody" "and the store in it"
+i=0
+while [ ! -s "$tmp/g.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill "$(cat "$tmp/g.pid" 2>/dev/null)" 2>/dev/null
+
+# a failed start: before detaching, with a sysexits code and the reason
+: >"$tmp/file"
+sed "s|$tmp/lib/mvmtr|$tmp/file/gone/mvmtr|" "$tmp/policy.mfl" >"$tmp/gone.mfl"
 "$mvmtr" -u nobody -p "unix:$tmp/run/g.sock" "$tmp/gone.mfl" 2>"$tmp/err"
-is "$?" 73 "a store directory whose parent is missing: 73 (EX_CANTCREAT)"
-ok "$(grep -q "$tmp/lib/gone/mvmtr cannot be made: $tmp/lib/gone does not exist" "$tmp/err"; echo $?)" \
-	"on stderr, naming what is missing"
+is "$?" 73 "a store directory that cannot be made: 73 (EX_CANTCREAT)"
+ok "$(grep -q "$tmp/file/gone/mvmtr: Not a directory" "$tmp/err"; echo $?)" \
+	"on stderr, naming the path and the reason: $(cat "$tmp/err")"
+"$mvmtr" -u nobody -p "unix:$tmp/file/run/g.sock" "$tmp/policy.mfl" 2>"$tmp/err"
+is "$?" 69 "a socket directory that cannot be made: 69 (EX_UNAVAILABLE)"
+ok "$(grep -q "$tmp/file/run/g.sock: Not a directory" "$tmp/err"; echo $?)" \
+	"on stderr, naming the path: $(cat "$tmp/err")"
 # mvmcas only reads: a store not made yet is said so, not "cannot be
 # made: <a directory that exists> does not exist"
 mkdir -p "$tmp/empty"
