@@ -1,5 +1,6 @@
 # contrib/local.mk - snippets, examples and the demo
-EXTRA_DIST += contrib/quickstart.sh contrib/demo/run.sh contrib/demo/messages \
+EXTRA_DIST += contrib/quickstart.sh contrib/demo/run.sh contrib/demo/mail.sh \
+	contrib/demo/joe.sieve contrib/demo/messages \
 	contrib/demo/filter.mfl
 EXTRA_DIST += contrib/mvmtr.mfl contrib/postfix/main.cf.mvmtr \
 	contrib/sendmail/mvmtr.mc contrib/sendmail/mvmda.mc \

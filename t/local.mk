@@ -77,6 +77,7 @@ sh_tests = \
 	t/sh/help.sh \
 	t/sh/paths.sh \
 	t/sh/debian.sh \
+	t/sh/demo.sh \
 	t/sh/systemd.sh \
 	t/sh/cache.sh \
 	t/golden/run.sh \
