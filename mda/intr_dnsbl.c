@@ -16,8 +16,10 @@
  *
  * dnsbl.conf: one zone a line, then, optionally, the answers that list
  * for it (IPv4 addresses or networks, as :codes takes them; none: any
- * answer in 127/8); "#" starts a comment. Read at the first dnsbl test;
- * a missing file is no zone. mvmda-sysrc(5) DNSBL.CONF.
+ * answer in 127/8); "#" starts a comment. Read at the first dnsbl test:
+ * the admin's in sysconfdir when it exists, else the packaged one (or
+ * the file $mvmda_dnsbl_conf names); a missing file is no zone.
+ * mvmda-sysrc(5) DNSBL.CONF.
  *
  * DIAGNOSTICS: runtime errors for a bad zone, code, mask, address or
  * resolver; a bad dnsbl.conf line is logged and skipped.
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "../milter/dnsbl_args.h"
 #include "log.h"
@@ -87,7 +90,8 @@ conf_line(char *line, const char *path, int lineno)
 	nconf++;
 }
 
-/* conf_load - dnsbl.conf at PATH, once per process */
+/* conf_load - dnsbl.conf at PATH, once per process; "" (the default)
+ * is the admin's in sysconfdir when there is one, else the packaged one */
 static void
 conf_load(const char *path)
 {
@@ -98,6 +102,9 @@ conf_load(const char *path)
 	if (conf_read)
 		return;
 	conf_read = 1;
+	if (*path == '\0')
+		path = access(MVMDA_DNSBL_CONF, F_OK) == 0 || errno != ENOENT
+		    ? MVMDA_DNSBL_CONF : MVMDA_DNSBL_CONF_DEFAULT;
 	if ((fp = fopen(path, "r")) == NULL) {
 		if (errno != ENOENT)
 			mda_log(LOG_WARNING, "dnsbl.conf %s: %s; no zone", path, strerror(errno));
@@ -259,8 +266,9 @@ static const struct intrinsic intr_dnsbl = {
 int
 intr_dnsbl_register(struct mfl_env *env)
 {
-	if (mfl_env_add_control(env, "mvmda_dnsbl_conf", MFL_CONTROL_STRING, 0, MVMDA_DNSBL_CONF,
-				"the DNS block lists the dnsbl test asks by default") < 0
+	if (mfl_env_add_control(env, "mvmda_dnsbl_conf", MFL_CONTROL_STRING, 0, "",
+				"the DNS block lists the dnsbl test asks by default "
+				"(\"\": " MVMDA_DNSBL_CONF ", else " MVMDA_DNSBL_CONF_DEFAULT ")") < 0
 	    || mfl_env_add_control(env, "mvmda_resolver", MFL_CONTROL_STRING, 0, "",
 				   "nameservers (up to 3, with commas) for dnsbl (\"\": resolv.conf)") < 0
 	    || mfl_env_add_control(env, "mvmda_dns_timeout", MFL_CONTROL_INT, 5, NULL,

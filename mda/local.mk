@@ -14,7 +14,8 @@ mda_libmda_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mda $(LMDB_CFLAGS) \
 	-DMVMDA_RC_DEFAULT='"$(mvmdadir)/mvmda-rc.mfl"' \
 	-DMVMDA_DATA_DIR='"$(mvmdadir)"' \
 	-DMVMDA_CACHE_DIR='"$(localstatedir)/cache/mvmf"' \
-	-DMVMDA_DNSBL_CONF='"$(mvmdadir)/dnsbl.conf"'
+	-DMVMDA_DNSBL_CONF='"$(sysconfdir)/mvmf/dnsbl.conf"' \
+	-DMVMDA_DNSBL_CONF_DEFAULT='"$(mvmdadir)/dnsbl.conf"'
 
 mda_mvmda_SOURCES = mda/main.c
 mda_mvmda_CPPFLAGS = $(mda_libmda_a_CPPFLAGS)

@@ -2,7 +2,8 @@
 # sysrc.sh - the installed mvmda runs the admin's rc script from
 # $(sysconfdir)/mvmf when there is one, else the packaged default, finds
 # the packaged include/ from either, and keeps the root-owned script's
-# cache in $(localstatedir)/cache/mvmf, never beside it. Installed with
+# cache in $(localstatedir)/cache/mvmf, never beside it; dnsbl.conf
+# from $(sysconfdir)/mvmf likewise, else the packaged one. Installed with
 # make install into a tmpfs over the prefix, in a mount namespace of its
 # own, so the host's files are not touched.
 . "$top_srcdir/t/tap.sh"
@@ -61,4 +62,17 @@ is "$st" 75 "a broken admin's script defers the mail (no fall back to the packag
 ok "$(grep -q -F "$admin" err; echo $?)" "and the error names it: $(head -n 1 err)"
 rm -f "$admin"
 is "$("$mvmda" -V | sed -n 's/^# rc: //p')" "$packaged" "removed, the packaged script runs again"
+
+# dnsbl.conf the same way: the admin's copy in $etc/mvmf when there is
+# one, else the packaged one (a bad line is logged with its file's name,
+# and no zone is left to ask)
+printf 'require "vnd.mvmf.dnsbl";\nif dnsbl { discard; }\n' >"$HOME/.mvmda.sieve"
+echo '.not-a-zone' >>"$share/mvmf/mvmda/dnsbl.conf"
+"$mvmda" <msg >/dev/null 2>err
+ok "$(grep -q -F "$share/mvmf/mvmda/dnsbl.conf:" err; echo $?)" \
+	"with no admin's dnsbl.conf, dnsbl reads the packaged one: $(head -n 1 err)"
+echo '.admins-bad-line' >"$etc/mvmf/dnsbl.conf"
+"$mvmda" <msg >/dev/null 2>err
+ok "$(grep -q -F "$etc/mvmf/dnsbl.conf:1: not a zone" err && ! grep -q -F "$share" err; echo $?)" \
+	"with one in $etc/mvmf, that one only: $(head -n 1 err)"
 done_testing
