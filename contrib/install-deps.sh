@@ -12,7 +12,8 @@ BUILD="build-essential autoconf automake libtool pkg-config clang clang-format
 	libhiredis-dev debhelper lintian liblockfile1 m4"
 TEST="postfix miltertest dovecot-sieve dovecot-core redis-server unbound
 	dnsmasq-base swaks procmail maildrop bind9-dnsutils iproute2
-	valgrind python3 ca-certificates libgmime-3.0-dev systemd-container"
+	valgrind python3 ca-certificates libgmime-3.0-dev systemd-container
+	ucspi-tcp"
 # the peers make bench compares with (not needed by make check)
 BENCH="mailfromd"
 

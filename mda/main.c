@@ -347,6 +347,46 @@ lf_only(struct msg *msg)
 	return lf;	/* COPY lives as long as the process */
 }
 
+/* preline - MSG without the Return-Path and Delivered-To lines qmail's
+ * preline(1) puts on top for this delivery (exactly $RPLINE and
+ * $DTLINE, under its From_ line, which the message model sets apart):
+ * the rc script adds the same lines as for a delivery without preline,
+ * so the copy carries one of each and preline's Delivered-To is not
+ * taken for a loop (one for this address below them still is). MSG
+ * itself when it has none; NULL (errno) when memory runs out */
+static struct msg *
+preline(struct msg *msg)
+{
+	const char *lines[2] = { getenv("RPLINE"), getenv("DTLINE") };
+	size_t len, off = 0;
+	const char *data = msg_data(msg, &len);
+	struct msg *rest;
+	char *copy;
+
+	if (strcmp(mda.mta, "qmail") != 0)
+		return msg;
+	for (int i = 0; i < 2; i++) {
+		size_t n = lines[i] != NULL ? strlen(lines[i]) : 0;
+
+		if (n > 0 && lines[i][n - 1] == '\n' && len - off >= n
+		    && memcmp(data + off, lines[i], n) == 0)
+			off += n;
+	}
+	if (off == 0)
+		return msg;
+	if ((copy = malloc(len - off + 1)) == NULL)
+		return NULL;
+	memcpy(copy, data + off, len - off);
+	if ((rest = msg_from_mem(copy, len - off, (size_t) 256 << 20)) == NULL) {
+		free(copy);
+		return NULL;
+	}
+	mda_log(LOG_DEBUG, "preline's Return-Path and Delivered-To taken off (the rc "
+		"script adds its own)");
+	msg_free(msg);
+	return rest;	/* COPY lives as long as the process */
+}
+
 /* interactive_rc - -i: the rc script's top level run first, so its
  * namespaces and settings are there as at a delivery; the scripts it
  * names are compiled (reported if they do not), not run, and what it
@@ -487,7 +527,7 @@ main(int argc, char **argv)
 		exit(mda.errors ? 1 : 0);
 	}
 	if ((mda.msg = msg_read_fd(0, 0, (size_t) 256 << 20)) == NULL
-	    || (mda.msg = lf_only(mda.msg)) == NULL) {
+	    || (mda.msg = lf_only(mda.msg)) == NULL || (mda.msg = preline(mda.msg)) == NULL) {
 		mda_log(LOG_ERR, "cannot read the message: %s", strerror(errno));
 		mda_exit(EX_TEMPFAIL);
 	}

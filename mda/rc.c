@@ -301,6 +301,19 @@ static const struct {
 	{ "SENDER", MFL_CONTROL_STRING, "envelope sender, \"\" for <>" },
 	{ "RECIPIENT", MFL_CONTROL_STRING, "envelope recipient" },
 	{ "MTA", MFL_CONTROL_STRING, "\"postfix\", \"qmail\", \"exim\" or \"\"" },
+	{ "LOCAL", MFL_CONTROL_STRING, "qmail-local's LOCAL (\"\" under other MTAs)" },
+	{ "HOST", MFL_CONTROL_STRING, "qmail-local's HOST" },
+	{ "HOST2", MFL_CONTROL_STRING, "qmail-local's HOST2" },
+	{ "HOST3", MFL_CONTROL_STRING, "qmail-local's HOST3" },
+	{ "HOST4", MFL_CONTROL_STRING, "qmail-local's HOST4" },
+	{ "EXT", MFL_CONTROL_STRING, "qmail-local's EXT" },
+	{ "EXT2", MFL_CONTROL_STRING, "qmail-local's EXT2" },
+	{ "EXT3", MFL_CONTROL_STRING, "qmail-local's EXT3" },
+	{ "EXT4", MFL_CONTROL_STRING, "qmail-local's EXT4" },
+	{ "DTLINE", MFL_CONTROL_STRING, "qmail-local's DTLINE" },
+	{ "RPLINE", MFL_CONTROL_STRING, "qmail-local's RPLINE" },
+	{ "UFLINE", MFL_CONTROL_STRING, "qmail-local's UFLINE" },
+	{ "NEWSENDER", MFL_CONTROL_STRING, "qmail-local's NEWSENDER" },
 	{ "Args", MFL_CONTROL_STRARR, "the scripts named on the command line" },
 	{ "Opts_e", MFL_CONTROL_STRARR, "-e strings" },
 	{ "Opts_E", MFL_CONTROL_STRARR, "-E strings" },
@@ -388,6 +401,23 @@ set_opts(struct mfl_run *run, const char *name, const char **items, size_t n)
 	return n ? set_arr(run, name, items, n) : set_arr(run, name, none, 1);
 }
 
+/* qmail_vars - what qmail-local(8) sets for a delivery program (its
+ * environment, exactly), as variables of every script; "" for each
+ * under another MTA */
+static int
+qmail_vars(struct mda *mda, struct mfl_run *run)
+{
+	static const char *const names[] = {
+		"LOCAL", "HOST", "HOST2", "HOST3", "HOST4", "EXT", "EXT2", "EXT3", "EXT4",
+		"DTLINE", "RPLINE", "UFLINE", "NEWSENDER",
+	};
+	int qmail = mda->mta != NULL && strcmp(mda->mta, "qmail") == 0, rc = 0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		rc |= set_str(run, names[i], qmail ? getenv(names[i]) : "");
+	return rc;
+}
+
 /* rc_publish - give RUN the message, the envelope and every variable */
 int
 rc_publish(struct mda *mda, struct mfl_run *run)
@@ -399,7 +429,7 @@ rc_publish(struct mda *mda, struct mfl_run *run)
 		return -1;
 	return set_str(run, "USER", mda->username) | set_str(run, "HOME", mda->home)
 	    | set_str(run, "SENDER", mda->sender) | set_str(run, "RECIPIENT", mda->recipient)
-	    | set_str(run, "MTA", mda->mta)
+	    | set_str(run, "MTA", mda->mta) | qmail_vars(mda, run)
 	    | set_arr(run, "Args", (const char *const *) mda->args, (size_t) mda->nargs)
 	    | set_opts(run, "Opts_e", mda->opt_e, mda->n_e) | set_opts(run, "Opts_E", mda->opt_E, mda->n_E)
 	    | set_int(run, "Opts_eL", mda->n_e ? (int64_t) mda->n_e : 1)

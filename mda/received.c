@@ -2,8 +2,9 @@
  * received - the "responsible IPs" of a message: the addresses that
  * handed it on, read from the "from" clause of each Received: field,
  * newest first (RFC 5321 4.4: "from domain (TCP-info)"). An address is
- * taken from a bracketed literal, "[192.0.2.1]" or "[IPv6:2001:db8::1]",
- * the form Postfix, Sendmail, Exim and qmail (with tcpserver) write.
+ * taken from qmail-smtpd's last comment, "(192.0.2.1)" or
+ * "(info@192.0.2.1)", else from a bracketed literal, "[192.0.2.1]" or
+ * "[IPv6:2001:db8::1]", the form Postfix, Sendmail and Exim write.
  * Loopback, private, link-local and shared addresses are skipped: no
  * DNS block list lists them. Each address is given once.
  *
@@ -81,6 +82,39 @@ bracketed(const char *v, size_t len, char *ip)
 	return 0;
 }
 
+/* qmail_form - the address of qmail-smtpd's form, "from HOST (HELO
+ * NAME) (IP)" or "(INFO@IP)": the last comment of V, just before "by",
+ * holding nothing but an address after the last '@', into IP; 0 if V is
+ * not of that form. qmail-smtpd writes that comment itself from
+ * tcpserver's TCPREMOTEIP, while the HELO comment before it may hold an
+ * address literal the client chose */
+static int
+qmail_form(const char *v, size_t len, char *ip)
+{
+	unsigned char bin[16];
+	const char *open, *start;
+	size_t n;
+
+	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r'
+			   || v[len - 1] == '\n'))
+		len--;
+	if (len < 2 || v[len - 1] != ')')
+		return 0;
+	for (open = v + len - 1; open > v && open[-1] != '('; open--)
+		if (open[-1] == ')')
+			return 0;
+	if (open == v)
+		return 0;
+	for (start = v + len - 1; start > open && start[-1] != '@'; start--)
+		;
+	n = (size_t) (v + len - 1 - start);
+	if (n == 0 || n >= RECEIVED_IP_MAX)
+		return 0;
+	memcpy(ip, start, n);
+	ip[n] = 0;
+	return inet_pton(AF_INET, ip, bin) == 1 || inet_pton(AF_INET6, ip, bin) == 1;
+}
+
 /* received_ips - up to MAX public IPs of the Received: chain, newest first */
 size_t
 received_ips(const struct hdr_index *index, char (*ips)[RECEIVED_IP_MAX], size_t max)
@@ -99,7 +133,10 @@ received_ips(const struct hdr_index *index, char (*ips)[RECEIVED_IP_MAX], size_t
 			v++, len--;
 		if (len < 5 || strncasecmp(v, "from", 4) != 0)
 			continue;
-		if (!bracketed(v, from_clause(v, len), ip) || !ip_is_public(ip))
+		if (!qmail_form(v, from_clause(v, len), ip)
+		    && !bracketed(v, from_clause(v, len), ip))
+			continue;
+		if (!ip_is_public(ip))
 			continue;
 		for (dup = 0; dup < n && strcmp(ips[dup], ip) != 0; dup++)
 			;

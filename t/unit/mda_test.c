@@ -528,6 +528,24 @@ test_received(void)
 	n = received_ips(msg_headers(m), ips, 1);
 	tap_is_int((long long) n, 1, "at most MAX");
 	msg_free(m);
+
+	/* qmail-smtpd's form: the address in its last comment, before "by";
+	 * a HELO literal the client chose is not it */
+	msg = "Received: (qmail 11878 invoked from network); 6 Dec 2026 19:27:03 -0000\n"
+	    "Received: from unknown (HELO [203.0.113.66]) (192.0.2.25)\n"
+	    "  by mx.test.example with SMTP; 6 Dec 2026 19:27:03 -0000\n"
+	    "Received: from relay.example (HELO relay) (7@198.51.100.9)\n"
+	    "  by mx.test.example with SMTP; 6 Dec 2026 19:27:00 -0000\n"
+	    "Received: from h (HELO h) (IPv6? 2001:db8::1 not an address)\n by x\n"
+	    "Received: from h (h) (not.an.ip) by x\n"
+	    "Subject: x\n\nbody\n";
+	m = msg_from_mem(msg, strlen(msg), 1 << 20);
+	n = received_ips(msg_headers(m), ips, 8);
+	tap_is_int((long long) n, 2, "qmail-smtpd's Received form: two addresses");
+	tap_is_str(n > 0 ? ips[0] : "", "192.0.2.25",
+		   "(IP) is read, not the HELO's [203.0.113.66]");
+	tap_is_str(n > 1 ? ips[1] : "", "198.51.100.9", "(info@IP): the address after the '@'");
+	msg_free(m);
 }
 
 int
