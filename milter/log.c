@@ -12,11 +12,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 
 #include "mvmtr.h"
 
 static int log_stderr;
+static const char *log_ident = "mvmtr";
 static int log_syslog = 1;
 static int log_level = LOG_INFO;
 
@@ -27,6 +29,7 @@ static int log_level = LOG_INFO;
 void
 log_open(const char *ident, int to_stderr, int level)
 {
+	log_ident = ident;
 	log_syslog = !(to_stderr && getenv("JOURNAL_STREAM") != NULL);
 	if (log_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
@@ -46,7 +49,25 @@ vlog(int priority, const char *prefix, const char *fmt, va_list ap)
 	if (log_syslog)
 		syslog(priority, "%s%s", prefix, line);
 	if (log_stderr)
-		fprintf(stderr, "mvmtr: %s%s\n", prefix, line);
+		fprintf(stderr, "%s: %s%s\n", log_ident, prefix, line);
+}
+
+/* log_level_parse - "info" as LOG_INFO, or -1 */
+int
+log_level_parse(const char *name)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} levels[] = {
+		{ "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING },
+		{ "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
+	};
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(name, levels[i].name) == 0)
+			return levels[i].level;
+	return -1;
 }
 
 /* mtr_log - a line about the daemon */

@@ -89,24 +89,6 @@ usage(FILE *out, int code)
 	exit(code);
 }
 
-/* log_level - "info" as LOG_INFO, or -1 */
-static int
-log_level(const char *name)
-{
-	static const struct {
-		const char *name;
-		int level;
-	} levels[] = {
-		{ "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING },
-		{ "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
-	};
-
-	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (strcmp(name, levels[i].name) == 0)
-			return levels[i].level;
-	return -1;
-}
-
 /* describe - what PG makes mvmtr ask of the MTA (-c -v) */
 static void
 describe(const struct program *pg)
@@ -299,7 +281,7 @@ main(int argc, char **argv)
 		case 'c': check = 1; break;
 		case 'f': foreground = 1; break;
 		case 'l':
-			if ((level = log_level(optarg)) < 0)
+			if ((level = log_level_parse(optarg)) < 0)
 				usage(stderr, EX_USAGE);
 			break;
 		case 'p': conn = optarg; break;

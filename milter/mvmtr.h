@@ -170,6 +170,7 @@ int intr_dns_register(struct mfl_env *env);
 
 /* log.c */
 void log_open(const char *ident, int to_stderr, int level);
+int log_level_parse(const char *name);
 void mtr_log(int priority, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void session_log(const struct session *s, int priority, const char *fmt, ...)
