@@ -1,0 +1,248 @@
+#!/bin/sh
+# smtpd.sh - mvmtr-smtpd, the qmail-smtpd compatible receiver, in the
+# original qmail path with real notqmail programs (t/lib/qmail.sh):
+# swaks -> tcpserver -> mvmtr-smtpd -> qmail-queue -> qmail-send ->
+# qmail-lspawn -> qmail-local -> ~/.qmail |preline mvmda -> Maildir,
+# with mvmtr's policy (greylisting 4xx then accepted, a script reject,
+# a header added) and qmail's controls (relaying refused, databytes).
+# Then notqmail's own qmail-smtpd is the peer: the same dialogues
+# (t/milter/smtp_dialogue.py) against both, a table of where they differ
+# in the output, and every difference must be one mvmtr-smtpd(8) lists.
+# Then hostile clients: 10,000 RCPTs, a slow client.
+. "$top_srcdir/t/tap.sh"
+. "$top_srcdir/t/lib/ns.sh"
+. "$top_srcdir/t/lib/qmail.sh"
+smtpd=$(cd "$top_builddir/milter" && pwd)/mvmtr-smtpd
+[ -x "$smtpd" ] || skip_all "mvmtr-smtpd is not built (./configure --enable-qmail-smtpd)"
+qmail_check
+for c in swaks python3 tcprules; do
+	command -v $c >/dev/null 2>&1 || skip_all "$c is not installed"
+done
+qmail_build || { echo "Bail out! notqmail does not build"; exit 99; }
+ns_enter -m -n
+mvmda=$(cd "$top_builddir/mda" && pwd)/mvmda
+dialogue=$(cd "$top_srcdir/t/milter" && pwd)/smtp_dialogue.py
+tmp=$(mktemp -d /tmp/mvmtr-smtpd.XXXXXX)
+chmod 755 "$tmp"
+pids=
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	qmail_stop
+	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+home=$tmp/home/joe
+ns_user_etc "$tmp" "$home"
+qmail_install mx.test.example || { echo "Bail out! notqmail does not install"; exit 99; }
+for a in 192.0.2.25 192.0.2.66 192.0.2.77; do ip addr add $a/32 dev lo; done
+ctl=$QH/control
+printf 'mx.test.example\n.relay.test\n' >"$ctl/rcpthosts"
+echo more.test >"$ctl/morercpthosts"
+(cd "$QH" && ./bin/qmail-newmrh) || { echo "Bail out! qmail-newmrh"; exit 99; }
+printf '@bad.test\nspammer@sender.test\n' >"$ctl/badmailfrom"
+echo 2000000 >"$ctl/databytes"
+echo 3 >"$ctl/timeoutsmtpd"
+# tcpserver's rules, as qmail sites write them: a small DATABYTES for
+# one client, RELAYCLIENT for another
+printf '192.0.2.66:allow,DATABYTES="2000"\n192.0.2.77:allow,RELAYCLIENT=""\n:allow\n' |
+	tcprules "$tmp/rules.cdb" "$tmp/rules.tmp"
+
+# mvmtr's policy, the same the milter runs
+mkdir "$tmp/store"
+chown 7791:7790 "$tmp/store"
+cat >"$tmp/policy.mfl" <<S
+\$mvmtr_store = "$tmp/store/mvmtr";
+\$mvmtr_store_size = 64 << 20;
+\$mvmtr_greylist_delay = 2;
+
+void \$hook_envrcpt(string \$rcpt, string[] \$args) {
+	if (\$regmatch(\$rcpt, "^nobody@"))
+		reject :code "550" :xcode "5.1.1" "No such mailbox\nSee https://mx.test.example/help";
+	if (\$regmatch(\$rcpt, "^joe-grey@")) {
+		int \$wait = \$greylist();
+		if (\$wait > 0)
+			tempfail :code "450" :xcode "4.7.1"
+			    \$sprintf("Greylisted, try again in %d seconds", \$wait);
+	}
+}
+
+void \$hook_eom() {
+	\$header_add("X-Mvmtr", "checked " + \$queue_id + " for " + \$client_addr);
+}
+S
+chmod 644 "$tmp/policy.mfl"
+"$smtpd" -c "$tmp/policy.mfl" >"$tmp/check.log" 2>&1
+is "$?" 0 "mvmtr-smtpd -c compiles the milter's policy"
+
+cat >"$home/filter.mfl" <<'S'
+$log("ips=" + $join($received_ips(), ","));
+if (header :contains "Subject" "[dev]")
+	fileinto "Lists/dev";
+S
+printf '|preline %s -m Mailbox $HOME/filter.mfl\n' "$mvmda" >"$home/.qmail"
+cp "$home/.qmail" "$home/.qmail-grey"
+chown -R 4711:4711 "$home"
+chmod 644 "$home"/.qmail*
+{
+	echo '$mvmda_logfile = $HOME + "/.mvmda.log";'
+	echo "include \"$(cd "$top_srcdir/mda" && pwd)/mvmda-rc.mfl\";"
+} >"$tmp/rc.mfl"
+chmod 644 "$tmp/rc.mfl"
+MVMDA_RC=$tmp/rc.mfl
+export MVMDA_RC
+qmail_start "$tmp/qmail.log"
+
+tcpserver -q -x "$tmp/rules.cdb" -u 7791 -g 7790 127.0.0.1 25 \
+	"$smtpd" -f -q "$QH" "$tmp/policy.mfl" 2>"$tmp/smtpd.log" &
+pids="$pids $!"
+tcpserver -q -x "$tmp/rules.cdb" -u 7791 -g 7790 127.0.0.1 26 "$QH/bin/qmail-smtpd" &
+pids="$pids $!"
+for port in 25 26; do
+	i=0
+	until bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null || [ $i -ge 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+done
+ok 0 "tcpserver runs mvmtr-smtpd on port 25 and notqmail's qmail-smtpd on 26"
+
+# send TO SUBJECT: swaks to mvmtr-smtpd from 192.0.2.25
+send() {
+	swaks --server 127.0.0.1 --port 25 --local-interface 192.0.2.25 --helo client.test \
+		--from alice@sender.test --to "$1" --header "Subject: $2" >"$tmp/swaks.out" 2>&1
+}
+said() { grep -q -- "$1" "$tmp/swaks.out"; }
+wait_for() {
+	i=0
+	until "$@"; do
+		[ $i -ge 150 ] && return 1
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
+n_in() { ls "$1" 2>/dev/null | wc -l; }
+
+# -- the whole path
+send joe-grey@mx.test.example "[dev] first"
+ok "$(said '<\*\* *450 4.7.1 Greylisted, try again in [12] seconds'; echo $?)" \
+	"the policy's greylisting: the first attempt gets 450 ($(grep '^<\*\*' "$tmp/swaks.out" | head -n 1))"
+sleep 3
+send joe-grey@mx.test.example "[dev] first"
+ok "$(said '<- *250 ok [0-9]* qp [0-9]*'; echo $?)" "the retry is accepted and queued: $(grep 'qp' "$tmp/swaks.out" | head -n 1)"
+wait_for qmail_queue_empty
+f=$(ls "$home/Maildir/.Lists.dev/new/"* 2>/dev/null | head -n 1)
+ok "$([ -n "$f" ]; echo $?)" "qmail-send, qmail-local, preline and mvmda put it where joe's filter says (.Lists.dev)"
+ok "$(grep -q '^X-Mvmtr: checked [0-9.]* for 192.0.2.25$' "$f" 2>/dev/null; echo $?)" \
+	"with the header the policy added before queueing: $(grep '^X-Mvmtr' "$f" 2>/dev/null)"
+ok "$(grep -q '^Received: from unknown (HELO client.test) (192.0.2.25)$' "$f" 2>/dev/null; echo $?)" \
+	"and mvmtr-smtpd's Received: field, in qmail-smtpd's form"
+ok "$(grep -q 'script: ips=192.0.2.25$' "$home/.mvmda.log"; echo $?)" "which \$received_ips() reads in mvmda"
+is "$(grep -c '^Delivered-To:' "$f" 2>/dev/null)" 1 "one Delivered-To (preline's is not a loop)"
+send nobody@mx.test.example "x"
+ok "$(said '<\*\* *550-5.1.1 No such mailbox' && said '<\*\* *550 5.1.1 See https://mx.test.example/help'; echo $?)" \
+	"a script reject: its multi-line 550 with the enhanced code"
+ok "$(grep -q 'reject: RCPT from unknown\[192.0.2.25\]: 550 5.1.1 No such mailbox' "$tmp/smtpd.log"; echo $?)" \
+	"logged as the milter logs it"
+send x@elsewhere.example "x"
+ok "$(said "<\*\* *553 5.7.1 sorry, that domain isn't in my list of allowed rcpthosts"; echo $?)" \
+	"relaying is refused (rcpthosts)"
+swaks --server 127.0.0.1 --port 25 --local-interface 192.0.2.77 --from a@sender.test \
+	--to x@elsewhere.example >"$tmp/swaks.out" 2>&1
+ok "$(said '<- *250 ok [0-9]* qp'; echo $?)" "with RELAYCLIENT (tcpserver's rule for 192.0.2.77) it is queued"
+
+# -- the same dialogues against both
+: >"$tmp/both"
+for d in basic relay badmailfrom databytes size barelf pipelined onemb middata commands; do
+	src=127.0.0.1
+	[ "$d" = databytes ] && src=192.0.2.66
+	python3 "$dialogue" 127.0.0.1 25 "$d" "$src" >"$tmp/m.$d" 2>&1
+	python3 "$dialogue" 127.0.0.1 26 "$d" "$src" >"$tmp/q.$d" 2>&1
+done
+# the table: dialogue, step, mvmtr-smtpd's code, qmail-smtpd's code
+echo "# dialogue     step  mvmtr-smtpd  qmail-smtpd"
+differ=
+for d in basic relay badmailfrom databytes size barelf pipelined onemb middata commands; do
+	paste -d'|' "$tmp/m.$d" "$tmp/q.$d" | while IFS='|' read -r m q; do
+		set -- $m
+		mc=$3
+		set -- $q
+		qc=$3
+		step=$2
+		[ "$mc" = "$qc" ] && continue
+		printf '# %-12s %4s  %-11s  %s\n' "$d" "$step" "$mc" "$qc"
+		echo "$d:$step:$mc:$qc" >>"$tmp/both"
+	done
+done
+# what mvmtr-smtpd(8) lists as its differences, dialogue:step:ours:qmail's
+cat >"$tmp/expected" <<'E'
+commands:1:501:250
+commands:9:503:250
+commands:12:555:250
+commands:17:500:250
+commands:18:500:502
+size:2:552:250
+E
+sort "$tmp/both" >"$tmp/both.sorted"
+is "$(tr '\n' ' ' <"$tmp/both.sorted")" "$(sort "$tmp/expected" | tr '\n' ' ')" \
+	"they differ only where mvmtr-smtpd(8) says (HELO without a name, a second MAIL, an unknown MAIL parameter, a line over 512 bytes, a NUL, SIZE over databytes)"
+is "$(sed -n 's/^relay \([3-8]\) \([0-9]*\) .*/\1:\2/p' "$tmp/m.relay" | tr '\n' ' ')" \
+	"3:553 4:250 5:250 6:553 7:553 8:250 " \
+	"rcpthosts as qmail reads it: .relay.test takes subdomains, more.test from morercpthosts.cdb, an address without @"
+grep -q '^basic 5 250 ok [0-9]* qp [0-9]*$' "$tmp/m.basic"
+ok "$?" "both accept a plain message the same way ($(sed -n 's/^basic 5 //p' "$tmp/m.basic"))"
+grep -q '^databytes 5 552 ' "$tmp/m.databytes" && grep -q '^databytes 5 552 ' "$tmp/q.databytes"
+ok "$?" "databytes exceeded (tcpserver's DATABYTES=2000): both 552"
+is "$(sed -n 's/^barelf \([0-9]*\) 451 .*/\1/p; s/^barelf end //p' "$tmp/m.barelf" | tr '\n' ' ')" "5 closed " \
+	"a bare LF in the message: 451 and the connection closed, as qmail-smtpd"
+grep -q '^onemb 5 250 ok' "$tmp/m.onemb"
+ok "$?" "a 1 MB message is accepted"
+is "$(sed -n '$p' "$tmp/m.middata")" "middata end closed" "a client gone in the middle of DATA: the server ends"
+is "$(grep -c '^middata [5-9] ' "$tmp/m.middata")" 0 "with no reply after its 354"
+wait_for qmail_queue_empty
+ok "$(! grep -q 'Subject: cut' "$home"/Maildir/.Mailbox/new/* 2>/dev/null; echo $?)" "and nothing of that message was queued"
+ok "$(grep -q '^pipelined 6 250 ok' "$tmp/m.pipelined" && grep -q '^pipelined 5 354 ' "$tmp/m.pipelined"; echo $?)" \
+	"pipelined commands: every answer in order, the message queued"
+
+# -- hostile clients
+python3 - "$tmp/many.out" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", 25), timeout=30)
+f = s.makefile("rb")
+f.readline()
+start = time.time()		# sendall blocks while the server works
+s.sendall(b"HELO h\r\nMAIL FROM:<a@sender.test>\r\n" +
+          b"".join(b"RCPT TO:<joe-%d@mx.test.example>\r\n" % i for i in range(10000)) + b"QUIT\r\n")
+codes = {}
+for _ in range(10003):
+    line = f.readline()
+    if not line:
+        break
+    codes[line[:3]] = codes.get(line[:3], 0) + 1
+open(sys.argv[1], "w").write("%s %.2f\n" % (" ".join("%s=%d" % (k.decode(), v) for k, v in sorted(codes.items())), time.time() - start))
+PY
+is "$(cut -d' ' -f1-3 "$tmp/many.out")" "221=1 250=1002 452=9000" \
+	"10,000 RCPTs in one write: 1,000 taken, the rest 452 too many recipients, in $(cut -d' ' -f4 "$tmp/many.out") s"
+python3 - "$tmp/slow.out" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", 25), timeout=30)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"HELO h\r\n")
+f.readline()
+start = time.time()
+line = f.readline()
+rest = f.read()
+open(sys.argv[1], "w").write("%s|%s|%d\n" % (line.decode().strip(), rest == b"", round(time.time() - start)))
+PY
+is "$(cut -d'|' -f1,2 "$tmp/slow.out")" "451 4.4.2 timeout|True" \
+	"a client that says nothing more: 451 timeout after timeoutsmtpd (3 s: $(cut -d'|' -f3 "$tmp/slow.out") s), then closed"
+kill -0 $(echo $pids | cut -d' ' -f1) 2>/dev/null
+ok "$?" "tcpserver is still serving"
+if grep -q 'runtime error\|Sanitizer' "$tmp/smtpd.log"; then
+	ok 1 "no runtime error or sanitizer report from mvmtr-smtpd"
+	grep 'runtime error\|Sanitizer' "$tmp/smtpd.log" | head | sed 's/^/# /'
+else
+	ok 0 "no runtime error or sanitizer report from mvmtr-smtpd"
+fi
+done_testing
