@@ -4,11 +4,15 @@ EXTRA_DIST += contrib/quickstart.sh contrib/demo/run.sh contrib/demo/mail.sh \
 	contrib/demo/filter.mfl
 EXTRA_DIST += contrib/mvmtr.mfl contrib/postfix/main.cf.mvmtr \
 	contrib/sendmail/mvmtr.mc contrib/sendmail/mvmda.mc \
-	contrib/systemd/mvmtr.service.in
+	contrib/systemd/mvmtr.service.in contrib/systemd/mvmtr-smtpd.socket \
+	contrib/systemd/mvmtr-smtpd@.service.in contrib/qmail/run
 
-# the unit with the paths configure was given
-noinst_DATA = contrib/systemd/mvmtr.service
-CLEANFILES += contrib/systemd/mvmtr.service
+# the units with the paths configure was given
+noinst_DATA = contrib/systemd/mvmtr.service contrib/systemd/mvmtr-smtpd@.service
+CLEANFILES += contrib/systemd/mvmtr.service contrib/systemd/mvmtr-smtpd@.service
+contrib/systemd/mvmtr-smtpd@.service: $(srcdir)/contrib/systemd/mvmtr-smtpd@.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) contrib/systemd && sed -e 's|@sbindir[@]|$(sbindir)|g' \
+		$(srcdir)/contrib/systemd/mvmtr-smtpd@.service.in >$@.tmp && mv $@.tmp $@
 contrib/systemd/mvmtr.service: $(srcdir)/contrib/systemd/mvmtr.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) contrib/systemd && sed -e 's|@sbindir[@]|$(sbindir)|g' \
 		-e 's|@sysconfdir[@]|$(sysconfdir)|g' \

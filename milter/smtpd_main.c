@@ -3,7 +3,8 @@
  * with --enable-qmail-smtpd): run by tcpserver (or inetd) for one SMTP
  * connection on descriptors 0 and 1, it reads the connection from
  * tcpserver's environment (TCPREMOTEIP, TCPREMOTEHOST, TCPREMOTEINFO,
- * TCPLOCALIP, TCPLOCALHOST, RELAYCLIENT, DATABYTES), qmail's controls
+ * TCPLOCALIP, TCPLOCALHOST, RELAYCLIENT, DATABYTES; the addresses from
+ * the socket itself when inetd or systemd started it), qmail's controls
  * from its control directory, compiles mvmtr's policy script, opens the
  * store, and serves the dialogue (smtpd.c); accepted mail goes to
  * qmail-queue ($QMAILQUEUE, else the qmail home's bin/qmail-queue):
@@ -23,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <syslog.h>
@@ -224,6 +228,31 @@ nopipe:
 	return -1;
 }
 
+/* sock_ip - the address at one end of descriptor 0 (PEER, or ours) when
+ * it is a socket, as inetd and systemd (Accept=yes) hand one over
+ * without tcpserver's variables; NULL otherwise */
+static const char *
+sock_ip(int peer, char *out, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int r = peer ? getpeername(0, (struct sockaddr *) &ss, &len)
+	    : getsockname(0, (struct sockaddr *) &ss, &len);
+
+	if (r < 0)
+		return NULL;
+	if (ss.ss_family == AF_INET)
+		return inet_ntop(AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, out, (socklen_t) size);
+	if (ss.ss_family == AF_INET6) {
+		const struct in6_addr *a = &((struct sockaddr_in6 *) &ss)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			return inet_ntop(AF_INET, (const char *) a + 12, out, (socklen_t) size);
+		return inet_ntop(AF_INET6, a, out, (socklen_t) size);
+	}
+	return NULL;
+}
+
 static void
 usage(FILE *f, int code)
 {
@@ -260,7 +289,7 @@ main(int argc, char **argv)
 	struct buf errors = BUF_INIT;
 	struct program *pg;
 	struct qctl ctl;
-	char ctldir[4096], err[512];
+	char ctldir[4096], err[512], peer[64], me[64];
 	int check = 0, to_stderr = 0, level = LOG_INFO, ch, status;
 
 	if (argc > 1 && strcmp(argv[1], "--help") == 0)
@@ -312,10 +341,13 @@ main(int argc, char **argv)
 	if (program_open_store(pg, err, sizeof(err)) < 0)
 		return die421("unable to open the client store", err);
 	conf.ctl = &ctl;
-	conf.remoteip = (e = getenv("TCPREMOTEIP")) ? e : "unknown";
+	if ((e = getenv("TCPREMOTEIP")) == NULL && (e = sock_ip(1, peer, sizeof(peer))) == NULL)
+		e = "unknown";
+	conf.remoteip = e;
 	conf.remotehost = (e = getenv("TCPREMOTEHOST")) ? e : "unknown";
 	conf.remoteinfo = getenv("TCPREMOTEINFO");
-	conf.localip = getenv("TCPLOCALIP");
+	if ((conf.localip = getenv("TCPLOCALIP")) == NULL)
+		conf.localip = sock_ip(0, me, sizeof(me));
 	conf.local = (e = getenv("TCPLOCALHOST")) ? e : conf.localip ? conf.localip : "unknown";
 	conf.relayclient = getenv("RELAYCLIENT");
 	conf.databytes = ctl.databytes;

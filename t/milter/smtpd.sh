@@ -59,6 +59,8 @@ cat >"$tmp/policy.mfl" <<S
 void \$hook_envrcpt(string \$rcpt, string[] \$args) {
 	if (\$regmatch(\$rcpt, "^nobody@"))
 		reject :code "550" :xcode "5.1.1" "No such mailbox\nSee https://mx.test.example/help";
+	if (\$regmatch(\$rcpt, "^joe-hold@"))
+		quarantine "held for review";
 	if (\$regmatch(\$rcpt, "^joe-grey@")) {
 		int \$wait = \$greylist();
 		if (\$wait > 0)
@@ -144,6 +146,10 @@ ok "$(said '<\*\* *550-5.1.1 No such mailbox' && said '<\*\* *550 5.1.1 See http
 	"a script reject: its multi-line 550 with the enhanced code"
 ok "$(grep -q 'reject: RCPT from unknown\[192.0.2.25\]: 550 5.1.1 No such mailbox' "$tmp/smtpd.log"; echo $?)" \
 	"logged as the milter logs it"
+send joe-hold@mx.test.example "x"
+ok "$(said '<\*\* *451 4.3.0 Mail filter could not change the message'; echo $?)" \
+	"quarantine has no meaning under qmail: the message gets 451, not queued"
+ok "$(grep -q 'quarantine has no meaning for mvmtr-smtpd' "$tmp/smtpd.log"; echo $?)" "and the log says why"
 send x@elsewhere.example "x"
 ok "$(said "<\*\* *553 5.7.1 sorry, that domain isn't in my list of allowed rcpthosts"; echo $?)" \
 	"relaying is refused (rcpthosts)"

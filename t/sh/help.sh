@@ -3,7 +3,10 @@
 # --version with exit 0 (mvmda answered both with 75, as bad options)
 . "$top_srcdir/t/tap.sh"
 version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' "$top_builddir/config.h")
-for p in mda/mvmda milter/mvmtr milter/mvmcas mfl/mflc mfl/mflmsg; do
+progs="mda/mvmda milter/mvmtr milter/mvmcas mfl/mflc mfl/mflmsg"
+# the qmail-smtpd compatible receiver, when configure built it
+[ -x "$top_builddir/milter/mvmtr-smtpd" ] && progs="$progs milter/mvmtr-smtpd"
+for p in $progs; do
 	name=${p#*/}
 	out=$("$top_builddir/$p" --help 2>/dev/null)
 	is "$?" 0 "$name --help: exit 0"
