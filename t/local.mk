@@ -146,7 +146,7 @@ endif
 EXTRA_DIST += t/bench/milter_null.c
 t_bench_store_bench_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_bench_store_bench_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS)
-EXTRA_DIST += t/bench/milter_bench.sh t/bench/milter_ab.sh t/bench/milter_env.sh
+EXTRA_DIST += t/bench/milter_bench.sh t/bench/milter_ab.sh t/bench/milter_env.sh t/bench/smtpd_bench.sh
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 bench: t/bench/hdr_bench$(EXEEXT) t/bench/sieve_bench$(EXEEXT) mfl/mflc$(EXEEXT) \
@@ -180,7 +180,17 @@ t_fuzz_lex_replay_SOURCES = t/fuzz/replay.c t/fuzz/lang_fuzz.c
 t_fuzz_lex_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_MODE=2
 t_fuzz_lex_replay_LDADD = $(UNIT_LDADD)
 TESTS += t/fuzz/fuzz_replay.sh
-EXTRA_DIST += t/fuzz/fuzz_replay.sh t/fuzz/seeds
+EXTRA_DIST += t/fuzz/fuzz_replay.sh t/fuzz/seeds t/fuzz/smtpd_fuzz.c
+# mvmtr-smtpd's SMTP server, when configure builds it
+SMTPD_FUZZ_SOURCES = t/fuzz/smtpd_fuzz.c milter/smtpd.c milter/smtpd.h \
+	milter/qmail_ctl.c milter/qmail_ctl.h
+if QMAIL_SMTPD
+check_PROGRAMS += t/fuzz/smtpd_replay
+endif
+t_fuzz_smtpd_replay_SOURCES = t/fuzz/replay.c $(SMTPD_FUZZ_SOURCES)
+t_fuzz_smtpd_replay_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
+t_fuzz_smtpd_replay_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(LMDB_LIBS) $(SPF2_LIBS) \
+	$(RESOLV_LIBS) -lpthread
 
 if FUZZ
 noinst_PROGRAMS += t/fuzz/msg_fuzz t/fuzz/mfl_fuzz t/fuzz/sieve_fuzz t/fuzz/lex_fuzz \
@@ -189,6 +199,14 @@ t_fuzz_cache_fuzz_SOURCES = t/fuzz/cache_fuzz.c
 t_fuzz_cache_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 t_fuzz_cache_fuzz_LDADD = $(MFL_LIBS)
 FUZZ_FLAGS = -fsanitize=fuzzer
+if QMAIL_SMTPD
+noinst_PROGRAMS += t/fuzz/smtpd_fuzz
+endif
+t_fuzz_smtpd_fuzz_SOURCES = $(SMTPD_FUZZ_SOURCES)
+t_fuzz_smtpd_fuzz_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
+t_fuzz_smtpd_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+t_fuzz_smtpd_fuzz_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(SPF2_LIBS) \
+	$(RESOLV_LIBS) -lpthread
 t_fuzz_milter_fuzz_SOURCES = t/fuzz/milter_fuzz.c milter/engine.c milter/engine.h
 t_fuzz_milter_fuzz_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_fuzz_milter_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)

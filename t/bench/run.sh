@@ -13,3 +13,6 @@ python3 "$(dirname "$0")/mda_bench.py" "$builddir"
 echo
 echo "== the milter: Postfix without a milter, mvmtr, mailfromd; the milter protocol alone; the store (t/bench/milter_bench.sh)"
 sh "$(dirname "$0")/milter_bench.sh" "$builddir"
+echo
+echo "== the qmail-smtpd compatible receiver: mvmtr-smtpd against qmail-smtpd (t/bench/smtpd_bench.sh)"
+sh "$(dirname "$0")/smtpd_bench.sh" "$builddir"

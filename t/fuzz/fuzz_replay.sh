@@ -1,11 +1,14 @@
 #!/bin/sh
 # fuzz_replay.sh - replay the fuzz targets' seed corpora (make check):
 # the message model, MFL mode, Sieve mode, the lexer, the milter
-# protocol engine and the compiled-script cache's reader
+# protocol engine, the compiled-script cache's reader and, when
+# configure built mvmtr-smtpd, its SMTP server
 . "$top_srcdir/t/tap.sh"
 seeds="$top_srcdir/t/fuzz/seeds"
 status=0
-for target in msg mfl sieve lex milter cache; do
+targets="msg mfl sieve lex milter cache"
+[ -x "$top_builddir/t/fuzz/smtpd_replay" ] && targets="$targets smtpd"
+for target in $targets; do
 	out=$("$top_builddir/t/fuzz/${target}_replay" "$seeds/$target" 2>&1)
 	rc=$?
 	n=$(printf '%s\n' "$out" | grep -c '^ok')
