@@ -4,7 +4,9 @@
  * newest first (RFC 5321 4.4: "from domain (TCP-info)"). An address is
  * taken from qmail-smtpd's last comment, "(192.0.2.1)" or
  * "(info@192.0.2.1)", else from a bracketed literal, "[192.0.2.1]" or
- * "[IPv6:2001:db8::1]", the form Postfix, Sendmail and Exim write.
+ * "[IPv6:2001:db8::1]", the form Postfix, Sendmail and Exim write: the
+ * one in a comment, where they put the address they saw, not a literal
+ * the client gave as its HELO name.
  * Loopback, private, link-local and shared addresses are skipped: no
  * DNS block list lists them. Each address is given once.
  *
@@ -54,32 +56,58 @@ from_clause(const char *v, size_t len)
 	return len;
 }
 
-/* bracketed - the first address literal in V, into IP; 0 if none */
+/* literal_at - the address literal "[...]" at V[I] (up to LEN), into
+ * IP; 0 when it is not one */
+static int
+literal_at(const char *v, size_t len, size_t i, char *ip)
+{
+	unsigned char bin[16];
+	const char *start = v + i + 1, *end = memchr(start, ']', len - i - 1);
+	size_t n;
+
+	if (end == NULL)
+		return 0;
+	if ((size_t) (end - start) > 5 && strncasecmp(start, "IPv6:", 5) == 0)
+		start += 5;
+	n = (size_t) (end - start);
+	if (n == 0 || n >= RECEIVED_IP_MAX)
+		return 0;
+	memcpy(ip, start, n);
+	ip[n] = 0;
+	return inet_pton(AF_INET, ip, bin) == 1 || inet_pton(AF_INET6, ip, bin) == 1;
+}
+
+/* bracketed - the address literal of V that names the client, into IP;
+ * 0 if none. The HELO name the client chose may be a literal too, and
+ * each MTA puts it elsewhere: Postfix and Sendmail write "from HELO
+ * (HOST [IP])", Exim "from HOST ([IP] helo=HELO)" or "from [IP]
+ * (helo=HELO)". So a literal inside a comment wins over one outside,
+ * and one right after "helo=" never counts; else the first. */
 static int
 bracketed(const char *v, size_t len, char *ip)
 {
-	unsigned char bin[16];
+	char outside[RECEIVED_IP_MAX];
+	int depth = 0, have_outside = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		const char *start, *end;
-		size_t n;
-
+		if (v[i] == '(')
+			depth++;
+		else if (v[i] == ')' && depth > 0)
+			depth--;
 		if (v[i] != '[')
 			continue;
-		start = v + i + 1;
-		if ((end = memchr(start, ']', len - i - 1)) == NULL)
-			return 0;
-		if ((size_t) (end - start) > 5 && strncasecmp(start, "IPv6:", 5) == 0)
-			start += 5;
-		n = (size_t) (end - start);
-		if (n > 0 && n < RECEIVED_IP_MAX) {
-			memcpy(ip, start, n);
-			ip[n] = 0;
-			if (inet_pton(AF_INET, ip, bin) == 1 || inet_pton(AF_INET6, ip, bin) == 1)
+		if (i >= 5 && strncasecmp(v + i - 5, "helo=", 5) == 0)
+			continue;
+		if (depth > 0) {
+			if (literal_at(v, len, i, ip))
 				return 1;
+		} else if (!have_outside && literal_at(v, len, i, outside)) {
+			have_outside = 1;
 		}
 	}
-	return 0;
+	if (have_outside)
+		memcpy(ip, outside, sizeof(outside));
+	return have_outside;
 }
 
 /* qmail_form - the address of qmail-smtpd's form, "from HOST (HELO

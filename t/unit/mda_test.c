@@ -546,6 +546,26 @@ test_received(void)
 		   "(IP) is read, not the HELO's [203.0.113.66]");
 	tap_is_str(n > 1 ? ips[1] : "", "198.51.100.9", "(info@IP): the address after the '@'");
 	msg_free(m);
+
+	/* a HELO literal the client chose is not its address, wherever
+	 * the MTA writes it */
+	msg = "Received: from [203.0.113.66] (unknown [192.0.2.31])\n"
+	    "\tby mx.example (Postfix) with ESMTP id 1; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	    "Received: from [203.0.113.67] (host.example [192.0.2.32] (may be forged))\n"
+	    "\tby mx.example (8.17.1/8.17.1) with ESMTP id x; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	    "Received: from host.example ([192.0.2.33] helo=[203.0.113.68])\n"
+	    "\tby mx.example with esmtp (Exim 4.96)\n"
+	    "Received: from [192.0.2.34] (helo=[203.0.113.69])\n"
+	    "\tby mx.example with esmtp (Exim 4.96)\n"
+	    "Subject: x\n\nbody\n";
+	m = msg_from_mem(msg, strlen(msg), 1 << 20);
+	n = received_ips(msg_headers(m), ips, 8);
+	tap_is_int((long long) n, 4, "four fields, four addresses");
+	tap_is_str(n > 0 ? ips[0] : "", "192.0.2.31", "Postfix: the address in the comment, not HELO [x]");
+	tap_is_str(n > 1 ? ips[1] : "", "192.0.2.32", "Sendmail: likewise");
+	tap_is_str(n > 2 ? ips[2] : "", "192.0.2.33", "Exim: not the helo= literal in the comment");
+	tap_is_str(n > 3 ? ips[3] : "", "192.0.2.34", "Exim without a host name: the literal outside");
+	msg_free(m);
 }
 
 int
