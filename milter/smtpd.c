@@ -910,9 +910,9 @@ apply_changes(struct smtpd *sd, const char **why)
 			break;
 		}
 		case CHG_HEADER_CHANGE: {
-			int seen = 0;
+			int seen = 0, done = 0;
 
-			for (size_t i = 0; i < nf; i++) {
+			for (size_t i = 0; i < nf && !done; i++) {
 				if (f[i].namelen != strlen(c->name)
 				    || strncasecmp(sd->msg.data + f[i].off, c->name, f[i].namelen) != 0
 				    || ++seen != (c->index > 0 ? c->index : 1))
@@ -927,8 +927,12 @@ apply_changes(struct smtpd *sd, const char **why)
 						goto nomem;
 					sprintf(f[i].replacement, "%s: %s\n", c->name, c->value);
 				}
-				break;
+				done = 1;
 			}
+			/* no such field (or not that many): added, as libmilter's
+			 * smfi_chgheader and Postfix do */
+			if (!done && c->value_len > 0)
+				buf_printf(&added, "%s: %s\n", c->name, c->value);
 			break;
 		}
 		case CHG_RCPT_ADD: {

@@ -71,6 +71,12 @@ void \$hook_envrcpt(string \$rcpt, string[] \$args) {
 
 void \$hook_eom() {
 	\$header_add("X-Mvmtr", "checked " + \$queue_id + " for " + \$client_addr);
+	if (header :contains "Subject" "edit me") {
+		\$header_insert(0, "X-Top", "above everything");
+		\$header_delete("X-Remove", 1);
+		\$header_change("X-Missing", 1, "added by a change");
+		\$header_change("Subject", 1, "edited");
+	}
 }
 S
 chmod 644 "$tmp/policy.mfl"
@@ -141,6 +147,16 @@ ok "$(grep -q '^Received: from unknown (HELO client.test) (192.0.2.25)$' "$f" 2>
 	"and mvmtr-smtpd's Received: field, in qmail-smtpd's form"
 ok "$(grep -q 'script: ips=192.0.2.25$' "$home/.mvmda.log"; echo $?)" "which \$received_ips() reads in mvmda"
 is "$(grep -c '^Delivered-To:' "$f" 2>/dev/null)" 1 "one Delivered-To (preline's is not a loop)"
+swaks --server 127.0.0.1 --port 25 --local-interface 192.0.2.25 --helo client.test \
+	--from alice@sender.test --to joe@mx.test.example --header "Subject: edit me" \
+	--add-header "X-Remove: this goes" >"$tmp/swaks.out" 2>&1
+wait_for qmail_queue_empty
+f=$(grep -l '^X-Top:' "$home"/Maildir/.Mailbox/new/* 2>/dev/null | head -n 1)
+ok "$([ -n "$f" ] && sed -n '/^Received: from unknown/q; /^X-Top: above everything$/p' "$f" | grep -q .; echo $?)" \
+	"header_insert(0) put its field above mvmtr-smtpd's Received:"
+ok "$(! grep -q '^X-Remove:' "$f" 2>/dev/null && grep -q '^X-Missing: added by a change$' "$f" 2>/dev/null \
+	&& grep -q '^Subject: edited$' "$f" 2>/dev/null; echo $?)" \
+	"header_delete, header_change of a field that is there and of one that is not (added)"
 send nobody@mx.test.example "x"
 ok "$(said '<\*\* *550-5.1.1 No such mailbox' && said '<\*\* *550 5.1.1 See https://mx.test.example/help'; echo $?)" \
 	"a script reject: its multi-line 550 with the enhanced code"
