@@ -35,6 +35,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -58,7 +59,7 @@ enum { R_LINE = 1, R_EOF = 0, R_LONG = -1, R_TIMEOUT = -2, R_ERROR = -3 };
 struct smtpd {
 	const struct smtpd_conf *conf;
 	const struct smtpd_io *io;
-	struct session *s;
+	struct smtpd_policy *pol;
 	char in[16384];
 	size_t inpos, inlen;
 	struct buf out;
@@ -123,6 +124,23 @@ reply(struct smtpd *sd, const char *code, const char *xcode, const char *text)
 			break;
 		p = nl + 1;
 	}
+}
+
+/* sd_log - a line about the connection and its message, starting with
+ * the message's id (or NOQUEUE), as the milter's lines do */
+static void
+sd_log(const struct smtpd *sd, int priority, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void
+sd_log(const struct smtpd *sd, int priority, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	mtr_log(priority, "%s: %s", sd->seenmail ? sd->id : "NOQUEUE", line);
 }
 
 /* -- input */
@@ -242,13 +260,12 @@ static const char *const decision_names[] = {
 static void
 log_decision(struct smtpd *sd, enum decision d, const char *stage, const char *rcpt)
 {
-	const struct session *s = sd->s;
-	const struct reply *r = &s->reply;
+	const struct reply *r = sd->pol->reply(sd->pol);
 
 	if (d == DEC_CONTINUE)
 		return;
-	session_log(s, LOG_INFO, "%s: %s from %s[%s]%s%s%s%s%s%s; from=<%s>%s%s%s",
-		    decision_names[d], stage, s->client_host, s->client_addr,
+	sd_log(sd, LOG_INFO, "%s: %s from %s[%s]%s%s%s%s%s%s; from=<%s>%s%s%s",
+		    decision_names[d], stage, sd->conf->remotehost, sd->conf->remoteip,
 		    *r->code || *r->xcode || r->text ? ": " : "", r->code, *r->code ? " " : "",
 		    r->xcode, *r->xcode ? " " : "", r->text ? r->text : "",
 		    sd->sender ? sd->sender : "", rcpt ? " to=<" : "", rcpt ? rcpt : "",
@@ -261,7 +278,7 @@ static void
 say_refusal(struct smtpd *sd, enum decision d, const char *code5, const char *x5,
 	    const char *code4, const char *x4)
 {
-	const struct reply *r = &sd->s->reply;
+	const struct reply *r = sd->pol->reply(sd->pol);
 	const char *code = *r->code ? r->code : d == DEC_REJECT ? code5 : code4;
 	const char *xcode = *r->xcode ? r->xcode : *r->code ? NULL : d == DEC_REJECT ? x5 : x4;
 	const char *text = r->text ? r->text : d == DEC_REJECT ? "Rejected by policy"
@@ -331,8 +348,8 @@ message_reset(struct smtpd *sd)
 static void
 message_abort(struct smtpd *sd)
 {
-	if (sd->seenmail && sd->s->in_message)
-		session_abort(sd->s);
+	if (sd->seenmail)
+		sd->pol->abort(sd->pol);
 	message_reset(sd);
 }
 
@@ -340,8 +357,7 @@ message_abort(struct smtpd *sd)
 static void
 message_done(struct smtpd *sd)
 {
-	if (sd->s->in_message)
-		session_message_done(sd->s);
+	sd->pol->message_done(sd->pol);
 	message_reset(sd);
 }
 
@@ -471,7 +487,7 @@ cmd_helo(struct smtpd *sd, char *arg, int esmtp)
 		return;
 	}
 	message_abort(sd);
-	if (!sd->conn_accepted && decide(sd, session_helo(sd->s, arg), "HELO", NULL, 1))
+	if (!sd->conn_accepted && decide(sd, sd->pol->helo(sd->pol, arg), "HELO", NULL, 1))
 		return;
 	free(sd->helo);
 	sd->helo = strdup(arg);
@@ -524,7 +540,7 @@ cmd_mail(struct smtpd *sd, char *arg)
 	}
 	sd->bmf = qctl_badmailfrom(sd->conf->ctl, addr);
 	if (hooks_on(sd)
-	    && decide(sd, session_envfrom(sd->s, argv_of(addr, params, store, sizeof(store), argv, 34)),
+	    && decide(sd, sd->pol->envfrom(sd->pol, argv_of(addr, params, store, sizeof(store), argv, 34)),
 		      "MAIL", NULL, 0)) {
 		message_abort(sd);
 		return;
@@ -581,7 +597,7 @@ cmd_rcpt(struct smtpd *sd, char *arg)
 	}
 	sd->cur_rcpt = addr;
 	if (hooks_on(sd)
-	    && decide(sd, session_envrcpt(sd->s, argv_of(addr, params, store, sizeof(store), argv, 34)),
+	    && decide(sd, sd->pol->envrcpt(sd->pol, argv_of(addr, params, store, sizeof(store), argv, 34)),
 		      "RCPT", addr, 0)) {
 		sd->cur_rcpt = NULL;
 		return;
@@ -800,13 +816,13 @@ fields(const char *text, size_t len, size_t *n_r, size_t *body)
 static enum decision
 content_hooks(struct smtpd *sd, struct field *f, size_t nf, size_t body)
 {
-	const struct program *pg = sd->s->pg;
+	unsigned wants = sd->pol->wants(sd->pol);
 	const char *text = sd->msg.data;
 	size_t len = sd->msg.len;
 	enum decision d;
 	char chunk[BODY_CHUNK + 1];
 
-	if ((pg->needs & (NEED_HEADERS | NEED_EOH)) || (pg->hooks & (1 << HOOK_HEADER))) {
+	if (wants & SMTPD_WANT_HEADERS) {
 		for (size_t i = 0; i < nf; i++) {
 			char name[1024];
 			char *value;
@@ -817,22 +833,22 @@ content_hooks(struct smtpd *sd, struct field *f, size_t nf, size_t body)
 				vs++;
 			if ((value = strndup(text + vs, ve - vs)) == NULL)
 				return DEC_TEMPFAIL;
-			d = session_header(sd->s, name, value);
+			d = sd->pol->header(sd->pol, name, value);
 			free(value);
 			if (d != DEC_CONTINUE)
 				return d;
 		}
 	}
-	if ((pg->needs & (NEED_HEADERS | NEED_EOH)) || (pg->hooks & (1 << HOOK_EOH)))
-		if ((d = session_eoh(sd->s)) != DEC_CONTINUE)
+	if (wants & SMTPD_WANT_EOH)
+		if ((d = sd->pol->eoh(sd->pol)) != DEC_CONTINUE)
 			return d;
-	if ((pg->needs & NEED_BODY) || (pg->hooks & (1 << HOOK_BODY))) {
+	if (wants & SMTPD_WANT_BODY) {
 		/* in SMTP's form, CRLF, as a milter gets it */
 		size_t n = 0;
 
 		for (size_t p = body; p <= len; p++) {
 			if (p == len || n + 2 > BODY_CHUNK) {
-				if (n > 0 && (d = session_body(sd->s, (unsigned char *) chunk, n)) != DEC_CONTINUE)
+				if (n > 0 && (d = sd->pol->body(sd->pol, (unsigned char *) chunk, n)) != DEC_CONTINUE)
 					return d;
 				n = 0;
 				if (p == len)
@@ -843,7 +859,7 @@ content_hooks(struct smtpd *sd, struct field *f, size_t nf, size_t body)
 			chunk[n++] = text[p];
 		}
 	}
-	return session_eom(sd->s);
+	return sd->pol->eom(sd->pol);
 }
 
 /* same_addr - A and B, each maybe in angle brackets, are one address */
@@ -885,13 +901,13 @@ apply_changes(struct smtpd *sd, const char **why)
 		char *line;
 	} *ins = NULL;
 
-	if (sd->s->changes == NULL)
+	if (sd->pol->changes(sd->pol) == NULL)
 		return 0;
 	if ((f = fields(sd->msg.data, sd->msg.len, &nf, &body)) == NULL) {
 		*why = "out of memory";
 		return -1;
 	}
-	for (const struct change *c = sd->s->changes; c != NULL; c = c->next) {
+	for (const struct change *c = sd->pol->changes(sd->pol); c != NULL; c = c->next) {
 		switch (c->kind) {
 		case CHG_HEADER_ADD:
 			buf_printf(&added, "%s: %s\n", c->name, c->value ? c->value : "");
@@ -1029,12 +1045,12 @@ queue(struct smtpd *sd)
 
 	if (sd->io->queue(sd->io->ctx, sd->msg.data, sd->msg.len, sd->sender ? sd->sender : "",
 			  sd->rcpts, sd->nrcpts, &qp, err, sizeof(err)) == 0) {
-		session_log(sd->s, LOG_INFO, "queued: qp %lu from=<%s> nrcpt=%zu size=%zu", qp,
+		sd_log(sd, LOG_INFO, "queued: qp %lu from=<%s> nrcpt=%zu size=%zu", qp,
 			    sd->sender, sd->nrcpts, sd->msg.len);
 		buf_printf(&sd->out, "250 ok %ld qp %lu\r\n", (long) time(NULL), qp);
 		return;
 	}
-	session_log(sd->s, LOG_WARNING, "qmail-queue: %s", err[0] ? err + 1 : "failed");
+	sd_log(sd, LOG_WARNING, "qmail-queue: %s", err[0] ? err + 1 : "failed");
 	reply(sd, err[0] == 'D' ? "554" : "451", NULL, err[0] ? err + 1 : "qq temporary problem (#4.3.0)");
 }
 
@@ -1056,7 +1072,7 @@ cmd_data(struct smtpd *sd, char *arg)
 		reply(sd, "503", "5.5.1", "RCPT first");
 		return 0;
 	}
-	if (hooks_on(sd) && decide(sd, session_data(sd->s), "DATA", NULL, 0)) {
+	if (hooks_on(sd) && decide(sd, sd->pol->data(sd->pol), "DATA", NULL, 0)) {
 		message_done(sd);
 		return 0;
 	}
@@ -1066,8 +1082,8 @@ cmd_data(struct smtpd *sd, char *arg)
 	if ((r = read_data(sd, &too_big, &hops)) != R_LINE) {
 		if (r == 2) {
 			reply(sd, "451", NULL, "See https://cr.yp.to/docs/smtplf.html.");
-			session_log(sd->s, LOG_NOTICE, "a bare LF in the message from %s[%s]; "
-				    "closing the connection", sd->s->client_host, sd->s->client_addr);
+			sd_log(sd, LOG_NOTICE, "a bare LF in the message from %s[%s]; "
+			       "closing the connection", sd->conf->remotehost, sd->conf->remoteip);
 		} else if (r == R_TIMEOUT) {
 			reply(sd, "451", "4.4.2", "timeout");
 		}
@@ -1104,19 +1120,19 @@ cmd_data(struct smtpd *sd, char *arg)
 		}
 	}
 	if (sd->msg_discard || sd->conn_discard) {
-		session_log(sd->s, LOG_INFO, "discarded: from=<%s> nrcpt=%zu", sd->sender, sd->nrcpts);
+		sd_log(sd, LOG_INFO, "discarded: from=<%s> nrcpt=%zu", sd->sender, sd->nrcpts);
 		buf_printf(&sd->out, "250 ok %ld discarded\r\n", (long) time(NULL));
 		message_done(sd);
 		return 0;
 	}
 	if (apply_changes(sd, &why) < 0) {
-		session_log(sd->s, LOG_ERR, "%s; answering tempfail", why);
+		sd_log(sd, LOG_ERR, "%s; answering tempfail", why);
 		reply(sd, "451", "4.3.0", "Mail filter could not change the message");
 		message_done(sd);
 		return 0;
 	}
 	if (sd->nrcpts == 0) {
-		session_log(sd->s, LOG_INFO, "no recipient left after the changes: discarded");
+		sd_log(sd, LOG_INFO, "no recipient left after the changes: discarded");
 		buf_printf(&sd->out, "250 ok %ld discarded\r\n", (long) time(NULL));
 	} else {
 		queue(sd);
@@ -1147,7 +1163,7 @@ connect_client(struct smtpd *sd)
 		in6->sin6_family = AF_INET6;
 		sa = (struct sockaddr *) in6;
 	}
-	d = session_connect(sd->s, c->remotehost, sa);
+	d = sd->pol->connect(sd->pol, c->remotehost, sa);
 	log_decision(sd, d, "CONNECT", NULL);
 	switch (d) {
 	case DEC_TEMPFAIL:
@@ -1156,14 +1172,12 @@ connect_client(struct smtpd *sd)
 	case DEC_REJECT:
 		/* RFC 5321 3.1: 554 instead of 220, then wait for QUIT */
 		sd->conn_refused = 1;
-		sd->refused = sd->s->reply;
-		sd->s->reply.text = NULL;
+		sd->refused = *sd->pol->reply(sd->pol);
 		if (sd->refused.text != NULL && (sd->refused.text = strdup(sd->refused.text)) == NULL)
 			return 1;
 		reply(sd, *sd->refused.code == '5' ? sd->refused.code : "554",
 		      *sd->refused.xcode ? sd->refused.xcode : "5.7.1",
 		      sd->refused.text ? sd->refused.text : "Rejected by policy");
-		free(sd->s->reply.text);
 		return 0;
 	case DEC_ACCEPT:
 		sd->conn_accepted = 1;
@@ -1178,29 +1192,30 @@ connect_client(struct smtpd *sd)
 	return 0;
 }
 
-/* smtpd_run - one SMTP connection on IO, with program PG (the caller's
- * reference) and STORE; the exit status */
+/* smtpd_run - one SMTP connection on IO, asking POLICY (freed here);
+ * the exit status */
 int
-smtpd_run(const struct smtpd_conf *conf, const struct smtpd_io *io, struct program *pg,
-	  struct store *store)
+smtpd_run(const struct smtpd_conf *conf, const struct smtpd_io *io, struct smtpd_policy *policy)
 {
-	static unsigned long connections;
 	struct smtpd *sd = calloc(1, sizeof(*sd));
 	char line[CMD_MAX + 1], whole[CMD_MAX + 1];
 	size_t len = 0;
 	int status = 0, r;
 
-	if (sd == NULL || (sd->s = session_new(pg, store, ++connections)) == NULL) {
+	if (sd == NULL || policy == NULL) {
 		const char *nomem = "421 out of memory (#4.3.0)\r\n";
 
 		io->write(io->ctx, nomem, strlen(nomem));
 		free(sd);
+		if (policy != NULL)
+			policy->free(policy);
 		return 1;
 	}
 	sd->conf = conf;
 	sd->io = io;
-	sd->s->getsymval = macro;
-	sd->s->ctx = sd;
+	sd->pol = policy;
+	policy->macro = macro;
+	policy->macro_ctx = sd;
 	if (connect_client(sd)) {
 		flush(sd);
 		goto done;
@@ -1261,7 +1276,7 @@ smtpd_run(const struct smtpd_conf *conf, const struct smtpd_io *io, struct progr
 			out(sd, "252 send some mail, i'll try my best\r\n");
 		else if (strcasecmp(verb, "HELP") == 0)
 			out(sd, "214 mvmtr-smtpd, see mvmtr(8)\r\n");
-		else if (!sd->conn_accepted && decide(sd, session_unknown(sd->s, whole), "UNKNOWN", NULL, 1))
+		else if (!sd->conn_accepted && decide(sd, sd->pol->unknown(sd->pol, whole), "UNKNOWN", NULL, 1))
 			;
 		else
 			out(sd, "502 unimplemented (#5.5.1)\r\n");
@@ -1269,8 +1284,8 @@ smtpd_run(const struct smtpd_conf *conf, const struct smtpd_io *io, struct progr
 	flush(sd);
 done:
 	message_abort(sd);
-	session_close(sd->s);
-	session_free(sd->s);
+	sd->pol->close(sd->pol);
+	sd->pol->free(sd->pol);
 	free(sd->helo);
 	free(sd->refused.text);
 	buf_free(&sd->out);

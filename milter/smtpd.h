@@ -3,6 +3,7 @@
 #define SMTPD_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "mvmtr.h"
@@ -36,7 +37,48 @@ struct smtpd_conf {
 	size_t max_rcpts;		/* recipients per message */
 };
 
+/* The content steps a policy wants sent after the message is in. */
+#define SMTPD_WANT_HEADERS	0x1
+#define SMTPD_WANT_EOH		0x2
+#define SMTPD_WANT_BODY		0x4
+
+/* What the server asks about the client and its mail, at the milter's
+ * stages with the milter's arguments: mvmtr's session in this process
+ * (smtpd_session.c), or a running mvmtr over the milter protocol
+ * (milter_client.c). Each step returns the decision; reply() is the
+ * reply that goes with a reject or tempfail, changes() what the end of
+ * the message queued, wants() the content steps to send. smtpd_run
+ * sets macro and macro_ctx: the values of the MTA's macros. */
+struct smtpd_policy {
+	enum decision (*connect)(struct smtpd_policy *p, const char *host,
+				 const struct sockaddr *sa);
+	enum decision (*helo)(struct smtpd_policy *p, const char *helo);
+	enum decision (*envfrom)(struct smtpd_policy *p, char **argv);
+	enum decision (*envrcpt)(struct smtpd_policy *p, char **argv);
+	enum decision (*data)(struct smtpd_policy *p);
+	enum decision (*header)(struct smtpd_policy *p, const char *name,
+				const char *value);
+	enum decision (*eoh)(struct smtpd_policy *p);
+	enum decision (*body)(struct smtpd_policy *p, const unsigned char *data,
+			      size_t len);
+	enum decision (*eom)(struct smtpd_policy *p);
+	enum decision (*unknown)(struct smtpd_policy *p, const char *cmd);
+	void (*abort)(struct smtpd_policy *p);
+	void (*message_done)(struct smtpd_policy *p);
+	void (*close)(struct smtpd_policy *p);
+	void (*free)(struct smtpd_policy *p);
+	const struct reply *(*reply)(struct smtpd_policy *p);
+	const struct change *(*changes)(struct smtpd_policy *p);
+	unsigned (*wants)(struct smtpd_policy *p);
+	const char *(*macro)(void *ctx, const char *name);
+	void *macro_ctx;
+};
+
+/* smtpd_session.c: mvmtr's policy in this process, with program PG
+ * (the caller's reference) and STORE; NULL when memory runs out */
+struct smtpd_policy *smtpd_session_policy(struct program *pg, struct store *store);
+
 int smtpd_run(const struct smtpd_conf *conf, const struct smtpd_io *io,
-	      struct program *pg, struct store *store);
+	      struct smtpd_policy *policy);
 
 #endif

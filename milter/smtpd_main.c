@@ -354,7 +354,7 @@ main(int argc, char **argv)
 	if ((e = getenv("DATABYTES")) != NULL)
 		conf.databytes = strtoul(e, NULL, 10);
 	conf.timeout = ctl.timeout;
-	status = smtpd_run(&conf, &io, pg, program_store());
+	status = smtpd_run(&conf, &io, smtpd_session_policy(pg, program_store()));
 	program_put(pg);
 	qctl_free(&ctl);
 	return status;

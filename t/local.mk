@@ -182,7 +182,7 @@ t_fuzz_lex_replay_LDADD = $(UNIT_LDADD)
 TESTS += t/fuzz/fuzz_replay.sh
 EXTRA_DIST += t/fuzz/fuzz_replay.sh t/fuzz/seeds t/fuzz/smtpd_fuzz.c
 # mvmtr-smtpd's SMTP server, when configure builds it
-SMTPD_FUZZ_SOURCES = t/fuzz/smtpd_fuzz.c milter/smtpd.c milter/smtpd.h \
+SMTPD_FUZZ_SOURCES = t/fuzz/smtpd_fuzz.c milter/smtpd.c milter/smtpd.h milter/smtpd_session.c \
 	milter/qmail_ctl.c milter/qmail_ctl.h
 if QMAIL_SMTPD
 check_PROGRAMS += t/fuzz/smtpd_replay

@@ -169,6 +169,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > 1 && data[1] == 'R')
 		conf.relayclient = "";
-	smtpd_run(&conf, &io, pg, NULL);
+	smtpd_run(&conf, &io, smtpd_session_policy(pg, NULL));
 	return 0;
 }
