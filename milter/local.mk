@@ -38,6 +38,7 @@ if QMAIL_SMTPD
 sbin_PROGRAMS += milter/mvmtr-smtpd
 endif
 milter_mvmtr_smtpd_SOURCES = milter/smtpd_main.c milter/smtpd.h milter/smtpd.c milter/smtpd_session.c \
+	milter/milter_client.c \
 	milter/qmail_ctl.h milter/qmail_ctl.c
 milter_mvmtr_smtpd_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS) -DQMAIL_HOME='"$(qmailhome)"'
 milter_mvmtr_smtpd_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(SPF2_LIBS) \

@@ -78,6 +78,12 @@ struct smtpd_policy {
  * (the caller's reference) and STORE; NULL when memory runs out */
 struct smtpd_policy *smtpd_session_policy(struct program *pg, struct store *store);
 
+/* milter_client.c: a running mvmtr (or any milter) at SPEC over the
+ * milter protocol, TIMEOUT seconds an answer may take; NULL and ERR
+ * when it cannot be reached */
+struct smtpd_policy *milter_client_policy(const char *spec, int timeout, char *err,
+					  size_t errsize);
+
 int smtpd_run(const struct smtpd_conf *conf, const struct smtpd_io *io,
 	      struct smtpd_policy *policy);
 

@@ -256,12 +256,16 @@ sock_ip(int peer, char *out, size_t size)
 static void
 usage(FILE *f, int code)
 {
-	fprintf(f, "usage: mvmtr-smtpd [-cf] [-l level] [-q qmail-home] [-R max-rcpts] [script]\n"
+	fprintf(f, "usage: mvmtr-smtpd [-cf] [-l level] [-m milter] [-q qmail-home] [-R max-rcpts]\n"
+		"                   [-t timeout] [script]\n"
 		"  -c          compile the script and exit\n"
 		"  -f          log to stderr too (for multilog)\n"
 		"  -l level    log up to err, warning, notice, info (default) or debug\n"
+		"  -m milter   ask the running mvmtr there (unix:PATH, inet:PORT@ADDR)\n"
+		"              instead of running the script in this process\n"
 		"  -q home     qmail's home (default %s): control/, bin/qmail-queue\n"
 		"  -R n        recipients a message may have (default 1000)\n"
+		"  -t seconds  how long the milter may take to answer (default 30)\n"
 		"script defaults to %s; run by tcpserver, one connection on fd 0 and 1\n",
 		QMAIL_HOME, MVMTR_SCRIPT);
 	exit(code);
@@ -283,7 +287,9 @@ die421(const char *text, const char *why)
 int
 main(int argc, char **argv)
 {
-	const char *e, *script;
+	const char *e, *script, *milter = NULL;
+	struct smtpd_policy *policy;
+	int milter_timeout = 30;
 	struct smtpd_conf conf = { .max_rcpts = 1000 };
 	struct smtpd_io io = { .read = fd_read, .write = fd_write, .queue = qmail_queue };
 	struct buf errors = BUF_INIT;
@@ -298,7 +304,7 @@ main(int argc, char **argv)
 		printf("mvmtr-smtpd %s\n", PACKAGE_VERSION);
 		return 0;
 	}
-	while ((ch = getopt(argc, argv, "cfl:q:R:V")) != -1) {
+	while ((ch = getopt(argc, argv, "cfl:m:q:R:t:V")) != -1) {
 		switch (ch) {
 		case 'c': check = 1; break;
 		case 'f': to_stderr = 1; break;
@@ -306,7 +312,9 @@ main(int argc, char **argv)
 			if ((level = log_level_parse(optarg)) < 0)
 				usage(stderr, EX_USAGE);
 			break;
+		case 'm': milter = optarg; break;
 		case 'q': qmail_home = optarg; break;
+		case 't': milter_timeout = atoi(optarg); break;
 		case 'R': conf.max_rcpts = strtoul(optarg, NULL, 10); break;
 		case 'V':
 			printf("mvmtr-smtpd %s\n", PACKAGE_VERSION);
@@ -322,6 +330,10 @@ main(int argc, char **argv)
 	log_open("mvmtr-smtpd", to_stderr || check, level);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (milter != NULL && !check) {
+		pg = NULL;
+		goto controls;
+	}
 	if ((pg = program_compile(script, &errors)) == NULL) {
 		fputs(buf_cstr(&errors), stderr);
 		buf_free(&errors);
@@ -335,10 +347,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 	program_install(pg);
+controls:
 	snprintf(ctldir, sizeof(ctldir), "%s/control", qmail_home);
 	if (qctl_load(&ctl, ctldir, err, sizeof(err)) < 0)
 		return die421("unable to read controls", err);
-	if (program_open_store(pg, err, sizeof(err)) < 0)
+	if (pg != NULL && program_open_store(pg, err, sizeof(err)) < 0)
 		return die421("unable to open the client store", err);
 	conf.ctl = &ctl;
 	if ((e = getenv("TCPREMOTEIP")) == NULL && (e = sock_ip(1, peer, sizeof(peer))) == NULL)
@@ -354,8 +367,13 @@ main(int argc, char **argv)
 	if ((e = getenv("DATABYTES")) != NULL)
 		conf.databytes = strtoul(e, NULL, 10);
 	conf.timeout = ctl.timeout;
-	status = smtpd_run(&conf, &io, smtpd_session_policy(pg, program_store()));
-	program_put(pg);
+	if (pg != NULL)
+		policy = smtpd_session_policy(pg, program_store());
+	else if ((policy = milter_client_policy(milter, milter_timeout, err, sizeof(err))) == NULL)
+		return die421("unable to reach the mail filter", err);
+	status = smtpd_run(&conf, &io, policy);
+	if (pg != NULL)
+		program_put(pg);
 	qctl_free(&ctl);
 	return status;
 }

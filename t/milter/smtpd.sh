@@ -8,7 +8,9 @@
 # Then notqmail's own qmail-smtpd is the peer: the same dialogues
 # (t/milter/smtp_dialogue.py) against both, a table of where they differ
 # in the output, and every difference must be one mvmtr-smtpd(8) lists.
-# Then hostile clients: 10,000 RCPTs, a slow client.
+# Then hostile clients: 10,000 RCPTs, a slow client. SMTPD_MODE=milter
+# (t/milter/smtpd_milter.sh) runs it all with the policy asked of a
+# running mvmtr over the milter protocol (mvmtr-smtpd -m).
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/ns.sh"
 . "$top_srcdir/t/lib/qmail.sh"
@@ -101,8 +103,24 @@ MVMDA_RC=$tmp/rc.mfl
 export MVMDA_RC
 qmail_start "$tmp/qmail.log"
 
+# the policy in the receiver's own process, or (SMTPD_MODE=milter,
+# t/milter/smtpd_milter.sh) asked of a running mvmtr over the milter
+# protocol, as qmaild, the user tcpserver runs the receiver as
+: >"$tmp/mvmtr.log"
+if [ "${SMTPD_MODE:-}" = milter ]; then
+	"$top_builddir/milter/mvmtr" -f -u qmaild:nofiles -p "unix:$tmp/run/mvmtr.sock" \
+		"$tmp/policy.mfl" 2>"$tmp/mvmtr.log" &
+	pids="$pids $!"
+	i=0
+	until [ -S "$tmp/run/mvmtr.sock" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+	policy="-m unix:$tmp/run/mvmtr.sock"
+	mode="asking mvmtr over the milter protocol"
+else
+	policy=$tmp/policy.mfl
+	mode="running the policy itself"
+fi
 tcpserver -q -x "$tmp/rules.cdb" -u 7791 -g 7790 127.0.0.1 25 \
-	"$smtpd" -f -q "$QH" "$tmp/policy.mfl" 2>"$tmp/smtpd.log" &
+	"$smtpd" -f -q "$QH" $policy 2>"$tmp/smtpd.log" &
 pids="$pids $!"
 tcpserver -q -x "$tmp/rules.cdb" -u 7791 -g 7790 127.0.0.1 26 "$QH/bin/qmail-smtpd" &
 pids="$pids $!"
@@ -113,7 +131,7 @@ for port in 25 26; do
 		i=$((i + 1))
 	done
 done
-ok 0 "tcpserver runs mvmtr-smtpd on port 25 and notqmail's qmail-smtpd on 26"
+ok 0 "tcpserver runs mvmtr-smtpd ($mode) on port 25 and notqmail's qmail-smtpd on 26"
 
 # send TO SUBJECT: swaks to mvmtr-smtpd from 192.0.2.25
 send() {
@@ -261,10 +279,10 @@ is "$(cut -d'|' -f1,2 "$tmp/slow.out")" "451 4.4.2 timeout|True" \
 	"a client that says nothing more: 451 timeout after timeoutsmtpd (3 s: $(cut -d'|' -f3 "$tmp/slow.out") s), then closed"
 kill -0 $(echo $pids | cut -d' ' -f1) 2>/dev/null
 ok "$?" "tcpserver is still serving"
-if grep -q 'runtime error\|Sanitizer' "$tmp/smtpd.log"; then
-	ok 1 "no runtime error or sanitizer report from mvmtr-smtpd"
-	grep 'runtime error\|Sanitizer' "$tmp/smtpd.log" | head | sed 's/^/# /'
+if grep -q 'runtime error\|Sanitizer' "$tmp/smtpd.log" "$tmp/mvmtr.log"; then
+	ok 1 "no runtime error or sanitizer report from mvmtr-smtpd (or mvmtr)"
+	grep 'runtime error\|Sanitizer' "$tmp/smtpd.log" "$tmp/mvmtr.log" | head | sed 's/^/# /'
 else
-	ok 0 "no runtime error or sanitizer report from mvmtr-smtpd"
+	ok 0 "no runtime error or sanitizer report from mvmtr-smtpd (or mvmtr)"
 fi
 done_testing
