@@ -5,7 +5,7 @@ EXTRA_DIST += contrib/quickstart.sh contrib/demo/run.sh contrib/demo/mail.sh \
 EXTRA_DIST += contrib/mvmtr.mfl contrib/postfix/main.cf.mvmtr \
 	contrib/sendmail/mvmtr.mc contrib/sendmail/mvmda.mc \
 	contrib/systemd/mvmtr.service.in contrib/systemd/mvmtr-smtpd.socket \
-	contrib/systemd/mvmtr-smtpd@.service.in contrib/qmail/run
+	contrib/systemd/mvmtr-smtpd@.service.in contrib/qmail/run contrib/qmail/mvmtr-run
 
 # the units with the paths configure was given
 noinst_DATA = contrib/systemd/mvmtr.service contrib/systemd/mvmtr-smtpd@.service

@@ -37,9 +37,10 @@ milter_mvmcas_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(SPF2_LIBS) \
 if QMAIL_SMTPD
 sbin_PROGRAMS += milter/mvmtr-smtpd
 endif
-milter_mvmtr_smtpd_SOURCES = milter/smtpd_main.c milter/smtpd.h milter/smtpd.c milter/smtpd_session.c \
-	milter/milter_client.c \
-	milter/qmail_ctl.h milter/qmail_ctl.c
+milter_mvmtr_smtpd_SOURCES = milter/smtpd_main.c milter/smtpd.h milter/smtpd.c \
+	milter/milter_client.c milter/qmail_ctl.h milter/qmail_ctl.c
 milter_mvmtr_smtpd_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS) -DQMAIL_HOME='"$(qmailhome)"'
-milter_mvmtr_smtpd_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(SPF2_LIBS) \
-	$(RESOLV_LIBS) -lpthread
+# one process per connection: libc only (the policy runs in mvmtr), log.c
+# from libmtr.a and buf.c from libmfl.a
+milter_mvmtr_smtpd_LDADD = milter/libmtr.a mfl/libmfl.a
+EXTRA_DIST += milter/smtpd_session.c

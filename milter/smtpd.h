@@ -43,9 +43,9 @@ struct smtpd_conf {
 #define SMTPD_WANT_BODY		0x4
 
 /* What the server asks about the client and its mail, at the milter's
- * stages with the milter's arguments: mvmtr's session in this process
- * (smtpd_session.c), or a running mvmtr over the milter protocol
- * (milter_client.c). Each step returns the decision; reply() is the
+ * stages with the milter's arguments: a running mvmtr over the milter
+ * protocol (milter_client.c, what mvmtr-smtpd uses), or mvmtr's session
+ * in this process (smtpd_session.c, for the fuzz target). Each step returns the decision; reply() is the
  * reply that goes with a reject or tempfail, changes() what the end of
  * the message queued, wants() the content steps to send. smtpd_run
  * sets macro and macro_ctx: the values of the MTA's macros. */
@@ -74,7 +74,7 @@ struct smtpd_policy {
 	void *macro_ctx;
 };
 
-/* smtpd_session.c: mvmtr's policy in this process, with program PG
+/* smtpd_session.c: mvmtr's session in this process, with program PG
  * (the caller's reference) and STORE; NULL when memory runs out */
 struct smtpd_policy *smtpd_session_policy(struct program *pg, struct store *store);
 

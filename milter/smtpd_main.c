@@ -5,15 +5,18 @@
  * tcpserver's environment (TCPREMOTEIP, TCPREMOTEHOST, TCPREMOTEINFO,
  * TCPLOCALIP, TCPLOCALHOST, RELAYCLIENT, DATABYTES; the addresses from
  * the socket itself when inetd or systemd started it), qmail's controls
- * from its control directory, compiles mvmtr's policy script, opens the
- * store, and serves the dialogue (smtpd.c); accepted mail goes to
- * qmail-queue ($QMAILQUEUE, else the qmail home's bin/qmail-queue):
- * the message on descriptor 0, the envelope on 1, a custom error on 6
- * (notqmail's exit 82), exit codes read as qmail-smtpd reads them.
+ * from its control directory, and serves the dialogue (smtpd.c), asking
+ * the running mvmtr over the milter protocol (milter_client.c) as
+ * Postfix would: the script compiled, the store open and DNS answers
+ * kept there, once, so each connection's process stays as small as
+ * qmail-smtpd (it links libc only). Accepted mail goes to qmail-queue
+ * ($QMAILQUEUE, else the qmail home's bin/qmail-queue): the message on
+ * descriptor 0, the envelope on 1, a custom error on 6 (notqmail's exit
+ * 82), exit codes read as qmail-smtpd reads them.
  *
- * DIAGNOSTICS: a script that does not compile, controls or a store that
- * cannot be read are answered "421 ... (#4.3.0)" and logged; exit 0
- * after QUIT, 1 after a failure (as qmail-smtpd), 64 for a bad option.
+ * DIAGNOSTICS: controls that cannot be read and an mvmtr that cannot be
+ * reached are answered "421 ... (#4.3.0)" and logged; exit 0 after QUIT,
+ * 1 after a failure (as qmail-smtpd), 64 for a bad option.
  */
 #include "config.h"
 
@@ -33,7 +36,6 @@
 #include <unistd.h>
 
 #include "msg/msg.h"
-#include "mvmtr.h"
 #include "smtpd.h"
 
 static const char *qmail_home = QMAIL_HOME;
@@ -256,18 +258,16 @@ sock_ip(int peer, char *out, size_t size)
 static void
 usage(FILE *f, int code)
 {
-	fprintf(f, "usage: mvmtr-smtpd [-cf] [-l level] [-m milter] [-q qmail-home] [-R max-rcpts]\n"
-		"                   [-t timeout] [script]\n"
-		"  -c          compile the script and exit\n"
+	fprintf(f, "usage: mvmtr-smtpd [-f] [-l level] [-m milter] [-q qmail-home] [-R max-rcpts]\n"
+		"                   [-t timeout]\n"
 		"  -f          log to stderr too (for multilog)\n"
 		"  -l level    log up to err, warning, notice, info (default) or debug\n"
-		"  -m milter   ask the running mvmtr there (unix:PATH, inet:PORT@ADDR)\n"
-		"              instead of running the script in this process\n"
+		"  -m milter   the running mvmtr to ask (default %s)\n"
 		"  -q home     qmail's home (default %s): control/, bin/qmail-queue\n"
 		"  -R n        recipients a message may have (default 1000)\n"
-		"  -t seconds  how long the milter may take to answer (default 30)\n"
-		"script defaults to %s; run by tcpserver, one connection on fd 0 and 1\n",
-		QMAIL_HOME, MVMTR_SCRIPT);
+		"  -t seconds  how long mvmtr may take to answer (default 30)\n"
+		"run by tcpserver, one SMTP connection on fd 0 and 1\n",
+		MVMTR_SOCKET, QMAIL_HOME);
 	exit(code);
 }
 
@@ -278,7 +278,7 @@ die421(const char *text, const char *why)
 {
 	char line[300];
 
-	mtr_log(LOG_ERR, "%s; answering 421", why);
+	mtr_log(LOG_ERR, "%s: %s; answering 421", text, why);
 	snprintf(line, sizeof(line), "421 %s (#4.3.0)\r\n", text);
 	fd_write(NULL, line, strlen(line));
 	return 1;
@@ -287,16 +287,13 @@ die421(const char *text, const char *why)
 int
 main(int argc, char **argv)
 {
-	const char *e, *script, *milter = NULL;
+	const char *e, *milter = MVMTR_SOCKET;
 	struct smtpd_policy *policy;
-	int milter_timeout = 30;
 	struct smtpd_conf conf = { .max_rcpts = 1000 };
 	struct smtpd_io io = { .read = fd_read, .write = fd_write, .queue = qmail_queue };
-	struct buf errors = BUF_INIT;
-	struct program *pg;
 	struct qctl ctl;
 	char ctldir[4096], err[512], peer[64], me[64];
-	int check = 0, to_stderr = 0, level = LOG_INFO, ch, status;
+	int to_stderr = 0, level = LOG_INFO, milter_timeout = 30, ch, status;
 
 	if (argc > 1 && strcmp(argv[1], "--help") == 0)
 		usage(stdout, 0);
@@ -304,9 +301,8 @@ main(int argc, char **argv)
 		printf("mvmtr-smtpd %s\n", PACKAGE_VERSION);
 		return 0;
 	}
-	while ((ch = getopt(argc, argv, "cfl:m:q:R:t:V")) != -1) {
+	while ((ch = getopt(argc, argv, "fl:m:q:R:t:V")) != -1) {
 		switch (ch) {
-		case 'c': check = 1; break;
 		case 'f': to_stderr = 1; break;
 		case 'l':
 			if ((level = log_level_parse(optarg)) < 0)
@@ -314,8 +310,8 @@ main(int argc, char **argv)
 			break;
 		case 'm': milter = optarg; break;
 		case 'q': qmail_home = optarg; break;
-		case 't': milter_timeout = atoi(optarg); break;
 		case 'R': conf.max_rcpts = strtoul(optarg, NULL, 10); break;
+		case 't': milter_timeout = atoi(optarg); break;
 		case 'V':
 			printf("mvmtr-smtpd %s\n", PACKAGE_VERSION);
 			return 0;
@@ -323,36 +319,14 @@ main(int argc, char **argv)
 			usage(stderr, EX_USAGE);
 		}
 	}
-	if (argc - optind > 1 || conf.max_rcpts == 0)
+	if (argc != optind || conf.max_rcpts == 0 || milter_timeout <= 0)
 		usage(stderr, EX_USAGE);
-	script = optind < argc ? argv[optind] : MVMTR_SCRIPT;
-	program_script = script;
-	log_open("mvmtr-smtpd", to_stderr || check, level);
+	log_open("mvmtr-smtpd", to_stderr, level);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (milter != NULL && !check) {
-		pg = NULL;
-		goto controls;
-	}
-	if ((pg = program_compile(script, &errors)) == NULL) {
-		fputs(buf_cstr(&errors), stderr);
-		buf_free(&errors);
-		if (check)
-			return 1;
-		return die421("unable to read the policy", "the script does not compile");
-	}
-	buf_free(&errors);
-	if (check) {
-		program_put(pg);
-		return 0;
-	}
-	program_install(pg);
-controls:
 	snprintf(ctldir, sizeof(ctldir), "%s/control", qmail_home);
 	if (qctl_load(&ctl, ctldir, err, sizeof(err)) < 0)
 		return die421("unable to read controls", err);
-	if (pg != NULL && program_open_store(pg, err, sizeof(err)) < 0)
-		return die421("unable to open the client store", err);
 	conf.ctl = &ctl;
 	if ((e = getenv("TCPREMOTEIP")) == NULL && (e = sock_ip(1, peer, sizeof(peer))) == NULL)
 		e = "unknown";
@@ -367,13 +341,9 @@ controls:
 	if ((e = getenv("DATABYTES")) != NULL)
 		conf.databytes = strtoul(e, NULL, 10);
 	conf.timeout = ctl.timeout;
-	if (pg != NULL)
-		policy = smtpd_session_policy(pg, program_store());
-	else if ((policy = milter_client_policy(milter, milter_timeout, err, sizeof(err))) == NULL)
+	if ((policy = milter_client_policy(milter, milter_timeout, err, sizeof(err))) == NULL)
 		return die421("unable to reach the mail filter", err);
 	status = smtpd_run(&conf, &io, policy);
-	if (pg != NULL)
-		program_put(pg);
 	qctl_free(&ctl);
 	return status;
 }

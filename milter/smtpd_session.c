@@ -1,9 +1,12 @@
 /*
- * smtpd_session - mvmtr-smtpd's policy in its own process: mvmtr's
- * session (session.c), run on the program the receiver compiled, each
- * step of struct smtpd_policy one session_*() call. The content steps
- * it wants are the ones the milter would negotiate: the header, end of
- * header and body when the script reads them or has their hook.
+ * smtpd_session - the SMTP server's policy in the server's own process:
+ * mvmtr's session (session.c) on a compiled program, each step of
+ * struct smtpd_policy one session_*() call. t/fuzz/smtpd_fuzz.c drives
+ * the server with it, so a fuzzed dialogue runs real hooks without a
+ * daemon; mvmtr-smtpd itself asks a running mvmtr (milter_client.c).
+ * The content steps it wants are the ones the milter would negotiate:
+ * the header, end of header and body when the script reads them or has
+ * their hook.
  *
  * DIAGNOSTICS: as session.c's (runtime errors logged with the script's
  * file:line, answered with $mvmtr_default_action).

@@ -101,9 +101,9 @@ sh_tests = \
 TESTS += $(sh_tests)
 # the qmail-smtpd compatible receiver's tests, when it is built
 if QMAIL_SMTPD
-TESTS += t/milter/smtpd.sh t/milter/smtpd_milter.sh
+TESTS += t/milter/smtpd.sh
 endif
-EXTRA_DIST += t/milter/smtpd.sh t/milter/smtpd_milter.sh t/milter/smtp_dialogue.py
+EXTRA_DIST += t/milter/smtpd.sh t/milter/smtp_dialogue.py
 EXTRA_DIST += t/milter/hooks.mfl t/milter/minimal.mfl t/milter/rules.sieve \
 	t/milter/toplevel.mfl t/milter/lua/toplevel.lua \
 	t/milter/mime.sieve t/milter/lua/mime.lua \

@@ -1,16 +1,16 @@
 #!/bin/sh
 # smtpd.sh - mvmtr-smtpd, the qmail-smtpd compatible receiver, in the
 # original qmail path with real notqmail programs (t/lib/qmail.sh):
-# swaks -> tcpserver -> mvmtr-smtpd -> qmail-queue -> qmail-send ->
+# swaks -> tcpserver -> mvmtr-smtpd (asking mvmtr) -> qmail-queue -> qmail-send ->
 # qmail-lspawn -> qmail-local -> ~/.qmail |preline mvmda -> Maildir,
 # with mvmtr's policy (greylisting 4xx then accepted, a script reject,
 # a header added) and qmail's controls (relaying refused, databytes).
 # Then notqmail's own qmail-smtpd is the peer: the same dialogues
 # (t/milter/smtp_dialogue.py) against both, a table of where they differ
 # in the output, and every difference must be one mvmtr-smtpd(8) lists.
-# Then hostile clients: 10,000 RCPTs, a slow client. SMTPD_MODE=milter
-# (t/milter/smtpd_milter.sh) runs it all with the policy asked of a
-# running mvmtr over the milter protocol (mvmtr-smtpd -m).
+# Then hostile clients: 10,000 RCPTs, a slow client. The policy is
+# mvmtr's, asked over the milter protocol (mvmtr-smtpd -m); at the end,
+# with mvmtr gone, mail is answered 4xx and none is lost.
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/ns.sh"
 . "$top_srcdir/t/lib/qmail.sh"
@@ -82,8 +82,8 @@ void \$hook_eom() {
 }
 S
 chmod 644 "$tmp/policy.mfl"
-"$smtpd" -c "$tmp/policy.mfl" >"$tmp/check.log" 2>&1
-is "$?" 0 "mvmtr-smtpd -c compiles the milter's policy"
+"$top_builddir/milter/mvmtr" -c "$tmp/policy.mfl" >"$tmp/check.log" 2>&1
+is "$?" 0 "mvmtr -c compiles the policy"
 
 cat >"$home/filter.mfl" <<'S'
 $log("ips=" + $join($received_ips(), ","));
@@ -103,24 +103,15 @@ MVMDA_RC=$tmp/rc.mfl
 export MVMDA_RC
 qmail_start "$tmp/qmail.log"
 
-# the policy in the receiver's own process, or (SMTPD_MODE=milter,
-# t/milter/smtpd_milter.sh) asked of a running mvmtr over the milter
-# protocol, as qmaild, the user tcpserver runs the receiver as
-: >"$tmp/mvmtr.log"
-if [ "${SMTPD_MODE:-}" = milter ]; then
-	"$top_builddir/milter/mvmtr" -f -u qmaild:nofiles -p "unix:$tmp/run/mvmtr.sock" \
-		"$tmp/policy.mfl" 2>"$tmp/mvmtr.log" &
-	pids="$pids $!"
-	i=0
-	until [ -S "$tmp/run/mvmtr.sock" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-	policy="-m unix:$tmp/run/mvmtr.sock"
-	mode="asking mvmtr over the milter protocol"
-else
-	policy=$tmp/policy.mfl
-	mode="running the policy itself"
-fi
+# mvmtr with the policy, as qmaild (the user tcpserver runs the
+# receiver as, who may then reach its socket and write the store)
+"$top_builddir/milter/mvmtr" -f -u qmaild:nofiles -p "unix:$tmp/run/mvmtr.sock" \
+	"$tmp/policy.mfl" 2>"$tmp/mvmtr.log" &
+pids="$pids $!"
+i=0
+until [ -S "$tmp/run/mvmtr.sock" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 tcpserver -q -x "$tmp/rules.cdb" -u 7791 -g 7790 127.0.0.1 25 \
-	"$smtpd" -f -q "$QH" $policy 2>"$tmp/smtpd.log" &
+	"$smtpd" -f -q "$QH" -m "unix:$tmp/run/mvmtr.sock" 2>"$tmp/smtpd.log" &
 pids="$pids $!"
 tcpserver -q -x "$tmp/rules.cdb" -u 7791 -g 7790 127.0.0.1 26 "$QH/bin/qmail-smtpd" &
 pids="$pids $!"
@@ -131,7 +122,7 @@ for port in 25 26; do
 		i=$((i + 1))
 	done
 done
-ok 0 "tcpserver runs mvmtr-smtpd ($mode) on port 25 and notqmail's qmail-smtpd on 26"
+ok 0 "tcpserver runs mvmtr-smtpd (asking mvmtr) on port 25 and notqmail's qmail-smtpd on 26"
 
 # send TO SUBJECT: swaks to mvmtr-smtpd from 192.0.2.25
 send() {
@@ -277,8 +268,14 @@ open(sys.argv[1], "w").write("%s|%s|%d\n" % (line.decode().strip(), rest == b"",
 PY
 is "$(cut -d'|' -f1,2 "$tmp/slow.out")" "451 4.4.2 timeout|True" \
 	"a client that says nothing more: 451 timeout after timeoutsmtpd (3 s: $(cut -d'|' -f3 "$tmp/slow.out") s), then closed"
-kill -0 $(echo $pids | cut -d' ' -f1) 2>/dev/null
+kill -0 $(echo $pids | cut -d' ' -f2) 2>/dev/null
 ok "$?" "tcpserver is still serving"
+kill $(echo $pids | cut -d' ' -f1)
+sleep 0.5
+send joe@mx.test.example "while mvmtr is gone"
+ok "$(said '<\*\* *421 unable to reach the mail filter'; echo $?)" \
+	"with mvmtr gone, the client gets 421 and tries again later: $(grep '^<\*\*' "$tmp/swaks.out" | head -n 1)"
+ok "$(grep -q 'unable to reach the mail filter' "$tmp/smtpd.log"; echo $?)" "and the log says which socket and why"
 if grep -q 'runtime error\|Sanitizer' "$tmp/smtpd.log" "$tmp/mvmtr.log"; then
 	ok 1 "no runtime error or sanitizer report from mvmtr-smtpd (or mvmtr)"
 	grep 'runtime error\|Sanitizer' "$tmp/smtpd.log" "$tmp/mvmtr.log" | head | sed 's/^/# /'
