@@ -270,7 +270,25 @@ is "$(cut -d'|' -f1,2 "$tmp/slow.out")" "451 4.4.2 timeout|True" \
 	"a client that says nothing more: 451 timeout after timeoutsmtpd (3 s: $(cut -d'|' -f3 "$tmp/slow.out") s), then closed"
 kill -0 $(echo $pids | cut -d' ' -f2) 2>/dev/null
 ok "$?" "tcpserver is still serving"
-kill $(echo $pids | cut -d' ' -f1)
+# mvmtr dies in the middle of a connection: the rest of it is 451
+python3 - "$(echo $pids | cut -d' ' -f1)" "$tmp/gone.out" <<'PY'
+import os, signal, socket, sys, time
+s = socket.create_connection(("127.0.0.1", 25), timeout=30)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"HELO client.test\r\n")
+f.readline()
+os.kill(int(sys.argv[1]), signal.SIGKILL)
+time.sleep(0.5)
+s.sendall(b"MAIL FROM:<a@sender.test>\r\n")
+mail = f.readline().decode().strip()
+s.sendall(b"RCPT TO:<joe@mx.test.example>\r\n")
+rcpt = f.readline().decode().strip()
+open(sys.argv[2], "w").write("%s|%s\n" % (mail, rcpt))
+PY
+is "$(cat "$tmp/gone.out")" \
+	"451 4.3.0 Mail filter unavailable, try again later|503 5.5.1 MAIL first" \
+	"mvmtr killed in the middle of a connection: MAIL gets 451 (so no RCPT is taken), nothing passes unfiltered"
 sleep 0.5
 send joe@mx.test.example "while mvmtr is gone"
 ok "$(said '<\*\* *421 unable to reach the mail filter'; echo $?)" \
