@@ -325,8 +325,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	snprintf(ctldir, sizeof(ctldir), "%s/control", qmail_home);
-	if (qctl_load(&ctl, ctldir, err, sizeof(err)) < 0)
+	if (qctl_load(&ctl, ctldir, err, sizeof(err)) < 0) {
+		qctl_free(&ctl);
 		return die421("unable to read controls", err);
+	}
 	conf.ctl = &ctl;
 	if ((e = getenv("TCPREMOTEIP")) == NULL && (e = sock_ip(1, peer, sizeof(peer))) == NULL)
 		e = "unknown";
@@ -341,8 +343,10 @@ main(int argc, char **argv)
 	if ((e = getenv("DATABYTES")) != NULL)
 		conf.databytes = strtoul(e, NULL, 10);
 	conf.timeout = ctl.timeout;
-	if ((policy = milter_client_policy(milter, milter_timeout, err, sizeof(err))) == NULL)
+	if ((policy = milter_client_policy(milter, milter_timeout, err, sizeof(err))) == NULL) {
+		qctl_free(&ctl);
 		return die421("unable to reach the mail filter", err);
+	}
 	status = smtpd_run(&conf, &io, policy);
 	qctl_free(&ctl);
 	return status;
