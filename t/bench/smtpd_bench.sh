@@ -18,7 +18,7 @@ export MVMF_BENCH_BUILDDIR
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/../.." && pwd)
 top_builddir=$builddir
-MSGS=${MSGS:-2000} PAR=${PAR:-20} ROUNDS=${ROUNDS:-3}
+MSGS=${MSGS:-2000} PAR=${PAR:-20} ROUNDS=${ROUNDS:-5}
 export top_srcdir top_builddir MSGS PAR ROUNDS
 
 skip_all() {
@@ -161,7 +161,11 @@ if [ -n "$short" ]; then
 	echo "not measured: some messages were not queued ($short); see $tmp/*.log"
 	exit 0
 fi
-echo "median of $ROUNDS rounds (ratio to qmail-smtpd in the same round; CPU of every process per message):"
+# range N...: "min-median-max" of the numbers given
+range() {
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { printf "%s-%s-%s", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+echo "median of $ROUNDS rounds (ratio to qmail-smtpd in the same round, min-median-max; CPU of every process per message):"
 printf '  qmail-smtpd                        %6s msg/s  %5s us/msg\n' "$(median $rates_qmail)" "$(median $cpu_qmail)"
 for c in $configs; do
 	v=$(echo "$c" | tr - _)
@@ -169,5 +173,5 @@ for c in $configs; do
 	accept) what="mvmtr-smtpd + mvmtr, accept-all" goal=0.95 ;;
 	policy) what="mvmtr-smtpd + mvmtr, policy" goal=0.90 ;;
 	esac
-	eval "printf '  %-34s ratio %5s      %5s us/msg   (goal >= %s)\n' \"\$what\" \"\$(median \$ratio_$v)\" \"\$(median \$cpu_$v)\" \$goal"
+	eval "printf '  %-34s ratio %5s (%s)  %5s us/msg   (goal >= %s)\n' \"\$what\" \"\$(median \$ratio_$v)\" \"\$(range \$ratio_$v)\" \"\$(median \$cpu_$v)\" \$goal"
 done
