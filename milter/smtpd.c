@@ -60,7 +60,7 @@ struct smtpd {
 	const struct smtpd_conf *conf;
 	const struct smtpd_io *io;
 	struct smtpd_policy *pol;
-	char in[16384];
+	char in[4096];
 	size_t inpos, inlen;
 	struct buf out;
 	int dead;			/* a write failed: nothing more to say */
