@@ -56,7 +56,7 @@ PF=$tmp/postfix
 PF_PORT=25
 cleanup() {
 	pf_stop
-	[ -f "$tmp/mvmtr.pid" ] && kill "$(cat "$tmp/mvmtr.pid")" 2>/dev/null
+	[ -n "${mvmtr_pidfile:-}" ] && [ -f "$mvmtr_pidfile" ] && kill "$(cat "$mvmtr_pidfile")" 2>/dev/null
 	[ -n "${unbound_pid:-}" ] && kill "$unbound_pid" 2>/dev/null
 	umount /etc "$prefix" 2>/dev/null
 	rm -rf "$tmp"
@@ -133,7 +133,10 @@ grep -q 'greylist_delay = 5;' "$policy" && grep -q '"dnsbl.example"' "$policy" |
 say "$policy: contrib/mvmtr.mfl with \$mvmtr_greylist_delay = 5 and the zone dnsbl.example"
 "$sbin/mvmtr" -c -v "$policy" >"$tmp/check.log" 2>&1 || { cat "$tmp/check.log" >&2; fail "mvmtr -c failed"; }
 sock=$run/mvmf/mvmtr.sock
-"$sbin/mvmtr" -u mvmtr:mvmtr -P "$tmp/mvmtr.pid" -p "unix:$sock" "$policy" ||
+# the pid file (to stop it at the end) as the mvmtr user writes it: in
+# the directory mvmtr makes for its socket
+mvmtr_pidfile=$run/mvmf/mvmtr.pid
+"$sbin/mvmtr" -u mvmtr:mvmtr -P "$mvmtr_pidfile" -p "unix:$sock" "$policy" ||
 	fail "mvmtr did not start"
 say "$sbin/mvmtr -u mvmtr:mvmtr -p unix:$sock $policy"
 say "socket: $(stat -c '%U:%G %a' "$sock")"

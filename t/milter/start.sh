@@ -51,15 +51,18 @@ done
 # missing, as after a boot (/run/mvmf) or before the first start
 # (/var/lib/mvmf): README's start line needs no mkdir
 sed "s|$tmp/lib/mvmtr|$tmp/lib/gone/mvmtr|" "$tmp/policy.mfl" >"$tmp/gone.mfl"
-(umask 0077 && "$mvmtr" -u nobody -p "unix:$tmp/new/run/g.sock" -P "$tmp/g.pid" "$tmp/gone.mfl" 2>"$tmp/err")
+(umask 0077 && "$mvmtr" -u nobody -p "unix:$tmp/new/run/g.sock" -P "$tmp/new/run/g.pid" \
+	"$tmp/gone.mfl" 2>"$tmp/err")
 is "$?" 0 "missing directories of the socket and the store: mvmtr starts ($(cat "$tmp/err"))"
 is "$(mode "$tmp/new/run")" "750 nobody" "the socket's directory is made 0750, the user's"
 is "$(mode "$tmp/new")" "755 root" "a missing level above it 0755, as mkdir -p makes it"
 is "$(mode "$tmp/lib/gone")" "750 nobody" "the store's directory is made 0750, the user's"
 is "$(mode "$tmp/lib/gone/mvmtr")" "750 nobody" "and the store in it"
 i=0
-while [ ! -s "$tmp/g.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-kill "$(cat "$tmp/g.pid" 2>/dev/null)" 2>/dev/null
+# the pid file is written as the user, in the directory mvmtr made
+while [ ! -s "$tmp/new/run/g.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+pid=$(cat "$tmp/new/run/g.pid" 2>/dev/null)
+ok "$([ -n "$pid" ] && kill "$pid" 2>/dev/null; echo $?)" "its pid file is there, and the daemon stops"
 
 # a failed start: before detaching, with a sysexits code and the reason
 : >"$tmp/file"

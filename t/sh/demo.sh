@@ -63,5 +63,9 @@ is "$(sed -n '/^11\./,/^12\./p' "$out" | grep -c ' message')" 8 "and no other fo
 has '^  rejects	2$' "mvmcas stats, as documented, reads mvmtr's store: the two refusals"
 has '^  socket: mvmtr:mvmtr 660$' "the socket mvmtr -u made is mvmtr's, 0660"
 is "$(ls -A "$prefix" 2>/dev/null | tr '\n' ' ')" "$before" "$prefix on this machine is as it was"
+# the demo's daemons end with it (mvmtr's pid file was written where
+# the mvmtr user cannot write, and every run left an mvmtr behind)
+sleep 0.5
+is "$(pgrep -f "$prefix/sbin/mvmtr -u mvmtr:mvmtr" | wc -l)" 0 "no mvmtr of the demo is left running"
 [ "$tap_failed" = 0 ] || sed 's/^/# /' "$out"
 done_testing
