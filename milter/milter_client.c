@@ -73,6 +73,9 @@ struct client {
 	struct change *changes, **tail;
 	unsigned char *in;		/* the last packet's data */
 	size_t inlen;
+	struct buf out;			/* packets not yet written */
+	unsigned char rbuf[4096];	/* read ahead */
+	size_t rpos, rlen;
 };
 
 #define C(p) ((struct client *) (p))
@@ -108,38 +111,53 @@ get_u32(const unsigned char *p)
 	return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
 }
 
-/* send - one packet: CMD and LEN bytes of DATA */
+/* flush_out - the packets queued go out in one write, so the filter
+ * wakes once for a step and its macros */
+static int
+flush_out(struct client *c)
+{
+	const char *p = c->out.data;
+	size_t left = c->out.len;
+
+	while (left > 0 && !c->broken) {
+		ssize_t n = write(c->fd, p, left);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fail(c, "cannot write to the filter");
+			break;
+		}
+		p += n;
+		left -= (size_t) n;
+	}
+	buf_reset(&c->out);
+	return c->broken ? -1 : 0;
+}
+
+/* send_packet - CMD and LEN bytes of DATA, queued until an answer is
+ * awaited (or much is queued) */
 static int
 send_packet(struct client *c, int cmd, const void *data, size_t len)
 {
 	unsigned char head[5];
-	const char *p;
-	size_t left;
 
 	if (c->broken)
 		return -1;
 	put_u32(head, (uint32_t) len + 1);
 	head[4] = (unsigned char) cmd;
-	for (int part = 0; part < 2; part++) {
-		p = part == 0 ? (const char *) head : data;
-		left = part == 0 ? 5 : len;
-		while (left > 0) {
-			ssize_t n = write(c->fd, p, left);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				fail(c, "cannot write to the filter");
-				return -1;
-			}
-			p += n;
-			left -= (size_t) n;
-		}
+	buf_append(&c->out, head, 5);
+	if (len > 0)
+		buf_append(&c->out, data, len);
+	if (c->out.failed) {
+		fail(c, "out of memory");
+		return -1;
 	}
-	return 0;
+	return c->out.len > (256u << 10) ? flush_out(c) : 0;
 }
 
-/* read_n - LEN bytes within the timeout */
+/* read_n - LEN bytes within the timeout, from what was read ahead; what
+ * is queued goes out first */
 static int
 read_n(struct client *c, void *buf, size_t len)
 {
@@ -147,23 +165,35 @@ read_n(struct client *c, void *buf, size_t len)
 
 	while (len > 0) {
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		size_t take = c->rlen - c->rpos;
 		ssize_t n;
-		int r = poll(&pfd, 1, c->timeout * 1000);
+		int r;
 
-		if (r < 0 && errno == EINTR)
+		if (take > 0) {
+			if (take > len)
+				take = len;
+			memcpy(p, c->rbuf + c->rpos, take);
+			c->rpos += take;
+			p += take;
+			len -= take;
+			continue;
+		}
+		if (c->out.len > 0 && flush_out(c) < 0)
+			return -1;
+		if ((r = poll(&pfd, 1, c->timeout * 1000)) < 0 && errno == EINTR)
 			continue;
 		if (r == 0) {
 			fail(c, "no answer within the timeout");
 			return -1;
 		}
-		if ((n = read(c->fd, p, len)) < 0 && errno == EINTR)
+		if ((n = read(c->fd, c->rbuf, sizeof(c->rbuf))) < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			fail(c, n == 0 ? "the filter closed the connection" : "cannot read from the filter");
 			return -1;
 		}
-		p += n;
-		len -= (size_t) n;
+		c->rpos = 0;
+		c->rlen = (size_t) n;
 	}
 	return 0;
 }
@@ -566,8 +596,8 @@ message_done(struct smtpd_policy *p)
 static void
 close_(struct smtpd_policy *p)
 {
-	if (!C(p)->broken)
-		send_packet(C(p), CMD_QUIT, NULL, 0);
+	if (!C(p)->broken && send_packet(C(p), CMD_QUIT, NULL, 0) == 0)
+		flush_out(C(p));
 }
 
 static void
@@ -580,6 +610,7 @@ free_(struct smtpd_policy *p)
 		close(c->fd);
 	free(c->reply.text);
 	free(c->in);
+	buf_free(&c->out);
 	free(c);
 }
 

@@ -286,9 +286,10 @@ s.sendall(b"RCPT TO:<joe@mx.test.example>\r\n")
 rcpt = f.readline().decode().strip()
 open(sys.argv[2], "w").write("%s|%s\n" % (mail, rcpt))
 PY
-is "$(cat "$tmp/gone.out")" \
-	"451 4.3.0 Mail filter unavailable, try again later|503 5.5.1 MAIL first" \
-	"mvmtr killed in the middle of a connection: MAIL gets 451 (so no RCPT is taken), nothing passes unfiltered"
+# (this policy has no MAIL hook: mvmtr asked for no answer there, so the
+# receiver finds it gone at RCPT, the first step that waits)
+is "$(cut -d'|' -f2 "$tmp/gone.out")" "451 4.3.0 Mail filter unavailable, try again later" \
+	"mvmtr killed in the middle of a connection: the recipient gets 451, nothing passes unfiltered ($(cat "$tmp/gone.out"))"
 sleep 0.5
 send joe@mx.test.example "while mvmtr is gone"
 ok "$(said '<\*\* *421 unable to reach the mail filter'; echo $?)" \
