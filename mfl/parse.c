@@ -267,9 +267,26 @@ parse_enable(struct parser *p, const char *cap)
 {
 	if (p->sieve && !parse_has_cap(p, cap) && p->ncaps < PARSE_CAPS_MAX)
 		p->caps[p->ncaps++] = cap;
-	/* RFC 5235 3.2: spamtestplus brings spamtest with it */
+	/* RFC 5235 3.2: spamtestplus brings spamtest with it; RFC 6131 2:
+	 * vacation-seconds brings vacation (Roundcube requires it alone) */
 	if (strcmp(cap, "spamtestplus") == 0)
 		parse_enable(p, "spamtest");
+	if (strcmp(cap, "vacation-seconds") == 0)
+		parse_enable(p, "vacation");
+}
+
+/* parse_ihave_capability - CAP (LEN) as ihave sees it: as
+ * parse_capability, but never "variables" or "encoded-character",
+ * which change how a script reads and so cannot be asked for at run
+ * time (RFC 5463 4: ihave is false for them) */
+const char *
+parse_ihave_capability(const struct mfl_env *env, const char *s, size_t len)
+{
+	const char *cap = parse_capability(env, s, len);
+
+	if (cap != NULL && (strcmp(cap, "variables") == 0 || strcmp(cap, "encoded-character") == 0))
+		return NULL;
+	return cap;
 }
 
 /* parse_require - turn on the capabilities in LIST (strings) */

@@ -55,6 +55,7 @@ int parse_expect(struct parser *p, enum tok_kind kind, const char *what);
 void parse_expected(struct parser *p, const char *what);
 struct ast *parse_sieve_include(struct parser *p);
 const char *parse_capability(const struct mfl_env *env, const char *s, size_t len);
+const char *parse_ihave_capability(const struct mfl_env *env, const char *s, size_t len);
 void parse_enable(struct parser *p, const char *cap);
 void parse_error(struct parser *p, const struct token *at,
 		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -216,10 +216,10 @@ ihave_known(struct parser *p, const struct ast *test)
 		if (items[i]->kind != A_STR)
 			return -1;
 	for (size_t i = 0; i < n; i++)
-		if (parse_capability(p->env, items[i]->str, items[i]->len) == NULL)
+		if (parse_ihave_capability(p->env, items[i]->str, items[i]->len) == NULL)
 			return 0;
 	for (size_t i = 0; i < n; i++)
-		parse_enable(p, parse_capability(p->env, items[i]->str, items[i]->len));
+		parse_enable(p, parse_ihave_capability(p->env, items[i]->str, items[i]->len));
 	return 1;
 }
 

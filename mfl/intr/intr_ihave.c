@@ -4,7 +4,8 @@
  * matters (parse_sieve.c): in `if ihave [...] { ... }` the block may
  * use the capabilities without require, and when one is unknown the
  * block is skipped unread, so a script written for a richer
- * implementation still compiles.
+ * implementation still compiles. "variables" and "encoded-character"
+ * are never there for ihave (RFC 5463 4).
  *
  * DIAGNOSTICS: error raises a runtime error with the script's text.
  */
@@ -25,7 +26,7 @@ ihave_run(struct mfl_run *run, const struct site *site, struct value *args,
 	run_strlist(run, site, &args[0], &n, &caps);
 	*ret = value_int(1);
 	for (size_t i = 0; i < n; i++)
-		if (parse_capability(run->env, caps[i].u.s.ptr, caps[i].u.s.len) == NULL)
+		if (parse_ihave_capability(run->env, caps[i].u.s.ptr, caps[i].u.s.len) == NULL)
 			*ret = value_int(0);
 	return 0;
 }
