@@ -108,7 +108,7 @@ tmatch_one(struct tmatch *tm, const char *val, size_t len)
 			return site->match == MATCH_REGEX ? -1
 			    : run_error(tm->run, site, "instruction limit reached");
 		if (m > 0)
-			return caps.n > 0 ? keep_caps(tm, &caps) : 1;
+			return caps.n > 0 && !tm->no_caps ? keep_caps(tm, &caps) : 1;
 	}
 	return 0;
 }

@@ -19,6 +19,7 @@ struct tmatch {
 	const struct value *keys;
 	size_t nkeys;
 	uint64_t count;		/* :count: values seen */
+	int no_caps;		/* a match sets no match variables */
 };
 
 void tmatch_init(struct tmatch *tm, struct mfl_run *run,

@@ -100,6 +100,7 @@ body_run(struct mfl_run *run, const struct site *site, struct value *args,
 	if (run->msg == NULL)
 		return 0;
 	tmatch_init(&tm, run, site, &args[0]);
+	tm.no_caps = 1;		/* RFC 5173 6: body sets no match variables */
 	if (intr_tag_present(site, BODY_RAW, args, NULL)) {
 		size_t len = 0;
 		const char *body = msg_body(run->msg, &len);
