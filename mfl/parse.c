@@ -417,6 +417,15 @@ encoded_character(const char *s, size_t len, struct buf *out)
 		ok = unicode ? encoded_unicode(body, close, &tmp) : encoded_hex(body, close, &tmp);
 		if (ok == -2)
 			bad = 1;
+		if (ok == -1) {
+			/* not an encoding: the "$" stands as written and what
+			 * follows is read again, so "${hex:4${hex:30}}" is
+			 * "${hex:40}" (RFC 5228 2.4.2.4, as Pigeonhole) */
+			buf_free(&tmp);
+			buf_append(out, p, (size_t) (open + 1 - p));
+			p = open + 1;
+			continue;
+		}
 		buf_append(out, p, (size_t) (open - p));
 		if (ok == 0)
 			buf_append(out, tmp.data, tmp.len);

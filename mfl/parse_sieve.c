@@ -110,6 +110,17 @@ sieve_intrinsic(struct parser *p, enum intr_kind kind)
 	parse_advance(p);
 	if (parse_sieve_args(p, node, sieve_argument, (size_t) -1) < 0)
 		return NULL;
+	/* RFC 5232 3, 4: the flag commands and hasflag take a variable
+	 * name (or list) before their flags only with "variables" */
+	if (node->nitems == 2 && (strcmp(intr->name, "setflag") == 0
+				  || strcmp(intr->name, "addflag") == 0
+				  || strcmp(intr->name, "removeflag") == 0
+				  || strcmp(intr->name, "hasflag") == 0)
+	    && !parse_has_cap(p, "variables")) {
+		parse_error(p, &name, "%s: a variable name needs require \"variables\"",
+			    intr->name);
+		return NULL;
+	}
 	return node;
 }
 

@@ -105,7 +105,9 @@ body_run(struct mfl_run *run, const struct site *site, struct value *args,
 		size_t len = 0;
 		const char *body = msg_body(run->msg, &len);
 
-		m = tmatch_one(&tm, body ? body : "", len);
+		/* an empty body is no value: nothing matches it, not even
+		 * :contains "" (as Pigeonhole) */
+		m = len > 0 ? tmatch_one(&tm, body, len) : 0;
 	} else {
 		if (intr_tag_present(site, BODY_CONTENT, args, &content) && content != NULL)
 			run_strlist(run, site, content, &ntypes, &types);

@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "compile.h"
@@ -241,6 +242,55 @@ hasflag_prepare(struct compile *cc, struct ast *n, struct site *site)
 	return 0;
 }
 
+/* split_flags - the strings of LIST cut at spaces, as a new list in OUT
+ * (empty pieces dropped); -1 when memory runs out */
+static int
+split_flags(struct mfl_run *run, const struct site *site, const struct value *list,
+	    struct value *out)
+{
+	const struct value *items;
+	const char **pieces = NULL;
+	struct buf text = BUF_INIT;
+	size_t n, np = 0, *offs = NULL;
+	int rc = -1;
+
+	run_strlist(run, site, list, &n, &items);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = items[i].u.s.ptr;
+		size_t len = items[i].u.s.len;
+
+		for (size_t a = 0; a < len;) {
+			size_t b = a;
+
+			while (b < len && s[b] != ' ')
+				b++;
+			if (b > a) {
+				size_t *more = realloc(offs, (np + 1) * sizeof(*offs));
+
+				if (more == NULL)
+					goto out;
+				offs = more;
+				offs[np++] = text.len;
+				buf_append(&text, s + a, b - a);
+				buf_putc(&text, 0);
+			}
+			a = b + 1;
+		}
+	}
+	if (text.failed || (np > 0 && (pieces = malloc(np * sizeof(*pieces))) == NULL))
+		goto out;
+	for (size_t i = 0; i < np; i++)
+		pieces[i] = text.data + offs[i];
+	rc = mfl_run_strarr(run, pieces, np, out) < 0 ? -1 : 0;
+out:
+	if (rc < 0)
+		run_error(run, site, "memory limit reached");
+	free(pieces);
+	free(offs);
+	buf_free(&text);
+	return rc;
+}
+
 /* hasflag: hasflag [MATCH-TYPE] [COMPARATOR] [<variable-list>] <list-of-flags> */
 static int
 hasflag_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -249,11 +299,20 @@ hasflag_run(struct mfl_run *run, const struct site *site, struct value *args,
 	const struct value *vars = &run->imap_flags;
 	size_t nvars = 1;
 	struct tmatch tm;
+	struct value keys;
 	int m = 0;
 
 	if (site->npos == 2)
 		run_strlist(run, site, &args[0], &nvars, &vars);
-	tmatch_init(&tm, run, site, &args[site->npos - 1]);
+	if (site->match != MATCH_REGEX) {
+		/* RFC 5232 4: each string of the list is a space-separated
+		 * list of flags ("b A" asks for b and for A) */
+		if (split_flags(run, site, &args[site->npos - 1], &keys) < 0)
+			return -1;
+		tmatch_init(&tm, run, site, &keys);
+	} else {
+		tmatch_init(&tm, run, site, &args[site->npos - 1]);
+	}
 	for (size_t v = 0; v < nvars && m == 0; v++) {
 		struct buf clean = BUF_INIT;
 		size_t i = 0;
