@@ -58,7 +58,69 @@ type_wanted(const struct mime_part *part, const struct value *types, size_t n)
 	return 0;
 }
 
-/* body_parts - each leaf part of the wanted types against the keys */
+/* type_named - PART's type is named in TYPES ("" does not count) */
+static int
+type_named(const struct mime_part *part, const struct value *types, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (types[i].u.s.len > 0 && type_wanted(part, &types[i], 1))
+			return 1;
+	return 0;
+}
+
+/* delimiter - where the line "--BOUNDARY" (FINAL: "--BOUNDARY--")
+ * starts in BODY (LEN), from FROM; NULL if nowhere */
+static const char *
+delimiter(const char *body, size_t len, size_t from, const char *boundary, int final)
+{
+	size_t blen = strlen(boundary);
+
+	for (size_t i = from; i + 2 + blen <= len; i++) {
+		if (i > 0 && body[i - 1] != '\n')
+			continue;
+		if (body[i] != '-' || body[i + 1] != '-' || memcmp(body + i + 2, boundary, blen) != 0)
+			continue;
+		if (!final || (i + 4 + blen <= len && body[i + 2 + blen] == '-'
+			       && body[i + 3 + blen] == '-'))
+			return body + i;
+	}
+	return NULL;
+}
+
+/* container_values - what :content matches in a part that holds others
+ * (RFC 5173 5.2): a multipart's prologue and epilogue, a
+ * message/rfc822's header */
+static int
+container_values(struct tmatch *tm, const struct mime_part *part)
+{
+	int m = 0;
+
+	if (mime_is_multipart(part)) {
+		const char *boundary = mime_part_param(part, "boundary"), *first, *last, *eol;
+		size_t n;
+
+		if (boundary == NULL)
+			return 0;
+		if ((first = delimiter(part->body, part->body_len, 0, boundary, 0)) != NULL) {
+			n = (size_t) (first - part->body);
+			while (n > 0 && (part->body[n - 1] == '\n' || part->body[n - 1] == '\r'))
+				n--;
+			m = tmatch_one(tm, part->body, n);
+		}
+		if (m == 0 && (last = delimiter(part->body, part->body_len, 0, boundary, 1)) != NULL
+		    && (eol = memchr(last, '\n', part->body_len - (size_t) (last - part->body))) != NULL)
+			m = tmatch_one(tm, eol + 1, part->body_len - (size_t) (eol + 1 - part->body));
+		return m;
+	}
+	if (part->child != NULL && strcmp(part->type, "message") == 0
+	    && part->child->body >= part->child->start)
+		return tmatch_one(tm, part->child->start,
+				  (size_t) (part->child->body - part->child->start));
+	return 0;
+}
+
+/* body_parts - each leaf part of the wanted types against the keys,
+ * and the parts that hold others when their type is named */
 static int
 body_parts(struct tmatch *tm, struct mime_part *part, const struct value *types,
 	   size_t ntypes)
@@ -66,6 +128,8 @@ body_parts(struct tmatch *tm, struct mime_part *part, const struct value *types,
 	int m = 0;
 
 	if (part->child != NULL) {
+		if (type_named(part, types, ntypes))
+			m = container_values(tm, part);
 		for (struct mime_part *c = part->child; c != NULL && m == 0; c = c->next)
 			m = body_parts(tm, c, types, ntypes);
 		return m;
