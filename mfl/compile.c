@@ -796,6 +796,17 @@ include_file(void *ctx, struct parser *from, const char *path, size_t len,
 	buf_cstr(&full);
 	for (int i = 0; i < cc->include_depth; i++)
 		if (strcmp(cc->include_stack[i], full.data) == 0) {
+			/* RFC 6609 3.2: with :once, a script that comes back
+			 * to itself is no error: it has run already when this
+			 * include is reached, so the include does nothing */
+			if (from->include_once) {
+				block = ast_new(cc->arena, A_BLOCK, from->file, line, col);
+				if (block == NULL)
+					diag_error(&cc->diag, from->file, line, col, "out of memory");
+				else
+					block->num = 1;
+				goto out;
+			}
 			diag_error(&cc->diag, from->file, line, col,
 				   "include cycle: %s includes itself", full.data);
 			goto out;

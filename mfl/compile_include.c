@@ -55,17 +55,19 @@ compile_include(struct compile *cc, struct ast *n)
 
 	if (n->a == NULL)
 		return 0;	/* reported by the parser */
+	/* every include marks the script as run, so a later include :once
+	 * of it does nothing (RFC 6609 3.2); :once also tests the mark */
+	if ((slot = once_slot(cc, n)) < 0)
+		return -1;
+	cc->at = n;
 	if (n->num) {		/* :once */
-		if ((slot = once_slot(cc, n)) < 0)
-			return -1;
-		cc->at = n;
 		emit(cc, OP_GETG, slot);
 		emit(cc, OP_PUSHK, const_str(cc, "", 0));
 		emit(cc, OP_SEQ, 0);
 		skip = emit(cc, OP_JZ, 0);
-		emit(cc, OP_PUSHK, const_str(cc, "1", 1));
-		emit(cc, OP_SETG, slot);
 	}
+	emit(cc, OP_PUSHK, const_str(cc, "1", 1));
+	emit(cc, OP_SETG, slot);
 	if ((prefix = arena_alloc(cc->arena, n->len + 2)) == NULL) {
 		cerror(cc, n, "out of memory");
 		return -1;

@@ -39,6 +39,7 @@ struct parser {
 	int encoded_character;	/* RFC 5228 2.4.2.4 is on */
 	include_fn include;
 	void *include_ctx;
+	int include_once;	/* the include being read has :once */
 	const struct mfl_env *env;	/* the host's intrinsics */
 	int arg_mode;		/* reading a Sieve argument: " [" starts the next */
 	int depth;		/* nesting, against PARSE_DEPTH_MAX */

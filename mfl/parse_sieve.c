@@ -335,7 +335,9 @@ parse_sieve_include(struct parser *p)
 	if (optional && access(buf_cstr(&path), R_OK) < 0) {
 		node->kind = A_NOP;	/* :optional: a missing script is none */
 	} else if (node->str != NULL && p->include != NULL) {
+		p->include_once = once;
 		node->a = p->include(p->include_ctx, p, node->str, node->len, at.line, at.col);
+		p->include_once = 0;
 	}
 	buf_free(&path);
 	return node->str != NULL ? node : NULL;

@@ -351,11 +351,16 @@ set_run(struct mfl_run *run, const struct site *site, struct value *args,
 }
 
 /* sieve_var_name_slot - the slot of the variable NAME names: a
- * constant identifier (RFC 5229 4), else a compile error saying WHAT
- * wanted it; -1 after an error */
+ * constant identifier (RFC 5229 4) or global.IDENTIFIER, else a compile
+ * error saying WHAT wanted it; -1 after an error */
 int
 sieve_var_name_slot(struct compile *cc, const struct ast *name, const char *what)
 {
+	/* RFC 6609 3.4.2: "global.NAME" is the shared variable NAME, as
+	 * ${global.NAME} reads it */
+	if (name->kind == A_STR && name->len > 7 && mem_ieq(name->str, "global.", 7)
+	    && var_ref_kind(name->str + 7, name->len - 7) == VREF_NAME)
+		return sieve_var_global(cc, name, name->str + 7, name->len - 7);
 	if (name->kind != A_STR || var_ref_kind(name->str, name->len) != VREF_NAME) {
 		cerror(cc, name, "%s: the name must be a constant identifier (RFC 5229 4)", what);
 		return -1;
