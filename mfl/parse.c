@@ -35,7 +35,7 @@ static const char *const known_caps[] = {
 	"environment", "date", "index", "spamtest", "spamtestplus",
 	"virustest", "ihave", "mailbox", "editheader",
 	"duplicate", "vacation", "vacation-seconds", "include",
-	"foreverypart", "mime", "extracttext",
+	"foreverypart", "mime", "extracttext", "imapflags",
 };
 
 /* parse_init - ready to read SRC */
@@ -273,6 +273,10 @@ parse_enable(struct parser *p, const char *cap)
 		parse_enable(p, "spamtest");
 	if (strcmp(cap, "vacation-seconds") == 0)
 		parse_enable(p, "vacation");
+	/* the obsolete imapflags draft: its setflag, addflag and removeflag
+	 * are imap4flags' (which comes on with it), plus mark and unmark */
+	if (strcmp(cap, "imapflags") == 0)
+		parse_enable(p, "imap4flags");
 }
 
 /* parse_ihave_capability - CAP (LEN) as ihave sees it: as
@@ -312,6 +316,19 @@ parse_require(struct parser *p, struct ast *list, const struct token *at)
 		}
 		if (strcmp(cap, "encoded-character") == 0)
 			p->encoded_character = 1;
+		/* Pigeonhole's rule: the draft and the RFC do not mix */
+		if (strcmp(cap, "imapflags") == 0 || strcmp(cap, "imap4flags") == 0) {
+			int *mine = cap[4] == '4' ? &p->required_imap4flags : &p->required_imapflags;
+			int *other = cap[4] == '4' ? &p->required_imapflags : &p->required_imap4flags;
+
+			*mine = 1;
+			if (*other) {
+				diag_error(p->diag, p->file, s->line, s->col,
+					   "imapflags (the obsolete draft) and imap4flags cannot be "
+					   "used together");
+				ok = 0;
+			}
+		}
 		parse_enable(p, cap);
 	}
 	return ok;

@@ -40,6 +40,7 @@ struct parser {
 	include_fn include;
 	void *include_ctx;
 	int include_once;	/* the include being read has :once */
+	int required_imapflags, required_imap4flags;
 	const struct mfl_env *env;	/* the host's intrinsics */
 	int arg_mode;		/* reading a Sieve argument: " [" starts the next */
 	int depth;		/* nesting, against PARSE_DEPTH_MAX */

@@ -25,7 +25,7 @@ extern const struct intrinsic intr_length, intr_substr, intr_index,
 	intr_regmatch, intr_log, intr_atoi;
 extern const struct intrinsic intr_set, intr_string, intr_match_fn;
 extern const struct intrinsic intr_setflag, intr_addflag, intr_removeflag,
-	intr_hasflag;
+	intr_hasflag, intr_mark, intr_unmark;
 extern const struct intrinsic intr_body, intr_environment, intr_date,
 	intr_currentdate, intr_spamtest, intr_virustest, intr_ihave, intr_error,
 	intr_mailboxexists, intr_addheader, intr_deleteheader, intr_duplicate,
@@ -40,7 +40,7 @@ const struct intrinsic *const intr_table[] = {
 	&intr_sprintf, &intr_split, &intr_join, &intr_regmatch, &intr_log,
 	&intr_atoi, &intr_header_fn, &intr_headers_fn,
 	&intr_set, &intr_string, &intr_match_fn,
-	&intr_setflag, &intr_addflag, &intr_removeflag, &intr_hasflag,
+	&intr_setflag, &intr_addflag, &intr_removeflag, &intr_hasflag, &intr_mark, &intr_unmark,
 	&intr_body, &intr_environment, &intr_date, &intr_currentdate,
 	&intr_spamtest, &intr_virustest, &intr_ihave, &intr_error,
 	&intr_mailboxexists, &intr_addheader, &intr_deleteheader, &intr_duplicate,

@@ -174,6 +174,39 @@ removeflag_run(struct mfl_run *run, const struct site *site, struct value *args,
 	return flagop(run, site, args, FLAGOP_REMOVE);
 }
 
+/* mark, unmark: the obsolete imapflags draft's shorthands (Roundcube and
+ * KMail still write them): addflag and removeflag of \\Flagged on the
+ * internal variable */
+static int
+mark_run(struct mfl_run *run, const struct site *site, struct value *args,
+	 struct value *ret)
+{
+	struct value flagged = value_str("\\Flagged", 8);
+
+	(void) args, (void) ret;
+	return flagop(run, site, &flagged, FLAGOP_ADD);
+}
+
+static int
+unmark_run(struct mfl_run *run, const struct site *site, struct value *args,
+	   struct value *ret)
+{
+	struct value flagged = value_str("\\Flagged", 8);
+
+	(void) args, (void) ret;
+	return flagop(run, site, &flagged, FLAGOP_REMOVE);
+}
+
+const struct intrinsic intr_mark = {
+	.name = "mark", .kind = INTR_COMMAND, .capability = "imapflags",
+	.args = "", .run = mark_run,
+};
+
+const struct intrinsic intr_unmark = {
+	.name = "unmark", .kind = INTR_COMMAND, .capability = "imapflags",
+	.args = "", .run = unmark_run,
+};
+
 /* flag_prepare - "cmd <variablename> <list>": the name is resolved now
  * (aux = its global slot + 1) and dropped from the arguments */
 static int

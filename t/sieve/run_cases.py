@@ -41,6 +41,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # name -> reason: cases whose result differs from Pigeonhole on purpose
 KEPT_DIFFERENCES = {
+    "imapflags, the obsolete draft: setflag and addflag as imap4flags":
+        "Pigeonhole has imapflags but leaves it out of sieve_extensions by "
+        "default; mvmf takes it, as Roundcube and KMail still write it",
+    "imapflags mark and unmark":
+        "the same: imapflags is off in Pigeonhole's default configuration",
     "fileinto empty name is an error":
         "an empty mailbox name is refused when the script runs; Pigeonhole "
         "accepts it and fails later, when storing",
