@@ -35,7 +35,7 @@ static const char *const known_caps[] = {
 	"environment", "date", "index", "spamtest", "spamtestplus",
 	"virustest", "ihave", "mailbox", "editheader",
 	"duplicate", "vacation", "vacation-seconds", "include",
-	"foreverypart", "mime", "extracttext", "imapflags",
+	"foreverypart", "mime", "extracttext", "imapflags", "vnd.dovecot.duplicate",
 };
 
 /* parse_init - ready to read SRC */
@@ -277,6 +277,9 @@ parse_enable(struct parser *p, const char *cap)
 	 * are imap4flags' (which comes on with it), plus mark and unmark */
 	if (strcmp(cap, "imapflags") == 0)
 		parse_enable(p, "imap4flags");
+	/* Pigeonhole's name for duplicate before RFC 7352 */
+	if (strcmp(cap, "vnd.dovecot.duplicate") == 0)
+		parse_enable(p, "duplicate");
 }
 
 /* parse_ihave_capability - CAP (LEN) as ihave sees it: as

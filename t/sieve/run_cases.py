@@ -46,6 +46,9 @@ KEPT_DIFFERENCES = {
         "default; mvmf takes it, as Roundcube and KMail still write it",
     "imapflags mark and unmark":
         "the same: imapflags is off in Pigeonhole's default configuration",
+    "vnd.dovecot.duplicate, Pigeonhole's older name":
+        "Pigeonhole leaves vnd.dovecot.duplicate out of sieve_extensions by "
+        "default; mvmf takes it as the RFC 7352 duplicate it became",
     "fileinto empty name is an error":
         "an empty mailbox name is refused when the script runs; Pigeonhole "
         "accepts it and fails later, when storing",
