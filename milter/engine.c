@@ -58,19 +58,6 @@
 #define MAX_ARGS	64		/* MAIL/RCPT: the address and its parameters */
 #define STOP_WAIT	10		/* seconds in-flight connections get at exit */
 
-/* what the MTA sends (SMFIC_*) and what is answered (SMFIR_*) */
-enum {
-	CMD_ABORT = 'A', CMD_BODY = 'B', CMD_CONNECT = 'C', CMD_MACRO = 'D',
-	CMD_BODYEOB = 'E', CMD_HELO = 'H', CMD_QUIT_NC = 'K', CMD_HEADER = 'L',
-	CMD_MAIL = 'M', CMD_EOH = 'N', CMD_OPTNEG = 'O', CMD_QUIT = 'Q',
-	CMD_RCPT = 'R', CMD_DATA = 'T', CMD_UNKNOWN = 'U',
-	REP_ADDRCPT = '+', REP_DELRCPT = '-', REP_ADDRCPT_PAR = '2',
-	REP_ACCEPT = 'a', REP_REPLBODY = 'b', REP_CONTINUE = 'c',
-	REP_DISCARD = 'd', REP_CHGFROM = 'e', REP_ADDHEADER = 'h',
-	REP_INSHEADER = 'i', REP_CHGHEADER = 'm', REP_QUARANTINE = 'q',
-	REP_REJECT = 'r', REP_TEMPFAIL = 't', REP_REPLYCODE = 'y',
-};
-
 struct eng_ctx {
 	int fd;
 	const struct eng_filter *filter;
@@ -96,23 +83,6 @@ static int idle_seconds = IDLE_SECONDS;
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t run_cond = PTHREAD_COND_INITIALIZER;
 static char unix_path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
-
-/* put_u32 - a 32-bit number in network order at P */
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char) (v >> 24);
-	p[1] = (unsigned char) (v >> 16);
-	p[2] = (unsigned char) (v >> 8);
-	p[3] = (unsigned char) v;
-}
-
-/* get_u32 - a 32-bit number in network order at P */
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
 
 /* send_packet - queue command CMD with the parts given (strings get
  * their NUL when LENS[i] is (size_t) -1); written before the next read */

@@ -1,4 +1,5 @@
-/* engine.h - the milter protocol (filter side), for callbacks.c and main.c */
+/* engine.h - the milter protocol: its packets, and the filter side
+ * (engine.c) for callbacks.c and main.c */
 #ifndef MVMTR_ENGINE_H
 #define MVMTR_ENGINE_H
 
@@ -42,6 +43,39 @@
 #define ENG_NR_EOH		0x040000
 #define ENG_NR_BODY		0x080000
 #define ENG_HDR_LEADSPC		0x100000
+
+/* what the MTA sends (SMFIC_*) and what the filter answers (SMFIR_*):
+ * engine.c reads the one and writes the other, milter_client.c (the MTA
+ * side, for mvmtr-smtpd) the other way round */
+enum {
+	CMD_ABORT = 'A', CMD_BODY = 'B', CMD_CONNECT = 'C', CMD_MACRO = 'D',
+	CMD_BODYEOB = 'E', CMD_HELO = 'H', CMD_QUIT_NC = 'K', CMD_HEADER = 'L',
+	CMD_MAIL = 'M', CMD_EOH = 'N', CMD_OPTNEG = 'O', CMD_QUIT = 'Q',
+	CMD_RCPT = 'R', CMD_DATA = 'T', CMD_UNKNOWN = 'U',
+	REP_ADDRCPT = '+', REP_DELRCPT = '-', REP_ADDRCPT_PAR = '2',
+	REP_ACCEPT = 'a', REP_REPLBODY = 'b', REP_CONTINUE = 'c',
+	REP_DISCARD = 'd', REP_CHGFROM = 'e', REP_ADDHEADER = 'h',
+	REP_INSHEADER = 'i', REP_CHGHEADER = 'm', REP_PROGRESS = 'p',
+	REP_QUARANTINE = 'q', REP_REJECT = 'r', REP_SKIP = 's',
+	REP_TEMPFAIL = 't', REP_REPLYCODE = 'y',
+};
+
+/* put_u32 - a 32-bit number in network order at P, as packets carry it */
+static inline void
+put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char) (v >> 24);
+	p[1] = (unsigned char) (v >> 16);
+	p[2] = (unsigned char) (v >> 8);
+	p[3] = (unsigned char) v;
+}
+
+/* get_u32 - a 32-bit number in network order at P */
+static inline uint32_t
+get_u32(const unsigned char *p)
+{
+	return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
 
 /* the stages macros are sent at, for eng_setsymlist (SMFIM_*) */
 enum eng_stage {

@@ -12,7 +12,7 @@ milter_libshared_a_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
 MTR_LIBS = milter/libmtr.a milter/libshared.a
 
 # the policy side (no protocol), so unit tests link the same code
-milter_libmtr_a_SOURCES = milter/mvmtr.h milter/log.c milter/program.c \
+milter_libmtr_a_SOURCES = milter/mvmtr.h milter/log.c milter/change.c milter/program.c \
 	milter/session.c milter/intr_milter.c milter/intr_assess.c \
 	milter/assess.h milter/assess.c milter/greylist.c milter/store.h \
 	milter/store.c milter/store_lmdb.c milter/dns_state.h milter/dns_state.c \
@@ -41,6 +41,6 @@ milter_mvmtr_smtpd_SOURCES = milter/smtpd_main.c milter/smtpd.h milter/smtpd.c \
 	milter/milter_client.c milter/qmail_ctl.h milter/qmail_ctl.c
 milter_mvmtr_smtpd_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS) -DQMAIL_HOME='"$(qmailhome)"'
 # one process per connection: libc only (the policy runs in mvmtr), log.c
-# from libmtr.a and buf.c from libmfl.a
+# and change.c from libmtr.a, buf.c from libmfl.a
 milter_mvmtr_smtpd_LDADD = milter/libmtr.a mfl/libmfl.a
 EXTRA_DIST += milter/smtpd_session.c

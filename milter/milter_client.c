@@ -39,20 +39,6 @@
 
 #define MAX_PACKET	(4 << 20)
 
-/* the commands (SMFIC_*) and answers (SMFIR_*) */
-enum {
-	CMD_ABORT = 'A', CMD_BODY = 'B', CMD_CONNECT = 'C', CMD_MACRO = 'D',
-	CMD_BODYEOB = 'E', CMD_HELO = 'H', CMD_HEADER = 'L', CMD_MAIL = 'M',
-	CMD_EOH = 'N', CMD_OPTNEG = 'O', CMD_QUIT = 'Q', CMD_RCPT = 'R',
-	CMD_DATA = 'T', CMD_UNKNOWN = 'U',
-	REP_ADDRCPT = '+', REP_DELRCPT = '-', REP_ADDRCPT_PAR = '2',
-	REP_ACCEPT = 'a', REP_REPLBODY = 'b', REP_CONTINUE = 'c',
-	REP_DISCARD = 'd', REP_CHGFROM = 'e', REP_ADDHEADER = 'h',
-	REP_INSHEADER = 'i', REP_CHGHEADER = 'm', REP_PROGRESS = 'p',
-	REP_QUARANTINE = 'q', REP_REJECT = 'r', REP_SKIP = 's',
-	REP_TEMPFAIL = 't', REP_REPLYCODE = 'y',
-};
-
 /* the steps we offer to leave out or not to wait for */
 #define OFFERED	(ENG_NOCONNECT | ENG_NOHELO | ENG_NOMAIL | ENG_NORCPT | ENG_NOBODY \
 		 | ENG_NOHDRS | ENG_NOEOH | ENG_NR_HDR | ENG_NOUNKNOWN | ENG_NODATA \
@@ -94,21 +80,6 @@ fail(struct client *c, const char *why)
 	snprintf(c->reply.xcode, sizeof(c->reply.xcode), "4.3.0");
 	c->reply.text = strdup("Mail filter unavailable, try again later");
 	return DEC_TEMPFAIL;
-}
-
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char) (v >> 24);
-	p[1] = (unsigned char) (v >> 16);
-	p[2] = (unsigned char) (v >> 8);
-	p[3] = (unsigned char) v;
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
 }
 
 /* flush_out - the packets queued go out in one write, so the filter
@@ -297,25 +268,7 @@ static int
 change(struct client *c, enum change_kind kind, const char *name, const char *value,
        size_t value_len, int index)
 {
-	struct change *ch = calloc(1, sizeof(*ch));
-
-	if (ch == NULL || (name != NULL && (ch->name = strdup(name)) == NULL)
-	    || (value != NULL && (ch->value = malloc(value_len + 1)) == NULL)) {
-		if (ch != NULL)
-			free(ch->name);
-		free(ch);
-		return -1;
-	}
-	if (value != NULL) {
-		memcpy(ch->value, value, value_len);
-		ch->value[value_len] = 0;
-		ch->value_len = value_len;
-	}
-	ch->kind = kind;
-	ch->index = index;
-	*c->tail = ch;
-	c->tail = &ch->next;
-	return 0;
+	return change_append(&c->tail, kind, name, value, value_len, index);
 }
 
 /* strings - the I-th NUL-ended string of the packet's data, or NULL */
@@ -567,14 +520,7 @@ unknown(struct smtpd_policy *p, const char *cmd)
 static void
 changes_free(struct client *c)
 {
-	struct change *ch, *next;
-
-	for (ch = c->changes; ch != NULL; ch = next) {
-		next = ch->next;
-		free(ch->name);
-		free(ch->value);
-		free(ch);
-	}
+	change_list_free(c->changes);
 	c->changes = NULL;
 	c->tail = &c->changes;
 }

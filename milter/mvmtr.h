@@ -91,6 +91,11 @@ struct change {
 	struct change *next;
 };
 
+/* change.c */
+int change_append(struct change ***tail, enum change_kind kind, const char *name,
+		  const char *value, size_t value_len, int index);
+void change_list_free(struct change *c);
+
 /* session - one SMTP connection as the milter sees it */
 struct session {
 	struct program *pg;		/* the caller's reference */

@@ -86,14 +86,7 @@ reply_clear(struct reply *r)
 static void
 changes_free(struct session *s)
 {
-	struct change *c, *next;
-
-	for (c = s->changes; c != NULL; c = next) {
-		next = c->next;
-		free(c->name);
-		free(c->value);
-		free(c);
-	}
+	change_list_free(s->changes);
 	s->changes = NULL;
 	s->changes_tail = &s->changes;
 	s->nchanges = 0;
@@ -699,28 +692,9 @@ int
 session_change(struct session *s, enum change_kind kind, const char *name,
 	       const char *value, size_t value_len, int index)
 {
-	struct change *c = calloc(1, sizeof(*c));
-
-	if (c == NULL || s->nchanges >= 10000)
-		goto fail;
-	c->kind = kind;
-	c->index = index;
-	if ((name != NULL && (c->name = strdup(name)) == NULL)
-	    || (value != NULL && (c->value = malloc(value_len + 1)) == NULL))
-		goto fail;
-	if (value != NULL) {
-		memcpy(c->value, value, value_len);
-		c->value[value_len] = 0;
-		c->value_len = value_len;
-	}
-	*s->changes_tail = c;
-	s->changes_tail = &c->next;
+	if (s->nchanges >= 10000
+	    || change_append(&s->changes_tail, kind, name, value, value_len, index) < 0)
+		return -1;
 	s->nchanges++;
 	return 0;
-fail:
-	if (c != NULL) {
-		free(c->name);
-		free(c);
-	}
-	return -1;
 }

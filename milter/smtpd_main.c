@@ -62,26 +62,6 @@ fd_read(void *ctx, void *buf, size_t len, int timeout)
 	return n;
 }
 
-/* fd_write - all of BUF to descriptor 1 */
-static int
-fd_write(void *ctx, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	(void) ctx;
-	while (len > 0) {
-		ssize_t n = write(1, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t) n;
-	}
-	return 0;
-}
-
 /* write_all - LEN bytes of BUF to FD; 0, or -1 */
 static int
 write_all(int fd, const char *buf, size_t len)
@@ -97,6 +77,14 @@ write_all(int fd, const char *buf, size_t len)
 		len -= (size_t) n;
 	}
 	return 0;
+}
+
+/* fd_write - all of BUF to descriptor 1, the client */
+static int
+fd_write(void *ctx, const void *buf, size_t len)
+{
+	(void) ctx;
+	return write_all(1, buf, len);
 }
 
 /* qq_text - what qmail-smtpd says for qmail-queue's exit CODE */

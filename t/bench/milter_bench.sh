@@ -61,26 +61,7 @@ command -v mailfromd >/dev/null 2>&1 || have_mfd=0
 bench_dns
 
 # the policies, the same in both languages
-cat >"$tmp/accept.mfl" <<'MFL'
-void $hook_envfrom(string $from, string[] $args) {
-	accept;
-}
-MFL
-cat >"$tmp/policy.mfl" <<MFL
-\$mvmtr_store = "$tmp/store";
-\$mvmtr_resolver = "127.0.0.1";
-\$mvmtr_greylist_delay = 1;
-\$mvmtr_greylist_autoallow = 0;
-void \$hook_envrcpt(string \$rcpt, string[] \$args) {
-	int \$wait = \$greylist();
-	if (\$wait > 0)
-		tempfail :code "450" :xcode "4.7.1" \$sprintf("Greylisted for %d seconds", \$wait);
-	if (\$spf() == "fail")
-		reject :code "550" :xcode "5.7.23" \$spf_explanation();
-	if (dnsbl "bl.test")
-		reject :code "554" :xcode "5.7.1" "Listed by bl.test";
-}
-MFL
+bench_policies "$tmp/store"
 mkdir -p "$tmp/mfd-accept" "$tmp/mfd-policy"
 chown mail "$tmp/mfd-accept" "$tmp/mfd-policy" 2>/dev/null
 cat >"$tmp/mfd-accept.mf" <<'MF'

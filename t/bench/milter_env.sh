@@ -66,3 +66,30 @@ busy_ms() {
 median() {
 	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
+
+# bench_policies STORE: $tmp/accept.mfl (accept at MAIL) and
+# $tmp/policy.mfl (greylisting with the triplet passed after a second,
+# SPF, one DNSBL zone, the store in STORE), mode 0644
+bench_policies() {
+	cat >"$tmp/accept.mfl" <<'MFL'
+void $hook_envfrom(string $from, string[] $args) {
+	accept;
+}
+MFL
+	cat >"$tmp/policy.mfl" <<MFL
+\$mvmtr_store = "$1";
+\$mvmtr_resolver = "127.0.0.1";
+\$mvmtr_greylist_delay = 1;
+\$mvmtr_greylist_autoallow = 0;
+void \$hook_envrcpt(string \$rcpt, string[] \$args) {
+	int \$wait = \$greylist();
+	if (\$wait > 0)
+		tempfail :code "450" :xcode "4.7.1" \$sprintf("Greylisted for %d seconds", \$wait);
+	if (\$spf() == "fail")
+		reject :code "550" :xcode "5.7.23" \$spf_explanation();
+	if (dnsbl "bl.test")
+		reject :code "554" :xcode "5.7.1" "Listed by bl.test";
+}
+MFL
+	chmod 644 "$tmp/accept.mfl" "$tmp/policy.mfl"
+}

@@ -52,29 +52,9 @@ cp "$tmp/resolv.conf" /etc/resolv.conf.bench && mv /etc/resolv.conf.bench /etc/r
 qmail_install mx.test.example || skip_all "notqmail does not install"
 echo 0 >"$QH/control/databytes"
 
-cat >"$tmp/accept.mfl" <<'MFL'
-void $hook_envfrom(string $from, string[] $args) {
-	accept;
-}
-MFL
 mkdir "$tmp/store"
 chown 7791:7790 "$tmp/store"
-cat >"$tmp/policy.mfl" <<MFL
-\$mvmtr_store = "$tmp/store/mvmtr";
-\$mvmtr_resolver = "127.0.0.1";
-\$mvmtr_greylist_delay = 1;
-\$mvmtr_greylist_autoallow = 0;
-void \$hook_envrcpt(string \$rcpt, string[] \$args) {
-	int \$wait = \$greylist();
-	if (\$wait > 0)
-		tempfail :code "450" :xcode "4.7.1" \$sprintf("Greylisted for %d seconds", \$wait);
-	if (\$spf() == "fail")
-		reject :code "550" :xcode "5.7.23" \$spf_explanation();
-	if (dnsbl "bl.test")
-		reject :code "554" :xcode "5.7.1" "Listed by bl.test";
-}
-MFL
-chmod 644 "$tmp"/*.mfl
+bench_policies "$tmp/store/mvmtr"
 
 # serve NAME COMMAND...: tcpserver on 192.0.2.25:25 running COMMAND as
 # qmaild, as a qmail site runs qmail-smtpd

@@ -20,6 +20,10 @@
 # qmail_flush: qmail-send retries deferred deliveries now (ALRM).
 # qmail_queue_empty: nothing left in the queue.
 # qmail_stop: stop both.
+# qmail_mvmda_rc FILE: an rc script for mvmda that is the source tree's,
+#   with a log of each user's own (~/.mvmda.log), for qmail-local's
+#   programs (which get MVMDA_RC from qmail-start's environment).
+# wait_for CMD...: until CMD succeeds, at most 30 s.
 
 qmail_check() {
 	[ "$(id -u)" = 0 ] || skip_all "a private qmail needs root (its users, setuid qmail-queue)"
@@ -106,4 +110,21 @@ qmail_queue_empty() {
 qmail_stop() {
 	[ -n "${qmail_smtpd_pid:-}" ] && kill "$qmail_smtpd_pid" 2>/dev/null
 	[ -n "${qmail_pid:-}" ] && kill "$qmail_pid" 2>/dev/null
+}
+
+qmail_mvmda_rc() {
+	{
+		echo '$mvmda_logfile = $HOME + "/.mvmda.log";'
+		echo "include \"$(cd "$top_srcdir/mda" && pwd)/mvmda-rc.mfl\";"
+	} >"$1"
+	chmod 644 "$1"
+}
+
+wait_for() {
+	_i=0
+	until "$@"; do
+		[ $_i -ge 150 ] && return 1
+		sleep 0.2
+		_i=$((_i + 1))
+	done
 }

@@ -33,12 +33,7 @@ ns_user_etc "$tmp" "$home"
 qmail_install mx.test.example || { echo "Bail out! notqmail does not install"; exit 99; }
 ip addr add 192.0.2.25/32 dev lo
 
-# the rc script: the packaged one, with a log of the user's own
-{
-	echo '$mvmda_logfile = $HOME + "/.mvmda.log";'
-	echo "include \"$(cd "$top_srcdir/mda" && pwd)/mvmda-rc.mfl\";"
-} >"$tmp/rc.mfl"
-chmod 644 "$tmp/rc.mfl"
+qmail_mvmda_rc "$tmp/rc.mfl"	# with a log of each user's own
 
 cat >"$home/filter.mfl" <<'S'
 $log("ips=" + $join($received_ips(), ","));
@@ -91,14 +86,6 @@ deliver() {
 	st=$?
 	wait_for qmail_queue_empty
 	return $st
-}
-wait_for() {
-	i=0
-	until "$@"; do
-		[ $i -ge 150 ] && return 1
-		sleep 0.2
-		i=$((i + 1))
-	done
 }
 log() { cat "$home/.mvmda.log" 2>/dev/null; }
 n_in() { ls "$1" 2>/dev/null | wc -l; }

@@ -94,11 +94,7 @@ printf '|preline %s -m Mailbox $HOME/filter.mfl\n' "$mvmda" >"$home/.qmail"
 cp "$home/.qmail" "$home/.qmail-grey"
 chown -R 4711:4711 "$home"
 chmod 644 "$home"/.qmail*
-{
-	echo '$mvmda_logfile = $HOME + "/.mvmda.log";'
-	echo "include \"$(cd "$top_srcdir/mda" && pwd)/mvmda-rc.mfl\";"
-} >"$tmp/rc.mfl"
-chmod 644 "$tmp/rc.mfl"
+qmail_mvmda_rc "$tmp/rc.mfl"	# with a log of each user's own
 MVMDA_RC=$tmp/rc.mfl
 export MVMDA_RC
 qmail_start "$tmp/qmail.log"
@@ -130,14 +126,6 @@ send() {
 		--from alice@sender.test --to "$1" --header "Subject: $2" >"$tmp/swaks.out" 2>&1
 }
 said() { grep -q -- "$1" "$tmp/swaks.out"; }
-wait_for() {
-	i=0
-	until "$@"; do
-		[ $i -ge 150 ] && return 1
-		sleep 0.2
-		i=$((i + 1))
-	done
-}
 n_in() { ls "$1" 2>/dev/null | wc -l; }
 
 # -- the whole path
