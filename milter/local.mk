@@ -43,4 +43,6 @@ milter_mvmtr_smtpd_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS) -DQMAIL_HOME='"$(qmail
 # one process per connection: libc only (the policy runs in mvmtr), log.c
 # and change.c from libmtr.a, buf.c from libmfl.a
 milter_mvmtr_smtpd_LDADD = milter/libmtr.a mfl/libmfl.a
+# statically, unless ./configure --disable-static-smtpd (SMTPD_LDFLAGS)
+milter_mvmtr_smtpd_LDFLAGS = $(SMTPD_LDFLAGS)
 EXTRA_DIST += milter/smtpd_session.c

@@ -22,7 +22,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
@@ -614,29 +613,32 @@ dial(const char *spec, char *err, size_t errsize)
 	}
 	if (strncmp(spec, "inet:", 5) == 0 || strncmp(spec, "inet6:", 6) == 0) {
 		const char *port = strchr(spec, ':') + 1, *at = strchr(port, '@');
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-		char portbuf[16];
+		struct sockaddr_in in4 = { .sin_family = AF_INET };
+		struct sockaddr_in6 in6 = { .sin6_family = AF_INET6 };
+		char *end;
+		unsigned long n = strtoul(port, &end, 10);
+		int ok;
 
-		if (at == NULL || (size_t) (at - port) >= sizeof(portbuf)) {
-			snprintf(err, errsize, "%s: not PORT@HOST", spec);
+		/* numeric only, without getaddrinfo(): mvmtr-smtpd is linked
+		 * statically, where the resolver would need glibc's NSS modules */
+		if (at == NULL || end != at || port == at || n == 0 || n > 65535) {
+			snprintf(err, errsize, "%s: not PORT@ADDRESS", spec);
 			return -1;
 		}
-		memcpy(portbuf, port, (size_t) (at - port));
-		portbuf[at - port] = 0;
-		hints.ai_family = spec[4] == '6' ? AF_INET6 : AF_INET;
-		hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-		if (getaddrinfo(at + 1, portbuf, &hints, &ai) != 0) {
+		in4.sin_port = in6.sin6_port = htons((uint16_t) n);
+		ok = spec[4] == '6' ? inet_pton(AF_INET6, at + 1, &in6.sin6_addr)
+		    : inet_pton(AF_INET, at + 1, &in4.sin_addr);
+		if (ok != 1) {
 			snprintf(err, errsize, "%s: not a numeric address and port", spec);
 			return -1;
 		}
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-			close(fd);
-			fd = -1;
-		}
-		freeaddrinfo(ai);
-		if (fd < 0)
+		if ((fd = socket(spec[4] == '6' ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 			goto sys;
+		if ((spec[4] == '6' ? connect(fd, (struct sockaddr *) &in6, sizeof(in6))
+		     : connect(fd, (struct sockaddr *) &in4, sizeof(in4))) < 0) {
+			close(fd);
+			goto sys;
+		}
 		return fd;
 	}
 	snprintf(err, errsize, "%s: not unix:PATH or inet:PORT@HOST", spec);

@@ -616,6 +616,37 @@ cmd_rcpt(struct smtpd *sd, char *arg)
 	reply(sd, "250", "2.1.5", "ok");
 }
 
+/* utc_date - NOW as "06 Dec 2026 21:40:15 -0000" in DATE: the civil
+ * date counted from the epoch (Hinnant's days-to-civil), because
+ * gmtime_r() and strftime() would first read /etc/localtime, a cost on
+ * every connection for a zone the field does not use */
+static void
+utc_date(time_t now, char *date, size_t size)
+{
+	static const char months[12][4] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+	};
+	long long days = (long long) now / 86400, secs = (long long) now % 86400;
+	long long era, doe, yoe, doy, mp, d, m, y;
+
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	snprintf(date, size, "%02lld %s %lld %02lld:%02lld:%02lld -0000", d, months[m - 1], y,
+		 secs / 3600, secs / 60 % 60, secs % 60);
+}
+
 /* received - the Received: field, in qmail-smtpd's form (what
  * $received_ips() and qmail's tools read): the HELO only when it is not
  * the host's name, every character not safe in it as '?' */
@@ -625,8 +656,6 @@ received(struct smtpd *sd)
 	static const char safe[] = ".@%+/=:-[]";
 	const struct smtpd_conf *c = sd->conf;
 	char date[64];
-	time_t now = time(NULL);
-	struct tm tm;
 
 #define SAFE(str) for (const char *p_ = (str); *p_; p_++) \
 		buf_putc(&sd->msg, isalnum((unsigned char) *p_) || strchr(safe, *p_) ? *p_ : '?')
@@ -645,8 +674,7 @@ received(struct smtpd *sd)
 	SAFE(c->remoteip);
 	buf_puts(&sd->msg, ")\n  by ");
 	SAFE(c->local);
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%d %b %Y %H:%M:%S -0000", &tm);
+	utc_date(time(NULL), date, sizeof(date));
 	buf_printf(&sd->msg, " with %s; %s\n", sd->esmtp ? "ESMTP" : "SMTP", date);
 #undef SAFE
 }

@@ -116,7 +116,9 @@ run() {
 }
 
 echo "smtp-source: $MSGS messages of 4 KB, $PAR sessions at once, one message a session; qmail-queue on a tmpfs"
-echo "mvmtr-smtpd runs the script itself, or asks a running mvmtr (-m)"
+linked=statically
+readelf -l "$smtpd" 2>/dev/null | grep -q INTERP && linked=dynamically
+echo "mvmtr-smtpd (linked $linked) asks a running mvmtr (-m), which runs the script"
 configs="accept policy"
 short=
 eval "rates_qmail= cpu_qmail="

@@ -258,6 +258,29 @@ is "$(cut -d'|' -f1,2 "$tmp/slow.out")" "451 4.4.2 timeout|True" \
 	"a client that says nothing more: 451 timeout after timeoutsmtpd (3 s: $(cut -d'|' -f3 "$tmp/slow.out") s), then closed"
 kill -0 $(echo $pids | cut -d' ' -f2) 2>/dev/null
 ok "$?" "tcpserver is still serving"
+# mvmtr on a TCP socket: -m inet:PORT@ADDRESS, a numeric address (the
+# receiver is linked statically and resolves no names)
+"$top_builddir/milter/mvmtr" -f -u qmaild:nofiles -p inet:10025@127.0.0.1 \
+	"$tmp/policy.mfl" 2>"$tmp/mvmtr-inet.log" &
+inet_pid=$!
+pids="$pids $inet_pid"
+i=0
+until bash -c 'exec 3<>/dev/tcp/127.0.0.1/10025' 2>/dev/null || [ $i -ge 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+inet_dialogue() {
+	printf 'HELO client.test\r\nMAIL FROM:<a@sender.test>\r\nRCPT TO:<nobody@mx.test.example>\r\nQUIT\r\n' |
+		TCPREMOTEIP=127.0.0.1 TCPLOCALIP=127.0.0.1 "$smtpd" -f -q "$QH" -m "$1" 2>"$tmp/inet.log" | tr -d '\r'
+}
+inet_dialogue inet:10025@127.0.0.1 >"$tmp/inet.out"
+ok "$(grep -q '^550[ -]5.1.1 No such mailbox' "$tmp/inet.out"; echo $?)" \
+	"-m inet:10025@127.0.0.1: the policy in mvmtr on TCP answers ($(grep '^550' "$tmp/inet.out" | head -n 1))"
+inet_dialogue inet:10025@localhost >"$tmp/inet.out"
+ok "$(grep -q '^421 unable to reach the mail filter' "$tmp/inet.out" &&
+	grep -q 'inet:10025@localhost: not a numeric address' "$tmp/inet.log"; echo $?)" \
+	"-m inet:10025@localhost: 421 and the log says it is not a numeric address"
+kill "$inet_pid" 2>/dev/null
 # mvmtr dies in the middle of a connection: the rest of it is 451
 python3 - "$(echo $pids | cut -d' ' -f1)" "$tmp/gone.out" <<'PY'
 import os, signal, socket, sys, time
