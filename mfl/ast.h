@@ -20,7 +20,9 @@ enum ast_kind {
 	A_INTERP,		/* a Sieve string holding "${...}" (RFC 5229) */
 	A_INCLUDE,		/* a Sieve include (RFC 6609): a = the script's
 				 * block, str = its path, num = :once */
-	A_FOREVERYPART		/* RFC 5703: a = block, str = :name or NULL */
+	A_FOREVERYPART,		/* RFC 5703: a = block, str = :name or NULL */
+	A_TESTBLOCK		/* vnd.dovecot.testsuite's test: a = block,
+				 * b = its name (A_STR) */
 };
 
 struct sieve_tag {

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "compile.h"
+#include "testsuite.h"
 #include "env.h"
 #include "msg/arena.h"
 #include "parse.h"
@@ -514,6 +515,8 @@ compile_stmt(struct compile *cc, struct ast *n)
 		return compile_include(cc, n);
 	case A_FOREVERYPART:
 		return compile_foreverypart(cc, n);
+	case A_TESTBLOCK:
+		return compile_testblock(cc, n);
 	case A_FUNC:
 		if (cc->fn != &cc->funcs[0] || cc->depth != 0) {
 			cerror(cc, n, "functions are defined at the top level only");

@@ -112,4 +112,13 @@ const char *mfl_run_error(const struct mfl_run *run);
 const struct action_list *mfl_run_actions(struct mfl_run *run);
 void mfl_run_json(struct mfl_run *run, struct buf *out);
 
+/* vnd.dovecot.testsuite (mflc -T): Pigeonhole's test language */
+struct mfl_testsuite;
+struct mfl_testsuite *mfl_testsuite_new(struct mfl_env *env, const char *path);
+int mfl_testsuite_run(struct mfl_testsuite *ts, const struct mfl_prog *prog,
+		      struct buf *out);
+void mfl_testsuite_counts(const struct mfl_testsuite *ts, int *passed,
+			  int *failed, int *na);
+void mfl_testsuite_free(struct mfl_testsuite *ts);
+
 #endif

@@ -1,13 +1,14 @@
 /*
  * mflc - compile an MFL or Sieve script: report every error as
  * "file:line:col: error: ...", print the bytecode (-d), or run the script
- * over a message (-m) and print the action list as JSON lines (mfl(7)).
+ * over a message (-m) and print the action list as JSON lines (mfl(7)),
+ * or run a test file (-T, vnd.dovecot.testsuite) and report each test.
  * For administrators checking scripts before installing them, and for
  * the test suite.
  *
- * DIAGNOSTICS: exit 0 when the script compiled (and ran), 1 on compile
- * errors, 2 on usage errors, 3 on a runtime error, 4 when a file cannot
- * be read.
+ * DIAGNOSTICS: exit 0 when the script compiled (and ran, and every test
+ * of a -T file passed), 1 on compile errors or a failed test, 2 on usage
+ * errors, 3 on a runtime error, 4 when a file cannot be read.
  */
 #include "config.h"
 
@@ -26,7 +27,8 @@ static void
 usage(FILE *out, int code)
 {
 	fputs("usage: mflc [-CdSMV] [-e sender] [-t recipient] [-m message] [-s name=value]\n"
-	      "            [-H hook[:arg,...]] script\n", out);
+	      "            [-H hook[:arg,...]] script\n"
+	      "       mflc -T [-M] [-s name=value] test.svtest\n", out);
 	exit(code);
 }
 
@@ -93,6 +95,36 @@ call_hook(struct mfl_run *run, char *spec, struct buf *out)
 	return rc < 0 ? -1 : 0;
 }
 
+/* run_tests - -T: the test file PATH (Sieve mode unless -M), its report
+ * on standard output; the exit status */
+static int
+run_tests(struct mfl_env *env, const char *path, int sieve)
+{
+	struct mfl_testsuite *ts = mfl_testsuite_new(env, path);
+	struct buf errors = BUF_INIT, out = BUF_INIT;
+	struct mfl_prog *prog;
+	int rc;
+
+	if (ts == NULL) {
+		fprintf(stderr, "mflc: out of memory\n");
+		return 4;
+	}
+	if ((prog = mfl_compile_file(env, path, sieve != 0, &errors)) == NULL) {
+		fwrite(errors.data, 1, errors.len, stderr);
+		printf("FAIL: %s does not compile\n", path);
+		buf_free(&errors);
+		mfl_testsuite_free(ts);
+		return 1;
+	}
+	rc = mfl_testsuite_run(ts, prog, &out);
+	fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
+	buf_free(&errors);
+	mfl_testsuite_free(ts);
+	mfl_prog_free(prog);
+	return rc < 0 ? 3 : rc > 0 ? 1 : 0;
+}
+
 /* run_on - run PROG over the message at PATH; print JSON; exit status */
 static int
 run_on(struct mfl_prog *prog, const char *path, const char *from, const char *to,
@@ -135,7 +167,7 @@ main(int argc, char **argv)
 	const char *message = NULL, *from = NULL, *to = NULL;
 	char *hooks[16];
 	int nhooks = 0;
-	int dump = 0, sieve = -1, ch, status = 0, cached = 0;
+	int dump = 0, sieve = -1, ch, status = 0, cached = 0, tests = 0;
 	struct buf errors = BUF_INIT;
 	struct mfl_env *env;
 	struct mfl_prog *prog;
@@ -148,8 +180,9 @@ main(int argc, char **argv)
 		return 4;
 	mfl_env_set_log(env, log_stderr, NULL);
 	mfl_env_environment_defaults(env, "MDA", "during");
-	while ((ch = getopt(argc, argv, "Cde:H:m:s:t:vMSV")) != -1) {
+	while ((ch = getopt(argc, argv, "Cde:H:m:s:t:vMSTV")) != -1) {
 		switch (ch) {
+		case 'T': tests = 1; break;
 		case 'C': cached = 1; break;
 		case 'H':
 			if (nhooks == 16)
@@ -180,6 +213,11 @@ main(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		usage(stderr, 2);
+	if (tests) {
+		status = run_tests(env, argv[optind], sieve);
+		mfl_env_free(env);
+		return status;
+	}
 	prog = cached ? mfl_compile_cached(env, argv[optind], sieve, &errors)
 	    : mfl_compile_file(env, argv[optind], sieve, &errors);
 	if (prog == NULL) {

@@ -374,6 +374,28 @@ sieve_foreverypart(struct parser *p)
 	return node;
 }
 
+/* test: "test" string block - one case of a vnd.dovecot.testsuite
+ * script (mflc -T) */
+static struct ast *
+sieve_testblock(struct parser *p)
+{
+	struct ast *node = parse_node(p, A_TESTBLOCK, &p->tok);
+
+	if (node == NULL)
+		return NULL;
+	parse_advance(p);
+	if (p->tok.kind != T_STRING) {
+		parse_expect(p, T_STRING, "a test name");
+		return NULL;
+	}
+	if ((node->b = parse_string(p, &p->tok)) == NULL)
+		return NULL;
+	parse_advance(p);
+	if ((node->a = sieve_block(p)) == NULL)
+		return NULL;
+	return node;
+}
+
 /* command: control command or intrinsic, then ";" */
 static struct ast *
 sieve_command(struct parser *p)
@@ -406,6 +428,8 @@ sieve_command(struct parser *p)
 		return parse_sieve_include(p);
 	if (parse_is_ident(&at, "foreverypart") && parse_has_cap(p, "foreverypart"))
 		return sieve_foreverypart(p);
+	if (parse_is_ident(&at, "test") && parse_has_cap(p, "vnd.dovecot.testsuite"))
+		return sieve_testblock(p);
 	if (parse_is_ident(&at, "break") && parse_has_cap(p, "foreverypart")) {
 		if ((node = parse_node(p, A_BREAK, &at)) == NULL)
 			return NULL;

@@ -88,6 +88,7 @@ struct mfl_run {
 	size_t n_env_to, cap_env_to;
 	struct action_list actions;
 	int stopped;
+	int test_skip;		/* test_fail: on to the test block's end */
 	int failed;
 	uint32_t pc;		/* of the failing instruction */
 	struct buf error;	/* "file:line: ..." of a runtime error */

@@ -31,6 +31,7 @@
 #include "msg/arena.h"
 #include "opcodes.h"
 #include "prog.h"
+#include "testsuite.h"
 #include "vm.h"
 
 #define STACK_MAX	(1 << 20)	/* values; far above any sane script */
@@ -472,6 +473,8 @@ vm_exec(struct mfl_run *run, uint32_t pc, int stop_depth)
 				return -1;
 			if (run->stopped)	/* a host's deciding command */
 				return 0;
+			if (run->test_skip && testsuite_skip(run, &pc) < 0)
+				return -1;
 			break;
 		case OP_NEWARR:
 			if (vm_newarr(run, arg) < 0)

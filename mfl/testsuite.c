@@ -1,0 +1,1073 @@
+/*
+ * testsuite - vnd.dovecot.testsuite, Pigeonhole's language for testing
+ * Sieve scripts, so that "mflc -T" runs Pigeonhole's own test suite and
+ * a user's tests of their own filters: test blocks that pass, fail or
+ * do not apply here; the message and envelope they work on; the scripts
+ * they compile and run; the result those runs leave; and its execution
+ * into a mail store and an outbox in memory, which test_message reads
+ * back. The report reads like Pigeonhole's testsuite tool's.
+ *
+ * What needs Dovecot itself (binary save and load, IMAP METADATA,
+ * multiscript, a setting mvmf has no control for) makes the block "not
+ * applicable", with the reason, rather than failed.
+ *
+ * DIAGNOSTICS: test_fail outside a test block, a test block inside one,
+ * and a script run before any compiled are runtime errors of the test
+ * script; mfl_testsuite_run() returns -1 after one, with the message.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action.h"
+#include "compile.h"
+#include "env.h"
+#include "mflapi.h"
+#include "msg/arena.h"
+#include "msg/msg.h"
+#include "opcodes.h"
+#include "prog.h"
+#include "testsuite.h"
+#include "tmatch.h"
+
+/* Pigeonhole's testsuite message, when a test sets none */
+static const char default_message[] =
+    "From: sender@example.com\nTo: recipient@example.org\nSubject: Frop!\n\nFriep!\n";
+
+struct folder {
+	char *name;
+	char **msgs;		/* malloc'd, NUL-ended copies */
+	size_t *lens;
+	size_t n;
+};
+
+struct sent {			/* one message the result sent */
+	char *from, *to, *data;
+	size_t len;
+};
+
+struct mfl_testsuite {
+	struct mfl_env *env;
+	char *dir;		/* of the test file: scripts are read there */
+	struct mfl_run *main;	/* the test file's own run */
+	struct buf *out;	/* the report */
+	/* the test block running */
+	char *name;
+	int in_block, failed, not_applicable, index;
+	int passed, nfailed, nna;
+	/* the message and envelope */
+	struct msg **msgs;	/* every one made, freed at the end */
+	char **datas;		/* their text, which a msg does not own */
+	size_t nmsgs;
+	struct msg *msg;
+	char *from, *to;
+	/* test_script_compile and _run */
+	struct mfl_prog *compiled;
+	char **errors;		/* of the last compile, run or execution */
+	size_t nerrors;
+	int sub_failed;		/* test_fail in a script test_script_run ran */
+	size_t executed;	/* actions of the result already executed */
+	struct folder *folders;
+	size_t nfolders;
+	struct sent *sent;
+	size_t nsent;
+	char *redirect_from;	/* sieve_redirect_envelope_from */
+};
+
+/* ts_of - the testsuite a run belongs to */
+static struct mfl_testsuite *
+ts_of(struct mfl_run *run)
+{
+	return mfl_run_host_data(run);
+}
+
+/* -- the report */
+
+/* report - " N: Test 'name' VERDICT[: REASON]" */
+static void
+report(struct mfl_testsuite *ts, const char *verdict, const char *reason, size_t len)
+{
+	buf_printf(ts->out, "%2d: Test '%s' %s", ts->index, ts->name ? ts->name : "", verdict);
+	if (reason != NULL && len > 0) {
+		buf_puts(ts->out, ": ");
+		buf_append(ts->out, reason, len);
+	}
+	buf_putc(ts->out, '\n');
+}
+
+/* skip_block - on to the end of the block running */
+static void
+skip_block(struct mfl_run *run)
+{
+	run->test_skip = 1;
+}
+
+/* not_applicable - the block needs what only Dovecot has: REASON */
+static int
+not_applicable(struct mfl_run *run, const char *reason)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+
+	if (run != ts->main || !ts->in_block) {
+		buf_printf(ts->out, "-- not applicable here: %s\n", reason);
+		return 0;
+	}
+	if (!ts->not_applicable && !ts->failed) {
+		ts->not_applicable = 1;
+		ts->nna++;
+		report(ts, "NOT APPLICABLE", reason, strlen(reason));
+	}
+	skip_block(run);
+	return 0;
+}
+
+/* -- errors the tests read with test_error */
+
+/* errors_clear - forget the last compile's, run's or execution's errors */
+static void
+errors_clear(struct mfl_testsuite *ts)
+{
+	for (size_t i = 0; i < ts->nerrors; i++)
+		free(ts->errors[i]);
+	ts->nerrors = 0;
+}
+
+/* error_add - one error message, LEN bytes of TEXT */
+static void
+error_add(struct mfl_testsuite *ts, const char *text, size_t len)
+{
+	char **more = realloc(ts->errors, (ts->nerrors + 1) * sizeof(*more));
+	char *copy = malloc(len + 1);
+
+	if (more == NULL || copy == NULL) {
+		free(copy);
+		if (more != NULL)
+			ts->errors = more;
+		return;
+	}
+	ts->errors = more;
+	memcpy(copy, text, len);
+	copy[len] = 0;
+	ts->errors[ts->nerrors++] = copy;
+}
+
+/* errors_from - the messages of "file:line:col: error: text" lines, as
+ * Pigeonhole's log gives them to test_error (without the place) */
+static void
+errors_from(struct mfl_testsuite *ts, const char *text, size_t len)
+{
+	const char *end = text + len;
+
+	while (text < end) {
+		const char *nl = memchr(text, '\n', (size_t) (end - text));
+		const char *line_end = nl ? nl : end, *msg;
+
+		msg = memmem(text, (size_t) (line_end - text), "error: ", 7);
+		if (msg != NULL)
+			error_add(ts, msg + 7, (size_t) (line_end - msg - 7));
+		text = nl ? nl + 1 : end;
+	}
+}
+
+/* -- the message */
+
+/* set_message - LEN bytes of DATA are the message from now on */
+static int
+set_message(struct mfl_testsuite *ts, const char *data, size_t len)
+{
+	struct msg **more = realloc(ts->msgs, (ts->nmsgs + 1) * sizeof(*more));
+	char **datas, *copy;
+	struct msg *msg;
+
+	if (more != NULL)
+		ts->msgs = more;
+	if (more == NULL || (datas = realloc(ts->datas, (ts->nmsgs + 1) * sizeof(*datas))) == NULL)
+		return -1;
+	ts->datas = datas;
+	if ((copy = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(copy, data, len);
+	copy[len] = 0;
+	if ((msg = msg_from_mem(copy, len, 0)) == NULL) {
+		free(copy);
+		return -1;
+	}
+	ts->datas[ts->nmsgs] = copy;
+	ts->msgs[ts->nmsgs++] = msg;
+	ts->msg = msg;
+	if (ts->main != NULL)
+		mfl_run_set_message(ts->main, msg);
+	return 0;
+}
+
+/* set_envelope - the envelope every run from now on sees */
+static int
+set_envelope(struct mfl_testsuite *ts)
+{
+	return ts->main != NULL ? mfl_run_set_envelope(ts->main, ts->from, ts->to) : 0;
+}
+
+/* replace - *FIELD = LEN bytes of S */
+static int
+replace(char **field, const char *s, size_t len)
+{
+	char *copy = strndup(s, len);
+
+	if (copy == NULL)
+		return -1;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* -- the mail store and the outbox */
+
+/* folder_find - the folder NAME, made when MAKE; NULL when not there */
+static struct folder *
+folder_find(struct mfl_testsuite *ts, const char *name, size_t len, int make)
+{
+	struct folder *more;
+
+	for (size_t i = 0; i < ts->nfolders; i++)
+		if (strlen(ts->folders[i].name) == len && memcmp(ts->folders[i].name, name, len) == 0)
+			return &ts->folders[i];
+	if (!make || (more = realloc(ts->folders, (ts->nfolders + 1) * sizeof(*more))) == NULL)
+		return NULL;
+	ts->folders = more;
+	more = &ts->folders[ts->nfolders];
+	*more = (struct folder) { .name = strndup(name, len) };
+	if (more->name == NULL)
+		return NULL;
+	ts->nfolders++;
+	return more;
+}
+
+/* mailbox_exists - mailboxexists (RFC 5490) asks the mail store */
+static int
+mailbox_exists(void *ctx, const char *name, size_t len)
+{
+	struct mfl_testsuite *ts = ctx;
+
+	return folder_find(ts, name, len, 0) != NULL;
+}
+
+/* current - the message as it is now, with its header edits, onto OUT */
+static int
+current(struct mfl_testsuite *ts, struct buf *out)
+{
+	int rc = msg_edited(ts->msg, out);
+
+	if (rc == 0) {
+		size_t len;
+		const char *data = msg_data(ts->msg, &len);
+
+		buf_append(out, data, len);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/* store - the message as it is now (with its header edits) into FOLDER */
+static int
+store(struct mfl_testsuite *ts, const char *name, size_t len)
+{
+	struct folder *f = folder_find(ts, name, len, 1);
+	struct buf data = BUF_INIT;
+	char **msgs;
+	size_t *lens;
+
+	if (f == NULL || current(ts, &data) < 0)
+		return -1;
+	msgs = realloc(f->msgs, (f->n + 1) * sizeof(*msgs));
+	if (msgs != NULL)
+		f->msgs = msgs;
+	lens = realloc(f->lens, (f->n + 1) * sizeof(*lens));
+	if (lens != NULL)
+		f->lens = lens;
+	if (msgs == NULL || lens == NULL) {
+		buf_free(&data);
+		return -1;
+	}
+	buf_putc(&data, 0);
+	f->msgs[f->n] = data.data;
+	f->lens[f->n++] = data.len - 1;
+	return 0;
+}
+
+/* send - a message to TO from FROM into the outbox: DATA, LEN bytes
+ * (taken over) */
+static int
+send(struct mfl_testsuite *ts, const char *from, const char *to, char *data, size_t len)
+{
+	struct sent *more = realloc(ts->sent, (ts->nsent + 1) * sizeof(*more));
+
+	if (more == NULL) {
+		free(data);
+		return -1;
+	}
+	ts->sent = more;
+	more[ts->nsent] = (struct sent) {
+		.from = strdup(from ? from : ""), .to = strdup(to ? to : ""),
+		.data = data, .len = len,
+	};
+	ts->nsent++;
+	return 0;
+}
+
+/* header_of - the first NAME field's value of the message, or "" */
+static void
+header_of(struct mfl_testsuite *ts, const char *name, struct buf *out)
+{
+	struct hdr_field *f = hdr_find(msg_headers(ts->msg), name, strlen(name), 0);
+
+	if (f != NULL)
+		buf_append(out, f->value, f->value_len);
+}
+
+/* compose - a reply to the envelope sender: SUBJECT, BODY (a vacation,
+ * a reject's notice); taken into the outbox */
+static int
+compose(struct mfl_testsuite *ts, const char *from, const char *auto_submitted,
+	const char *subject, const char *body, size_t len)
+{
+	struct buf m = BUF_INIT;
+
+	buf_printf(&m, "From: %s\nTo: <%s>\nSubject: %s\n", from, ts->from ? ts->from : "",
+		   subject);
+	buf_puts(&m, "In-Reply-To: ");
+	header_of(ts, "Message-ID", &m);
+	buf_puts(&m, "\nReferences: ");
+	header_of(ts, "Message-ID", &m);
+	buf_printf(&m, "\nAuto-Submitted: %s\nMIME-Version: 1.0\n"
+		   "Content-Type: text/plain; charset=utf-8\n\n", auto_submitted);
+	buf_append(&m, body, len);
+	buf_putc(&m, '\n');
+	return send(ts, NULL, ts->from, m.data, m.len);
+}
+
+/* execute - carry out one action of the result */
+static int
+execute(struct mfl_testsuite *ts, const struct action *a)
+{
+	struct buf data = BUF_INIT, subject = BUF_INIT;
+	int rc;
+
+	switch (a->kind) {
+	case ACT_KEEP:
+		return store(ts, "INBOX", 5);
+	case ACT_FILEINTO:
+		return store(ts, a->target, a->target_len);
+	case ACT_REDIRECT:
+		if (current(ts, &data) < 0)
+			return -1;
+		buf_putc(&data, 0);
+		{
+			char to[1024];
+
+			snprintf(to, sizeof(to), "%.*s", (int) a->target_len, a->target);
+			return send(ts, ts->redirect_from ? ts->redirect_from : ts->from, to,
+				    data.data, data.len - 1);
+		}
+	case ACT_REJECT:
+		buf_puts(&subject, "Rejected: ");
+		header_of(ts, "Subject", &subject);
+		buf_putc(&subject, 0);
+		rc = compose(ts, "Mail Delivery Subsystem <MAILER-DAEMON>",
+			     "auto-replied (rejected)", subject.data, a->target, a->target_len);
+		buf_free(&subject);
+		return rc;
+	case ACT_VACATION:
+		if (a->vacation->subject != NULL)
+			buf_puts(&subject, a->vacation->subject);
+		else {
+			buf_puts(&subject, "Auto: ");
+			header_of(ts, "Subject", &subject);
+		}
+		buf_putc(&subject, 0);
+		rc = compose(ts, a->vacation->from ? a->vacation->from : ts->to ? ts->to : "",
+			     "auto-replied", subject.data, a->target, a->target_len);
+		buf_free(&subject);
+		return rc;
+	case ACT_DISCARD:
+		return 0;
+	}
+	return 0;
+}
+
+/* -- the test block: compiled around hidden intrinsics */
+
+static int test_begin_run(struct mfl_run *run, const struct site *site,
+			  struct value *args, struct value *ret);
+static int test_end_run(struct mfl_run *run, const struct site *site,
+			struct value *args, struct value *ret);
+
+static const struct intrinsic intr_test_begin = {
+	.name = "\001test_begin", .kind = INTR_COMMAND, .args = "s", .run = test_begin_run,
+};
+static const struct intrinsic intr_test_end = {
+	.name = "\001test_end", .kind = INTR_COMMAND, .args = "", .run = test_end_run,
+};
+
+/* compile_testblock - N: A_TESTBLOCK (b: its name, a: the block): the
+ * block between test_begin and test_end, where test_fail goes on */
+int
+compile_testblock(struct compile *cc, struct ast *n)
+{
+	struct ast *begin = ast_new(cc->arena, A_SIEVE, n->file, n->line, n->col);
+	struct ast *end = ast_new(cc->arena, A_SIEVE, n->file, n->line, n->col);
+
+	if (begin == NULL || end == NULL || ast_push(cc->arena, begin, n->b) < 0) {
+		cerror(cc, n, "out of memory");
+		return -1;
+	}
+	begin->intr = &intr_test_begin;
+	begin->str = intr_test_begin.name;
+	end->intr = &intr_test_end;
+	end->str = intr_test_end.name;
+	if (compile_site(cc, begin) < 0 || compile_stmt(cc, n->a) < 0)
+		return -1;
+	return compile_site(cc, end);
+}
+
+/* testsuite_skip - after test_fail: PC at the test_end of the block
+ * (blocks do not nest, so the next one after PC) */
+int
+testsuite_skip(struct mfl_run *run, uint32_t *pc)
+{
+	const struct mfl_prog *prog = run->prog;
+
+	run->test_skip = 0;
+	for (uint32_t at = *pc; at < prog->ncode; at++) {
+		uint32_t w = prog->code[at];
+
+		if (INSN_OP(w) == OP_INTR && INSN_ARG(w) >= 0 && (size_t) INSN_ARG(w) < prog->nsites
+		    && prog->sites[INSN_ARG(w)].intr == &intr_test_end) {
+			*pc = at;
+			return 0;
+		}
+	}
+	run->failed = 1;
+	buf_reset(&run->error);
+	buf_puts(&run->error, "test_fail: no end of its test block");
+	return -1;
+}
+
+/* test "name" { ... } begins */
+static int
+test_begin_run(struct mfl_run *run, const struct site *site, struct value *args,
+	       struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+
+	(void) ret;
+	if (ts == NULL || run != ts->main)
+		return run_error(run, site, "test: a test block in a script test_script_run ran");
+	if (ts->in_block)
+		return run_error(run, site, "test: already inside a test block");
+	free(ts->name);
+	if ((ts->name = strndup(args[0].u.s.ptr, args[0].u.s.len)) == NULL)
+		return run_error(run, site, "out of memory");
+	ts->in_block = 1;
+	ts->failed = ts->not_applicable = 0;
+	ts->index++;
+	return 0;
+}
+
+/* ... and ends: passed, unless it failed or did not apply */
+static int
+test_end_run(struct mfl_run *run, const struct site *site, struct value *args,
+	     struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+
+	(void) site, (void) args, (void) ret;
+	if (!ts->failed && !ts->not_applicable) {
+		ts->passed++;
+		report(ts, "SUCCEEDED", NULL, 0);
+	}
+	ts->in_block = 0;
+	run->nloops = 0;	/* a failure inside foreverypart left it */
+	return 0;
+}
+
+/* -- commands */
+
+/* test_fail <reason: string> */
+static int
+test_fail_run(struct mfl_run *run, const struct site *site, struct value *args,
+	      struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+
+	(void) ret;
+	if (run != ts->main) {	/* in a script test_script_run runs */
+		ts->sub_failed = 1;
+		error_add(ts, args[0].u.s.ptr, args[0].u.s.len);
+		mfl_run_stop(run);
+		return 0;
+	}
+	if (!ts->in_block)
+		return run_error(run, site, "test_fail outside a test block: %.*s",
+				 (int) args[0].u.s.len, args[0].u.s.ptr);
+	ts->failed = 1;
+	ts->nfailed++;
+	report(ts, "FAILED", args[0].u.s.ptr, args[0].u.s.len);
+	skip_block(run);
+	return 0;
+}
+
+/* test_set <name: string> <value: string>: the message, the envelope */
+static int
+test_set_run(struct mfl_run *run, const struct site *site, struct value *args,
+	     struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+	const char *name = run_cstr(run, &args[0]), *v = args[1].u.s.ptr;
+	size_t len = args[1].u.s.len;
+	int rc = 0;
+
+	(void) ret;
+	if (name == NULL)
+		return run_error(run, site, "test_set: bad name");
+	if (strcmp(name, "message") == 0)
+		rc = set_message(ts, v, len);
+	else if (strcmp(name, "envelope.from") == 0)
+		rc = replace(&ts->from, v, len) < 0 ? -1 : set_envelope(ts);
+	else if (strcmp(name, "envelope.to") == 0)
+		rc = replace(&ts->to, v, len) < 0 ? -1 : set_envelope(ts);
+	else if (strcmp(name, "envelope.orig_to") == 0 || strcmp(name, "envelope.auth") == 0)
+		return not_applicable(run, "the envelope's original recipient and "
+				      "authenticated user are not in mvmf's envelope test");
+	else
+		return run_error(run, site, "test_set: unknown item \"%s\"", name);
+	return rc < 0 ? run_error(run, site, "test_set %s: out of memory", name) : 0;
+}
+
+enum { TAG_INDEX = 1, TAG_SMTP, TAG_FOLDER, TAG_EXTENSION, TAG_APPEND };
+
+/* test_message (:smtp / :folder <name: string>) <index: number> */
+static int
+test_message_run(struct mfl_run *run, const struct site *site, struct value *args,
+		 struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+	struct value *folder = NULL;
+	int64_t i = args[0].u.i;
+	char why[300];
+
+	*ret = value_int(1);
+	if (intr_tag_present(site, TAG_FOLDER, args, &folder)) {
+		struct folder *f = folder_find(ts, folder->u.s.ptr, folder->u.s.len, 0);
+
+		if (f != NULL && i >= 0 && (size_t) i < f->n)
+			return set_message(ts, f->msgs[i], f->lens[i]) < 0
+			    ? run_error(run, site, "out of memory") : 0;
+		snprintf(why, sizeof(why), "no message %lld in folder %.*s", (long long) i,
+			 (int) folder->u.s.len, folder->u.s.ptr);
+	} else {
+		if (i >= 0 && (size_t) i < ts->nsent) {
+			struct sent *s = &ts->sent[i];
+
+			if (replace(&ts->from, s->from, strlen(s->from)) < 0
+			    || replace(&ts->to, s->to, strlen(s->to)) < 0 || set_envelope(ts) < 0
+			    || set_message(ts, s->data, s->len) < 0)
+				return run_error(run, site, "out of memory");
+			return 0;
+		}
+		snprintf(why, sizeof(why), "no message %lld was sent", (long long) i);
+	}
+	*ret = value_int(0);
+	if (site->intr->kind == INTR_TEST)
+		return 0;
+	if (ts->in_block && run == ts->main) {
+		ts->failed = 1;
+		ts->nfailed++;
+		report(ts, "FAILED", why, strlen(why));
+		skip_block(run);
+		return 0;
+	}
+	return run_error(run, site, "test_message: %s", why);
+}
+
+static const struct intr_tag message_tags[] = {
+	{ .name = "smtp", .arg = TAGARG_NONE, .group = TG_FIRST, .id = TAG_SMTP },
+	{ .name = "folder", .arg = TAGARG_STRING, .group = TG_FIRST, .id = TAG_FOLDER },
+	{ 0 }
+};
+
+/* test_message_print: the message, on the report */
+static int
+test_message_print_run(struct mfl_run *run, const struct site *site, struct value *args,
+		       struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+	size_t len;
+	const char *data = msg_data(ts->msg, &len);
+
+	(void) site, (void) args, (void) ret;
+	buf_puts(ts->out, "\n--\n");
+	buf_append(ts->out, data, len);
+	buf_puts(ts->out, "--\n\n");
+	return 0;
+}
+
+/* result_reset - a new, empty result (the mail store keeps its mail) */
+static void
+result_reset(struct mfl_testsuite *ts)
+{
+	mfl_run_clear_actions(ts->main);
+	ts->executed = 0;
+}
+
+/* test_result_reset: a new, empty result and an empty outbox */
+static int
+test_result_reset_run(struct mfl_run *run, const struct site *site, struct value *args,
+		      struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+
+	(void) site, (void) args, (void) ret;
+	result_reset(ts);
+	for (size_t i = 0; i < ts->nsent; i++) {
+		free(ts->sent[i].from);
+		free(ts->sent[i].to);
+		free(ts->sent[i].data);
+	}
+	ts->nsent = 0;
+	return 0;
+}
+
+/* test_result_print: the result's actions, as mflc -m prints them */
+static int
+test_result_print_run(struct mfl_run *run, const struct site *site, struct value *args,
+		      struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+	const struct action_list *l = &ts->main->actions;
+
+	(void) site, (void) args, (void) ret;
+	for (size_t i = 0; i < l->n; i++) {
+		action_json(&l->v[i], ts->out);
+		buf_putc(ts->out, '\n');
+	}
+	return 0;
+}
+
+/* test_mailbox_create <name: string> */
+static int
+test_mailbox_create_run(struct mfl_run *run, const struct site *site, struct value *args,
+			struct value *ret)
+{
+	(void) ret;
+	if (folder_find(ts_of(run), args[0].u.s.ptr, args[0].u.s.len, 1) == NULL)
+		return run_error(run, site, "out of memory");
+	return 0;
+}
+
+/* Dovecot's settings and the mvmf controls that do the same */
+static const struct {
+	const char *setting, *control;
+} settings[] = {
+	{ "recipient_delimiter", "mfl_subaddress_separator" },
+	{ "sieve_spamtest_status_type", "mfl_spamtest_type" },
+	{ "sieve_spamtest_max_value", "mfl_spamtest_max" },
+	{ "sieve_virustest_status_type", "mfl_virustest_type" },
+	{ "sieve_virustest_max_value", "mfl_virustest_max" },
+	{ "sieve_include_max_nesting_depth", "mfl_limit_include_depth" },
+};
+
+/* test_config_set <setting: string> <value: string> */
+static int
+test_config_set_run(struct mfl_run *run, const struct site *site, struct value *args,
+		    struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+	const char *name = run_cstr(run, &args[0]), *value = run_cstr(run, &args[1]);
+	char why[200];
+
+	(void) ret;
+	if (name == NULL || value == NULL)
+		return run_error(run, site, "test_config_set: a NUL in the setting");
+	if (strcmp(name, "sieve_redirect_envelope_from") == 0)
+		return replace(&ts->redirect_from, value, strlen(value)) < 0
+		    ? run_error(run, site, "out of memory") : 0;
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		if (strcmp(name, settings[i].setting) != 0)
+			continue;
+		if (mfl_env_get_string(ts->env, settings[i].control) != NULL) {
+			if (mfl_env_set_string(ts->env, settings[i].control, value) == 0)
+				return 0;
+		} else {
+			char *end;
+			long long v = strtoll(value, &end, 10);
+
+			if (*value && !*end && mfl_env_set_int(ts->env, settings[i].control, v) == 0)
+				return 0;
+		}
+		snprintf(why, sizeof(why), "%s = \"%.40s\" has no mvmf equivalent", name, value);
+		return not_applicable(run, why);
+	}
+	snprintf(why, sizeof(why), "Dovecot setting %s has no mvmf control", name);
+	return not_applicable(run, why);
+}
+
+/* test_config_unset <setting: string> */
+static int
+test_config_unset_run(struct mfl_run *run, const struct site *site, struct value *args,
+		      struct value *ret)
+{
+	char why[200];
+
+	(void) site, (void) ret;
+	snprintf(why, sizeof(why), "unsetting Dovecot setting %.*s",
+		 (int) (args[0].u.s.len > 80 ? 80 : args[0].u.s.len), args[0].u.s.ptr);
+	return not_applicable(run, why);
+}
+
+/* test_config_reload [:extension <name>]: controls apply at once */
+static int
+test_config_reload_run(struct mfl_run *run, const struct site *site, struct value *args,
+		       struct value *ret)
+{
+	(void) run, (void) site, (void) args, (void) ret;
+	return 0;
+}
+
+static const struct intr_tag reload_tags[] = {
+	{ .name = "extension", .arg = TAGARG_STRING, .id = TAG_EXTENSION },
+	{ 0 }
+};
+
+/* what only Dovecot has: binary save and load, IMAP METADATA */
+static int
+dovecot_only_run(struct mfl_run *run, const struct site *site, struct value *args,
+		 struct value *ret)
+{
+	char why[120];
+
+	(void) args;
+	*ret = value_int(0);
+	snprintf(why, sizeof(why), "%s is Dovecot's (its binaries, IMAP or storage)",
+		 site->intr->name);
+	return not_applicable(run, why);
+}
+
+/* -- tests */
+
+/* test_script_compile <script: string>: compiled, the errors kept */
+static int
+test_script_compile_run(struct mfl_run *run, const struct site *site, struct value *args,
+			struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+	const char *script = run_cstr(run, &args[0]);
+	struct buf path = BUF_INIT, errors = BUF_INIT;
+	struct mfl_prog *prog;
+
+	*ret = value_int(0);
+	if (script == NULL)
+		return run_error(run, site, "test_script_compile: a NUL in the name");
+	errors_clear(ts);
+	buf_printf(&path, "%s/%s", ts->dir, script);
+	prog = mfl_compile_file(ts->env, buf_cstr(&path), 1, &errors);
+	buf_free(&path);
+	if (prog == NULL) {
+		errors_from(ts, errors.data, errors.len);
+		/* as Pigeonhole's compiler ends: one more error that says so */
+		error_add(ts, "script failed to compile", 24);
+		buf_free(&errors);
+		return 0;
+	}
+	buf_free(&errors);
+	if (ts->compiled != NULL)
+		mfl_prog_free(ts->compiled);
+	ts->compiled = prog;
+	*ret = value_int(1);
+	return 0;
+}
+
+/* test_script_run [:append_result]: the compiled script over the
+ * message; its actions are the result (or join it) */
+static int
+test_script_run_run(struct mfl_run *run, const struct site *site, struct value *args,
+		    struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+	struct mfl_run *sub;
+	const struct action_list *l;
+	int rc;
+
+	(void) args;
+	*ret = value_int(0);
+	if (ts->compiled == NULL)
+		return run_error(run, site, "test_script_run: no script compiled yet");
+	errors_clear(ts);
+	if (!intr_tag_present(site, TAG_APPEND, args, NULL))
+		result_reset(ts);
+	if ((sub = mfl_run_new(ts->compiled)) == NULL
+	    || mfl_run_set_envelope(sub, ts->from, ts->to) < 0) {
+		mfl_run_free(sub);
+		return run_error(run, site, "out of memory");
+	}
+	mfl_run_set_message(sub, ts->msg);
+	mfl_run_set_host_data(sub, ts);
+	ts->sub_failed = 0;
+	rc = mfl_run_main(sub);
+	if (rc < 0)
+		error_add(ts, mfl_run_error(sub), strlen(mfl_run_error(sub)));
+	l = mfl_run_actions(sub);
+	for (size_t i = 0; rc == 0 && i < l->n; i++) {
+		struct action copy;
+
+		if (action_copy(run->arena, &l->v[i], &copy) < 0
+		    || action_add(run->arena, &run->actions, &copy) < 0) {
+			mfl_run_free(sub);
+			return run_error(run, site, "out of memory");
+		}
+	}
+	mfl_run_free(sub);
+	*ret = value_int(rc == 0 && !ts->sub_failed);
+	ts->sub_failed = 0;
+	return 0;
+}
+
+/* action_name - an action as Pigeonhole's result names it */
+static const char *
+action_name(const struct action *a)
+{
+	static const char *const names[] = {
+		[ACT_KEEP] = "keep", [ACT_FILEINTO] = "store", [ACT_REDIRECT] = "redirect",
+		[ACT_DISCARD] = "discard", [ACT_REJECT] = "reject", [ACT_VACATION] = "vacation",
+	};
+
+	return names[a->kind];
+}
+
+/* test_result_action [:index N] [COMPARATOR] [MATCH-TYPE] <names>: the
+ * actions of the result (the Nth only, from 1) */
+static int
+test_result_action_run(struct mfl_run *run, const struct site *site, struct value *args,
+		       struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+	const struct action_list *l = &ts->main->actions;
+	struct value *index = NULL;
+	struct tmatch tm;
+	int m = 0;
+
+	intr_tag_present(site, TAG_INDEX, args, &index);
+	tmatch_init(&tm, run, site, &args[0]);
+	for (size_t i = 0; i < l->n && m == 0; i++) {
+		const char *name = action_name(&l->v[i]);
+
+		if (index != NULL && (int64_t) i + 1 != index->u.i)
+			continue;
+		m = tmatch_one(&tm, name, strlen(name));
+	}
+	if (m == 0)
+		m = tmatch_end(&tm);
+	*ret = value_int(m > 0);
+	return m < 0 ? -1 : 0;
+}
+
+/* test_error [:index N] [COMPARATOR] [MATCH-TYPE] <messages>: the last
+ * compile's, run's or execution's errors */
+static int
+test_error_run(struct mfl_run *run, const struct site *site, struct value *args,
+	       struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+	struct value *index = NULL;
+	struct tmatch tm;
+	int m = 0;
+
+	intr_tag_present(site, TAG_INDEX, args, &index);
+	tmatch_init(&tm, run, site, &args[0]);
+	for (size_t i = 0; i < ts->nerrors && m == 0; i++) {
+		if (index != NULL && (int64_t) i + 1 != index->u.i)
+			continue;
+		m = tmatch_one(&tm, ts->errors[i], strlen(ts->errors[i]));
+	}
+	if (m == 0)
+		m = tmatch_end(&tm);
+	*ret = value_int(m > 0);
+	return m < 0 ? -1 : 0;
+}
+
+static const struct intr_tag append_tags[] = {
+	{ .name = "append_result", .arg = TAGARG_NONE, .id = TAG_APPEND },
+	{ 0 }
+};
+
+static const struct intr_tag index_tags[] = {
+	{ .name = "index", .arg = TAGARG_NUMBER, .id = TAG_INDEX },
+	{ 0 }
+};
+
+/* test_result_execute: the result's new actions carried out, into the
+ * mail store and the outbox */
+static int
+test_result_execute_run(struct mfl_run *run, const struct site *site, struct value *args,
+			struct value *ret)
+{
+	struct mfl_testsuite *ts = ts_of(run);
+	const struct action_list *l = &ts->main->actions;
+	int ok = 1;
+
+	(void) site, (void) args;
+	errors_clear(ts);
+	for (; ts->executed < l->n; ts->executed++)
+		if (execute(ts, &l->v[ts->executed]) < 0) {
+			error_add(ts, "execution failed", 16);
+			ok = 0;
+		}
+	/* nothing in the result: the implicit keep (RFC 5228 2.10.2) */
+	if (l->n == 0 && store(ts, "INBOX", 5) < 0)
+		ok = 0;
+	*ret = value_int(ok);
+	return 0;
+}
+
+#define TS_CAP "vnd.dovecot.testsuite"
+#define TS_COMMAND(nm, a, fn, t) { .name = nm, .kind = INTR_COMMAND, \
+	.capability = TS_CAP, .args = a, .run = fn, .tags = t }
+#define TS_TEST(nm, a, fn, f, t) { .name = nm, .kind = INTR_TEST, \
+	.capability = TS_CAP, .args = a, .flags = f, .run = fn, .tags = t }
+
+static const struct intrinsic testsuite_intrinsics[] = {
+	TS_COMMAND("test_fail", "s", test_fail_run, NULL),
+	TS_COMMAND("test_set", "ss", test_set_run, NULL),
+	TS_COMMAND("test_message", "i", test_message_run, message_tags),
+	TS_COMMAND("test_message_print", "", test_message_print_run, NULL),
+	TS_COMMAND("test_result_reset", "", test_result_reset_run, NULL),
+	TS_COMMAND("test_result_print", "", test_result_print_run, NULL),
+	TS_COMMAND("test_mailbox_create", "s", test_mailbox_create_run, NULL),
+	TS_COMMAND("test_config_set", "ss", test_config_set_run, NULL),
+	TS_COMMAND("test_config_unset", "s", test_config_unset_run, NULL),
+	TS_COMMAND("test_config_reload", "", test_config_reload_run, reload_tags),
+	TS_COMMAND("test_binary_save", "s", dovecot_only_run, NULL),
+	TS_COMMAND("test_binary_load", "s", dovecot_only_run, NULL),
+	TS_COMMAND("test_imap_metadata_set", "?sss", dovecot_only_run, NULL),
+	TS_TEST("test_script_compile", "s", test_script_compile_run, 0, NULL),
+	TS_TEST("test_script_run", "", test_script_run_run, 0, append_tags),
+	TS_TEST("test_message", "i", test_message_run, 0, message_tags),
+	TS_TEST("test_multiscript", "l", dovecot_only_run, 0, NULL),
+	TS_TEST("test_result_execute", "", test_result_execute_run, 0, NULL),
+	TS_TEST("test_result_action", "l", test_result_action_run, INTR_F_MATCH, index_tags),
+	TS_TEST("test_error", "l", test_error_run, INTR_F_MATCH, index_tags),
+};
+
+/* -- the host's face */
+
+/* mfl_testsuite_new - the testsuite for the test file PATH: its
+ * commands and tests added to ENV (before the file is compiled) */
+struct mfl_testsuite *
+mfl_testsuite_new(struct mfl_env *env, const char *path)
+{
+	struct mfl_testsuite *ts = calloc(1, sizeof(*ts));
+	const char *slash = strrchr(path, '/');
+
+	if (ts == NULL)
+		return NULL;
+	ts->env = env;
+	ts->dir = slash ? strndup(path, (size_t) (slash - path)) : strdup(".");
+	if (ts->dir == NULL || set_message(ts, default_message, sizeof(default_message) - 1) < 0) {
+		mfl_testsuite_free(ts);
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(testsuite_intrinsics) / sizeof(testsuite_intrinsics[0]); i++)
+		if (mfl_env_add_intrinsic(env, &testsuite_intrinsics[i]) < 0) {
+			mfl_testsuite_free(ts);
+			return NULL;
+		}
+	mfl_env_set_mailbox_exists(env, mailbox_exists, ts);
+	/* where Pigeonhole's testsuite has include find scripts */
+	{
+		struct buf dir = BUF_INIT;
+		int rc;
+
+		buf_printf(&dir, "%s/included", ts->dir);
+		rc = mfl_env_set_string(env, "mfl_sieve_dir", buf_cstr(&dir));
+		buf_reset(&dir);
+		buf_printf(&dir, "%s/included-global", ts->dir);
+		if (rc < 0 || mfl_env_set_string(env, "mfl_sieve_global_dir", buf_cstr(&dir)) < 0) {
+			buf_free(&dir);
+			mfl_testsuite_free(ts);
+			return NULL;
+		}
+		buf_free(&dir);
+	}
+	return ts;
+}
+
+/* mfl_testsuite_run - run the compiled test file PROG, the report on
+ * OUT; the number of blocks that failed, or -1 after a runtime error */
+int
+mfl_testsuite_run(struct mfl_testsuite *ts, const struct mfl_prog *prog, struct buf *out)
+{
+	int rc;
+
+	ts->out = out;
+	if ((ts->main = mfl_run_new(prog)) == NULL)
+		return -1;
+	mfl_run_set_host_data(ts->main, ts);
+	mfl_run_set_message(ts->main, ts->msg);
+	if (set_envelope(ts) < 0)
+		return -1;
+	rc = mfl_run_main(ts->main);
+	if (rc < 0)
+		buf_printf(out, "XX: %s\n", mfl_run_error(ts->main));
+	buf_printf(out, "\n%s: %d passed, %d failed, %d not applicable\n",
+		   rc < 0 || ts->nfailed ? "FAIL" : "PASS", ts->passed, ts->nfailed, ts->nna);
+	return rc < 0 ? -1 : ts->nfailed;
+}
+
+/* mfl_testsuite_counts - blocks passed, failed, not applicable */
+void
+mfl_testsuite_counts(const struct mfl_testsuite *ts, int *passed, int *failed, int *na)
+{
+	*passed = ts->passed;
+	*failed = ts->nfailed;
+	*na = ts->nna;
+}
+
+/* mfl_testsuite_free - everything it holds */
+void
+mfl_testsuite_free(struct mfl_testsuite *ts)
+{
+	if (ts == NULL)
+		return;
+	if (ts->main != NULL)
+		mfl_run_free(ts->main);
+	if (ts->compiled != NULL)
+		mfl_prog_free(ts->compiled);
+	for (size_t i = 0; i < ts->nmsgs; i++) {
+		msg_free(ts->msgs[i]);
+		free(ts->datas[i]);
+	}
+	free(ts->datas);
+	errors_clear(ts);
+	for (size_t i = 0; i < ts->nfolders; i++) {
+		for (size_t k = 0; k < ts->folders[i].n; k++)
+			free(ts->folders[i].msgs[k]);
+		free(ts->folders[i].msgs);
+		free(ts->folders[i].lens);
+		free(ts->folders[i].name);
+	}
+	for (size_t i = 0; i < ts->nsent; i++) {
+		free(ts->sent[i].from);
+		free(ts->sent[i].to);
+		free(ts->sent[i].data);
+	}
+	free(ts->sent);
+	free(ts->folders);
+	free(ts->errors);
+	free(ts->msgs);
+	free(ts->name);
+	free(ts->from);
+	free(ts->to);
+	free(ts->redirect_from);
+	free(ts->dir);
+	free(ts);
+}

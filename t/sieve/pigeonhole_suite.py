@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""pigeonhole_suite.py - Pigeonhole's own test suite through mflc -T.
+
+Runs every .svtest under TESTS (Pigeonhole 0.5.19's tests/ tree, read in
+place), prints per directory the test blocks passed / failed / not
+applicable, and checks the outcome against the kept list (KEPT): every
+block that does not pass is listed there with its reason. A block that
+passed and now fails, and one the list still holds that now passes, are
+failures (the list must say where mvmf stands). A file that does not
+compile here counts each of its test blocks as failed, with the reason.
+
+usage: pigeonhole_suite.py MFLC TESTS KEPT [--write]
+  --write  rewrite KEPT from this run (after a change was understood)
+"""
+import os
+import re
+import subprocess
+import sys
+from collections import defaultdict
+
+VERDICT = re.compile(r"^ *\d+: Test '(.*)' (SUCCEEDED|FAILED|NOT APPLICABLE)(?:: (.*))?$")
+BLOCK = re.compile(r'^\s*test\s+"((?:[^"\\]|\\.)*)"\s*\{', re.M)
+
+
+def blocks_of(path):
+    """the test blocks' names in a file, read as text"""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return [m.group(1).replace('\\"', '"') for m in BLOCK.finditer(f.read())]
+
+
+def run_file(mflc, path):
+    """{block: (verdict, reason)} for one .svtest"""
+    try:
+        p = subprocess.run([mflc, "-T", path], capture_output=True, timeout=60)
+        out, err, rc = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"), p.returncode
+    except subprocess.TimeoutExpired:
+        out, err, rc = "", "timed out after 60 s", -1
+    got = {}
+    for line in out.splitlines():
+        m = VERDICT.match(line)
+        if m:
+            verdict = {"SUCCEEDED": "pass", "FAILED": "fail", "NOT APPLICABLE": "n/a"}[m.group(2)]
+            got.setdefault(m.group(1), (verdict, (m.group(3) or "").strip()))
+    why = None
+    if "does not compile" in out:
+        first = next((l for l in err.splitlines() if "error:" in l), "")
+        why = "does not compile: " + first.split("error:", 1)[-1].strip()
+    elif rc not in (0, 1):
+        xx = [l[4:] for l in out.splitlines() if l.startswith("XX: ")]
+        why = "runtime error: " + (xx[0] if xx else err.strip()[:200])
+        why = re.sub(r"^\S+:\d+: ", "", why.replace("runtime error: ", "", 1))
+        why = "runtime error: " + why
+    for name in blocks_of(path):
+        if name not in got:
+            got[name] = ("fail", why or "not reached")
+    return got
+
+
+def main():
+    args = [a for a in sys.argv[1:] if a != "--write"]
+    write = "--write" in sys.argv
+    if len(args) != 3:
+        sys.exit(__doc__)
+    mflc, tests, kept_path = args
+    results = {}
+    for root, dirs, files in os.walk(tests):
+        dirs.sort()
+        for f in sorted(files):
+            if f.endswith(".svtest"):
+                path = os.path.join(root, f)
+                rel = os.path.relpath(path, tests)
+                for name, v in run_file(mflc, path).items():
+                    results[(rel, name)] = v
+    if write:
+        with open(kept_path, "w") as k:
+            k.write("# Pigeonhole 0.5.19's test blocks that do not pass under mflc -T,\n"
+                    "# with the reason (t/sieve/pigeonhole_suite.py writes it with --write).\n"
+                    "# file<TAB>test<TAB>fail|n/a<TAB>reason\n")
+            for (rel, name), (verdict, reason) in sorted(results.items()):
+                if verdict != "pass":
+                    k.write("%s\t%s\t%s\t%s\n" % (rel, name, verdict, reason))
+    kept = {}
+    with open(kept_path, encoding="utf-8") as k:
+        for line in k:
+            if line.startswith("#") or not line.strip():
+                continue
+            rel, name, verdict, reason = (line.rstrip("\n").split("\t") + ["", "", "", ""])[:4]
+            kept[(rel, name)] = (verdict, reason)
+    per_dir = defaultdict(lambda: [0, 0, 0])
+    for (rel, name), (verdict, _) in results.items():
+        per_dir[os.path.dirname(rel) or "."][["pass", "fail", "n/a"].index(verdict)] += 1
+    checks = []
+    for d in sorted(per_dir):
+        p, f, n = per_dir[d]
+        print("# %-40s %4d passed %4d failed %4d not applicable" % (d, p, f, n))
+    tp, tf, tn = (sum(v[i] for v in per_dir.values()) for i in range(3))
+    applicable = tp + tf
+    print("# all: %d blocks, %d passed, %d failed, %d not applicable; %.1f%% of the applicable "
+          "pass (goal: 95%%)" % (tp + tf + tn, tp, tf, tn, 100.0 * tp / applicable if applicable else 0))
+    regressions = [(k, v) for k, v in sorted(results.items()) if v[0] != "pass" and kept.get(k, (None,))[0] != v[0]]
+    fixed = [k for k, v in sorted(results.items()) if v[0] == "pass" and k in kept]
+    gone = [k for k in sorted(kept) if k not in results]
+    checks.append((not regressions, "every block that does not pass is in the kept list with that verdict (%d not)" % len(regressions),
+                   ["%s: %s: %s (%s)" % (k[0], k[1], v[0], v[1]) for k, v in regressions]))
+    checks.append((not fixed, "no block in the kept list passes now (%d do: take them off)" % len(fixed),
+                   ["%s: %s" % k for k in fixed]))
+    checks.append((not gone, "every block in the kept list is in the suite (%d are not)" % len(gone),
+                   ["%s: %s" % k for k in gone]))
+    checks.append((tp > 0, "some blocks pass (%d)" % tp, []))
+    print("1..%d" % len(checks))
+    failed = 0
+    for i, (ok, what, detail) in enumerate(checks, 1):
+        print("%sok %d - %s" % ("" if ok else "not ", i, what))
+        for line in detail[:40]:
+            print("#   " + line)
+        failed += not ok
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
