@@ -28,7 +28,7 @@ usage(FILE *out, int code)
 {
 	fputs("usage: mflc [-CdSMV] [-e sender] [-t recipient] [-m message] [-s name=value]\n"
 	      "            [-H hook[:arg,...]] script\n"
-	      "       mflc -T [-M] [-s name=value] test.svtest\n", out);
+	      "       mflc -T [-s name=value] test.svtest\n", out);
 	exit(code);
 }
 
@@ -95,10 +95,10 @@ call_hook(struct mfl_run *run, char *spec, struct buf *out)
 	return rc < 0 ? -1 : 0;
 }
 
-/* run_tests - -T: the test file PATH (Sieve mode unless -M), its report
- * on standard output; the exit status */
+/* run_tests - -T: the test file PATH (in Sieve mode: the test blocks
+ * are Sieve syntax), its report on standard output; the exit status */
 static int
-run_tests(struct mfl_env *env, const char *path, int sieve)
+run_tests(struct mfl_env *env, const char *path)
 {
 	struct mfl_testsuite *ts = mfl_testsuite_new(env, path);
 	struct buf errors = BUF_INIT, out = BUF_INIT;
@@ -109,7 +109,7 @@ run_tests(struct mfl_env *env, const char *path, int sieve)
 		fprintf(stderr, "mflc: out of memory\n");
 		return 4;
 	}
-	if ((prog = mfl_compile_file(env, path, sieve != 0, &errors)) == NULL) {
+	if ((prog = mfl_compile_file(env, path, 1, &errors)) == NULL) {
 		fwrite(errors.data, 1, errors.len, stderr);
 		printf("FAIL: %s does not compile\n", path);
 		buf_free(&errors);
@@ -214,7 +214,7 @@ main(int argc, char **argv)
 	if (optind + 1 != argc)
 		usage(stderr, 2);
 	if (tests) {
-		status = run_tests(env, argv[optind], sieve);
+		status = run_tests(env, argv[optind]);
 		mfl_env_free(env);
 		return status;
 	}

@@ -1,0 +1,141 @@
+#!/bin/sh
+# testsuite.sh - mflc -T as a user runs it (mflc(1), mfl(7) TESTING
+# SCRIPTS): a test file beside the user's filter, its blocks passing,
+# failing and not applicable, the exit status, the errors test_error
+# reads, a test_fail outside a block and a test file that does not compile
+. "$top_srcdir/t/tap.sh"
+mflc=$top_builddir/mfl/mflc
+tmp=$(mktemp -d /tmp/mflc-T.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+cat >"$tmp/filter.sieve" <<'S'
+require ["fileinto", "reject"];
+if header :contains "subject" "[dev]" {
+	fileinto "Lists.dev";
+} elsif address :is "from" "spammer@bad.test" {
+	reject "go away";
+}
+S
+cat >"$tmp/broken.sieve" <<'S'
+require "fileinto";
+frobnicate "x";
+S
+cat >"$tmp/filter.svtest" <<'S'
+require "vnd.dovecot.testsuite";
+require "relational";
+require "comparator-i;ascii-numeric";
+
+test_set "message" text:
+From: alice@example.com
+To: dev@lists.example.com
+Subject: [dev] the build is green
+
+All good.
+.
+;
+
+test "the dev list goes to Lists.dev" {
+	if not test_script_compile "filter.sieve" {
+		test_fail "filter.sieve does not compile";
+	}
+	if not test_script_run {
+		test_fail "the run failed";
+	}
+	if not test_result_action :index 1 "store" {
+		test_fail "not filed";
+	}
+	if not test_result_execute {
+		test_fail "not executed";
+	}
+	if not test_message :folder "Lists.dev" 0 {
+		test_fail "nothing in Lists.dev";
+	}
+	if not header :contains "subject" "[dev]" {
+		test_fail "the wrong message in Lists.dev";
+	}
+}
+
+test "the spammer is rejected" {
+	test_set "message" text:
+From: spammer@bad.test
+To: joe@example.com
+Subject: money
+
+.
+;
+	if not test_script_run {
+		test_fail "the run failed";
+	}
+	if not test_result_action :count "eq" :comparator "i;ascii-numeric" "1" {
+		test_fail "not one action";
+	}
+	if not test_result_action :index 1 "reject" {
+		test_fail "not rejected";
+	}
+}
+
+test "a broken script is refused, with its error" {
+	if test_script_compile "broken.sieve" {
+		test_fail "broken.sieve compiled";
+	}
+	if not test_error :index 1 :contains "frobnicate" {
+		test_fail "the error does not name the command";
+	}
+}
+
+test "this one fails" {
+	if header :contains "subject" "money" {
+		test_fail "on purpose: the subject is money";
+	}
+	test_fail "not reached: test_fail ends the block";
+}
+
+test "binary save belongs to Dovecot" {
+	test_binary_save "x";
+	test_fail "not reached";
+}
+
+test "a block after a failure runs" {
+	if not exists "subject" {
+		test_fail "no subject";
+	}
+}
+S
+"$mflc" -T "$tmp/filter.svtest" >"$tmp/out" 2>"$tmp/err"
+is "$?" 1 "mflc -T exits 1 when a test fails"
+line() { sed -n "s/^ *$1: Test '[^']*' //p" "$tmp/out"; }
+is "$(line 1)" SUCCEEDED "a block that passes: compile, run, result, execute, the folder's message"
+is "$(line 2)" SUCCEEDED "test_set in a block, the script rerun: reject is the one action"
+is "$(line 3)" SUCCEEDED "test_error reads the compile error of a broken script"
+is "$(line 4)" "FAILED: on purpose: the subject is money" "a failing block says why, once: test_fail ends it"
+is "$(line 5)" "NOT APPLICABLE: test_binary_save is Dovecot's (its binaries, IMAP or storage)" \
+	"what only Dovecot has is not applicable, with the reason"
+is "$(line 6)" SUCCEEDED "the next block runs after a failure"
+is "$(tail -n 1 "$tmp/out")" "FAIL: 4 passed, 1 failed, 1 not applicable" "the summary counts them"
+
+# the filter's test alone passes: exit 0
+sed '/^test "this one fails"/,/^}/d' "$tmp/filter.svtest" >"$tmp/good.svtest"
+"$mflc" -T "$tmp/good.svtest" >"$tmp/out" 2>&1
+is "$?" 0 "every test passes (or does not apply): exit 0"
+is "$(tail -n 1 "$tmp/out")" "PASS: 4 passed, 0 failed, 1 not applicable" "and PASS"
+
+# a filter that breaks is caught by its test
+sed 's/Lists.dev/Lists.devel/' "$tmp/filter.sieve" >"$tmp/f2" && mv "$tmp/f2" "$tmp/filter.sieve"
+"$mflc" -T "$tmp/good.svtest" >"$tmp/out" 2>&1
+is "$?" 1 "after the filter changed, its test fails"
+is "$(line 1)" "FAILED: nothing in Lists.dev" "and says where"
+
+printf 'require "vnd.dovecot.testsuite";\ntest_fail "outside";\n' >"$tmp/outside.svtest"
+"$mflc" -T "$tmp/outside.svtest" >"$tmp/out" 2>&1
+is "$?" 3 "test_fail outside a test block is a runtime error: exit 3"
+ok "$(grep -q '^XX: .*test_fail outside a test block: outside' "$tmp/out"; echo $?)" "reported as such"
+
+printf 'require "vnd.dovecot.testsuite";\ntest "x" { frob; }\n' >"$tmp/bad.svtest"
+"$mflc" -T "$tmp/bad.svtest" >"$tmp/out" 2>"$tmp/err"
+is "$?" 1 "a test file that does not compile: exit 1"
+ok "$(grep -q "bad.svtest:2:12: error: unknown command 'frob'" "$tmp/err"; echo $?)" "its error on stderr with file:line:col"
+
+printf 'require "fileinto";\ntest "x" { stop; }\n' >"$tmp/plain.sieve"
+"$mflc" "$tmp/plain.sieve" >/dev/null 2>"$tmp/err"
+is "$?" 1 "without require \"vnd.dovecot.testsuite\", test is no command"
+done_testing
