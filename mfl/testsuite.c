@@ -677,6 +677,26 @@ static const struct {
 	{ "sieve_include_max_nesting_depth", "mfl_limit_include_depth" },
 };
 
+/* sync_control - the test file's own run sees control NAME as the env
+ * has it now (its copy pointed at the string the env just freed) */
+static int
+sync_control(struct mfl_testsuite *ts, const char *name)
+{
+	for (size_t i = 0; i < ts->env->ncontrols; i++) {
+		const struct mfl_control *c = &ts->env->controls[i];
+
+		if (strcmp(c->name, name) != 0)
+			continue;
+		if (c->type == MFL_CONTROL_INT) {
+			ts->main->controls[i] = value_int(c->i);
+			return 0;
+		}
+		return c->type == MFL_CONTROL_STRING
+		    ? run_str(ts->main, c->s, strlen(c->s), &ts->main->controls[i]) : 0;
+	}
+	return 0;
+}
+
 /* test_config_set <setting: string> <value: string> */
 static int
 test_config_set_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -697,13 +717,14 @@ test_config_set_run(struct mfl_run *run, const struct site *site, struct value *
 			continue;
 		if (mfl_env_get_string(ts->env, settings[i].control) != NULL) {
 			if (mfl_env_set_string(ts->env, settings[i].control, value) == 0)
-				return 0;
+				return sync_control(ts, settings[i].control) < 0
+				    ? run_error(run, site, "out of memory") : 0;
 		} else {
 			char *end;
 			long long v = strtoll(value, &end, 10);
 
 			if (*value && !*end && mfl_env_set_int(ts->env, settings[i].control, v) == 0)
-				return 0;
+				return sync_control(ts, settings[i].control);
 		}
 		snprintf(why, sizeof(why), "%s = \"%.40s\" has no mvmf equivalent", name, value);
 		return not_applicable(run, why);
