@@ -271,15 +271,15 @@ static void
 include_dir(struct parser *p, int global, struct buf *dir)
 {
 	const char *d = mfl_env_get_string(p->env, global ? "mfl_sieve_global_dir" : "mfl_sieve_dir");
-	const char *slash = strrchr(p->file, '/');
 
-	if (d != NULL && *d)
+	if (d != NULL && *d) {
 		buf_puts(dir, d);
-	else if (!global && slash != NULL)
-		buf_append(dir, p->file, (size_t) (slash - p->file));
-	else if (!global)
-		buf_putc(dir, '.');
-	buf_putc(dir, '/');
+		buf_putc(dir, '/');
+	} else if (global) {
+		buf_putc(dir, '/');
+	}
+	/* else the including script's own directory: the compiler reads a
+	 * relative name from there (naming it here too would double it) */
 }
 
 /* tag_is - TOK is the tag :WORD (without case) */
