@@ -90,17 +90,31 @@ mfl_env_new(void)
 	if (mfl_env_add_control(env, "mfl_subaddress_separator", MFL_CONTROL_STRING,
 				0, "+", "characters that separate :user from :detail") < 0
 	    || mfl_env_add_control(env, "mfl_spamtest_header", MFL_CONTROL_STRING, 0,
-				   "X-Spam-Score", "header holding the spam score (spamtest)") < 0
+				   "X-Spam-Score", "header holding the spam score (spamtest), "
+				   "optionally \": regex\" whose first group is the score") < 0
 	    || mfl_env_add_control(env, "mfl_spamtest_type", MFL_CONTROL_STRING, 0,
-				   "score", "score: the first number; strlen: its length") < 0
+				   "score", "score: the first number; strlen: its length; "
+				   "text: its N in $mfl_spamtest_text") < 0
 	    || mfl_env_add_control(env, "mfl_spamtest_max", MFL_CONTROL_INT, 10, NULL,
 				   "the score that means certainly spam") < 0
+	    || mfl_env_add_control(env, "mfl_spamtest_max_header", MFL_CONTROL_STRING, 0,
+				   "", "header (\": regex\") holding the maximum score, "
+				   "rather than $mfl_spamtest_max") < 0
+	    || mfl_env_add_control(env, "mfl_spamtest_text", MFL_CONTROL_STRING, 0,
+				   "", "type text: \"N=verdict|N=verdict\", N from 0 to 10") < 0
 	    || mfl_env_add_control(env, "mfl_virustest_header", MFL_CONTROL_STRING, 0,
-				   "X-Virus-Score", "header holding the virus score (virustest)") < 0
+				   "X-Virus-Score", "header holding the virus score (virustest), "
+				   "optionally \": regex\" whose first group is the score") < 0
 	    || mfl_env_add_control(env, "mfl_virustest_type", MFL_CONTROL_STRING, 0,
-				   "score", "score: the first number; strlen: its length") < 0
+				   "score", "score: the first number; strlen: its length; "
+				   "text: its N in $mfl_virustest_text") < 0
 	    || mfl_env_add_control(env, "mfl_virustest_max", MFL_CONTROL_INT, 5, NULL,
 				   "the score that means certainly infected") < 0
+	    || mfl_env_add_control(env, "mfl_virustest_max_header", MFL_CONTROL_STRING, 0,
+				   "", "header (\": regex\") holding the maximum score, "
+				   "rather than $mfl_virustest_max") < 0
+	    || mfl_env_add_control(env, "mfl_virustest_text", MFL_CONTROL_STRING, 0,
+				   "", "type text: \"N=verdict|N=verdict\", N from 0 to 5") < 0
 	    || mfl_env_add_control(env, "mfl_duplicate_period", MFL_CONTROL_INT, 43200, NULL,
 				   "seconds duplicate remembers an id without :seconds") < 0
 	    || mfl_env_add_control(env, "mfl_duplicate_max", MFL_CONTROL_INT, 172800, NULL,

@@ -25,7 +25,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/cache.c mfl/cache.h \
 	mfl/compile.c mfl/compile.h \
 	mfl/compile_expr.c \
-	mfl/compile_fep.c mfl/testsuite.c mfl/testsuite.h \
+	mfl/compile_fep.c mfl/testsuite.c mfl/testsuite.h mfl/vacation.c \
 	mfl/compile_include.c \
 	mfl/compile_site.c \
 	mfl/diag.c mfl/diag.h \

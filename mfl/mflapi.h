@@ -112,6 +112,15 @@ const char *mfl_run_error(const struct mfl_run *run);
 const struct action_list *mfl_run_actions(struct mfl_run *run);
 void mfl_run_json(struct mfl_run *run, struct buf *out);
 
+/* vacation (RFC 5230): whether a message gets an answer, and its text */
+struct vacation;
+struct action;
+const char *mfl_vacation_skip(struct msg *msg, const char *sender,
+			      const char *recipient, const struct vacation *v);
+void mfl_vacation_reply(struct msg *msg, const char *sender,
+			const char *recipient, const struct action *a,
+			struct buf *out);
+
 /* vnd.dovecot.testsuite (mflc -T): Pigeonhole's test language */
 struct mfl_testsuite;
 struct mfl_testsuite *mfl_testsuite_new(struct mfl_env *env, const char *path);

@@ -74,7 +74,12 @@ struct mfl_testsuite {
 	struct sent *sent;
 	size_t nsent;
 	char *redirect_from;	/* sieve_redirect_envelope_from */
+	char *text_values[2][11];	/* sieve_{spam,virus}test_text_valueN */
+	char *unsupported[16];	/* Dovecot settings in force mvmf cannot follow */
+	struct value defaults[ENV_CONTROLS_MAX];	/* for test_config_unset */
 };
+
+static int sync_control(struct mfl_testsuite *ts, const char *name);
 
 /* ts_of - the testsuite a run belongs to */
 static struct mfl_testsuite *
@@ -173,7 +178,72 @@ errors_from(struct mfl_testsuite *ts, const char *text, size_t len)
 
 /* -- the message */
 
-/* set_message - LEN bytes of DATA are the message from now on */
+/* set_envelope - the envelope every run from now on sees */
+static int
+set_envelope(struct mfl_testsuite *ts)
+{
+	return ts->main != NULL ? mfl_run_set_envelope(ts->main, ts->from, ts->to) : 0;
+}
+
+/* replace - *FIELD = LEN bytes of S */
+static int
+replace(char **field, const char *s, size_t len)
+{
+	char *copy = strndup(s, len);
+
+	if (copy == NULL)
+		return -1;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* first_address - the address in MSG's first NAME field, into OUT; 0,
+ * or -1 when there is none */
+static int
+first_address(struct msg *msg, const char *name, struct buf *out)
+{
+	struct hdr_index *idx = msg_headers(msg);
+	struct hdr_field *f;
+	struct addr *list;
+	size_t n;
+
+	if (idx == NULL || (f = hdr_find(idx, name, strlen(name), 0)) == NULL
+	    || hdr_unfolded(idx, f) < 0
+	    || addr_parse_list(msg_arena(msg), f->unfolded, f->unfolded_len, &list, &n) < 0
+	    || n == 0 || (list[0].flags & (ADDR_F_INVALID | ADDR_F_NULL)))
+		return -1;
+	buf_reset(out);
+	addr_spec(&list[0], out);
+	buf_cstr(out);
+	return out->len > 0 ? 0 : -1;
+}
+
+/* envelope_of - the envelope Pigeonhole's testsuite gives a message it
+ * is handed: the recipient from Envelope-To or To, the sender from
+ * Return-Path, Sender or From, else its defaults */
+static int
+envelope_of(struct mfl_testsuite *ts, struct msg *msg)
+{
+	static const char *const to_fields[] = { "Envelope-To", "To", NULL };
+	static const char *const from_fields[] = { "Return-Path", "Sender", "From", NULL };
+	struct buf a = BUF_INIT;
+	int rc = 0, i;
+
+	for (i = 0; to_fields[i] != NULL && first_address(msg, to_fields[i], &a) < 0; i++)
+		;
+	rc |= replace(&ts->to, to_fields[i] ? a.data : "recipient@example.com",
+		      to_fields[i] ? a.len : 21);
+	for (i = 0; from_fields[i] != NULL && first_address(msg, from_fields[i], &a) < 0; i++)
+		;
+	rc |= replace(&ts->from, from_fields[i] ? a.data : "sender@example.com",
+		      from_fields[i] ? a.len : 18);
+	buf_free(&a);
+	return rc < 0 ? -1 : set_envelope(ts);
+}
+
+/* set_message - LEN bytes of DATA are the message from now on (and
+ * its envelope what its header says) */
 static int
 set_message(struct mfl_testsuite *ts, const char *data, size_t len)
 {
@@ -199,27 +269,7 @@ set_message(struct mfl_testsuite *ts, const char *data, size_t len)
 	ts->msg = msg;
 	if (ts->main != NULL)
 		mfl_run_set_message(ts->main, msg);
-	return 0;
-}
-
-/* set_envelope - the envelope every run from now on sees */
-static int
-set_envelope(struct mfl_testsuite *ts)
-{
-	return ts->main != NULL ? mfl_run_set_envelope(ts->main, ts->from, ts->to) : 0;
-}
-
-/* replace - *FIELD = LEN bytes of S */
-static int
-replace(char **field, const char *s, size_t len)
-{
-	char *copy = strndup(s, len);
-
-	if (copy == NULL)
-		return -1;
-	free(*field);
-	*field = copy;
-	return 0;
+	return envelope_of(ts, msg);
 }
 
 /* -- the mail store and the outbox */
@@ -377,18 +427,15 @@ execute(struct mfl_testsuite *ts, const struct action *a)
 			     "auto-replied (rejected)", subject.data, a->target, a->target_len);
 		buf_free(&subject);
 		return rc;
-	case ACT_VACATION:
-		if (a->vacation->subject != NULL)
-			buf_puts(&subject, a->vacation->subject);
-		else {
-			buf_puts(&subject, "Auto: ");
-			header_of(ts, "Subject", &subject);
-		}
-		buf_putc(&subject, 0);
-		rc = compose(ts, a->vacation->from ? a->vacation->from : ts->to ? ts->to : "",
-			     "auto-replied", subject.data, a->target, a->target_len);
-		buf_free(&subject);
-		return rc;
+	case ACT_VACATION: {
+		const char *to = ts->to ? ts->to : "";
+
+		/* RFC 5230 4.5-5: as mvmda decides, and the same answer */
+		if (mfl_vacation_skip(ts->msg, ts->from, to, a->vacation) != NULL)
+			return 0;
+		mfl_vacation_reply(ts->msg, ts->from, to, a, &data);
+		return send(ts, "", ts->from, data.data, data.len);
+	}
 	case ACT_DISCARD:
 		return 0;
 	}
@@ -510,6 +557,17 @@ test_fail_run(struct mfl_run *run, const struct site *site, struct value *args,
 	if (!ts->in_block)
 		return run_error(run, site, "test_fail outside a test block: %.*s",
 				 (int) args[0].u.s.len, args[0].u.s.ptr);
+	/* a block that fails under a Dovecot setting mvmf could not follow
+	 * does not tell whether mvmf is wrong: not applicable, and why */
+	for (size_t i = 0; i < sizeof(ts->unsupported) / sizeof(ts->unsupported[0]); i++)
+		if (ts->unsupported[i] != NULL) {
+			char why[400];
+
+			snprintf(why, sizeof(why), "it runs under Dovecot setting %.80s, which mvmf "
+				 "has no control for (it failed: %.*s)", ts->unsupported[i],
+				 (int) (args[0].u.s.len > 200 ? 200 : args[0].u.s.len), args[0].u.s.ptr);
+			return not_applicable(run, why);
+		}
 	ts->failed = 1;
 	ts->nfailed++;
 	report(ts, "FAILED", args[0].u.s.ptr, args[0].u.s.len);
@@ -569,9 +627,9 @@ test_message_run(struct mfl_run *run, const struct site *site, struct value *arg
 		if (i >= 0 && (size_t) i < ts->nsent) {
 			struct sent *s = &ts->sent[i];
 
-			if (replace(&ts->from, s->from, strlen(s->from)) < 0
-			    || replace(&ts->to, s->to, strlen(s->to)) < 0 || set_envelope(ts) < 0
-			    || set_message(ts, s->data, s->len) < 0)
+			if (set_message(ts, s->data, s->len) < 0
+			    || replace(&ts->from, s->from, strlen(s->from)) < 0
+			    || replace(&ts->to, s->to, strlen(s->to)) < 0 || set_envelope(ts) < 0)
 				return run_error(run, site, "out of memory");
 			return 0;
 		}
@@ -670,12 +728,79 @@ static const struct {
 	const char *setting, *control;
 } settings[] = {
 	{ "recipient_delimiter", "mfl_subaddress_separator" },
+	{ "sieve_spamtest_status_header", "mfl_spamtest_header" },
 	{ "sieve_spamtest_status_type", "mfl_spamtest_type" },
+	{ "sieve_spamtest_max_header", "mfl_spamtest_max_header" },
 	{ "sieve_spamtest_max_value", "mfl_spamtest_max" },
+	{ "sieve_virustest_status_header", "mfl_virustest_header" },
 	{ "sieve_virustest_status_type", "mfl_virustest_type" },
+	{ "sieve_virustest_max_header", "mfl_virustest_max_header" },
 	{ "sieve_virustest_max_value", "mfl_virustest_max" },
 	{ "sieve_include_max_nesting_depth", "mfl_limit_include_depth" },
 };
+
+/* control_index - the env's index of control NAME, or -1 */
+static int
+control_index(const struct mfl_testsuite *ts, const char *name)
+{
+	for (size_t i = 0; i < ts->env->ncontrols; i++)
+		if (strcmp(ts->env->controls[i].name, name) == 0)
+			return (int) i;
+	return -1;
+}
+
+/* set_control - control NAME = VALUE (as text), in the env and in the
+ * test file's own run; -1 when it takes no such value */
+static int
+set_control(struct mfl_testsuite *ts, const char *name, const char *value)
+{
+	if (mfl_env_get_string(ts->env, name) != NULL) {
+		if (mfl_env_set_string(ts->env, name, value) < 0)
+			return -1;
+	} else {
+		char *end;
+		long long v = strtoll(value, &end, 10);
+
+		if (!*value || *end || mfl_env_set_int(ts->env, name, v) < 0)
+			return -1;
+	}
+	return sync_control(ts, name);
+}
+
+/* text_values - sieve_spamtest_text_valueN (WHICH 0) or virustest's (1)
+ * as the "N=text|..." of $mfl_spamtest_text or $mfl_virustest_text */
+static int
+text_values(struct mfl_testsuite *ts, int which)
+{
+	struct buf list = BUF_INIT;
+	int rc;
+
+	for (int n = 0; n <= 10; n++)
+		if (ts->text_values[which][n] != NULL)
+			buf_printf(&list, "%s%d=%s", list.len ? "|" : "", n, ts->text_values[which][n]);
+	rc = set_control(ts, which ? "mfl_virustest_text" : "mfl_spamtest_text", buf_cstr(&list));
+	buf_free(&list);
+	return rc;
+}
+
+/* text_value_setting - NAME is sieve_spamtest_text_valueN or
+ * virustest's: its N, and which (0 spam, 1 virus); -1 when not */
+static int
+text_value_setting(const char *name, int *which_r)
+{
+	const char *n;
+	char *end;
+	long v;
+
+	if (strncmp(name, "sieve_spamtest_text_value", 25) == 0)
+		*which_r = 0, n = name + 25;
+	else if (strncmp(name, "sieve_virustest_text_value", 26) == 0)
+		*which_r = 1, n = name + 26;
+	else
+		return -1;
+	v = strtol(n, &end, 10);
+	return *n && !*end && v >= 0 && v <= (*which_r ? 5 : 10) ? (int) v : -1;
+}
 
 /* sync_control - the test file's own run sees control NAME as the env
  * has it now (its copy pointed at the string the env just freed) */
@@ -697,6 +822,30 @@ sync_control(struct mfl_testsuite *ts, const char *name)
 	return 0;
 }
 
+/* in_force - Dovecot setting NAME, which mvmf cannot follow, is set
+ * (ON) or unset for the blocks that follow */
+static void
+in_force(struct mfl_testsuite *ts, const char *name, int on)
+{
+	size_t n = sizeof(ts->unsupported) / sizeof(ts->unsupported[0]), free_slot = n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ts->unsupported[i] == NULL) {
+			free_slot = free_slot < n ? free_slot : i;
+			continue;
+		}
+		if (strcmp(ts->unsupported[i], name) == 0) {
+			if (!on) {
+				free(ts->unsupported[i]);
+				ts->unsupported[i] = NULL;
+			}
+			return;
+		}
+	}
+	if (on && free_slot < n)
+		ts->unsupported[free_slot] = strdup(name);
+}
+
 /* test_config_set <setting: string> <value: string> */
 static int
 test_config_set_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -705,6 +854,7 @@ test_config_set_run(struct mfl_run *run, const struct site *site, struct value *
 	struct mfl_testsuite *ts = ts_of(run);
 	const char *name = run_cstr(run, &args[0]), *value = run_cstr(run, &args[1]);
 	char why[200];
+	int n, which;
 
 	(void) ret;
 	if (name == NULL || value == NULL)
@@ -712,38 +862,56 @@ test_config_set_run(struct mfl_run *run, const struct site *site, struct value *
 	if (strcmp(name, "sieve_redirect_envelope_from") == 0)
 		return replace(&ts->redirect_from, value, strlen(value)) < 0
 		    ? run_error(run, site, "out of memory") : 0;
+	if ((n = text_value_setting(name, &which)) >= 0)
+		return replace(&ts->text_values[which][n], value, strlen(value)) < 0
+		    || text_values(ts, which) < 0 ? run_error(run, site, "out of memory") : 0;
 	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
 		if (strcmp(name, settings[i].setting) != 0)
 			continue;
-		if (mfl_env_get_string(ts->env, settings[i].control) != NULL) {
-			if (mfl_env_set_string(ts->env, settings[i].control, value) == 0)
-				return sync_control(ts, settings[i].control) < 0
-				    ? run_error(run, site, "out of memory") : 0;
-		} else {
-			char *end;
-			long long v = strtoll(value, &end, 10);
-
-			if (*value && !*end && mfl_env_set_int(ts->env, settings[i].control, v) == 0)
-				return sync_control(ts, settings[i].control);
+		if (set_control(ts, settings[i].control, value) == 0) {
+			in_force(ts, name, 0);
+			return 0;
 		}
 		snprintf(why, sizeof(why), "%s = \"%.40s\" has no mvmf equivalent", name, value);
+		if (!ts->in_block)
+			in_force(ts, name, 1);
 		return not_applicable(run, why);
 	}
 	snprintf(why, sizeof(why), "Dovecot setting %s has no mvmf control", name);
+	if (!ts->in_block)	/* the blocks after it run under it */
+		in_force(ts, name, 1);
 	return not_applicable(run, why);
 }
 
-/* test_config_unset <setting: string> */
+/* test_config_unset <setting: string>: back to mvmf's default */
 static int
 test_config_unset_run(struct mfl_run *run, const struct site *site, struct value *args,
 		      struct value *ret)
 {
-	char why[200];
+	struct mfl_testsuite *ts = ts_of(run);
+	const char *name = run_cstr(run, &args[0]);
+	int n, which, k;
 
-	(void) site, (void) ret;
-	snprintf(why, sizeof(why), "unsetting Dovecot setting %.*s",
-		 (int) (args[0].u.s.len > 80 ? 80 : args[0].u.s.len), args[0].u.s.ptr);
-	return not_applicable(run, why);
+	(void) ret;
+	if (name == NULL)
+		return run_error(run, site, "test_config_unset: a NUL in the setting");
+	if ((n = text_value_setting(name, &which)) >= 0) {
+		free(ts->text_values[which][n]);
+		ts->text_values[which][n] = NULL;
+		return text_values(ts, which) < 0 ? run_error(run, site, "out of memory") : 0;
+	}
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		if (strcmp(name, settings[i].setting) != 0 || (k = control_index(ts, settings[i].control)) < 0)
+			continue;
+		if (ts->defaults[k].type == V_INT)
+			mfl_env_set_int(ts->env, settings[i].control, ts->defaults[k].u.i);
+		else
+			mfl_env_set_string(ts->env, settings[i].control, ts->defaults[k].u.s.ptr);
+		in_force(ts, name, 0);
+		return sync_control(ts, settings[i].control) < 0 ? run_error(run, site, "out of memory") : 0;
+	}
+	in_force(ts, name, 0);
+	return 0;
 }
 
 /* test_config_reload [:extension <name>]: controls apply at once */
@@ -794,6 +962,11 @@ test_script_compile_run(struct mfl_run *run, const struct site *site, struct val
 	prog = mfl_compile_file(ts->env, buf_cstr(&path), 1, &errors);
 	buf_free(&path);
 	if (prog == NULL) {
+		if (memmem(errors.data, errors.len, "unknown capability \"mboxmetadata\"", 33)
+		    || memmem(errors.data, errors.len, "unknown capability \"servermetadata\"", 35)) {
+			buf_free(&errors);
+			return not_applicable(run, "IMAP METADATA (RFC 5490) lives in Dovecot's IMAP storage");
+		}
 		errors_from(ts, errors.data, errors.len);
 		/* as Pigeonhole's compiler ends: one more error that says so */
 		error_add(ts, "script failed to compile", 24);
@@ -1003,6 +1176,15 @@ mfl_testsuite_new(struct mfl_env *env, const char *path)
 			return NULL;
 		}
 	mfl_env_set_mailbox_exists(env, mailbox_exists, ts);
+	/* the controls as mvmf has them, for test_config_unset */
+	for (size_t i = 0; i < env->ncontrols; i++) {
+		const struct mfl_control *c = &env->controls[i];
+
+		if (c->type == MFL_CONTROL_INT)
+			ts->defaults[i] = value_int(c->i);
+		else if (c->type == MFL_CONTROL_STRING)
+			ts->defaults[i] = value_str(strdup(c->s), strlen(c->s));
+	}
 	/* where Pigeonhole's testsuite has include find scripts */
 	{
 		struct buf dir = BUF_INIT;
@@ -1089,6 +1271,14 @@ mfl_testsuite_free(struct mfl_testsuite *ts)
 	free(ts->from);
 	free(ts->to);
 	free(ts->redirect_from);
+	for (int w = 0; w < 2; w++)
+		for (int n = 0; n <= 10; n++)
+			free(ts->text_values[w][n]);
+	for (size_t i = 0; i < sizeof(ts->unsupported) / sizeof(ts->unsupported[0]); i++)
+		free(ts->unsupported[i]);
+	for (size_t i = 0; i < ENV_CONTROLS_MAX; i++)
+		if (ts->defaults[i].type == V_STR)
+			free((char *) ts->defaults[i].u.s.ptr);
 	free(ts->dir);
 	free(ts);
 }
