@@ -925,7 +925,9 @@ compile_all(struct compile *cc, const char *name, const char *src,
 
 	cc->prog->sieve = sieve;
 	root = parse_source(cc, name, src, len, sieve);
-	if (root == NULL || cc->diag.errors)
+	/* after errors in some statements, the others are still checked,
+	 * so that one run reports every error (as Pigeonhole's validator) */
+	if (root == NULL)
 		return -1;
 	if (grow(cc, (void **) &cc->funcs, 0, &cc->funcs_cap, sizeof(struct func)) < 0
 	    || grow(cc, (void **) &cc->func_nodes, 0, &cc->func_nodes_cap, sizeof(struct ast *)) < 0)

@@ -142,18 +142,28 @@ parse_expect(struct parser *p, enum tok_kind kind, const char *what)
 	return 0;
 }
 
-/* parse_sync - after an error: skip past the next ';' or to a '}' */
+/* parse_sync - after an error: skip past the next ';' or to a '}' (in
+ * Sieve, also past the block that ends the broken command: a command
+ * with a block has no ';') */
 void
 parse_sync(struct parser *p)
 {
 	int depth = 0;
 
 	while (p->tok.kind != T_EOF) {
-		if (p->tok.kind == T_LBRACE)
+		if (p->tok.kind == T_LBRACE) {
 			depth++;
-		else if (p->tok.kind == T_RBRACE && depth-- == 0)
-			return;
-		else if (p->tok.kind == T_SEMI && depth == 0) {
+		} else if (p->tok.kind == T_RBRACE) {
+			if (depth == 0)		/* the enclosing block's end */
+				return;
+			if (--depth == 0 && p->sieve) {	/* the broken command's block */
+				parse_advance(p);
+				/* an if's elsif and else belong to it */
+				if (!parse_is_ident(&p->tok, "elsif") && !parse_is_ident(&p->tok, "else"))
+					return;
+				continue;
+			}
+		} else if (p->tok.kind == T_SEMI && depth == 0) {
 			parse_advance(p);
 			return;
 		}
