@@ -31,6 +31,7 @@
 #include "mda.h"
 #include "mfl.h"
 #include "msg/msg.h"
+#include "enotify.h"
 #include "sendmail.h"
 #include "state.h"
 #include "vacation.h"
@@ -309,6 +310,10 @@ deliver_one(struct mda *mda, const struct action *a, int *skipped_r)
 		vacation(mda, a, state, mda_hand_over);
 		return 0;
 	}
+	case ACT_NOTIFY:
+		/* a notification that fails is no reason to retry */
+		notify(mda, (size_t) (a - mda->actions.v), mda_hand_over);
+		return 0;
 	case ACT_DISCARD:
 		mda_log(LOG_INFO, "to=<%s> result=discarded (%s:%d)", mda->recipient,
 			a->file ? a->file : "-", a->line);

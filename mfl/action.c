@@ -109,6 +109,15 @@ action_add(struct arena *arena, struct action_list *list,
 		list->vacations++;
 		return action_append(arena, list, act);
 	}
+	/* RFC 5435 3.8: keeps the implicit keep; the same notification
+	 * twice is sent once (Pigeonhole: the same method URI) */
+	if (act->kind == ACT_NOTIFY) {
+		for (size_t i = 0; i < list->n; i++)
+			if (list->v[i].kind == ACT_NOTIFY && list->v[i].target_len == act->target_len
+			    && memcmp(list->v[i].target, act->target, act->target_len) == 0)
+				return 0;
+		return action_append(arena, list, act);
+	}
 	if (act->kind == ACT_DISCARD) {
 		if (list->discarded)
 			return 0;
@@ -254,6 +263,19 @@ action_copy(struct arena *arena, const struct action *from, struct action *to)
 			return -1;
 		to->vacation = c;
 	}
+	if (from->notify != NULL) {
+		const struct notify *nt = from->notify;
+		struct notify *c = arena_alloc(arena, sizeof(*c));
+
+		if (c == NULL)
+			return -1;
+		*c = *nt;
+		if ((nt->from && (c->from = arena_memdup(arena, nt->from, strlen(nt->from))) == NULL)
+		    || (nt->message && (c->message = arena_memdup(arena, nt->message, strlen(nt->message))) == NULL)
+		    || (nt->options && (c->options = copy_list(arena, nt->options)) == NULL))
+			return -1;
+		to->notify = c;
+	}
 	return 0;
 }
 
@@ -283,6 +305,26 @@ action_json(const struct action *act, struct buf *out)
 		break;
 	case ACT_VACATION:
 		vacation_json(act, out);
+		break;
+	case ACT_NOTIFY:
+		buf_puts(out, "{\"action\":\"notify\",\"method\":");
+		json_string(out, act->target, act->target_len);
+		buf_printf(out, ",\"importance\":%d", act->notify->importance);
+		if (act->notify->from != NULL) {
+			buf_puts(out, ",\"from\":");
+			json_string(out, act->notify->from, strlen(act->notify->from));
+		}
+		if (act->notify->message != NULL) {
+			buf_puts(out, ",\"message\":");
+			json_string(out, act->notify->message, strlen(act->notify->message));
+		}
+		buf_puts(out, ",\"options\":[");
+		for (size_t i = 0; act->notify->options && act->notify->options[i]; i++) {
+			if (i > 0)
+				buf_putc(out, ',');
+			json_string(out, act->notify->options[i], strlen(act->notify->options[i]));
+		}
+		buf_putc(out, ']');
 		break;
 	case ACT_REJECT:
 		buf_printf(out, "{\"action\":\"%s\",\"reason\":",

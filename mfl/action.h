@@ -11,7 +11,7 @@ struct arena;
 
 enum action_kind {
 	ACT_KEEP, ACT_FILEINTO, ACT_REDIRECT, ACT_DISCARD, ACT_REJECT,
-	ACT_VACATION
+	ACT_VACATION, ACT_NOTIFY
 };
 
 /* What a vacation action asks for (RFC 5230, RFC 6131); the reason is
@@ -23,6 +23,15 @@ struct vacation {
 	const char *handle;	/* what "once" counts by */
 	const char **addresses;	/* the user's other addresses, NULL-ended */
 	int mime;		/* the reason is a MIME entity */
+};
+
+/* What a notify action asks for (RFC 5435); the method URI is the
+ * action's target. */
+struct notify {
+	const char *from;	/* :from, or NULL */
+	int importance;		/* 1 high, 2 normal, 3 low */
+	const char *message;	/* :message, or NULL */
+	const char **options;	/* :options, NULL-ended, or NULL */
 };
 
 struct action {
@@ -38,6 +47,7 @@ struct action {
 	const char *xcode;	/* reject :xcode "5.7.1" (RFC 3463), or NULL */
 	const char **flags;	/* imap4flags, NULL-terminated or NULL */
 	const struct vacation *vacation;	/* ACT_VACATION */
+	const struct notify *notify;	/* ACT_NOTIFY */
 	int line;		/* where the script asked for it */
 	const char *file;
 };

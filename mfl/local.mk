@@ -26,6 +26,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/compile.c mfl/compile.h \
 	mfl/compile_expr.c \
 	mfl/compile_fep.c mfl/testsuite.c mfl/testsuite.h mfl/vacation.c \
+	mfl/notify.c mfl/notify.h \
 	mfl/compile_include.c \
 	mfl/compile_site.c \
 	mfl/diag.c mfl/diag.h \
@@ -60,7 +61,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/intr/intr_spamtest.c \
 	mfl/intr/intr_string.c \
 	mfl/intr/intr_test.c \
-	mfl/intr/intr_vacation.c \
+	mfl/intr/intr_vacation.c mfl/intr/intr_notify.c \
 	mfl/intr/intr_variables.c
 
 MFL_LIBS = mfl/libmfl.a $(PCRE2_LIBS)

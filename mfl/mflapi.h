@@ -121,6 +121,14 @@ void mfl_vacation_reply(struct msg *msg, const char *sender,
 			const char *recipient, const struct action *a,
 			struct buf *out);
 
+/* enotify's mailto method (RFC 5435, 5436): a URI mvmf can notify,
+ * whether a message may cause a notification, and its text */
+int mfl_notify_valid(const char *method, size_t len, char *err, size_t errsize);
+const char *mfl_notify_skip(struct msg *msg);
+int mfl_notify_compose(struct msg *msg, const char *owner,
+		       const struct action_list *actions, size_t index,
+		       struct buf *out, char ***rcpts_r);
+
 /* vnd.dovecot.testsuite (mflc -T): Pigeonhole's test language */
 struct mfl_testsuite;
 struct mfl_testsuite *mfl_testsuite_new(struct mfl_env *env, const char *path);

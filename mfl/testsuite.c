@@ -396,10 +396,12 @@ compose(struct mfl_testsuite *ts, const char *from, const char *auto_submitted,
 	return send(ts, NULL, ts->from, m.data, m.len);
 }
 
-/* execute - carry out one action of the result */
+/* execute - carry out action INDEX of the result */
 static int
-execute(struct mfl_testsuite *ts, const struct action *a)
+execute(struct mfl_testsuite *ts, size_t index)
 {
+	const struct action_list *l = &ts->main->actions;
+	const struct action *a = &l->v[index];
 	struct buf data = BUF_INIT, subject = BUF_INIT;
 	int rc;
 
@@ -435,6 +437,27 @@ execute(struct mfl_testsuite *ts, const struct action *a)
 			return 0;
 		mfl_vacation_reply(ts->msg, ts->from, to, a, &data);
 		return send(ts, "", ts->from, data.data, data.len);
+	}
+	case ACT_NOTIFY: {
+		char **rcpts;
+		int sent = 0;
+
+		if (mfl_notify_skip(ts->msg) != NULL)
+			return 0;
+		if (mfl_notify_compose(ts->msg, ts->to ? ts->to : "", l, index, &data, &rcpts) < 0)
+			return -1;
+		/* handed over once per recipient, as mvmda does */
+		for (size_t i = 0; rcpts[i] != NULL; i++) {
+			char *copy = malloc(data.len + 1);
+
+			if (copy == NULL || (memcpy(copy, data.data, data.len), 0)
+			    || send(ts, "", rcpts[i], copy, data.len) < 0)
+				sent = -1;
+			free(rcpts[i]);
+		}
+		buf_free(&data);
+		free(rcpts);
+		return sent;
 	}
 	case ACT_DISCARD:
 		return 0;
@@ -1033,6 +1056,7 @@ action_name(const struct action *a)
 	static const char *const names[] = {
 		[ACT_KEEP] = "keep", [ACT_FILEINTO] = "store", [ACT_REDIRECT] = "redirect",
 		[ACT_DISCARD] = "discard", [ACT_REJECT] = "reject", [ACT_VACATION] = "vacation",
+		[ACT_NOTIFY] = "notify",
 	};
 
 	return names[a->kind];
@@ -1112,7 +1136,7 @@ test_result_execute_run(struct mfl_run *run, const struct site *site, struct val
 	(void) site, (void) args;
 	errors_clear(ts);
 	for (; ts->executed < l->n; ts->executed++)
-		if (execute(ts, &l->v[ts->executed]) < 0) {
+		if (execute(ts, ts->executed) < 0) {
 			error_add(ts, "execution failed", 16);
 			ok = 0;
 		}

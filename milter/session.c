@@ -251,10 +251,10 @@ take_actions(struct session *s)
 					  a->target, a->target_len);
 		else if (a->kind == ACT_DISCARD)
 			session_set_reply(s, DEC_DISCARD, NULL, NULL, NULL, 0);
-		else if (a->kind == ACT_VACATION)
-			session_log(s, LOG_NOTICE, "%s:%d: vacation is answered at delivery "
+		else if (a->kind == ACT_VACATION || a->kind == ACT_NOTIFY)
+			session_log(s, LOG_NOTICE, "%s:%d: %s is sent at delivery "
 				    "(mvmda), not during SMTP: ignored", a->file ? a->file : "-",
-				    a->line);
+				    a->line, a->kind == ACT_VACATION ? "vacation" : "notify");
 	}
 	s->first_action = list->n;
 }

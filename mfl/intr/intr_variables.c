@@ -256,7 +256,7 @@ compile_interp(struct compile *cc, struct ast *n)
 /* Modifiers of set (RFC 5229 4), grouped by precedence. */
 enum {
 	SET_LOWER, SET_UPPER, SET_LOWERFIRST, SET_UPPERFIRST,
-	SET_QUOTEWILDCARD, SET_QUOTEREGEX, SET_LENGTH
+	SET_QUOTEWILDCARD, SET_QUOTEREGEX, SET_LENGTH, SET_ENCODEURL
 };
 
 static const struct intr_tag set_tags[] = {
@@ -268,6 +268,8 @@ static const struct intr_tag set_tags[] = {
 	{ .name = "quoteregex", .group = TG_QUOTE, .id = SET_QUOTEREGEX,
 	  .capability = "regex" },
 	{ .name = "length", .id = SET_LENGTH },
+	/* RFC 5435 6: precedence 15, between the quoting ones and length */
+	{ .name = "encodeurl", .id = SET_ENCODEURL, .capability = "enotify" },
 	{ .name = NULL }
 };
 
@@ -296,6 +298,21 @@ set_modify(uint32_t tags, const char *val, size_t len, struct buf *out)
 			if (out->data[i] != 0 && strchr(special, out->data[i]) != NULL)
 				buf_putc(&tmp, '\\');
 			buf_putc(&tmp, out->data[i]);
+		}
+		buf_reset(out);
+		buf_append(out, tmp.data, tmp.len);
+	}
+	if (tags & (1u << SET_ENCODEURL)) {
+		/* RFC 3986 2.3: all but the unreserved characters as %XX */
+		buf_reset(&tmp);
+		for (size_t i = 0; i < out->len; i++) {
+			unsigned char c = (unsigned char) out->data[i];
+
+			if (ascii_isalpha(c) || ascii_isdigit(c) || c == '-' || c == '.' || c == '_'
+			    || c == '~')
+				buf_putc(&tmp, c);
+			else
+				buf_printf(&tmp, "%%%02X", c);
 		}
 		buf_reset(out);
 		buf_append(out, tmp.data, tmp.len);

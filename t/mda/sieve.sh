@@ -224,6 +224,30 @@ vac 'require "vacation"; vacation :from "not an address" "x";'
 ok "$(grep -q 'is not one address' err; echo $?)" "vacation: a bad :from is a compile error"
 rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
 
+# enotify (RFC 5435) with mailto (RFC 5436): through the recording sendmail
+ntf='require ["enotify", "variables"]; if header :matches "subject" "*" { set :encodeurl "s" "${1}"; }
+notify :importance "1" :from "bob@example.net" "mailto:carol@example.org%2cdave@example.org?cc=carol@example.org&subject=Mail%20about%20${s}&body=Look";
+notify "mailto:dave@example.org,erin@example.org";'
+vac "$ntf"; is "$?" 0 "enotify: delivered"
+is "$(count "$HOME/Maildir/new")" 1 "enotify: the message is kept too (notify keeps the implicit keep)"
+is "$(sent)" 3 "enotify: one message for each recipient, none twice (carol in To and Cc, dave in both URIs)"
+is "$(cat sent.* | grep -c '^\[-oi\]\[-f\]\[<>\]\[--\]')" 3 "enotify: from the null sender"
+is "$(sed -n 1p sent.0; sed -n 1p sent.1; sed -n 1p sent.2)" \
+	"$(printf '[-oi][-f][<>][--][carol@example.org]\n[-oi][-f][<>][--][dave@example.org]\n[-oi][-f][<>][--][erin@example.org]')" \
+	"enotify: to carol, dave and erin"
+ok "$(grep -q '^Subject: Mail about lunch?$' sent.0 && grep -q '^Look$' sent.0 \
+	&& grep -q '^From: bob@example.net$' sent.0 && grep -q '^X-Priority: 1 (Highest)$' sent.0 \
+	&& grep -q '^Auto-Submitted: auto-notified; owner-email="bob@example.net"$' sent.0; echo $?)" \
+	"enotify: subject and body from the URI (:encodeurl'd), :from, :importance, Auto-Submitted"
+ok "$(grep -q '^Subject: Notification: lunch?$' sent.2 && grep -q '^Notification of new message.$' sent.2; echo $?)" \
+	"enotify: without them, the default subject and body"
+rm -f sent.*
+{ printf 'Auto-Submitted: auto-generated\n'; cat vmsg; } >vmsg2
+vac "$ntf" vmsg2; is "$(sent)" 0 "enotify: no notification about an automatic message (RFC 5436 2.7)"
+vac 'require "enotify"; notify "xmpp:bob@example.net";'
+ok "$(grep -q 'invalid method' err; echo $?)" "enotify: a method other than mailto is a compile error"
+rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
+
 deliver 'require ["ihave", "fileinto"]; fileinto "Lost"; error "stop here";'
 is "$?" 0 "error: still delivered"
 is "$(count "$HOME/Maildir/new")" 1 "error: the message goes to INBOX, the fileinto dropped"

@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -256,6 +257,38 @@ def vacation_text(seconds, subject, frm, handle, reason):
         handle, reason.replace("\r\n", "\n").rstrip("\n"))
 
 
+def notify_text(importance, subject, frm, to, cc, body):
+    """A notify action (RFC 5435, mailto) in the normal form both engines
+    are compared in: what sieve-test prints of it."""
+    return "notify: importance=%s%s%s to=%s cc=%s%s" % (
+        importance, " subject=" + subject if subject else "", " from=" + frm if frm else "",
+        ",".join(to), ",".join(cc), " body=" + body if body is not None else "")
+
+
+def mailto_of(action):
+    """Our notify action's mailto: URI read as RFC 6068 says (and
+    Pigeonhole prints it): recipients without repeats, Cc less To"""
+    uri = action["method"][len("mailto:"):]
+    to_part, _, query = uri.partition("?")
+    to = [a for a in urllib.parse.unquote(to_part).split(",") if a]
+    cc, subject, body = [], None, None
+    for name, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+        if name.lower() == "to":
+            to += [a for a in value.split(",") if a]
+        elif name.lower() == "cc":
+            cc += [a for a in value.split(",") if a]
+        elif name.lower() == "subject":
+            subject = value
+        elif name.lower() == "body":
+            body = value
+    dedup = lambda xs, seen: [x for x in xs if not (x.lower() in seen or seen.add(x.lower()))]
+    seen = set()
+    to = dedup(to, seen)
+    cc = dedup(cc, seen)
+    return notify_text(action["importance"], action.get("message") or subject,
+                       action.get("from"), to, cc, body)
+
+
 def annotated(line):
     """An action line with its annotations ("(copy)", "[flags: ..]",
     "(create ...)") in one order, whichever order they were added in."""
@@ -288,6 +321,8 @@ def normal_ours(actions):
         elif kind == "vacation":
             out.append(vacation_text(a["seconds"], a.get("subject"), a.get("from"),
                                      a["handle"], a["reason"]))
+        elif kind == "notify":
+            out.append(mailto_of(a))
         else:
             out.append(json.dumps(a, sort_keys=True))
     out = [annotated(a) for a in out]
@@ -340,7 +375,36 @@ class Pigeonhole:
         if "failed to compile" in err:
             return ["compile error"], err
         actions, section, vac, in_text = [], None, None, False
+        ntf, in_body = None, False
         for line in out.splitlines():
+            if ntf is not None:
+                # "send notification with method 'mailto:':", "=> key : value"
+                # lines, "+ To: x" recipients, the body between "--" lines,
+                # an empty line at the end
+                if in_body:
+                    if line == "--":
+                        in_body = False
+                    else:
+                        ntf["body"] = line if ntf["body"] is None else ntf["body"] + "\n" + line
+                    continue
+                if line == "--":
+                    in_body = True
+                    continue
+                m = re.match(r"^\s+=> (\w+)\s*: ?(.*)$", line)
+                r = re.match(r"^\s+\+ (To|Cc): (.*)$", line)
+                if m:
+                    if m.group(1) != "body":     # the body follows between "--"
+                        ntf[m.group(1)] = m.group(2)
+                elif r:
+                    ntf[r.group(1).lower()].append(r.group(2))
+                elif not line.strip():
+                    actions.append(notify_text(ntf.get("importance"), ntf.get("subject"),
+                                               ntf.get("from"), ntf["to"], ntf["cc"], ntf["body"]))
+                    ntf = None
+                continue
+            if line.startswith(" * send notification with method 'mailto:'"):
+                ntf = {"to": [], "cc": [], "body": None}
+                continue
             if vac is not None:
                 # "send vacation message:", its "=> key : value" lines,
                 # then the reason between START and END MESSAGE

@@ -1,0 +1,9 @@
+/* enotify.h - the enotify notify action in mvmda (enotify.c) */
+#ifndef MDA_ENOTIFY_H
+#define MDA_ENOTIFY_H
+
+#include "mda.h"
+
+int notify(struct mda *mda, size_t index, mda_send_fn *send);
+
+#endif
