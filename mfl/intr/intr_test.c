@@ -433,8 +433,10 @@ size_run(struct mfl_run *run, const struct site *site, struct value *args,
 	size_t len = 0;
 
 	(void) site;
+	/* the message as it would be stored, after editheader's changes
+	 * (as Pigeonhole counts it) */
 	if (run->msg != NULL)
-		msg_data(run->msg, &len);
+		len = msg_size(run->msg);
 	*ret = value_int(site->match == SIZE_OVER ? (int64_t) len > args[0].u.i
 			 : (int64_t) len < args[0].u.i);
 	return 0;

@@ -219,6 +219,25 @@ msg_line_end(const struct msg *msg)
 	return nl != NULL && nl > msg->data && nl[-1] == '\r' ? "\r\n" : "\n";
 }
 
+/* msg_size - the message's size as it would be stored: with the header
+ * as editheader left it */
+size_t
+msg_size(struct msg *msg)
+{
+	struct hdr_index *hdrs = msg->hdrs;
+	size_t eol = strlen(msg_line_end(msg)), len;
+
+	if (hdrs == NULL || !hdrs->edited) {
+		msg_data(msg, &len);
+		return len;
+	}
+	msg_body(msg, &len);
+	len += eol;
+	for (size_t i = 0; i < hdrs->count; i++)
+		len += hdrs->fields[i].raw_len + eol;
+	return len;
+}
+
 /* msg_edited - the message with the header as editheader left it, onto
  * OUT; 0 when the header was not edited (OUT untouched), 1 when it
  * was, -1 when memory ran out */

@@ -56,6 +56,7 @@ const char *msg_body(struct msg *msg, size_t *len_r);
 struct mime_part *msg_mime(struct msg *msg);
 const char *msg_line_end(const struct msg *msg);
 int msg_edited(struct msg *msg, struct buf *out);
+size_t msg_size(struct msg *msg);
 
 enum { MSG_EDIT_DELETE, MSG_EDIT_INSERT, MSG_EDIT_ADD };
 typedef int (*msg_edit_fn)(void *ctx, int op, const char *name, size_t name_len,
