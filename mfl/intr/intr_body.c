@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "compile.h"
 #include "msg/buf.h"
@@ -32,6 +33,19 @@ static const struct intr_tag body_tags[] = {
 	{ .name = "text", .group = TG_TRANSFORM, .id = BODY_TEXT },
 	{ .name = NULL }
 };
+
+/* strcasestr_n - WORD (lower case) in the LEN bytes at S, any case;
+ * the byte after it, or NULL */
+static const char *
+strcasestr_n(const char *s, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (size_t i = 0; i + n <= len; i++)
+		if (strncasecmp(s + i, word, n) == 0)
+			return s + i + n - 1;
+	return NULL;
+}
 
 /* type_wanted - PART's content type is one of TYPES: "" is any,
  * "text" any text subtype, "text/plain" that one (RFC 5173 5.2) */
@@ -51,6 +65,9 @@ type_wanted(const struct mime_part *part, const struct value *types, size_t n)
 				return 1;
 			continue;
 		}
+		/* "type/sub/more" is no content type: it names nothing */
+		if (memchr(slash + 1, '/', len - (size_t) (slash - t) - 1) != NULL)
+			continue;
 		if ((size_t) (slash - t) == tlen && mem_ieq(t, part->type, tlen)
 		    && str_ieq_cstr(slash + 1, len - tlen - 1, part->subtype))
 			return 1;
@@ -147,6 +164,97 @@ body_parts(struct tmatch *tm, struct mime_part *part, const struct value *types,
 	return m;
 }
 
+/* html_text - the text of HTML (LEN bytes) onto OUT: tags, comments,
+ * scripts and styles left out, the common entities decoded (RFC 5173
+ * 5.3: :text sees what a reader sees) */
+static void
+html_text(const char *html, size_t len, struct buf *out)
+{
+	static const struct {
+		const char *name;
+		char c;
+	} entities[] = {
+		{ "amp;", '&' }, { "lt;", '<' }, { "gt;", '>' }, { "quot;", '"' },
+		{ "apos;", '\'' }, { "nbsp;", ' ' },
+	};
+	size_t i = 0;
+
+	while (i < len) {
+		if (html[i] == '<') {
+			const char *end = NULL;
+
+			if (len - i >= 4 && memcmp(html + i, "<!--", 4) == 0)
+				end = memmem(html + i, len - i, "-->", 3);
+			else if (len - i >= 7 && strncasecmp(html + i, "<script", 7) == 0)
+				end = strcasestr_n(html + i, len - i, "</script>");
+			else if (len - i >= 6 && strncasecmp(html + i, "<style", 6) == 0)
+				end = strcasestr_n(html + i, len - i, "</style>");
+			if (end == NULL)
+				end = memchr(html + i, '>', len - i);
+			if (end == NULL)
+				break;
+			i = (size_t) (end - html) + 1;
+			if (html[i - 1] != '>')		/* past the closing text */
+				while (i < len && html[i - 1] != '>')
+					i++;
+			continue;
+		}
+		if (html[i] == '&') {
+			size_t k;
+
+			for (k = 0; k < sizeof(entities) / sizeof(entities[0]); k++) {
+				size_t n = strlen(entities[k].name);
+
+				if (len - i - 1 >= n && strncasecmp(html + i + 1, entities[k].name, n) == 0) {
+					buf_putc(out, entities[k].c);
+					i += n + 1;
+					break;
+				}
+			}
+			if (k < sizeof(entities) / sizeof(entities[0]))
+				continue;
+		}
+		buf_putc(out, html[i++]);
+	}
+}
+
+/* text_parts - body :text: each part a reader reads as text (text types
+ * with a well-formed type, and XHTML), HTML as its text */
+static int
+text_parts(struct tmatch *tm, struct mime_part *part)
+{
+	struct buf text = BUF_INIT, plain = BUF_INIT;
+	int html, m;
+
+	if (part->child != NULL) {
+		m = 0;
+		for (struct mime_part *c = part->child; c != NULL && m == 0; c = c->next)
+			m = text_parts(tm, c);
+		return m;
+	}
+	html = (strcasecmp(part->type, "text") == 0 && strcasecmp(part->subtype, "html") == 0)
+	    || (strcasecmp(part->type, "application") == 0
+		&& strcasecmp(part->subtype, "xhtml+xml") == 0);
+	if (!html && (strcasecmp(part->type, "text") != 0 || strchr(part->subtype, '/') != NULL))
+		return 0;
+	/* RFC 2045 6.4: an unknown encoding makes it application/octet-stream */
+	if (part->cte == MIME_CTE_UNKNOWN)
+		return 0;
+	if (mime_part_text(part, &text) < 0) {
+		buf_free(&text);
+		return run_error(tm->run, tm->site, "out of memory");
+	}
+	if (html) {
+		html_text(text.data ? text.data : "", text.len, &plain);
+		m = tmatch_one(tm, plain.data ? plain.data : "", plain.len);
+	} else {
+		m = tmatch_one(tm, text.data ? text.data : "", text.len);
+	}
+	buf_free(&text);
+	buf_free(&plain);
+	return m;
+}
+
 /* body: body [COMPARATOR] [MATCH-TYPE] [BODY-TRANSFORM] <key-list> */
 static int
 body_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -172,6 +280,10 @@ body_run(struct mfl_run *run, const struct site *site, struct value *args,
 		/* an empty body is no value: nothing matches it, not even
 		 * :contains "" (as Pigeonhole) */
 		m = len > 0 ? tmatch_one(&tm, body, len) : 0;
+	} else if (intr_tag_present(site, BODY_TEXT, args, NULL)) {
+		if ((root = msg_mime(run->msg)) == NULL)
+			return run_error(run, site, "out of memory");
+		m = text_parts(&tm, root);
 	} else {
 		if (intr_tag_present(site, BODY_CONTENT, args, &content) && content != NULL)
 			run_strlist(run, site, content, &ntypes, &types);
