@@ -422,6 +422,9 @@ execute(struct mfl_testsuite *ts, size_t index)
 				    data.data, data.len - 1);
 		}
 	case ACT_REJECT:
+		/* as mvmda: no notice to the null sender (the message is kept) */
+		if (ts->from == NULL || !*ts->from)
+			return store(ts, "INBOX", 5);
 		buf_puts(&subject, "Rejected: ");
 		header_of(ts, "Subject", &subject);
 		buf_putc(&subject, 0);
@@ -613,8 +616,12 @@ test_set_run(struct mfl_run *run, const struct site *site, struct value *args,
 		return run_error(run, site, "test_set: bad name");
 	if (strcmp(name, "message") == 0)
 		rc = set_message(ts, v, len);
-	else if (strcmp(name, "envelope.from") == 0)
+	else if (strcmp(name, "envelope.from") == 0) {
+		/* "<>" is the null sender, as an SMTP path writes it */
+		if (len >= 2 && v[0] == '<' && v[len - 1] == '>')
+			v++, len -= 2;
 		rc = replace(&ts->from, v, len) < 0 ? -1 : set_envelope(ts);
+	}
 	else if (strcmp(name, "envelope.to") == 0)
 		rc = replace(&ts->to, v, len) < 0 ? -1 : set_envelope(ts);
 	else if (strcmp(name, "envelope.orig_to") == 0 || strcmp(name, "envelope.auth") == 0)

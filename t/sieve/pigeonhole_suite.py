@@ -90,6 +90,16 @@ def run_file(mflc, path):
     return got
 
 
+def category(verdict, reason):
+    """the kind of reason a block does not pass, for the kept list"""
+    if verdict == "n/a":
+        return "[not applicable]"
+    m = re.match(r'does not compile: unknown capability "([^"]+)"', reason)
+    if m:
+        return "[extension not built: %s]" % m.group(1)
+    return "[fails: to fix, or to document as a difference in mfl(7)]"
+
+
 def main():
     args = [a for a in sys.argv[1:] if a != "--write"]
     write = "--write" in sys.argv
@@ -108,11 +118,13 @@ def main():
     if write:
         with open(kept_path, "w") as k:
             k.write("# Pigeonhole 0.5.19's test blocks that do not pass under mflc -T,\n"
-                    "# with the reason (t/sieve/pigeonhole_suite.py writes it with --write).\n"
+                    "# with the reason (t/sieve/pigeonhole_suite.py writes it with --write):\n"
+                    "# its kind in brackets, then what the block or mflc -T said.\n"
                     "# file<TAB>test<TAB>fail|n/a<TAB>reason\n")
             for (rel, name), (verdict, reason) in sorted(results.items()):
                 if verdict != "pass":
-                    k.write("%s\t%s\t%s\t%s\n" % (rel, name, verdict, reason))
+                    k.write("%s\t%s\t%s\t%s %s\n" % (rel, name, verdict,
+                                                       category(verdict, reason), reason))
     kept = {}
     with open(kept_path, encoding="utf-8") as k:
         for line in k:
