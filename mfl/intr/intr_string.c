@@ -486,6 +486,13 @@ const struct intrinsic intr_log = {
 	.run = log_run,
 };
 
+/* debug_log <message: string>: Pigeonhole's vnd.dovecot.debug, a line
+ * in the host's log, as MFL's $log */
+const struct intrinsic intr_debug_log = {
+	.name = "debug_log", .kind = INTR_COMMAND, .capability = "vnd.dovecot.debug",
+	.args = "s", .run = log_run,
+};
+
 /* intr_site_compile - redo a site's compile-time work for a program read
  * back from the cache: a constant $regmatch pattern; 0 or -1 */
 int

@@ -135,6 +135,12 @@ printf 'require "vnd.dovecot.testsuite";\ntest "x" { frob; }\n' >"$tmp/bad.svtes
 is "$?" 1 "a test file that does not compile: exit 1"
 ok "$(grep -q "bad.svtest:2:12: error: unknown command 'frob'" "$tmp/err"; echo $?)" "its error on stderr with file:line:col"
 
+# vnd.dovecot.debug, which Pigeonhole's tests use: a line in the log
+printf 'require "vnd.dovecot.debug";\ndebug_log "checked by the filter";\n' >"$tmp/debug.sieve"
+printf 'Subject: s\n\nb\n' >"$tmp/m"
+"$mflc" -m "$tmp/m" "$tmp/debug.sieve" >/dev/null 2>"$tmp/err"
+ok "$(grep -q '^mflc: log: checked by the filter$' "$tmp/err"; echo $?)" "debug_log writes its line to the log"
+
 printf 'require "fileinto";\ntest "x" { stop; }\n' >"$tmp/plain.sieve"
 "$mflc" "$tmp/plain.sieve" >/dev/null 2>"$tmp/err"
 is "$?" 1 "without require \"vnd.dovecot.testsuite\", test is no command"
