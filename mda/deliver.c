@@ -136,6 +136,13 @@ folder_name(struct mda *mda, const struct action *a, const char **name, size_t *
 	if (a->kind == ACT_FILEINTO) {
 		*name = a->target;
 		*len = a->target_len;
+		/* RFC 8579 4: the folder with the special-use flag, if any */
+		for (int i = 0; a->specialuse != NULL && i < mda->nspecialuse; i++)
+			if (strcasecmp(mda->specialuse[i].flag, a->specialuse) == 0) {
+				*name = mda->specialuse[i].folder;
+				*len = strlen(*name);
+				break;
+			}
 	} else {
 		*name = mda->default_mailbox;
 		*len = strlen(mda->default_mailbox);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -137,6 +138,19 @@ mailbox_exists(void *ctx, const char *name, size_t len)
 	char err[256];
 
 	return ns_resolve(&m->ns, name, len, &folder, err, sizeof(err)) == 0 && folder.exists;
+}
+
+/* specialuse - RFC 8579: the folder the rc script gave FLAG, or NULL */
+static const char *
+specialuse(void *ctx, const char *flag, size_t len)
+{
+	struct mda *m = ctx;
+
+	for (int i = 0; i < m->nspecialuse; i++)
+		if (strlen(m->specialuse[i].flag) == len
+		    && strncasecmp(m->specialuse[i].flag, flag, len) == 0)
+			return m->specialuse[i].folder;
+	return NULL;
 }
 
 static void
@@ -491,6 +505,7 @@ main(int argc, char **argv)
 		exit(EX_TEMPFAIL);
 	}
 	mfl_env_set_mailbox_exists(mda.env, mailbox_exists, &mda);
+	mfl_env_set_specialuse(mda.env, specialuse, &mda);
 	mfl_env_set_duplicate(mda.env, duplicate, &mda);
 	sieve_dir();
 	if (mfl_env_environment_defaults(mda.env, "MDA", "during") < 0) {

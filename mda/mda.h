@@ -13,6 +13,8 @@
 
 #define MDA_SCRIPTS_MAX	32
 
+#define MDA_SPECIALUSE_MAX	16
+
 struct mda {
 	struct mfl_env *env;
 	struct ns_table ns;
@@ -42,6 +44,11 @@ struct mda {
 	struct mfl_prog *scripts[MDA_SCRIPTS_MAX];	/* freed at exit */
 	int nscripts;
 	struct mbox_locking locking;
+	/* RFC 8579: folders the rc script gave a special-use flag */
+	struct {
+		char *flag, *folder;
+	} specialuse[MDA_SPECIALUSE_MAX];
+	int nspecialuse;
 };
 
 int rc_setup(struct mda *mda);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +92,44 @@ namespace_run(struct mfl_run *run, const struct site *site, struct value *args,
 static const struct intrinsic intr_namespace = {
 	.name = "namespace", .kind = INTR_FUNCTION, .args = "sssss?s",
 	.ret = TYPE_INT, .run = namespace_run,
+};
+
+/* $specialuse(flag, folder): RFC 8579's special-use FLAG ("\\Junk")
+ * is FOLDER's, for fileinto :specialuse and specialuse_exists */
+static int
+specialuse_run(struct mfl_run *run, const struct site *site, struct value *args,
+	       struct value *ret)
+{
+	struct mda *mda = mfl_run_host_data(run);
+	const char *flag, *folder;
+	int i;
+
+	if (rc_only(mda, run, site) < 0)
+		return -1;
+	if ((flag = cstr(run, &args[0])) == NULL || !mfl_specialuse_flag_ok(flag, strlen(flag)))
+		return run_error(run, site, "$specialuse: \"%.*s\" is not a special-use flag (RFC 6154)",
+				 (int) (args[0].u.s.len > 40 ? 40 : args[0].u.s.len), args[0].u.s.ptr);
+	if ((folder = cstr(run, &args[1])) == NULL || !*folder)
+		return run_error(run, site, "$specialuse: bad folder name");
+	for (i = 0; i < mda->nspecialuse && strcasecmp(mda->specialuse[i].flag, flag) != 0; i++)
+		;
+	if (i == MDA_SPECIALUSE_MAX)
+		return run_error(run, site, "$specialuse: more than %d flags", MDA_SPECIALUSE_MAX);
+	if (i == mda->nspecialuse) {
+		if ((mda->specialuse[i].flag = strdup(flag)) == NULL)
+			return run_error(run, site, "out of memory");
+		mda->nspecialuse++;
+	}
+	free(mda->specialuse[i].folder);
+	if ((mda->specialuse[i].folder = strdup(folder)) == NULL)
+		return run_error(run, site, "out of memory");
+	*ret = value_int(0);
+	return 0;
+}
+
+static const struct intrinsic intr_specialuse = {
+	.name = "specialuse", .kind = INTR_FUNCTION, .args = "ss",
+	.ret = TYPE_INT, .run = specialuse_run,
 };
 
 /* compile_script - PATH compiled (cached when allowed); errors logged */
@@ -287,7 +326,7 @@ static const struct intrinsic intr_controls = {
 };
 
 static const struct intrinsic *const mda_intrinsics[] = {
-	&intr_namespace, &intr_script_run, &intr_getenv, &intr_file_exists,
+	&intr_namespace, &intr_specialuse, &intr_script_run, &intr_getenv, &intr_file_exists,
 	&intr_received_ips, &intr_header_prepend, &intr_controls,
 };
 

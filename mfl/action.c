@@ -249,6 +249,9 @@ action_copy(struct arena *arena, const struct action *from, struct action *to)
 		return -1;
 	if (from->flags != NULL && (to->flags = copy_list(arena, from->flags)) == NULL)
 		return -1;
+	if (from->specialuse != NULL
+	    && (to->specialuse = arena_memdup(arena, from->specialuse, strlen(from->specialuse))) == NULL)
+		return -1;
 	if (from->vacation != NULL) {
 		const struct vacation *v = from->vacation;
 		struct vacation *c = arena_alloc(arena, sizeof(*c));
@@ -294,6 +297,10 @@ action_json(const struct action *act, struct buf *out)
 		buf_printf(out, ",\"copy\":%s", act->copy ? "true" : "false");
 		if (act->create)
 			buf_puts(out, ",\"create\":true");
+		if (act->specialuse != NULL) {
+			buf_puts(out, ",\"specialuse\":");
+			json_string(out, act->specialuse, strlen(act->specialuse));
+		}
 		break;
 	case ACT_REDIRECT:
 		buf_puts(out, "{\"action\":\"redirect\",\"address\":");

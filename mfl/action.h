@@ -41,6 +41,9 @@ struct action {
 	size_t target_len;
 	int copy;		/* :copy (RFC 3894) */
 	int create;		/* fileinto :create (RFC 5490) */
+	const char *specialuse;	/* fileinto :specialuse (RFC 8579): the
+				 * folder with this flag, if there is one,
+				 * rather than the target; or NULL */
 	int implicit;		/* the implicit keep */
 	int extended;		/* ereject rather than reject (RFC 5429) */
 	const char *code;	/* reject :code "550" (SMTP reply), or NULL */

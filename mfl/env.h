@@ -52,6 +52,9 @@ struct mfl_env {
 	size_t nenvironment;
 	int (*mailbox_exists)(void *ctx, const char *name, size_t len);
 	void *mailbox_ctx;
+	/* RFC 8579: the folder that has special-use FLAG, or NULL */
+	const char *(*specialuse)(void *ctx, const char *flag, size_t len);
+	void *specialuse_ctx;
 	int (*duplicate)(void *ctx, struct mfl_run *run, const char *key, size_t len,
 			 int64_t seconds, int last);
 	void *duplicate_ctx;

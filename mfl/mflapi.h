@@ -52,6 +52,12 @@ int mfl_env_set_environment(struct mfl_env *env, const char *name,
 void mfl_env_set_mailbox_exists(struct mfl_env *env,
 				int (*fn)(void *ctx, const char *name, size_t len),
 				void *ctx);
+/* RFC 8579: the folder the host gave special-use FLAG, or NULL */
+void mfl_env_set_specialuse(struct mfl_env *env,
+			    const char *(*fn)(void *ctx, const char *flag,
+					      size_t len),
+			    void *ctx);
+int mfl_specialuse_flag_ok(const char *flag, size_t len);
 /* RFC 7352: 1 when KEY was seen within SECONDS (and record it, in one
  * atomic step), 0 when not, -1 when the host cannot tell */
 typedef int (*mfl_duplicate_fn)(void *ctx, struct mfl_run *run, const char *key,

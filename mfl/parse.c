@@ -36,7 +36,7 @@ static const char *const known_caps[] = {
 	"virustest", "ihave", "mailbox", "editheader",
 	"duplicate", "vacation", "vacation-seconds", "include",
 	"foreverypart", "mime", "extracttext", "imapflags", "vnd.dovecot.duplicate",
-	"enotify", "vnd.dovecot.debug",
+	"enotify", "vnd.dovecot.debug", "special-use",
 };
 
 /* parse_init - ready to read SRC */

@@ -31,7 +31,7 @@ extern const struct intrinsic intr_body, intr_environment, intr_date,
 	intr_mailboxexists, intr_addheader, intr_deleteheader, intr_duplicate,
 	intr_vacation, intr_global, intr_fep_begin, intr_fep_next, intr_fep_end,
 	intr_extracttext, intr_notify, intr_valid_notify_method,
-	intr_notify_method_capability, intr_debug_log;
+	intr_notify_method_capability, intr_debug_log, intr_specialuse_exists;
 
 const struct intrinsic *const intr_table[] = {
 	&intr_header, &intr_address, &intr_envelope, &intr_exists, &intr_size,
@@ -47,7 +47,7 @@ const struct intrinsic *const intr_table[] = {
 	&intr_mailboxexists, &intr_addheader, &intr_deleteheader, &intr_duplicate,
 	&intr_vacation, &intr_global, &intr_fep_begin, &intr_fep_next, &intr_fep_end,
 	&intr_extracttext, &intr_notify, &intr_valid_notify_method,
-	&intr_notify_method_capability, &intr_debug_log,
+	&intr_notify_method_capability, &intr_debug_log, &intr_specialuse_exists,
 	NULL
 };
 

@@ -74,12 +74,14 @@ decide(struct mfl_run *run, const struct site *site, struct action *act)
 
 /* The tags of keep, fileinto and redirect: :copy (RFC 3894), :flags
  * (RFC 5232), :create (RFC 5490). */
-enum { TAG_COPY, TAG_FLAGS, TAG_CREATE };
+enum { TAG_COPY, TAG_FLAGS, TAG_CREATE, TAG_SPECIALUSE };
 
 static const struct intr_tag store_tags[] = {
 	{ .name = "copy", .id = TAG_COPY, .capability = "copy" },
 	{ .name = "create", .id = TAG_CREATE, .capability = "mailbox" },
 	{ .name = "flags", .arg = TAGARG_STRLIST, .id = TAG_FLAGS, .capability = "imap4flags" },
+	{ .name = "specialuse", .arg = TAGARG_STRING, .id = TAG_SPECIALUSE,
+	  .capability = "special-use" },
 	{ .name = NULL }
 };
 
@@ -154,6 +156,7 @@ fileinto_run(struct mfl_run *run, const struct site *site, struct value *args,
 	     struct value *ret)
 {
 	struct action act = { .kind = ACT_FILEINTO };
+	struct value *use;
 
 	(void) ret;
 	act.target = args[0].u.s.ptr;
@@ -161,7 +164,32 @@ fileinto_run(struct mfl_run *run, const struct site *site, struct value *args,
 	if (act.target_len == 0 || memchr(act.target, 0, act.target_len) != NULL)
 		return run_error(run, site, "fileinto: invalid mailbox name");
 	store_options(run, site, args, &act);
+	if (intr_tag_present(site, TAG_SPECIALUSE, args, &use) && use != NULL) {
+		if (!mfl_specialuse_flag_ok(use->u.s.ptr, use->u.s.len)
+		    || (act.specialuse = run_cstr(run, use)) == NULL)
+			return run_error(run, site, "fileinto: :specialuse \"%.*s\" is not a special-use "
+					 "flag (RFC 6154)", (int) (use->u.s.len > 40 ? 40 : use->u.s.len),
+					 use->u.s.ptr);
+	}
 	return add_action(run, site, &act);
+}
+
+/* fileinto_check - a constant :specialuse must be a special-use flag */
+static int
+fileinto_check(struct compile *cc, struct ast *n, struct site *site)
+{
+	(void) site;
+	for (size_t i = 0; i < n->ntags; i++) {
+		const struct ast *v = n->tags[i].arg;
+
+		if (n->tags[i].def->id == TAG_SPECIALUSE && v != NULL && v->kind == A_STR
+		    && !mfl_specialuse_flag_ok(v->str, v->len)) {
+			cerror(cc, v, "fileinto: :specialuse \"%.*s\" is not a special-use flag "
+			       "(RFC 6154)", (int) (v->len > 40 ? 40 : v->len), v->str);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 const struct intrinsic intr_fileinto = {
@@ -170,6 +198,7 @@ const struct intrinsic intr_fileinto = {
 	.capability = "fileinto",
 	.args = "s",
 	.tags = store_tags,
+	.check = fileinto_check,
 	.run = fileinto_run,
 };
 

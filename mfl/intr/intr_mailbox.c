@@ -23,6 +23,32 @@ mfl_env_set_mailbox_exists(struct mfl_env *env,
 	env->mailbox_ctx = ctx;
 }
 
+/* mfl_env_set_specialuse - FN(CTX, flag, len) names the folder that has
+ * the special-use FLAG (RFC 8579), or NULL */
+void
+mfl_env_set_specialuse(struct mfl_env *env,
+		       const char *(*fn)(void *ctx, const char *flag, size_t len), void *ctx)
+{
+	env->specialuse = fn;
+	env->specialuse_ctx = ctx;
+}
+
+/* mfl_specialuse_flag_ok - FLAG is "\\" and an IMAP atom (RFC 6154 2,
+ * RFC 3501's flag-extension) */
+int
+mfl_specialuse_flag_ok(const char *flag, size_t len)
+{
+	if (len < 2 || flag[0] != '\\')
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		unsigned char c = (unsigned char) flag[i];
+
+		if (c <= 32 || c >= 127 || strchr("(){%*\"\\]", c) != NULL)
+			return 0;
+	}
+	return 1;
+}
+
 /* mailboxexists: mailboxexists <mailbox-names: string-list> - all exist */
 static int
 mailboxexists_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -54,4 +80,44 @@ const struct intrinsic intr_mailboxexists = {
 	.capability = "mailbox",
 	.args = "l",
 	.run = mailboxexists_run,
+};
+
+/* specialuse_exists: specialuse_exists [<mailbox: string>]
+ *	<special-use-flags: string-list> - some folder (or that mailbox)
+ *	has every flag (RFC 8579 3) */
+static int
+specialuse_exists_run(struct mfl_run *run, const struct site *site, struct value *args,
+		      struct value *ret)
+{
+	const struct value *flags, *mailbox = site->npos == 2 ? &args[0] : NULL;
+	size_t n;
+
+	*ret = value_int(0);
+	if (mailbox != NULL && mailbox->type != V_STR)
+		return run_error(run, site, "specialuse_exists: the mailbox must be one string");
+	run_strlist(run, site, &args[site->npos - 1], &n, &flags);
+	for (size_t i = 0; i < n; i++) {
+		const char *folder;
+
+		if (!mfl_specialuse_flag_ok(flags[i].u.s.ptr, flags[i].u.s.len))
+			return run_error(run, site, "specialuse_exists: \"%.*s\" is not a special-use flag",
+					 (int) (flags[i].u.s.len > 40 ? 40 : flags[i].u.s.len),
+					 flags[i].u.s.ptr);
+		folder = run->env->specialuse != NULL
+		    ? run->env->specialuse(run->env->specialuse_ctx, flags[i].u.s.ptr, flags[i].u.s.len)
+		    : NULL;
+		if (folder == NULL
+		    || (mailbox != NULL && !str_ieq_cstr(mailbox->u.s.ptr, mailbox->u.s.len, folder)))
+			return 0;
+	}
+	*ret = value_int(1);
+	return 0;
+}
+
+const struct intrinsic intr_specialuse_exists = {
+	.name = "specialuse_exists",
+	.kind = INTR_TEST,
+	.capability = "special-use",
+	.args = "l?l",
+	.run = specialuse_exists_run,
 };

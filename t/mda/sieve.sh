@@ -248,6 +248,38 @@ vac 'require "enotify"; notify "xmpp:bob@example.net";'
 ok "$(grep -q 'invalid method' err; echo $?)" "enotify: a method other than mailto is a compile error"
 rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
 
+# special-use (RFC 8579): the rc script gives folders their flags
+cat >su-rc.mfl <<'R'
+$namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
+$specialuse("\\Junk", "Spam");
+$script_run($Args[0]);
+R
+su() {	# su SCRIPT: deliver msg with that rc
+	printf '%s\n' "$1" >su.sieve
+	MVMDA_RC="$tmp/su-rc.mfl" "$mvmda" su.sieve <msg 2>err
+}
+su 'require ["special-use", "fileinto"]; fileinto :specialuse "\\Junk" "Elsewhere";'
+is "$?" 0 "special-use: delivered"
+is "$(count "$HOME/Maildir/.Spam/new")" 1 "special-use: into the folder the rc script gave \\Junk"
+is "$(count "$HOME/Maildir/.Elsewhere")" 0 "special-use: not into the named one"
+su 'require ["special-use", "fileinto"]; fileinto :specialuse "\\Sent" "Elsewhere";'
+is "$(count "$HOME/Maildir/.Elsewhere/new")" 1 "special-use: a flag no folder has: the named folder"
+su 'require ["special-use", "fileinto"]; if specialuse_exists "\\Junk" { fileinto "J1"; }
+if specialuse_exists "Spam" "\\Junk" { fileinto "J2"; }
+if specialuse_exists "INBOX" "\\Junk" { fileinto "J3"; }
+if specialuse_exists ["\\Junk", "\\Trash"] { fileinto "J4"; }'
+is "$(ls -d "$HOME"/Maildir/.J* 2>/dev/null | sed 's|.*/||' | tr '\n' ' ')" ".J1 .J2 " \
+	"specialuse_exists: a flag some folder has, that folder's; not INBOX's, not a flag no one has"
+printf '%s\n' 'require ["special-use", "fileinto"]; fileinto :specialuse "\\Junk" "x";' >su.sieve
+MVMDA_RC="$tmp/su-rc.mfl" "$mvmda" -n su.sieve <msg >out 2>&1
+ok "$(grep -q '"specialuse":"\\\\Junk".*"path":"[^"]*/Maildir/.Spam"' out; echo $?)" \
+	"special-use: mvmda -n shows the flag and the folder it resolves to"
+printf '$specialuse("Junk", "Spam");\n' >bad-rc.mfl
+MVMDA_RC="$tmp/bad-rc.mfl" "$mvmda" su.sieve <msg >/dev/null 2>err
+is "$?" 75 "special-use: an rc script giving a word that is no flag: tempfail"
+ok "$(grep -q 'is not a special-use flag' err; echo $?)" "and says why"
+rm -rf "$HOME/Maildir"
+
 deliver 'require ["ihave", "fileinto"]; fileinto "Lost"; error "stop here";'
 is "$?" 0 "error: still delivered"
 is "$(count "$HOME/Maildir/new")" 1 "error: the message goes to INBOX, the fileinto dropped"

@@ -313,7 +313,9 @@ def normal_ours(actions):
         elif kind == "fileinto":
             out.append("store: " + printable(a["mailbox"])
                        + (" (copy)" if a.get("copy") else "") + flag_text(a.get("flags"))
-                       + (" (create mailbox if it does not exist)" if a.get("create") else ""))
+                       + (" (create mailbox if it does not exist)" if a.get("create") else "")
+                       + (" (use mailbox with special-use flag `%s' instead if accessible)"
+                          % a["specialuse"] if a.get("specialuse") else ""))
         elif kind == "redirect":
             out.append("redirect: " + a["address"] + (" (copy)" if a.get("copy") else ""))
         elif kind == "discard":
@@ -349,7 +351,7 @@ class Pigeonhole:
                  "  sieve = file:%s/personal;active=%s/active.sieve" % (tmp, tmp),
                  "  sieve_global = %s/global" % tmp,
                  "  sieve_extensions = +editheader +vacation-seconds +spamtest"
-                 " +spamtestplus +virustest"] + PIGEONHOLE_SCANNER + ["}"]
+                 " +spamtestplus +virustest +special-use"] + PIGEONHOLE_SCANNER + ["}"]
         if os.getuid() == 0:
             lines = ["mail_uid = nobody", "mail_gid = %s" % grp_of_nobody(),
                      "first_valid_uid = 0", "first_valid_gid = 0"] + lines
