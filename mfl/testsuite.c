@@ -1216,6 +1216,13 @@ mfl_testsuite_new(struct mfl_env *env, const char *path)
 		else if (c->type == MFL_CONTROL_STRING)
 			ts->defaults[i] = value_str(strdup(c->s), strlen(c->s));
 	}
+	/* ${tst.path}, the test file's directory */
+	if (mfl_env_get_string(env, "mfl_testsuite_path") == NULL
+	    && mfl_env_add_control(env, "mfl_testsuite_path", MFL_CONTROL_STRING, 0, ts->dir,
+				   "the test file's directory, ${tst.path} (mflc -T)") < 0) {
+		mfl_testsuite_free(ts);
+		return NULL;
+	}
 	/* where Pigeonhole's testsuite has include find scripts */
 	{
 		struct buf dir = BUF_INIT;

@@ -206,7 +206,14 @@ piece(struct compile *cc, struct ast *n, const char *name, size_t len)
 		/* RFC 6609 3.4: ${global.name} is the shared variable */
 		if (len > 7 && mem_ieq(name, "global.", 7) && var_ref_kind(name + 7, len - 7) == VREF_NAME)
 			slot = sieve_var_global(cc, n, name + 7, len - 7);
-		else {
+		else if (len == 8 && mem_ieq(name, "tst.path", 8)
+			 && (slot = env_control_find(cc->env, "mfl_testsuite_path", 18)) >= 0) {
+			/* vnd.dovecot.testsuite's namespace (mflc -T only): the
+			 * test file's directory */
+			cc->at = n;
+			emit(cc, OP_GETC, slot);
+			return 1;
+		} else {
 			cerror(cc, n, "\"${%.*s}\" refers to an unknown variable namespace",
 			       (int) (len > 40 ? 40 : len), name);
 			return -1;

@@ -135,6 +135,12 @@ printf 'require "vnd.dovecot.testsuite";\ntest "x" { frob; }\n' >"$tmp/bad.svtes
 is "$?" 1 "a test file that does not compile: exit 1"
 ok "$(grep -q "bad.svtest:2:12: error: unknown command 'frob'" "$tmp/err"; echo $?)" "its error on stderr with file:line:col"
 
+# ${tst.path}: the test file's directory (Pigeonhole's tests find their
+# programs and scripts with it)
+printf 'require ["vnd.dovecot.testsuite", "variables"];\ntest "path" {\n\tif not string :is "${tst.path}" "%s" { test_fail "${tst.path}"; }\n}\n' "$tmp" >"$tmp/path.svtest"
+"$mflc" -T "$tmp/path.svtest" >"$tmp/out" 2>&1
+is "$(sed -n 's/^ *1: //p' "$tmp/out")" "Test 'path' SUCCEEDED" '${tst.path} is the test file'"'"'s directory'
+
 # vnd.dovecot.debug, which Pigeonhole's tests use: a line in the log
 printf 'require "vnd.dovecot.debug";\ndebug_log "checked by the filter";\n' >"$tmp/debug.sieve"
 printf 'Subject: s\n\nb\n' >"$tmp/m"
