@@ -516,6 +516,13 @@ main(int argc, char **argv)
 		mfl_env_set_int(mda.env, "mfl_mode_sieve", 1);
 	if (mda.default_mailbox == NULL)
 		mda.default_mailbox = "INBOX";
+	/* vnd.dovecot.environment's items (mfl(7) environment) */
+	if (mfl_env_set_environment(mda.env, "vnd.dovecot.default-mailbox", mda.default_mailbox) < 0
+	    || (mda.username != NULL
+		&& mfl_env_set_environment(mda.env, "vnd.dovecot.username", mda.username) < 0)) {
+		mda_log(LOG_ERR, "out of memory");
+		exit(EX_TEMPFAIL);
+	}
 	action_list_init(&mda.actions);
 	if (version) {
 		print_version(rc_file(), version);

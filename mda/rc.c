@@ -127,6 +127,31 @@ specialuse_run(struct mfl_run *run, const struct site *site, struct value *args,
 	return 0;
 }
 
+/* $environment(name, value): the environment item NAME (RFC 5183) is
+ * VALUE for the user's script, as Dovecot's sieve_env_NAME publishes
+ * "vnd.dovecot.config.NAME" */
+static int
+environment_run(struct mfl_run *run, const struct site *site, struct value *args,
+		struct value *ret)
+{
+	struct mda *mda = mfl_run_host_data(run);
+	const char *name, *value;
+
+	if (rc_only(mda, run, site) < 0)
+		return -1;
+	if ((name = cstr(run, &args[0])) == NULL || !*name || (value = cstr(run, &args[1])) == NULL)
+		return run_error(run, site, "$environment: a NUL or an empty name");
+	if (mfl_env_set_environment(mda->env, name, value) < 0)
+		return run_error(run, site, "$environment: too many items");
+	*ret = value_int(0);
+	return 0;
+}
+
+static const struct intrinsic intr_environment_item = {
+	.name = "environment", .kind = INTR_FUNCTION, .args = "ss",
+	.ret = TYPE_INT, .run = environment_run,
+};
+
 static const struct intrinsic intr_specialuse = {
 	.name = "specialuse", .kind = INTR_FUNCTION, .args = "ss",
 	.ret = TYPE_INT, .run = specialuse_run,
@@ -326,7 +351,7 @@ static const struct intrinsic intr_controls = {
 };
 
 static const struct intrinsic *const mda_intrinsics[] = {
-	&intr_namespace, &intr_specialuse, &intr_script_run, &intr_getenv, &intr_file_exists,
+	&intr_namespace, &intr_specialuse, &intr_environment_item, &intr_script_run, &intr_getenv, &intr_file_exists,
 	&intr_received_ips, &intr_header_prepend, &intr_controls,
 };
 

@@ -37,7 +37,8 @@ struct ast {
 	enum ast_kind kind;
 	const char *file;
 	int line, col;
-	int op;			/* token kind of an operator; ++/-- prefix flag */
+	int op;			/* token kind of an operator; ++/-- prefix flag;
+				 * A_INTERP: ${env.NAME} allowed */
 	int64_t num;		/* A_INT; A_INCDEC: +1 or -1 */
 	const char *str;	/* A_STR value, A_VAR/A_CALL/A_FUNC/A_DECL name */
 	size_t len;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "mfl.h"
@@ -180,6 +181,12 @@ main(int argc, char **argv)
 		return 4;
 	mfl_env_set_log(env, log_stderr, NULL);
 	mfl_env_environment_defaults(env, "MDA", "during");
+	if (getenv("USER") == NULL) {	/* vnd.dovecot.username: who runs it */
+		struct passwd *pw = getpwuid(geteuid());
+
+		if (pw != NULL)
+			mfl_env_set_environment(env, "vnd.dovecot.username", pw->pw_name);
+	}
 	while ((ch = getopt(argc, argv, "Cde:H:m:s:t:vMSTV")) != -1) {
 		switch (ch) {
 		case 'T': tests = 1; break;

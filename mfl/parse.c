@@ -36,7 +36,7 @@ static const char *const known_caps[] = {
 	"virustest", "ihave", "mailbox", "editheader",
 	"duplicate", "vacation", "vacation-seconds", "include",
 	"foreverypart", "mime", "extracttext", "imapflags", "vnd.dovecot.duplicate",
-	"enotify", "vnd.dovecot.debug", "special-use",
+	"enotify", "vnd.dovecot.debug", "special-use", "vnd.dovecot.environment",
 };
 
 /* parse_init - ready to read SRC */
@@ -284,6 +284,9 @@ parse_enable(struct parser *p, const char *cap)
 		parse_enable(p, "spamtest");
 	if (strcmp(cap, "vacation-seconds") == 0)
 		parse_enable(p, "vacation");
+	/* Pigeonhole's vnd.dovecot.environment extends environment */
+	if (strcmp(cap, "vnd.dovecot.environment") == 0)
+		parse_enable(p, "environment");
 	/* the obsolete imapflags draft: its setflag, addflag and removeflag
 	 * are imap4flags' (which comes on with it), plus mark and unmark */
 	if (strcmp(cap, "imapflags") == 0)
@@ -495,8 +498,11 @@ parse_string(struct parser *p, const struct token *tok)
 		size_t pos = 0, start, name_len;
 		const char *name;
 
-		if (var_ref_next(node->str, node->len, &pos, &start, &name, &name_len))
+		if (var_ref_next(node->str, node->len, &pos, &start, &name, &name_len)) {
 			node->kind = A_INTERP;
+			/* ${env.NAME} is a reference only with this */
+			node->op = parse_has_cap(p, "vnd.dovecot.environment");
+		}
 	}
 	return node;
 }

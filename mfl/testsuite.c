@@ -892,6 +892,14 @@ test_config_set_run(struct mfl_run *run, const struct site *site, struct value *
 	if (strcmp(name, "sieve_redirect_envelope_from") == 0)
 		return replace(&ts->redirect_from, value, strlen(value)) < 0
 		    ? run_error(run, site, "out of memory") : 0;
+	/* sieve_env_NAME: the environment item vnd.dovecot.config.NAME */
+	if (strncmp(name, "sieve_env_", 10) == 0 && name[10]) {
+		char item[200];
+
+		snprintf(item, sizeof(item), "vnd.dovecot.config.%s", name + 10);
+		return mfl_env_set_environment(ts->env, item, value) < 0
+		    ? run_error(run, site, "too many environment items") : 0;
+	}
 	if ((n = text_value_setting(name, &which)) >= 0)
 		return replace(&ts->text_values[which][n], value, strlen(value)) < 0
 		    || text_values(ts, which) < 0 ? run_error(run, site, "out of memory") : 0;

@@ -126,9 +126,46 @@ mfl_env_environment_defaults(struct mfl_env *env, const char *location,
 	host[sizeof(host) - 1] = 0;
 	dot = strchr(host, '.');
 	if (mfl_env_set_environment(env, "host", host) < 0
+	    || mfl_env_set_environment(env, "vnd.dovecot.default-mailbox", "INBOX") < 0
+	    || (getenv("USER") != NULL
+		&& mfl_env_set_environment(env, "vnd.dovecot.username", getenv("USER")) < 0)
 	    || mfl_env_set_environment(env, "domain", dot != NULL && dot[1] ? dot + 1 : host) < 0
 	    || mfl_env_set_environment(env, "location", location) < 0
 	    || mfl_env_set_environment(env, "phase", phase) < 0)
 		return -1;
 	return 0;
 }
+
+/* \001env_item <name: string>: Pigeonhole's ${env.NAME} (with
+ * vnd.dovecot.environment): the environment item NAME, or "" (a '_' in
+ * the variable's name stands for the item's '-') */
+static int
+env_item_run(struct mfl_run *run, const struct site *site, struct value *args,
+	     struct value *ret)
+{
+	char name[256];
+	const char *value;
+	size_t len = args[0].u.s.len < sizeof(name) ? args[0].u.s.len : sizeof(name) - 1;
+
+	(void) site;
+	memcpy(name, args[0].u.s.ptr, len);
+	value = env_item_get(run->environment, run->nenvironment, name, len);
+	if (value == NULL)
+		value = env_item_get(run->env->environment, run->env->nenvironment, name, len);
+	for (size_t i = 0; value == NULL && i < len; i++)
+		if (name[i] == '_') {
+			name[i] = '-';
+			value = env_item_get(run->environment, run->nenvironment, name, len);
+			if (value == NULL)
+				value = env_item_get(run->env->environment, run->env->nenvironment,
+						     name, len);
+		}
+	*ret = value_str("", 0);
+	return value != NULL && run_str(run, value, strlen(value), ret) < 0
+	    ? run_error(run, site, "memory limit reached") : 0;
+}
+
+const struct intrinsic intr_env_item = {
+	.name = "\001env_item", .kind = INTR_FUNCTION, .args = "s", .ret = TYPE_STRING,
+	.run = env_item_run,
+};

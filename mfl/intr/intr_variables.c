@@ -206,7 +206,24 @@ piece(struct compile *cc, struct ast *n, const char *name, size_t len)
 		/* RFC 6609 3.4: ${global.name} is the shared variable */
 		if (len > 7 && mem_ieq(name, "global.", 7) && var_ref_kind(name + 7, len - 7) == VREF_NAME)
 			slot = sieve_var_global(cc, n, name + 7, len - 7);
-		else if (len == 8 && mem_ieq(name, "tst.path", 8)
+		else if (len > 4 && mem_ieq(name, "env.", 4)
+			 && n->op) {	/* the parser saw vnd.dovecot.environment */
+			/* vnd.dovecot.environment: the environment item */
+			extern const struct intrinsic intr_env_item;
+			struct ast *call = ast_new(cc->arena, A_SIEVE, n->file, n->line, n->col);
+			struct ast *arg = ast_new(cc->arena, A_STR, n->file, n->line, n->col);
+
+			if (call == NULL || arg == NULL || ast_push(cc->arena, call, arg) < 0) {
+				cerror(cc, n, "out of memory");
+				return -1;
+			}
+			arg->str = name + 4;
+			arg->len = len - 4;
+			arg->type = TYPE_STRING;
+			call->intr = &intr_env_item;
+			call->str = intr_env_item.name;
+			return compile_site(cc, call) < 0 ? -1 : 1;
+		} else if (len == 8 && mem_ieq(name, "tst.path", 8)
 			 && (slot = env_control_find(cc->env, "mfl_testsuite_path", 18)) >= 0) {
 			/* vnd.dovecot.testsuite's namespace (mflc -T only): the
 			 * test file's directory */

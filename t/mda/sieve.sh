@@ -280,6 +280,20 @@ is "$?" 75 "special-use: an rc script giving a word that is no flag: tempfail"
 ok "$(grep -q 'is not a special-use flag' err; echo $?)" "and says why"
 rm -rf "$HOME/Maildir"
 
+# vnd.dovecot.environment: the rc script publishes an item
+cat >env-rc.mfl <<'R'
+$namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
+$environment("vnd.dovecot.config.team", "dev");
+$script_run($Args[0]);
+R
+printf '%s\n' 'require ["vnd.dovecot.environment", "variables", "fileinto"];
+if environment :is "vnd.dovecot.config.team" "dev" { fileinto "Team-${env.vnd.dovecot.config.team}"; }
+if environment :is "vnd.dovecot.username" "${env.vnd.dovecot.username}" { fileinto "User"; }' >env.sieve
+MVMDA_RC="$tmp/env-rc.mfl" "$mvmda" env.sieve <msg 2>err
+is "$(count "$HOME/Maildir/.Team-dev/new") $(count "$HOME/Maildir/.User/new")" "1 1" \
+	"vnd.dovecot.environment: the rc script's \$environment item, by test and as \${env.NAME}"
+rm -rf "$HOME/Maildir"
+
 deliver 'require ["ihave", "fileinto"]; fileinto "Lost"; error "stop here";'
 is "$?" 0 "error: still delivered"
 is "$(count "$HOME/Maildir/new")" 1 "error: the message goes to INBOX, the fileinto dropped"

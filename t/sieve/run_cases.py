@@ -351,7 +351,7 @@ class Pigeonhole:
                  "  sieve = file:%s/personal;active=%s/active.sieve" % (tmp, tmp),
                  "  sieve_global = %s/global" % tmp,
                  "  sieve_extensions = +editheader +vacation-seconds +spamtest"
-                 " +spamtestplus +virustest +special-use"] + PIGEONHOLE_SCANNER + ["}"]
+                 " +spamtestplus +virustest +special-use +vnd.dovecot.environment"] + PIGEONHOLE_SCANNER + ["}"]
         if os.getuid() == 0:
             lines = ["mail_uid = nobody", "mail_gid = %s" % grp_of_nobody(),
                      "first_valid_uid = 0", "first_valid_gid = 0"] + lines
