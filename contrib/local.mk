@@ -7,6 +7,10 @@ EXTRA_DIST += contrib/mvmtr.mfl contrib/postfix/main.cf.mvmtr \
 	contrib/systemd/mvmtr.service.in contrib/systemd/mvmtr-smtpd.socket \
 	contrib/systemd/mvmtr-smtpd@.service.in contrib/qmail/run contrib/qmail/mvmtr-run
 
+# Dovecot's ManageSieve offers what mvmda runs (mvmda(1) MANAGESIEVE)
+mvmfdovecotdir = $(pkgdatadir)/dovecot
+dist_mvmfdovecot_DATA = contrib/dovecot/90-mvmf-sieve.conf
+
 # the units with the paths configure was given
 noinst_DATA = contrib/systemd/mvmtr.service contrib/systemd/mvmtr-smtpd@.service
 CLEANFILES += contrib/systemd/mvmtr.service contrib/systemd/mvmtr-smtpd@.service

@@ -90,6 +90,8 @@ size_t mfl_prog_sites_tagged(const struct mfl_prog *prog, const char *name,
 int mfl_prog_is_sieve(const struct mfl_prog *prog);
 void mfl_prog_disasm(const struct mfl_prog *prog, struct buf *out);
 int mfl_file_is_sieve(const char *path, const char *src, size_t len);
+void mfl_capabilities(const struct mfl_env *env,
+		      void (*fn)(void *ctx, const char *cap), void *ctx);
 
 /* running */
 struct mfl_run *mfl_run_new(const struct mfl_prog *prog);

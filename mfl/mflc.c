@@ -27,10 +27,18 @@
 static void
 usage(FILE *out, int code)
 {
-	fputs("usage: mflc [-CdSMV] [-e sender] [-t recipient] [-m message] [-s name=value]\n"
+	fputs("usage: mflc [-CdLSMV] [-e sender] [-t recipient] [-m message] [-s name=value]\n"
 	      "            [-H hook[:arg,...]] script\n"
 	      "       mflc -T [-s name=value] test.svtest\n", out);
 	exit(code);
+}
+
+/* print_cap - one capability a line (-L) */
+static void
+print_cap(void *ctx, const char *cap)
+{
+	(void) ctx;
+	puts(cap);
 }
 
 /* log_stderr - where $log goes */
@@ -187,8 +195,11 @@ main(int argc, char **argv)
 		if (pw != NULL)
 			mfl_env_set_environment(env, "vnd.dovecot.username", pw->pw_name);
 	}
-	while ((ch = getopt(argc, argv, "Cde:H:m:s:t:vMSTV")) != -1) {
+	while ((ch = getopt(argc, argv, "Cde:H:Lm:s:t:vMSTV")) != -1) {
 		switch (ch) {
+		case 'L':
+			mfl_capabilities(env, print_cap, NULL);
+			return 0;
 		case 'T': tests = 1; break;
 		case 'C': cached = 1; break;
 		case 'H':

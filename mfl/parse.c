@@ -272,6 +272,24 @@ parse_capability(const struct mfl_env *env, const char *s, size_t len)
 	return NULL;
 }
 
+/* mfl_capabilities - FN(CTX, capability) for every Sieve capability a
+ * script may require here: the built-in ones and the host's */
+void
+mfl_capabilities(const struct mfl_env *env, void (*fn)(void *ctx, const char *cap), void *ctx)
+{
+	for (size_t k = 0; k < sizeof(known_caps) / sizeof(known_caps[0]); k++)
+		fn(ctx, known_caps[k]);
+	for (size_t k = 0; env != NULL && k < env->nintrs; k++) {
+		const char *c = env->intrs[k]->capability;
+		int seen = 0;
+
+		for (size_t j = 0; c != NULL && j < k; j++)
+			seen |= env->intrs[j]->capability != NULL && strcmp(env->intrs[j]->capability, c) == 0;
+		if (c != NULL && !seen)
+			fn(ctx, c);
+	}
+}
+
 /* parse_enable - CAP is on from here (Sieve mode; MFL has them all) */
 void
 parse_enable(struct parser *p, const char *cap)
