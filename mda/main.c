@@ -153,6 +153,25 @@ specialuse(void *ctx, const char *flag, size_t len)
 	return NULL;
 }
 
+/* extlist - RFC 6134: VAL (any case) is on the rc script's list LIST: 1,
+ * 0, or -1 when there is no such list; VAL NULL: whether it exists */
+static int
+extlist(void *ctx, const char *list, size_t llen, const char *val, size_t vlen)
+{
+	struct mda *m = ctx;
+
+	for (int i = 0; i < m->nextlists; i++) {
+		if (strlen(m->extlists[i].name) != llen || memcmp(m->extlists[i].name, list, llen) != 0)
+			continue;
+		for (size_t k = 0; val != NULL && k < m->extlists[i].n; k++)
+			if (strlen(m->extlists[i].items[k]) == vlen
+			    && strncasecmp(m->extlists[i].items[k], val, vlen) == 0)
+				return 1;
+		return 0;
+	}
+	return -1;
+}
+
 static void
 switch_user(const char *user)
 {
@@ -506,6 +525,7 @@ main(int argc, char **argv)
 	}
 	mfl_env_set_mailbox_exists(mda.env, mailbox_exists, &mda);
 	mfl_env_set_specialuse(mda.env, specialuse, &mda);
+	mfl_env_set_extlist(mda.env, extlist, &mda);
 	mfl_env_set_duplicate(mda.env, duplicate, &mda);
 	sieve_dir();
 	if (mfl_env_environment_defaults(mda.env, "MDA", "during") < 0) {

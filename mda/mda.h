@@ -14,6 +14,7 @@
 #define MDA_SCRIPTS_MAX	32
 
 #define MDA_SPECIALUSE_MAX	16
+#define MDA_EXTLISTS_MAX	16
 
 struct mda {
 	struct mfl_env *env;
@@ -49,6 +50,13 @@ struct mda {
 		char *flag, *folder;
 	} specialuse[MDA_SPECIALUSE_MAX];
 	int nspecialuse;
+	/* RFC 6134: the lists the rc script read ($extlist) */
+	struct {
+		char *name;
+		char **items;	/* lower-cased */
+		size_t n;
+	} extlists[MDA_EXTLISTS_MAX];
+	int nextlists;
 };
 
 int rc_setup(struct mda *mda);

@@ -152,6 +152,71 @@ static const struct intrinsic intr_environment_item = {
 	.ret = TYPE_INT, .run = environment_run,
 };
 
+/* $extlist(name, path): the list NAME (an RFC 6134 list name, as
+ * ":addrbook:friends") is the file PATH: one entry a line, blank lines
+ * and '#' comments left out, white space around an entry too */
+static int
+extlist_run(struct mfl_run *run, const struct site *site, struct value *args,
+	    struct value *ret)
+{
+	struct mda *mda = mfl_run_host_data(run);
+	const char *name, *path;
+	char line[1024];
+	FILE *f;
+	int i;
+
+	if (rc_only(mda, run, site) < 0)
+		return -1;
+	if ((name = cstr(run, &args[0])) == NULL || !*name || (path = cstr(run, &args[1])) == NULL)
+		return run_error(run, site, "$extlist: a NUL or an empty name");
+	for (i = 0; i < mda->nextlists && strcmp(mda->extlists[i].name, name) != 0; i++)
+		;
+	if (i == MDA_EXTLISTS_MAX)
+		return run_error(run, site, "$extlist: more than %d lists", MDA_EXTLISTS_MAX);
+	if ((f = fopen(path, "r")) == NULL)
+		return run_error(run, site, "$extlist: %s: %s", path, strerror(errno));
+	if (i == mda->nextlists) {
+		if ((mda->extlists[i].name = strdup(name)) == NULL) {
+			fclose(f);
+			return run_error(run, site, "out of memory");
+		}
+		mda->nextlists++;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *s = line, *e, **more;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = s + strcspn(s, "\r\n");
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		*e = 0;
+		if (!*s || *s == '#')
+			continue;
+		more = realloc(mda->extlists[i].items, (mda->extlists[i].n + 1) * sizeof(*more));
+		if (more == NULL || (more[mda->extlists[i].n] = strdup(s)) == NULL) {
+			if (more != NULL)
+				mda->extlists[i].items = more;
+			fclose(f);
+			return run_error(run, site, "out of memory");
+		}
+		mda->extlists[i].items = more;
+		mda->extlists[i].n++;
+	}
+	if (ferror(f)) {
+		fclose(f);
+		return run_error(run, site, "$extlist: %s: read error", path);
+	}
+	fclose(f);
+	*ret = value_int((int64_t) mda->extlists[i].n);
+	return 0;
+}
+
+static const struct intrinsic intr_extlist = {
+	.name = "extlist", .kind = INTR_FUNCTION, .args = "ss",
+	.ret = TYPE_INT, .run = extlist_run,
+};
+
 static const struct intrinsic intr_specialuse = {
 	.name = "specialuse", .kind = INTR_FUNCTION, .args = "ss",
 	.ret = TYPE_INT, .run = specialuse_run,
@@ -351,7 +416,8 @@ static const struct intrinsic intr_controls = {
 };
 
 static const struct intrinsic *const mda_intrinsics[] = {
-	&intr_namespace, &intr_specialuse, &intr_environment_item, &intr_script_run, &intr_getenv, &intr_file_exists,
+	&intr_namespace, &intr_specialuse, &intr_environment_item, &intr_extlist,
+	&intr_script_run, &intr_getenv, &intr_file_exists,
 	&intr_received_ips, &intr_header_prepend, &intr_controls,
 };
 

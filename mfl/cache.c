@@ -447,7 +447,7 @@ get_site(struct reader *r, struct mfl_prog *prog, struct site *s)
 	s->col = (int) get32(r);
 	file = get32(r);
 	has_pattern = get32(r);
-	if (r->bad || file >= prog->nfiles || s->match < 0 || s->match > MATCH_REGEX
+	if (r->bad || file >= prog->nfiles || s->match < 0 || s->match > MATCH_LIST
 	    || s->relop < 0 || s->relop > REL_NE
 	    || s->comparator < 0 || s->comparator > 2 || s->addrpart < 0 || s->addrpart > 4
 	    || s->npos < 0 || s->nargs < s->npos || s->nargs > 64)

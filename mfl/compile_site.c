@@ -71,7 +71,7 @@ site_valid(const struct site *site, size_t nglobals)
 	if (intr == NULL || site->npos < 0 || (size_t) site->npos < required_args(intr->args)
 	    || (size_t) site->npos > intr_max_positional(intr) || site->nargs < site->npos
 	    || site->nargs - site->npos > SITE_TAGS_MAX || (site->tags >> SITE_TAGS_MAX) != 0
-	    || site->match < 0 || site->match > MATCH_REGEX || site->relop < 0
+	    || site->match < 0 || site->match > MATCH_LIST || site->relop < 0
 	    || site->relop > REL_NE || site->comparator < 0 || site->comparator > 2
 	    || site->addrpart < 0 || site->addrpart > 4)
 		return 0;

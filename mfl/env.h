@@ -52,6 +52,10 @@ struct mfl_env {
 	size_t nenvironment;
 	int (*mailbox_exists)(void *ctx, const char *name, size_t len);
 	void *mailbox_ctx;
+	/* RFC 6134: VAL is on LIST (1), is not (0), no such list (-1); VAL
+	 * NULL asks whether the list exists */
+	int (*extlist)(void *ctx, const char *list, size_t llen, const char *val, size_t vlen);
+	void *extlist_ctx;
 	/* RFC 8579: the folder that has special-use FLAG, or NULL */
 	const char *(*specialuse)(void *ctx, const char *flag, size_t len);
 	void *specialuse_ctx;

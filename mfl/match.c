@@ -58,8 +58,9 @@ comparator_capability(int cmp)
 int
 comparator_supports(int cmp, int match)
 {
+	/* RFC 6134 2.3: a list says who is on it, whatever the comparator */
 	return cmp != CMP_ASCII_NUMERIC || match == MATCH_IS
-	    || match == MATCH_VALUE || match == MATCH_COUNT;
+	    || match == MATCH_VALUE || match == MATCH_COUNT || match == MATCH_LIST;
 }
 
 /* charge - take N units from the budget; 0 when it is gone */

@@ -52,6 +52,12 @@ int mfl_env_set_environment(struct mfl_env *env, const char *name,
 void mfl_env_set_mailbox_exists(struct mfl_env *env,
 				int (*fn)(void *ctx, const char *name, size_t len),
 				void *ctx);
+/* RFC 6134: VAL is on the host's LIST: 1, 0, or -1 for no such list;
+ * VAL NULL asks whether LIST exists */
+void mfl_env_set_extlist(struct mfl_env *env,
+			 int (*fn)(void *ctx, const char *list, size_t llen,
+				   const char *val, size_t vlen),
+			 void *ctx);
 /* RFC 8579: the folder the host gave special-use FLAG, or NULL */
 void mfl_env_set_specialuse(struct mfl_env *env,
 			    const char *(*fn)(void *ctx, const char *flag,

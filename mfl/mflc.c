@@ -199,7 +199,8 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'L':
 			mfl_capabilities(env, print_cap, NULL);
-			return 0;
+			mfl_env_free(env);
+			return fflush(stdout) != 0;
 		case 'T': tests = 1; break;
 		case 'C': cached = 1; break;
 		case 'H':
@@ -223,7 +224,8 @@ main(int argc, char **argv)
 			mfl_env_print_controls(env, &out);
 			fwrite(out.data, 1, out.len, stdout);
 			buf_free(&out);
-			return 0;
+			mfl_env_free(env);
+			return fflush(stdout) != 0;
 		}
 		default:
 			usage(stderr, 2);

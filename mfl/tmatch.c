@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "env.h"
 #include "match.h"
 #include "msg/arena.h"
 #include "prog.h"
@@ -98,7 +99,14 @@ tmatch_one(struct tmatch *tm, const char *val, size_t len)
 		int m;
 
 		caps.n = 0;
-		if (site->match == MATCH_REGEX)
+		if (site->match == MATCH_LIST) {
+			/* RFC 6134 2.3: the key names a list; a list the host
+			 * does not have holds no one */
+			const struct mfl_env *env = tm->run->env;
+
+			m = env->extlist != NULL && env->extlist(env->extlist_ctx, tm->keys[k].u.s.ptr,
+								  tm->keys[k].u.s.len, val, len) > 0;
+		} else if (site->match == MATCH_REGEX)
 			m = regex_one(tm, k, val, len, &caps);
 		else
 			m = match_value(site->match, site->comparator, site->relop, val, len,

@@ -31,7 +31,8 @@ extern const struct intrinsic intr_body, intr_environment, intr_date,
 	intr_mailboxexists, intr_addheader, intr_deleteheader, intr_duplicate,
 	intr_vacation, intr_global, intr_fep_begin, intr_fep_next, intr_fep_end,
 	intr_extracttext, intr_notify, intr_valid_notify_method,
-	intr_notify_method_capability, intr_debug_log, intr_specialuse_exists;
+	intr_notify_method_capability, intr_debug_log, intr_specialuse_exists,
+	intr_valid_ext_list;
 
 const struct intrinsic *const intr_table[] = {
 	&intr_header, &intr_address, &intr_envelope, &intr_exists, &intr_size,
@@ -48,6 +49,7 @@ const struct intrinsic *const intr_table[] = {
 	&intr_vacation, &intr_global, &intr_fep_begin, &intr_fep_next, &intr_fep_end,
 	&intr_extracttext, &intr_notify, &intr_valid_notify_method,
 	&intr_notify_method_capability, &intr_debug_log, &intr_specialuse_exists,
+	&intr_valid_ext_list,
 	NULL
 };
 
@@ -60,6 +62,7 @@ const struct intr_tag intr_match_tags[] = {
 	{ .name = "count", .arg = TAGARG_STRING, .group = TG_MATCH, .id = MATCH_COUNT,
 	  .capability = "relational" },
 	{ .name = "regex", .group = TG_MATCH, .id = MATCH_REGEX, .capability = "regex" },
+	{ .name = "list", .group = TG_MATCH, .id = MATCH_LIST, .capability = "extlists" },
 	{ .name = "comparator", .arg = TAGARG_STRING, .group = TG_COMPARATOR },
 	{ .name = NULL }
 };

@@ -121,3 +121,42 @@ const struct intrinsic intr_specialuse_exists = {
 	.args = "l?l",
 	.run = specialuse_exists_run,
 };
+
+/* mfl_env_set_extlist - FN says who is on the host's lists (RFC 6134) */
+void
+mfl_env_set_extlist(struct mfl_env *env,
+		    int (*fn)(void *ctx, const char *list, size_t llen, const char *val, size_t vlen),
+		    void *ctx)
+{
+	env->extlist = fn;
+	env->extlist_ctx = ctx;
+}
+
+/* valid_ext_list: valid_ext_list <ext-list-names: string-list> - the
+ * host has every one of these lists (RFC 6134 2.5) */
+static int
+valid_ext_list_run(struct mfl_run *run, const struct site *site, struct value *args,
+		   struct value *ret)
+{
+	const struct value *names;
+	size_t n;
+
+	run_strlist(run, site, &args[0], &n, &names);
+	*ret = value_int(n > 0);
+	for (size_t i = 0; i < n; i++)
+		if (run->env->extlist == NULL
+		    || run->env->extlist(run->env->extlist_ctx, names[i].u.s.ptr, names[i].u.s.len,
+					 NULL, 0) < 0) {
+			*ret = value_int(0);
+			break;
+		}
+	return 0;
+}
+
+const struct intrinsic intr_valid_ext_list = {
+	.name = "valid_ext_list",
+	.kind = INTR_TEST,
+	.capability = "extlists",
+	.args = "l",
+	.run = valid_ext_list_run,
+};

@@ -294,6 +294,33 @@ is "$(count "$HOME/Maildir/.Team-dev/new") $(count "$HOME/Maildir/.User/new")" "
 	"vnd.dovecot.environment: the rc script's \$environment item, by test and as \${env.NAME}"
 rm -rf "$HOME/Maildir"
 
+# extlists (RFC 6134): the lists the rc script reads
+printf '# friends\n  Alice@Example.org  \n\ncarol@example.org\n' >friends
+cat >xl-rc.mfl <<R
+\$namespace("", "maildir++", \$HOME + "/Maildir", "maildir", ".");
+\$extlist(":addrbook:friends", "$tmp/friends");
+\$script_run(\$Args[0]);
+R
+xl() {	# xl SCRIPT: deliver msg with that rc
+	printf '%s\n' "$1" >xl.sieve
+	MVMDA_RC="$tmp/xl-rc.mfl" "$mvmda" xl.sieve <msg 2>err
+}
+xl 'require ["extlists", "fileinto", "envelope"];
+if address :all :list "from" ":addrbook:friends" { fileinto "Friends"; }
+if envelope :list "from" ":addrbook:friends" { fileinto "EnvFriends"; }
+if address :list "to" ":addrbook:friends" { fileinto "ToFriend"; }
+if valid_ext_list ":addrbook:friends" { fileinto "Valid"; }
+if valid_ext_list [":addrbook:friends", ":addrbook:enemies"] { fileinto "BothValid"; }
+if address :list "from" ":addrbook:enemies" { fileinto "Enemies"; }'
+is "$?" 0 "extlists: delivered"
+is "$(ls -d "$HOME"/Maildir/.* 2>/dev/null | sed 's|.*/\.||' | grep -v '^\.*$' | sort | tr '\n' ' ')" "EnvFriends Friends Valid " \
+	"extlists: :list finds alice (any case, trimmed) in the file, by address and envelope; not the To; valid_ext_list knows the list and no other"
+printf '%s\n' '$extlist(":addrbook:x", "/nonexistent/list");' >bad-rc.mfl
+MVMDA_RC="$tmp/bad-rc.mfl" "$mvmda" xl.sieve <msg >/dev/null 2>err
+is "$?" 75 "extlists: a list file that cannot be read: tempfail"
+ok "$(grep -q '/nonexistent/list: No such file' err; echo $?)" "and the log names it"
+rm -rf "$HOME/Maildir"
+
 deliver 'require ["ihave", "fileinto"]; fileinto "Lost"; error "stop here";'
 is "$?" 0 "error: still delivered"
 is "$(count "$HOME/Maildir/new")" 1 "error: the message goes to INBOX, the fileinto dropped"
