@@ -231,6 +231,40 @@ store(struct mda *mda, const char *name, size_t len, const char *const *flags,
 	return 0;
 }
 
+/* mda_store_copy - TEXT (LEN bytes), a message mvmda sent (a vacation
+ * reply, a notification), into FOLDER for the user's own record
+ * (RFC 8580 :fcc); 0, or -1 after a logged failure (never a reason to
+ * retry the delivery) */
+int
+mda_store_copy(struct mda *mda, const char *name, const char *text, size_t len)
+{
+	struct mail copy = { .head = BUF_INIT, .data = text, .len = len, .sender = "",
+			     .recipient = mda->recipient, .arrived = time(NULL) };
+	char err[512], leaf[NAME_MAX + 1], file[1024];
+	struct folder folder;
+	int fd, ret;
+
+	if (ns_resolve(&mda->ns, name, strlen(name), &folder, err, sizeof(err)) < 0
+	    || (fd = folder_open(&folder, 1, leaf, err, sizeof(err))) < 0) {
+		mda_log(LOG_ERR, "to=<%s> fcc folder=\"%s\" result=failed: %s", mda->recipient,
+			name, err);
+		return -1;
+	}
+	if (folder.type == STORE_MAILDIR)
+		ret = maildir_deliver(fd, &copy, NULL, file, sizeof(file), err, sizeof(err));
+	else
+		ret = mbox_deliver(fd, leaf, &copy, &mda->locking, err, sizeof(err));
+	close(fd);
+	if (ret < 0) {
+		mda_log(LOG_ERR, "to=<%s> fcc folder=\"%s\" path=%s result=failed: %s",
+			mda->recipient, name, folder.path, err);
+		return -1;
+	}
+	mda_log(LOG_INFO, "to=<%s> fcc folder=\"%s\" path=%s size=%zu result=stored",
+		mda->recipient, name, folder.path, len);
+	return 0;
+}
+
 /* mda_state_path - the user's state file: $mvmda_state, or
  * ~/.mvmda.state */
 void

@@ -31,6 +31,7 @@ notify(struct mda *mda, size_t index, mda_send_fn *send)
 	const char *why = mfl_notify_skip(mda->msg);
 	struct buf text = BUF_INIT;
 	char **rcpts;
+	int any;
 
 	if (why != NULL) {
 		mda_log(LOG_INFO, "to=<%s> notify %.*s result=skipped: %s", mda->recipient,
@@ -43,12 +44,16 @@ notify(struct mda *mda, size_t index, mda_send_fn *send)
 		buf_free(&text);
 		return 0;
 	}
+	any = rcpts[0] != NULL;
 	for (size_t i = 0; rcpts[i] != NULL; i++) {
 		if (send(mda, "notify", "", rcpts[i], "", 0, text.data, text.len) == 0)
 			mda_log(LOG_INFO, "to=<%s> notify to=<%s> result=sent", mda->recipient,
 				rcpts[i]);
 		free(rcpts[i]);
 	}
+	/* RFC 8580: a copy kept (once, whoever it went to) */
+	if (a->notify->fcc != NULL && any)
+		mda_store_copy(mda, a->notify->fcc, text.data, text.len);
 	free(rcpts);
 	buf_free(&text);
 	return 0;

@@ -59,6 +59,7 @@ struct mda {
 	int nextlists;
 };
 
+int mda_store_copy(struct mda *mda, const char *folder, const char *text, size_t len);
 int rc_setup(struct mda *mda);
 int rc_publish(struct mda *mda, struct mfl_run *run);
 void rc_user_log(struct mfl_run *run);

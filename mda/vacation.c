@@ -63,6 +63,8 @@ vacation(struct mda *mda, const struct action *a, const char *path, mda_send_fn 
 	mfl_vacation_reply(mda->msg, mda->sender, mda->recipient, a, &text);
 	if (send(mda, "vacation", "", mda->sender, "", 0, text.data, text.len) != 0)
 		state_forget(path, key.data, key.len);	/* not sent: a later one may */
+	else if (v->fcc != NULL)			/* RFC 8580: a copy kept */
+		mda_store_copy(mda, v->fcc, text.data, text.len);
 	buf_free(&key);
 	buf_free(&text);
 	return 0;

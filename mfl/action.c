@@ -216,6 +216,10 @@ vacation_json(const struct action *act, struct buf *out)
 	}
 	buf_puts(out, "],\"reason\":");
 	json_string(out, act->target, act->target_len);
+	if (v->fcc != NULL) {
+		buf_puts(out, ",\"fcc\":");
+		json_cstr(out, v->fcc);
+	}
 }
 
 /* copy_list - a NULL-ended string list into ARENA */
@@ -262,7 +266,8 @@ action_copy(struct arena *arena, const struct action *from, struct action *to)
 		if ((v->subject && (c->subject = arena_memdup(arena, v->subject, strlen(v->subject))) == NULL)
 		    || (v->from && (c->from = arena_memdup(arena, v->from, strlen(v->from))) == NULL)
 		    || (v->handle && (c->handle = arena_memdup(arena, v->handle, strlen(v->handle))) == NULL)
-		    || (v->addresses && (c->addresses = copy_list(arena, v->addresses)) == NULL))
+		    || (v->addresses && (c->addresses = copy_list(arena, v->addresses)) == NULL)
+		    || (v->fcc && (c->fcc = arena_memdup(arena, v->fcc, strlen(v->fcc))) == NULL))
 			return -1;
 		to->vacation = c;
 	}
@@ -275,7 +280,8 @@ action_copy(struct arena *arena, const struct action *from, struct action *to)
 		*c = *nt;
 		if ((nt->from && (c->from = arena_memdup(arena, nt->from, strlen(nt->from))) == NULL)
 		    || (nt->message && (c->message = arena_memdup(arena, nt->message, strlen(nt->message))) == NULL)
-		    || (nt->options && (c->options = copy_list(arena, nt->options)) == NULL))
+		    || (nt->options && (c->options = copy_list(arena, nt->options)) == NULL)
+		    || (nt->fcc && (c->fcc = arena_memdup(arena, nt->fcc, strlen(nt->fcc))) == NULL))
 			return -1;
 		to->notify = c;
 	}
@@ -332,6 +338,10 @@ action_json(const struct action *act, struct buf *out)
 			json_string(out, act->notify->options[i], strlen(act->notify->options[i]));
 		}
 		buf_putc(out, ']');
+		if (act->notify->fcc != NULL) {
+			buf_puts(out, ",\"fcc\":");
+			json_string(out, act->notify->fcc, strlen(act->notify->fcc));
+		}
 		break;
 	case ACT_REJECT:
 		buf_printf(out, "{\"action\":\"%s\",\"reason\":",

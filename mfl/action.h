@@ -23,6 +23,7 @@ struct vacation {
 	const char *handle;	/* what "once" counts by */
 	const char **addresses;	/* the user's other addresses, NULL-ended */
 	int mime;		/* the reason is a MIME entity */
+	const char *fcc;	/* :fcc (RFC 8580): a copy of the reply here */
 };
 
 /* What a notify action asks for (RFC 5435); the method URI is the
@@ -32,6 +33,7 @@ struct notify {
 	int importance;		/* 1 high, 2 normal, 3 low */
 	const char *message;	/* :message, or NULL */
 	const char **options;	/* :options, NULL-ended, or NULL */
+	const char *fcc;	/* :fcc (RFC 8580): a copy of it here */
 };
 
 struct action {

@@ -318,17 +318,18 @@ current(struct mfl_testsuite *ts, struct buf *out)
 	return rc < 0 ? -1 : 0;
 }
 
-/* store - the message as it is now (with its header edits) into FOLDER */
+/* store_buf - DATA (taken over) into FOLDER */
 static int
-store(struct mfl_testsuite *ts, const char *name, size_t len)
+store_buf(struct mfl_testsuite *ts, const char *name, size_t len, struct buf *data)
 {
 	struct folder *f = folder_find(ts, name, len, 1);
-	struct buf data = BUF_INIT;
 	char **msgs;
 	size_t *lens;
 
-	if (f == NULL || current(ts, &data) < 0)
+	if (f == NULL) {
+		buf_free(data);
 		return -1;
+	}
 	msgs = realloc(f->msgs, (f->n + 1) * sizeof(*msgs));
 	if (msgs != NULL)
 		f->msgs = msgs;
@@ -336,13 +337,38 @@ store(struct mfl_testsuite *ts, const char *name, size_t len)
 	if (lens != NULL)
 		f->lens = lens;
 	if (msgs == NULL || lens == NULL) {
+		buf_free(data);
+		return -1;
+	}
+	buf_putc(data, 0);
+	f->msgs[f->n] = data->data;
+	f->lens[f->n++] = data->len - 1;
+	return 0;
+}
+
+/* store - the message as it is now (with its header edits) into FOLDER */
+static int
+store(struct mfl_testsuite *ts, const char *name, size_t len)
+{
+	struct buf data = BUF_INIT;
+
+	if (current(ts, &data) < 0) {
 		buf_free(&data);
 		return -1;
 	}
-	buf_putc(&data, 0);
-	f->msgs[f->n] = data.data;
-	f->lens[f->n++] = data.len - 1;
-	return 0;
+	return store_buf(ts, name, len, &data);
+}
+
+/* fcc - RFC 8580: a copy of TEXT (LEN bytes) into FOLDER, if any */
+static int
+fcc(struct mfl_testsuite *ts, const char *folder, const char *text, size_t len)
+{
+	struct buf copy = BUF_INIT;
+
+	if (folder == NULL)
+		return 0;
+	buf_append(&copy, text, len);
+	return store_buf(ts, folder, strlen(folder), &copy);
 }
 
 /* send - a message to TO from FROM into the outbox: DATA, LEN bytes
@@ -439,6 +465,10 @@ execute(struct mfl_testsuite *ts, size_t index)
 		if (mfl_vacation_skip(ts->msg, ts->from, to, a->vacation) != NULL)
 			return 0;
 		mfl_vacation_reply(ts->msg, ts->from, to, a, &data);
+		if (fcc(ts, a->vacation->fcc, data.data ? data.data : "", data.len) < 0) {
+			buf_free(&data);
+			return -1;
+		}
 		return send(ts, "", ts->from, data.data, data.len);
 	}
 	case ACT_NOTIFY: {
@@ -449,6 +479,8 @@ execute(struct mfl_testsuite *ts, size_t index)
 			return 0;
 		if (mfl_notify_compose(ts->msg, ts->to ? ts->to : "", l, index, &data, &rcpts) < 0)
 			return -1;
+		if (rcpts[0] != NULL && fcc(ts, a->notify->fcc, data.data, data.len) < 0)
+			sent = -1;
 		/* handed over once per recipient, as mvmda does */
 		for (size_t i = 0; rcpts[i] != NULL; i++) {
 			char *copy = malloc(data.len + 1);

@@ -19,13 +19,14 @@
 #include "prog.h"
 #include "tmatch.h"
 
-enum { NTFY_FROM, NTFY_IMPORTANCE, NTFY_OPTIONS, NTFY_MESSAGE };
+enum { NTFY_FROM, NTFY_IMPORTANCE, NTFY_OPTIONS, NTFY_MESSAGE, NTFY_FCC };
 
 static const struct intr_tag notify_tags[] = {
 	{ .name = "from", .arg = TAGARG_STRING, .id = NTFY_FROM },
 	{ .name = "importance", .arg = TAGARG_STRING, .id = NTFY_IMPORTANCE },
 	{ .name = "options", .arg = TAGARG_STRLIST, .id = NTFY_OPTIONS },
 	{ .name = "message", .arg = TAGARG_STRING, .id = NTFY_MESSAGE },
+	{ .name = "fcc", .arg = TAGARG_STRING, .id = NTFY_FCC, .capability = "fcc" },
 	{ .name = NULL }
 };
 
@@ -134,6 +135,9 @@ notify_run(struct mfl_run *run, const struct site *site, struct value *args,
 	if (nt->from != NULL && intr_one_address(run->arena, nt->from, strlen(nt->from), NULL) != 1)
 		return run_error(run, site, "notify: :from \"%.80s\" is not one address", nt->from);
 	nt->message = tag_cstr(run, site, args, NTFY_MESSAGE);
+	nt->fcc = tag_cstr(run, site, args, NTFY_FCC);
+	if (nt->fcc != NULL && !*nt->fcc)
+		return run_error(run, site, "notify: :fcc names no mailbox");
 	if (intr_tag_present(site, NTFY_OPTIONS, args, &tag) && tag != NULL) {
 		const struct value *items;
 		size_t n;

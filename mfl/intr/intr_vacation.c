@@ -25,7 +25,10 @@
 #include "msg/buf.h"
 #include "prog.h"
 
-enum { VAC_DAYS, VAC_SECONDS, VAC_SUBJECT, VAC_FROM, VAC_ADDRESSES, VAC_MIME, VAC_HANDLE };
+enum {
+	VAC_DAYS, VAC_SECONDS, VAC_SUBJECT, VAC_FROM, VAC_ADDRESSES, VAC_MIME, VAC_HANDLE,
+	VAC_FCC
+};
 
 static const struct intr_tag vacation_tags[] = {
 	{ .name = "days", .arg = TAGARG_NUMBER, .group = TG_PERIOD, .id = VAC_DAYS },
@@ -36,6 +39,7 @@ static const struct intr_tag vacation_tags[] = {
 	{ .name = "addresses", .arg = TAGARG_STRLIST, .id = VAC_ADDRESSES },
 	{ .name = "mime", .id = VAC_MIME },
 	{ .name = "handle", .arg = TAGARG_STRING, .id = VAC_HANDLE },
+	{ .name = "fcc", .arg = TAGARG_STRING, .id = VAC_FCC, .capability = "fcc" },
 	{ .name = NULL }
 };
 
@@ -81,6 +85,9 @@ vacation_run(struct mfl_run *run, const struct site *site, struct value *args,
 	v->subject = tag_cstr(run, site, args, VAC_SUBJECT);
 	v->from = tag_cstr(run, site, args, VAC_FROM);
 	v->mime = intr_tag_present(site, VAC_MIME, args, NULL);
+	v->fcc = tag_cstr(run, site, args, VAC_FCC);
+	if (v->fcc != NULL && !*v->fcc)
+		return run_error(run, site, "vacation: :fcc names no mailbox");
 	if (v->from != NULL && intr_one_address(run->arena, v->from, strlen(v->from), NULL) != 1)
 		return run_error(run, site, "vacation: :from \"%.80s\" is not one address", v->from);
 	if (intr_tag_present(site, VAC_ADDRESSES, args, &tag) && tag != NULL) {

@@ -294,6 +294,20 @@ is "$(count "$HOME/Maildir/.Team-dev/new") $(count "$HOME/Maildir/.User/new")" "
 	"vnd.dovecot.environment: the rc script's \$environment item, by test and as \${env.NAME}"
 rm -rf "$HOME/Maildir"
 
+# fcc (RFC 8580): a copy of what was sent, filed
+rm -f sent.* "$HOME/.mvmda.state"*
+SENDER=henry@example.org vac 'require ["vacation", "fcc"]; vacation :fcc "Sent" :subject "Away" "gone fishing";'
+is "$(sent)" 1 "fcc: the vacation reply is sent"
+f=$(ls "$HOME/Maildir/.Sent/new/"* 2>/dev/null | head -n 1)
+ok "$([ -n "$f" ] && grep -q '^Subject: Away$' "$f" && grep -q '^gone fishing$' "$f"; echo $?)" \
+	"fcc: and a copy of it is in .Sent"
+SENDER=henry@example.org vac 'require ["vacation", "fcc"]; vacation :fcc "Sent" :subject "Away" "gone fishing";'
+is "$(count "$HOME/Maildir/.Sent/new")" 1 "fcc: no reply (answered within :days), no copy"
+rm -f sent.*
+vac 'require ["enotify", "fcc"]; notify :fcc "Notes" "mailto:carol@example.org,dave@example.org";'
+is "$(sent) $(count "$HOME/Maildir/.Notes/new")" "2 1" "fcc: a notification to two, one copy in .Notes"
+rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
+
 # extlists (RFC 6134): the lists the rc script reads
 printf '# friends\n  Alice@Example.org  \n\ncarol@example.org\n' >friends
 cat >xl-rc.mfl <<R

@@ -141,6 +141,29 @@ printf 'require ["vnd.dovecot.testsuite", "variables"];\ntest "path" {\n\tif not
 "$mflc" -T "$tmp/path.svtest" >"$tmp/out" 2>&1
 is "$(sed -n 's/^ *1: //p' "$tmp/out")" "Test 'path' SUCCEEDED" '${tst.path} is the test file'"'"'s directory'
 
+# what the result sends is kept where :fcc says (the same text mvmda sends)
+cat >"$tmp/fcc.svtest" <<'S'
+require ["vnd.dovecot.testsuite", "vacation", "fcc"];
+test_set "message" text:
+From: alice@example.com
+To: joe@example.com
+Subject: lunch?
+
+are you in?
+.
+;
+test "fcc" {
+	vacation :fcc "Sent" :subject "Away" "gone fishing";
+	if not test_result_execute { test_fail "not executed"; }
+	if not test_message :folder "Sent" 0 { test_fail "no copy in Sent"; }
+	if not header :is "subject" "Away" { test_fail "the copy is not the reply"; }
+	if not test_message :smtp 0 { test_fail "nothing sent"; }
+	if not header :is "to" "alice@example.com" { test_fail "sent to the wrong one"; }
+}
+S
+"$mflc" -T "$tmp/fcc.svtest" >"$tmp/out" 2>&1
+is "$(sed -n 's/^ *1: //p' "$tmp/out")" "Test 'fcc' SUCCEEDED" "vacation :fcc: the reply sent, and its copy in the folder"
+
 # vnd.dovecot.debug, which Pigeonhole's tests use: a line in the log
 printf 'require "vnd.dovecot.debug";\ndebug_log "checked by the filter";\n' >"$tmp/debug.sieve"
 printf 'Subject: s\n\nb\n' >"$tmp/m"
