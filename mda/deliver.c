@@ -348,12 +348,12 @@ deliver_one(struct mda *mda, const struct action *a, int *skipped_r)
 
 		mda_state_path(mda, state, sizeof(state));
 		/* a reply that fails is no reason to retry */
-		vacation(mda, a, state, mda_hand_over);
+		vacation(mda, a, state, mda_hand_over, mda_store_copy);
 		return 0;
 	}
 	case ACT_NOTIFY:
 		/* a notification that fails is no reason to retry */
-		notify(mda, (size_t) (a - mda->actions.v), mda_hand_over);
+		notify(mda, (size_t) (a - mda->actions.v), mda_hand_over, mda_store_copy);
 		return 0;
 	case ACT_DISCARD:
 		mda_log(LOG_INFO, "to=<%s> result=discarded (%s:%d)", mda->recipient,

@@ -22,10 +22,10 @@
 #include "enotify.h"
 
 /* notify - send what notify action INDEX of the delivery's actions
- * asks for, through SEND (one message, handed over once per recipient);
- * 0 always */
+ * asks for, through SEND (one message, handed over once per recipient),
+ * a copy through COPY when it has :fcc; 0 always */
 int
-notify(struct mda *mda, size_t index, mda_send_fn *send)
+notify(struct mda *mda, size_t index, mda_send_fn *send, mda_copy_fn *copy)
 {
 	const struct action *a = &mda->actions.v[index];
 	const char *why = mfl_notify_skip(mda->msg);
@@ -53,7 +53,7 @@ notify(struct mda *mda, size_t index, mda_send_fn *send)
 	}
 	/* RFC 8580: a copy kept (once, whoever it went to) */
 	if (a->notify->fcc != NULL && any)
-		mda_store_copy(mda, a->notify->fcc, text.data, text.len);
+		copy(mda, a->notify->fcc, text.data, text.len);
 	free(rcpts);
 	buf_free(&text);
 	return 0;

@@ -4,6 +4,6 @@
 
 #include "mda.h"
 
-int notify(struct mda *mda, size_t index, mda_send_fn *send);
+int notify(struct mda *mda, size_t index, mda_send_fn *send, mda_copy_fn *copy);
 
 #endif

@@ -59,7 +59,10 @@ struct mda {
 	int nextlists;
 };
 
-int mda_store_copy(struct mda *mda, const char *folder, const char *text, size_t len);
+/* a copy of what mvmda sent into a folder (fcc); deliver.c's
+ * mda_store_copy, handed to vacation and notify as send is */
+typedef int mda_copy_fn(struct mda *mda, const char *folder, const char *text, size_t len);
+mda_copy_fn mda_store_copy;
 int rc_setup(struct mda *mda);
 int rc_publish(struct mda *mda, struct mfl_run *run);
 void rc_user_log(struct mfl_run *run);

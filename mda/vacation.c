@@ -28,10 +28,12 @@
 #include "vacation.h"
 
 /* vacation - answer the sender if RFC 5230 lets us, remembering whom in
- * the state file at PATH and replying through SEND; 0 always (a reply
+ * the state file at PATH, replying through SEND (a copy through COPY when
+ * it has :fcc); 0 always (a reply
  * that does not go out is logged, never a reason to retry the delivery) */
 int
-vacation(struct mda *mda, const struct action *a, const char *path, mda_send_fn *send)
+vacation(struct mda *mda, const struct action *a, const char *path, mda_send_fn *send,
+	 mda_copy_fn *copy)
 {
 	const struct vacation *v = a->vacation;
 	char err[512];
@@ -64,7 +66,7 @@ vacation(struct mda *mda, const struct action *a, const char *path, mda_send_fn 
 	if (send(mda, "vacation", "", mda->sender, "", 0, text.data, text.len) != 0)
 		state_forget(path, key.data, key.len);	/* not sent: a later one may */
 	else if (v->fcc != NULL)			/* RFC 8580: a copy kept */
-		mda_store_copy(mda, v->fcc, text.data, text.len);
+		copy(mda, v->fcc, text.data, text.len);
 	buf_free(&key);
 	buf_free(&text);
 	return 0;

@@ -5,6 +5,6 @@
 #include "mda.h"
 
 int vacation(struct mda *mda, const struct action *a, const char *state_path,
-	     mda_send_fn *send);
+	     mda_send_fn *send, mda_copy_fn *copy);
 
 #endif
