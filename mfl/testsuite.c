@@ -801,16 +801,6 @@ static const struct {
 	{ "sieve_include_max_nesting_depth", "mfl_limit_include_depth" },
 };
 
-/* control_index - the env's index of control NAME, or -1 */
-static int
-control_index(const struct mfl_testsuite *ts, const char *name)
-{
-	for (size_t i = 0; i < ts->env->ncontrols; i++)
-		if (strcmp(ts->env->controls[i].name, name) == 0)
-			return (int) i;
-	return -1;
-}
-
 /* set_control - control NAME = VALUE (as text), in the env and in the
  * test file's own run; -1 when it takes no such value */
 static int
@@ -869,19 +859,16 @@ text_value_setting(const char *name, int *which_r)
 static int
 sync_control(struct mfl_testsuite *ts, const char *name)
 {
-	for (size_t i = 0; i < ts->env->ncontrols; i++) {
-		const struct mfl_control *c = &ts->env->controls[i];
+	int i = env_control_find(ts->env, name, strlen(name));
+	const struct mfl_control *c = i >= 0 ? &ts->env->controls[i] : NULL;
 
-		if (strcmp(c->name, name) != 0)
-			continue;
-		if (c->type == MFL_CONTROL_INT) {
-			ts->main->controls[i] = value_int(c->i);
-			return 0;
-		}
-		return c->type == MFL_CONTROL_STRING
-		    ? run_str(ts->main, c->s, strlen(c->s), &ts->main->controls[i]) : 0;
+	if (c == NULL || c->type == MFL_CONTROL_STRARR)
+		return 0;
+	if (c->type == MFL_CONTROL_INT) {
+		ts->main->controls[i] = value_int(c->i);
+		return 0;
 	}
-	return 0;
+	return run_str(ts->main, c->s, strlen(c->s), &ts->main->controls[i]);
 }
 
 /* in_force - Dovecot setting NAME, which mvmf cannot follow, is set
@@ -971,7 +958,8 @@ test_config_unset_run(struct mfl_run *run, const struct site *site, struct value
 		return text_values(ts, which) < 0 ? run_error(run, site, "out of memory") : 0;
 	}
 	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
-		if (strcmp(name, settings[i].setting) != 0 || (k = control_index(ts, settings[i].control)) < 0)
+		if (strcmp(name, settings[i].setting) != 0 || (k = env_control_find(ts->env, settings[i].control,
+								     strlen(settings[i].control))) < 0)
 			continue;
 		if (ts->defaults[k].type == V_INT)
 			mfl_env_set_int(ts->env, settings[i].control, ts->defaults[k].u.i);

@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "msg/date.h"
 #include "smtpd.h"
 
 #define CMD_MAX		512		/* RFC 5321 4.5.3.1.4, with CRLF */
@@ -616,10 +617,10 @@ cmd_rcpt(struct smtpd *sd, char *arg)
 	reply(sd, "250", "2.1.5", "ok");
 }
 
-/* utc_date - NOW as "06 Dec 2026 21:40:15 -0000" in DATE: the civil
- * date counted from the epoch (Hinnant's days-to-civil), because
- * gmtime_r() and strftime() would first read /etc/localtime, a cost on
- * every connection for a zone the field does not use */
+/* utc_date - NOW as "06 Dec 2026 21:40:15 -0000" in DATE: the message
+ * model's civil date, because gmtime_r() and strftime() would first read
+ * /etc/localtime, a cost on every connection for a zone the field does
+ * not use */
 static void
 utc_date(time_t now, char *date, size_t size)
 {
@@ -627,24 +628,11 @@ utc_date(time_t now, char *date, size_t size)
 		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 	};
-	long long days = (long long) now / 86400, secs = (long long) now % 86400;
-	long long era, doe, yoe, doy, mp, d, m, y;
+	struct date_time dt;
 
-	if (secs < 0) {
-		secs += 86400;
-		days--;
-	}
-	days += 719468;
-	era = (days >= 0 ? days : days - 146096) / 146097;
-	doe = days - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y = yoe + era * 400 + (m <= 2);
-	snprintf(date, size, "%02lld %s %lld %02lld:%02lld:%02lld -0000", d, months[m - 1], y,
-		 secs / 3600, secs / 60 % 60, secs % 60);
+	date_from_epoch((int64_t) now, 0, &dt);
+	snprintf(date, size, "%02d %s %d %02d:%02d:%02d -0000", dt.day, months[dt.month - 1],
+		 dt.year, dt.hour, dt.minute, dt.second);
 }
 
 /* received - the Received: field, in qmail-smtpd's form (what

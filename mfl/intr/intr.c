@@ -155,6 +155,17 @@ mfl_env_add_intrinsic(struct mfl_env *env, const struct intrinsic *in)
 	return 0;
 }
 
+/* intr_tag_cstr - the string of tag ID, copied as a C string, or NULL */
+const char *
+intr_tag_cstr(struct mfl_run *run, const struct site *site, struct value *args, int id)
+{
+	struct value *v;
+
+	if (!intr_tag_present(site, id, args, &v) || v == NULL)
+		return NULL;
+	return run_cstr(run, v);
+}
+
 /* intr_tag_present - tag ID was given; its value in *ARG_R if it has one */
 int
 intr_tag_present(const struct site *site, int id, struct value *args,

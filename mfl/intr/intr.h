@@ -141,6 +141,10 @@ int64_t run_control_int(const struct mfl_run *run, const char *name);
 int run_strlist(struct mfl_run *run, const struct site *site,
 		const struct value *v, size_t *n_r, const struct value **items_r);
 int run_arr_push(struct mfl_run *run, struct marr *a, struct value v);
+struct action;
+int intr_add_action(struct mfl_run *run, const struct site *site, struct action *act);
+const char *intr_tag_cstr(struct mfl_run *run, const struct site *site,
+			  struct value *args, int id);
 /* :index and :last (RFC 5260 6) for header, address and date */
 enum { INTR_TAG_INDEX = 8, INTR_TAG_LAST = 9 };
 /* :mime and its options (RFC 5703 4) for header, address and exists */

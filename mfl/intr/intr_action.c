@@ -40,9 +40,10 @@ conflicts(const struct action_list *list, const struct action *act)
 	return stores && list->rejected;
 }
 
-/* add_action - ACT into the list, within the limits */
-static int
-add_action(struct mfl_run *run, const struct site *site, struct action *act)
+/* intr_add_action - ACT into the list, within the limits (for every
+ * intrinsic that makes an action) */
+int
+intr_add_action(struct mfl_run *run, const struct site *site, struct action *act)
 {
 	act->line = site->line;
 	act->file = site->file;
@@ -65,7 +66,7 @@ add_action(struct mfl_run *run, const struct site *site, struct action *act)
 static int
 decide(struct mfl_run *run, const struct site *site, struct action *act)
 {
-	if (add_action(run, site, act) < 0)
+	if (intr_add_action(run, site, act) < 0)
 		return -1;
 	if (run->env->decisions_stop)
 		run->stopped = 1;
@@ -120,7 +121,7 @@ keep_run(struct mfl_run *run, const struct site *site, struct value *args,
 
 	(void) ret;
 	store_options(run, site, args, &act);
-	return add_action(run, site, &act);
+	return intr_add_action(run, site, &act);
 }
 
 const struct intrinsic intr_keep = {
@@ -171,7 +172,7 @@ fileinto_run(struct mfl_run *run, const struct site *site, struct value *args,
 					 "flag (RFC 6154)", (int) (use->u.s.len > 40 ? 40 : use->u.s.len),
 					 use->u.s.ptr);
 	}
-	return add_action(run, site, &act);
+	return intr_add_action(run, site, &act);
 }
 
 /* fileinto_check - a constant :specialuse must be a special-use flag */
@@ -246,7 +247,7 @@ redirect_run(struct mfl_run *run, const struct site *site, struct value *args,
 	act.target = v.u.s.ptr;
 	act.target_len = v.u.s.len;
 	act.copy = intr_tag_present(site, TAG_COPY, args, NULL);
-	return add_action(run, site, &act);
+	return intr_add_action(run, site, &act);
 }
 
 /* redirect_check - a constant address must be valid (4.2) */

@@ -99,15 +99,6 @@ notify_check(struct compile *cc, struct ast *n, struct site *site)
 	return 0;
 }
 
-/* tag_cstr - the string of tag ID as a C string, or NULL */
-static const char *
-tag_cstr(struct mfl_run *run, const struct site *site, struct value *args, int id)
-{
-	struct value *v;
-
-	return intr_tag_present(site, id, args, &v) && v != NULL ? run_cstr(run, v) : NULL;
-}
-
 /* notify: notify [":from" string] [":importance" <"1" / "2" / "3">]
  *	[":options" string-list] [":message" string] <method: string> */
 static int
@@ -116,7 +107,7 @@ notify_run(struct mfl_run *run, const struct site *site, struct value *args,
 {
 	struct notify *nt = arena_zalloc(run->arena, sizeof(*nt));
 	struct action act = { .kind = ACT_NOTIFY };
-	const char *importance = tag_cstr(run, site, args, NTFY_IMPORTANCE);
+	const char *importance = intr_tag_cstr(run, site, args, NTFY_IMPORTANCE);
 	struct value *tag;
 	char err[200];
 
@@ -131,11 +122,11 @@ notify_run(struct mfl_run *run, const struct site *site, struct value *args,
 			return run_error(run, site, "notify: :importance must be 1, 2 or 3");
 		nt->importance = importance[0] - '0';
 	}
-	nt->from = tag_cstr(run, site, args, NTFY_FROM);
+	nt->from = intr_tag_cstr(run, site, args, NTFY_FROM);
 	if (nt->from != NULL && intr_one_address(run->arena, nt->from, strlen(nt->from), NULL) != 1)
 		return run_error(run, site, "notify: :from \"%.80s\" is not one address", nt->from);
-	nt->message = tag_cstr(run, site, args, NTFY_MESSAGE);
-	nt->fcc = tag_cstr(run, site, args, NTFY_FCC);
+	nt->message = intr_tag_cstr(run, site, args, NTFY_MESSAGE);
+	nt->fcc = intr_tag_cstr(run, site, args, NTFY_FCC);
 	if (nt->fcc != NULL && !*nt->fcc)
 		return run_error(run, site, "notify: :fcc names no mailbox");
 	if (intr_tag_present(site, NTFY_OPTIONS, args, &tag) && tag != NULL) {
@@ -154,14 +145,7 @@ notify_run(struct mfl_run *run, const struct site *site, struct value *args,
 	act.target = args[0].u.s.ptr;
 	act.target_len = args[0].u.s.len;
 	act.notify = nt;
-	act.line = site->line;
-	act.file = site->file;
-	if ((int) run->actions.n >= run->limits.actions)
-		return run_error(run, site, "more than %d actions (mfl_limit_actions)",
-				 run->limits.actions);
-	if (action_add(run->arena, &run->actions, &act) < 0)
-		return run_error(run, site, "memory limit reached");
-	return 0;
+	return intr_add_action(run, site, &act);
 }
 
 const struct intrinsic intr_notify = {

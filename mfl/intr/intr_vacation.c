@@ -43,17 +43,6 @@ static const struct intr_tag vacation_tags[] = {
 	{ .name = NULL }
 };
 
-/* tag_cstr - the string of tag ID, copied as a C string, or NULL */
-static const char *
-tag_cstr(struct mfl_run *run, const struct site *site, struct value *args, int id)
-{
-	struct value *v;
-
-	if (!intr_tag_present(site, id, args, &v) || v == NULL)
-		return NULL;
-	return run_cstr(run, v);
-}
-
 /* vacation_run - vacation [":days" n | ":seconds" n] [":subject" s]
  *	[":from" s] [":addresses" list] [":mime"] [":handle" s] <reason> */
 static int
@@ -82,10 +71,10 @@ vacation_run(struct mfl_run *run, const struct site *site, struct value *args,
 		v->seconds = min;
 	if (max > 0 && v->seconds > max)
 		v->seconds = max;
-	v->subject = tag_cstr(run, site, args, VAC_SUBJECT);
-	v->from = tag_cstr(run, site, args, VAC_FROM);
+	v->subject = intr_tag_cstr(run, site, args, VAC_SUBJECT);
+	v->from = intr_tag_cstr(run, site, args, VAC_FROM);
 	v->mime = intr_tag_present(site, VAC_MIME, args, NULL);
-	v->fcc = tag_cstr(run, site, args, VAC_FCC);
+	v->fcc = intr_tag_cstr(run, site, args, VAC_FCC);
 	if (v->fcc != NULL && !*v->fcc)
 		return run_error(run, site, "vacation: :fcc names no mailbox");
 	if (v->from != NULL && intr_one_address(run->arena, v->from, strlen(v->from), NULL) != 1)
@@ -99,7 +88,7 @@ vacation_run(struct mfl_run *run, const struct site *site, struct value *args,
 				return run_error(run, site, "vacation: an address holds a NUL");
 		v->addresses[n] = NULL;
 	}
-	if ((v->handle = tag_cstr(run, site, args, VAC_HANDLE)) == NULL && site->pattern != NULL
+	if ((v->handle = intr_tag_cstr(run, site, args, VAC_HANDLE)) == NULL && site->pattern != NULL
 	    && (run_str(run, site->pattern, site->pattern_len, &handle) < 0
 		|| (v->handle = run_cstr(run, &handle)) == NULL))	/* the script's text */
 		return run_error(run, site, "memory limit reached");

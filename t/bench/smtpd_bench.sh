@@ -63,11 +63,7 @@ serve() {
 	shift
 	tcpserver -q -c "$((PAR * 2))" -HRl0 -u 7791 -g 7790 192.0.2.25 25 "$@" 2>"$tmp/$name.log" &
 	server=$!
-	i=0
-	until bash -c 'exec 3<>/dev/tcp/192.0.2.25/25' 2>/dev/null || [ $i -ge 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	tcp_wait 192.0.2.25 25
 }
 stop() {
 	kill "$server" 2>/dev/null

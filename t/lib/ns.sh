@@ -33,6 +33,16 @@ ns_enter() {
 	}
 }
 
+# tcp_wait ADDRESS PORT - until something listens there, at most 5 s
+tcp_wait() {
+	_i=0
+	until bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; do
+		[ $_i -ge 50 ] && return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
 unbound_start() {
 	{
 		cat <<CONF

@@ -62,11 +62,7 @@ echo 'joe:{PLAIN}secret' >"$tmp/passwd"
 printf 'secret\n' >"$tmp/pw"
 dovecot -c "$tmp/dovecot.conf"
 ok "$?" "a private Dovecot with managesieved starts, 90-mvmf-sieve.conf included"
-i=0
-until bash -c 'exec 3<>/dev/tcp/127.0.0.1/4190' 2>/dev/null || [ $i -ge 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+tcp_wait 127.0.0.1 4190
 # ms ARGS...: sieve-connect as joe, its output in ms.out
 ms() {
 	sieve-connect -s 127.0.0.1 -p 4190 -u joe --passwordfd 3 --clearchan "$@" \

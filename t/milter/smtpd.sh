@@ -112,11 +112,7 @@ pids="$pids $!"
 tcpserver -q -x "$tmp/rules.cdb" -u 7791 -g 7790 127.0.0.1 26 "$QH/bin/qmail-smtpd" &
 pids="$pids $!"
 for port in 25 26; do
-	i=0
-	until bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null || [ $i -ge 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	tcp_wait 127.0.0.1 $port
 done
 ok 0 "tcpserver runs mvmtr-smtpd (asking mvmtr) on port 25 and notqmail's qmail-smtpd on 26"
 
@@ -264,11 +260,7 @@ ok "$?" "tcpserver is still serving"
 	"$tmp/policy.mfl" 2>"$tmp/mvmtr-inet.log" &
 inet_pid=$!
 pids="$pids $inet_pid"
-i=0
-until bash -c 'exec 3<>/dev/tcp/127.0.0.1/10025' 2>/dev/null || [ $i -ge 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+tcp_wait 127.0.0.1 10025
 inet_dialogue() {
 	printf 'HELO client.test\r\nMAIL FROM:<a@sender.test>\r\nRCPT TO:<nobody@mx.test.example>\r\nQUIT\r\n' |
 		TCPREMOTEIP=127.0.0.1 TCPLOCALIP=127.0.0.1 "$smtpd" -f -q "$QH" -m "$1" 2>"$tmp/inet.log" | tr -d '\r'
