@@ -46,7 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "msg/date.h"
+#include "msg/msg.h"
 #include "smtpd.h"
 
 #define CMD_MAX		512		/* RFC 5321 4.5.3.1.4, with CRLF */
