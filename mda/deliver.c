@@ -321,6 +321,50 @@ reject(struct mda *mda, const struct action *a)
 	return ret;
 }
 
+/* pipe_message - vnd.dovecot.pipe: the message to the admin's program.
+ * One that fails keeps the message in the default mailbox (Pigeonhole's
+ * implicit keep after a failed action), unless :try said to go on */
+static int
+pipe_message(struct mda *mda, const struct action *a)
+{
+	char host[256] = "localhost", err[512], *input;
+	struct mfl_program p = {
+		.kind = "pipe", .name = a->target, .args = a->args, .sender = mda->sender,
+		.recipient = mda->recipient, .orig_recipient = getenv("ORIGINAL_RECIPIENT"),
+		.host = host,
+	};
+	struct buf out = BUF_INIT;
+	size_t len = mda->mail.head.len + mda->mail.len;
+	int rc;
+
+	gethostname(host, sizeof(host) - 1);
+	if ((input = arena_alloc(mda->arena, len + 1)) == NULL) {
+		mda_log(LOG_ERR, "out of memory");
+		return EX_TEMPFAIL;
+	}
+	if (mda->mail.head.len > 0)
+		memcpy(input, mda->mail.head.data, mda->mail.head.len);
+	memcpy(input + mda->mail.head.len, mda->mail.data, mda->mail.len);
+	p.input = input;
+	p.input_len = len;
+	rc = mfl_program_run(mda->env, &p, &out, err, sizeof(err));
+	buf_free(&out);
+	if (rc == 0) {
+		mda_log(LOG_INFO, "to=<%s> pipe=%s size=%zu result=sent", mda->recipient,
+			a->target, len);
+		return 0;
+	}
+	if (a->pipe_try) {
+		mda_log(LOG_WARNING, "to=<%s> pipe=%s result=failed (:try, going on): %s",
+			mda->recipient, a->target, err);
+		return 0;
+	}
+	mda_log(LOG_ERR, "to=<%s> pipe=%s result=failed: %s; keeping the message",
+		mda->recipient, a->target, err);
+	return a->copy ? 0 : store(mda, mda->default_mailbox, strlen(mda->default_mailbox),
+				   NULL, 0);
+}
+
 /* deliver_one - action A; 0 or an exit code, *SKIPPED_R for -p's continue */
 static int
 deliver_one(struct mda *mda, const struct action *a, int *skipped_r)
@@ -355,6 +399,8 @@ deliver_one(struct mda *mda, const struct action *a, int *skipped_r)
 		/* a notification that fails is no reason to retry */
 		notify(mda, (size_t) (a - mda->actions.v), mda_hand_over, mda_store_copy);
 		return 0;
+	case ACT_PIPE:
+		return pipe_message(mda, a);
 	case ACT_DISCARD:
 		mda_log(LOG_INFO, "to=<%s> result=discarded (%s:%d)", mda->recipient,
 			a->file ? a->file : "-", a->line);
@@ -369,7 +415,7 @@ static int
 leaves_a_trace(const struct action *a)
 {
 	return a->kind == ACT_KEEP || a->kind == ACT_FILEINTO || a->kind == ACT_REDIRECT
-	    || a->kind == ACT_REJECT;
+	    || a->kind == ACT_REJECT || a->kind == ACT_PIPE;
 }
 
 /* done_prefix - "c", then this message for this recipient: two 64-bit
@@ -379,8 +425,8 @@ static void
 done_prefix(const struct mda *mda, struct buf *key)
 {
 	uint64_t h[2] = { 0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL };
-	const char *parts[2] = { mda->mail.data, mda->recipient };
-	size_t lens[2] = { mda->mail.len, strlen(mda->recipient) + 1 };
+	const char *parts[2] = { mda->mail.came, mda->recipient };
+	size_t lens[2] = { mda->mail.came_len, strlen(mda->recipient) + 1 };
 
 	for (int k = 0; k < 2; k++)
 		for (int p = 0; p < 2; p++)

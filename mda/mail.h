@@ -12,8 +12,11 @@
 
 struct mail {
 	struct buf head;	/* "Delivered-To: ...\n" lines mvmda adds */
-	const char *data;	/* the message */
+	const char *data;	/* the message (a filter's output, once
+				 * one ran) */
 	size_t len;
+	const char *came;	/* the message as it came */
+	size_t came_len;
 	const char *sender;	/* envelope sender, "" for <> */
 	const char *recipient;	/* envelope recipient */
 	time_t arrived;

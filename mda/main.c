@@ -354,32 +354,6 @@ run_controls(struct mfl_run *run)
 		mda.locking.stale = (int) v.u.i;
 }
 
-/* lf_only - MSG with each CRLF as LF, as Maildir and mbox keep mail on
- * Unix and as mvmda's own lines end: a copy when it holds a CRLF, MSG
- * itself when not; NULL (errno) when memory runs out */
-static struct msg *
-lf_only(struct msg *msg)
-{
-	size_t len, n = 0;
-	const char *data = msg_data(msg, &len);
-	char *copy;
-	struct msg *lf;
-
-	if (len == 0 || memmem(data, len, "\r\n", 2) == NULL)
-		return msg;
-	if ((copy = malloc(len)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++)
-		if (!(data[i] == '\r' && i + 1 < len && data[i + 1] == '\n'))
-			copy[n++] = data[i];
-	if ((lf = msg_from_mem(copy, n, (size_t) 256 << 20)) == NULL) {
-		free(copy);
-		return NULL;
-	}
-	msg_free(msg);
-	return lf;	/* COPY lives as long as the process */
-}
-
 /* preline - MSG without the Return-Path and Delivered-To lines qmail's
  * preline(1) puts on top for this delivery (exactly $RPLINE and
  * $DTLINE, under its From_ line, which the message model sets apart):
@@ -490,6 +464,7 @@ main(int argc, char **argv)
 	int version = 0, ret;
 	struct mfl_run *run;
 	struct buf edited = BUF_INIT;
+	struct msg *filtered;
 
 	if (argc > 1 && strcmp(argv[1], "--help") == 0)
 		usage(stdout, 0);
@@ -569,11 +544,13 @@ main(int argc, char **argv)
 		exit(mda.errors ? 1 : 0);
 	}
 	if ((mda.msg = msg_read_fd(0, 0, (size_t) 256 << 20)) == NULL
-	    || (mda.msg = lf_only(mda.msg)) == NULL || (mda.msg = preline(mda.msg)) == NULL) {
+	    || (mda.msg = mda_lf_only(mda.msg)) == NULL || (mda.msg = preline(mda.msg)) == NULL) {
 		mda_log(LOG_ERR, "cannot read the message: %s", strerror(errno));
 		mda_exit(EX_TEMPFAIL);
 	}
 	mda.mail.data = msg_data(mda.msg, &mda.mail.len);
+	mda.mail.came = mda.mail.data;
+	mda.mail.came_len = mda.mail.len;
 	if (mda.mail.len == 0) {
 		/* nothing at all is no message: a broken pipe from the MTA */
 		mda_log(LOG_ERR, "to=<%s> result=deferred: the MTA handed over an empty "
@@ -596,6 +573,10 @@ main(int argc, char **argv)
 		action_list_init(&mda.actions);
 		mda_keep_default(&mda);
 	} else if (mda_merge(&mda, mfl_run_actions(run), mda.scripts_run == 0) < 0) {
+		mda_log(LOG_ERR, "out of memory");
+		mda_exit(EX_TEMPFAIL);
+	}
+	if ((filtered = mfl_run_take_message(run)) != NULL && mda_adopt_message(&mda, filtered) < 0) {
 		mda_log(LOG_ERR, "out of memory");
 		mda_exit(EX_TEMPFAIL);
 	}

@@ -64,6 +64,8 @@ struct mda {
 typedef int mda_copy_fn(struct mda *mda, const char *folder, const char *text, size_t len);
 mda_copy_fn mda_store_copy;
 int rc_setup(struct mda *mda);
+struct msg *mda_lf_only(struct msg *msg);
+int mda_adopt_message(struct mda *mda, struct msg *msg);
 int rc_publish(struct mda *mda, struct mfl_run *run);
 void rc_user_log(struct mfl_run *run);
 int intr_dnsbl_register(struct mfl_env *env);

@@ -255,6 +255,7 @@ script_run_run(struct mfl_run *run, const struct site *site, struct value *args,
 	const char *path = cstr(run, &args[0]);
 	struct mfl_prog *prog;
 	struct mfl_run *sub;
+	struct msg *filtered;
 	int ok;
 
 	if (rc_only(mda, run, site) < 0)
@@ -273,7 +274,9 @@ script_run_run(struct mfl_run *run, const struct site *site, struct value *args,
 		mfl_prog_free(prog);
 		return 0;
 	}
-	if ((sub = mfl_run_new(prog)) == NULL || rc_publish(mda, sub) < 0) {
+	/* the admin's program directories, as the rc script set them */
+	if ((sub = mfl_run_new(prog)) == NULL || rc_publish(mda, sub) < 0
+	    || mfl_env_programs_from(mda->env, run) < 0) {
 		mfl_run_free(sub);
 		mfl_prog_free(prog);
 		return run_error(run, site, "$script_run: out of memory");
@@ -284,6 +287,11 @@ script_run_run(struct mfl_run *run, const struct site *site, struct value *args,
 		*ret = value_int(0);
 	}
 	ok = mda_merge(mda, mfl_run_actions(sub), 1);
+	if (ok == 0 && (filtered = mfl_run_take_message(sub)) != NULL) {
+		ok = mda_adopt_message(mda, filtered);
+		mda_log(LOG_INFO, "to=<%s> the message is a filter program's output from now "
+			"on (%zu bytes)", mda->recipient, mda->mail.len);
+	}
 	mda->scripts_run++;
 	mfl_run_free(sub);
 	mfl_prog_free(prog);
@@ -465,7 +473,8 @@ rc_setup(struct mda *mda)
 {
 	struct mfl_env *env = mda->env;
 
-	if (mfl_env_add_control(env, "mvmda_default_mailbox", MFL_CONTROL_STRING, 0,
+	if (mfl_env_add_programs(env) < 0
+	    || mfl_env_add_control(env, "mvmda_default_mailbox", MFL_CONTROL_STRING, 0,
 				mda->default_mailbox ? mda->default_mailbox : "INBOX",
 				"where keep and implicit keep deliver (-m)") < 0
 	    || mfl_env_add_control(env, "mvmda_sendmail", MFL_CONTROL_STRING, 0,
@@ -555,7 +564,8 @@ rc_publish(struct mda *mda, struct mfl_run *run)
 	mfl_run_set_host_data(run, mda);
 	if (mda->msg != NULL)
 		mfl_run_set_message(run, mda->msg);
-	if (mfl_run_set_envelope(run, mda->sender, mda->recipient) < 0)
+	if (mfl_run_set_envelope(run, mda->sender, mda->recipient) < 0
+	    || mfl_run_set_orig_recipient(run, getenv("ORIGINAL_RECIPIENT")) < 0)
 		return -1;
 	return set_str(run, "USER", mda->username) | set_str(run, "HOME", mda->home)
 	    | set_str(run, "SENDER", mda->sender) | set_str(run, "RECIPIENT", mda->recipient)

@@ -253,6 +253,8 @@ action_copy(struct arena *arena, const struct action *from, struct action *to)
 		return -1;
 	if (from->flags != NULL && (to->flags = copy_list(arena, from->flags)) == NULL)
 		return -1;
+	if (from->args != NULL && (to->args = copy_list(arena, from->args)) == NULL)
+		return -1;
 	if (from->specialuse != NULL
 	    && (to->specialuse = arena_memdup(arena, from->specialuse, strlen(from->specialuse))) == NULL)
 		return -1;
@@ -342,6 +344,18 @@ action_json(const struct action *act, struct buf *out)
 			buf_puts(out, ",\"fcc\":");
 			json_string(out, act->notify->fcc, strlen(act->notify->fcc));
 		}
+		break;
+	case ACT_PIPE:
+		buf_puts(out, "{\"action\":\"pipe\",\"program\":");
+		json_string(out, act->target, act->target_len);
+		buf_puts(out, ",\"args\":[");
+		for (size_t i = 0; act->args != NULL && act->args[i] != NULL; i++) {
+			if (i > 0)
+				buf_putc(out, ',');
+			json_string(out, act->args[i], strlen(act->args[i]));
+		}
+		buf_printf(out, "],\"copy\":%s,\"try\":%s", act->copy ? "true" : "false",
+			   act->pipe_try ? "true" : "false");
 		break;
 	case ACT_REJECT:
 		buf_printf(out, "{\"action\":\"%s\",\"reason\":",

@@ -11,7 +11,7 @@ struct arena;
 
 enum action_kind {
 	ACT_KEEP, ACT_FILEINTO, ACT_REDIRECT, ACT_DISCARD, ACT_REJECT,
-	ACT_VACATION, ACT_NOTIFY
+	ACT_VACATION, ACT_NOTIFY, ACT_PIPE
 };
 
 /* What a vacation action asks for (RFC 5230, RFC 6131); the reason is
@@ -53,6 +53,9 @@ struct action {
 	const char **flags;	/* imap4flags, NULL-terminated or NULL */
 	const struct vacation *vacation;	/* ACT_VACATION */
 	const struct notify *notify;	/* ACT_NOTIFY */
+	const char **args;	/* ACT_PIPE: the program's arguments,
+				 * NULL-ended, or NULL; target: its name */
+	int pipe_try;		/* ACT_PIPE :try: a failure is no error */
 	int line;		/* where the script asked for it */
 	const char *file;
 };

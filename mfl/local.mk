@@ -27,6 +27,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/compile_expr.c \
 	mfl/compile_fep.c mfl/testsuite.c mfl/testsuite.h mfl/vacation.c \
 	mfl/notify.c mfl/notify.h \
+	mfl/program.c \
 	mfl/compile_include.c \
 	mfl/compile_site.c \
 	mfl/diag.c mfl/diag.h \
@@ -58,6 +59,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/intr/intr_ihave.c \
 	mfl/intr/intr_mailbox.c \
 	mfl/intr/intr_mime.c \
+	mfl/intr/intr_program.c \
 	mfl/intr/intr_spamtest.c \
 	mfl/intr/intr_string.c \
 	mfl/intr/intr_test.c \

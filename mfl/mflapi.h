@@ -143,6 +143,31 @@ int mfl_notify_compose(struct msg *msg, const char *owner,
 		       const struct action_list *actions, size_t index,
 		       struct buf *out, char ***rcpts_r);
 
+/* Pigeonhole's extprograms (vnd.dovecot.pipe, .filter, .execute): a
+ * host that allows them adds the commands, tests and their controls
+ * ($mfl_pipe_dir ...: an empty directory keeps a kind off); the pipe
+ * action is the host's to carry out with mfl_program_run (program.c) */
+struct mfl_program {
+	const char *kind;		/* "pipe", "filter" or "execute" */
+	const char *name;		/* a file in $mfl_KIND_dir */
+	const char *const *args;	/* NULL-ended, or NULL */
+	const char *input;		/* its stdin, or NULL for none */
+	size_t input_len;
+	size_t output_max;		/* stdout kept up to this; 0: dropped */
+	const char *sender, *recipient, *orig_recipient, *host;	/* or NULL */
+};
+int mfl_env_add_programs(struct mfl_env *env);
+int mfl_env_programs_from(struct mfl_env *env, const struct mfl_run *run);
+int mfl_program_run(const struct mfl_env *env, const struct mfl_program *p,
+		    struct buf *out, char *err, size_t errsize);
+int mfl_program_name_ok(const char *name, size_t len);
+/* the message the run looks at now (a filter's output, once one ran);
+ * take: that message becomes the caller's to msg_free(), or NULL when
+ * the run holds none of its own */
+struct msg *mfl_run_message(const struct mfl_run *run);
+struct msg *mfl_run_take_message(struct mfl_run *run);
+int mfl_run_set_orig_recipient(struct mfl_run *run, const char *to);
+
 /* vnd.dovecot.testsuite (mflc -T): Pigeonhole's test language */
 struct mfl_testsuite;
 struct mfl_testsuite *mfl_testsuite_new(struct mfl_env *env, const char *path);

@@ -188,6 +188,10 @@ main(int argc, char **argv)
 	if ((env = mfl_env_new()) == NULL)
 		return 4;
 	mfl_env_set_log(env, log_stderr, NULL);
+	if (mfl_env_add_programs(env) < 0) {
+		fprintf(stderr, "mflc: %s\n", strerror(errno));
+		return 2;
+	}
 	mfl_env_environment_defaults(env, "MDA", "during");
 	if (getenv("USER") == NULL) {	/* vnd.dovecot.username: who runs it */
 		struct passwd *pw = getpwuid(geteuid());

@@ -83,6 +83,9 @@ struct mfl_run {
 	uint64_t budget;
 	struct mfl_limits limits;
 	struct msg *msg;
+	struct msg **own_msgs;	/* what filter made: the run frees them */
+	size_t nown_msgs;
+	const char *orig_to;	/* the original recipient, or NULL */
 	const char *env_from;	/* envelope; NULL when unknown */
 	const char **env_to;	/* the recipients, in the run's arena */
 	size_t n_env_to, cap_env_to;
@@ -102,6 +105,7 @@ struct mfl_run {
 	int nloops;
 };
 
+int run_own_message(struct mfl_run *run, struct msg *msg);
 int prog_verify(const struct mfl_prog *prog, struct buf *errors);
 int prog_on_free(struct mfl_prog *prog, void (*fn)(void *), void *ptr);
 

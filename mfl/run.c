@@ -24,6 +24,7 @@
 #include "ast.h"
 #include "env.h"
 #include "msg/arena.h"
+#include "msg/msg.h"
 #include "prog.h"
 #include "vm.h"
 
@@ -86,6 +87,9 @@ mfl_run_free(struct mfl_run *run)
 	if (run == NULL)
 		return;
 	arena_free(run->arena);
+	for (size_t i = 0; i < run->nown_msgs; i++)
+		msg_free(run->own_msgs[i]);
+	free(run->own_msgs);
 	for (size_t i = 0; i < run->nenvironment; i++) {
 		free(run->environment[i].name);
 		free(run->environment[i].value);
@@ -101,6 +105,53 @@ void
 mfl_run_set_message(struct mfl_run *run, struct msg *msg)
 {
 	run->msg = msg;
+}
+
+/* run_own_message - MSG (a filter's output) is the message from now on,
+ * the run's to free; -1 when out of memory (MSG still the caller's) */
+int
+run_own_message(struct mfl_run *run, struct msg *msg)
+{
+	struct msg **more = realloc(run->own_msgs, (run->nown_msgs + 1) * sizeof(*more));
+
+	if (more == NULL)
+		return -1;
+	run->own_msgs = more;
+	run->own_msgs[run->nown_msgs++] = msg;
+	run->msg = msg;
+	return 0;
+}
+
+/* mfl_run_message - the message the run looks at now */
+struct msg *
+mfl_run_message(const struct mfl_run *run)
+{
+	return run->msg;
+}
+
+/* mfl_run_take_message - the run's current message, when the run made
+ * it (a filter's output), becomes the caller's; else NULL */
+struct msg *
+mfl_run_take_message(struct mfl_run *run)
+{
+	for (size_t i = 0; i < run->nown_msgs; i++)
+		if (run->own_msgs[i] == run->msg) {
+			run->own_msgs[i] = run->own_msgs[--run->nown_msgs];
+			return run->msg;
+		}
+	return NULL;
+}
+
+/* mfl_run_set_orig_recipient - the recipient before any aliasing
+ * (Postfix's ORIGINAL_RECIPIENT), or NULL */
+int
+mfl_run_set_orig_recipient(struct mfl_run *run, const char *to)
+{
+	if (to == NULL) {
+		run->orig_to = NULL;
+		return 0;
+	}
+	return (run->orig_to = arena_memdup(run->arena, to, strlen(to))) == NULL ? -1 : 0;
 }
 
 /* mfl_run_set_envelope - MAIL FROM and RCPT TO; NULL for unknown */
@@ -428,6 +479,7 @@ void
 mfl_run_end_message(struct mfl_run *run)
 {
 	run->msg = NULL;
+	run->orig_to = NULL;
 	run->env_from = NULL;
 	run->env_to = NULL;
 	run->n_env_to = run->cap_env_to = 0;

@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ struct mfl_testsuite {
 	char **datas;		/* their text, which a msg does not own */
 	size_t nmsgs;
 	struct msg *msg;
-	char *from, *to;
+	char *from, *to, *orig_to;
 	/* test_script_compile and _run */
 	struct mfl_prog *compiled;
 	char **errors;		/* of the last compile, run or execution */
@@ -80,6 +81,15 @@ struct mfl_testsuite {
 };
 
 static int sync_control(struct mfl_testsuite *ts, const char *name);
+
+/* ts_msg - the message as the test file's run has it now (a filter's
+ * output, once one ran there) */
+static struct msg *
+ts_msg(const struct mfl_testsuite *ts)
+{
+	return ts->main != NULL && mfl_run_message(ts->main) != NULL
+	    ? mfl_run_message(ts->main) : ts->msg;
+}
 
 /* ts_of - the testsuite a run belongs to */
 static struct mfl_testsuite *
@@ -182,7 +192,10 @@ errors_from(struct mfl_testsuite *ts, const char *text, size_t len)
 static int
 set_envelope(struct mfl_testsuite *ts)
 {
-	return ts->main != NULL ? mfl_run_set_envelope(ts->main, ts->from, ts->to) : 0;
+	if (ts->main == NULL)
+		return 0;
+	return mfl_run_set_envelope(ts->main, ts->from, ts->to) < 0
+	    || mfl_run_set_orig_recipient(ts->main, ts->orig_to) < 0 ? -1 : 0;
 }
 
 /* replace - *FIELD = LEN bytes of S */
@@ -272,6 +285,31 @@ set_message(struct mfl_testsuite *ts, const char *data, size_t len)
 	return envelope_of(ts, msg);
 }
 
+/* adopt_message - MSG (a filter's output in a script test_script_run
+ * ran, or NULL) is the message until the result is reset, the
+ * testsuite's to free */
+static int
+adopt_message(struct mfl_testsuite *ts, struct msg *msg)
+{
+	struct msg **more;
+	char **datas;
+
+	if (msg == NULL)
+		return 0;
+	if ((more = realloc(ts->msgs, (ts->nmsgs + 1) * sizeof(*more))) != NULL)
+		ts->msgs = more;
+	if (more == NULL || (datas = realloc(ts->datas, (ts->nmsgs + 1) * sizeof(*datas))) == NULL) {
+		msg_free(msg);
+		return -1;
+	}
+	ts->datas = datas;
+	ts->datas[ts->nmsgs] = NULL;	/* the message owns its text */
+	ts->msgs[ts->nmsgs++] = msg;
+	if (ts->main != NULL)
+		mfl_run_set_message(ts->main, msg);
+	return 0;
+}
+
 /* -- the mail store and the outbox */
 
 /* folder_find - the folder NAME, made when MAKE; NULL when not there */
@@ -307,11 +345,11 @@ mailbox_exists(void *ctx, const char *name, size_t len)
 static int
 current(struct mfl_testsuite *ts, struct buf *out)
 {
-	int rc = msg_edited(ts->msg, out);
+	int rc = msg_edited(ts_msg(ts), out);
 
 	if (rc == 0) {
 		size_t len;
-		const char *data = msg_data(ts->msg, &len);
+		const char *data = msg_data(ts_msg(ts), &len);
 
 		buf_append(out, data, len);
 	}
@@ -395,7 +433,7 @@ send(struct mfl_testsuite *ts, const char *from, const char *to, char *data, siz
 static void
 header_of(struct mfl_testsuite *ts, const char *name, struct buf *out)
 {
-	struct hdr_field *f = hdr_find(msg_headers(ts->msg), name, strlen(name), 0);
+	struct hdr_field *f = hdr_find(msg_headers(ts_msg(ts)), name, strlen(name), 0);
 
 	if (f != NULL)
 		buf_append(out, f->value, f->value_len);
@@ -422,7 +460,45 @@ compose(struct mfl_testsuite *ts, const char *from, const char *auto_submitted,
 	return send(ts, NULL, ts->from, m.data, m.len);
 }
 
-/* execute - carry out action INDEX of the result */
+/* pipe_message - the pipe action: the message to the admin's program;
+ * a failure is reported here (a timeout as Pigeonhole does: the reason,
+ * then that the pipe failed) and returns -2; :try makes it no failure */
+static int
+pipe_message(struct mfl_testsuite *ts, const struct action *a)
+{
+	struct mfl_program p = {
+		.kind = "pipe", .name = a->target, .args = a->args, .sender = ts->from,
+		.recipient = ts->to, .orig_recipient = ts->orig_to,
+		.host = ts->main ? run_environment_value(ts->main, "host") : NULL,
+	};
+	struct buf data = BUF_INIT, out = BUF_INIT;
+	char err[300], line[400];
+	int rc;
+
+	if (current(ts, &data) < 0) {
+		buf_free(&data);
+		return -1;
+	}
+	p.input = data.data ? data.data : "";
+	p.input_len = data.len;
+	rc = mfl_program_run(ts->env, &p, &out, err, sizeof(err));
+	buf_free(&data);
+	buf_free(&out);
+	if (rc == 0 || a->pipe_try)
+		return 0;
+	if (strstr(err, "timed out") != NULL) {
+		error_add(ts, err, strlen(err));
+		snprintf(line, sizeof(line), "failed to pipe message to program %s", a->target);
+	} else {
+		snprintf(line, sizeof(line), "failed to pipe message to program %s: %s", a->target,
+			 err);
+	}
+	error_add(ts, line, strlen(line));
+	return -2;
+}
+
+/* execute - carry out action INDEX of the result: 0, -1 (failed), -2
+ * (failed, and said why) */
 static int
 execute(struct mfl_testsuite *ts, size_t index)
 {
@@ -462,9 +538,9 @@ execute(struct mfl_testsuite *ts, size_t index)
 		const char *to = ts->to ? ts->to : "";
 
 		/* RFC 5230 4.5-5: as mvmda decides, and the same answer */
-		if (mfl_vacation_skip(ts->msg, ts->from, to, a->vacation) != NULL)
+		if (mfl_vacation_skip(ts_msg(ts), ts->from, to, a->vacation) != NULL)
 			return 0;
-		mfl_vacation_reply(ts->msg, ts->from, to, a, &data);
+		mfl_vacation_reply(ts_msg(ts), ts->from, to, a, &data);
 		if (fcc(ts, a->vacation->fcc, data.data ? data.data : "", data.len) < 0) {
 			buf_free(&data);
 			return -1;
@@ -475,9 +551,9 @@ execute(struct mfl_testsuite *ts, size_t index)
 		char **rcpts;
 		int sent = 0;
 
-		if (mfl_notify_skip(ts->msg) != NULL)
+		if (mfl_notify_skip(ts_msg(ts)) != NULL)
 			return 0;
-		if (mfl_notify_compose(ts->msg, ts->to ? ts->to : "", l, index, &data, &rcpts) < 0)
+		if (mfl_notify_compose(ts_msg(ts), ts->to ? ts->to : "", l, index, &data, &rcpts) < 0)
 			return -1;
 		if (rcpts[0] != NULL && fcc(ts, a->notify->fcc, data.data, data.len) < 0)
 			sent = -1;
@@ -494,6 +570,8 @@ execute(struct mfl_testsuite *ts, size_t index)
 		free(rcpts);
 		return sent;
 	}
+	case ACT_PIPE:
+		return pipe_message(ts, a);
 	case ACT_DISCARD:
 		return 0;
 	}
@@ -656,7 +734,9 @@ test_set_run(struct mfl_run *run, const struct site *site, struct value *args,
 	}
 	else if (strcmp(name, "envelope.to") == 0)
 		rc = replace(&ts->to, v, len) < 0 ? -1 : set_envelope(ts);
-	else if (strcmp(name, "envelope.orig_to") == 0 || strcmp(name, "envelope.auth") == 0)
+	else if (strcmp(name, "envelope.orig_to") == 0) {
+		rc = replace(&ts->orig_to, v, len) < 0 ? -1 : set_envelope(ts);
+	} else if (strcmp(name, "envelope.auth") == 0)
 		return not_applicable(run, "the envelope's original recipient and "
 				      "authenticated user are not in mvmf's envelope test");
 	else
@@ -723,7 +803,7 @@ test_message_print_run(struct mfl_run *run, const struct site *site, struct valu
 {
 	struct mfl_testsuite *ts = ts_of(run);
 	size_t len;
-	const char *data = msg_data(ts->msg, &len);
+	const char *data = msg_data(ts_msg(ts), &len);
 
 	(void) site, (void) args, (void) ret;
 	buf_puts(ts->out, "\n--\n");
@@ -738,6 +818,8 @@ result_reset(struct mfl_testsuite *ts)
 {
 	mfl_run_clear_actions(ts->main);
 	ts->executed = 0;
+	/* as Pigeonhole: what a filter made of the message is gone too */
+	mfl_run_set_message(ts->main, ts->msg);
 }
 
 /* test_result_reset: a new, empty result and an empty outbox */
@@ -799,7 +881,47 @@ static const struct {
 	{ "sieve_virustest_max_header", "mfl_virustest_max_header" },
 	{ "sieve_virustest_max_value", "mfl_virustest_max" },
 	{ "sieve_include_max_nesting_depth", "mfl_limit_include_depth" },
+	{ "sieve_pipe_input_eol", "mfl_pipe_eol" },
+	{ "sieve_filter_input_eol", "mfl_filter_eol" },
+	{ "sieve_execute_input_eol", "mfl_execute_eol" },
 };
+
+/* program_setting - sieve_KIND_bin_dir (made absolute, as mvmf wants
+ * it) and sieve_KIND_exec_timeout (Dovecot's "3s", "2m", "0"): the mvmf
+ * control and value in CONTROL and VALUE; 0, or -1 when NAME is neither */
+static int
+program_setting(const char *name, const char *value, char *control, size_t csize,
+		char *out, size_t osize)
+{
+	static const char *const kinds[] = { "pipe", "filter", "execute" };
+	char want[64];
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		snprintf(want, sizeof(want), "sieve_%s_bin_dir", kinds[i]);
+		if (strcmp(name, want) == 0) {
+			char *abs = realpath(value, NULL);
+
+			snprintf(control, csize, "mfl_%s_dir", kinds[i]);
+			snprintf(out, osize, "%s", abs ? abs : value);
+			free(abs);
+			return 0;
+		}
+		snprintf(want, sizeof(want), "sieve_%s_exec_timeout", kinds[i]);
+		if (strcmp(name, want) == 0) {
+			char *end;
+			long long v = strtoll(value, &end, 10);
+
+			if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+				v *= 60;
+			else if (*end && strcmp(end, "s") != 0 && strcmp(end, "secs") != 0)
+				return -1;
+			snprintf(control, csize, "mfl_%s_timeout", kinds[i]);
+			snprintf(out, osize, "%lld", v);
+			return 0;
+		}
+	}
+	return -1;
+}
 
 /* set_control - control NAME = VALUE (as text), in the env and in the
  * test file's own run; -1 when it takes no such value */
@@ -922,6 +1044,13 @@ test_config_set_run(struct mfl_run *run, const struct site *site, struct value *
 	if ((n = text_value_setting(name, &which)) >= 0)
 		return replace(&ts->text_values[which][n], value, strlen(value)) < 0
 		    || text_values(ts, which) < 0 ? run_error(run, site, "out of memory") : 0;
+	{
+		char control[64], v[PATH_MAX];
+
+		if (program_setting(name, value, control, sizeof(control), v, sizeof(v)) == 0)
+			return set_control(ts, control, v) < 0
+			    ? run_error(run, site, "%s: bad value \"%s\"", name, value) : 0;
+	}
 	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
 		if (strcmp(name, settings[i].setting) != 0)
 			continue;
@@ -1062,12 +1191,20 @@ test_script_run_run(struct mfl_run *run, const struct site *site, struct value *
 		mfl_run_free(sub);
 		return run_error(run, site, "out of memory");
 	}
-	mfl_run_set_message(sub, ts->msg);
+	mfl_run_set_message(sub, ts_msg(ts));
 	mfl_run_set_host_data(sub, ts);
+	if (mfl_run_set_orig_recipient(sub, ts->orig_to) < 0) {
+		mfl_run_free(sub);
+		return run_error(run, site, "out of memory");
+	}
 	ts->sub_failed = 0;
 	rc = mfl_run_main(sub);
 	if (rc < 0)
 		error_add(ts, mfl_run_error(sub), strlen(mfl_run_error(sub)));
+	if (adopt_message(ts, mfl_run_take_message(sub)) < 0) {
+		mfl_run_free(sub);
+		return run_error(run, site, "out of memory");
+	}
 	l = mfl_run_actions(sub);
 	for (size_t i = 0; rc == 0 && i < l->n; i++) {
 		struct action copy;
@@ -1091,7 +1228,7 @@ action_name(const struct action *a)
 	static const char *const names[] = {
 		[ACT_KEEP] = "keep", [ACT_FILEINTO] = "store", [ACT_REDIRECT] = "redirect",
 		[ACT_DISCARD] = "discard", [ACT_REJECT] = "reject", [ACT_VACATION] = "vacation",
-		[ACT_NOTIFY] = "notify",
+		[ACT_NOTIFY] = "notify", [ACT_PIPE] = "pipe",
 	};
 
 	return names[a->kind];
@@ -1170,11 +1307,13 @@ test_result_execute_run(struct mfl_run *run, const struct site *site, struct val
 
 	(void) site, (void) args;
 	errors_clear(ts);
-	for (; ts->executed < l->n; ts->executed++)
-		if (execute(ts, ts->executed) < 0) {
+	for (; ts->executed < l->n; ts->executed++) {
+		int rc = execute(ts, ts->executed);
+
+		if (rc == -1)
 			error_add(ts, "execution failed", 16);
-			ok = 0;
-		}
+		ok &= rc == 0;
+	}
 	/* nothing in the result: the implicit keep (RFC 5228 2.10.2) */
 	if (l->n == 0 && store(ts, "INBOX", 5) < 0)
 		ok = 0;
@@ -1281,7 +1420,7 @@ mfl_testsuite_run(struct mfl_testsuite *ts, const struct mfl_prog *prog, struct 
 	if ((ts->main = mfl_run_new(prog)) == NULL)
 		return -1;
 	mfl_run_set_host_data(ts->main, ts);
-	mfl_run_set_message(ts->main, ts->msg);
+	mfl_run_set_message(ts->main, ts_msg(ts));
 	if (set_envelope(ts) < 0)
 		return -1;
 	rc = mfl_run_main(ts->main);
@@ -1336,6 +1475,7 @@ mfl_testsuite_free(struct mfl_testsuite *ts)
 	free(ts->name);
 	free(ts->from);
 	free(ts->to);
+	free(ts->orig_to);
 	free(ts->redirect_from);
 	for (int w = 0; w < 2; w++)
 		for (int n = 0; n <= 10; n++)

@@ -82,7 +82,7 @@ sh_tests = \
 	t/sh/cache.sh \
 	t/golden/run.sh \
 	t/mda/options.sh \
-	t/mda/sieve.sh t/mda/managesieve.sh \
+	t/mda/sieve.sh t/mda/managesieve.sh t/mda/programs.sh \
 	t/mda/sysrc.sh \
 	t/mda/sendmail.sh \
 	t/mda/qmail.sh \

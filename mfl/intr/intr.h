@@ -175,6 +175,7 @@ int intr_each_field(const struct site *site, struct value *args, struct hdr_inde
 			      const struct value *name), void *ctx);
 
 struct arena;
+const char *run_environment_value(const struct mfl_run *run, const char *name);
 int intr_one_address(struct arena *arena, const char *text, size_t len,
 		     struct buf *spec);
 const char **run_flags(struct mfl_run *run, const struct site *site,

@@ -74,6 +74,17 @@ mfl_run_set_environment(struct mfl_run *run, const char *name, const char *value
 			    name, value);
 }
 
+/* run_environment_value - the value of item NAME for RUN (its own,
+ * then the host's), or NULL */
+const char *
+run_environment_value(const struct mfl_run *run, const char *name)
+{
+	const char *v = env_item_get(run->environment, run->nenvironment, name, strlen(name));
+
+	return v ? v : env_item_get(run->env->environment, run->env->nenvironment, name,
+				    strlen(name));
+}
+
 /* environment: environment [COMPARATOR] [MATCH-TYPE] <name: string> <key-list> */
 static int
 environment_run(struct mfl_run *run, const struct site *site, struct value *args,

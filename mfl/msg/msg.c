@@ -84,6 +84,21 @@ msg_from_mem(const char *data, size_t len, size_t arena_limit)
 	return msg_new(data, len, arena_limit);
 }
 
+/* msg_take_mem - a message over DATA, malloc'd by the caller and now
+ * the message's: msg_free() frees it (even when this fails) */
+struct msg *
+msg_take_mem(char *data, size_t len, size_t arena_limit)
+{
+	struct msg *msg = msg_new(data, len, arena_limit);
+
+	if (msg == NULL) {
+		free(data);
+		return NULL;
+	}
+	msg->owned = data;
+	return msg;
+}
+
 /* msg_read_all - read FD to its end into a malloc'd buffer */
 static char *
 msg_read_all(int fd, size_t max_size, size_t *len_r)

@@ -47,6 +47,7 @@
 struct msg;
 
 struct msg *msg_from_mem(const char *data, size_t len, size_t arena_limit);
+struct msg *msg_take_mem(char *data, size_t len, size_t arena_limit);
 struct msg *msg_read_fd(int fd, size_t max_size, size_t arena_limit);
 void msg_free(struct msg *msg);
 const char *msg_data(const struct msg *msg, size_t *len_r);
