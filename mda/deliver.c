@@ -301,6 +301,56 @@ mda_hand_over(struct mda *mda, const char *what, const char *from, const char *t
 	return 0;
 }
 
+/* rc_string - the rc script's value of string control NAME (a copy in
+ * the arena), else the env's: what a user's script assigns to it does
+ * not count */
+static const char *
+rc_string(struct mda *mda, const char *name)
+{
+	struct value v;
+
+	if (mda->rc_run && mfl_run_get_control(mda->rc_run, name, &v) == 0 && v.type == V_STR
+	    && memchr(v.u.s.ptr, 0, v.u.s.len) == NULL)
+		return arena_memdup(mda->arena, v.u.s.ptr, v.u.s.len);
+	return mfl_env_get_string(mda->env, name);
+}
+
+/* redirect - the message to A's address, from the envelope sender
+ * $mfl_redirect_envelope_from picks, with X-Sieve-Redirected-From on
+ * top (Pigeonhole's field): a message that already came through this
+ * user's redirect is a loop, kept rather than sent round again */
+static int
+redirect(struct mda *mda, const struct action *a)
+{
+	const char *email = rc_string(mda, "mfl_user_email");
+	const char *user = mfl_redirect_user(email, mda->recipient), *from;
+	struct buf head = BUF_INIT;
+	char explicit[1024];
+	int ret;
+
+	if (mfl_redirect_loop(mda->msg, email, mda->recipient)) {
+		mda_log(LOG_WARNING, "to=<%s> redirect=<%s> result=skipped: mail loop (the message "
+			"came through this user's redirect: X-Sieve-Redirected-From); keeping it",
+			mda->recipient, a->target);
+		return store(mda, mda->default_mailbox, strlen(mda->default_mailbox), NULL, 0);
+	}
+	from = mfl_redirect_sender(rc_string(mda, "mfl_redirect_envelope_from"), email, mda->sender,
+				   mda->recipient, getenv("ORIGINAL_RECIPIENT"), explicit,
+				   sizeof(explicit));
+	buf_printf(&head, "X-Sieve-Redirected-From: %s\n", user);
+	if (mda->mail.head.len > 0)
+		buf_append(&head, mda->mail.head.data, mda->mail.head.len);
+	if (head.failed) {
+		buf_free(&head);
+		mda_log(LOG_ERR, "out of memory");
+		return EX_TEMPFAIL;
+	}
+	ret = mda_hand_over(mda, "redirect", from, a->target, head.data, head.len, mda->mail.data,
+			    mda->mail.len);
+	buf_free(&head);
+	return ret;
+}
+
 /* reject - RFC 5429: a notice to the sender; never to <> */
 static int
 reject(struct mda *mda, const struct action *a)
@@ -383,8 +433,7 @@ deliver_one(struct mda *mda, const struct action *a, int *skipped_r)
 		folder_name(mda, a, &name, &len);
 		return store(mda, name, len, a->flags, 0);
 	case ACT_REDIRECT:
-		return mda_hand_over(mda, "redirect", mda->sender, a->target, mda->mail.head.data,
-				     mda->mail.head.len, mda->mail.data, mda->mail.len);
+		return redirect(mda, a);
 	case ACT_REJECT:
 		return reject(mda, a);
 	case ACT_VACATION: {

@@ -126,7 +126,12 @@ mfl_env_new(void)
 	    || mfl_env_add_control(env, "mfl_vacation_min_period", MFL_CONTROL_INT, 86400, NULL,
 				   "the least seconds between two vacation replies to one sender") < 0
 	    || mfl_env_add_control(env, "mfl_vacation_max_period", MFL_CONTROL_INT, 0, NULL,
-				   "the most seconds between two vacation replies (0: no cap)") < 0) {
+				   "the most seconds between two vacation replies (0: no cap)") < 0
+	    || mfl_env_add_control(env, "mfl_redirect_envelope_from", MFL_CONTROL_STRING, 0,
+				   "sender", "a redirected copy's envelope sender: sender, "
+				   "recipient, orig_recipient, user_email, <address> or <>") < 0
+	    || mfl_env_add_control(env, "mfl_user_email", MFL_CONTROL_STRING, 0, "",
+				   "the user's own address, for redirect (\"\": the recipient)") < 0) {
 		mfl_env_free(env);
 		return NULL;
 	}

@@ -28,6 +28,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/compile_fep.c mfl/testsuite.c mfl/testsuite.h mfl/vacation.c \
 	mfl/notify.c mfl/notify.h \
 	mfl/program.c \
+	mfl/redirect.c \
 	mfl/compile_include.c \
 	mfl/compile_site.c \
 	mfl/diag.c mfl/diag.h \

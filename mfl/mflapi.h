@@ -143,6 +143,16 @@ int mfl_notify_compose(struct msg *msg, const char *owner,
 		       const struct action_list *actions, size_t index,
 		       struct buf *out, char ***rcpts_r);
 
+/* a redirected copy (Pigeonhole's rules): its envelope sender by the
+ * policy $mfl_redirect_envelope_from, who redirects ($mfl_user_email or
+ * the recipient: its X-Sieve-Redirected-From), and whether MSG already
+ * came through that user's redirect (a loop) */
+const char *mfl_redirect_sender(const char *policy, const char *user_email,
+				const char *sender, const char *recipient,
+				const char *orig_recipient, char *buf, size_t size);
+const char *mfl_redirect_user(const char *user_email, const char *recipient);
+int mfl_redirect_loop(struct msg *msg, const char *user_email, const char *recipient);
+
 /* Pigeonhole's extprograms (vnd.dovecot.pipe, .filter, .execute): a
  * host that allows them adds the commands, tests and their controls
  * ($mfl_pipe_dir ...: an empty directory keeps a kind off); the pipe

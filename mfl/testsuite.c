@@ -74,7 +74,6 @@ struct mfl_testsuite {
 	size_t nfolders;
 	struct sent *sent;
 	size_t nsent;
-	char *redirect_from;	/* sieve_redirect_envelope_from */
 	char *text_values[2][11];	/* sieve_{spam,virus}test_text_valueN */
 	char *unsupported[16];	/* Dovecot settings in force mvmf cannot follow */
 	struct value defaults[ENV_CONTROLS_MAX];	/* for test_config_unset */
@@ -460,6 +459,33 @@ compose(struct mfl_testsuite *ts, const char *from, const char *auto_submitted,
 	return send(ts, NULL, ts->from, m.data, m.len);
 }
 
+/* redirect - the message to A's address, as mvmda sends it: from the
+ * sender $mfl_redirect_envelope_from picks, with X-Sieve-Redirected-From
+ * on top; one that already came through this user's redirect is kept
+ * instead (a loop) */
+static int
+redirect(struct mfl_testsuite *ts, const struct action *a)
+{
+	const char *user = mfl_redirect_user(mfl_env_get_string(ts->env, "mfl_user_email"), ts->to);
+	const char *from;
+	struct buf data = BUF_INIT;
+	char to[1024], explicit[1024];
+
+	if (mfl_redirect_loop(ts_msg(ts), mfl_env_get_string(ts->env, "mfl_user_email"), ts->to))
+		return store(ts, "INBOX", 5);
+	from = mfl_redirect_sender(mfl_env_get_string(ts->env, "mfl_redirect_envelope_from"),
+				   mfl_env_get_string(ts->env, "mfl_user_email"), ts->from, ts->to,
+				   ts->orig_to, explicit, sizeof(explicit));
+	buf_printf(&data, "X-Sieve-Redirected-From: %s\n", user);
+	if (current(ts, &data) < 0) {
+		buf_free(&data);
+		return -1;
+	}
+	buf_putc(&data, 0);
+	snprintf(to, sizeof(to), "%.*s", (int) a->target_len, a->target);
+	return send(ts, from, to, data.data, data.len - 1);
+}
+
 /* pipe_message - the pipe action: the message to the admin's program;
  * a failure is reported here (a timeout as Pigeonhole does: the reason,
  * then that the pipe failed) and returns -2; :try makes it no failure */
@@ -513,16 +539,7 @@ execute(struct mfl_testsuite *ts, size_t index)
 	case ACT_FILEINTO:
 		return store(ts, a->target, a->target_len);
 	case ACT_REDIRECT:
-		if (current(ts, &data) < 0)
-			return -1;
-		buf_putc(&data, 0);
-		{
-			char to[1024];
-
-			snprintf(to, sizeof(to), "%.*s", (int) a->target_len, a->target);
-			return send(ts, ts->redirect_from ? ts->redirect_from : ts->from, to,
-				    data.data, data.len - 1);
-		}
+		return redirect(ts, a);
 	case ACT_REJECT:
 		/* as mvmda: no notice to the null sender (the message is kept) */
 		if (ts->from == NULL || !*ts->from)
@@ -881,6 +898,8 @@ static const struct {
 	{ "sieve_virustest_max_header", "mfl_virustest_max_header" },
 	{ "sieve_virustest_max_value", "mfl_virustest_max" },
 	{ "sieve_include_max_nesting_depth", "mfl_limit_include_depth" },
+	{ "sieve_redirect_envelope_from", "mfl_redirect_envelope_from" },
+	{ "sieve_user_email", "mfl_user_email" },
 	{ "sieve_pipe_input_eol", "mfl_pipe_eol" },
 	{ "sieve_filter_input_eol", "mfl_filter_eol" },
 	{ "sieve_execute_input_eol", "mfl_execute_eol" },
@@ -1030,9 +1049,6 @@ test_config_set_run(struct mfl_run *run, const struct site *site, struct value *
 	(void) ret;
 	if (name == NULL || value == NULL)
 		return run_error(run, site, "test_config_set: a NUL in the setting");
-	if (strcmp(name, "sieve_redirect_envelope_from") == 0)
-		return replace(&ts->redirect_from, value, strlen(value)) < 0
-		    ? run_error(run, site, "out of memory") : 0;
 	/* sieve_env_NAME: the environment item vnd.dovecot.config.NAME */
 	if (strncmp(name, "sieve_env_", 10) == 0 && name[10]) {
 		char item[200];
@@ -1476,7 +1492,6 @@ mfl_testsuite_free(struct mfl_testsuite *ts)
 	free(ts->from);
 	free(ts->to);
 	free(ts->orig_to);
-	free(ts->redirect_from);
 	for (int w = 0; w < 2; w++)
 		for (int n = 0; n <= 10; n++)
 			free(ts->text_values[w][n]);

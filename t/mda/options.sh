@@ -362,8 +362,26 @@ rm -f sent.0
 printf 'redirect "carol@example.com";\n' >r1.mfl
 SENDER=a@b RECIPIENT=bob@example.net MVMDA_RC="$tmp/rc.mfl" "$mvmda" r1.mfl <msg; is "$?" 0 "redirect"
 is "$(sed -n 1p sent.0)" "[-oi][-f][a@b][--][carol@example.com]" "sendmail -oi -f SENDER -- ADDRESS"
-ok "$(sed 1d sent.0 | cmp -s - msg; echo $?)" "the message, as it came (Postfix added Delivered-To)"
+is "$(sed -n 2p sent.0)" "X-Sieve-Redirected-From: bob@example.net" \
+	"X-Sieve-Redirected-From names the user on top (Pigeonhole's field, against loops)"
+ok "$(sed 1,2d sent.0 | cmp -s - msg; echo $?)" "then the message, as it came (Postfix added Delivered-To)"
 ok "$([ ! -e "$HOME/Maildir/new" ] || [ "$(count "$HOME/Maildir/new")" = 0 ]; echo $?)" "and no copy kept"
+rm -f sent.0
+{ echo "X-Sieve-Redirected-From: <Bob@Example.net>"; cat msg; } >looped
+SENDER=a@b RECIPIENT=bob@example.net MVMDA_RC="$tmp/rc.mfl" "$mvmda" r1.mfl <looped 2>err
+ok "$([ ! -e sent.0 ] && [ "$(count "$HOME/Maildir/new")" = 1 ]; echo $?)" \
+	"a message this user already redirected is not sent round again, but kept"
+ok "$(grep -q 'result=skipped: mail loop' err; echo $?)" "and the log says it was a loop"
+rm -rf "$HOME/Maildir"
+sed 's|^\$script_run|$mfl_redirect_envelope_from = "orig_recipient";\n$script_run|' rc.mfl >rc-orig.mfl
+SENDER=a@b RECIPIENT=bob@example.net ORIGINAL_RECIPIENT=all@example.net MVMDA_RC="$tmp/rc-orig.mfl" \
+	"$mvmda" r1.mfl <msg 2>err
+is "$(sed -n 1p sent.0)" "[-oi][-f][all@example.net][--][carol@example.com]" \
+	"\$mfl_redirect_envelope_from = \"orig_recipient\" in the rc script: sent from the original recipient"
+printf '$mfl_redirect_envelope_from = "<x@evil.example>";\nredirect "carol@example.com";\n' >r2.mfl
+SENDER=a@b RECIPIENT=bob@example.net MVMDA_RC="$tmp/rc.mfl" "$mvmda" r2.mfl <msg 2>err
+is "$(sed -n 1p sent.1)" "[-oi][-f][a@b][--][carol@example.com]" "a user's script setting it changes nothing"
+rm -f sent.1
 printf 'require "reject"; reject "not wanted";\n' >j.sieve
 SENDER=a@b RECIPIENT=bob@example.net MVMDA_RC="$tmp/rc.mfl" "$mvmda" j.sieve <msg; is "$?" 0 "reject"
 is "$(sed -n 1p sent.1)" "[-oi][-f][<>][--][a@b]" "the notice goes to the sender from <>"
