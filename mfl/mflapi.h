@@ -177,6 +177,7 @@ int mfl_program_name_ok(const char *name, size_t len);
 struct msg *mfl_run_message(const struct mfl_run *run);
 struct msg *mfl_run_take_message(struct mfl_run *run);
 int mfl_run_set_orig_recipient(struct mfl_run *run, const char *to);
+int mfl_run_set_auth(struct mfl_run *run, const char *user);
 
 /* vnd.dovecot.testsuite (mflc -T): Pigeonhole's test language */
 struct mfl_testsuite;

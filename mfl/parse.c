@@ -417,17 +417,19 @@ encoded_unicode(const char *p, const char *end, struct buf *out)
 			p++;
 		if (p == end)
 			break;
-		while (p < end && n < 7) {
+		/* unicode-hex = 1*HEXDIG (RFC 5228 2.4.2.4): leading zeros
+		 * are allowed; a value past U+10FFFF stays past it */
+		while (p < end) {
 			int c = *p | 0x20;
 			int d = (*p >= '0' && *p <= '9') ? *p - '0'
 			    : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
 
 			if (d < 0)
 				break;
-			v = v * 16 + (unsigned long) d;
+			v = v > 0x10ffff ? v : v * 16 + (unsigned long) d;
 			n++, p++;
 		}
-		if (n == 0 || n > 6
+		if (n == 0
 		    || (p < end && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n'))
 			return -1;
 		if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))

@@ -86,6 +86,7 @@ struct mfl_run {
 	struct msg **own_msgs;	/* what filter made: the run frees them */
 	size_t nown_msgs;
 	const char *orig_to;	/* the original recipient, or NULL */
+	const char *auth;	/* the SMTP AUTH user, or NULL */
 	const char *env_from;	/* envelope; NULL when unknown */
 	const char **env_to;	/* the recipients, in the run's arena */
 	size_t n_env_to, cap_env_to;

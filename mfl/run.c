@@ -154,6 +154,18 @@ mfl_run_set_orig_recipient(struct mfl_run *run, const char *to)
 	return (run->orig_to = arena_memdup(run->arena, to, strlen(to))) == NULL ? -1 : 0;
 }
 
+/* mfl_run_set_auth - who authenticated the session (SMTP AUTH), for the
+ * envelope test's "auth" part; NULL for nobody */
+int
+mfl_run_set_auth(struct mfl_run *run, const char *user)
+{
+	if (user == NULL) {
+		run->auth = NULL;
+		return 0;
+	}
+	return (run->auth = arena_memdup(run->arena, user, strlen(user))) == NULL ? -1 : 0;
+}
+
 /* mfl_run_set_envelope - MAIL FROM and RCPT TO; NULL for unknown */
 int
 mfl_run_set_envelope(struct mfl_run *run, const char *from, const char *to)
@@ -480,6 +492,7 @@ mfl_run_end_message(struct mfl_run *run)
 {
 	run->msg = NULL;
 	run->orig_to = NULL;
+	run->auth = NULL;
 	run->env_from = NULL;
 	run->env_to = NULL;
 	run->n_env_to = run->cap_env_to = 0;

@@ -63,7 +63,7 @@ struct mfl_testsuite {
 	char **datas;		/* their text, which a msg does not own */
 	size_t nmsgs;
 	struct msg *msg;
-	char *from, *to, *orig_to;
+	char *from, *to, *orig_to, *auth;
 	/* test_script_compile and _run */
 	struct mfl_prog *compiled;
 	char **errors;		/* of the last compile, run or execution */
@@ -194,7 +194,8 @@ set_envelope(struct mfl_testsuite *ts)
 	if (ts->main == NULL)
 		return 0;
 	return mfl_run_set_envelope(ts->main, ts->from, ts->to) < 0
-	    || mfl_run_set_orig_recipient(ts->main, ts->orig_to) < 0 ? -1 : 0;
+	    || mfl_run_set_orig_recipient(ts->main, ts->orig_to) < 0
+	    || mfl_run_set_auth(ts->main, ts->auth) < 0 ? -1 : 0;
 }
 
 /* replace - *FIELD = LEN bytes of S */
@@ -753,9 +754,9 @@ test_set_run(struct mfl_run *run, const struct site *site, struct value *args,
 		rc = replace(&ts->to, v, len) < 0 ? -1 : set_envelope(ts);
 	else if (strcmp(name, "envelope.orig_to") == 0) {
 		rc = replace(&ts->orig_to, v, len) < 0 ? -1 : set_envelope(ts);
-	} else if (strcmp(name, "envelope.auth") == 0)
-		return not_applicable(run, "the envelope's original recipient and "
-				      "authenticated user are not in mvmf's envelope test");
+	} else if (strcmp(name, "envelope.auth") == 0) {
+		rc = replace(&ts->auth, v, len) < 0 ? -1 : set_envelope(ts);
+	}
 	else
 		return run_error(run, site, "test_set: unknown item \"%s\"", name);
 	return rc < 0 ? run_error(run, site, "test_set %s: out of memory", name) : 0;
@@ -1209,7 +1210,8 @@ test_script_run_run(struct mfl_run *run, const struct site *site, struct value *
 	}
 	mfl_run_set_message(sub, ts_msg(ts));
 	mfl_run_set_host_data(sub, ts);
-	if (mfl_run_set_orig_recipient(sub, ts->orig_to) < 0) {
+	if (mfl_run_set_orig_recipient(sub, ts->orig_to) < 0
+	    || mfl_run_set_auth(sub, ts->auth) < 0) {
 		mfl_run_free(sub);
 		return run_error(run, site, "out of memory");
 	}
@@ -1492,6 +1494,7 @@ mfl_testsuite_free(struct mfl_testsuite *ts)
 	free(ts->from);
 	free(ts->to);
 	free(ts->orig_to);
+	free(ts->auth);
 	for (int w = 0; w < 2; w++)
 		for (int n = 0; n <= 10; n++)
 			free(ts->text_values[w][n]);

@@ -218,7 +218,7 @@ static const char *const address_fields[] = {
 	"return-receipt-to", NULL
 };
 
-static const char *const envelope_parts[] = { "from", "to", NULL };
+static const char *const envelope_parts[] = { "from", "to", "auth", NULL };
 
 /* in_names - S is one of NAMES (a NULL-terminated list), without case */
 static int
@@ -352,6 +352,10 @@ envelope_run(struct mfl_run *run, const struct site *site, struct value *args,
 		} else if (str_ieq_cstr(parts[i].u.s.ptr, parts[i].u.s.len, "to")) {
 			for (size_t k = 0; k < run->n_env_to && m == 0; k++)
 				m = envelope_match(&tm, run->env_to[k], &tmp);
+		} else if (str_ieq_cstr(parts[i].u.s.ptr, parts[i].u.s.len, "auth")) {
+			/* who authenticated (SMTP AUTH), when the host knows */
+			if (run->auth != NULL)
+				m = envelope_match(&tm, run->auth, &tmp);
 		}
 	}
 	if (m == 0)

@@ -90,8 +90,24 @@ def run_file(mflc, path):
     return got
 
 
-def category(verdict, reason):
+# blocks that fail where mvmf follows the RFC and Pigeonhole does not,
+# each documented in mfl(7) and checked against sieve-test in t/sieve/*.cases
+STRING_OCTET = ("string's default comparator is i;ascii-casemap (RFC 5228 2.7.3); "
+                "Pigeonhole's is i;octet (mfl(7) variables, t/sieve/variables.cases)")
+DOCUMENTED = {
+    ("extensions/variables/modifiers.svtest", "Modifiers :lower :upperfirst"): STRING_OCTET,
+    ("extensions/variables/modifiers.svtest", "Modifiers :upperfirst :lower"): STRING_OCTET,
+    ("extensions/variables/modifiers.svtest", "Modifiers :upper :lowerfirst"): STRING_OCTET,
+    ("extensions/variables/modifiers.svtest", "Modifiers :lowerfirst :upper"): STRING_OCTET,
+    ("extensions/encoded-character.svtest", "HEX equality one"): STRING_OCTET,
+    ("extensions/encoded-character.svtest", "HEX equality one middle"): STRING_OCTET,
+}
+
+
+def category(verdict, reason, where=None):
     """the kind of reason a block does not pass, for the kept list"""
+    if where in DOCUMENTED and verdict == "fail":
+        return "[documented difference: %s]" % DOCUMENTED[where]
     if verdict == "n/a":
         return "[not applicable]"
     m = re.match(r'does not compile: unknown capability "([^"]+)"', reason)
@@ -124,7 +140,7 @@ def main():
             for (rel, name), (verdict, reason) in sorted(results.items()):
                 if verdict != "pass":
                     k.write("%s\t%s\t%s\t%s %s\n" % (rel, name, verdict,
-                                                       category(verdict, reason), reason))
+                                                       category(verdict, reason, (rel, name)), reason))
     kept = {}
     with open(kept_path, encoding="utf-8") as k:
         for line in k:
@@ -143,6 +159,8 @@ def main():
     applicable = tp + tf
     print("# all: %d blocks, %d passed, %d failed, %d not applicable; %.1f%% of the applicable "
           "pass (goal: 95%%)" % (tp + tf + tn, tp, tf, tn, 100.0 * tp / applicable if applicable else 0))
+    documented = sum(1 for k, v in results.items() if v[0] == "fail" and k in DOCUMENTED)
+    print("# of the failing, %d are documented differences (mvmf follows the RFC)" % documented)
     regressions = [(k, v) for k, v in sorted(results.items()) if v[0] != "pass" and kept.get(k, (None,))[0] != v[0]]
     fixed = [k for k, v in sorted(results.items()) if v[0] == "pass" and k in kept]
     gone = [k for k in sorted(kept) if k not in results]

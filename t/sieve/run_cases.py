@@ -81,6 +81,10 @@ KEPT_DIFFERENCES = {
         "them as a folder name",
     "extracttext with a modifier":
         "the same ISO-8859-1 part, converted to UTF-8 before :upper",
+    "string test default comparator is i;ascii-casemap":
+        "RFC 5228 2.7.3 makes i;ascii-casemap the default of every test "
+        "that takes a comparator, and RFC 5229 5 gives string no other; "
+        "Pigeonhole 0.5 compares string with i;octet when none is given",
     "unknown namespace is an error":
         "RFC 5229 3: a reference into a namespace no required extension "
         "defines MUST be an error; we refuse the script, Pigeonhole logs an "
