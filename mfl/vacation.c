@@ -54,6 +54,25 @@ trimmed_is(const char *v, size_t len, const char *word)
 	return len == strlen(word) && strncasecmp(v, word, len) == 0;
 }
 
+/* suppressed - Microsoft's X-Auto-Response-Suppress asks for no
+ * out-of-office reply: a comma-separated list holding "All" or "OOF" */
+static int
+suppressed(const char *v, size_t len)
+{
+	while (len > 0) {
+		const char *comma = memchr(v, ',', len);
+		size_t n = comma ? (size_t) (comma - v) : len;
+
+		if (trimmed_is(v, n, "all") || trimmed_is(v, n, "oof"))
+			return 1;
+		if (comma == NULL)
+			break;
+		len -= n + 1;
+		v = comma + 1;
+	}
+	return 0;
+}
+
 /* automatic - the message is from a list, a daemon or a robot: why */
 static const char *
 automatic(struct msg *msg, const char *sender)
@@ -65,6 +84,8 @@ automatic(struct msg *msg, const char *sender)
 
 	if ((v = field(msg, "auto-submitted", &len)) != NULL && !trimmed_is(v, len, "no"))
 		return "Auto-Submitted";
+	if ((v = field(msg, "x-auto-response-suppress", &len)) != NULL && suppressed(v, len))
+		return "X-Auto-Response-Suppress";
 	if ((v = field(msg, "precedence", &len)) != NULL)
 		for (size_t i = 0; precedences[i] != NULL; i++)
 			if (trimmed_is(v, len, precedences[i]))

@@ -195,12 +195,16 @@ SENDER=owner-dev@lists.example.org vac "$away"; is "$(sent)" 0 "vacation: never 
 SENDER=dev-request@lists.example.org vac "$away"; is "$(sent)" 0 "vacation: never to *-request"
 SENDER=MAILER-DAEMON@example.org vac "$away"; is "$(sent)" 0 "vacation: never to MAILER-DAEMON"
 for h in 'Auto-Submitted: auto-generated' 'Precedence: bulk' 'Precedence: junk' 'Precedence: list' \
-	'List-Id: <dev.lists.example.org>' 'List-Unsubscribe: <mailto:x@example.org>'; do
+	'List-Id: <dev.lists.example.org>' 'List-Unsubscribe: <mailto:x@example.org>' \
+	'X-Auto-Response-Suppress: All' 'X-Auto-Response-Suppress: DR, OOF, RN'; do
 	{ printf '%s\n' "$h"; cat vmsg; } >vmsg2
 	SENDER=dave@example.org vac "$away" vmsg2; is "$(sent)" 0 "vacation: not for mail with $h"
 done
 { printf 'Auto-Submitted: no\n'; cat vmsg; } >vmsg2
 SENDER=erin@example.org vac "$away" vmsg2; is "$(sent)" 1 "vacation: Auto-Submitted: no is answered"
+rm -f sent.*
+{ printf 'X-Auto-Response-Suppress: DR, RN\n'; cat vmsg; } >vmsg2
+SENDER=erin2@example.org vac "$away" vmsg2; is "$(sent)" 1 "vacation: X-Auto-Response-Suppress without All or OOF is answered"
 rm -f sent.*
 sed 's/^To: .*/To: someone@example.net/' vmsg >vmsg2
 SENDER=frank@example.org vac "$away" vmsg2; is "$(sent)" 0 "vacation: not for mail not addressed to the user"
