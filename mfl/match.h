@@ -16,8 +16,8 @@ enum comparator { CMP_OCTET, CMP_ASCII_CASEMAP, CMP_ASCII_NUMERIC };
 /* RFC 5231 relational operators */
 enum relop { REL_GT, REL_GE, REL_LT, REL_LE, REL_EQ, REL_NE };
 
-/* ${0} .. ${9}: what a :matches or :regex key matched (RFC 5229 3.2) */
-#define MATCH_CAPS	10
+/* ${0} .. ${99}: what a :matches or :regex key matched (RFC 5229 3.2) */
+#define MATCH_CAPS	100	/* ${0}..${99} */
 struct match_caps {
 	int n;			/* captures set, ${0} included */
 	const char *ptr[MATCH_CAPS];

@@ -97,7 +97,7 @@ struct mfl_run {
 	uint32_t pc;		/* of the failing instruction */
 	struct buf error;	/* "file:line: ..." of a runtime error */
 	void *host_data;
-	struct value match_vars[MATCH_CAPS];	/* ${0}..${9} (RFC 5229) */
+	struct value match_vars[MATCH_CAPS];	/* ${0}..${99} (RFC 5229) */
 	int n_match_vars;
 	struct value imap_flags;	/* RFC 5232's internal variable */
 	struct env_item environment[ENV_ITEMS_MAX];	/* RFC 5183, this run's */

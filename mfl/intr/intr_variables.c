@@ -193,11 +193,16 @@ piece(struct compile *cc, struct ast *n, const char *name, size_t len)
 		size_t i = 0;
 		unsigned num = 0;
 
+		/* RFC 5229 3.2: at least ${0}..${9}; as Pigeonhole, up to
+		 * ${MATCH_CAPS - 1}, and one above is empty */
 		while (i < len && name[i] == '0')
 			i++;
-		if (len - i > 1)
-			return 0;	/* above 9: empty */
-		num = i < len ? (unsigned) (name[i] - '0') : 0;
+		if (len - i > 3)
+			return 0;
+		for (; i < len; i++)
+			num = num * 10 + (unsigned) (name[i] - '0');
+		if (num >= MATCH_CAPS)
+			return 0;
 		cc->at = n;
 		emit(cc, OP_GETMATCH, (int32_t) num);
 		return 1;
@@ -505,7 +510,7 @@ const struct intrinsic intr_global = {
 	.run = global_run,
 };
 
-/* $match(n): match variable N (0..9), "" when not set */
+/* $match(n): match variable N (0..99), "" when not set */
 static int
 match_fn_run(struct mfl_run *run, const struct site *site, struct value *args,
 	     struct value *ret)

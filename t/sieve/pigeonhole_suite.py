@@ -99,6 +99,7 @@ DOCUMENTED = {
     ("extensions/variables/modifiers.svtest", "Modifiers :upperfirst :lower"): STRING_OCTET,
     ("extensions/variables/modifiers.svtest", "Modifiers :upper :lowerfirst"): STRING_OCTET,
     ("extensions/variables/modifiers.svtest", "Modifiers :lowerfirst :upper"): STRING_OCTET,
+    ("extensions/variables/basic.svtest", "Basic assignment"): STRING_OCTET,
     ("extensions/encoded-character.svtest", "HEX equality one"): STRING_OCTET,
     ("extensions/encoded-character.svtest", "HEX equality one middle"): STRING_OCTET,
 }
