@@ -397,6 +397,35 @@ store(struct mfl_testsuite *ts, const char *name, size_t len)
 	return store_buf(ts, name, len, &data);
 }
 
+/* fileinto - the message into folder NAME, as mvmda files it: a name
+ * with an empty, "." or ".." level or a control character cannot be a
+ * folder, and the message goes to INBOX instead (the error says so) */
+static int
+fileinto(struct mfl_testsuite *ts, const char *name, size_t len)
+{
+	const char *why = NULL;
+	char line[400];
+
+	for (size_t i = 0, start = 0; i <= len && why == NULL; i++) {
+		if (i < len && ((unsigned char) name[i] < 0x20 || name[i] == 0x7f))
+			why = "a control character";
+		else if (i == len || name[i] == '/') {
+			size_t n = i - start;
+
+			if (n == 0 || (n == 1 && name[start] == '.')
+			    || (n == 2 && name[start] == '.' && name[start + 1] == '.'))
+				why = "an empty, \".\" or \"..\" level";
+			start = i + 1;
+		}
+	}
+	if (why == NULL)
+		return store(ts, name, len);
+	snprintf(line, sizeof(line), "failed to store into mailbox '%.*s': invalid name (%s); "
+		 "the message goes to INBOX", (int) (len > 200 ? 200 : len), name, why);
+	error_add(ts, line, strlen(line));
+	return store(ts, "INBOX", 5) < 0 ? -1 : -2;
+}
+
 /* fcc - RFC 8580: a copy of TEXT (LEN bytes) into FOLDER, if any */
 static int
 fcc(struct mfl_testsuite *ts, const char *folder, const char *text, size_t len)
@@ -538,7 +567,7 @@ execute(struct mfl_testsuite *ts, size_t index)
 	case ACT_KEEP:
 		return store(ts, "INBOX", 5);
 	case ACT_FILEINTO:
-		return store(ts, a->target, a->target_len);
+		return fileinto(ts, a->target, a->target_len);
 	case ACT_REDIRECT:
 		return redirect(ts, a);
 	case ACT_REJECT:

@@ -19,6 +19,7 @@
 #include "msg/addr.h"
 #include "msg/arena.h"
 #include "msg/buf.h"
+#include "msg/charset.h"
 #include "prog.h"
 
 /* conflicts - ACT and the list cannot both be carried out: a reject
@@ -48,11 +49,11 @@ intr_add_action(struct mfl_run *run, const struct site *site, struct action *act
 	act->line = site->line;
 	act->file = site->file;
 	if ((int) run->actions.n >= run->limits.actions)
-		return run_error(run, site, "more than %d actions (mfl_limit_actions)",
-				 run->limits.actions);
+		return run_error(run, site, "total number of actions exceeds policy limit "
+				 "(%d, $mfl_limit_actions)", run->limits.actions);
 	if (act->kind == ACT_REDIRECT && run->actions.redirects >= run->limits.redirects)
-		return run_error(run, site, "more than %d redirects (mfl_limit_redirects)",
-				 run->limits.redirects);
+		return run_error(run, site, "number of redirect actions exceeds policy limit "
+				 "(%d, $mfl_limit_redirects)", run->limits.redirects);
 	if (conflicts(&run->actions, act))
 		return run_error(run, site, "reject cannot be combined with keep, "
 				 "fileinto, redirect or another reject (RFC 5429 2.1)");
@@ -164,6 +165,10 @@ fileinto_run(struct mfl_run *run, const struct site *site, struct value *args,
 	act.target_len = args[0].u.s.len;
 	if (act.target_len == 0 || memchr(act.target, 0, act.target_len) != NULL)
 		return run_error(run, site, "fileinto: invalid mailbox name");
+	/* RFC 5228 2.4.2: strings are UTF-8, and so are mailbox names (a
+	 * ${hex:} or a header's raw bytes can make one that is not) */
+	if (!utf8_valid(act.target, act.target_len))
+		return run_error(run, site, "fileinto: invalid folder name: not UTF-8");
 	store_options(run, site, args, &act);
 	if (intr_tag_present(site, TAG_SPECIALUSE, args, &use) && use != NULL) {
 		if (!mfl_specialuse_flag_ok(use->u.s.ptr, use->u.s.len)

@@ -55,7 +55,8 @@ def missing_script(path, body):
 
 
 def run_file(mflc, path):
-    """{block: (verdict, reason)} for one .svtest"""
+    """{block: (verdict, reason)} for one .svtest (a file in failures/
+    is expected to fail, as Pigeonhole runs it)"""
     try:
         p = subprocess.run([mflc, "-T", path], capture_output=True, timeout=60)
         out, err, rc = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"), p.returncode
@@ -87,14 +88,29 @@ def run_file(mflc, path):
         gone = missing_script(path, body)
         if gone and got.get(name, ("pass",))[0] == "fail":
             got[name] = ("n/a", "it compiles %s, which is not in the shared test tree" % gone)
+    # tests/failures/ holds fuzz regressions Pigeonhole's Makefile runs
+    # with -F, expecting them to fail: a block that fails as a test
+    # block (mflc -T said so, no crash, no runtime error) passes
+    if os.path.basename(os.path.dirname(path)) == "failures" and rc in (0, 1):
+        for name, (v, r) in list(got.items()):
+            if v == "fail" and r != "not reached":
+                got[name] = ("pass", "")
+            elif v == "pass":
+                got[name] = ("fail", "passed, but Pigeonhole runs it expecting failure (-F)")
     return got
 
 
-# blocks that fail where mvmf follows the RFC and Pigeonhole does not,
+# blocks that fail where mvmf differs from Pigeonhole on purpose,
 # each documented in mfl(7) and checked against sieve-test in t/sieve/*.cases
 STRING_OCTET = ("string's default comparator is i;ascii-casemap (RFC 5228 2.7.3); "
                 "Pigeonhole's is i;octet (mfl(7) variables, t/sieve/variables.cases)")
 DOCUMENTED = {
+    ("execute/errors.svtest", "Fileinto missing folder"):
+        "mvmda makes a missing folder for every fileinto, :create or not (mfl(7) mailbox)",
+    ("extensions/environment/basic.svtest", "Location"):
+        "mvmda is an MDA (RFC 5183 \"MDA\"); Pigeonhole's testsuite says \"MS\" (t/sieve/run_cases.py)",
+    ("extensions/environment/basic.svtest", "Name"):
+        "the name item is the implementation's own: \"mvmf\" (t/sieve/run_cases.py)",
     ("extensions/variables/modifiers.svtest", "Modifiers :lower :upperfirst"): STRING_OCTET,
     ("extensions/variables/modifiers.svtest", "Modifiers :upperfirst :lower"): STRING_OCTET,
     ("extensions/variables/modifiers.svtest", "Modifiers :upper :lowerfirst"): STRING_OCTET,
@@ -161,7 +177,7 @@ def main():
     print("# all: %d blocks, %d passed, %d failed, %d not applicable; %.1f%% of the applicable "
           "pass (goal: 95%%)" % (tp + tf + tn, tp, tf, tn, 100.0 * tp / applicable if applicable else 0))
     documented = sum(1 for k, v in results.items() if v[0] == "fail" and k in DOCUMENTED)
-    print("# of the failing, %d are documented differences (mvmf follows the RFC)" % documented)
+    print("# of the failing, %d are documented differences (mfl(7))" % documented)
     regressions = [(k, v) for k, v in sorted(results.items()) if v[0] != "pass" and kept.get(k, (None,))[0] != v[0]]
     fixed = [k for k, v in sorted(results.items()) if v[0] == "pass" and k in kept]
     gone = [k for k in sorted(kept) if k not in results]
