@@ -291,6 +291,30 @@ mfl_capabilities(const struct mfl_env *env, void (*fn)(void *ctx, const char *ca
 	}
 }
 
+/* Pigeonhole's rule: an extension and its older, Dovecot-only or draft
+ * form do not mix in one script */
+static const char *const conflicts[][2] = {
+	{ "imapflags", "imap4flags" },
+	{ "vnd.dovecot.duplicate", "duplicate" },
+};
+
+/* parse_conflicting - what CAP, required now, conflicts with of what
+ * was required before (and it is remembered as required), or NULL */
+const char *
+parse_conflicting(struct parser *p, const char *cap)
+{
+	const char *other = NULL;
+
+	for (size_t i = 0; i < sizeof(conflicts) / sizeof(conflicts[0]); i++)
+		for (int side = 0; side < 2; side++)
+			if (strcmp(cap, conflicts[i][side]) == 0) {
+				p->required_pairs |= 1u << (i * 2 + side);
+				if (p->required_pairs & (1u << (i * 2 + !side)))
+					other = conflicts[i][!side];
+			}
+	return other;
+}
+
 /* parse_enable - CAP is on from here (Sieve mode; MFL has them all) */
 void
 parse_enable(struct parser *p, const char *cap)
@@ -341,7 +365,7 @@ parse_require(struct parser *p, struct ast *list, const struct token *at)
 	}
 	for (size_t i = 0; i < list->nitems; i++) {
 		const struct ast *s = list->items[i];
-		const char *cap = parse_capability(p->env, s->str, s->len);
+		const char *cap = parse_capability(p->env, s->str, s->len), *other;
 
 		if (cap == NULL) {
 			diag_error(p->diag, p->file, s->line, s->col,
@@ -352,18 +376,10 @@ parse_require(struct parser *p, struct ast *list, const struct token *at)
 		}
 		if (strcmp(cap, "encoded-character") == 0)
 			p->encoded_character = 1;
-		/* Pigeonhole's rule: the draft and the RFC do not mix */
-		if (strcmp(cap, "imapflags") == 0 || strcmp(cap, "imap4flags") == 0) {
-			int *mine = cap[4] == '4' ? &p->required_imap4flags : &p->required_imapflags;
-			int *other = cap[4] == '4' ? &p->required_imapflags : &p->required_imap4flags;
-
-			*mine = 1;
-			if (*other) {
-				diag_error(p->diag, p->file, s->line, s->col,
-					   "imapflags (the obsolete draft) and imap4flags cannot be "
-					   "used together");
-				ok = 0;
-			}
+		if ((other = parse_conflicting(p, cap)) != NULL) {
+			diag_error(p->diag, p->file, s->line, s->col,
+				   "%s cannot be used together with %s", cap, other);
+			ok = 0;
 		}
 		parse_enable(p, cap);
 	}

@@ -40,7 +40,8 @@ struct parser {
 	include_fn include;
 	void *include_ctx;
 	int include_once;	/* the include being read has :once */
-	int required_imapflags, required_imap4flags;
+	unsigned required_pairs;	/* parse_conflicting(): which of a
+				 * pair of extensions was required */
 	const struct mfl_env *env;	/* the host's intrinsics */
 	int arg_mode;		/* reading a Sieve argument: " [" starts the next */
 	int depth;		/* nesting, against PARSE_DEPTH_MAX */
@@ -72,6 +73,7 @@ void parse_leave(struct parser *p);
 struct ast *parse_node(struct parser *p, enum ast_kind kind,
 		       const struct token *at);
 int parse_require(struct parser *p, struct ast *list, const struct token *at);
+const char *parse_conflicting(struct parser *p, const char *cap);
 int parse_has_cap(const struct parser *p, const char *cap);
 struct ast *parse_string(struct parser *p, const struct token *tok);
 int parse_sieve_args(struct parser *p, struct ast *node,

@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "intr/intr.h"
 #include "mflapi.h"
 #include "msg/arena.h"
@@ -229,8 +230,15 @@ ihave_known(struct parser *p, const struct ast *test)
 	for (size_t i = 0; i < n; i++)
 		if (parse_ihave_capability(p->env, items[i]->str, items[i]->len) == NULL)
 			return 0;
-	for (size_t i = 0; i < n; i++)
-		parse_enable(p, parse_ihave_capability(p->env, items[i]->str, items[i]->len));
+	for (size_t i = 0; i < n; i++) {
+		const char *cap = parse_ihave_capability(p->env, items[i]->str, items[i]->len);
+		const char *other = parse_conflicting(p, cap);
+
+		if (other != NULL)	/* as require would say */
+			diag_error(p->diag, p->file, items[i]->line, items[i]->col,
+				   "%s cannot be used together with %s", cap, other);
+		parse_enable(p, cap);
+	}
 	return 1;
 }
 
