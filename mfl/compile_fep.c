@@ -4,8 +4,9 @@
  * MIME parts, and break as a jump to the end of the innermost loop, or
  * of the loop with that :name.
  *
- * DIAGNOSTICS: compile errors for a break outside foreverypart and for
- * a :name no enclosing loop has.
+ * DIAGNOSTICS: compile errors for a break outside foreverypart, for a
+ * :name no enclosing loop has, and for loops nested deeper than
+ * MIME_LOOPS_MAX (4, as Pigeonhole).
  */
 #include "config.h"
 
@@ -14,11 +15,13 @@
 
 #include "compile.h"
 #include "msg/arena.h"
+#include "prog.h"
 
 extern const struct intrinsic intr_fep_begin, intr_fep_next, intr_fep_end;
 
 struct fep {
 	struct fep *outer;
+	const char *file;	/* the script it is in */
 	const char *name;	/* NULL: no :name */
 	size_t len;
 	size_t *breaks;		/* code indexes of JMPs to patch */
@@ -45,11 +48,20 @@ call(struct compile *cc, struct ast *n, const struct intrinsic *in)
 int
 compile_foreverypart(struct compile *cc, struct ast *n)
 {
-	struct fep loop = { .outer = cc->fep, .name = n->str, .len = n->len };
+	struct fep loop = { .outer = cc->fep, .file = n->file, .name = n->str, .len = n->len };
 	struct loop mfl_loop = { .outer = cc->loop };	/* MFL break/continue */
-	size_t top, jz;
+	size_t top, jz, depth = 1;
 	int rc;
 
+	/* each level walks every part again: parts to the power of the
+	 * depth. In one script a compile error; across includes (each a
+	 * script of its own) the run stops at the same depth */
+	for (const struct fep *l = cc->fep; l != NULL; l = l->outer)
+		depth += l->file == n->file || (l->file && n->file && strcmp(l->file, n->file) == 0);
+	if (depth > MIME_LOOPS_MAX) {
+		cerror(cc, n, "foreverypart nested deeper than %d", MIME_LOOPS_MAX);
+		return -1;
+	}
 	if (call(cc, n, &intr_fep_begin) < 0)
 		return -1;
 	top = cc->ncode;

@@ -376,6 +376,8 @@ parse_require(struct parser *p, struct ast *list, const struct token *at)
 		}
 		if (strcmp(cap, "encoded-character") == 0)
 			p->encoded_character = 1;
+		if (strcmp(cap, "extracttext") == 0 && p->extracttext_at.line == 0)
+			p->extracttext_at.line = s->line, p->extracttext_at.col = s->col;
 		if ((other = parse_conflicting(p, cap)) != NULL) {
 			diag_error(p->diag, p->file, s->line, s->col,
 				   "%s cannot be used together with %s", cap, other);

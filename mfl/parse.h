@@ -40,6 +40,9 @@ struct parser {
 	include_fn include;
 	void *include_ctx;
 	int include_once;	/* the include being read has :once */
+	struct {
+		int line, col;
+	} extracttext_at;	/* where extracttext was required, or 0 */
 	unsigned required_pairs;	/* parse_conflicting(): which of a
 				 * pair of extensions was required */
 	const struct mfl_env *env;	/* the host's intrinsics */

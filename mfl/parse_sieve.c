@@ -242,6 +242,21 @@ ihave_known(struct parser *p, const struct ast *test)
 	return 1;
 }
 
+/* requires_complete - RFC 5703 7: extracttext needs variables and
+ * foreverypart required with it */
+static void
+requires_complete(struct parser *p)
+{
+	static const char *const needs[] = { "variables", "foreverypart" };
+
+	if (p->extracttext_at.line == 0)
+		return;
+	for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++)
+		if (!parse_has_cap(p, needs[i]))
+			diag_error(p->diag, p->file, p->extracttext_at.line, p->extracttext_at.col,
+				   "extracttext needs require \"%s\" too (RFC 5703 7)", needs[i]);
+}
+
 /* if: "if" test block *("elsif" test block) ["else" block] */
 static struct ast *
 sieve_if(struct parser *p)
@@ -501,5 +516,6 @@ parse_sieve_script(struct parser *p)
 	if (block == NULL)
 		return NULL;
 	parse_items(p, block, T_EOF, sieve_item, 1);
+	requires_complete(p);
 	return block;
 }

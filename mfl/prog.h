@@ -56,7 +56,7 @@ struct prog_cleanup {
 	void *ptr;
 };
 
-#define MIME_LOOPS_MAX	16	/* nested foreverypart */
+#define MIME_LOOPS_MAX	4	/* nested foreverypart (as Pigeonhole) */
 
 /* One foreverypart loop: the part it walks below, the part it is at. */
 struct mime_loop {

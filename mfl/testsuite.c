@@ -1411,6 +1411,16 @@ mfl_testsuite_new(struct mfl_env *env, const char *path)
 		return NULL;
 	ts->env = env;
 	ts->dir = slash ? strndup(path, (size_t) (slash - path)) : strdup(".");
+	/* absolute, so that include and ${tst.path} find the same files
+	 * whatever the directory mflc -T was run from */
+	if (ts->dir != NULL) {
+		char *abs = realpath(ts->dir, NULL);
+
+		if (abs != NULL) {
+			free(ts->dir);
+			ts->dir = abs;
+		}
+	}
 	if (ts->dir == NULL || set_message(ts, default_message, sizeof(default_message) - 1) < 0) {
 		mfl_testsuite_free(ts);
 		return NULL;

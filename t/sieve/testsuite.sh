@@ -141,6 +141,15 @@ printf 'require ["vnd.dovecot.testsuite", "variables"];\ntest "path" {\n\tif not
 "$mflc" -T "$tmp/path.svtest" >"$tmp/out" 2>&1
 is "$(sed -n 's/^ *1: //p' "$tmp/out")" "Test 'path' SUCCEEDED" '${tst.path} is the test file'"'"'s directory'
 
+# run from elsewhere with a relative path, the test file's include still
+# finds included/ beside it, and ${tst.path} is absolute
+mkdir -p "$tmp/rel/included"
+printf 'require "fileinto";\nfileinto "Inc";\n' >"$tmp/rel/included/inc.sieve"
+printf 'require ["vnd.dovecot.testsuite", "include", "variables"];\ntest "rel" {\n\tinclude "inc";\n\tif not test_result_action "store" { test_fail "not included"; }\n\tif not string :matches "${tst.path}" "/*" { test_fail "${tst.path}"; }\n}\n' >"$tmp/rel/rel.svtest"
+(cd "$tmp" && "$mflc" -T rel/rel.svtest) >"$tmp/out" 2>&1
+is "$(sed -n 's/^ *1: //p' "$tmp/out")" "Test 'rel' SUCCEEDED" \
+	"mflc -T with a relative path: include finds included/ beside the test file"
+
 # what the result sends is kept where :fcc says (the same text mvmda sends)
 cat >"$tmp/fcc.svtest" <<'S'
 require ["vnd.dovecot.testsuite", "vacation", "fcc"];
