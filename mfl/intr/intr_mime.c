@@ -45,12 +45,21 @@ const struct intr_tag intr_mime_tags[] = {
 	{ .name = NULL }
 };
 
-/* intr_mime_check - the options need :mime (RFC 5703 4.1) */
+/* intr_mime_check - the options need :mime (RFC 5703 4.1), and only
+ * header takes the ones that pick a Content-Type part (4.2, 4.3: address
+ * and exists take :anychild alone) */
 int
 intr_mime_check(struct compile *cc, struct ast *n, struct site *site)
 {
-	uint32_t opts = 1u << INTR_TAG_ANYCHILD | 1u << INTR_TAG_TYPE | 1u << INTR_TAG_SUBTYPE
+	uint32_t picks = 1u << INTR_TAG_TYPE | 1u << INTR_TAG_SUBTYPE
 	    | 1u << INTR_TAG_CONTENTTYPE | 1u << INTR_TAG_PARAM;
+	uint32_t opts = 1u << INTR_TAG_ANYCHILD | picks;
+
+	if ((site->tags & picks) && strcmp(n->intr->name, "header") != 0) {
+		cerror(cc, n, "%s: :type, :subtype, :contenttype and :param are header's "
+		       "(RFC 5703 4.2, 4.3)", n->intr->name);
+		return -1;
+	}
 
 	if ((site->tags & opts) && !(site->tags & (1u << INTR_TAG_MIME))) {
 		cerror(cc, n, "%s: :anychild, :type, :subtype, :contenttype and :param "
