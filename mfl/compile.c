@@ -787,7 +787,7 @@ include_file(void *ctx, struct parser *from, const char *path, size_t len,
 	struct ast *block = NULL;
 	char *src;
 	size_t slen;
-	int err, sieve;
+	int err, sieve, errors;
 
 	if (memchr(path, 0, len) != NULL || len == 0) {
 		diag_error(&cc->diag, from->file, line, col, "bad include file name");
@@ -814,7 +814,7 @@ include_file(void *ctx, struct parser *from, const char *path, size_t len,
 				   "include cycle: %s includes itself", full.data);
 			goto out;
 		}
-	if (cc->include_depth >= cc->limits.include_depth
+	if (cc->include_depth > cc->limits.include_depth
 	    || cc->include_depth >= (int) (sizeof(cc->include_stack) / sizeof(cc->include_stack[0]))) {
 		diag_error(&cc->diag, from->file, line, col,
 			   "includes nested deeper than %d", cc->limits.include_depth);
@@ -843,10 +843,15 @@ include_file(void *ctx, struct parser *from, const char *path, size_t len,
 		goto out;
 	}
 	sieve = include_mode(cc->env, full.data, src, slen);
+	errors = cc->diag.errors;
 	block = parse_source(cc, full.data, src, slen, sieve);
 	free(src);			/* parse_source keeps its own copy */
 	if (block != NULL)
 		block->num = 1;		/* its top level is the includer's */
+	/* each include on the way to an error says so, as a C compiler's
+	 * "included from" (and as Pigeonhole counts them) */
+	if (cc->diag.errors > errors)
+		diag_error(&cc->diag, from->file, line, col, "failed to include %s", full.data);
 out:
 	buf_free(&full);
 	return block;

@@ -27,6 +27,7 @@
 #include "mflapi.h"
 #include "msg/arena.h"
 #include "msg/buf.h"
+#include "msg/charset.h"
 #include "parse.h"
 
 static struct ast *sieve_test(struct parser *p);
@@ -111,6 +112,11 @@ sieve_intrinsic(struct parser *p, enum intr_kind kind)
 	parse_advance(p);
 	if (parse_sieve_args(p, node, sieve_argument, (size_t) -1) < 0)
 		return NULL;
+	/* RFC 6609 3.4: global is include's, and declares variables */
+	if (strcmp(intr->name, "global") == 0 && !parse_has_cap(p, "variables")) {
+		parse_error(p, &name, "global needs require \"variables\" too (RFC 6609 3.4)");
+		return NULL;
+	}
 	/* RFC 5232 3, 4: the flag commands and hasflag take a variable
 	 * name (or list) before their flags only with "variables" */
 	if (node->nitems == 2 && (strcmp(intr->name, "setflag") == 0
@@ -320,7 +326,7 @@ struct ast *
 parse_sieve_include(struct parser *p)
 {
 	struct token at = p->tok, name;
-	struct ast *node = parse_node(p, A_INCLUDE, &at);
+	struct ast *node = parse_node(p, A_INCLUDE, &at), *str;
 	int global = -1, once = 0, optional = 0;
 	struct buf path = BUF_INIT;
 
@@ -343,14 +349,19 @@ parse_sieve_include(struct parser *p)
 	name = p->tok;
 	if (!parse_expect(p, T_STRING, "a script name") || !parse_expect(p, T_SEMI, "';'"))
 		return NULL;
-	/* a name, not a path: no "/", no NUL, not empty (RFC 6609 3.1) */
-	if (name.len == 0 || memchr(name.text, '/', name.len) || memchr(name.text, 0, name.len)) {
+	/* encoded characters decoded, as in every string (RFC 5228 2.4.2.4) */
+	if ((str = parse_string(p, &name)) == NULL)
+		return NULL;
+	/* a name, not a path (RFC 6609 3.1): the statement is read, so the
+	 * next one is parsed whatever this one says */
+	if (!utf8_name_ok(str->str, str->len)) {
 		parse_error(p, &name, "include: invalid script name \"%.*s\"",
 			    (int) (name.len > 60 ? 60 : name.len), name.text);
-		return NULL;
+		node->kind = A_NOP;
+		return node;
 	}
 	include_dir(p, global > 0, &path);
-	buf_append(&path, name.text, name.len);
+	buf_append(&path, str->str, str->len);
 	buf_puts(&path, ".sieve");
 	node->str = arena_memdup(p->arena, buf_cstr(&path), path.len);
 	node->len = path.len;

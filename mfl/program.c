@@ -50,26 +50,11 @@ struct identity {
 };
 
 /* mfl_program_name_ok - NAME is a file name the admin's directory may
- * hold: no '/', not starting with '.', no control character, no
- * U+2028/U+2029, valid UTF-8, at most 128 bytes (as Pigeonhole) */
+ * hold: utf8_name_ok's, not starting with '.', at most 128 bytes */
 int
 mfl_program_name_ok(const char *name, size_t len)
 {
-	if (len == 0 || len > 128 || name[0] == '.' || !utf8_valid(name, len))
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char) name[i];
-
-		if (c == '/' || c < 0x20 || c == 0x7f)
-			return 0;
-		if (c == 0xc2 && i + 1 < len && (unsigned char) name[i + 1] >= 0x80
-		    && (unsigned char) name[i + 1] <= 0x9f)
-			return 0;	/* U+0080..U+009F */
-		if (c == 0xe2 && i + 2 < len && (unsigned char) name[i + 1] == 0x80
-		    && ((unsigned char) name[i + 2] == 0xa8 || (unsigned char) name[i + 2] == 0xa9))
-			return 0;	/* U+2028, U+2029 */
-	}
-	return 1;
+	return len <= 128 && utf8_name_ok(name, len) && name[0] != '.';
 }
 
 /* control_of - the env's string control mfl_KIND_WHAT, or "" */

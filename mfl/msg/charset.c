@@ -80,6 +80,28 @@ utf8_seq_len(const unsigned char *in, size_t len)
 	return need;
 }
 
+/* utf8_name_ok - NAME (LEN bytes) can name a file, a script or a
+ * program: valid UTF-8, not empty, no '/', no control character (C0,
+ * DEL, C1) and no line or paragraph separator (U+2028, U+2029) */
+int
+utf8_name_ok(const char *name, size_t len)
+{
+	if (len == 0 || !utf8_valid(name, len))
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char) name[i];
+
+		if (c == '/' || c < 0x20 || c == 0x7f)
+			return 0;
+		if (c == 0xc2 && i + 1 < len && (unsigned char) name[i + 1] <= 0x9f)
+			return 0;	/* U+0080..U+009F */
+		if (c == 0xe2 && i + 2 < len && (unsigned char) name[i + 1] == 0x80
+		    && ((unsigned char) name[i + 2] == 0xa8 || (unsigned char) name[i + 2] == 0xa9))
+			return 0;
+	}
+	return 1;
+}
+
 /* utf8_valid - 1 when all LEN bytes are valid UTF-8 */
 int
 utf8_valid(const char *in, size_t len)
