@@ -112,7 +112,7 @@ action_add(struct arena *arena, struct action_list *list,
 	/* RFC 5435 3.8: keeps the implicit keep; the same notification
 	 * twice is sent once (Pigeonhole: the same method URI) */
 	if (act->kind == ACT_NOTIFY) {
-		for (size_t i = 0; i < list->n; i++)
+		for (size_t i = 0; i < list->n && !act->notify->legacy; i++)
 			if (list->v[i].kind == ACT_NOTIFY && list->v[i].target_len == act->target_len
 			    && memcmp(list->v[i].target, act->target, act->target_len) == 0)
 				return 0;
@@ -283,7 +283,9 @@ action_copy(struct arena *arena, const struct action *from, struct action *to)
 		if ((nt->from && (c->from = arena_memdup(arena, nt->from, strlen(nt->from))) == NULL)
 		    || (nt->message && (c->message = arena_memdup(arena, nt->message, strlen(nt->message))) == NULL)
 		    || (nt->options && (c->options = copy_list(arena, nt->options)) == NULL)
-		    || (nt->fcc && (c->fcc = arena_memdup(arena, nt->fcc, strlen(nt->fcc))) == NULL))
+		    || (nt->fcc && (c->fcc = arena_memdup(arena, nt->fcc, strlen(nt->fcc))) == NULL)
+		    || (nt->id && (c->id = arena_memdup(arena, nt->id, strlen(nt->id))) == NULL)
+		    || (nt->recipients && (c->recipients = copy_list(arena, nt->recipients)) == NULL))
 			return -1;
 		to->notify = c;
 	}
@@ -343,6 +345,20 @@ action_json(const struct action *act, struct buf *out)
 		if (act->notify->fcc != NULL) {
 			buf_puts(out, ",\"fcc\":");
 			json_string(out, act->notify->fcc, strlen(act->notify->fcc));
+		}
+		if (act->notify->legacy) {
+			buf_puts(out, ",\"deprecated\":true,\"recipients\":[");
+			for (size_t i = 0; act->notify->recipients[i]; i++) {
+				if (i > 0)
+					buf_putc(out, ',');
+				json_string(out, act->notify->recipients[i],
+					    strlen(act->notify->recipients[i]));
+			}
+			buf_putc(out, ']');
+			if (act->notify->id != NULL) {
+				buf_puts(out, ",\"id\":");
+				json_string(out, act->notify->id, strlen(act->notify->id));
+			}
 		}
 		break;
 	case ACT_PIPE:

@@ -34,6 +34,10 @@ struct notify {
 	const char *message;	/* :message, or NULL */
 	const char **options;	/* :options, NULL-ended, or NULL */
 	const char *fcc;	/* :fcc (RFC 8580): a copy of it here */
+	int legacy;		/* the deprecated notify: the target is
+				 * "mailto", the message is the body */
+	const char *id;		/* legacy :id, or NULL */
+	const char **recipients;	/* legacy :options, NULL-ended */
 };
 
 struct action {

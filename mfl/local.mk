@@ -64,7 +64,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/intr/intr_spamtest.c \
 	mfl/intr/intr_string.c \
 	mfl/intr/intr_test.c \
-	mfl/intr/intr_vacation.c mfl/intr/intr_notify.c \
+	mfl/intr/intr_vacation.c mfl/intr/intr_notify.c mfl/intr/intr_notify_old.c \
 	mfl/intr/intr_variables.c
 
 MFL_LIBS = mfl/libmfl.a $(PCRE2_LIBS)

@@ -248,7 +248,7 @@ drop_notified(struct arena *arena, const struct action_list *actions, size_t ind
 		struct mailto earlier;
 		char err[200];
 
-		if (actions->v[a].kind != ACT_NOTIFY
+		if (actions->v[a].kind != ACT_NOTIFY || actions->v[a].notify->legacy
 		    || mailto_parse(arena, actions->v[a].target, actions->v[a].target_len, &earlier,
 				    err, sizeof(err)) < 0)
 			continue;
@@ -281,6 +281,71 @@ join(struct buf *out, const char *name, const char **list, size_t n)
 	buf_putc(out, '\n');
 }
 
+/* earlier_reaches - a legacy notify action before INDEX already sends
+ * to ADDR (Pigeonhole drops such a recipient from the later one) */
+static int
+earlier_reaches(const struct action_list *actions, size_t index, const char *addr)
+{
+	for (size_t a = 0; a < index; a++) {
+		const struct action *e = &actions->v[a];
+
+		for (size_t k = 0; e->kind == ACT_NOTIFY && e->notify->legacy
+		     && e->notify->recipients[k] != NULL; k++)
+			if (strcasecmp(e->notify->recipients[k], addr) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* compose_legacy - the deprecated notify's mail, as Pigeonhole writes
+ * it: its :message as the body, to its :options recipients that no
+ * earlier notify reached; as mfl_notify_compose */
+static int
+compose_legacy(const char *owner, const struct action_list *actions, size_t index,
+	       struct buf *out, char ***rcpts_r)
+{
+	const struct notify *nt = actions->v[index].notify;
+	char host[256] = "localhost", date[64], **rcpts;
+	size_t total = 0, n = 0;
+	time_t now = time(NULL);
+	int eight_bit = 0;
+	struct tm tm;
+
+	while (nt->recipients[total] != NULL)
+		total++;
+	if ((rcpts = calloc(total + 1, sizeof(*rcpts))) == NULL)
+		return -1;
+	for (size_t i = 0; i < total; i++)
+		if (!earlier_reaches(actions, index, nt->recipients[i])
+		    && (rcpts[n++] = strdup(nt->recipients[i])) == NULL) {
+			for (size_t k = 0; k < n; k++)
+				free(rcpts[k]);
+			free(rcpts);
+			return -1;
+		}
+	for (const char *c = nt->message; c && *c; c++)
+		eight_bit |= (unsigned char) *c >= 0x80;
+	gethostname(host, sizeof(host) - 1);
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	buf_printf(out, "X-Sieve: mvmf %s\nDate: %s\n", PACKAGE_VERSION, date);
+	buf_puts(out, nt->importance == 1 ? "X-Priority: 1 (Highest)\nImportance: High\n"
+		 : nt->importance == 3 ? "X-Priority: 5 (Lowest)\nImportance: Low\n"
+		 : "X-Priority: 3 (Normal)\nImportance: Normal\n");
+	buf_printf(out, "From: %s\n", owner);
+	join(out, "To", (const char **) rcpts, n);
+	buf_puts(out, "Subject: [SIEVE] New mail notification\n"
+		 "Auto-Submitted: auto-generated (notify)\nPrecedence: bulk\n");
+	buf_printf(out, "Message-ID: <%lld.%ld.notify@%s>\nMIME-Version: 1.0\n"
+		   "Content-Type: text/plain; charset=%s\nContent-Transfer-Encoding: %s\n\n",
+		   (long long) now, (long) getpid(), host, eight_bit ? "utf-8" : "us-ascii",
+		   eight_bit ? "8bit" : "7bit");
+	buf_puts(out, nt->message ? nt->message : "");
+	buf_putc(out, '\n');
+	*rcpts_r = rcpts;
+	return out->failed ? -1 : 0;
+}
+
 /* mfl_notify_compose - the notification the notify action INDEX of
  * ACTIONS sends about MSG for OWNER (the recipient whose script asked
  * for it) into OUT, its recipients (NULL-ended, malloc'd, free with
@@ -302,6 +367,11 @@ mfl_notify_compose(struct msg *msg, const char *owner, const struct action_list 
 	size_t n = 0;
 
 	*rcpts_r = NULL;
+	if (a->notify->legacy) {
+		if (arena != NULL)
+			arena_free(arena);
+		return compose_legacy(owner, actions, index, out, rcpts_r);
+	}
 	if (arena == NULL || mailto_parse(arena, a->target, a->target_len, &m, err, sizeof(err)) < 0
 	    || (drop_notified(arena, actions, index, m.to, &m.nto),
 		drop_notified(arena, actions, index, m.cc, &m.ncc),

@@ -37,7 +37,7 @@ static const char *const known_caps[] = {
 	"duplicate", "vacation", "vacation-seconds", "include",
 	"foreverypart", "mime", "extracttext", "imapflags", "vnd.dovecot.duplicate",
 	"enotify", "vnd.dovecot.debug", "special-use", "vnd.dovecot.environment",
-	"extlists", "fcc",
+	"extlists", "fcc", "notify",
 };
 
 /* parse_init - ready to read SRC */
@@ -296,6 +296,7 @@ mfl_capabilities(const struct mfl_env *env, void (*fn)(void *ctx, const char *ca
 static const char *const conflicts[][2] = {
 	{ "imapflags", "imap4flags" },
 	{ "vnd.dovecot.duplicate", "duplicate" },
+	{ "notify", "enotify" },
 };
 
 /* parse_conflicting - what CAP, required now, conflicts with of what

@@ -85,12 +85,20 @@ sieve_argument(struct parser *p)
 	return sieve_string_list(p);
 }
 
+/* has_cap - parse_has_cap for intr_find_enabled */
+static int
+has_cap(void *ctx, const char *cap)
+{
+	return parse_has_cap(ctx, cap);
+}
+
 /* sieve_intrinsic - a command or test INTR, its arguments */
 static struct ast *
 sieve_intrinsic(struct parser *p, enum intr_kind kind)
 {
 	struct token name = p->tok;
-	const struct intrinsic *intr = intr_find(p->env, name.text, name.len, kind);
+	const struct intrinsic *intr = intr_find_enabled(p->env, name.text, name.len, kind,
+							 has_cap, p);
 	struct ast *node;
 
 	if (intr == NULL) {

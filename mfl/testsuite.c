@@ -1295,10 +1295,14 @@ test_result_action_run(struct mfl_run *run, const struct site *site, struct valu
 
 	intr_tag_present(site, TAG_INDEX, args, &index);
 	tmatch_init(&tm, run, site, &args[0]);
-	for (size_t i = 0; i < l->n && m == 0; i++) {
+	for (size_t i = 0, nth = 0; i < l->n && m == 0; i++) {
 		const char *name = action_name(&l->v[i]);
 
-		if (index != NULL && (int64_t) i + 1 != index->u.i)
+		/* the implicit keep is not in Pigeonhole's result until it
+		 * is executed */
+		if (l->v[i].implicit)
+			continue;
+		if (index != NULL && (int64_t) ++nth != index->u.i)
 			continue;
 		m = tmatch_one(&tm, name, strlen(name));
 	}

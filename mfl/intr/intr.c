@@ -32,7 +32,7 @@ extern const struct intrinsic intr_body, intr_environment, intr_date,
 	intr_vacation, intr_global, intr_fep_begin, intr_fep_next, intr_fep_end,
 	intr_extracttext, intr_notify, intr_valid_notify_method,
 	intr_notify_method_capability, intr_debug_log, intr_specialuse_exists,
-	intr_valid_ext_list;
+	intr_valid_ext_list, intr_notify_old, intr_denotify;
 
 const struct intrinsic *const intr_table[] = {
 	&intr_header, &intr_address, &intr_envelope, &intr_exists, &intr_size,
@@ -50,6 +50,8 @@ const struct intrinsic *const intr_table[] = {
 	&intr_extracttext, &intr_notify, &intr_valid_notify_method,
 	&intr_notify_method_capability, &intr_debug_log, &intr_specialuse_exists,
 	&intr_valid_ext_list,
+	&intr_notify_old,	/* after enotify's notify: Sieve picks by require */
+	&intr_denotify,
 	NULL
 };
 
@@ -135,6 +137,30 @@ intr_find(const struct mfl_env *env, const char *name, size_t len,
 		if (intr_match(env->intrs[i], name, len, kind))
 			return env->intrs[i];
 	return NULL;
+}
+
+/* intr_find_enabled - as intr_find, but of two with one name (enotify's
+ * notify and the deprecated one) the one whose capability HAS (CTX,
+ * capability) accepts; the first of them when none is */
+const struct intrinsic *
+intr_find_enabled(const struct mfl_env *env, const char *name, size_t len,
+		  enum intr_kind kind, int (*has)(void *ctx, const char *cap), void *ctx)
+{
+	const struct intrinsic *first = NULL;
+
+	for (size_t i = 0; intr_table[i] != NULL; i++)
+		if (intr_match(intr_table[i], name, len, kind)) {
+			if (has(ctx, intr_table[i]->capability))
+				return intr_table[i];
+			first = first ? first : intr_table[i];
+		}
+	for (size_t i = 0; env != NULL && i < env->nintrs; i++)
+		if (intr_match(env->intrs[i], name, len, kind)) {
+			if (has(ctx, env->intrs[i]->capability))
+				return env->intrs[i];
+			first = first ? first : env->intrs[i];
+		}
+	return first;
 }
 
 /* mfl_env_add_intrinsic - a host's command, test or $function; its

@@ -33,6 +33,7 @@ enum tag_group {
 	TG_DUPID,			/* duplicate's :header, :uniqueid */
 	TG_PERIOD,			/* vacation's :days, :seconds */
 	TG_MIMEOPT,			/* :type, :subtype, :contenttype, :param */
+	TG_IMPORTANCE,			/* deprecated notify's :low, :normal, :high */
 	TG__COUNT
 };
 
@@ -104,6 +105,9 @@ struct site {
 
 const struct intrinsic *intr_find(const struct mfl_env *env, const char *name,
 				  size_t len, enum intr_kind kind);
+const struct intrinsic *intr_find_enabled(const struct mfl_env *env, const char *name,
+					  size_t len, enum intr_kind kind,
+					  int (*has)(void *ctx, const char *cap), void *ctx);
 int mfl_env_add_intrinsic(struct mfl_env *env, const struct intrinsic *in);
 int intr_tag_present(const struct site *site, int id, struct value *args,
 		     struct value **arg_r);

@@ -252,6 +252,23 @@ vac 'require "enotify"; notify "xmpp:bob@example.net";'
 ok "$(grep -q 'invalid method' err; echo $?)" "enotify: a method other than mailto is a compile error"
 rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
 
+# the deprecated notify (Pigeonhole's, before RFC 5435): :options are the
+# recipients, :message the body with $from$ and $subject$ filled in
+vac 'require "notify";
+notify :low :id "n1" :options ["carol@example.org", "dave@example.org"] :message "New: $from$ about $subject$";
+notify :id "n2" :options "erin@example.org";
+denotify :is "n2";'
+is "$?" 0 "deprecated notify: delivered"
+is "$(count "$HOME/Maildir/new") $(sent)" "1 2" "deprecated notify: kept, and one message to each :options recipient (denotify took n2 back)"
+ok "$(grep -q '^New: Alice <alice@example.org> about lunch?$' sent.0 \
+	&& grep -q '^Subject: \[SIEVE\] New mail notification$' sent.0 \
+	&& grep -q '^Auto-Submitted: auto-generated (notify)$' sent.0 && grep -q '^Importance: Low$' sent.0; echo $?)" \
+	"deprecated notify: the message with its substitutions, Pigeonhole's subject, Auto-Submitted, :low"
+vac 'require ["notify", "enotify"]; notify :options "carol@example.org";'
+ok "$(grep -q 'notify cannot be used together with enotify\|enotify cannot be used together with notify' err; echo $?)" \
+	"deprecated notify and enotify in one script: a compile error"
+rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
+
 # special-use (RFC 8579): the rc script gives folders their flags
 cat >su-rc.mfl <<'R'
 $namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
