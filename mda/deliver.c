@@ -351,6 +351,41 @@ redirect(struct mda *mda, const struct action *a)
 	return ret;
 }
 
+/* report - vnd.dovecot.report: an RFC 5965 report about the message to
+ * the action's address, from <> (From: as $mfl_report_from says) */
+static int
+report(struct mda *mda, const struct action *a)
+{
+	char host[256] = "localhost", *text;
+	struct mfl_report_env e = {
+		.policy = rc_string(mda, "mfl_report_from"),
+		.user_email = rc_string(mda, "mfl_user_email"),
+		.sender = mda->sender, .recipient = mda->recipient,
+		.orig_recipient = getenv("ORIGINAL_RECIPIENT"), .host = host,
+	};
+	size_t len = mda->mail.head.len + mda->mail.len;
+	struct buf out = BUF_INIT;
+	int ret;
+
+	gethostname(host, sizeof(host) - 1);
+	if ((text = arena_alloc(mda->arena, len + 1)) == NULL) {
+		mda_log(LOG_ERR, "out of memory");
+		return EX_TEMPFAIL;
+	}
+	if (mda->mail.head.len > 0)
+		memcpy(text, mda->mail.head.data, mda->mail.head.len);
+	memcpy(text + mda->mail.head.len, mda->mail.data, mda->mail.len);
+	mfl_report_compose(&e, mda->msg, text, len, a, &out);
+	if (out.failed) {
+		buf_free(&out);
+		mda_log(LOG_ERR, "out of memory");
+		return EX_TEMPFAIL;
+	}
+	ret = mda_hand_over(mda, "report", "", a->target, "", 0, out.data, out.len);
+	buf_free(&out);
+	return ret;
+}
+
 /* reject - RFC 5429: a notice to the sender; never to <> */
 static int
 reject(struct mda *mda, const struct action *a)
@@ -450,6 +485,8 @@ deliver_one(struct mda *mda, const struct action *a, int *skipped_r)
 		return 0;
 	case ACT_PIPE:
 		return pipe_message(mda, a);
+	case ACT_REPORT:
+		return report(mda, a);
 	case ACT_DISCARD:
 		mda_log(LOG_INFO, "to=<%s> result=discarded (%s:%d)", mda->recipient,
 			a->file ? a->file : "-", a->line);
@@ -464,7 +501,7 @@ static int
 leaves_a_trace(const struct action *a)
 {
 	return a->kind == ACT_KEEP || a->kind == ACT_FILEINTO || a->kind == ACT_REDIRECT
-	    || a->kind == ACT_REJECT || a->kind == ACT_PIPE;
+	    || a->kind == ACT_REJECT || a->kind == ACT_PIPE || a->kind == ACT_REPORT;
 }
 
 /* done_prefix - "c", then this message for this recipient: two 64-bit

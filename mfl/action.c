@@ -273,6 +273,17 @@ action_copy(struct arena *arena, const struct action *from, struct action *to)
 			return -1;
 		to->vacation = c;
 	}
+	if (from->report != NULL) {
+		struct report *c = arena_alloc(arena, sizeof(*c));
+
+		if (c == NULL)
+			return -1;
+		*c = *from->report;
+		if ((c->feedback_type = arena_memdup(arena, c->feedback_type, strlen(c->feedback_type))) == NULL
+		    || (c->message = arena_memdup(arena, c->message, strlen(c->message))) == NULL)
+			return -1;
+		to->report = c;
+	}
 	if (from->notify != NULL) {
 		const struct notify *nt = from->notify;
 		struct notify *c = arena_alloc(arena, sizeof(*c));
@@ -372,6 +383,15 @@ action_json(const struct action *act, struct buf *out)
 		}
 		buf_printf(out, "],\"copy\":%s,\"try\":%s", act->copy ? "true" : "false",
 			   act->pipe_try ? "true" : "false");
+		break;
+	case ACT_REPORT:
+		buf_puts(out, "{\"action\":\"report\",\"address\":");
+		json_string(out, act->target, act->target_len);
+		buf_puts(out, ",\"feedback_type\":");
+		json_string(out, act->report->feedback_type, strlen(act->report->feedback_type));
+		buf_puts(out, ",\"message\":");
+		json_string(out, act->report->message, strlen(act->report->message));
+		buf_printf(out, ",\"headers_only\":%s", act->report->headers_only ? "true" : "false");
 		break;
 	case ACT_REJECT:
 		buf_printf(out, "{\"action\":\"%s\",\"reason\":",

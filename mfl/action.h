@@ -11,7 +11,7 @@ struct arena;
 
 enum action_kind {
 	ACT_KEEP, ACT_FILEINTO, ACT_REDIRECT, ACT_DISCARD, ACT_REJECT,
-	ACT_VACATION, ACT_NOTIFY, ACT_PIPE
+	ACT_VACATION, ACT_NOTIFY, ACT_PIPE, ACT_REPORT
 };
 
 /* What a vacation action asks for (RFC 5230, RFC 6131); the reason is
@@ -24,6 +24,14 @@ struct vacation {
 	const char **addresses;	/* the user's other addresses, NULL-ended */
 	int mime;		/* the reason is a MIME entity */
 	const char *fcc;	/* :fcc (RFC 8580): a copy of the reply here */
+};
+
+/* What vnd.dovecot.report sends (RFC 5965): the address is the
+ * action's target. */
+struct report {
+	const char *feedback_type;	/* "abuse", ... */
+	const char *message;		/* the user's words */
+	int headers_only;		/* the original's header, not all of it */
 };
 
 /* What a notify action asks for (RFC 5435); the method URI is the
@@ -57,6 +65,7 @@ struct action {
 	const char **flags;	/* imap4flags, NULL-terminated or NULL */
 	const struct vacation *vacation;	/* ACT_VACATION */
 	const struct notify *notify;	/* ACT_NOTIFY */
+	const struct report *report;	/* ACT_REPORT; target: its address */
 	const char **args;	/* ACT_PIPE: the program's arguments,
 				 * NULL-ended, or NULL; target: its name */
 	int pipe_try;		/* ACT_PIPE :try: a failure is no error */

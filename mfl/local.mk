@@ -28,6 +28,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/compile_fep.c mfl/testsuite.c mfl/testsuite.h mfl/vacation.c \
 	mfl/notify.c mfl/notify.h \
 	mfl/program.c \
+	mfl/report.c \
 	mfl/redirect.c \
 	mfl/compile_include.c \
 	mfl/compile_site.c \
@@ -61,6 +62,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/intr/intr_mailbox.c \
 	mfl/intr/intr_mime.c \
 	mfl/intr/intr_program.c \
+	mfl/intr/intr_report.c \
 	mfl/intr/intr_spamtest.c \
 	mfl/intr/intr_string.c \
 	mfl/intr/intr_test.c \

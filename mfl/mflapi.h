@@ -153,6 +153,18 @@ const char *mfl_redirect_sender(const char *policy, const char *user_email,
 const char *mfl_redirect_user(const char *user_email, const char *recipient);
 int mfl_redirect_loop(struct msg *msg, const char *user_email, const char *recipient);
 
+/* vnd.dovecot.report (RFC 5965 abuse reports): what the host knows
+ * of the delivery, and the report; it is sent from <> */
+struct mfl_report_env {
+	const char *policy;		/* $mfl_report_from */
+	const char *user_email;		/* $mfl_user_email */
+	const char *sender, *recipient, *orig_recipient, *host;
+};
+int mfl_report_type_ok(const char *s, size_t len);
+void mfl_report_compose(const struct mfl_report_env *e, struct msg *msg,
+			const char *text, size_t len, const struct action *a,
+			struct buf *out);
+
 /* Pigeonhole's extprograms (vnd.dovecot.pipe, .filter, .execute): a
  * host that allows them adds the commands, tests and their controls
  * ($mfl_pipe_dir ...: an empty directory keeps a kind off); the pipe

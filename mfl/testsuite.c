@@ -619,6 +619,23 @@ execute(struct mfl_testsuite *ts, size_t index)
 	}
 	case ACT_PIPE:
 		return pipe_message(ts, a);
+	case ACT_REPORT: {
+		struct mfl_report_env e = {
+			.policy = mfl_env_get_string(ts->env, "mfl_report_from"),
+			.user_email = mfl_env_get_string(ts->env, "mfl_user_email"),
+			.sender = ts->from, .recipient = ts->to, .orig_recipient = ts->orig_to,
+			.host = ts->main ? run_environment_value(ts->main, "host") : NULL,
+		};
+		char to[1024];
+
+		if (current(ts, &data) < 0)
+			return -1;
+		mfl_report_compose(&e, ts_msg(ts), data.data ? data.data : "", data.len, a,
+				   &subject);
+		buf_free(&data);
+		snprintf(to, sizeof(to), "%.*s", (int) a->target_len, a->target);
+		return subject.failed ? -1 : send(ts, "", to, subject.data, subject.len);
+	}
 	case ACT_DISCARD:
 		return 0;
 	}
@@ -930,6 +947,7 @@ static const struct {
 	{ "sieve_include_max_nesting_depth", "mfl_limit_include_depth" },
 	{ "sieve_redirect_envelope_from", "mfl_redirect_envelope_from" },
 	{ "sieve_user_email", "mfl_user_email" },
+	{ "sieve_report_from", "mfl_report_from" },
 	{ "sieve_pipe_input_eol", "mfl_pipe_eol" },
 	{ "sieve_filter_input_eol", "mfl_filter_eol" },
 	{ "sieve_execute_input_eol", "mfl_execute_eol" },
@@ -1275,7 +1293,7 @@ action_name(const struct action *a)
 	static const char *const names[] = {
 		[ACT_KEEP] = "keep", [ACT_FILEINTO] = "store", [ACT_REDIRECT] = "redirect",
 		[ACT_DISCARD] = "discard", [ACT_REJECT] = "reject", [ACT_VACATION] = "vacation",
-		[ACT_NOTIFY] = "notify", [ACT_PIPE] = "pipe",
+		[ACT_NOTIFY] = "notify", [ACT_PIPE] = "pipe", [ACT_REPORT] = "report",
 	};
 
 	return names[a->kind];

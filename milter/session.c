@@ -251,10 +251,11 @@ take_actions(struct session *s)
 					  a->target, a->target_len);
 		else if (a->kind == ACT_DISCARD)
 			session_set_reply(s, DEC_DISCARD, NULL, NULL, NULL, 0);
-		else if (a->kind == ACT_VACATION || a->kind == ACT_NOTIFY)
+		else if (a->kind == ACT_VACATION || a->kind == ACT_NOTIFY || a->kind == ACT_REPORT)
 			session_log(s, LOG_NOTICE, "%s:%d: %s is sent at delivery "
 				    "(mvmda), not during SMTP: ignored", a->file ? a->file : "-",
-				    a->line, a->kind == ACT_VACATION ? "vacation" : "notify");
+				    a->line, a->kind == ACT_VACATION ? "vacation"
+				    : a->kind == ACT_NOTIFY ? "notify" : "report");
 	}
 	s->first_action = list->n;
 }

@@ -269,6 +269,19 @@ ok "$(grep -q 'notify cannot be used together with enotify\|enotify cannot be us
 	"deprecated notify and enotify in one script: a compile error"
 rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
 
+# vnd.dovecot.report: an RFC 5965 abuse report, from <>, the message in it
+vac 'require "vnd.dovecot.report"; report "abuse" "This is spam." "abuse@example.net";'
+is "$?" 0 "report: delivered"
+is "$(count "$HOME/Maildir/new") $(sent)" "1 1" "report: the message kept, one report sent"
+is "$(sed -n 1p sent.0)" "[-oi][-f][<>][--][abuse@example.net]" "report: from <> to the address"
+ok "$(grep -q '^Content-Type: multipart/report; report-type=feedback-report;' sent.0 \
+	&& grep -q '^Feedback-Type: abuse$' sent.0 && grep -q '^This is spam.$' sent.0 \
+	&& grep -q '^Subject: Report: lunch?$' sent.0 && grep -q '^are you in?$' sent.0; echo $?)" \
+	"report: multipart/report with the feedback type, the user's words and the message"
+vac 'require "vnd.dovecot.report"; report "?????" "x" "abuse@example.net";'
+ok "$(grep -q 'invalid feedback type' err; echo $?)" "report: a feedback type that is not a token is a compile error"
+rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
+
 # special-use (RFC 8579): the rc script gives folders their flags
 cat >su-rc.mfl <<'R'
 $namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
