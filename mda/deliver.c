@@ -386,6 +386,23 @@ report(struct mda *mda, const struct action *a)
 	return ret;
 }
 
+/* notify_action - the notify action A, from the sender the rc script's
+ * $mfl_notify_envelope_from picks (else :from, else postmaster) */
+static void
+notify_action(struct mda *mda, const struct action *a)
+{
+	char host[256] = "localhost";
+	struct mfl_report_env env = {
+		.policy = rc_string(mda, "mfl_notify_envelope_from"),
+		.user_email = rc_string(mda, "mfl_user_email"),
+		.sender = mda->sender, .recipient = mda->recipient,
+		.orig_recipient = getenv("ORIGINAL_RECIPIENT"), .host = host,
+	};
+
+	gethostname(host, sizeof(host) - 1);
+	notify(mda, (size_t) (a - mda->actions.v), &env, mda_hand_over, mda_store_copy);
+}
+
 /* reject - RFC 5429: a notice to the sender; never to <> */
 static int
 reject(struct mda *mda, const struct action *a)
@@ -481,7 +498,7 @@ deliver_one(struct mda *mda, const struct action *a, int *skipped_r)
 	}
 	case ACT_NOTIFY:
 		/* a notification that fails is no reason to retry */
-		notify(mda, (size_t) (a - mda->actions.v), mda_hand_over, mda_store_copy);
+		notify_action(mda, a);
 		return 0;
 	case ACT_PIPE:
 		return pipe_message(mda, a);

@@ -22,13 +22,17 @@
 #include "enotify.h"
 
 /* notify - send what notify action INDEX of the delivery's actions
- * asks for, through SEND (one message, handed over once per recipient),
- * a copy through COPY when it has :fcc; 0 always */
+ * asks for, through SEND (one message, handed over once per recipient,
+ * from the envelope sender ENV's policy gives: RFC 5436 2.3), a copy
+ * through COPY when it has :fcc; 0 always */
 int
-notify(struct mda *mda, size_t index, mda_send_fn *send, mda_copy_fn *copy)
+notify(struct mda *mda, size_t index, const struct mfl_report_env *env, mda_send_fn *send,
+       mda_copy_fn *copy)
 {
 	const struct action *a = &mda->actions.v[index];
 	const char *why = mfl_notify_skip(mda->msg);
+	char buf[512];
+	const char *from = mfl_notify_sender(a, env, buf, sizeof(buf));
 	struct buf text = BUF_INIT;
 	char **rcpts;
 	int any;
@@ -46,7 +50,7 @@ notify(struct mda *mda, size_t index, mda_send_fn *send, mda_copy_fn *copy)
 	}
 	any = rcpts[0] != NULL;
 	for (size_t i = 0; rcpts[i] != NULL; i++) {
-		if (send(mda, "notify", "", rcpts[i], "", 0, text.data, text.len) == 0)
+		if (send(mda, "notify", from, rcpts[i], "", 0, text.data, text.len) == 0)
 			mda_log(LOG_INFO, "to=<%s> notify to=<%s> result=sent", mda->recipient,
 				rcpts[i]);
 		free(rcpts[i]);

@@ -4,6 +4,7 @@
 
 #include "mda.h"
 
-int notify(struct mda *mda, size_t index, mda_send_fn *send, mda_copy_fn *copy);
+int notify(struct mda *mda, size_t index, const struct mfl_report_env *env,
+	   mda_send_fn *send, mda_copy_fn *copy);
 
 #endif

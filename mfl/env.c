@@ -130,6 +130,9 @@ mfl_env_new(void)
 	    || mfl_env_add_control(env, "mfl_redirect_envelope_from", MFL_CONTROL_STRING, 0,
 				   "sender", "a redirected copy's envelope sender: sender, "
 				   "recipient, orig_recipient, user_email, <address> or <>") < 0
+	    || mfl_env_add_control(env, "mfl_notify_envelope_from", MFL_CONTROL_STRING, 0, "",
+				   "a notification's envelope sender (\"\": :from, else postmaster; "
+				   "or sender, recipient, orig_recipient, user_email, <address>)") < 0
 	    || mfl_env_add_control(env, "mfl_report_from", MFL_CONTROL_STRING, 0, "postmaster",
 				   "vnd.dovecot.report's From: postmaster, sender, recipient, "
 				   "orig_recipient, user_email or <address>") < 0

@@ -161,6 +161,10 @@ struct mfl_report_env {
 	const char *sender, *recipient, *orig_recipient, *host;
 };
 int mfl_report_type_ok(const char *s, size_t len);
+/* the envelope sender of a notification (RFC 5436 2.3), the policy
+ * $mfl_notify_envelope_from */
+const char *mfl_notify_sender(const struct action *a, const struct mfl_report_env *e,
+			      char *buf, size_t size);
 void mfl_report_compose(const struct mfl_report_env *e, struct msg *msg,
 			const char *text, size_t len, const struct action *a,
 			struct buf *out);

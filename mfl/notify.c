@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "action.h"
+#include "intr/intr.h"
 #include "mflapi.h"
 #include "msg/arena.h"
 #include "msg/msg.h"
@@ -214,6 +215,43 @@ mfl_notify_valid(const char *method, size_t len, char *err, size_t errsize)
 	ok = mailto_parse(arena, method, len, &m, err, errsize) == 0;
 	arena_free(arena);
 	return ok;
+}
+
+/* mfl_notify_sender - the envelope sender of notify action A's mail
+ * (RFC 5436 2.3): empty when the message's is (no loops); else as
+ * $mfl_notify_envelope_from (POLICY, Dovecot's
+ * sieve_notify_mailto_envelope_from) says when it is set, else :from,
+ * else postmaster at HOST; BUF holds what is made */
+const char *
+mfl_notify_sender(const struct action *a, const struct mfl_report_env *e, char *buf,
+		  size_t size)
+{
+	struct arena *arena;
+	struct buf spec = BUF_INIT;
+
+	if (e->sender == NULL || !*e->sender)
+		return "";
+	if (e->policy != NULL && *e->policy) {
+		const char *p = e->policy;
+
+		while (*p == ' ')
+			p++;
+		if (strncasecmp(p, "postmaster", 10) != 0)
+			return mfl_redirect_sender(p, e->user_email, e->sender, e->recipient,
+						   e->orig_recipient, buf, size);
+	} else if (a->notify->from != NULL && (arena = arena_create(0)) != NULL) {
+		int one = intr_one_address(arena, a->notify->from, strlen(a->notify->from), &spec);
+
+		arena_free(arena);
+		if (one == 1 && !spec.failed && spec.len < size) {
+			snprintf(buf, size, "%s", spec.data);
+			buf_free(&spec);
+			return buf;
+		}
+		buf_free(&spec);
+	}
+	snprintf(buf, size, "postmaster@%s", e->host ? e->host : "localhost");
+	return buf;
 }
 
 /* mfl_notify_skip - why MSG may not cause a notification (RFC 5436

@@ -595,6 +595,14 @@ execute(struct mfl_testsuite *ts, size_t index)
 		return send(ts, "", ts->from, data.data, data.len);
 	}
 	case ACT_NOTIFY: {
+		struct mfl_report_env e = {
+			.policy = mfl_env_get_string(ts->env, "mfl_notify_envelope_from"),
+			.user_email = mfl_env_get_string(ts->env, "mfl_user_email"),
+			.sender = ts->from, .recipient = ts->to, .orig_recipient = ts->orig_to,
+			.host = ts->main ? run_environment_value(ts->main, "host") : NULL,
+		};
+		char from[512];
+		const char *envfrom = mfl_notify_sender(a, &e, from, sizeof(from));
 		char **rcpts;
 		int sent = 0;
 
@@ -609,7 +617,7 @@ execute(struct mfl_testsuite *ts, size_t index)
 			char *copy = malloc(data.len + 1);
 
 			if (copy == NULL || (memcpy(copy, data.data, data.len), 0)
-			    || send(ts, "", rcpts[i], copy, data.len) < 0)
+			    || send(ts, envfrom, rcpts[i], copy, data.len) < 0)
 				sent = -1;
 			free(rcpts[i]);
 		}
@@ -948,6 +956,7 @@ static const struct {
 	{ "sieve_redirect_envelope_from", "mfl_redirect_envelope_from" },
 	{ "sieve_user_email", "mfl_user_email" },
 	{ "sieve_report_from", "mfl_report_from" },
+	{ "sieve_notify_mailto_envelope_from", "mfl_notify_envelope_from" },
 	{ "sieve_pipe_input_eol", "mfl_pipe_eol" },
 	{ "sieve_filter_input_eol", "mfl_filter_eol" },
 	{ "sieve_execute_input_eol", "mfl_execute_eol" },
@@ -1505,6 +1514,10 @@ mfl_testsuite_run(struct mfl_testsuite *ts, const struct mfl_prog *prog, struct 
 	rc = mfl_run_main(ts->main);
 	if (rc < 0)
 		buf_printf(out, "XX: %s\n", mfl_run_error(ts->main));
+	/* stop inside a block ends the test file there, the block done (as
+	 * Pigeonhole's control-stop.svtest has it) */
+	if (rc == 0 && ts->in_block)
+		test_end_run(ts->main, NULL, NULL, NULL);
 	buf_printf(out, "\n%s: %d passed, %d failed, %d not applicable\n",
 		   rc < 0 || ts->nfailed ? "FAIL" : "PASS", ts->passed, ts->nfailed, ts->nna);
 	return rc < 0 ? -1 : ts->nfailed;

@@ -235,10 +235,9 @@ notify "mailto:dave@example.org,erin@example.org";'
 vac "$ntf"; is "$?" 0 "enotify: delivered"
 is "$(count "$HOME/Maildir/new")" 1 "enotify: the message is kept too (notify keeps the implicit keep)"
 is "$(sent)" 3 "enotify: one message for each recipient, none twice (carol in To and Cc, dave in both URIs)"
-is "$(cat sent.* | grep -c '^\[-oi\]\[-f\]\[<>\]\[--\]')" 3 "enotify: from the null sender"
 is "$(sed -n 1p sent.0; sed -n 1p sent.1; sed -n 1p sent.2)" \
-	"$(printf '[-oi][-f][<>][--][carol@example.org]\n[-oi][-f][<>][--][dave@example.org]\n[-oi][-f][<>][--][erin@example.org]')" \
-	"enotify: to carol, dave and erin"
+	"$(printf '[-oi][-f][bob@example.net][--][carol@example.org]\n[-oi][-f][bob@example.net][--][dave@example.org]\n[-oi][-f][postmaster@%s][--][erin@example.org]' "$(hostname)")" \
+	"enotify: to carol, dave and erin; from :from, else postmaster (RFC 5436 2.3)"
 ok "$(grep -q '^Subject: Mail about lunch?$' sent.0 && grep -q '^Look$' sent.0 \
 	&& grep -q '^From: bob@example.net$' sent.0 && grep -q '^X-Priority: 1 (Highest)$' sent.0 \
 	&& grep -q '^Auto-Submitted: auto-notified; owner-email="bob@example.net"$' sent.0; echo $?)" \
@@ -248,6 +247,10 @@ ok "$(grep -q '^Subject: Notification: lunch?$' sent.2 && grep -q '^Notification
 rm -f sent.*
 { printf 'Auto-Submitted: auto-generated\n'; cat vmsg; } >vmsg2
 vac "$ntf" vmsg2; is "$(sent)" 0 "enotify: no notification about an automatic message (RFC 5436 2.7)"
+SENDER= vac 'require "enotify"; notify :from "bob@example.net" "mailto:carol@example.org";'
+is "$(sed -n 1p sent.0)" "[-oi][-f][<>][--][carol@example.org]" \
+	"enotify: about a message from <>, from <> whatever :from says (RFC 5436 2.3: no loops)"
+rm -f sent.*
 vac 'require "enotify"; notify "xmpp:bob@example.net";'
 ok "$(grep -q 'invalid method' err; echo $?)" "enotify: a method other than mailto is a compile error"
 rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
