@@ -139,6 +139,10 @@ action_add(struct arena *arena, struct action_list *list,
 			old->copy = 0;
 		if (act->kind == ACT_KEEP && old->kind == ACT_FILEINTO)
 			old->kind = ACT_KEEP, old->target = NULL, old->target_len = 0;
+		/* RFC 5232 5: of stores merged into one, the last one's
+		 * flags win */
+		if (old->kind == ACT_KEEP || old->kind == ACT_FILEINTO)
+			old->flags = act->flags;
 		return 0;
 	}
 	return action_append(arena, list, act);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "action.h"
 #include "compile.h"
@@ -41,6 +42,7 @@ struct folder {
 	char *name;
 	char **msgs;		/* malloc'd, NUL-ended copies */
 	size_t *lens;
+	char **flags;		/* each one's IMAP flags, space-separated */
 	size_t n;
 };
 
@@ -317,6 +319,16 @@ static struct folder *
 folder_find(struct mfl_testsuite *ts, const char *name, size_t len, int make)
 {
 	struct folder *more;
+	char canon[1024];
+
+	/* INBOX is INBOX in any case, as a hierarchy's top too (RFC 3501
+	 * 5.1: "Inbox.Junk" is "INBOX.Junk") */
+	if (len >= 5 && len < sizeof(canon) && strncasecmp(name, "inbox", 5) == 0
+	    && (len == 5 || name[5] == '.' || name[5] == '/')) {
+		memcpy(canon, "INBOX", 5);
+		memcpy(canon + 5, name + 5, len - 5);
+		name = canon;
+	}
 
 	for (size_t i = 0; i < ts->nfolders; i++)
 		if (strlen(ts->folders[i].name) == len && memcmp(ts->folders[i].name, name, len) == 0)
@@ -358,10 +370,12 @@ current(struct mfl_testsuite *ts, struct buf *out)
 
 /* store_buf - DATA (taken over) into FOLDER */
 static int
-store_buf(struct mfl_testsuite *ts, const char *name, size_t len, struct buf *data)
+store_buf(struct mfl_testsuite *ts, const char *name, size_t len, struct buf *data,
+	  const char *const *flags)
 {
 	struct folder *f = folder_find(ts, name, len, 1);
-	char **msgs;
+	struct buf joined = BUF_INIT;
+	char **msgs, **fl;
 	size_t *lens;
 
 	if (f == NULL) {
@@ -374,19 +388,26 @@ store_buf(struct mfl_testsuite *ts, const char *name, size_t len, struct buf *da
 	lens = realloc(f->lens, (f->n + 1) * sizeof(*lens));
 	if (lens != NULL)
 		f->lens = lens;
-	if (msgs == NULL || lens == NULL) {
+	fl = realloc(f->flags, (f->n + 1) * sizeof(*fl));
+	if (fl != NULL)
+		f->flags = fl;
+	if (msgs == NULL || lens == NULL || fl == NULL) {
 		buf_free(data);
 		return -1;
 	}
+	for (size_t i = 0; flags != NULL && flags[i] != NULL; i++)
+		buf_printf(&joined, "%s%s", i ? " " : "", flags[i]);
+	f->flags[f->n] = joined.len ? joined.data : NULL;
 	buf_putc(data, 0);
 	f->msgs[f->n] = data->data;
 	f->lens[f->n++] = data->len - 1;
 	return 0;
 }
 
-/* store - the message as it is now (with its header edits) into FOLDER */
+/* store - the message as it is now (with its header edits) into FOLDER,
+ * with the IMAP FLAGS (NULL-ended, or NULL) */
 static int
-store(struct mfl_testsuite *ts, const char *name, size_t len)
+store_flagged(struct mfl_testsuite *ts, const char *name, size_t len, const char *const *flags)
 {
 	struct buf data = BUF_INIT;
 
@@ -394,14 +415,21 @@ store(struct mfl_testsuite *ts, const char *name, size_t len)
 		buf_free(&data);
 		return -1;
 	}
-	return store_buf(ts, name, len, &data);
+	return store_buf(ts, name, len, &data, flags);
+}
+
+/* store - the message into FOLDER, no flags */
+static int
+store(struct mfl_testsuite *ts, const char *name, size_t len)
+{
+	return store_flagged(ts, name, len, NULL);
 }
 
 /* fileinto - the message into folder NAME, as mvmda files it: a name
  * with an empty, "." or ".." level or a control character cannot be a
  * folder, and the message goes to INBOX instead (the error says so) */
 static int
-fileinto(struct mfl_testsuite *ts, const char *name, size_t len)
+fileinto(struct mfl_testsuite *ts, const char *name, size_t len, const char *const *flags)
 {
 	const char *why = NULL;
 	char line[400];
@@ -419,7 +447,7 @@ fileinto(struct mfl_testsuite *ts, const char *name, size_t len)
 		}
 	}
 	if (why == NULL)
-		return store(ts, name, len);
+		return store_flagged(ts, name, len, flags);
 	snprintf(line, sizeof(line), "failed to store into mailbox '%.*s': invalid name (%s); "
 		 "the message goes to INBOX", (int) (len > 200 ? 200 : len), name, why);
 	error_add(ts, line, strlen(line));
@@ -435,7 +463,7 @@ fcc(struct mfl_testsuite *ts, const char *folder, const char *text, size_t len)
 	if (folder == NULL)
 		return 0;
 	buf_append(&copy, text, len);
-	return store_buf(ts, folder, strlen(folder), &copy);
+	return store_buf(ts, folder, strlen(folder), &copy, NULL);
 }
 
 /* send - a message to TO from FROM into the outbox: DATA, LEN bytes
@@ -565,9 +593,9 @@ execute(struct mfl_testsuite *ts, size_t index)
 
 	switch (a->kind) {
 	case ACT_KEEP:
-		return store(ts, "INBOX", 5);
+		return store_flagged(ts, "INBOX", 5, a->flags);
 	case ACT_FILEINTO:
-		return fileinto(ts, a->target, a->target_len);
+		return fileinto(ts, a->target, a->target_len, a->flags);
 	case ACT_REDIRECT:
 		return redirect(ts, a);
 	case ACT_REJECT:
@@ -832,9 +860,18 @@ test_message_run(struct mfl_run *run, const struct site *site, struct value *arg
 	if (intr_tag_present(site, TAG_FOLDER, args, &folder)) {
 		struct folder *f = folder_find(ts, folder->u.s.ptr, folder->u.s.len, 0);
 
-		if (f != NULL && i >= 0 && (size_t) i < f->n)
-			return set_message(ts, f->msgs[i], f->lens[i]) < 0
-			    ? run_error(run, site, "out of memory") : 0;
+		if (f != NULL && i >= 0 && (size_t) i < f->n) {
+			const char *flags = f->flags[i] ? f->flags[i] : "";
+			struct value v;
+
+			/* its stored flags are the internal variable's now
+			 * (imap4flags' hasflag reads them, as Pigeonhole's) */
+			if (set_message(ts, f->msgs[i], f->lens[i]) < 0
+			    || run_str(ts->main, flags, strlen(flags), &v) < 0)
+				return run_error(run, site, "out of memory");
+			ts->main->imap_flags = v;
+			return 0;
+		}
 		snprintf(why, sizeof(why), "no message %lld in folder %.*s", (long long) i,
 			 (int) folder->u.s.len, folder->u.s.ptr);
 	} else {
@@ -890,8 +927,10 @@ result_reset(struct mfl_testsuite *ts)
 {
 	mfl_run_clear_actions(ts->main);
 	ts->executed = 0;
-	/* as Pigeonhole: what a filter made of the message is gone too */
+	/* as Pigeonhole: what a filter made of the message is gone too,
+	 * and the internal flags variable (imap4flags) is empty again */
 	mfl_run_set_message(ts->main, ts->msg);
+	ts->main->imap_flags = value_str("", 0);
 }
 
 /* test_result_reset: a new, empty result and an empty outbox */
@@ -1550,9 +1589,10 @@ mfl_testsuite_free(struct mfl_testsuite *ts)
 	errors_clear(ts);
 	for (size_t i = 0; i < ts->nfolders; i++) {
 		for (size_t k = 0; k < ts->folders[i].n; k++)
-			free(ts->folders[i].msgs[k]);
+			free(ts->folders[i].msgs[k]), free(ts->folders[i].flags[k]);
 		free(ts->folders[i].msgs);
 		free(ts->folders[i].lens);
+		free(ts->folders[i].flags);
 		free(ts->folders[i].name);
 	}
 	for (size_t i = 0; i < ts->nsent; i++) {
