@@ -28,16 +28,24 @@ DOVECOT_ONLY = {
 BLOCK = re.compile(r'^\s*test\s+"((?:[^"\\]|\\.)*)"\s*\{', re.M)
 
 
+COMMENT = re.compile(r'/\*.*?\*/', re.S)
+
+
+def source_of(path):
+    """the file's text without its /* */ comments (blocks commented out
+    are not tests: Pigeonhole's own enotify/execute.svtest has two)"""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), f.read())
+
+
 def blocks_of(path):
     """the test blocks' names in a file, read as text"""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        return [m.group(1).replace('\\"', '"') for m in BLOCK.finditer(f.read())]
+    return [m.group(1).replace('\\"', '"') for m in BLOCK.finditer(source_of(path))]
 
 
 def block_texts(path):
     """{block name: its text} (to the next block), read as text"""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        text = f.read()
+    text = source_of(path)
     ms = list(BLOCK.finditer(text))
     return {m.group(1).replace('\\"', '"'): text[m.end():ms[i + 1].start() if i + 1 < len(ms) else len(text)]
             for i, m in enumerate(ms)}
