@@ -72,6 +72,7 @@ struct mfl_testsuite {
 	size_t nerrors;
 	int sub_failed;		/* test_fail in a script test_script_run ran */
 	size_t executed;	/* actions of the result already executed */
+	int implicit_done;	/* and its implicit keep */
 	struct folder *folders;
 	size_t nfolders;
 	struct sent *sent;
@@ -927,6 +928,7 @@ result_reset(struct mfl_testsuite *ts)
 {
 	mfl_run_clear_actions(ts->main);
 	ts->executed = 0;
+	ts->implicit_done = 0;
 	/* as Pigeonhole: what a filter made of the message is gone too,
 	 * and the internal flags variable (imap4flags) is empty again */
 	mfl_run_set_message(ts->main, ts->msg);
@@ -1322,6 +1324,12 @@ test_script_run_run(struct mfl_run *run, const struct site *site, struct value *
 	for (size_t i = 0; rc == 0 && i < l->n; i++) {
 		struct action copy;
 
+		/* the implicit keep is not an action of Pigeonhole's result:
+		 * test_result_execute makes it when nothing cancelled it */
+		if (l->v[i].implicit) {
+			run->actions.implicit_flags = l->v[i].flags;
+			continue;
+		}
 		if (action_copy(run->arena, &l->v[i], &copy) < 0
 		    || action_add(run->arena, &run->actions, &copy) < 0) {
 			mfl_run_free(sub);
@@ -1431,9 +1439,12 @@ test_result_execute_run(struct mfl_run *run, const struct site *site, struct val
 			error_add(ts, "execution failed", 16);
 		ok &= rc == 0;
 	}
-	/* nothing in the result: the implicit keep (RFC 5228 2.10.2) */
-	if (l->n == 0 && store(ts, "INBOX", 5) < 0)
-		ok = 0;
+	/* nothing cancelled it: the implicit keep (RFC 5228 2.10.2), once */
+	if (!l->cancel_implicit && !ts->implicit_done) {
+		ts->implicit_done = 1;
+		if (store_flagged(ts, "INBOX", 5, l->implicit_flags) < 0)
+			ok = 0;
+	}
 	*ret = value_int(ok);
 	return 0;
 }
