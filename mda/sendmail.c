@@ -99,7 +99,8 @@ reject_notice(const struct mail *mail, const char *reason, size_t rlen,
 	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
 	snprintf(boundary, sizeof(boundary), "mvmda-%lld-%ld", (long long) now, (long) getpid());
-	buf_printf(out, "From: Mail Delivery Subsystem <MAILER-DAEMON@%s>\n", msgid_domain);
+	/* as Pigeonhole signs it: a human may answer the postmaster */
+	buf_printf(out, "From: Postmaster <postmaster@%s>\n", msgid_domain);
 	buf_printf(out, "To: <%s>\n", mail->sender);
 	buf_puts(out, "Subject: Rejected: your message was refused\n");
 	buf_printf(out, "Date: %s\n", date);

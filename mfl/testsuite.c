@@ -606,7 +606,7 @@ execute(struct mfl_testsuite *ts, size_t index)
 		buf_puts(&subject, "Rejected: ");
 		header_of(ts, "Subject", &subject);
 		buf_putc(&subject, 0);
-		rc = compose(ts, "Mail Delivery Subsystem <MAILER-DAEMON>",
+		rc = compose(ts, "Postmaster <postmaster>",
 			     "auto-replied (rejected)", subject.data, a->target, a->target_len);
 		buf_free(&subject);
 		return rc;
@@ -1330,6 +1330,10 @@ test_script_run_run(struct mfl_run *run, const struct site *site, struct value *
 			run->actions.implicit_flags = l->v[i].flags;
 			continue;
 		}
+		/* a later script's reject after one already there is
+		 * dropped, as Pigeonhole merges results (no second notice) */
+		if (l->v[i].kind == ACT_REJECT && run->actions.rejected)
+			continue;
 		if (action_copy(run->arena, &l->v[i], &copy) < 0
 		    || action_add(run->arena, &run->actions, &copy) < 0) {
 			mfl_run_free(sub);

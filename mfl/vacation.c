@@ -116,9 +116,10 @@ mine(const char *recipient, const struct vacation *v, const char *addr, size_t l
 	return 0;
 }
 
-/* addressed - a To, Cc, Bcc or Resent- field names the user */
+/* addressed - a To, Cc, Bcc or Resent- field names the user (that
+ * address onto AS, when AS is not NULL) */
 static int
-addressed(struct msg *msg, const char *recipient, const struct vacation *v)
+addressed(struct msg *msg, const char *recipient, const struct vacation *v, struct buf *as)
 {
 	static const char *const fields[] = {
 		"to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc", NULL
@@ -147,6 +148,8 @@ addressed(struct msg *msg, const char *recipient, const struct vacation *v)
 			}
 		}
 	}
+	if (found && as != NULL)
+		buf_append(as, spec.data, spec.len);
 	buf_free(&spec);
 	return found;
 }
@@ -168,7 +171,15 @@ mfl_vacation_reply(struct msg *msg, const char *sender, const char *recipient,
 	gethostname(host, sizeof(host) - 1);
 	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-	buf_printf(out, "From: %s\n", v->from ? v->from : recipient);
+	/* without :from, the address the message came to (the recipient
+	 * or one of :addresses in its To, Cc...), as Pigeonhole answers */
+	if (v->from != NULL)
+		buf_printf(out, "From: %s\n", v->from);
+	else if (addressed(msg, recipient, v, &text) && text.len > 0)
+		buf_printf(out, "From: %s\n", buf_cstr(&text));
+	else
+		buf_printf(out, "From: %s\n", recipient);
+	buf_reset(&text);
 	buf_printf(out, "To: %s\n", sender);
 	subject = field(msg, "subject", &slen);
 	if (v->subject != NULL)
@@ -210,7 +221,7 @@ mfl_vacation_skip(struct msg *msg, const char *sender, const char *recipient,
 		return why;
 	if (mine(recipient, v, sender, strlen(sender)))
 		return "the sender is the user";
-	if (!addressed(msg, recipient, v))
+	if (!addressed(msg, recipient, v, NULL))
 		return "the message is not addressed to the user";
 	return NULL;
 }

@@ -387,6 +387,7 @@ SENDER=a@b RECIPIENT=bob@example.net MVMDA_RC="$tmp/rc.mfl" "$mvmda" j.sieve <ms
 is "$(sed -n 1p sent.1)" "[-oi][-f][<>][--][a@b]" "the notice goes to the sender from <>"
 ok "$(grep -q '^not wanted$' sent.1 && grep -q 'Content-Type: message/disposition-notification' sent.1 \
 	&& grep -q '^Subject: hello$' sent.1; echo $?)" "an MDN with the reason and the original"
+ok "$(grep -q '^From: Postmaster <postmaster@' sent.1; echo $?)" "signed by the postmaster, as Pigeonhole's"
 SENDER= RECIPIENT=bob@example.net MVMDA_RC="$tmp/rc.mfl" "$mvmda" j.sieve <msg 2>err; is "$?" 0 "reject with <> sender"
 ok "$([ ! -e sent.2 ] && [ "$(count "$HOME/Maildir/new")" = 1 ]; echo $?)" "is refused: nothing sent, the message kept"
 printf '#!/bin/sh\nexit 75\n' >sendmail

@@ -210,6 +210,8 @@ sed 's/^To: .*/To: someone@example.net/' vmsg >vmsg2
 SENDER=frank@example.org vac "$away" vmsg2; is "$(sent)" 0 "vacation: not for mail not addressed to the user"
 SENDER=frank@example.org vac 'require "vacation"; vacation :addresses ["someone@example.net"] "x";' vmsg2
 is "$(sent)" 1 "vacation: :addresses names the user's other addresses"
+ok "$(grep -q '^From: someone@example.net$' sent.0; echo $?)" \
+	"vacation: the reply comes from the address the message came to (one of :addresses)"
 rm -f sent.*
 SENDER=bob@example.net vac "$away"; is "$(sent)" 0 "vacation: never to the user's own address"
 # five deliveries from one sender at once: one answer
