@@ -312,23 +312,19 @@ envelope_match(struct tmatch *tm, const char *path, struct buf *tmp)
 {
 	struct mfl_run *run = tm->run;
 	struct arena *arena = run->msg ? msg_arena(run->msg) : run->arena;
-	struct addr *list;
-	size_t count;
-	int m = 0;
+	struct addr a;
+	const char *p;
+	size_t plen;
 
 	/* RFC 5228 5.4: the null reverse-path is "" */
 	if (*path == 0 || strcmp(path, "<>") == 0)
 		return tmatch_one(tm, "", 0);
-	if (addr_parse_list(arena, path, strlen(path), &list, &count) < 0)
-		return run_error(run, tm->site, "out of memory");
-	for (size_t k = 0; k < count && m == 0; k++) {
-		const char *p;
-		size_t plen;
-
-		if (address_part(run, &list[k], tm->site->addrpart, tmp, &p, &plen))
-			m = tmatch_one(tm, p, plen);
-	}
-	return m;
+	/* a path that is not one matches nothing (as Pigeonhole) */
+	if (addr_parse_path(arena, path, strlen(path), &a) < 0)
+		return 0;
+	if (address_part(run, &a, tm->site->addrpart, tmp, &p, &plen))
+		return tmatch_one(tm, p, plen);
+	return 0;
 }
 
 /* envelope: envelope [COMPARATOR] [ADDRESS-PART] [MATCH-TYPE] <envelope-part> <key-list> */

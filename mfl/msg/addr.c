@@ -454,3 +454,105 @@ addr_detail(const char *local, size_t len, const char *separators,
 	*detail_len_r = 0;
 	return 0;
 }
+
+/* path_domain_ok - a domain of an SMTP path: dot-separated labels of
+ * letters, digits, '-', '_' (hostnames in the wild have them) and UTF-8,
+ * none empty; or an address literal */
+static int
+path_domain_ok(const char *d, size_t len)
+{
+	size_t label = 0;
+
+	if (len >= 2 && d[0] == '[')
+		return d[len - 1] == ']';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char) d[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+		} else if (ascii_isalpha(c) || ascii_isdigit(c) || c == '-' || c == '_' || c >= 0x80) {
+			label++;
+		} else {
+			return 0;
+		}
+	}
+	return len > 0 && label > 0;
+}
+
+/* path_atext - RFC 5322 atext (and UTF-8, RFC 6531), or '.' */
+static int
+path_atext(unsigned char c)
+{
+	return ascii_isalpha(c) || ascii_isdigit(c) || c >= 0x80 || c == '.'
+	    || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/* addr_parse_path - an SMTP path as MTAs hand it over (RFC 5321 4.1.2:
+ * "<" [source route ":"] mailbox ">", the brackets optional, a local
+ * part alone allowed, a source route ignored) into *OUT; -1 when it is
+ * not one: stray or doubled brackets, a bad route, a local part with
+ * spaces or specials, an "@" without a domain, two "@" */
+int
+addr_parse_path(struct arena *arena, const char *s, size_t len, struct addr *out)
+{
+	const char *p = s, *end = s + len, *local;
+	struct buf unq = BUF_INIT;
+
+	memset(out, 0, sizeof(*out));
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (p < end && *p == '<') {
+		if (end - p < 2 || end[-1] != '>')
+			return -1;
+		p++, end--;
+	}
+	if (memchr(p, '<', (size_t) (end - p)) || memchr(p, '>', (size_t) (end - p)))
+		return -1;
+	if (p < end && *p == '@') {	/* "@a,@b:" */
+		const char *colon = memchr(p, ':', (size_t) (end - p));
+
+		if (colon == NULL)
+			return -1;
+		while (p < colon) {
+			const char *e = ++p;
+
+			if (p[-1] != '@')
+				return -1;
+			while (e < colon && *e != ',')
+				e++;
+			if (!path_domain_ok(p, (size_t) (e - p)) || (e < colon && e + 1 == colon))
+				return -1;
+			p = e < colon ? e + 1 : e;
+		}
+		p = colon + 1;
+	}
+	local = p;
+	if (p < end && *p == '"') {	/* quoted-string */
+		for (p++; p < end && *p != '"'; p++) {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			buf_putc(&unq, *p);
+		}
+		if (p == end)
+			return buf_free(&unq), -1;
+		p++;
+	} else {
+		while (p < end && path_atext((unsigned char) *p))
+			buf_putc(&unq, *p++);
+	}
+	if (p == local || (p < end && *p != '@')
+	    || (p < end && !path_domain_ok(p + 1, (size_t) (end - p - 1)))) {
+		buf_free(&unq);
+		return -1;
+	}
+	out->local = arena_memdup(arena, unq.data ? unq.data : "", unq.len);
+	out->domain = p < end ? arena_memdup(arena, p + 1, (size_t) (end - p - 1)) : NULL;
+	out->raw = s;
+	out->raw_len = len;
+	buf_free(&unq);
+	return out->local == NULL || (p < end && out->domain == NULL) ? -1 : 0;
+}

@@ -25,6 +25,7 @@ struct addr {
 int addr_parse_list(struct arena *arena, const char *text, size_t len,
 		    struct addr **list_r, size_t *count_r);
 void addr_spec(const struct addr *addr, struct buf *out);
+int addr_parse_path(struct arena *arena, const char *s, size_t len, struct addr *out);
 const char *rfc822_skip_comment(const char *p, const char *end);
 int addr_detail(const char *local, size_t len, const char *separators,
 		size_t *user_len_r, const char **detail_r, size_t *detail_len_r);

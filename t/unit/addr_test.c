@@ -174,6 +174,34 @@ static const struct detail_case {
 	{ "", "+", "", NULL },
 };
 
+/* SMTP paths (addr_parse_path): what they parse to, "local|domain",
+ * "local|-" without a domain, or NULL when not a path */
+static const struct {
+	const char *input, *want;
+} path_cases[] = {
+	{ "<stephan@example.org>", "stephan|example.org" },
+	{ "stephan@example.org", "stephan|example.org" },
+	{ "<MAILER-DAEMON>", "MAILER-DAEMON|-" },
+	{ "<@a.example,@b.example:stephan@example.org>", "stephan|example.org" },
+	{ "<\"two words\"@example.org>", "two words|example.org" },
+	{ ".japanese@example.com", ".japanese|example.com" },
+	{ "x@_example.com", "x|_example.com" },
+	{ "x@[192.0.2.1]", "x|[192.0.2.1]" },
+	{ "<<stephan@example.org>", NULL },
+	{ "stephan@example.org>", NULL },
+	{ "<stephan@example.org", NULL },
+	{ "<stephan example.org>", NULL },
+	{ "<stephan@@example.org>", NULL },
+	{ "hutsefluts@", NULL },
+	{ "<cola.example.org:stephan@example.org>", NULL },
+	{ "<@.example.org:stephan@example.org>", NULL },
+	{ "<@cola..nl:stephan@example.org>", NULL },
+	{ "<@a.example,b.example:stephan@example.org>", NULL },
+	{ "<@a.example,@b.example,stephan@example.org>", NULL },
+	{ "<\"open@example.org>", NULL },
+	{ "", NULL },
+};
+
 int
 main(void)
 {
@@ -207,6 +235,17 @@ main(void)
 		if (c->detail != NULL)
 			tap_is_mem(detail, detail_len, c->detail, strlen(c->detail),
 				   "detail %zu: detail of %s", i, c->local);
+	}
+	for (size_t i = 0; i < sizeof(path_cases) / sizeof(path_cases[0]); i++) {
+		struct addr a;
+		int rc = addr_parse_path(arena, path_cases[i].input, strlen(path_cases[i].input), &a);
+
+		buf_reset(&got);
+		if (rc == 0)
+			buf_printf(&got, "%s|%s", a.local, a.domain ? a.domain : "-");
+		tap_is_str(rc == 0 ? buf_cstr(&got) : "(not a path)",
+			   path_cases[i].want ? path_cases[i].want : "(not a path)",
+			   "path %zu: %s", i, path_cases[i].input);
 	}
 	buf_free(&got);
 	arena_free(arena);
