@@ -130,9 +130,18 @@ container_values(struct tmatch *tm, const struct mime_part *part)
 		return m;
 	}
 	if (part->child != NULL && strcmp(part->type, "message") == 0
-	    && part->child->body >= part->child->start)
-		return tmatch_one(tm, part->child->start,
-				  (size_t) (part->child->body - part->child->start));
+	    && part->child->body >= part->child->start) {
+		const char *h = part->child->start;
+		size_t n = (size_t) (part->child->body - h);
+
+		/* the header fields, each with its line end, not the empty
+		 * line after them (as Pigeonhole matches it) */
+		if (n >= 4 && memcmp(h + n - 4, "\r\n\r\n", 4) == 0)
+			n -= 2;
+		else if (n >= 2 && h[n - 1] == '\n' && h[n - 2] == '\n')
+			n -= 1;
+		return tmatch_one(tm, h, n);
+	}
 	return 0;
 }
 

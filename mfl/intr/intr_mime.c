@@ -158,7 +158,9 @@ intr_mime_values(struct mfl_run *run, const struct site *site, struct value *arg
 	if (site->tags & (1u << INTR_TAG_TYPE))
 		return fn(ctx, token ? token : "", slash ? (size_t) (slash - token) : tlen);
 	if (site->tags & (1u << INTR_TAG_SUBTYPE))
-		return slash ? fn(ctx, slash + 1, tlen - (size_t) (slash + 1 - token)) : 0;
+		/* a value with no "/" (Content-Disposition) has an empty
+		 * subtype, as Pigeonhole reads it */
+		return slash ? fn(ctx, slash + 1, tlen - (size_t) (slash + 1 - token)) : fn(ctx, "", 0);
 	if (intr_tag_present(site, INTR_TAG_PARAM, args, &names) && names != NULL) {
 		const struct value *items;
 		size_t n;
