@@ -72,7 +72,7 @@ addheader_run(struct mfl_run *run, const struct site *site, struct value *args,
 
 	(void) ret;
 	if (!field_name_ok(args[0].u.s.ptr, args[0].u.s.len))
-		return run_error(run, site, "addheader: \"%.*s\" is not a field name",
+		return run_error(run, site, "addheader: field name \"%.*s\" is invalid",
 				 (int) (args[0].u.s.len > 60 ? 60 : args[0].u.s.len), args[0].u.s.ptr);
 	if (run->msg == NULL)
 		return 0;
@@ -95,8 +95,15 @@ name_check(struct compile *cc, struct ast *n, struct site *site)
 	struct ast *name = n->items[0];
 
 	if (name->kind == A_STR && !field_name_ok(name->str, name->len)) {
-		cerror(cc, name, "%s: \"%.*s\" is not a field name", n->intr->name,
+		cerror(cc, name, "%s: field name \"%.*s\" is invalid", n->intr->name,
 		       (int) (name->len > 60 ? 60 : name->len), name->str);
+		return -1;
+	}
+	/* a NUL cannot be in a header field (RFC 5322 2.2) */
+	if (site->intr->tags != deleteheader_tags && n->nitems > 1 && n->items[1]->kind == A_STR
+	    && memchr(n->items[1]->str, 0, n->items[1]->len) != NULL) {
+		cerror(cc, n->items[1], "addheader: field value \"%.*s\" is invalid (it holds a NUL)",
+		       (int) (n->items[1]->len > 60 ? 60 : n->items[1]->len), n->items[1]->str);
 		return -1;
 	}
 	return site->intr->tags == deleteheader_tags ? intr_index_check(cc, n, site) : 0;
@@ -125,7 +132,7 @@ deleteheader_run(struct mfl_run *run, const struct site *site, struct value *arg
 
 	(void) ret;
 	if (!field_name_ok(name, len))
-		return run_error(run, site, "deleteheader: \"%.*s\" is not a field name",
+		return run_error(run, site, "deleteheader: field name \"%.*s\" is invalid",
 				 (int) (len > 60 ? 60 : len), name);
 	if (run->msg == NULL || protected(name, len))
 		return 0;

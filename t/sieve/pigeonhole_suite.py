@@ -115,6 +115,9 @@ STRING_OCTET = ("string's default comparator is i;ascii-casemap (RFC 5228 2.7.3)
 DOCUMENTED = {
     ("execute/errors.svtest", "Fileinto missing folder"):
         "mvmda makes a missing folder for every fileinto, :create or not (mfl(7) mailbox)",
+    ("test-address.svtest", "Invalid addresses"):
+        "UTF-8 in an address is read as RFC 6532 allows; Pigeonhole takes <jürgen@example.com> "
+        "as invalid (mfl(7) address)",
     ("extensions/environment/basic.svtest", "Location"):
         "mvmda is an MDA (RFC 5183 \"MDA\"); Pigeonhole's testsuite says \"MS\" (t/sieve/run_cases.py)",
     ("extensions/environment/basic.svtest", "Name"):
