@@ -114,6 +114,38 @@ add_addresses(struct arena *arena, const char *text, const char ***list, size_t 
 	return 0;
 }
 
+/* uri_chars_ok - every character of the URI is one RFC 6068 allows
+ * unescaped: unreserved, some-delims, "%" escapes, and "?", "&", "=",
+ * "/" between the fields */
+static int
+uri_chars_ok(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char) s[i];
+
+		if (!ascii_isalpha(c) && !ascii_isdigit(c) && strchr("-._~%!$'()*+,;:@?&=/", c) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* to_part_ok - the URI's own recipients (before "?") are addr-specs,
+ * comma-separated (RFC 6068 2: no display names, nothing after them) */
+static int
+to_part_ok(struct arena *arena, const char *to)
+{
+	while (*to) {
+		const char *comma = strchr(to, ',');
+		size_t n = comma ? (size_t) (comma - to) : strlen(to);
+		struct addr a;
+
+		if (n == 0 || to[0] == '<' || addr_parse_path(arena, to, n, &a) < 0 || a.domain == NULL)
+			return 0;
+		to += n + (comma != NULL);
+	}
+	return 1;
+}
+
 /* mailto_parse - URI (LEN bytes) into M, in ARENA; 0, or -1 and ERR */
 int
 mailto_parse(struct arena *arena, const char *uri, size_t len, struct mailto *m,
@@ -128,11 +160,20 @@ mailto_parse(struct arena *arena, const char *uri, size_t len, struct mailto *m,
 		return -1;
 	}
 	uri += 7;
+	if (!uri_chars_ok(uri, (size_t) (end - uri))) {
+		snprintf(err, errsize, "\"%.*s\" holds a character a URI must escape",
+			 (int) (end - uri > 80 ? 80 : end - uri), uri);
+		return -1;
+	}
 	q = memchr(uri, '?', (size_t) (end - uri));
 	to_end = q ? q : end;
 	if ((to = pct_decode(arena, uri, (size_t) (to_end - uri))) == NULL) {
 		snprintf(err, errsize, "bad %%-escape in \"%.*s\"",
 			 (int) (to_end - uri > 80 ? 80 : to_end - uri), uri);
+		return -1;
+	}
+	if (*to && !to_part_ok(arena, to)) {
+		snprintf(err, errsize, "\"%.80s\" is not a list of mail addresses", to);
 		return -1;
 	}
 	if (*to && add_addresses(arena, to, &m->to, &m->nto, err, errsize) < 0)

@@ -38,7 +38,8 @@ importance_ok(const char *s, size_t len)
 }
 
 /* option_ok - "name=value" with a name of letters, digits, '.', '-'
- * and '_' that starts with a letter or digit (RFC 5435 3.5) */
+ * and '_' that starts with a letter or digit, a value without NUL, CR
+ * or LF (RFC 5435 3.5) */
 static int
 option_ok(const char *s, size_t len)
 {
@@ -48,6 +49,10 @@ option_ok(const char *s, size_t len)
 		return 0;
 	for (const char *p = s; p < eq; p++)
 		if (!ascii_isalpha(*p) && !ascii_isdigit(*p) && *p != '.' && *p != '-' && *p != '_')
+			return 0;
+	/* option-value: no NUL, CR or LF */
+	for (const char *p = eq + 1; p < s + len; p++)
+		if (*p == 0 || *p == '\r' || *p == '\n')
 			return 0;
 	return 1;
 }
