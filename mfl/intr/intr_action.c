@@ -180,11 +180,17 @@ fileinto_run(struct mfl_run *run, const struct site *site, struct value *args,
 	return intr_add_action(run, site, &act);
 }
 
-/* fileinto_check - a constant :specialuse must be a special-use flag */
+/* fileinto_check - a constant name must be UTF-8, a constant
+ * :specialuse a special-use flag */
 static int
 fileinto_check(struct compile *cc, struct ast *n, struct site *site)
 {
 	(void) site;
+	if (n->nitems > 0 && n->items[0]->kind == A_STR
+	    && !utf8_valid(n->items[0]->str, n->items[0]->len)) {
+		cerror(cc, n->items[0], "fileinto: invalid folder name: not UTF-8");
+		return -1;
+	}
 	for (size_t i = 0; i < n->ntags; i++) {
 		const struct ast *v = n->tags[i].arg;
 

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include "compile.h"
 #include "env.h"
 #include "mflapi.h"
 #include "msg/str.h"
@@ -114,11 +115,32 @@ specialuse_exists_run(struct mfl_run *run, const struct site *site, struct value
 	return 0;
 }
 
+/* specialuse_exists_check - constant flags must be special-use flags */
+static int
+specialuse_exists_check(struct compile *cc, struct ast *n, struct site *site)
+{
+	const struct ast *list = n->items[n->nitems - 1];
+	const struct ast *const *items = list->kind == A_LIST
+	    ? (const struct ast *const *) list->items : &list;
+	size_t count = list->kind == A_LIST ? list->nitems : 1;
+
+	(void) site;
+	for (size_t i = 0; i < count; i++)
+		if (items[i]->kind == A_STR && !mfl_specialuse_flag_ok(items[i]->str, items[i]->len)) {
+			cerror(cc, items[i], "specialuse_exists: \"%.*s\" is not a special-use flag "
+			       "(RFC 6154)", (int) (items[i]->len > 40 ? 40 : items[i]->len),
+			       items[i]->str);
+			return -1;
+		}
+	return 0;
+}
+
 const struct intrinsic intr_specialuse_exists = {
 	.name = "specialuse_exists",
 	.kind = INTR_TEST,
 	.capability = "special-use",
 	.args = "l?l",
+	.check = specialuse_exists_check,
 	.run = specialuse_exists_run,
 };
 
