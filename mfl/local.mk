@@ -63,6 +63,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/intr/intr_mime.c \
 	mfl/intr/intr_program.c \
 	mfl/intr/intr_report.c \
+	mfl/intr/intr_replace.c \
 	mfl/intr/intr_spamtest.c \
 	mfl/intr/intr_string.c \
 	mfl/intr/intr_test.c \

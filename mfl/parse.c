@@ -37,7 +37,7 @@ static const char *const known_caps[] = {
 	"duplicate", "vacation", "vacation-seconds", "include",
 	"foreverypart", "mime", "extracttext", "imapflags", "vnd.dovecot.duplicate",
 	"enotify", "vnd.dovecot.debug", "special-use", "vnd.dovecot.environment",
-	"extlists", "fcc", "notify", "vnd.dovecot.report",
+	"extlists", "fcc", "notify", "vnd.dovecot.report", "replace", "enclose",
 };
 
 /* parse_init - ready to read SRC */

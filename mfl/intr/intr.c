@@ -32,7 +32,8 @@ extern const struct intrinsic intr_body, intr_environment, intr_date,
 	intr_vacation, intr_global, intr_fep_begin, intr_fep_next, intr_fep_end,
 	intr_extracttext, intr_notify, intr_valid_notify_method,
 	intr_notify_method_capability, intr_debug_log, intr_specialuse_exists,
-	intr_valid_ext_list, intr_notify_old, intr_denotify, intr_report;
+	intr_valid_ext_list, intr_notify_old, intr_denotify, intr_report, intr_replace,
+	intr_enclose;
 
 const struct intrinsic *const intr_table[] = {
 	&intr_header, &intr_address, &intr_envelope, &intr_exists, &intr_size,
@@ -51,7 +52,7 @@ const struct intrinsic *const intr_table[] = {
 	&intr_notify_method_capability, &intr_debug_log, &intr_specialuse_exists,
 	&intr_valid_ext_list,
 	&intr_notify_old,	/* after enotify's notify: Sieve picks by require */
-	&intr_denotify, &intr_report,
+	&intr_denotify, &intr_report, &intr_replace, &intr_enclose,
 	NULL
 };
 

@@ -287,6 +287,21 @@ vac 'require "vnd.dovecot.report"; report "?????" "x" "abuse@example.net";'
 ok "$(grep -q 'invalid feedback type' err; echo $?)" "report: a feedback type that is not a token is a compile error"
 rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
 
+# replace and enclose (RFC 5703): what is stored is the new message
+deliver 'require ["replace", "fileinto"]; replace :subject "Cleaned" "nothing to see";
+if header :is "subject" "Cleaned" { fileinto "Replaced"; }'
+f=$(find "$HOME/Maildir/.Replaced/new" -type f 2>/dev/null)
+ok "$([ -n "$f" ] && grep -q '^Subject: Cleaned$' "$f" && grep -q '^Original-Subject: \[dev\] weekly numbers$' "$f" \
+	&& grep -q '^nothing to see$' "$f" && ! grep -q '^body text$' "$f"; echo $?)" \
+	"replace: later tests see the new message, and it is what is stored (Original-Subject kept)"
+rm -rf "$HOME/Maildir"
+deliver 'require "enclose"; enclose :headers ["From", "To"] "forwarded for review";'
+f=$(find "$HOME/Maildir/new" -type f 2>/dev/null)
+ok "$([ -n "$f" ] && grep -q '^Content-Type: multipart/mixed' "$f" && grep -q '^forwarded for review$' "$f" \
+	&& grep -q '^Content-Type: message/rfc822$' "$f" && grep -q '^body text$' "$f"; echo $?)" \
+	"enclose: the stored message holds the text and the original as message/rfc822"
+rm -rf "$HOME/Maildir"
+
 # special-use (RFC 8579): the rc script gives folders their flags
 cat >su-rc.mfl <<'R'
 $namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");

@@ -179,6 +179,12 @@ printf 'Subject: s\n\nb\n' >"$tmp/m"
 "$mflc" -m "$tmp/m" "$tmp/debug.sieve" >/dev/null 2>"$tmp/err"
 ok "$(grep -q '^mflc: log: checked by the filter$' "$tmp/err"; echo $?)" "debug_log writes its line to the log"
 
+# RFC 5703 replace and enclose (Pigeonhole 0.5.19 has neither, so its
+# suite cannot say): the blocks of t/sieve/replace-enclose.svtest
+"$mflc" -T "$top_srcdir/t/sieve/replace-enclose.svtest" >"$tmp/out" 2>&1
+is "$?" 0 "replace and enclose: every block of replace-enclose.svtest passes"
+is "$(grep -c SUCCEEDED "$tmp/out")" 3 "replace, enclose, replace of a part inside foreverypart: 3 blocks"
+
 printf 'require "fileinto";\ntest "x" { stop; }\n' >"$tmp/plain.sieve"
 "$mflc" "$tmp/plain.sieve" >/dev/null 2>"$tmp/err"
 is "$?" 1 "without require \"vnd.dovecot.testsuite\", test is no command"
