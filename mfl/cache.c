@@ -449,7 +449,7 @@ get_site(struct reader *r, struct mfl_prog *prog, struct site *s)
 	has_pattern = get32(r);
 	if (r->bad || file >= prog->nfiles || s->match < 0 || s->match > MATCH_LIST
 	    || s->relop < 0 || s->relop > REL_NE
-	    || s->comparator < 0 || s->comparator > 2 || s->addrpart < 0 || s->addrpart > 4
+	    || s->comparator < 0 || s->comparator > CMP_UNICODE_CASEMAP || s->addrpart < 0 || s->addrpart > 4
 	    || s->npos < 0 || s->nargs < s->npos || s->nargs > 64)
 		return -1;
 	for (int t = 0; t < SITE_TAGS_MAX; t++)

@@ -72,7 +72,7 @@ site_valid(const struct site *site, size_t nglobals)
 	    || (size_t) site->npos > intr_max_positional(intr) || site->nargs < site->npos
 	    || site->nargs - site->npos > SITE_TAGS_MAX || (site->tags >> SITE_TAGS_MAX) != 0
 	    || site->match < 0 || site->match > MATCH_LIST || site->relop < 0
-	    || site->relop > REL_NE || site->comparator < 0 || site->comparator > 2
+	    || site->relop > REL_NE || site->comparator < 0 || site->comparator > CMP_UNICODE_CASEMAP
 	    || site->addrpart < 0 || site->addrpart > 4)
 		return 0;
 	/* the ids of the intrinsic's own tags, and of those with a value

@@ -70,7 +70,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/intr/intr_vacation.c mfl/intr/intr_notify.c mfl/intr/intr_notify_old.c \
 	mfl/intr/intr_variables.c
 
-MFL_LIBS = mfl/libmfl.a $(PCRE2_LIBS)
+MFL_LIBS = mfl/libmfl.a $(PCRE2_LIBS) $(UNISTRING_LIBS)
 
 bin_PROGRAMS += mfl/mflmsg mfl/mflc
 mfl_mflmsg_SOURCES = mfl/mflmsg.c

@@ -1,7 +1,8 @@
 /*
  * match - compare a value with a key the way a Sieve test asks: by one
  * of the comparators of RFC 4790 (i;octet, i;ascii-casemap,
- * i;ascii-numeric) and one of the match types of RFC 5228 2.7 (:is,
+ * i;ascii-numeric) or RFC 5051's i;unicode-casemap (its strings folded
+ * by tmatch.c first) and one of the match types of RFC 5228 2.7 (:is,
  * :contains, :matches with "*", "?" and backslash escapes).
  *
  * Every comparison is charged to the run's instruction budget, one unit
@@ -27,6 +28,9 @@ static const struct {
 	[CMP_OCTET] = { "i;octet", NULL },
 	[CMP_ASCII_CASEMAP] = { "i;ascii-casemap", NULL },
 	[CMP_ASCII_NUMERIC] = { "i;ascii-numeric", "comparator-i;ascii-numeric" },
+	/* RFC 5051: tmatch.c folds both sides (titlecase, NFKD); here the
+	 * folded strings compare as octets, "?" takes one character */
+	[CMP_UNICODE_CASEMAP] = { "i;unicode-casemap", "comparator-i;unicode-casemap" },
 };
 
 /* comparator_find - comparator named NAME, or -1 */
@@ -170,9 +174,23 @@ match_glob(int cmp, const char *v, size_t vlen, const char *k, size_t klen,
 		}
 		if (ki < klen && k[ki] == '?') {
 			/* one octet: i;octet and i;ascii-casemap see octets,
-			 * as Pigeonhole does */
-			cap_set(caps, w++, v, vi, 1);
-			vi++;
+			 * as Pigeonhole does; i;unicode-casemap a character */
+			size_t n = 1;
+
+			if (cmp == CMP_UNICODE_CASEMAP) {
+				while (vi + n < vlen && ((unsigned char) v[vi + n] & 0xc0) == 0x80)
+					n++;
+				/* with the combining marks NFKD split off it
+				 * (U+0300..U+036F): "?" is one "Ü" */
+				while (vi + n + 1 < vlen
+				       && (((unsigned char) v[vi + n] == 0xcc
+					    && (unsigned char) v[vi + n + 1] >= 0x80)
+					   || ((unsigned char) v[vi + n] == 0xcd
+					       && (unsigned char) v[vi + n + 1] <= 0xaf)))
+					n += 2;
+			}
+			cap_set(caps, w++, v, vi, n);
+			vi += n;
 			ki++;
 			continue;
 		}

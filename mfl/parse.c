@@ -38,6 +38,7 @@ static const char *const known_caps[] = {
 	"foreverypart", "mime", "extracttext", "imapflags", "vnd.dovecot.duplicate",
 	"enotify", "vnd.dovecot.debug", "special-use", "vnd.dovecot.environment",
 	"extlists", "fcc", "notify", "vnd.dovecot.report", "replace", "enclose",
+	"comparator-i;unicode-casemap",
 };
 
 /* parse_init - ready to read SRC */

@@ -15,8 +15,14 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
 
 #include "compile.h"
 #include "env.h"
@@ -83,6 +89,45 @@ regex_one(struct tmatch *tm, size_t k, const char *val, size_t len,
 	return m;
 }
 
+/* unicode_fold - RFC 5051's i;unicode-casemap form of S: each character
+ * titlecased (its simple mapping), then NFKD; in the run's memory, into
+ * *OUT; what is not UTF-8 stays as it is; -1 when memory runs out */
+static int
+unicode_fold(struct mfl_run *run, const char *s, size_t len, const char **out, size_t *out_len)
+{
+	struct buf title;
+	uint8_t *nfkd;
+	size_t n;
+
+	run_buf_init(run, &title);
+	for (size_t i = 0; i < len;) {
+		ucs4_t uc;
+		int k = u8_mbtouc(&uc, (const uint8_t *) s + i, len - i);
+		uint8_t enc[6];
+		int m;
+
+		if (uc == 0xfffd && !(k == 3 && (unsigned char) s[i] == 0xef)) {
+			buf_putc(&title, s[i]);		/* not UTF-8: the byte */
+			i++;
+			continue;
+		}
+		m = u8_uctomb(enc, uc_totitle(uc), sizeof(enc));
+		buf_append(&title, enc, m > 0 ? (size_t) m : 0);
+		i += (size_t) k;
+	}
+	if (title.failed)
+		return -1;
+	nfkd = u8_normalize(UNINORM_NFKD, (const uint8_t *) (title.data ? title.data : ""), title.len,
+			    NULL, &n);
+	buf_free(&title);
+	if (nfkd == NULL)
+		return -1;
+	*out = arena_memdup(run->arena, nfkd, n);
+	*out_len = n;
+	free(nfkd);
+	return *out == NULL ? -1 : 0;
+}
+
 /* tmatch_one - one value: 1 when a key matched it (the test is true),
  * 0 to go on, -1 after a runtime error */
 int
@@ -108,7 +153,16 @@ tmatch_one(struct tmatch *tm, const char *val, size_t len)
 								  tm->keys[k].u.s.len, val, len) > 0;
 		} else if (site->match == MATCH_REGEX)
 			m = regex_one(tm, k, val, len, &caps);
-		else
+		else if (site->comparator == CMP_UNICODE_CASEMAP) {
+			const char *fv, *fk;
+			size_t fvl, fkl;
+
+			if (unicode_fold(tm->run, val, len, &fv, &fvl) < 0
+			    || unicode_fold(tm->run, tm->keys[k].u.s.ptr, tm->keys[k].u.s.len, &fk, &fkl) < 0)
+				return run_error(tm->run, site, "memory limit reached");
+			m = match_value(site->match, site->comparator, site->relop, fv, fvl, fk, fkl,
+					&tm->run->budget, &caps);
+		} else
 			m = match_value(site->match, site->comparator, site->relop, val, len,
 					tm->keys[k].u.s.ptr, tm->keys[k].u.s.len,
 					&tm->run->budget, &caps);

@@ -234,7 +234,7 @@ TESTS += t/sieve/cases.sh t/mfl/run.sh t/sieve/pigeonhole.sh t/sieve/testsuite.s
 	t/mfl/include_path.sh t/sieve/scanner_controls.sh
 EXTRA_DIST += t/sieve/cases.sh t/sieve/run_cases.py t/sieve/messages \
 	t/sieve/pigeonhole.sh t/sieve/pigeonhole_suite.py t/sieve/pigeonhole.kept t/sieve/testsuite.sh t/sieve/replace-enclose.svtest t/mfl/include_path.sh t/sieve/scanner_controls.sh \
-	t/sieve/actions.cases t/sieve/address.cases t/sieve/control.cases t/sieve/enotify.cases t/sieve/specialuse.cases \
+	t/sieve/actions.cases t/sieve/address.cases t/sieve/control.cases t/sieve/enotify.cases t/sieve/specialuse.cases t/sieve/unicode.cases \
 	t/sieve/lexical.cases t/sieve/tests.cases \
 	t/sieve/relational.cases t/sieve/regex.cases t/sieve/subaddress.cases \
 	t/sieve/variables.cases t/sieve/copy.cases t/sieve/imap4flags.cases \
