@@ -351,6 +351,26 @@ redirect(struct mda *mda, const struct action *a)
 	return ret;
 }
 
+/* whole_mail - mvmda's lines and the message, as one text a copy
+ * carries (in the arena; its length in *LEN_R); NULL, logged, when
+ * memory runs out */
+static char *
+whole_mail(struct mda *mda, size_t *len_r)
+{
+	size_t len = mda->mail.head.len + mda->mail.len;
+	char *text = arena_alloc(mda->arena, len + 1);
+
+	if (text == NULL) {
+		mda_log(LOG_ERR, "out of memory");
+		return NULL;
+	}
+	if (mda->mail.head.len > 0)
+		memcpy(text, mda->mail.head.data, mda->mail.head.len);
+	memcpy(text + mda->mail.head.len, mda->mail.data, mda->mail.len);
+	*len_r = len;
+	return text;
+}
+
 /* report - vnd.dovecot.report: an RFC 5965 report about the message to
  * the action's address, from <> (From: as $mfl_report_from says) */
 static int
@@ -363,18 +383,13 @@ report(struct mda *mda, const struct action *a)
 		.sender = mda->sender, .recipient = mda->recipient,
 		.orig_recipient = getenv("ORIGINAL_RECIPIENT"), .host = host,
 	};
-	size_t len = mda->mail.head.len + mda->mail.len;
 	struct buf out = BUF_INIT;
+	size_t len;
 	int ret;
 
 	gethostname(host, sizeof(host) - 1);
-	if ((text = arena_alloc(mda->arena, len + 1)) == NULL) {
-		mda_log(LOG_ERR, "out of memory");
+	if ((text = whole_mail(mda, &len)) == NULL)
 		return EX_TEMPFAIL;
-	}
-	if (mda->mail.head.len > 0)
-		memcpy(text, mda->mail.head.data, mda->mail.head.len);
-	memcpy(text + mda->mail.head.len, mda->mail.data, mda->mail.len);
 	mfl_report_compose(&e, mda->msg, text, len, a, &out);
 	if (out.failed) {
 		buf_free(&out);
@@ -436,17 +451,12 @@ pipe_message(struct mda *mda, const struct action *a)
 		.host = host,
 	};
 	struct buf out = BUF_INIT;
-	size_t len = mda->mail.head.len + mda->mail.len;
+	size_t len;
 	int rc;
 
 	gethostname(host, sizeof(host) - 1);
-	if ((input = arena_alloc(mda->arena, len + 1)) == NULL) {
-		mda_log(LOG_ERR, "out of memory");
+	if ((input = whole_mail(mda, &len)) == NULL)
 		return EX_TEMPFAIL;
-	}
-	if (mda->mail.head.len > 0)
-		memcpy(input, mda->mail.head.data, mda->mail.head.len);
-	memcpy(input + mda->mail.head.len, mda->mail.data, mda->mail.len);
 	p.input = input;
 	p.input_len = len;
 	rc = mfl_program_run(mda->env, &p, &out, err, sizeof(err));

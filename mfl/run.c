@@ -142,16 +142,23 @@ mfl_run_take_message(struct mfl_run *run)
 	return NULL;
 }
 
+/* set_copy - *FIELD is a copy of S in the run's memory, or NULL */
+static int
+set_copy(struct mfl_run *run, const char **field, const char *s)
+{
+	if (s == NULL) {
+		*field = NULL;
+		return 0;
+	}
+	return (*field = arena_memdup(run->arena, s, strlen(s))) == NULL ? -1 : 0;
+}
+
 /* mfl_run_set_orig_recipient - the recipient before any aliasing
  * (Postfix's ORIGINAL_RECIPIENT), or NULL */
 int
 mfl_run_set_orig_recipient(struct mfl_run *run, const char *to)
 {
-	if (to == NULL) {
-		run->orig_to = NULL;
-		return 0;
-	}
-	return (run->orig_to = arena_memdup(run->arena, to, strlen(to))) == NULL ? -1 : 0;
+	return set_copy(run, &run->orig_to, to);
 }
 
 /* mfl_run_set_auth - who authenticated the session (SMTP AUTH), for the
@@ -159,11 +166,7 @@ mfl_run_set_orig_recipient(struct mfl_run *run, const char *to)
 int
 mfl_run_set_auth(struct mfl_run *run, const char *user)
 {
-	if (user == NULL) {
-		run->auth = NULL;
-		return 0;
-	}
-	return (run->auth = arena_memdup(run->arena, user, strlen(user))) == NULL ? -1 : 0;
+	return set_copy(run, &run->auth, user);
 }
 
 /* mfl_run_set_envelope - MAIL FROM and RCPT TO; NULL for unknown */

@@ -582,6 +582,19 @@ pipe_message(struct mfl_testsuite *ts, const struct action *a)
 	return -2;
 }
 
+/* sending_env - what mail the result sends is made from: the envelope,
+ * the user's address, and the sender policy control POLICY */
+static struct mfl_report_env
+sending_env(struct mfl_testsuite *ts, const char *policy)
+{
+	return (struct mfl_report_env) {
+		.policy = mfl_env_get_string(ts->env, policy),
+		.user_email = mfl_env_get_string(ts->env, "mfl_user_email"),
+		.sender = ts->from, .recipient = ts->to, .orig_recipient = ts->orig_to,
+		.host = ts->main ? run_environment_value(ts->main, "host") : NULL,
+	};
+}
+
 /* execute - carry out action INDEX of the result: 0, -1 (failed), -2
  * (failed, and said why) */
 static int
@@ -624,12 +637,7 @@ execute(struct mfl_testsuite *ts, size_t index)
 		return send(ts, "", ts->from, data.data, data.len);
 	}
 	case ACT_NOTIFY: {
-		struct mfl_report_env e = {
-			.policy = mfl_env_get_string(ts->env, "mfl_notify_envelope_from"),
-			.user_email = mfl_env_get_string(ts->env, "mfl_user_email"),
-			.sender = ts->from, .recipient = ts->to, .orig_recipient = ts->orig_to,
-			.host = ts->main ? run_environment_value(ts->main, "host") : NULL,
-		};
+		struct mfl_report_env e = sending_env(ts, "mfl_notify_envelope_from");
 		char from[512];
 		const char *envfrom = mfl_notify_sender(a, &e, from, sizeof(from));
 		char **rcpts;
@@ -657,12 +665,7 @@ execute(struct mfl_testsuite *ts, size_t index)
 	case ACT_PIPE:
 		return pipe_message(ts, a);
 	case ACT_REPORT: {
-		struct mfl_report_env e = {
-			.policy = mfl_env_get_string(ts->env, "mfl_report_from"),
-			.user_email = mfl_env_get_string(ts->env, "mfl_user_email"),
-			.sender = ts->from, .recipient = ts->to, .orig_recipient = ts->orig_to,
-			.host = ts->main ? run_environment_value(ts->main, "host") : NULL,
-		};
+		struct mfl_report_env e = sending_env(ts, "mfl_report_from");
 		char to[1024];
 
 		if (current(ts, &data) < 0)
