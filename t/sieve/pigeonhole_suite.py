@@ -112,7 +112,12 @@ def run_file(mflc, path):
 # each documented in mfl(7) and checked against sieve-test in t/sieve/*.cases
 STRING_OCTET = ("string's default comparator is i;ascii-casemap (RFC 5228 2.7.3); "
                 "Pigeonhole's is i;octet (mfl(7) variables, t/sieve/variables.cases)")
+SNAPSHOT = ("every copy of a delivery carries the message as the script left it at its end; "
+            "Pigeonhole's actions take it as it was then (mfl(7) editheader)")
 DOCUMENTED = {
+    ("extensions/editheader/alternating.svtest", "Alternating - add; delete"): SNAPSHOT,
+    ("extensions/editheader/alternating.svtest", "Alternating - delete; add"): SNAPSHOT,
+    ("plugins/extprograms/filter/execute.svtest", "Editheader"): SNAPSHOT,
     ("execute/errors.svtest", "Fileinto missing folder"):
         "mvmda makes a missing folder for every fileinto, :create or not (mfl(7) mailbox)",
     ("test-address.svtest", "Invalid addresses"):
