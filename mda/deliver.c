@@ -232,11 +232,13 @@ store(struct mda *mda, const char *name, size_t len, const char *const *flags,
 }
 
 /* mda_store_copy - TEXT (LEN bytes), a message mvmda sent (a vacation
- * reply, a notification), into FOLDER for the user's own record
- * (RFC 8580 :fcc); 0, or -1 after a logged failure (never a reason to
- * retry the delivery) */
+ * reply, a notification), into FOLDER (or the one with the special-use
+ * flag SPECIALUSE) with the IMAP FLAGS (NULL-ended, or NULL) for the
+ * user's own record (RFC 8580 :fcc); 0, or -1 after a logged failure
+ * (never a reason to retry the delivery) */
 int
-mda_store_copy(struct mda *mda, const char *name, const char *text, size_t len)
+mda_store_copy(struct mda *mda, const char *name, const char *const *flags, const char *specialuse,
+	       const char *text, size_t len)
 {
 	struct mail copy = { .head = BUF_INIT, .data = text, .len = len, .sender = "",
 			     .recipient = mda->recipient, .arrived = time(NULL) };
@@ -244,6 +246,12 @@ mda_store_copy(struct mda *mda, const char *name, const char *text, size_t len)
 	struct folder folder;
 	int fd, ret;
 
+	/* RFC 8580 4 (and 8579 4): the folder with that flag, when one has it */
+	for (int i = 0; specialuse != NULL && i < mda->nspecialuse; i++)
+		if (strcasecmp(mda->specialuse[i].flag, specialuse) == 0) {
+			name = mda->specialuse[i].folder;
+			break;
+		}
 	if (ns_resolve(&mda->ns, name, strlen(name), &folder, err, sizeof(err)) < 0
 	    || (fd = folder_open(&folder, 1, leaf, err, sizeof(err))) < 0) {
 		mda_log(LOG_ERR, "to=<%s> fcc folder=\"%s\" result=failed: %s", mda->recipient,
@@ -251,7 +259,7 @@ mda_store_copy(struct mda *mda, const char *name, const char *text, size_t len)
 		return -1;
 	}
 	if (folder.type == STORE_MAILDIR)
-		ret = maildir_deliver(fd, &copy, NULL, file, sizeof(file), err, sizeof(err));
+		ret = maildir_deliver(fd, &copy, flags, file, sizeof(file), err, sizeof(err));
 	else
 		ret = mbox_deliver(fd, leaf, &copy, &mda->locking, err, sizeof(err));
 	close(fd);

@@ -57,7 +57,8 @@ notify(struct mda *mda, size_t index, const struct mfl_report_env *env, mda_send
 	}
 	/* RFC 8580: a copy kept (once, whoever it went to) */
 	if (a->notify->fcc != NULL && any)
-		copy(mda, a->notify->fcc, text.data, text.len);
+		copy(mda, a->notify->fcc, a->notify->fcc_flags, a->notify->fcc_specialuse, text.data,
+		     text.len);
 	free(rcpts);
 	buf_free(&text);
 	return 0;

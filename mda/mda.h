@@ -61,7 +61,8 @@ struct mda {
 
 /* a copy of what mvmda sent into a folder (fcc); deliver.c's
  * mda_store_copy, handed to vacation and notify as send is */
-typedef int mda_copy_fn(struct mda *mda, const char *folder, const char *text, size_t len);
+typedef int mda_copy_fn(struct mda *mda, const char *folder, const char *const *flags,
+			const char *specialuse, const char *text, size_t len);
 mda_copy_fn mda_store_copy;
 int rc_setup(struct mda *mda);
 struct msg *mda_lf_only(struct msg *msg);

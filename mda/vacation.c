@@ -66,7 +66,7 @@ vacation(struct mda *mda, const struct action *a, const char *path, mda_send_fn 
 	if (send(mda, "vacation", "", mda->sender, "", 0, text.data, text.len) != 0)
 		state_forget(path, key.data, key.len);	/* not sent: a later one may */
 	else if (v->fcc != NULL)			/* RFC 8580: a copy kept */
-		copy(mda, v->fcc, text.data, text.len);
+		copy(mda, v->fcc, v->fcc_flags, v->fcc_specialuse, text.data, text.len);
 	buf_free(&key);
 	buf_free(&text);
 	return 0;

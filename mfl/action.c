@@ -273,7 +273,10 @@ action_copy(struct arena *arena, const struct action *from, struct action *to)
 		    || (v->from && (c->from = arena_memdup(arena, v->from, strlen(v->from))) == NULL)
 		    || (v->handle && (c->handle = arena_memdup(arena, v->handle, strlen(v->handle))) == NULL)
 		    || (v->addresses && (c->addresses = copy_list(arena, v->addresses)) == NULL)
-		    || (v->fcc && (c->fcc = arena_memdup(arena, v->fcc, strlen(v->fcc))) == NULL))
+		    || (v->fcc && (c->fcc = arena_memdup(arena, v->fcc, strlen(v->fcc))) == NULL)
+		    || (v->fcc_flags && (c->fcc_flags = copy_list(arena, v->fcc_flags)) == NULL)
+		    || (v->fcc_specialuse && (c->fcc_specialuse = arena_memdup(arena, v->fcc_specialuse,
+									     strlen(v->fcc_specialuse))) == NULL))
 			return -1;
 		to->vacation = c;
 	}
@@ -299,6 +302,9 @@ action_copy(struct arena *arena, const struct action *from, struct action *to)
 		    || (nt->message && (c->message = arena_memdup(arena, nt->message, strlen(nt->message))) == NULL)
 		    || (nt->options && (c->options = copy_list(arena, nt->options)) == NULL)
 		    || (nt->fcc && (c->fcc = arena_memdup(arena, nt->fcc, strlen(nt->fcc))) == NULL)
+		    || (nt->fcc_flags && (c->fcc_flags = copy_list(arena, nt->fcc_flags)) == NULL)
+		    || (nt->fcc_specialuse && (c->fcc_specialuse = arena_memdup(arena, nt->fcc_specialuse,
+									      strlen(nt->fcc_specialuse))) == NULL)
 		    || (nt->id && (c->id = arena_memdup(arena, nt->id, strlen(nt->id))) == NULL)
 		    || (nt->recipients && (c->recipients = copy_list(arena, nt->recipients)) == NULL))
 			return -1;

@@ -24,6 +24,8 @@ struct vacation {
 	const char **addresses;	/* the user's other addresses, NULL-ended */
 	int mime;		/* the reason is a MIME entity */
 	const char *fcc;	/* :fcc (RFC 8580): a copy of the reply here */
+	const char **fcc_flags;	/* its :flags, NULL-ended, or NULL */
+	const char *fcc_specialuse;	/* its :specialuse, or NULL */
 };
 
 /* What vnd.dovecot.report sends (RFC 5965): the address is the
@@ -42,6 +44,8 @@ struct notify {
 	const char *message;	/* :message, or NULL */
 	const char **options;	/* :options, NULL-ended, or NULL */
 	const char *fcc;	/* :fcc (RFC 8580): a copy of it here */
+	const char **fcc_flags;	/* its :flags, NULL-ended, or NULL */
+	const char *fcc_specialuse;	/* its :specialuse, or NULL */
 	int legacy;		/* the deprecated notify: the target is
 				 * "mailto", the message is the body */
 	const char *id;		/* legacy :id, or NULL */

@@ -455,16 +455,19 @@ fileinto(struct mfl_testsuite *ts, const char *name, size_t len, const char *con
 	return store(ts, "INBOX", 5) < 0 ? -1 : -2;
 }
 
-/* fcc - RFC 8580: a copy of TEXT (LEN bytes) into FOLDER, if any */
+/* fcc - RFC 8580: a copy of TEXT (LEN bytes) into FOLDER, if any, with
+ * the IMAP FLAGS (the testsuite's folders have no special-use flags:
+ * :specialuse falls back to FOLDER, as RFC 8579 4 has it) */
 static int
-fcc(struct mfl_testsuite *ts, const char *folder, const char *text, size_t len)
+fcc(struct mfl_testsuite *ts, const char *folder, const char *const *flags, const char *text,
+    size_t len)
 {
 	struct buf copy = BUF_INIT;
 
 	if (folder == NULL)
 		return 0;
 	buf_append(&copy, text, len);
-	return store_buf(ts, folder, strlen(folder), &copy, NULL);
+	return store_buf(ts, folder, strlen(folder), &copy, flags);
 }
 
 /* send - a message to TO from FROM into the outbox: DATA, LEN bytes
@@ -630,7 +633,7 @@ execute(struct mfl_testsuite *ts, size_t index)
 		if (mfl_vacation_skip(ts_msg(ts), ts->from, to, a->vacation) != NULL)
 			return 0;
 		mfl_vacation_reply(ts_msg(ts), ts->from, to, a, &data);
-		if (fcc(ts, a->vacation->fcc, data.data ? data.data : "", data.len) < 0) {
+		if (fcc(ts, a->vacation->fcc, a->vacation->fcc_flags, data.data ? data.data : "", data.len) < 0) {
 			buf_free(&data);
 			return -1;
 		}
@@ -647,7 +650,7 @@ execute(struct mfl_testsuite *ts, size_t index)
 			return 0;
 		if (mfl_notify_compose(ts_msg(ts), ts->to ? ts->to : "", l, index, &data, &rcpts) < 0)
 			return -1;
-		if (rcpts[0] != NULL && fcc(ts, a->notify->fcc, data.data, data.len) < 0)
+		if (rcpts[0] != NULL && fcc(ts, a->notify->fcc, a->notify->fcc_flags, data.data, data.len) < 0)
 			sent = -1;
 		/* handed over once per recipient, as mvmda does */
 		for (size_t i = 0; rcpts[i] != NULL; i++) {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "compile.h"
 #include "env.h"
 #include "intr.h"
 #include "match.h"
@@ -191,6 +192,50 @@ intr_tag_cstr(struct mfl_run *run, const struct site *site, struct value *args, 
 	if (!intr_tag_present(site, id, args, &v) || v == NULL)
 		return NULL;
 	return run_cstr(run, v);
+}
+
+/* intr_fcc_check - :fcc's options (ids OPTIONS_ID ...) only with :fcc
+ * (FCC_ID), and a constant :specialuse a flag (RFC 8580 4) */
+int
+intr_fcc_check(struct compile *cc, struct ast *n, struct site *site, int fcc_id, int options_id)
+{
+	uint32_t options = 7u << options_id;
+
+	if ((site->tags & options) && !(site->tags & (1u << fcc_id))) {
+		cerror(cc, n, "%s: :create, :flags and :specialuse go with :fcc (RFC 8580 4)",
+		       n->intr->name);
+		return -1;
+	}
+	for (size_t i = 0; i < n->ntags; i++) {
+		const struct ast *v = n->tags[i].arg;
+
+		if (n->tags[i].def->id == options_id + 2 && v != NULL && v->kind == A_STR
+		    && !mfl_specialuse_flag_ok(v->str, v->len)) {
+			cerror(cc, v, "%s: :specialuse \"%.*s\" is not a special-use flag (RFC 6154)",
+			       n->intr->name, (int) (v->len > 40 ? 40 : v->len), v->str);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* intr_fcc_options - the :flags and :specialuse of :fcc's copy into
+ * *FLAGS_R and *SPECIALUSE_R (NULL when not given); -1 after a runtime
+ * error (a :specialuse that is no flag) */
+int
+intr_fcc_options(struct mfl_run *run, const struct site *site, struct value *args,
+		 int options_id, const char ***flags_r, const char **specialuse_r)
+{
+	struct value *flags;
+
+	*flags_r = NULL;
+	if (intr_tag_present(site, options_id + 1, args, &flags) && flags != NULL)
+		*flags_r = run_flags(run, site, flags);
+	*specialuse_r = intr_tag_cstr(run, site, args, options_id + 2);
+	if (*specialuse_r != NULL && !mfl_specialuse_flag_ok(*specialuse_r, strlen(*specialuse_r)))
+		return run_error(run, site, "%s: :specialuse \"%.40s\" is not a special-use flag",
+				 site->intr->name, *specialuse_r);
+	return 0;
 }
 
 /* intr_tag_present - tag ID was given; its value in *ARG_R if it has one */

@@ -149,6 +149,16 @@ struct action;
 int intr_add_action(struct mfl_run *run, const struct site *site, struct action *act);
 const char *intr_tag_cstr(struct mfl_run *run, const struct site *site,
 			  struct value *args, int id);
+/* RFC 8580 4: :fcc's :create, :flags and :specialuse, with ids FIRST,
+ * FIRST + 1 and FIRST + 2 in a command's tags */
+#define INTR_FCC_OPTION_TAGS(first) \
+	{ .name = "create", .id = (first), .capability = "mailbox" }, \
+	{ .name = "flags", .arg = TAGARG_STRLIST, .id = (first) + 1, .capability = "imap4flags" }, \
+	{ .name = "specialuse", .arg = TAGARG_STRING, .id = (first) + 2, .capability = "special-use" }
+int intr_fcc_check(struct compile *cc, struct ast *node, struct site *site, int fcc_id,
+		   int options_id);
+int intr_fcc_options(struct mfl_run *run, const struct site *site, struct value *args,
+		     int options_id, const char ***flags_r, const char **specialuse_r);
 /* :index and :last (RFC 5260 6) for header, address and date */
 enum { INTR_TAG_INDEX = 8, INTR_TAG_LAST = 9 };
 /* :mime and its options (RFC 5703 4) for header, address and exists */

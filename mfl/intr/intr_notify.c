@@ -19,7 +19,7 @@
 #include "prog.h"
 #include "tmatch.h"
 
-enum { NTFY_FROM, NTFY_IMPORTANCE, NTFY_OPTIONS, NTFY_MESSAGE, NTFY_FCC };
+enum { NTFY_FROM, NTFY_IMPORTANCE, NTFY_OPTIONS, NTFY_MESSAGE, NTFY_FCC, NTFY_FCC_OPTIONS };
 
 static const struct intr_tag notify_tags[] = {
 	{ .name = "from", .arg = TAGARG_STRING, .id = NTFY_FROM },
@@ -27,6 +27,7 @@ static const struct intr_tag notify_tags[] = {
 	{ .name = "options", .arg = TAGARG_STRLIST, .id = NTFY_OPTIONS },
 	{ .name = "message", .arg = TAGARG_STRING, .id = NTFY_MESSAGE },
 	{ .name = "fcc", .arg = TAGARG_STRING, .id = NTFY_FCC, .capability = "fcc" },
+	INTR_FCC_OPTION_TAGS(NTFY_FCC_OPTIONS),
 	{ .name = NULL }
 };
 
@@ -64,7 +65,8 @@ notify_check(struct compile *cc, struct ast *n, struct site *site)
 	struct ast *method = n->items[0];
 	char err[200];
 
-	(void) site;
+	if (intr_fcc_check(cc, n, site, NTFY_FCC, NTFY_FCC_OPTIONS) < 0)
+		return -1;
 	if (method->kind == A_STR && !mfl_notify_valid(method->str, method->len, err, sizeof(err))) {
 		cerror(cc, method, "notify: invalid method: %s", err);
 		return -1;
@@ -134,6 +136,9 @@ notify_run(struct mfl_run *run, const struct site *site, struct value *args,
 	nt->fcc = intr_tag_cstr(run, site, args, NTFY_FCC);
 	if (nt->fcc != NULL && !*nt->fcc)
 		return run_error(run, site, "notify: :fcc names no mailbox");
+	if (intr_fcc_options(run, site, args, NTFY_FCC_OPTIONS, &nt->fcc_flags,
+			     &nt->fcc_specialuse) < 0)
+		return -1;
 	if (intr_tag_present(site, NTFY_OPTIONS, args, &tag) && tag != NULL) {
 		const struct value *items;
 		size_t n;

@@ -27,7 +27,7 @@
 
 enum {
 	VAC_DAYS, VAC_SECONDS, VAC_SUBJECT, VAC_FROM, VAC_ADDRESSES, VAC_MIME, VAC_HANDLE,
-	VAC_FCC
+	VAC_FCC, VAC_FCC_OPTIONS	/* and the two after it */
 };
 
 static const struct intr_tag vacation_tags[] = {
@@ -40,6 +40,7 @@ static const struct intr_tag vacation_tags[] = {
 	{ .name = "mime", .id = VAC_MIME },
 	{ .name = "handle", .arg = TAGARG_STRING, .id = VAC_HANDLE },
 	{ .name = "fcc", .arg = TAGARG_STRING, .id = VAC_FCC, .capability = "fcc" },
+	INTR_FCC_OPTION_TAGS(VAC_FCC_OPTIONS),
 	{ .name = NULL }
 };
 
@@ -77,6 +78,8 @@ vacation_run(struct mfl_run *run, const struct site *site, struct value *args,
 	v->fcc = intr_tag_cstr(run, site, args, VAC_FCC);
 	if (v->fcc != NULL && !*v->fcc)
 		return run_error(run, site, "vacation: :fcc names no mailbox");
+	if (intr_fcc_options(run, site, args, VAC_FCC_OPTIONS, &v->fcc_flags, &v->fcc_specialuse) < 0)
+		return -1;
 	if (v->from != NULL && intr_one_address(run->arena, v->from, strlen(v->from), NULL) != 1)
 		return run_error(run, site, "vacation: :from \"%.80s\" is not one address", v->from);
 	if (intr_tag_present(site, VAC_ADDRESSES, args, &tag) && tag != NULL) {
@@ -175,6 +178,8 @@ static int
 vacation_check(struct compile *cc, struct ast *n, struct site *site)
 {
 	default_handle(cc, n, site);
+	if (intr_fcc_check(cc, n, site, VAC_FCC, VAC_FCC_OPTIONS) < 0)
+		return -1;
 	for (size_t i = 0; i < n->ntags; i++) {
 		struct ast *arg = n->tags[i].arg, *one[1] = { arg };
 		struct ast **items;

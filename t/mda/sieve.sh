@@ -361,6 +361,17 @@ rm -f sent.*
 vac 'require ["enotify", "fcc"]; notify :fcc "Notes" "mailto:carol@example.org,dave@example.org";'
 is "$(sent) $(count "$HOME/Maildir/.Notes/new")" "2 1" "fcc: a notification to two, one copy in .Notes"
 rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
+# :fcc's :create, :flags and :specialuse (RFC 8580 4)
+sed 's|^\$script_run|$specialuse("\\\\Sent", "SentItems");\n$script_run|' rc.mfl >fcc-rc.mfl
+printf '%s\n' 'require ["vacation", "fcc", "imap4flags", "mailbox", "special-use"];' \
+	'vacation :fcc "Sent" :create :flags "\\Seen" :specialuse "\\Sent" :subject "Away" "gone";' >fcc.sieve
+SENDER=ivan@example.org MVMDA_RC="$tmp/fcc-rc.mfl" RECIPIENT=bob@example.net "$mvmda" fcc.sieve <vmsg 2>err
+f=$(ls "$HOME/Maildir/.SentItems/cur/"* 2>/dev/null | head -n 1)
+ok "$([ -n "$f" ] && case $f in *:2,S) true ;; *) false ;; esac && grep -q '^Subject: Away$' "$f"; echo $?)" \
+	"fcc :specialuse \\Sent files the copy where the rc script put that flag, :flags \\Seen on it (${f##*/})"
+vac 'require ["vacation", "fcc", "imap4flags"]; vacation :flags "\\Seen" "gone";'
+ok "$(grep -q 'go with :fcc' err; echo $?)" "fcc: :flags without :fcc is a compile error"
+rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"* sent.*
 
 # extlists (RFC 6134): the lists the rc script reads
 printf '# friends\n  Alice@Example.org  \n\ncarol@example.org\n' >friends
