@@ -33,7 +33,7 @@ static const struct break_case {
 	{ "call of function 0", 0, INSN(OP_CALL, 0) },
 	{ "unknown opcode", 0, 0xfe },
 	{ "match variable below ${0}", 0, INSN(OP_GETMATCH, -512) },
-	{ "match variable past ${9}", 0, INSN(OP_GETMATCH, 10) },
+	{ "match variable past ${99}", 0, INSN(OP_GETMATCH, 100) },
 	{ "falls off the end (RET replaced)", -1, INSN(OP_NOP, 0) },
 	{ "RETV with an empty stack", 0, INSN(OP_RETV, 0) },
 };
