@@ -25,7 +25,8 @@ mfl_libmfl_a_SOURCES = \
 	mfl/cache.c mfl/cache.h \
 	mfl/compile.c mfl/compile.h \
 	mfl/compile_expr.c \
-	mfl/compile_fep.c mfl/testsuite.c mfl/testsuite.h mfl/vacation.c \
+	mfl/compile_fep.c mfl/testsuite.c mfl/testsuite.h mfl/testsuite_int.h \
+	mfl/testsuite_store.c mfl/vacation.c \
 	mfl/notify.c mfl/notify.h \
 	mfl/program.c \
 	mfl/report.c \
