@@ -275,7 +275,9 @@ script_run_run(struct mfl_run *run, const struct site *site, struct value *args,
 		return 0;
 	}
 	/* the admin's program directories, as the rc script set them */
+	/* and the controls it set are the user's script's to start with */
 	if ((sub = mfl_run_new(prog)) == NULL || rc_publish(mda, sub) < 0
+	    || mfl_run_inherit_controls(sub, run) < 0
 	    || mfl_env_programs_from(mda->env, run) < 0) {
 		mfl_run_free(sub);
 		mfl_prog_free(prog);

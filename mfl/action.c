@@ -272,6 +272,10 @@ action_copy(struct arena *arena, const struct action *from, struct action *to)
 		if ((v->subject && (c->subject = arena_memdup(arena, v->subject, strlen(v->subject))) == NULL)
 		    || (v->from && (c->from = arena_memdup(arena, v->from, strlen(v->from))) == NULL)
 		    || (v->handle && (c->handle = arena_memdup(arena, v->handle, strlen(v->handle))) == NULL)
+		    || (v->subject_template && (c->subject_template = arena_memdup(arena, v->subject_template,
+										 strlen(v->subject_template))) == NULL)
+		    || (v->default_subject && (c->default_subject = arena_memdup(arena, v->default_subject,
+										strlen(v->default_subject))) == NULL)
 		    || (v->addresses && (c->addresses = copy_list(arena, v->addresses)) == NULL)
 		    || (v->fcc && (c->fcc = arena_memdup(arena, v->fcc, strlen(v->fcc))) == NULL)
 		    || (v->fcc_flags && (c->fcc_flags = copy_list(arena, v->fcc_flags)) == NULL)

@@ -18,7 +18,10 @@ enum action_kind {
  * the action's target. */
 struct vacation {
 	int64_t seconds;	/* answer a sender at most once in this */
-	const char *subject;	/* NULL: "Auto: " and the original's */
+	const char *subject;	/* NULL: subject_template's */
+	const char *subject_template;	/* "%$": the original's subject */
+	const char *default_subject;	/* when it has none (or "") */
+	int64_t max_subject;	/* characters of the subject at most */
 	const char *from;	/* NULL: the recipient */
 	const char *handle;	/* what "once" counts by */
 	const char **addresses;	/* the user's other addresses, NULL-ended */

@@ -127,6 +127,13 @@ mfl_env_new(void)
 				   "the least seconds between two vacation replies to one sender") < 0
 	    || mfl_env_add_control(env, "mfl_vacation_max_period", MFL_CONTROL_INT, 0, NULL,
 				   "the most seconds between two vacation replies (0: no cap)") < 0
+	    || mfl_env_add_control(env, "mfl_vacation_subject_template", MFL_CONTROL_STRING, 0,
+				   "Auto: %$", "a vacation reply's subject without :subject; "
+				   "%$ is the message's") < 0
+	    || mfl_env_add_control(env, "mfl_vacation_default_subject", MFL_CONTROL_STRING, 0, "",
+				   "its subject when the message has none") < 0
+	    || mfl_env_add_control(env, "mfl_vacation_max_subject", MFL_CONTROL_INT, 256, NULL,
+				   "characters of a vacation reply's subject at most") < 0
 	    || mfl_env_add_control(env, "mfl_redirect_envelope_from", MFL_CONTROL_STRING, 0,
 				   "sender", "a redirected copy's envelope sender: sender, "
 				   "recipient, orig_recipient, user_email, <address> or <>") < 0

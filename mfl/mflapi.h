@@ -121,6 +121,7 @@ int mfl_run_strarr(struct mfl_run *run, const char *const *items, size_t n,
 		   struct value *out);
 int mfl_run_get_control(const struct mfl_run *run, const char *name,
 			struct value *value_r);
+int mfl_run_inherit_controls(struct mfl_run *run, const struct mfl_run *from);
 void mfl_run_print_controls(const struct mfl_run *run, struct buf *out);
 const char *mfl_run_error(const struct mfl_run *run);
 const struct action_list *mfl_run_actions(struct mfl_run *run);

@@ -636,6 +636,27 @@ mfl_run_get_control(const struct mfl_run *run, const char *name,
 	return 0;
 }
 
+/* mfl_run_inherit_controls - RUN starts with the controls FROM (a run of
+ * the same env: the host's own script, whose settings a script it runs
+ * is to follow) has now; their strings copied; -1 when memory runs out */
+int
+mfl_run_inherit_controls(struct mfl_run *run, const struct mfl_run *from)
+{
+	if (run->env != from->env)
+		return -1;
+	for (size_t i = 0; i < run->env->ncontrols; i++) {
+		const struct mfl_control *c = &run->env->controls[i];
+		struct value v = from->controls[i];
+
+		if (c->var || c->type == MFL_CONTROL_STRARR)
+			continue;	/* host variables: the host gives them */
+		if (v.type == V_STR && run_str(run, v.u.s.ptr, v.u.s.len, &v) < 0)
+			return -1;
+		run->controls[i] = v;
+	}
+	return 0;
+}
+
 /* mfl_run_print_controls - the run's controls as MFL, as
  * mfl_env_print_controls() prints the env's (strings here may hold
  * NULs only if a script put them there; they print up to the first) */

@@ -154,6 +154,93 @@ addressed(struct msg *msg, const char *recipient, const struct vacation *v, stru
 	return found;
 }
 
+/* reply_to - the To: of the reply: the envelope sender, with the display
+ * name the message gives that address (in From, Sender or Reply-To, as
+ * Pigeonhole writes it), else in angle brackets */
+static void
+reply_to(struct msg *msg, const char *sender, struct buf *out)
+{
+	static const char *const fields[] = { "from", "sender", "reply-to" };
+	struct hdr_index *idx = msg_headers(msg);
+	struct buf spec = BUF_INIT;
+
+	for (size_t i = 0; idx != NULL && i < sizeof(fields) / sizeof(fields[0]); i++) {
+		struct hdr_field *f = hdr_find(idx, fields[i], strlen(fields[i]), 0);
+		struct addr *list;
+		size_t count;
+
+		if (f == NULL || hdr_unfolded(idx, f) < 0
+		    || addr_parse_list(msg_arena(msg), f->unfolded, f->unfolded_len, &list, &count) < 0)
+			continue;
+		for (size_t k = 0; k < count; k++) {
+			int ascii = 1;
+
+			if (list[k].flags & (ADDR_F_INVALID | ADDR_F_NULL) || list[k].name == NULL)
+				continue;
+			buf_reset(&spec);
+			addr_spec(&list[k], &spec);
+			if (spec.data == NULL || strcasecmp(spec.data, sender) != 0)
+				continue;
+			for (const char *c = list[k].name; *c; c++)
+				ascii &= (unsigned char) *c >= 0x20 && (unsigned char) *c < 0x7f && *c != '"'
+				    && *c != '\\';
+			if (ascii && *list[k].name) {
+				buf_printf(out, "To: \"%s\" <%s>\n", list[k].name, sender);
+				buf_free(&spec);
+				return;
+			}
+		}
+	}
+	buf_free(&spec);
+	buf_printf(out, "To: <%s>\n", sender);
+}
+
+/* default_subject - without :subject: the template (Dovecot's
+ * sieve_vacation_default_subject_template; "%$" and "%{subject}" are the
+ * message's subject, decoded), or the default subject when it has none;
+ * at most max_subject characters, "…" marking a cut */
+static void
+default_subject(struct msg *msg, const struct vacation *v, struct buf *out)
+{
+	struct hdr_index *idx = msg_headers(msg);
+	struct hdr_field *f = idx ? hdr_find(idx, "subject", 7, 0) : NULL;
+	const char *t = v->subject_template && *v->subject_template ? v->subject_template : "Auto: %$";
+	const char *orig = "";
+	size_t olen = 0, chars = 0, cut = 0;
+
+	if (f != NULL && hdr_decoded(idx, f) == 0) {
+		orig = f->decoded;
+		olen = f->decoded_len;
+		while (olen > 0 && (*orig == ' ' || *orig == '\t'))
+			orig++, olen--;
+	}
+	if (olen == 0 && v->default_subject != NULL && *v->default_subject) {
+		buf_puts(out, v->default_subject);
+	} else {
+		while (*t) {
+			size_t var = t[0] == '%' && t[1] == '$' ? 2
+			    : strncmp(t, "%{subject}", 10) == 0 ? 10 : 0;
+
+			if (var > 0) {
+				buf_append(out, orig, olen);
+				t += var;
+			} else {
+				buf_putc(out, *t++);
+			}
+		}
+	}
+	/* RFC 5230 4.5 leaves the length open; keep it readable */
+	for (size_t i = 0; v->max_subject > 0 && i < out->len; i++)
+		if (((unsigned char) out->data[i] & 0xc0) != 0x80 && ++chars > (size_t) v->max_subject) {
+			cut = i;
+			break;
+		}
+	if (cut > 0) {
+		out->len = cut;
+		buf_puts(out, "\xe2\x80\xa6");	/* U+2026 */
+	}
+}
+
 /* mfl_vacation_reply - the answer to MSG from SENDER for RECIPIENT that
  * vacation action A gives, into OUT (RFC 5230 5) */
 void
@@ -161,8 +248,8 @@ mfl_vacation_reply(struct msg *msg, const char *sender, const char *recipient,
 		   const struct action *a, struct buf *out)
 {
 	const struct vacation *v = a->vacation;
-	const char *subject, *msgid, *refs;
-	size_t slen = 0, mlen = 0, rlen = 0;
+	const char *msgid, *refs;
+	size_t mlen = 0, rlen = 0;
 	char host[256] = "localhost", date[64];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -180,12 +267,11 @@ mfl_vacation_reply(struct msg *msg, const char *sender, const char *recipient,
 	else
 		buf_printf(out, "From: %s\n", recipient);
 	buf_reset(&text);
-	buf_printf(out, "To: %s\n", sender);
-	subject = field(msg, "subject", &slen);
+	reply_to(msg, sender, out);
 	if (v->subject != NULL)
 		buf_puts(&text, v->subject);
 	else
-		buf_printf(&text, "Auto: %.*s", (int) slen, subject ? subject : "");
+		default_subject(msg, v, &text);
 	hdr_format_field(out, "Subject", 7, text.data ? text.data : "", text.len, "\n");
 	buf_putc(out, '\n');
 	buf_free(&text);

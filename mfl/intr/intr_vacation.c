@@ -44,6 +44,15 @@ static const struct intr_tag vacation_tags[] = {
 	{ .name = NULL }
 };
 
+/* control_cstr - the run's string control NAME as a C string, or NULL */
+static const char *
+control_cstr(struct mfl_run *run, const char *name)
+{
+	struct value v;
+
+	return mfl_run_get_control(run, name, &v) == 0 && v.type == V_STR ? run_cstr(run, &v) : NULL;
+}
+
 /* vacation_run - vacation [":days" n | ":seconds" n] [":subject" s]
  *	[":from" s] [":addresses" list] [":mime"] [":handle" s] <reason> */
 static int
@@ -73,6 +82,9 @@ vacation_run(struct mfl_run *run, const struct site *site, struct value *args,
 	if (max > 0 && v->seconds > max)
 		v->seconds = max;
 	v->subject = intr_tag_cstr(run, site, args, VAC_SUBJECT);
+	v->subject_template = control_cstr(run, "mfl_vacation_subject_template");
+	v->default_subject = control_cstr(run, "mfl_vacation_default_subject");
+	v->max_subject = run_control_int(run, "mfl_vacation_max_subject");
 	v->from = intr_tag_cstr(run, site, args, VAC_FROM);
 	v->mime = intr_tag_present(site, VAC_MIME, args, NULL);
 	v->fcc = intr_tag_cstr(run, site, args, VAC_FCC);

@@ -152,6 +152,17 @@ printf 'require "duplicate"; if duplicate { discard; }\n' >s.sieve
 ok "$(grep -q '"action":"discard"' out; echo $?)" "duplicate: -n sees the state too"
 rm -rf "$HOME/Maildir" "$HOME/.mvmda.state"*
 
+# the controls the rc script sets are the user's script's to start with
+# (before, a user's spamtest read the default header whatever the rc said)
+printf '%s\n' '$namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");' \
+	'$mfl_spamtest_header = "X-Foo";' '$script_run($Args[0]);' >ctl-rc.mfl
+{ printf 'X-Foo: 9\n'; sed '/^X-Spam-Score/d' msg; } >ctlmsg
+printf '%s\n' 'require ["spamtest", "relational", "comparator-i;ascii-numeric", "fileinto"];' \
+	'if spamtest :value "ge" :comparator "i;ascii-numeric" "9" { fileinto "Junk"; }' >ctl.sieve
+MVMDA_RC="$tmp/ctl-rc.mfl" "$mvmda" ctl.sieve <ctlmsg 2>err
+is "$(count "$HOME/Maildir/.Junk/new")" 1 "controls: the rc script's \$mfl_spamtest_header is what the user's spamtest reads"
+rm -rf "$HOME/Maildir"
+
 # vacation (RFC 5230): the reply goes to a sendmail that records it
 # (t/mda/postfix.sh hands one to a real Postfix)
 recording_mta "$tmp"
@@ -188,7 +199,14 @@ vac 'require ["vacation", "vacation-seconds"]; vacation :seconds 0 :handle "s" "
 is "$(sent)" 3 "vacation-seconds: :seconds 0 is raised to the one-day minimum"
 rm -f sent.*
 SENDER=carol@example.org vac 'require "vacation"; vacation :subject "Re" "x";'
-ok "$(grep -q '^Subject: Re$' sent.0 && grep -q '^To: carol@example.org$' sent.0; echo $?)" "vacation: another sender gets a reply"
+ok "$(grep -q '^Subject: Re$' sent.0 && grep -q '^To: <carol@example.org>$' sent.0; echo $?)" "vacation: another sender gets a reply"
+rm -f sent.*
+sed 's|^\$script_run|$mfl_vacation_subject_template = "Away: %$";\n$mfl_vacation_max_subject = 10;\n$script_run|' rc.mfl >vac-rc.mfl
+printf '%s\n' 'require "vacation"; vacation "x";' >v2.sieve
+SENDER=alice@example.org MVMDA_RC="$tmp/vac-rc.mfl" RECIPIENT=bob@example.net "$mvmda" v2.sieve <vmsg 2>err
+ok "$(grep -q "^Subject: Away: lun$(printf '\342\200\246')\$\|^Subject: =?UTF-8?B?" sent.0 \
+	&& grep -q '^To: "Alice" <alice@example.org>$' sent.0; echo $?)" \
+	"vacation: \$mfl_vacation_subject_template and _max_subject shape the subject; To: carries the From's display name"
 rm -f sent.*
 SENDER= vac "$away"; is "$(sent)" 0 "vacation: never to the null sender"
 SENDER=owner-dev@lists.example.org vac "$away"; is "$(sent)" 0 "vacation: never to owner-*"

@@ -167,7 +167,7 @@ test "fcc" {
 	if not test_message :folder "Sent" 0 { test_fail "no copy in Sent"; }
 	if not header :is "subject" "Away" { test_fail "the copy is not the reply"; }
 	if not test_message :smtp 0 { test_fail "nothing sent"; }
-	if not header :is "to" "alice@example.com" { test_fail "sent to the wrong one"; }
+	if not address :is "to" "alice@example.com" { test_fail "sent to the wrong one"; }
 }
 S
 "$mflc" -T "$tmp/fcc.svtest" >"$tmp/out" 2>&1
