@@ -172,5 +172,9 @@ rm -f "$tmp/fail75"
 i=0
 while [ "$(ls "$home/Maildir/.FromAlice/new" 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 is "$(ls "$home/Maildir/.FromAlice/new" | wc -l)" 2 "the next queue run delivers it"
+# Sendmail removes the queue file after the mailer's exit, a moment
+# after the copy is in the folder: wait for that, not for a sleep
+i=0
+while ls "$tmp/queue" | grep -q '^qf' && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 is "$(ls "$tmp/queue" | grep -c '^qf')" 0 "and the queue is empty"
 done_testing
