@@ -481,6 +481,7 @@ enum decision
 session_envfrom(struct session *s, char **argv)
 {
 	struct value args[2], v;
+	const char *auth;
 	char *addr;
 
 	if (s->in_message)
@@ -500,6 +501,9 @@ session_envfrom(struct session *s, char **argv)
 	if (mfl_run_strarr(s->run, NULL, 0, &v) == 0)
 		mfl_run_set_var(s->run, "recipients", &v);
 	mfl_run_set_envelope(s->run, addr, NULL);
+	/* who authenticated (SMTP AUTH), for the envelope test's "auth" */
+	auth = session_macro(s, "{auth_authen}");
+	mfl_run_set_auth(s->run, auth != NULL && *auth ? auth : NULL);
 	args[0] = value_str(addr, strlen(addr));
 	args[1] = strarr(s, argv + 1);
 	return run_hook(s, HOOK_ENVFROM, args, 2);

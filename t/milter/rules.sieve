@@ -11,6 +11,8 @@ if header :contains "subject" "bad" {
 	ereject "not from ${0}";
 } elsif body :contains "FORBIDDEN-WORD" {
 	reject "body says no";
+} elsif envelope :is "auth" "mallory" {
+	reject "not with that login";
 } elsif header :is "subject" "edit me" {
 	addheader "X-Edited" "yes";
 	addheader :last "X-Trailer" "last one";
