@@ -70,11 +70,39 @@ pct_decode(struct arena *arena, const char *s, size_t len)
 	return out;
 }
 
+/* name_keep - SPEC came with a display name: remember how the URI wrote
+ * it (its RFC 2047 words left as they are) for the To: and Cc: fields */
+static int
+name_keep(struct arena *arena, struct mailto *m, const char *spec, const struct addr *a)
+{
+	const char *raw = a->raw;
+	size_t len = a->raw_len;
+	void *more;
+
+	while (len > 0 && (*raw == ' ' || *raw == '\t' || *raw == ','))
+		raw++, len--;
+	while (len > 0 && (raw[len - 1] == ' ' || raw[len - 1] == '\t' || raw[len - 1] == ','))
+		len--;
+	if (len == 0 || memchr(raw, '\r', len) || memchr(raw, '\n', len))
+		return 0;
+	if ((more = arena_alloc(arena, (m->nnamed + 1) * sizeof(*m->named))) == NULL)
+		return -1;
+	if (m->nnamed > 0)
+		memcpy(more, m->named, m->nnamed * sizeof(*m->named));
+	m->named = more;
+	m->named[m->nnamed].spec = spec;
+	if ((m->named[m->nnamed].shown = arena_memdup(arena, raw, len)) == NULL)
+		return -1;
+	m->nnamed++;
+	return 0;
+}
+
 /* add_addresses - the comma-separated addresses in TEXT onto *LIST
- * (without repeats); -1 and ERR when one is not an address */
+ * (without repeats), those with a display name also into M's named;
+ * -1 and ERR when one is not an address */
 static int
 add_addresses(struct arena *arena, const char *text, const char ***list, size_t *n,
-	      char *err, size_t errsize)
+	      struct mailto *m, char *err, size_t errsize)
 {
 	struct addr *addrs;
 	size_t count;
@@ -109,6 +137,10 @@ add_addresses(struct arena *arena, const char *text, const char ***list, size_t 
 		more[(*n)++] = copy;
 		more[*n] = NULL;
 		*list = more;
+		if (addrs[i].name != NULL && *addrs[i].name && name_keep(arena, m, copy, &addrs[i]) < 0) {
+			buf_free(&spec);
+			return -1;
+		}
 	}
 	buf_free(&spec);
 	return 0;
@@ -176,7 +208,7 @@ mailto_parse(struct arena *arena, const char *uri, size_t len, struct mailto *m,
 		snprintf(err, errsize, "\"%.80s\" is not a list of mail addresses", to);
 		return -1;
 	}
-	if (*to && add_addresses(arena, to, &m->to, &m->nto, err, errsize) < 0)
+	if (*to && add_addresses(arena, to, &m->to, &m->nto, m, err, errsize) < 0)
 		return -1;
 	for (const char *f = q ? q + 1 : end; f < end;) {
 		const char *amp = memchr(f, '&', (size_t) (end - f)), *f_end = amp ? amp : end;
@@ -194,7 +226,7 @@ mailto_parse(struct arena *arena, const char *uri, size_t len, struct mailto *m,
 			int cc = strcasecmp(name, "cc") == 0;
 
 			if (add_addresses(arena, value, cc ? &m->cc : &m->to, cc ? &m->ncc : &m->nto,
-					  err, errsize) < 0)
+					  m, err, errsize) < 0)
 				return -1;
 			continue;
 		}
@@ -348,15 +380,25 @@ drop_notified(struct arena *arena, const struct action_list *actions, size_t ind
 	}
 }
 
-/* join - the addresses of LIST as one field NAME onto OUT */
+/* join - the addresses of LIST as one field NAME onto OUT, each with
+ * the display name M's URI gave it (M may be NULL) */
 static void
-join(struct buf *out, const char *name, const char **list, size_t n)
+join(struct buf *out, const char *name, const char **list, size_t n, const struct mailto *m)
 {
 	if (n == 0)
 		return;
 	buf_printf(out, "%s: ", name);
-	for (size_t i = 0; i < n; i++)
-		buf_printf(out, "%s<%s>", i ? ", " : "", list[i]);
+	for (size_t i = 0; i < n; i++) {
+		const char *shown = NULL;
+
+		for (size_t k = 0; m != NULL && k < m->nnamed && shown == NULL; k++)
+			if (strcasecmp(m->named[k].spec, list[i]) == 0)
+				shown = m->named[k].shown;
+		if (shown != NULL)
+			buf_printf(out, "%s%s", i ? ", " : "", shown);
+		else
+			buf_printf(out, "%s<%s>", i ? ", " : "", list[i]);
+	}
 	buf_putc(out, '\n');
 }
 
@@ -412,7 +454,7 @@ compose_legacy(const char *owner, const struct action_list *actions, size_t inde
 		 : nt->importance == 3 ? "X-Priority: 5 (Lowest)\nImportance: Low\n"
 		 : "X-Priority: 3 (Normal)\nImportance: Normal\n");
 	buf_printf(out, "From: %s\n", owner);
-	join(out, "To", (const char **) rcpts, n);
+	join(out, "To", (const char **) rcpts, n, NULL);
 	buf_puts(out, "Subject: [SIEVE] New mail notification\n"
 		 "Auto-Submitted: auto-generated (notify)\nPrecedence: bulk\n");
 	buf_printf(out, "Message-ID: <%lld.%ld.notify@%s>\nMIME-Version: 1.0\n"
@@ -468,8 +510,8 @@ mfl_notify_compose(struct msg *msg, const char *owner, const struct action_list 
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
 	buf_printf(out, "X-Sieve: mvmf %s\n", PACKAGE_VERSION);
 	buf_printf(out, "From: %s\n", a->notify->from ? a->notify->from : owner);
-	join(out, "To", m.to, m.nto);
-	join(out, "Cc", m.cc, m.ncc);
+	join(out, "To", m.to, m.nto, &m);
+	join(out, "Cc", m.cc, m.ncc, &m);
 	if (a->notify->message != NULL)
 		subject = a->notify->message;
 	else

@@ -13,6 +13,10 @@ struct arena;
 struct mailto {
 	const char **to, **cc;	/* addr-specs, NULL-ended, no repeats */
 	size_t nto, ncc;
+	struct {
+		const char *spec, *shown;	/* "Name <spec>", as the URI gave it */
+	} *named;			/* the recipients given with a name */
+	size_t nnamed;
 	const char *subject, *body;	/* or NULL */
 	struct {
 		const char *name, *value;

@@ -267,6 +267,10 @@ ok "$(grep -q '^Subject: Notification: lunch?$' sent.2 && grep -q '^Notification
 rm -f sent.*
 { printf 'Auto-Submitted: auto-generated\n'; cat vmsg; } >vmsg2
 vac "$ntf" vmsg2; is "$(sent)" 0 "enotify: no notification about an automatic message (RFC 5436 2.7)"
+vac 'require "enotify"; notify "mailto:?to=Carol%20Jones%20%3Ccarol@example.org%3E";'
+ok "$(grep -q '^To: Carol Jones <carol@example.org>$' sent.0; echo $?)" \
+	"enotify: a recipient the URI names with a display name keeps it in To:"
+rm -f sent.*
 SENDER= vac 'require "enotify"; notify :from "bob@example.net" "mailto:carol@example.org";'
 is "$(sed -n 1p sent.0)" "[-oi][-f][<>][--][carol@example.org]" \
 	"enotify: about a message from <>, from <> whatever :from says (RFC 5436 2.3: no loops)"
