@@ -30,7 +30,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/notify.c mfl/notify.h \
 	mfl/program.c \
 	mfl/report.c \
-	mfl/redirect.c \
+	mfl/redirect.c mfl/redirect.h \
 	mfl/compile_include.c \
 	mfl/compile_site.c \
 	mfl/diag.c mfl/diag.h \

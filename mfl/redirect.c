@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "mflapi.h"
+#include "redirect.h"
 #include "msg/msg.h"
 
 /* mfl_redirect_user - who redirects: USER_EMAIL when set, else the
@@ -24,35 +25,51 @@ mfl_redirect_user(const char *user_email, const char *recipient)
 	return user_email != NULL && *user_email ? user_email : recipient ? recipient : "";
 }
 
+/* policy_address - the address a Dovecot-style address policy picks
+ * (redirect's, notify's and report's settings): "sender", "recipient",
+ * "orig_recipient" (else the recipient), "user_email" (else the
+ * recipient), "<address>" or "<>" (into BUF); NULL for any other policy
+ * ("postmaster" among them) and for an address E does not know */
+const char *
+policy_address(const char *policy, const struct mfl_report_env *e, char *buf, size_t size)
+{
+	const char *p = policy ? policy : "";
+	size_t len;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	len = strlen(p);
+	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	if (len >= 2 && p[0] == '<' && p[len - 1] == '>') {
+		snprintf(buf, size, "%.*s", (int) (len - 2), p + 1);
+		return buf;
+	}
+	if (len == 6 && strncasecmp(p, "sender", 6) == 0)
+		return e->sender && *e->sender ? e->sender : NULL;
+	if (len == 9 && strncasecmp(p, "recipient", 9) == 0)
+		return e->recipient;
+	if (len == 14 && strncasecmp(p, "orig_recipient", 14) == 0)
+		return e->orig_recipient && *e->orig_recipient ? e->orig_recipient : e->recipient;
+	if (len == 10 && strncasecmp(p, "user_email", 10) == 0)
+		return e->user_email && *e->user_email ? e->user_email : e->recipient;
+	return NULL;
+}
+
 /* mfl_redirect_sender - the envelope sender of a redirected copy: the
  * null sender stays null (no bounce to anyone for a bounce); else as
- * POLICY says: "sender" (the default), "recipient", "orig_recipient",
- * "user_email", "<address>" or "<>"; BUF holds an explicit address */
+ * POLICY says (policy_address), the sender by default */
 const char *
 mfl_redirect_sender(const char *policy, const char *user_email, const char *sender,
 		    const char *recipient, const char *orig_recipient, char *buf, size_t size)
 {
-	size_t len;
+	struct mfl_report_env e = { .user_email = user_email, .sender = sender,
+				    .recipient = recipient, .orig_recipient = orig_recipient };
+	const char *p;
 
-	if (sender == NULL || !*sender || policy == NULL)
-		return sender ? sender : "";
-	while (*policy == ' ' || *policy == '\t')
-		policy++;
-	len = strlen(policy);
-	while (len > 0 && (policy[len - 1] == ' ' || policy[len - 1] == '\t'))
-		len--;
-	if (len >= 2 && policy[0] == '<' && policy[len - 1] == '>') {
-		snprintf(buf, size, "%.*s", (int) (len - 2), policy + 1);
-		return buf;
-	}
-	if (len == 9 && strncasecmp(policy, "recipient", 9) == 0)
-		return recipient ? recipient : sender;
-	if (len == 14 && strncasecmp(policy, "orig_recipient", 14) == 0)
-		return orig_recipient && *orig_recipient ? orig_recipient
-		    : recipient ? recipient : sender;
-	if (len == 10 && strncasecmp(policy, "user_email", 10) == 0)
-		return mfl_redirect_user(user_email, recipient ? recipient : sender);
-	return sender;
+	if (sender == NULL || !*sender)
+		return "";
+	return (p = policy_address(policy, &e, buf, size)) != NULL ? p : sender;
 }
 
 /* names - one of MSG's X-Sieve-Redirected-From fields names USER (any

@@ -19,6 +19,7 @@
 
 #include "action.h"
 #include "mflapi.h"
+#include "redirect.h"
 #include "msg/msg.h"
 
 /* mfl_report_type_ok - a feedback type ("abuse", "fraud", "virus"...,
@@ -37,34 +38,18 @@ mfl_report_type_ok(const char *s, size_t len)
 	return 1;
 }
 
-/* report_from - the From: address POLICY picks (the report goes out
- * from <> whatever it is) */
+/* report_from - the From: address the policy picks (policy_address),
+ * else postmaster at the host (the report goes out from <> whatever it
+ * is) */
 static void
 report_from(const struct mfl_report_env *e, char *buf, size_t size)
 {
-	const char *p = e->policy ? e->policy : "postmaster";
-	size_t len;
+	const char *p = policy_address(e->policy, e, buf, size);
 
-	while (*p == ' ')
-		p++;
-	len = strlen(p);
-	while (len > 0 && p[len - 1] == ' ')
-		len--;
-	if (len >= 2 && p[0] == '<' && p[len - 1] == '>')
-		snprintf(buf, size, "%.*s", (int) (len - 2), p + 1);
-	else if (len == 6 && !strncasecmp(p, "sender", 6) && e->sender && *e->sender)
-		snprintf(buf, size, "%s", e->sender);
-	else if (len == 9 && !strncasecmp(p, "recipient", 9) && e->recipient)
-		snprintf(buf, size, "%s", e->recipient);
-	else if (len == 14 && !strncasecmp(p, "orig_recipient", 14)
-		 && (e->orig_recipient || e->recipient))
-		snprintf(buf, size, "%s", e->orig_recipient ? e->orig_recipient : e->recipient);
-	else if (len == 10 && !strncasecmp(p, "user_email", 10)
-		 && ((e->user_email && *e->user_email) || e->recipient))
-		snprintf(buf, size, "%s", e->user_email && *e->user_email ? e->user_email
-			 : e->recipient);
-	else
+	if (p == NULL)
 		snprintf(buf, size, "postmaster@%s", e->host ? e->host : "localhost");
+	else if (p != buf)
+		snprintf(buf, size, "%s", p);
 }
 
 /* mfl_report_compose - the report action A sends about MSG (as the
