@@ -35,6 +35,7 @@ printf '#!/bin/sh\nsleep 30\n' >bin/sleepy
 printf '#!/bin/sh\necho "X-Filtered: by $1"\ncat\n' >bin/addheader
 printf '#!/bin/sh\nprintf "%%s" "$1"\n' >bin/echo
 printf '#!/bin/sh\nprintf %%s $(id -u)\n' >bin/whoami
+printf '#!/bin/sh\ncat >/dev/null\n' >bin/nothing
 chmod 755 bin/*
 count() { find "$1" -type f 2>/dev/null | wc -l; }
 : >log
@@ -125,6 +126,12 @@ rm -rf "$HOME/Maildir"
 run 'require ["vnd.dovecot.filter", "fileinto"];
 if not filter "fail" { fileinto "NotFiltered"; }'
 is "$(count "$HOME/Maildir/.NotFiltered/new")" 1 "filter as a test: false when the program fails, the message unchanged"
+rm -rf "$HOME/Maildir"
+
+run 'require "vnd.dovecot.filter"; filter "nothing";'
+f=$(find "$HOME/Maildir/new" -type f 2>/dev/null)
+ok "$([ -n "$f" ] && grep -q '^body text$' "$f"; echo $?)" \
+	"filter: a program that writes nothing is a failure; the message is kept whole, not emptied"
 rm -rf "$HOME/Maildir"
 
 run 'require ["vnd.dovecot.execute", "variables", "fileinto"];
