@@ -193,11 +193,12 @@ filter_run(struct mfl_run *run, const struct site *site, struct value *args, str
 		return failed(run, site, err, ret);
 	}
 	buf_free(&in);
-	/* nothing back is no message: keeping it would store an empty copy
-	 * in place of the mail */
+	/* nothing back is no message: taking it would store an empty copy
+	 * in place of the mail, so the message stays as it was */
 	if (out.len == 0) {
 		buf_free(&out);
-		return failed(run, site, "the program wrote no message", ret);
+		*ret = value_int(1);
+		return 0;
 	}
 	buf_putc(&out, 0);	/* a message owns malloc'd text, NUL-ended */
 	if (out.failed || (msg = msg_take_mem(out.data, out.len - 1, 0)) == NULL)

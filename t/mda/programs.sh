@@ -131,7 +131,7 @@ rm -rf "$HOME/Maildir"
 run 'require "vnd.dovecot.filter"; filter "nothing";'
 f=$(find "$HOME/Maildir/new" -type f 2>/dev/null)
 ok "$([ -n "$f" ] && grep -q '^body text$' "$f"; echo $?)" \
-	"filter: a program that writes nothing is a failure; the message is kept whole, not emptied"
+	"filter: a program that writes nothing leaves the message whole, not emptied"
 rm -rf "$HOME/Maildir"
 
 run 'require ["vnd.dovecot.execute", "variables", "fileinto"];
