@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -32,6 +33,7 @@
 #include "mda.h"
 #include "mfl.h"
 #include "msg/msg.h"
+#include "service.h"
 #include "state.h"
 
 #ifndef MVMDA_RC
@@ -53,13 +55,18 @@ extern const char mda_builtin_rc[];
 
 static struct mda mda;
 static const char *opt_sender, *opt_recipient;	/* -f, -a */
+static struct service_opts service = {	/* -D -g -j -t */
+	.group = "mvmtr", .timeout = 2, .max_children = 32, .memory = (size_t) 512 << 20,
+};
+static const char *opt_delimiter = "+";	/* -x */
 
 /* usage - how to call it, on OUT; exits with CODE */
 static void
 usage(FILE *out, int code)
 {
 	fprintf(out, "usage: mvmda [-bcinpSvV] [-d user] [-f sender] [-a recipient] [-e string]\n"
-		"             [-E string] [-m default-mailbox] [script ...]\n");
+		"             [-E string] [-m default-mailbox] [script ...]\n"
+		"       mvmda -D unix:socket [-g group] [-j max] [-t seconds] [-x delimiter]\n");
 	exit(code);
 }
 
@@ -102,6 +109,12 @@ duplicate(void *ctx, struct mfl_run *run, const char *key, size_t len,
 	int r = -1;
 
 	(void) run;
+	if (m->decision != NULL) {
+		/* deciding writes nothing: whether it is a duplicate is the
+		 * delivery's to say */
+		m->uncertain = 1;
+		return 0;
+	}
 	mda_state_path(m, path, sizeof(path));
 	buf_putc(&k, 'd');	/* duplicate ids; "v" is vacation's */
 	buf_append(&k, key, len);
@@ -419,14 +432,204 @@ interactive_rc(void)
 	return 0;
 }
 
+/* setup - the language's environment for this delivery (or decision,
+ * at LOCATION "MTA"): mvmda's controls, variables, $functions and
+ * callbacks; exits EX_TEMPFAIL when memory runs out */
+static void
+setup(const char *location)
+{
+	mda.locking.timeout = 60;
+	mda.locking.stale = 600;
+	if ((mda.env = mfl_env_new()) == NULL || rc_setup(&mda) < 0
+	    || (mda.arena = arena_create((size_t) 1 << 30)) == NULL) {
+		mda_log(LOG_ERR, "out of memory");
+		exit(EX_TEMPFAIL);
+	}
+	mfl_env_set_log(mda.env, script_log, NULL);
+	if (mfl_env_set_include_dir(mda.env, MVMDA_DATA_DIR) < 0) {
+		mda_log(LOG_ERR, "out of memory");
+		exit(EX_TEMPFAIL);
+	}
+	mfl_env_set_mailbox_exists(mda.env, mailbox_exists, &mda);
+	mfl_env_set_specialuse(mda.env, specialuse, &mda);
+	mfl_env_set_extlist(mda.env, extlist, &mda);
+	mfl_env_set_duplicate(mda.env, duplicate, &mda);
+	sieve_dir();
+	if (mfl_env_environment_defaults(mda.env, location, "during") < 0) {
+		mda_log(LOG_ERR, "out of memory");
+		exit(EX_TEMPFAIL);
+	}
+	if (mda.sieve)
+		mfl_env_set_int(mda.env, "mfl_mode_sieve", 1);
+	if (mda.default_mailbox == NULL)
+		mda.default_mailbox = "INBOX";
+	/* vnd.dovecot.environment's items (mfl(7) environment) */
+	if (mfl_env_set_environment(mda.env, "vnd.dovecot.default-mailbox", mda.default_mailbox) < 0
+	    || (mda.username != NULL
+		&& mfl_env_set_environment(mda.env, "vnd.dovecot.username", mda.username) < 0)) {
+		mda_log(LOG_ERR, "out of memory");
+		exit(EX_TEMPFAIL);
+	}
+}
+
+/* one_line - TEXT (LEN bytes) as one printable line of at most 400
+ * bytes on OUT: line breaks and tabs become spaces */
+static void
+one_line(struct buf *out, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len && i < 400; i++) {
+		unsigned char c = (unsigned char) text[i];
+
+		buf_putc(out, c == '\r' || c == '\n' || c == '\t' ? ' ' : c < 0x20 || c == 0x7f ? '?' : c);
+	}
+}
+
+/* decision_answer - what the run decided, as the service's answer: a
+ * refusal when a script rejected (RFC 5429: ereject and reject refuse
+ * at the protocol level when they can), "data" when it read the message
+ * before there was one, accept otherwise */
+static void
+decision_answer(struct buf *answer)
+{
+	if (mda.error_phase != NULL) {
+		buf_printf(answer, "error %s error: ", mda.error_phase);
+		one_line(answer, mda.error_message ? mda.error_message : "",
+			 mda.error_message ? strlen(mda.error_message) : 0);
+		buf_putc(answer, '\n');
+		return;
+	}
+	if (strcmp(mda.decision, "rcpt") == 0 && mda.touched) {
+		buf_puts(answer, "data\n");
+		return;
+	}
+	if (mda.uncertain) {
+		buf_puts(answer, "accept\n");	/* the delivery will tell */
+		return;
+	}
+	for (size_t i = 0; i < mda.actions.n; i++) {
+		const struct action *a = &mda.actions.v[i];
+
+		if (a->kind != ACT_REJECT)
+			continue;
+		buf_printf(answer, "reject %s %s ", a->code && *a->code ? a->code : "550",
+			   a->xcode && *a->xcode ? a->xcode : "5.7.1");
+		if (a->target_len > 0)
+			one_line(answer, a->target, a->target_len);
+		else
+			buf_puts(answer, "Message refused by the recipient's filter");
+		buf_putc(answer, '\n');
+		return;
+	}
+	buf_puts(answer, "accept\n");
+}
+
+/* decision_user - the account REQ's recipient is delivered to, as
+ * Postfix's local(8) finds it: the local part in lower case, without
+ * its extension (-x); its parts into the environment local(8) sets */
+static struct passwd *
+decision_user(const struct service_request *req)
+{
+	const char *at = strrchr(req->recipient, '@');
+	size_t len = at != NULL ? (size_t) (at - req->recipient) : strlen(req->recipient);
+	char local[256], *ext;
+
+	if (len == 0 || len >= sizeof(local))
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		local[i] = (char) tolower((unsigned char) req->recipient[i]);
+	local[len] = 0;
+	setenv("LOCAL", local, 1);
+	setenv("DOMAIN", at != NULL ? at + 1 : "", 1);
+	ext = *opt_delimiter ? strpbrk(local, opt_delimiter) : NULL;
+	if (ext != NULL) {
+		setenv("EXTENSION", ext + 1, 1);
+		*ext = 0;
+	}
+	return getpwnam(local);
+}
+
+/* decide - the answer to mvmtr's REQ, in a child of the service: the
+ * rc script and the recipient's scripts run as that user, as they will
+ * at delivery, with the envelope (before DATA) or the message (after),
+ * in decision mode: nothing is delivered, sent or written */
+static void
+decide(const struct service_request *req, struct buf *answer)
+{
+	struct passwd *pw;
+	struct mfl_run *run;
+	const char *rc_path;
+	char why[256], name[256];
+
+	log_set_id(*req->queue_id ? req->queue_id : NULL);
+	if ((pw = decision_user(req)) == NULL || pw->pw_uid == 0) {
+		buf_puts(answer, "unknown\n");	/* an alias, a virtual user, root */
+		return;
+	}
+	setenv("SENDER", req->sender, 1);
+	setenv("RECIPIENT", req->recipient, 1);
+	setenv("ORIGINAL_RECIPIENT", req->recipient, 1);
+	setenv("CLIENT_ADDRESS", req->client, 1);
+	setenv("CLIENT_HOSTNAME", req->client_name, 1);
+	setenv("CLIENT_HELO", req->helo, 1);
+	setenv("QUEUE_ID", req->queue_id, 1);
+	snprintf(name, sizeof(name), "%s", pw->pw_name);	/* getpwnam's buffer is reused */
+	switch_user(name);
+	if (service_confine(why, sizeof(why)) < 0)
+		mda_log(LOG_DEBUG, "%s", why);
+	account();
+	envelope();
+	mda.decision = req->phase;
+	setup("MTA");
+	mfl_env_set_decision(mda.env, &mda.uncertain);
+	if ((*req->client && mfl_env_set_environment(mda.env, "remote-ip", req->client) < 0)
+	    || (*req->client_name
+		&& mfl_env_set_environment(mda.env, "remote-host", req->client_name) < 0)) {
+		buf_puts(answer, "error out of memory\n");
+		return;
+	}
+	action_list_init(&mda.actions);
+	if ((mda.rc = rc_compile(&rc_path)) == NULL) {
+		buf_puts(answer, "error the rc script does not compile\n");
+		return;
+	}
+	mda.msg = req->message != NULL ? msg_from_mem(req->message, req->message_len, (size_t) 256 << 20)
+	    : msg_from_mem("", 0, 1 << 20);
+	if (mda.msg == NULL || (mda.msg = mda_lf_only(mda.msg)) == NULL
+	    || (run = mfl_run_new(mda.rc)) == NULL || rc_publish(&mda, run) < 0) {
+		buf_puts(answer, "error out of memory\n");
+		return;
+	}
+	mda.rc_run = run;
+	if (req->message != NULL && mda_loop(&mda)) {
+		buf_puts(answer, "accept\n");	/* the delivery bounces the loop */
+		return;
+	}
+	if (req->message == NULL)
+		msg_watch(mda.msg, &mda.touched);
+	if ((req->message != NULL && mfl_run_hook(run, "msg_read_after", NULL, 0, NULL) < 0)
+	    || mfl_run_main(run) < 0)
+		mda_script_error(&mda, "runtime", mfl_run_error(run));
+	else if (mda_merge(&mda, mfl_run_actions(run), mda.scripts_run == 0) < 0)
+		mda_script_error(&mda, "runtime", "out of memory");
+	msg_watch(mda.msg, NULL);
+	decision_answer(answer);
+	mda_log(LOG_INFO, "to=<%s> decision %s: %.*s", req->recipient, req->phase,
+		(int) (answer->len > 0 ? answer->len - 1 : 0), answer->data ? answer->data : "");
+}
+
 /* options - the command line into MDA; the scripts named stay in argv */
 static int
 options(int argc, char **argv, int *version, char *obsolete)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "a:bcd:e:E:f:il:m:npqr:s:SvV")) != -1) {
+	while ((c = getopt(argc, argv, "a:bcd:D:e:E:f:g:ij:l:m:npqr:s:St:vVx:")) != -1) {
 		switch (c) {
+		case 'D': service.socket_path = optarg; break;
+		case 'g': service.group = optarg; break;
+		case 'j': service.max_children = atoi(optarg); break;
+		case 't': service.timeout = atoi(optarg); break;
+		case 'x': opt_delimiter = optarg; break;
 		case 'a': opt_recipient = optarg; break;
 		case 'f': opt_sender = optarg; break;
 		case 'b': mda.builtin = 1; break;
@@ -482,42 +685,19 @@ main(int argc, char **argv)
 	for (const char *o = obsolete; *o; o++)
 		mda_log(LOG_NOTICE, "option -%c is obsolete and ignored", *o);
 	log_set_id(getenv("QUEUE_ID"));
+	if (service.socket_path != NULL) {
+		if (service.timeout < 1 || service.max_children < 1 || mda.user != NULL) {
+			mda_log(LOG_ERR, "-D: -t and -j must be at least 1, and -d has no place");
+			exit(EX_USAGE);
+		}
+		log_open("mvmda", 1);	/* a service: its stderr is its log too */
+		exit(service_main(&service, decide));
+	}
 	if (mda.user != NULL)
 		switch_user(mda.user);
 	account();
 	envelope();
-	mda.locking.timeout = 60;
-	mda.locking.stale = 600;
-	if ((mda.env = mfl_env_new()) == NULL || rc_setup(&mda) < 0
-	    || (mda.arena = arena_create((size_t) 1 << 30)) == NULL) {
-		mda_log(LOG_ERR, "out of memory");
-		exit(EX_TEMPFAIL);
-	}
-	mfl_env_set_log(mda.env, script_log, NULL);
-	if (mfl_env_set_include_dir(mda.env, MVMDA_DATA_DIR) < 0) {
-		mda_log(LOG_ERR, "out of memory");
-		exit(EX_TEMPFAIL);
-	}
-	mfl_env_set_mailbox_exists(mda.env, mailbox_exists, &mda);
-	mfl_env_set_specialuse(mda.env, specialuse, &mda);
-	mfl_env_set_extlist(mda.env, extlist, &mda);
-	mfl_env_set_duplicate(mda.env, duplicate, &mda);
-	sieve_dir();
-	if (mfl_env_environment_defaults(mda.env, "MDA", "during") < 0) {
-		mda_log(LOG_ERR, "out of memory");
-		exit(EX_TEMPFAIL);
-	}
-	if (mda.sieve)
-		mfl_env_set_int(mda.env, "mfl_mode_sieve", 1);
-	if (mda.default_mailbox == NULL)
-		mda.default_mailbox = "INBOX";
-	/* vnd.dovecot.environment's items (mfl(7) environment) */
-	if (mfl_env_set_environment(mda.env, "vnd.dovecot.default-mailbox", mda.default_mailbox) < 0
-	    || (mda.username != NULL
-		&& mfl_env_set_environment(mda.env, "vnd.dovecot.username", mda.username) < 0)) {
-		mda_log(LOG_ERR, "out of memory");
-		exit(EX_TEMPFAIL);
-	}
+	setup("MDA");
 	action_list_init(&mda.actions);
 	if (version) {
 		print_version(rc_file(), version);

@@ -30,6 +30,12 @@ struct mda {
 	char **args;
 	int nargs;
 
+	/* -D: "rcpt" or "data" while a decision runs for mvmtr (service.c),
+	 * NULL for a delivery; what the run read and could not do */
+	const char *decision;
+	int touched;		/* the message was read (before DATA: ask again) */
+	int uncertain;		/* the outcome needed a side effect left out */
+
 	/* envelope and account */
 	const char *sender, *recipient, *mta, *home, *username;
 

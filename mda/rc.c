@@ -441,6 +441,7 @@ static const struct {
 	{ "SENDER", MFL_CONTROL_STRING, "envelope sender, \"\" for <>" },
 	{ "RECIPIENT", MFL_CONTROL_STRING, "envelope recipient" },
 	{ "MTA", MFL_CONTROL_STRING, "\"postfix\", \"qmail\", \"exim\" or \"\"" },
+	{ "DECISION", MFL_CONTROL_STRING, "\"rcpt\" or \"data\" when mvmtr asks during SMTP (-D), \"\" at delivery" },
 	{ "LOCAL", MFL_CONTROL_STRING, "qmail-local's LOCAL (\"\" under other MTAs)" },
 	{ "HOST", MFL_CONTROL_STRING, "qmail-local's HOST" },
 	{ "HOST2", MFL_CONTROL_STRING, "qmail-local's HOST2" },
@@ -572,6 +573,7 @@ rc_publish(struct mda *mda, struct mfl_run *run)
 	return set_str(run, "USER", mda->username) | set_str(run, "HOME", mda->home)
 	    | set_str(run, "SENDER", mda->sender) | set_str(run, "RECIPIENT", mda->recipient)
 	    | set_str(run, "MTA", mda->mta) | qmail_vars(mda, run)
+	    | set_str(run, "DECISION", mda->decision)
 	    | set_arr(run, "Args", (const char *const *) mda->args, (size_t) mda->nargs)
 	    | set_opts(run, "Opts_e", mda->opt_e, mda->n_e) | set_opts(run, "Opts_E", mda->opt_E, mda->n_E)
 	    | set_int(run, "Opts_eL", mda->n_e ? (int64_t) mda->n_e : 1)

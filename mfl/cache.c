@@ -675,7 +675,8 @@ mfl_compile_cached_in(const struct mfl_env *env, const char *path, int sieve,
 	}
 	if ((prog = cache_load(env, path, dir, sieve)) != NULL)
 		return prog;
-	if ((prog = mfl_compile_file(env, path, sieve, errors)) != NULL)
+	/* a decision run writes nothing; the delivery will */
+	if ((prog = mfl_compile_file(env, path, sieve, errors)) != NULL && env->uncertain == NULL)
 		cache_save(prog, path, dir);	/* a failure only costs speed */
 	return prog;
 }

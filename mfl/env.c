@@ -420,3 +420,10 @@ mfl_env_set_log(struct mfl_env *env,
 	env->log = log;
 	env->log_ctx = ctx;
 }
+
+/* mfl_env_set_decision - runs on ENV decide, without side effects */
+void
+mfl_env_set_decision(struct mfl_env *env, int *uncertain)
+{
+	env->uncertain = uncertain;
+}

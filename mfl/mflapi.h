@@ -72,6 +72,11 @@ void mfl_env_set_duplicate(struct mfl_env *env, mfl_duplicate_fn fn, void *ctx);
 int mfl_env_environment_defaults(struct mfl_env *env, const char *location,
 				 const char *phase);
 void mfl_env_limits(const struct mfl_env *env, struct mfl_limits *limits);
+/* a decision run, answering before delivery (mvmda's SMTP-time service):
+ * nothing with an effect outside the run happens - no filter or execute
+ * program runs, no compiled-script cache is written - and *UNCERTAIN is
+ * set to 1 when the outcome depended on what was left out */
+void mfl_env_set_decision(struct mfl_env *env, int *uncertain);
 void mfl_env_set_log(struct mfl_env *env,
 		     void (*log)(void *ctx, const char *msg, size_t len),
 		     void *ctx);

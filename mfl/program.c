@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "mflapi.h"
 #include "msg/buf.h"
 #include "msg/charset.h"
@@ -366,6 +367,13 @@ mfl_program_run(const struct mfl_env *env, const struct mfl_program *p, struct b
 	size_t n = 0;
 	pid_t pid;
 
+	if (env->uncertain != NULL) {
+		/* a decision run has no effects: what the program would
+		 * have said is left to the delivery */
+		*env->uncertain = 1;
+		snprintf(err, errsize, "programs do not run while deciding before delivery");
+		return -1;
+	}
 	if (program_path(env, p, path, sizeof(path), err, errsize) < 0
 	    || identity_get(env, &id, err, errsize) < 0)
 		return -1;

@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "delivery.h"
 #include "mvmtr.h"
 
 /* session_of - the connection a run belongs to; NULL when the top
@@ -273,7 +274,35 @@ static const struct intrinsic intr_body_replace = {
 	.run = envelope_change_run,
 };
 
+/* $delivery_check(rcpt): what RCPT's own scripts decide, asked of
+ * mvmda's service (mvmtr(8) DELIVERY CHECKS): with the envelope before
+ * DATA, with the message in $hook_eom; the answer line ("accept",
+ * "reject 550 5.7.1 reason", "data", "unknown", "error reason"), or ""
+ * when $mvmtr_delivery_socket is not set */
+static int
+delivery_check_run(struct mfl_run *run, const struct site *site, struct value *args,
+		   struct value *ret)
+{
+	struct session *s = in_hook(run, site);
+	const char *rcpt = run_cstr(run, &args[0]);
+	const struct delivery_answer *a;
+
+	if (s == NULL)
+		return -1;
+	if (rcpt == NULL || strpbrk(rcpt, "\r\n") != NULL)
+		return run_error(run, site, "$delivery_check: not an address");
+	a = s->at_eom ? delivery_data(s, rcpt) : delivery_rcpt(s, rcpt, NULL, 0);
+	return run_str(run, a ? a->line : "", a ? strlen(a->line) : 0, ret) < 0
+	    ? run_error(run, site, "memory limit reached") : 0;
+}
+
+static const struct intrinsic intr_delivery_check = {
+	.name = "delivery_check", .kind = INTR_FUNCTION, .args = "s", .ret = TYPE_STRING,
+	.run = delivery_check_run,
+};
+
 static const struct intrinsic *const milter_intrinsics[] = {
+	&intr_delivery_check,
 	&intr_accept, &intr_tempfail, &intr_quarantine, &intr_macro,
 	&intr_header_add, &intr_header_insert, &intr_header_change,
 	&intr_header_delete, &intr_rcpt_add, &intr_rcpt_delete,

@@ -52,6 +52,8 @@ struct program {
 	int uses_store;		/* $greylist & co., or automatic blocks */
 	char *store_path;	/* $mvmtr_store as the top level left it */
 	int64_t store_size;
+	int delivery_check;	/* $mvmtr_delivery_socket is set: the message
+				 * is needed at its end for mvmda's service */
 	char **dnsbl_zones;	/* the zones the script names as constants */
 	size_t ndnsbl_zones;
 };
@@ -135,6 +137,10 @@ struct session {
 	size_t nchanges;
 	size_t first_action;		/* actions before this were answered */
 	struct dns_state *dns;		/* SPF and DNSBL answers (intr_dns.c) */
+	/* what mvmda's service said of the recipients (delivery.c) */
+	struct delivery_rcpt *dlv;
+	size_t ndlv;
+	int at_eom;			/* in session_eom: the message is whole */
 };
 
 /* session.c: each returns what to tell the MTA in S->reply */

@@ -67,6 +67,14 @@ static const struct {
 	  "seconds in which mvmtr_autoblock_rejects are counted" },
 	{ "mvmtr_autoblock_duration", MFL_CONTROL_INT, 86400, NULL,
 	  "seconds an automatic block lasts" },
+	{ "mvmtr_delivery_socket", MFL_CONTROL_STRING, 0, "",
+	  "mvmda's SMTP-time decision service (mvmda -D), e.g. unix:/run/mvmf/mvmda.sock (\"\": off)" },
+	{ "mvmtr_delivery_domains", MFL_CONTROL_STRING, 0, "",
+	  "domains (spaces or commas) whose recipients mvmda's service is asked about at RCPT" },
+	{ "mvmtr_delivery_timeout", MFL_CONTROL_INT, 3000, NULL,
+	  "milliseconds a question to mvmda's service may take" },
+	{ "mvmtr_delivery_failure", MFL_CONTROL_STRING, 0, "continue",
+	  "when the service cannot answer: continue (delivery decides) or tempfail" },
 	{ "mvmtr_resolver", MFL_CONTROL_STRING, 0, "",
 	  "nameservers (up to 3, with commas) for SPF and DNSBL (\"\": resolv.conf)" },
 	{ "mvmtr_dns_timeout", MFL_CONTROL_INT, 5, NULL,
@@ -279,6 +287,12 @@ program_settings(struct program *pg, struct buf *errors)
 		pg->store_size = v.u.i;
 	if (mfl_run_get_control(run, "mvmtr_autoblock_rejects", &v) == 0 && v.u.i > 0)
 		pg->uses_store = 1;
+	if (mfl_run_get_control(run, "mvmtr_delivery_socket", &v) == 0 && v.u.s.len > 0) {
+		/* mvmda's service may need the whole message at its end */
+		pg->delivery_check = 1;
+		pg->needs |= NEED_HEADERS | NEED_EOH | NEED_BODY;
+		pg->needs &= ~(unsigned) NEED_DATA_ACCEPT;
+	}
 	rc = 0;
 out:
 	mfl_run_free(run);

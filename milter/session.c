@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "assess.h"
+#include "delivery.h"
 #include "dns_state.h"
 #include "msg/msg.h"
 #include "mvmtr.h"
@@ -124,6 +125,7 @@ session_free(struct session *s)
 	reply_clear(&s->reply);
 	free(s->helo);
 	free(s->sender);
+	delivery_reset(s);
 	dns_state_free(s->dns);
 	mfl_run_free(s->run);
 	free(s);
@@ -509,6 +511,27 @@ session_envfrom(struct session *s, char **argv)
 	return run_hook(s, HOOK_ENVFROM, args, 2);
 }
 
+/* delivery_answer_rcpt - RCPT's own scripts, asked through mvmda's
+ * service before DATA: their refusal is this recipient's reply */
+static enum decision
+delivery_answer_rcpt(struct session *s, const char *rcpt, char **args)
+{
+	const struct delivery_answer *a = delivery_rcpt(s, rcpt, args, 1);
+
+	if (a == NULL)
+		return DEC_CONTINUE;
+	if (a->verdict == DV_REJECT || a->verdict == DV_TEMPFAIL) {
+		session_log(s, LOG_INFO, "to=<%s> refused by the recipient's script: %s %s %s",
+			    rcpt, a->code, a->xcode, a->text);
+		session_set_reply(s, a->verdict == DV_REJECT ? DEC_REJECT : DEC_TEMPFAIL, a->code,
+				  a->xcode, a->text, strlen(a->text));
+	} else if (a->verdict == DV_ERROR && delivery_failure_tempfails(s)) {
+		session_set_reply(s, DEC_TEMPFAIL, "451", "4.3.0",
+				  "The recipient's filter cannot answer now, try again later", 57);
+	}
+	return s->reply.decision;
+}
+
 /* session_envrcpt - RCPT TO: the recipient joins the envelope unless
  * the hook refuses it */
 enum decision
@@ -528,6 +551,8 @@ session_envrcpt(struct session *s, char **argv)
 	s->cur_rcpt = addr;
 	d = run_hook(s, HOOK_ENVRCPT, args, 2);
 	s->cur_rcpt = NULL;
+	if (d == DEC_CONTINUE && delivery_wanted(s, addr))
+		d = delivery_answer_rcpt(s, addr, argv + 1);
 	if (d == DEC_REJECT || d == DEC_TEMPFAIL) {
 		/* the envelope is the recipients accepted so far */
 		if (mfl_run_get_control(s->run, "recipients", &rcpts) == 0) {
@@ -539,6 +564,7 @@ session_envrcpt(struct session *s, char **argv)
 		   && run_str(s->run, addr, strlen(addr), &copy) == 0) {
 		run_arr_push(s->run, rcpts.u.a, copy);
 		s->nrcpt++;
+		delivery_accepted(s, addr);
 	}
 	free(dup);
 	return d;
@@ -635,15 +661,30 @@ header_edits(struct session *s, enum decision d)
 enum decision
 session_eom(struct session *s)
 {
+	const struct delivery_answer *refusal;
+	enum decision d;
+
 	note_queue_id(s);
-	if (!s->pg->sieve)
-		return header_edits(s, run_hook(s, HOOK_EOM, NULL, 0));
+	s->at_eom = 1;
+	if (s->ndlv > 0 && (refusal = delivery_eom(s)) != NULL) {
+		session_log(s, LOG_INFO, "refused by every recipient's script: %s %s %s",
+			    refusal->code, refusal->xcode, refusal->text);
+		session_override(s, DEC_REJECT, refusal->code, refusal->xcode, refusal->text,
+				 strlen(refusal->text));
+		return DEC_REJECT;
+	}
+	if (!s->pg->sieve) {
+		d = header_edits(s, run_hook(s, HOOK_EOM, NULL, 0));
+		s->at_eom = 0;
+		return d;
+	}
 	reply_clear(&s->reply);
 	message_view(s);
 	s->first_action = 0;
 	if (mfl_run_main(s->run) < 0)
 		return run_error_answer(s, NULL);
 	take_actions(s);
+	s->at_eom = 0;
 	return header_edits(s, s->reply.decision);
 }
 
@@ -656,6 +697,8 @@ session_message_done(struct session *s)
 	mfl_run_end_message(s->run);
 	s->retired = 1;
 	changes_free(s);
+	delivery_reset(s);
+	s->at_eom = 0;
 	free(s->sender);
 	s->sender = NULL;
 	s->nrcpt = 0;

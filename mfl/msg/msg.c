@@ -40,7 +40,25 @@ struct msg {
 	void *map;		/* what to munmap(), or NULL */
 	size_t map_len;
 	char *owned;		/* what to free(), or NULL */
+	int *watch;		/* set to 1 when the text is read (msg_watch) */
 };
+
+/* seen - the text is being read: tell the watcher */
+static inline void
+seen(const struct msg *msg)
+{
+	if (msg->watch != NULL)
+		*msg->watch = 1;
+}
+
+/* msg_watch - *FLAG becomes 1 when anything reads the message's text
+ * from now on (a decision before DATA tells so that it needs it); FLAG
+ * NULL stops watching */
+void
+msg_watch(struct msg *msg, int *flag)
+{
+	msg->watch = flag;
+}
 
 /* msg_split_envelope - set a leading "From " line apart */
 static void
@@ -191,6 +209,7 @@ msg_free(struct msg *msg)
 const char *
 msg_data(const struct msg *msg, size_t *len_r)
 {
+	seen(msg);
 	*len_r = msg->len;
 	return msg->data;
 }
@@ -199,6 +218,7 @@ msg_data(const struct msg *msg, size_t *len_r)
 const char *
 msg_envelope_line(const struct msg *msg, size_t *len_r)
 {
+	seen(msg);
 	*len_r = msg->envelope_len;
 	return msg->envelope;
 }
@@ -207,6 +227,7 @@ msg_envelope_line(const struct msg *msg, size_t *len_r)
 struct hdr_index *
 msg_headers(struct msg *msg)
 {
+	seen(msg);
 	if (msg->hdrs == NULL)
 		msg->hdrs = hdr_index_build(msg->arena, msg->data, msg->len,
 					    NULL, NULL);
@@ -242,6 +263,7 @@ msg_size(struct msg *msg)
 	struct hdr_index *hdrs = msg->hdrs;
 	size_t eol = strlen(msg_line_end(msg)), len;
 
+	seen(msg);
 	if (hdrs == NULL || !hdrs->edited) {
 		msg_data(msg, &len);
 		return len;
@@ -263,6 +285,7 @@ msg_edited(struct msg *msg, struct buf *out)
 	const char *eol = msg_line_end(msg), *body;
 	size_t body_len;
 
+	seen(msg);
 	if (hdrs == NULL || !hdrs->edited)
 		return 0;
 	for (size_t i = 0; i < hdrs->count; i++) {
