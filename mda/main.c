@@ -484,6 +484,44 @@ one_line(struct buf *out, const char *text, size_t len)
 	}
 }
 
+/* refusal - the first reject (or ereject) in LIST as an answer line on
+ * OUT; 0, or -1 when LIST has none */
+static int
+refusal(const struct action_list *list, struct buf *out)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const struct action *a = &list->v[i];
+
+		if (a->kind != ACT_REJECT)
+			continue;
+		buf_printf(out, "reject %s %s ", a->code && *a->code ? a->code : "550",
+			   a->xcode && *a->xcode ? a->xcode : "5.7.1");
+		if (a->target_len > 0)
+			one_line(out, a->target, a->target_len);
+		else
+			buf_puts(out, "Message refused by the recipient's filter");
+		buf_putc(out, '\n');
+		return 0;
+	}
+	return -1;
+}
+
+/* first_read - before DATA, a script reads the message there is not:
+ * the answer is "data", unless it had refused already (a refusal on
+ * the envelope stands; what follows it cannot take the mail back) */
+static void
+first_read(void *ctx)
+{
+	struct mda *m = ctx;
+	struct buf line = BUF_INIT;
+
+	m->touched = 1;
+	if (refusal(&m->actions, &line) == 0
+	    || (m->user_run != NULL && refusal(mfl_run_actions(m->user_run), &line) == 0))
+		snprintf(m->early, sizeof(m->early), "%s", buf_cstr(&line));
+	buf_free(&line);
+}
+
 /* decision_answer - what the run decided, as the service's answer: a
  * refusal when a script rejected (RFC 5429: ereject and reject refuse
  * at the protocol level when they can), "data" when it read the message
@@ -491,6 +529,10 @@ one_line(struct buf *out, const char *text, size_t len)
 static void
 decision_answer(struct buf *answer)
 {
+	if (strcmp(mda.decision, "rcpt") == 0 && mda.touched) {
+		buf_puts(answer, *mda.early ? mda.early : "data\n");
+		return;
+	}
 	if (mda.error_phase != NULL) {
 		buf_printf(answer, "error %s error: ", mda.error_phase);
 		one_line(answer, mda.error_message ? mda.error_message : "",
@@ -498,29 +540,12 @@ decision_answer(struct buf *answer)
 		buf_putc(answer, '\n');
 		return;
 	}
-	if (strcmp(mda.decision, "rcpt") == 0 && mda.touched) {
-		buf_puts(answer, "data\n");
-		return;
-	}
 	if (mda.uncertain) {
 		buf_puts(answer, "accept\n");	/* the delivery will tell */
 		return;
 	}
-	for (size_t i = 0; i < mda.actions.n; i++) {
-		const struct action *a = &mda.actions.v[i];
-
-		if (a->kind != ACT_REJECT)
-			continue;
-		buf_printf(answer, "reject %s %s ", a->code && *a->code ? a->code : "550",
-			   a->xcode && *a->xcode ? a->xcode : "5.7.1");
-		if (a->target_len > 0)
-			one_line(answer, a->target, a->target_len);
-		else
-			buf_puts(answer, "Message refused by the recipient's filter");
-		buf_putc(answer, '\n');
-		return;
-	}
-	buf_puts(answer, "accept\n");
+	if (refusal(&mda.actions, answer) < 0)
+		buf_puts(answer, "accept\n");
 }
 
 /* decision_user - the account REQ's recipient is delivered to, as
@@ -605,13 +630,13 @@ decide(const struct service_request *req, struct buf *answer)
 		return;
 	}
 	if (req->message == NULL)
-		msg_watch(mda.msg, &mda.touched);
+		msg_watch(mda.msg, first_read, &mda);
 	if ((req->message != NULL && mfl_run_hook(run, "msg_read_after", NULL, 0, NULL) < 0)
 	    || mfl_run_main(run) < 0)
 		mda_script_error(&mda, "runtime", mfl_run_error(run));
 	else if (mda_merge(&mda, mfl_run_actions(run), mda.scripts_run == 0) < 0)
 		mda_script_error(&mda, "runtime", "out of memory");
-	msg_watch(mda.msg, NULL);
+	msg_watch(mda.msg, NULL, NULL);
 	decision_answer(answer);
 	mda_log(LOG_INFO, "to=<%s> decision %s: %.*s", req->recipient, req->phase,
 		(int) (answer->len > 0 ? answer->len - 1 : 0), answer->data ? answer->data : "");

@@ -34,6 +34,8 @@ struct mda {
 	 * NULL for a delivery; what the run read and could not do */
 	const char *decision;
 	int touched;		/* the message was read (before DATA: ask again) */
+	char early[600];	/* ... and the refusal made before it was, or "" */
+	struct mfl_run *user_run;	/* the user's script running now, or NULL */
 	int uncertain;		/* the outcome needed a side effect left out */
 
 	/* envelope and account */

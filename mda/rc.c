@@ -283,7 +283,10 @@ script_run_run(struct mfl_run *run, const struct site *site, struct value *args,
 		mfl_prog_free(prog);
 		return run_error(run, site, "$script_run: out of memory");
 	}
-	if ((ok = mfl_run_main(sub)) < 0) {
+	mda->user_run = sub;	/* what it decided so far: -D's first_read */
+	ok = mfl_run_main(sub);
+	mda->user_run = NULL;
+	if (ok < 0) {
 		mda_script_error(mda, "runtime", mfl_run_error(sub));
 		mda_log(LOG_ERR, "%s; keeping the message", mfl_run_error(sub));
 		*ret = value_int(0);

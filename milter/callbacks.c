@@ -181,7 +181,8 @@ cb_negotiate(struct eng_ctx *ctx, uint32_t actions, uint32_t steps,
 	QUIET(HOOK_CONNECT, ENG_NR_CONN);
 	QUIET(HOOK_HELO, ENG_NR_HELO);
 	QUIET(HOOK_ENVFROM, ENG_NR_MAIL);
-	QUIET(HOOK_ENVRCPT, ENG_NR_RCPT);
+	if (!pg->delivery_check)	/* mvmda's service may refuse a recipient */
+		QUIET(HOOK_ENVRCPT, ENG_NR_RCPT);
 	if (!(pg->needs & NEED_DATA_ACCEPT))
 		QUIET(HOOK_DATA, ENG_NR_DATA);
 	QUIET(HOOK_HEADER, ENG_NR_HDR);

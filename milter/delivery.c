@@ -44,9 +44,11 @@
 #define DELIVERY_RCPTS_MAX	1000
 #define DELIVERY_LOG_EVERY	60	/* seconds between failure lines */
 
+/* failures are said once a minute each: the service's (down, slow,
+ * busy) and the scripts' (a compile or runtime error) apart */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static time_t last_logged;
-static unsigned long unlogged;
+static time_t last_logged[2];
+static unsigned long unlogged[2];
 
 /* control_str - the string control NAME of S's run, NUL-ended in OUT */
 static const char *
@@ -66,16 +68,16 @@ failure_log(struct session *s, const char *rcpt, const char *why)
 {
 	time_t now = time(NULL);
 	unsigned long skipped = 0;
-	int say = 0;
+	int say = 0, kind = strstr(why, "compile error") == why || strstr(why, "runtime error") == why;
 
 	pthread_mutex_lock(&log_lock);
-	if (now - last_logged >= DELIVERY_LOG_EVERY) {
+	if (now - last_logged[kind] >= DELIVERY_LOG_EVERY) {
 		say = 1;
-		skipped = unlogged;
-		unlogged = 0;
-		last_logged = now;
+		skipped = unlogged[kind];
+		unlogged[kind] = 0;
+		last_logged[kind] = now;
 	} else {
-		unlogged++;
+		unlogged[kind]++;
 	}
 	pthread_mutex_unlock(&log_lock);
 	if (say)

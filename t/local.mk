@@ -93,6 +93,7 @@ sh_tests = \
 	t/mda/dnsbl.sh \
 	t/milter/miltertest.sh \
 	t/milter/postfix.sh \
+	t/milter/delivery.sh \
 	t/milter/concurrency.sh \
 	t/milter/dns.sh \
 	t/milter/slow.sh \

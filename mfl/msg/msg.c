@@ -40,24 +40,31 @@ struct msg {
 	void *map;		/* what to munmap(), or NULL */
 	size_t map_len;
 	char *owned;		/* what to free(), or NULL */
-	int *watch;		/* set to 1 when the text is read (msg_watch) */
+	/* called once when the text is first read (msg_watch) */
+	void (*watch)(void *ctx);
+	void *watch_ctx;
 };
 
-/* seen - the text is being read: tell the watcher */
-static inline void
+/* seen - the text is being read: tell the watcher, once */
+static void
 seen(const struct msg *msg)
 {
-	if (msg->watch != NULL)
-		*msg->watch = 1;
+	void (*fn)(void *) = msg->watch;
+
+	if (fn != NULL) {
+		((struct msg *) msg)->watch = NULL;	/* the watcher's, not the text */
+		fn(msg->watch_ctx);
+	}
 }
 
-/* msg_watch - *FLAG becomes 1 when anything reads the message's text
- * from now on (a decision before DATA tells so that it needs it); FLAG
- * NULL stops watching */
+/* msg_watch - FN(CTX) is called when anything first reads the message's
+ * text from now on (a decision before DATA learns so that it needs the
+ * message, and what it had decided by then); FN NULL stops watching */
 void
-msg_watch(struct msg *msg, int *flag)
+msg_watch(struct msg *msg, void (*fn)(void *ctx), void *ctx)
 {
-	msg->watch = flag;
+	msg->watch = fn;
+	msg->watch_ctx = ctx;
 }
 
 /* msg_split_envelope - set a leading "From " line apart */

@@ -64,6 +64,6 @@ typedef int (*msg_edit_fn)(void *ctx, int op, const char *name, size_t name_len,
 			   const char *value, size_t value_len, int index);
 int msg_header_edits(struct msg *msg, msg_edit_fn fn, void *ctx);
 struct arena *msg_arena(struct msg *msg);
-void msg_watch(struct msg *msg, int *flag);
+void msg_watch(struct msg *msg, void (*fn)(void *ctx), void *ctx);
 
 #endif
