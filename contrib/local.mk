@@ -5,15 +5,21 @@ EXTRA_DIST += contrib/quickstart.sh contrib/demo/run.sh contrib/demo/mail.sh \
 EXTRA_DIST += contrib/mvmtr.mfl contrib/postfix/main.cf.mvmtr \
 	contrib/sendmail/mvmtr.mc contrib/sendmail/mvmda.mc \
 	contrib/systemd/mvmtr.service.in contrib/systemd/mvmtr-smtpd.socket \
-	contrib/systemd/mvmtr-smtpd@.service.in contrib/qmail/run contrib/qmail/mvmtr-run
+	contrib/systemd/mvmtr-smtpd@.service.in contrib/systemd/mvmda-decide.service.in \
+	contrib/qmail/run contrib/qmail/mvmtr-run
 
 # Dovecot's ManageSieve offers what mvmda runs (mvmda(1) MANAGESIEVE)
 mvmfdovecotdir = $(pkgdatadir)/dovecot
 dist_mvmfdovecot_DATA = contrib/dovecot/90-mvmf-sieve.conf
 
 # the units with the paths configure was given
-noinst_DATA = contrib/systemd/mvmtr.service contrib/systemd/mvmtr-smtpd@.service
-CLEANFILES += contrib/systemd/mvmtr.service contrib/systemd/mvmtr-smtpd@.service
+noinst_DATA = contrib/systemd/mvmtr.service contrib/systemd/mvmtr-smtpd@.service \
+	contrib/systemd/mvmda-decide.service
+CLEANFILES += contrib/systemd/mvmtr.service contrib/systemd/mvmtr-smtpd@.service \
+	contrib/systemd/mvmda-decide.service
+contrib/systemd/mvmda-decide.service: $(srcdir)/contrib/systemd/mvmda-decide.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) contrib/systemd && sed -e 's|@bindir[@]|$(bindir)|g' \
+		$(srcdir)/contrib/systemd/mvmda-decide.service.in >$@.tmp && mv $@.tmp $@
 contrib/systemd/mvmtr-smtpd@.service: $(srcdir)/contrib/systemd/mvmtr-smtpd@.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) contrib/systemd && sed -e 's|@sbindir[@]|$(sbindir)|g' \
 		$(srcdir)/contrib/systemd/mvmtr-smtpd@.service.in >$@.tmp && mv $@.tmp $@
