@@ -36,6 +36,7 @@ struct mda {
 	int touched;		/* the message was read (before DATA: ask again) */
 	char early[600];	/* ... and the refusal made before it was, or "" */
 	struct mfl_run *user_run;	/* the user's script running now, or NULL */
+	const char *delimiter;	/* -x: where an address extension starts */
 	int uncertain;		/* the outcome needed a side effect left out */
 
 	/* envelope and account */
@@ -92,6 +93,13 @@ typedef int mda_send_fn(struct mda *mda, const char *what, const char *from,
 			const char *data, size_t len);
 mda_send_fn mda_hand_over;
 int mda_loop(struct mda *mda);
+/* setup.c */
+void setup_user(const char *user);
+void setup_account(struct mda *m);
+void setup_envelope(struct mda *m, const char *opt_sender, const char *opt_recipient);
+void setup_env(struct mda *m, const char *location);
+const char *setup_rc_file(void);
+struct mfl_prog *setup_rc_compile(struct mda *m, const char **path_r);
 int interactive(struct mda *mda);
 
 #endif

@@ -255,7 +255,7 @@ limits(const struct service_opts *opts)
 
 /* answer_one - in the child: read the request on FD, answer it, end */
 static void __attribute__((noreturn))
-answer_one(int fd, const struct service_opts *opts, service_decide_fn *decide)
+answer_one(int fd, const struct service_opts *opts, service_decide_fn *fn, void *ctx)
 {
 	struct service_request req = { .phase = "", .recipient = "", .sender = "", .client = "",
 				       .client_name = "", .helo = "", .queue_id = "" };
@@ -286,7 +286,7 @@ answer_one(int fd, const struct service_opts *opts, service_decide_fn *decide)
 			req.message = message;
 			req.message_len = size;
 		}
-		decide(&req, &answer);
+		fn(&req, &answer, ctx);
 	}
 	if (answer.failed || answer.len == 0)
 		say(fd, "error out of memory\n");
@@ -403,7 +403,7 @@ expire(struct child *kids, int max, int timeout)
 /* start_child - a child for the request on FD, in a free slot of KIDS */
 static void
 start_child(struct child *kids, int max, int listen_fd, int fd,
-	    const struct service_opts *opts, service_decide_fn *decide)
+	    const struct service_opts *opts, service_decide_fn *fn, void *ctx)
 {
 	int slot = 0;
 	pid_t pid;
@@ -425,7 +425,7 @@ start_child(struct child *kids, int max, int listen_fd, int fd,
 		close(listen_fd);
 		close(wake[0]);
 		close(wake[1]);
-		answer_one(fd, opts, decide);
+		answer_one(fd, opts, fn, ctx);
 	}
 	kids[slot] = (struct child) { .pid = pid, .fd = fd };
 	clock_gettime(CLOCK_MONOTONIC, &kids[slot].deadline);
@@ -448,10 +448,10 @@ signals(void)
 	return 0;
 }
 
-/* service_main - answer requests on OPTS' socket until SIGTERM; the
- * exit code for mvmda */
+/* service_main - answer requests on OPTS' socket with FN (and CTX)
+ * until SIGTERM; the exit code for mvmda */
 int
-service_main(const struct service_opts *opts, service_decide_fn *decide)
+service_main(const struct service_opts *opts, service_decide_fn *fn, void *ctx)
 {
 	static struct child kids[SERVICE_CHILDREN_MAX];
 	int max = opts->max_children < SERVICE_CHILDREN_MAX ? opts->max_children
@@ -480,7 +480,7 @@ service_main(const struct service_opts *opts, service_decide_fn *decide)
 			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 			if (fd >= 0) {
-				start_child(kids, max, listen_fd, fd, opts, decide);
+				start_child(kids, max, listen_fd, fd, opts, fn, ctx);
 				running++;
 			}
 		}

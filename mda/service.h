@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "msg/buf.h"
+#include "msg/msg.h"	/* struct buf */
 
 #define SERVICE_ARGS_MAX	16
 #define SERVICE_MESSAGE_MAX	((size_t) 64 << 20)
@@ -29,10 +29,13 @@ struct service_opts {
 };
 
 /* the answer to REQ, one line into ANSWER; called in a child of the
- * service, still root, which exits after it */
-typedef void service_decide_fn(const struct service_request *req, struct buf *answer);
+ * service, still root, which exits after it; CTX is service_main's */
+typedef void service_decide_fn(const struct service_request *req, struct buf *answer,
+			       void *ctx);
 
-int service_main(const struct service_opts *opts, service_decide_fn *decide);
+int service_main(const struct service_opts *opts, service_decide_fn *fn, void *ctx);
+/* decide.c: mvmda's service_decide_fn, CTX its struct mda */
+service_decide_fn decide;
 int service_confine(char *err, size_t errsize);
 
 #endif

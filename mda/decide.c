@@ -1,0 +1,205 @@
+/*
+ * decide - mvmda's answer to mvmtr, in a child of the SMTP-time
+ * service (service.c): the recipient's account found as Postfix's
+ * local(8) finds it, the process made that user and confined, the rc
+ * script and the user's scripts run as at a delivery but in decision
+ * mode (mfl_env_set_decision: no program, no cache written; no
+ * delivery, no mail sent, no state read or written), and what they
+ * decided said in one line of mvmda(1)'s protocol.
+ *
+ * Before DATA there is no message: the run gets an empty one that
+ * tells (msg_watch) when a script first reads it; the answer is then
+ * "data", or the refusal the script had made by then.
+ *
+ * DIAGNOSTICS: a script's compile or runtime error is the answer
+ * "error" with its file:line (the delivery will keep the message); an
+ * account that is not there, or root, is "unknown". Becoming the user
+ * can fail as for a delivery (the process exits; the service answers
+ * "error").
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mda.h"
+#include "mfl.h"
+#include "msg/msg.h"
+#include "service.h"
+
+/* one_line - TEXT (LEN bytes) as one printable line of at most 400
+ * bytes on OUT: line breaks and tabs become spaces */
+static void
+one_line(struct buf *out, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len && i < 400; i++) {
+		unsigned char c = (unsigned char) text[i];
+
+		buf_putc(out, c == '\r' || c == '\n' || c == '\t' ? ' ' : c < 0x20 || c == 0x7f ? '?' : c);
+	}
+}
+
+/* refusal - the first reject (or ereject) in LIST as an answer line on
+ * OUT; 0, or -1 when LIST has none */
+static int
+refusal(const struct action_list *list, struct buf *out)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const struct action *a = &list->v[i];
+
+		if (a->kind != ACT_REJECT)
+			continue;
+		buf_printf(out, "reject %s %s ", a->code && *a->code ? a->code : "550",
+			   a->xcode && *a->xcode ? a->xcode : "5.7.1");
+		if (a->target_len > 0)
+			one_line(out, a->target, a->target_len);
+		else
+			buf_puts(out, "Message refused by the recipient's filter");
+		buf_putc(out, '\n');
+		return 0;
+	}
+	return -1;
+}
+
+/* first_read - before DATA, a script reads the message there is not:
+ * the answer is "data", unless it had refused already (a refusal on
+ * the envelope stands; what follows it cannot take the mail back) */
+static void
+first_read(void *ctx)
+{
+	struct mda *m = ctx;
+	struct buf line = BUF_INIT;
+
+	m->touched = 1;
+	if (refusal(&m->actions, &line) == 0
+	    || (m->user_run != NULL && refusal(mfl_run_actions(m->user_run), &line) == 0))
+		snprintf(m->early, sizeof(m->early), "%s", buf_cstr(&line));
+	buf_free(&line);
+}
+
+/* decision_answer - what the run decided, as the service's answer: a
+ * refusal when a script rejected (RFC 5429: ereject and reject refuse
+ * at the protocol level when they can), "data" when it read the message
+ * before there was one, accept otherwise */
+static void
+decision_answer(struct mda *m, struct buf *answer)
+{
+	if (strcmp(m->decision, "rcpt") == 0 && m->touched) {
+		buf_puts(answer, *m->early ? m->early : "data\n");
+		return;
+	}
+	if (m->error_phase != NULL) {
+		buf_printf(answer, "error %s error: ", m->error_phase);
+		one_line(answer, m->error_message ? m->error_message : "",
+			 m->error_message ? strlen(m->error_message) : 0);
+		buf_putc(answer, '\n');
+		return;
+	}
+	if (m->uncertain) {
+		buf_puts(answer, "accept\n");	/* the delivery will tell */
+		return;
+	}
+	if (refusal(&m->actions, answer) < 0)
+		buf_puts(answer, "accept\n");
+}
+
+/* decision_user - the account REQ's recipient is delivered to, as
+ * Postfix's local(8) finds it: the local part in lower case, without
+ * its extension (-x); its parts into the environment local(8) sets */
+static struct passwd *
+decision_user(const struct mda *m, const struct service_request *req)
+{
+	const char *at = strrchr(req->recipient, '@');
+	size_t len = at != NULL ? (size_t) (at - req->recipient) : strlen(req->recipient);
+	char local[256], *ext;
+
+	if (len == 0 || len >= sizeof(local))
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		local[i] = (char) tolower((unsigned char) req->recipient[i]);
+	local[len] = 0;
+	setenv("LOCAL", local, 1);
+	setenv("DOMAIN", at != NULL ? at + 1 : "", 1);
+	ext = *m->delimiter ? strpbrk(local, m->delimiter) : NULL;
+	if (ext != NULL) {
+		setenv("EXTENSION", ext + 1, 1);
+		*ext = 0;
+	}
+	return getpwnam(local);
+}
+
+/* decide - the answer to mvmtr's REQ, in a child of the service (CTX
+ * is the process's struct mda): the
+ * rc script and the recipient's scripts run as that user, as they will
+ * at delivery, with the envelope (before DATA) or the message (after),
+ * in decision mode: nothing is delivered, sent or written */
+void
+decide(const struct service_request *req, struct buf *answer, void *ctx)
+{
+	struct mda *m = ctx;
+	struct passwd *pw;
+	struct mfl_run *run;
+	const char *rc_path;
+	char why[256], name[256];
+
+	log_set_id(*req->queue_id ? req->queue_id : NULL);
+	if ((pw = decision_user(m, req)) == NULL || pw->pw_uid == 0) {
+		buf_puts(answer, "unknown\n");	/* an alias, a virtual user, root */
+		return;
+	}
+	setenv("SENDER", req->sender, 1);
+	setenv("RECIPIENT", req->recipient, 1);
+	setenv("ORIGINAL_RECIPIENT", req->recipient, 1);
+	setenv("CLIENT_ADDRESS", req->client, 1);
+	setenv("CLIENT_HOSTNAME", req->client_name, 1);
+	setenv("CLIENT_HELO", req->helo, 1);
+	setenv("QUEUE_ID", req->queue_id, 1);
+	snprintf(name, sizeof(name), "%s", pw->pw_name);	/* getpwnam's buffer is reused */
+	setup_user(name);
+	if (service_confine(why, sizeof(why)) < 0)
+		mda_log(LOG_DEBUG, "%s", why);
+	setup_account(m);
+	setup_envelope(m, NULL, NULL);
+	m->decision = req->phase;
+	setup_env(m, "MTA");
+	mfl_env_set_decision(m->env, &m->uncertain);
+	if ((*req->client && mfl_env_set_environment(m->env, "remote-ip", req->client) < 0)
+	    || (*req->client_name
+		&& mfl_env_set_environment(m->env, "remote-host", req->client_name) < 0)) {
+		buf_puts(answer, "error out of memory\n");
+		return;
+	}
+	action_list_init(&m->actions);
+	if ((m->rc = setup_rc_compile(m, &rc_path)) == NULL) {
+		buf_puts(answer, "error the rc script does not compile\n");
+		return;
+	}
+	m->msg = req->message != NULL ? msg_from_mem(req->message, req->message_len, (size_t) 256 << 20)
+	    : msg_from_mem("", 0, 1 << 20);
+	if (m->msg == NULL || (m->msg = mda_lf_only(m->msg)) == NULL
+	    || (run = mfl_run_new(m->rc)) == NULL || rc_publish(m, run) < 0) {
+		buf_puts(answer, "error out of memory\n");
+		return;
+	}
+	m->rc_run = run;
+	if (req->message != NULL && mda_loop(m)) {
+		buf_puts(answer, "accept\n");	/* the delivery bounces the loop */
+		return;
+	}
+	if (req->message == NULL)
+		msg_watch(m->msg, first_read, m);
+	if ((req->message != NULL && mfl_run_hook(run, "msg_read_after", NULL, 0, NULL) < 0)
+	    || mfl_run_main(run) < 0)
+		mda_script_error(m, "runtime", mfl_run_error(run));
+	else if (mda_merge(m, mfl_run_actions(run), m->scripts_run == 0) < 0)
+		mda_script_error(m, "runtime", "out of memory");
+	msg_watch(m->msg, NULL, NULL);
+	decision_answer(m, answer);
+	mda_log(LOG_INFO, "to=<%s> decision %s: %.*s", req->recipient, req->phase,
+		(int) (answer->len > 0 ? answer->len - 1 : 0), answer->data ? answer->data : "");
+}
+
