@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -28,6 +29,7 @@
 #include "log.h"
 
 static int log_stderr;
+static int log_syslog = 1;
 static char log_id[64];
 static int user_fd = -1;		/* $mvmda_logfile, open */
 static char user_path[4096];		/* and what it names */
@@ -38,6 +40,19 @@ log_open(const char *ident, int to_stderr)
 {
 	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 	log_stderr = to_stderr;
+}
+
+/* log_open_service - a service's log (mvmda -D): to stderr, and to
+ * syslog unless stderr is systemd's journal (JOURNAL_STREAM, as
+ * sd_journal_stream_fd(3) tells a service), which would hold each line
+ * twice */
+void
+log_open_service(const char *ident)
+{
+	log_syslog = getenv("JOURNAL_STREAM") == NULL;
+	if (log_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	log_stderr = 1;
 }
 
 /* log_set_id - the queue id that prefixes every line from now on */
@@ -54,7 +69,9 @@ vlog(int priority, const char *fmt, va_list ap)
 	char line[2048];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (*log_id)
+	if (!log_syslog)
+		;
+	else if (*log_id)
 		syslog(priority, "%s: %s", log_id, line);
 	else
 		syslog(priority, "%s", line);

@@ -5,6 +5,7 @@
 #include <syslog.h>
 
 void log_open(const char *ident, int to_stderr);
+void log_open_service(const char *ident);
 void log_set_id(const char *id);
 void log_user_file(const char *path);
 void mda_log(int priority, const char *fmt, ...)

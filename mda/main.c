@@ -256,7 +256,7 @@ main(int argc, char **argv)
 			mda_log(LOG_ERR, "-D: -t and -j must be at least 1, and -d has no place");
 			exit(EX_USAGE);
 		}
-		log_open("mvmda", 1);	/* a service: its stderr is its log too */
+		log_open_service("mvmda");
 		exit(service_main(&service, decide, &mda));
 	}
 	if (mda.user != NULL)

@@ -14,5 +14,8 @@ echo
 echo "== the milter: Postfix without a milter, mvmtr, mailfromd; the milter protocol alone; the store (t/bench/milter_bench.sh)"
 sh "$(dirname "$0")/milter_bench.sh" "$builddir"
 echo
+echo "== SMTP-time delivery checks: mvmtr asking mvmda -D, against no check and no milter (t/bench/delivery_bench.sh)"
+sh "$(dirname "$0")/delivery_bench.sh" "$builddir"
+echo
 echo "== the qmail-smtpd compatible receiver: mvmtr-smtpd against qmail-smtpd (t/bench/smtpd_bench.sh)"
 sh "$(dirname "$0")/smtpd_bench.sh" "$builddir"

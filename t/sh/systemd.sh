@@ -31,14 +31,32 @@ is "$rc" 0 "systemd-analyze verify accepts the unit"
 is "$out" "" "and says nothing about it"
 [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
 
+# mvmda-decide.service (mvmda -D), the same way
+dunit=$top_builddir/contrib/systemd/mvmda-decide.service
+bindir=$(sed -n 's|^ExecStart=\(.*\)/mvmda -D .*|\1|p' "$dunit")
+ok "$([ -n "$bindir" ]; echo $?)" "mvmda-decide.service names configure's bindir"
+mkdir -p "$tmp/bin" "$tmp/man/man1" "$tmp/man/man5"
+cp "$top_builddir/mda/mvmda" "$tmp/bin/mvmda"
+cp "$top_builddir/man/mvmda.1" "$tmp/man/man1/"
+cp "$top_builddir/man/mvmda-sysrc.5" "$tmp/man/man5/"
+sed -e "s|$bindir/mvmda|$tmp/bin/mvmda|g" "$dunit" >"$tmp/mvmda-decide.service"
+out=$(cd "$tmp" && MANPATH="$tmp/man" SYSTEMD_LOG_LEVEL=notice systemd-analyze verify \
+	"$tmp/mvmda-decide.service" 2>&1)
+rc=$?
+is "$rc" 0 "systemd-analyze verify accepts mvmda-decide.service"
+is "$out" "" "and says nothing about it"
+[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
+
 # log once
 if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
 	ok 0 "# SKIP not root: no private mount namespace for /dev/log"
 	ok 0 "# SKIP the same"
+	ok 0 "# SKIP the same"
+	ok 0 "# SKIP the same"
 	done_testing
 fi
 cat >"$tmp/logs.sh" <<'SH'
-tmp=$1 mvmtr=$2
+tmp=$1 mvmtr=$2 mvmda=$3
 python3 - "$tmp/log.sock" "$tmp/syslog" <<'PY' &
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -71,12 +89,26 @@ for journal in no yes; do
 	wait $pid
 	sleep 0.2
 	cp "$tmp/syslog" "$tmp/syslog.$journal"
+	# mvmda -D likewise
+	: >"$tmp/syslog"
+	"$mvmda" -D "unix:$tmp/mvmda-$journal.sock" -g root 2>"$tmp/dstderr.$journal" &
+	pid=$!
+	i=0
+	while ! grep -q answering "$tmp/dstderr.$journal" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	kill $pid
+	wait $pid
+	sleep 0.2
+	cp "$tmp/syslog" "$tmp/dsyslog.$journal"
 done
 kill $listener
 SH
-unshare -m sh "$tmp/logs.sh" "$tmp" "$top_builddir/milter/mvmtr"
+unshare -m sh "$tmp/logs.sh" "$tmp" "$top_builddir/milter/mvmtr" "$top_builddir/mda/mvmda"
 ok "$(grep -q 'started' "$tmp/stderr.no" && grep -q 'started' "$tmp/syslog.no"; echo $?)" \
 	"in the foreground, not under systemd: each line to stderr and to syslog"
 ok "$(grep -q 'started' "$tmp/stderr.yes" && ! grep -q 'started' "$tmp/syslog.yes"; echo $?)" \
 	"under systemd (JOURNAL_STREAM): to stderr only, so the journal has it once"
+ok "$(grep -q 'answering' "$tmp/dstderr.no" && grep -q 'answering' "$tmp/dsyslog.no"; echo $?)" \
+	"mvmda -D, not under systemd: each line to stderr and to syslog"
+ok "$(grep -q 'answering' "$tmp/dstderr.yes" && ! grep -q 'answering' "$tmp/dsyslog.yes"; echo $?)" \
+	"mvmda -D under systemd: to stderr only"
 done_testing
