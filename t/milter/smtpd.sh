@@ -273,6 +273,38 @@ ok "$(grep -q '^421 unable to reach the mail filter' "$tmp/inet.out" &&
 	grep -q 'inet:10025@localhost: not a numeric address' "$tmp/inet.log"; echo $?)" \
 	"-m inet:10025@localhost: 421 and the log says it is not a numeric address"
 kill "$inet_pid" 2>/dev/null
+
+# -- the recipient's own script at SMTP time: mvmtr asks mvmda -D
+# (mvmtr(8) DELIVERY CHECKS), the same through this receiver
+cat >"$home/.mvmda.sieve" <<'S'
+require ["envelope", "ereject"];
+if envelope :domain :is "from" "spam.test" { ereject "joe says no"; }
+S
+chown 4711:4711 "$home/.mvmda.sieve"
+"$mvmda" -D "unix:$tmp/run/mvmda.sock" -g nofiles 2>"$tmp/mvmda-d.log" &
+pids="$pids $!"
+i=0
+until [ -S "$tmp/run/mvmda.sock" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+{
+	echo "\$mvmtr_delivery_socket = \"unix:$tmp/run/mvmda.sock\";"
+	echo '$mvmtr_delivery_domains = "mx.test.example";'
+	cat "$tmp/policy.mfl"
+} >"$tmp/dpolicy.mfl"
+chmod 644 "$tmp/dpolicy.mfl"
+"$top_builddir/milter/mvmtr" -f -u qmaild:nofiles -p inet:10026@127.0.0.1 "$tmp/dpolicy.mfl" \
+	2>"$tmp/mvmtr-d.log" &
+pids="$pids $!"
+tcp_wait 127.0.0.1 10026
+rcpt_dialogue() {	# SENDER: RCPT's reply for joe
+	printf 'HELO client.test\r\nMAIL FROM:<%s>\r\nRCPT TO:<joe@mx.test.example>\r\nQUIT\r\n' "$1" |
+		TCPREMOTEIP=127.0.0.1 TCPLOCALIP=127.0.0.1 "$smtpd" -f -q "$QH" -m inet:10026@127.0.0.1 \
+		2>>"$tmp/inet.log" | tr -d '\r' | sed -n 4p
+}
+is "$(rcpt_dialogue a@spam.test)" "550 5.7.1 joe says no" \
+	"mvmtr-smtpd: joe's own Sieve ereject refuses at RCPT (mvmda -D asked)"
+is "$(rcpt_dialogue a@sender.test)" "250 ok" "another sender is accepted"
+rm -f "$home/.mvmda.sieve"
+
 # mvmtr dies in the middle of a connection: the rest of it is 451
 python3 - "$(echo $pids | cut -d' ' -f1)" "$tmp/gone.out" <<'PY'
 import os, signal, socket, sys, time

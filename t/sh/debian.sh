@@ -74,9 +74,11 @@ is "$conf" "/etc/cron.daily/mvmf-milter /etc/mvmf/dnsbl.conf /etc/mvmf/mvmda-rc.
 unit=/lib/systemd/system/mvmtr.service
 ok "$([ -f "$unit" ] && [ -f /lib/systemd/system/mvmcas-expire.timer ]; echo $?)" \
 	"the unit and the daily expiry timer are installed"
+ok "$([ -f /lib/systemd/system/mvmda-decide.service ]; echo $?)" \
+	"mvmf-mda installs mvmda-decide.service (mvmda -D)"
 if command -v systemd-analyze >/dev/null; then
 	out=$(systemd-analyze verify "$unit" /lib/systemd/system/mvmcas-expire.service \
-		/lib/systemd/system/mvmcas-expire.timer 2>&1)
+		/lib/systemd/system/mvmcas-expire.timer /lib/systemd/system/mvmda-decide.service 2>&1)
 	is "$out" "" "systemd-analyze verify says nothing about the installed units"
 fi
 is "$(/usr/bin/mvmda -V | sed -n 's/^# rc: //p')" /etc/mvmf/mvmda-rc.mfl \
@@ -216,6 +218,17 @@ UNIT
 		is "$(said expire)" 0 "mvmcas-expire.service runs (mvmcas expire on the store, as mvmtr)"
 		is "$(said stop)" 0 "systemctl stop mvmtr"
 		is "$(said stopped)" inactive "and it is stopped cleanly (not failed)"
+		is "$(said decide_enabled)" disabled "mvmda-decide.service is installed, off until enabled"
+		is "$(said decide_start)" 0 "systemctl start mvmda-decide"
+		is "$(said decide_socket)" "root:mvmtr 660" "its socket is for the milter's group"
+		is "$(said decide_user)" "reject 550 5.7.1 no thanks" \
+			"asked as mvmtr, a user's Sieve ereject answers at once (the unit's sandbox lets it work)"
+		case $(said decide_other) in *"Permission denied"*) r=0 ;; *) r=1 ;; esac
+		ok $r "another user may not ask ($(said decide_other))"
+		is "$(said decide_nobody)" unknown "no such account: unknown"
+		is "$(grep -c 'to=<mvmftest@localhost> decision rcpt: reject 550 5.7.1 no thanks' "$tmp/nspawn/journal")" 1 \
+			"the journal has the decision's line once"
+		is "$(said decide_stopped)" inactive "systemctl stop mvmda-decide: stopped cleanly"
 		[ "$tap_failed" = 0 ] || sed 's/^/# /' "$tmp/nspawn/out" "$tmp/nspawn/journal"
 	else
 		ok 1 "systemd booted in systemd-nspawn and ran the check (exit $st)"

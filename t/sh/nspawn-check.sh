@@ -1,7 +1,7 @@
 #!/bin/sh
 # nspawn-check.sh - t/sh/debian.sh's check inside systemd-nspawn: run by
 # systemd (PID 1) as the container's only job, it drives the packaged
-# mvmtr.service and writes KEY=VALUE lines, the unit's journal, and
+# mvmtr.service (and mvmda-decide.service) and writes KEY=VALUE lines, the unit's journal, and
 # "checked" at the end into /mnt/mvmf-test; then powers the container off.
 d=/mnt/mvmf-test
 exec >"$d/out" 2>&1
@@ -30,6 +30,33 @@ echo "expire=$?"
 systemctl stop mvmtr.service
 echo "stop=$?"
 echo "stopped=$(systemctl is-active mvmtr.service)"
-journalctl -u mvmtr.service -u mvmcas-expire.service -o cat --no-pager >"$d/journal" 2>&1
+# mvmda-decide.service: off until the admin enables it; started, it
+# answers the milter's group, each question as the user asked about
+echo "decide_enabled=$(systemctl is-enabled mvmda-decide.service)"
+systemctl start mvmda-decide.service
+echo "decide_start=$?"
+dsock=/run/mvmda/mvmda.sock
+i=0
+while [ ! -S "$dsock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+echo "decide_socket=$(stat -c '%U:%G %a' "$dsock")"
+useradd -m -d /home/mvmftest -s /bin/sh mvmftest
+printf 'require ["envelope", "ereject"];\nif envelope :domain :is "from" "spam.example" { ereject "no thanks"; }\n' \
+	>/home/mvmftest/.dovecot.sieve
+chown mvmftest /home/mvmftest/.dovecot.sieve
+ask() {	# USER RCPT: the answer, asked as USER
+	runuser -u "$1" -- python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(("MVMDA/1 DECIDE\nphase: rcpt\nrecipient: %s\nsender: x@spam.example\n\n" % sys.argv[2]).encode())
+print(s.makefile().readline().strip())' "$dsock" "$2" 2>&1 | tail -n 1
+}
+echo "decide_user=$(ask mvmtr mvmftest@localhost)"
+echo "decide_other=$(ask mvmftest mvmftest@localhost)"
+echo "decide_nobody=$(ask mvmtr nosuchuser@localhost)"
+systemctl stop mvmda-decide.service
+echo "decide_stopped=$(systemctl is-active mvmda-decide.service)"
+journalctl -u mvmtr.service -u mvmcas-expire.service -u mvmda-decide.service -o cat --no-pager \
+	>"$d/journal" 2>&1
 echo checked
 systemctl poweroff --no-block
