@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "mda.h"
@@ -132,6 +133,35 @@ decision_user(const struct mda *m, const struct service_request *req)
 	return getpwnam(local);
 }
 
+/* decide_prepare - in the service, before each question: the rc
+ * script compiled (as root, its cache in the system's cache directory,
+ * as mvmda -c makes it) when there is none yet, when it changed on disk
+ * (path, inode, size, mtime), or on RELOAD (SIGHUP: an included file
+ * changed); each question's process then starts from it */
+void
+decide_prepare(void *ctx, int reload)
+{
+	static struct stat seen;
+	struct mda *m = ctx;
+	const char *path = setup_rc_file(), *rc_path;
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	if (m->rc != NULL && !reload && st.st_ino == seen.st_ino && st.st_dev == seen.st_dev
+	    && st.st_size == seen.st_size && st.st_mtim.tv_sec == seen.st_mtim.tv_sec
+	    && st.st_mtim.tv_nsec == seen.st_mtim.tv_nsec)
+		return;
+	seen = st;
+	if (m->rc != NULL)
+		mfl_prog_free((struct mfl_prog *) m->rc);
+	if ((m->rc = setup_rc_compile(m, &rc_path)) != NULL)
+		mda_log(LOG_INFO, "rc script %s compiled", rc_path);
+	else
+		mda_log(LOG_ERR, "rc script %s does not compile: questions are answered "
+			"\"error\" until it does", rc_path);
+}
+
 /* decide - the answer to mvmtr's REQ, in a child of the service (CTX
  * is the process's struct mda): the
  * rc script and the recipient's scripts run as that user, as they will
@@ -143,7 +173,6 @@ decide(const struct service_request *req, struct buf *answer, void *ctx)
 	struct mda *m = ctx;
 	struct passwd *pw;
 	struct mfl_run *run;
-	const char *rc_path;
 	char why[256], name[256];
 
 	log_set_id(*req->queue_id ? req->queue_id : NULL);
@@ -165,7 +194,7 @@ decide(const struct service_request *req, struct buf *answer, void *ctx)
 	setup_account(m);
 	setup_envelope(m, NULL, NULL);
 	m->decision = req->phase;
-	setup_env(m, "MTA");
+	setup_env_user(m);
 	mfl_env_set_decision(m->env, &m->uncertain);
 	if ((*req->client && mfl_env_set_environment(m->env, "remote-ip", req->client) < 0)
 	    || (*req->client_name
@@ -174,7 +203,7 @@ decide(const struct service_request *req, struct buf *answer, void *ctx)
 		return;
 	}
 	action_list_init(&m->actions);
-	if ((m->rc = setup_rc_compile(m, &rc_path)) == NULL) {
+	if (m->rc == NULL) {
 		buf_puts(answer, "error the rc script does not compile\n");
 		return;
 	}

@@ -257,13 +257,15 @@ main(int argc, char **argv)
 			exit(EX_USAGE);
 		}
 		log_open_service("mvmda");
-		exit(service_main(&service, decide, &mda));
+		setup_env(&mda, "MTA");	/* the rc script is compiled once, here */
+		exit(service_main(&service, decide_prepare, decide, &mda));
 	}
 	if (mda.user != NULL)
 		setup_user(mda.user);
 	setup_account(&mda);
 	setup_envelope(&mda, opt_sender, opt_recipient);
 	setup_env(&mda, "MDA");
+	setup_env_user(&mda);
 	action_list_init(&mda.actions);
 	if (version) {
 		print_version(setup_rc_file(), version);

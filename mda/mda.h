@@ -98,6 +98,7 @@ void setup_user(const char *user);
 void setup_account(struct mda *m);
 void setup_envelope(struct mda *m, const char *opt_sender, const char *opt_recipient);
 void setup_env(struct mda *m, const char *location);
+void setup_env_user(struct mda *m);
 const char *setup_rc_file(void);
 struct mfl_prog *setup_rc_compile(struct mda *m, const char **path_r);
 int interactive(struct mda *mda);

@@ -29,6 +29,7 @@
 #include <grp.h>
 #include <linux/landlock.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,15 +62,23 @@ struct child {
 	int killed;
 };
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, reloading;
 static int wake[2] = { -1, -1 };	/* SIGCHLD wakes poll() */
 
-/* on_stop, on_child - signal handlers: end the loop; reap children */
+/* on_stop, on_reload, on_child - signal handlers: end the loop; read
+ * the rc script again; reap children */
 static void
 on_stop(int sig)
 {
 	(void) sig;
 	stopping = 1;
+}
+
+static void
+on_reload(int sig)
+{
+	(void) sig;
+	reloading = 1;
 }
 
 static void
@@ -267,6 +276,7 @@ answer_one(int fd, const struct service_opts *opts, service_decide_fn *fn, void 
 
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	alarm((unsigned) opts->timeout + 2);	/* the parent kills sooner */
@@ -432,26 +442,45 @@ start_child(struct child *kids, int max, int listen_fd, int fd,
 	kids[slot].deadline.tv_sec += opts->timeout;
 }
 
-/* signals - SIGTERM and SIGINT stop, SIGCHLD wakes, SIGPIPE is ignored */
+/* signals - SIGTERM and SIGINT stop, SIGHUP reloads, SIGCHLD wakes,
+ * SIGPIPE is ignored */
 static int
 signals(void)
 {
 	struct sigaction stop = { .sa_handler = on_stop }, child = { .sa_handler = on_child };
+	struct sigaction reload = { .sa_handler = on_reload };
 
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
 	sigaction(SIGTERM, &stop, NULL);
 	sigaction(SIGINT, &stop, NULL);
 	sigaction(SIGCHLD, &child, NULL);
+	sigaction(SIGHUP, &reload, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);	/* nothing to reload: each request reads afresh */
 	return 0;
 }
 
-/* service_main - answer requests on OPTS' socket with FN (and CTX)
- * until SIGTERM; the exit code for mvmda */
+/* warm_nss - the user and group lookups once here, so that NSS's
+ * modules (nss_systemd...) are loaded before the children are forked,
+ * not again in each of them */
+static void
+warm_nss(void)
+{
+	gid_t groups[16];
+	int n = 16;
+
+	(void) getpwnam("root");
+	(void) getgrgid(0);
+	(void) getgrouplist("root", 0, groups, &n);
+	endpwent();
+	endgrent();
+}
+
+/* service_main - answer requests on OPTS' socket with FN (and CTX),
+ * PREPARE before each, until SIGTERM; the exit code for mvmda */
 int
-service_main(const struct service_opts *opts, service_decide_fn *fn, void *ctx)
+service_main(const struct service_opts *opts, service_prepare_fn *prepare,
+	     service_decide_fn *fn, void *ctx)
 {
 	static struct child kids[SERVICE_CHILDREN_MAX];
 	int max = opts->max_children < SERVICE_CHILDREN_MAX ? opts->max_children
@@ -461,6 +490,8 @@ service_main(const struct service_opts *opts, service_decide_fn *fn, void *ctx)
 
 	if ((listen_fd = listen_unix(opts->socket_path, opts->group)) < 0 || signals() < 0)
 		return 1;
+	warm_nss();
+	prepare(ctx, 0);
 	if (landlock_abi(why, sizeof(why)) < 0)
 		mda_log(LOG_WARNING, "%s: decisions are kept from writing by RLIMIT_FSIZE only", why);
 	mda_log(LOG_INFO, "answering SMTP-time decisions on %s (group %s, %d s, %d at once)",
@@ -480,6 +511,8 @@ service_main(const struct service_opts *opts, service_decide_fn *fn, void *ctx)
 			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 			if (fd >= 0) {
+				prepare(ctx, reloading);
+				reloading = 0;
 				start_child(kids, max, listen_fd, fd, opts, fn, ctx);
 				running++;
 			}

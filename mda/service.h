@@ -33,8 +33,13 @@ struct service_opts {
 typedef void service_decide_fn(const struct service_request *req, struct buf *answer,
 			       void *ctx);
 
-int service_main(const struct service_opts *opts, service_decide_fn *fn, void *ctx);
-/* decide.c: mvmda's service_decide_fn, CTX its struct mda */
+/* before each question, in the service: RELOAD after SIGHUP */
+typedef void service_prepare_fn(void *ctx, int reload);
+
+int service_main(const struct service_opts *opts, service_prepare_fn *prepare,
+		 service_decide_fn *fn, void *ctx);
+/* decide.c: mvmda's, CTX its struct mda */
+service_prepare_fn decide_prepare;
 service_decide_fn decide;
 int service_confine(char *err, size_t errsize);
 

@@ -286,7 +286,8 @@ setup_rc_compile(struct mda *m, const char **path_r)
 
 /* setup_env - the language's environment for this delivery (or decision,
  * at LOCATION "MTA"): mvmda's controls, variables, $functions and
- * callbacks; exits EX_TEMPFAIL when memory runs out */
+ * callbacks, what the rc script is compiled with; the user's part is
+ * setup_env_user's. Exits EX_TEMPFAIL when memory runs out */
 void
 setup_env(struct mda *m, const char *location)
 {
@@ -306,16 +307,23 @@ setup_env(struct mda *m, const char *location)
 	mfl_env_set_specialuse(m->env, specialuse, m);
 	mfl_env_set_extlist(m->env, extlist, m);
 	mfl_env_set_duplicate(m->env, duplicate, m);
-	sieve_dir(m);
 	if (mfl_env_environment_defaults(m->env, location, "during") < 0) {
 		mda_log(LOG_ERR, "out of memory");
 		exit(EX_TEMPFAIL);
 	}
 	if (m->sieve)
 		mfl_env_set_int(m->env, "mfl_mode_sieve", 1);
+}
+
+/* setup_env_user - what the environment says of the account (after
+ * setup_account): where Sieve's include finds personal scripts, and
+ * vnd.dovecot.environment's items (mfl(7) environment) */
+void
+setup_env_user(struct mda *m)
+{
+	sieve_dir(m);
 	if (m->default_mailbox == NULL)
 		m->default_mailbox = "INBOX";
-	/* vnd.dovecot.environment's items (mfl(7) environment) */
 	if (mfl_env_set_environment(m->env, "vnd.dovecot.default-mailbox", m->default_mailbox) < 0
 	    || (m->username != NULL
 		&& mfl_env_set_environment(m->env, "vnd.dovecot.username", m->username) < 0)) {
