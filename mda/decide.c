@@ -108,37 +108,53 @@ decision_answer(struct mda *m, struct buf *answer)
 		buf_puts(answer, "accept\n");
 }
 
-/* decision_user - the account REQ's recipient is delivered to, as
- * Postfix's local(8) finds it: the local part in lower case, without
- * its extension (-x); its parts into the environment local(8) sets */
-static struct passwd *
-decision_user(const struct mda *m, const struct service_request *req)
+/* local_part - REQ's recipient's local part in lower case into LOCAL,
+ * and where its extension (-x) starts in it (or NULL); -1 when empty or
+ * too long */
+static int
+local_part(const struct mda *m, const char *rcpt, char *local, size_t size, char **ext_r)
 {
-	const char *at = strrchr(req->recipient, '@');
-	size_t len = at != NULL ? (size_t) (at - req->recipient) : strlen(req->recipient);
+	const char *at = strrchr(rcpt, '@');
+	size_t len = at != NULL ? (size_t) (at - rcpt) : strlen(rcpt);
+
+	if (len == 0 || len >= size)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		local[i] = (char) tolower((unsigned char) rcpt[i]);
+	local[len] = 0;
+	*ext_r = *m->delimiter ? strpbrk(local, m->delimiter) : NULL;
+	return 0;
+}
+
+/* decide_route - in the service: the account REQ's recipient is
+ * delivered to, as Postfix's local(8) finds it (the local part in lower
+ * case, without its extension), into NAME; -1 when there is none here
+ * or it is root's (never asked about: aliases and virtual users are the
+ * delivery's to resolve) */
+int
+decide_route(void *ctx, const struct service_request *req, char *name, size_t size)
+{
+	struct mda *m = ctx;
+	struct passwd *pw;
 	char local[256], *ext;
 
-	if (len == 0 || len >= sizeof(local))
-		return NULL;
-	for (size_t i = 0; i < len; i++)
-		local[i] = (char) tolower((unsigned char) req->recipient[i]);
-	local[len] = 0;
-	setenv("LOCAL", local, 1);
-	setenv("DOMAIN", at != NULL ? at + 1 : "", 1);
-	ext = *m->delimiter ? strpbrk(local, m->delimiter) : NULL;
-	if (ext != NULL) {
-		setenv("EXTENSION", ext + 1, 1);
+	if (local_part(m, req->recipient, local, sizeof(local), &ext) < 0)
+		return -1;
+	if (ext != NULL)
 		*ext = 0;
-	}
-	return getpwnam(local);
+	if ((pw = getpwnam(local)) == NULL || pw->pw_uid == 0 || strlen(pw->pw_name) >= size)
+		return -1;
+	strcpy(name, pw->pw_name);
+	return 0;
 }
 
 /* decide_prepare - in the service, before each question: the rc
  * script compiled (as root, its cache in the system's cache directory,
  * as mvmda -c makes it) when there is none yet, when it changed on disk
  * (path, inode, size, mtime), or on RELOAD (SIGHUP: an included file
- * changed); each question's process then starts from it */
-void
+ * changed); 1 when it was compiled again (the workers that started
+ * from the old one are replaced), else 0 */
+int
 decide_prepare(void *ctx, int reload)
 {
 	static struct stat seen;
@@ -151,7 +167,7 @@ decide_prepare(void *ctx, int reload)
 	if (m->rc != NULL && !reload && st.st_ino == seen.st_ino && st.st_dev == seen.st_dev
 	    && st.st_size == seen.st_size && st.st_mtim.tv_sec == seen.st_mtim.tv_sec
 	    && st.st_mtim.tv_nsec == seen.st_mtim.tv_nsec)
-		return;
+		return 0;
 	seen = st;
 	if (m->rc != NULL)
 		mfl_prog_free((struct mfl_prog *) m->rc);
@@ -160,63 +176,73 @@ decide_prepare(void *ctx, int reload)
 	else
 		mda_log(LOG_ERR, "rc script %s does not compile: questions are answered "
 			"\"error\" until it does", rc_path);
+	return 1;
 }
 
-/* decide - the answer to mvmtr's REQ, in a child of the service (CTX
- * is the process's struct mda): the
- * rc script and the recipient's scripts run as that user, as they will
- * at delivery, with the envelope (before DATA) or the message (after),
- * in decision mode: nothing is delivered, sent or written */
+/* the worker's state between questions: as decide_become left it */
+static struct mda fresh;
+
+/* decide_become - in a new worker: become NAME (uid, gid, groups,
+ * HOME), confined so that nothing can be written, with the account and
+ * the environment its questions start from; exits as a delivery would
+ * when NAME cannot be become */
 void
-decide(const struct service_request *req, struct buf *answer, void *ctx)
+decide_become(void *ctx, const char *name)
 {
 	struct mda *m = ctx;
-	struct passwd *pw;
-	struct mfl_run *run;
-	char why[256], name[256];
+	char why[256];
 
-	log_set_id(*req->queue_id ? req->queue_id : NULL);
-	if ((pw = decision_user(m, req)) == NULL || pw->pw_uid == 0) {
-		buf_puts(answer, "unknown\n");	/* an alias, a virtual user, root */
-		return;
-	}
-	setenv("SENDER", req->sender, 1);
-	setenv("RECIPIENT", req->recipient, 1);
-	setenv("ORIGINAL_RECIPIENT", req->recipient, 1);
-	setenv("CLIENT_ADDRESS", req->client, 1);
-	setenv("CLIENT_HOSTNAME", req->client_name, 1);
-	setenv("CLIENT_HELO", req->helo, 1);
-	setenv("QUEUE_ID", req->queue_id, 1);
-	snprintf(name, sizeof(name), "%s", pw->pw_name);	/* getpwnam's buffer is reused */
 	setup_user(name);
 	if (service_confine(why, sizeof(why)) < 0)
 		mda_log(LOG_DEBUG, "%s", why);
 	setup_account(m);
-	setup_envelope(m, NULL, NULL);
-	m->decision = req->phase;
+	m->decision = "rcpt";
 	setup_env_user(m);
 	mfl_env_set_decision(m->env, &m->uncertain);
-	if ((*req->client && mfl_env_set_environment(m->env, "remote-ip", req->client) < 0)
-	    || (*req->client_name
-		&& mfl_env_set_environment(m->env, "remote-host", req->client_name) < 0)) {
-		buf_puts(answer, "error out of memory\n");
-		return;
-	}
-	action_list_init(&m->actions);
-	if (m->rc == NULL) {
-		buf_puts(answer, "error the rc script does not compile\n");
-		return;
-	}
-	m->msg = req->message != NULL ? msg_from_mem(req->message, req->message_len, (size_t) 256 << 20)
-	    : msg_from_mem("", 0, 1 << 20);
+	fresh = *m;
+}
+
+/* question_env - the environment Postfix's local(8) sets for a
+ * delivery of REQ (the rc script reads it with $getenv) */
+static void
+question_env(struct mda *m, const struct service_request *req)
+{
+	char local[256], *ext = NULL;
+	const char *at = strrchr(req->recipient, '@');
+
+	if (local_part(m, req->recipient, local, sizeof(local), &ext) < 0)
+		local[0] = 0;
+	setenv("SENDER", req->sender, 1);
+	setenv("RECIPIENT", req->recipient, 1);
+	setenv("ORIGINAL_RECIPIENT", req->recipient, 1);
+	setenv("LOCAL", local, 1);
+	setenv("DOMAIN", at != NULL ? at + 1 : "", 1);
+	setenv("EXTENSION", ext != NULL ? ext + 1 : "", 1);
+	setenv("CLIENT_ADDRESS", req->client, 1);
+	setenv("CLIENT_HOSTNAME", req->client_name, 1);
+	setenv("CLIENT_HELO", req->helo, 1);
+	setenv("QUEUE_ID", req->queue_id, 1);
+}
+
+/* run_question - the rc script and the user's scripts on REQ; what
+ * they decided is in M */
+static void
+run_question(struct mda *m, const struct service_request *req)
+{
+	struct mfl_run *run;
+
 	if (m->msg == NULL || (m->msg = mda_lf_only(m->msg)) == NULL
-	    || (run = mfl_run_new(m->rc)) == NULL || rc_publish(m, run) < 0) {
-		buf_puts(answer, "error out of memory\n");
+	    || (run = mfl_run_new(m->rc)) == NULL) {
+		mda_script_error(m, "runtime", "out of memory");
 		return;
 	}
 	m->rc_run = run;
+	if (rc_publish(m, run) < 0) {
+		mda_script_error(m, "runtime", "out of memory");
+		return;
+	}
 	if (req->message != NULL && mda_loop(m)) {
-		buf_puts(answer, "accept\n");	/* the delivery bounces the loop */
+		m->uncertain = 1;	/* the delivery bounces the loop */
 		return;
 	}
 	if (req->message == NULL)
@@ -227,8 +253,47 @@ decide(const struct service_request *req, struct buf *answer, void *ctx)
 	else if (mda_merge(m, mfl_run_actions(run), m->scripts_run == 0) < 0)
 		mda_script_error(m, "runtime", "out of memory");
 	msg_watch(m->msg, NULL, NULL);
+}
+
+/* decide - the answer to mvmtr's REQ, in the recipient's worker (CTX
+ * is its struct mda, as decide_become left it): the rc script and the
+ * recipient's scripts run as they will at delivery, with the envelope
+ * (before DATA) or the message (after), in decision mode: nothing is
+ * delivered, sent or written */
+void
+decide(const struct service_request *req, struct buf *answer, void *ctx)
+{
+	struct mda *m = ctx;
+
+	*m = fresh;
+	log_set_id(*req->queue_id ? req->queue_id : NULL);
+	question_env(m, req);
+	m->sender = strcmp(req->sender, "<>") == 0 ? "" : req->sender;
+	m->recipient = req->recipient;
+	m->mta = "postfix";	/* the environment is local(8)'s */
+	m->decision = req->phase;
+	if (mfl_env_set_environment(m->env, "remote-ip", req->client) < 0
+	    || mfl_env_set_environment(m->env, "remote-host", req->client_name) < 0
+	    || (m->arena = arena_create((size_t) 1 << 30)) == NULL) {
+		buf_puts(answer, "error out of memory\n");
+		return;
+	}
+	action_list_init(&m->actions);
+	if (m->rc == NULL) {
+		buf_puts(answer, "error the rc script does not compile\n");
+		arena_free(m->arena);
+		return;
+	}
+	m->msg = req->message != NULL ? msg_from_mem(req->message, req->message_len, (size_t) 256 << 20)
+	    : msg_from_mem("", 0, 1 << 20);
+	run_question(m, req);
 	decision_answer(m, answer);
 	mda_log(LOG_INFO, "to=<%s> decision %s: %.*s", req->recipient, req->phase,
 		(int) (answer->len > 0 ? answer->len - 1 : 0), answer->data ? answer->data : "");
+	mfl_run_free(m->rc_run);
+	msg_free(m->msg);
+	arena_free(m->arena);
+	m->rc_run = NULL;
+	m->msg = NULL;
+	m->arena = NULL;
 }
-

@@ -258,7 +258,9 @@ main(int argc, char **argv)
 		}
 		log_open_service("mvmda");
 		setup_env(&mda, "MTA");	/* the rc script is compiled once, here */
-		exit(service_main(&service, decide_prepare, decide, &mda));
+		exit(service_main(&service, &(struct service_calls) {
+			.route = decide_route, .prepare = decide_prepare,
+			.become = decide_become, .decide = decide, .ctx = &mda }));
 	}
 	if (mda.user != NULL)
 		setup_user(mda.user);

@@ -29,6 +29,7 @@
 #include "mda.h"
 #include "mfl.h"
 #include "msg/msg.h"
+#include "progcache.h"
 #include "received.h"
 
 /* cstr - a string value as a C string (run copies end in a NUL), or
@@ -233,6 +234,9 @@ compile_script(struct mda *mda, struct mfl_run *run, const char *path)
 
 	if (mfl_run_get_control(run, "mfl_mode_sieve", &v) == 0 && v.u.i)
 		sieve = 1;
+	/* an SMTP-time worker keeps what it compiled (progcache.c) */
+	if (mda->decision != NULL && (prog = progcache_get(path, sieve)) != NULL)
+		return prog;
 	prog = mfl_run_get_control(run, "mvmda_cache", &v) == 0 && v.u.i && !mda->check
 	    ? mfl_compile_cached(mda->env, path, sieve, &errors)
 	    : mfl_compile_file(mda->env, path, sieve, &errors);
@@ -240,6 +244,8 @@ compile_script(struct mda *mda, struct mfl_run *run, const char *path)
 		mda->errors++;
 		mda_script_error(mda, "compile", errors.data ? errors.data : path);
 		log_errors(errors.data, mda->check, "");
+	} else if (mda->decision != NULL) {
+		progcache_put(path, sieve, prog);
 	}
 	buf_free(&errors);
 	return prog;
@@ -271,7 +277,8 @@ script_run_run(struct mfl_run *run, const struct site *site, struct value *args,
 	}
 	*ret = value_int(1);
 	if (mda->check) {
-		mfl_prog_free(prog);
+		if (!progcache_owns(prog))
+			mfl_prog_free(prog);
 		return 0;
 	}
 	/* the admin's program directories, as the rc script set them */
@@ -280,7 +287,8 @@ script_run_run(struct mfl_run *run, const struct site *site, struct value *args,
 	    || mfl_run_inherit_controls(sub, run) < 0
 	    || mfl_env_programs_from(mda->env, run) < 0) {
 		mfl_run_free(sub);
-		mfl_prog_free(prog);
+		if (!progcache_owns(prog))
+			mfl_prog_free(prog);
 		return run_error(run, site, "$script_run: out of memory");
 	}
 	mda->user_run = sub;	/* what it decided so far: -D's first_read */
@@ -299,7 +307,8 @@ script_run_run(struct mfl_run *run, const struct site *site, struct value *args,
 	}
 	mda->scripts_run++;
 	mfl_run_free(sub);
-	mfl_prog_free(prog);
+	if (!progcache_owns(prog))
+		mfl_prog_free(prog);
 	return ok < 0 ? run_error(run, site, "$script_run: out of memory") : 0;
 }
 

@@ -3,24 +3,29 @@
  * local recipient, what that recipient's own scripts would do with the
  * mail; the answer comes back while the sender is still connected.
  *
- * This module is the service's machinery: the unix socket (mode 0660,
- * the milter's group), one child per request (forked from root, which
- * the decision callback turns into the recipient before it runs
- * anything of theirs), the limits of a request (time, CPU, memory,
- * how many at once), the request's wire format and its answer. What
- * the answer is - the rc script and the user's scripts run in decision
- * mode - is main.c's, handed in as a callback.
+ * This module is the service's machinery. The service (root) listens on
+ * a unix socket (mode 0660, the milter's group), reads each question's
+ * lines, finds the account it is for (decide.c's route) and hands the
+ * connection (SCM_RIGHTS) to that account's worker: a process of its
+ * own, made that user and confined before it reads anything of theirs,
+ * that answers the user's questions one after the other and keeps what
+ * it compiled between them (progcache.c). Workers are started when
+ * needed, at most -j of them; one idle for a minute, or that answered
+ * WORKER_USES questions, ends, and all are replaced when the rc script
+ * changes. What the answer is - the rc script and the user's scripts
+ * run in decision mode - is decide.c's.
  *
- * The protocol (mvmda(1) SMTP-TIME DECISIONS): one request per
+ * The protocol (mvmda(1) SMTP-TIME DECISIONS): one question per
  * connection, "MVMDA/1 DECIDE", then "name: value" lines, a blank line,
  * and for the "data" phase the message ("size: N" bytes). One line
  * answers: accept, data, unknown, reject CODE XCODE TEXT, tempfail CODE
  * XCODE TEXT, or error TEXT.
  *
- * DIAGNOSTICS: a request that takes longer than its limit is killed and
- * answered "error"; a malformed one gets "error" and the reason; when
- * as many requests run as allowed, the next is answered "error busy"
- * at once. The asker carries on without a decision in every such case.
+ * DIAGNOSTICS: a question not answered within -t seconds is answered
+ * "error timeout" (its worker, when it had one, is killed); a malformed
+ * one gets "error" and the reason; when -j workers are busy, a question
+ * for another user is answered "error busy" at once. The asker carries
+ * on without a decision in every such case.
  */
 #include "config.h"
 
@@ -52,18 +57,38 @@
 #define LANDLOCK_ACCESS_FS_TRUNCATE	(1ULL << 14)
 #endif
 
-#define SERVICE_HEAD_MAX	16384	/* the request's lines */
-#define SERVICE_CHILDREN_MAX	256
+#define SERVICE_HEAD_MAX	16384	/* a question's lines (and what came with them) */
+#define SERVICE_WORKERS_MAX	256
+#define SERVICE_READING_MAX	256	/* questions whose lines are still coming */
+#define WORKER_USES		1000	/* questions a worker answers, then ends */
+#define WORKER_IDLE		60	/* seconds a worker waits for another */
 
-struct child {
-	pid_t pid;		/* 0: a free slot */
-	int fd;			/* the asker's connection, kept to answer a timeout */
+/* A question: its connection, and what was read of it in the service. */
+struct question {
+	int fd;
+	char data[SERVICE_HEAD_MAX];
+	size_t len;
 	struct timespec deadline;
-	int killed;
+	struct question *next;	/* in the reading list or a worker's queue */
+};
+
+/* A worker: one account's process, and its questions. */
+struct worker {
+	pid_t pid;		/* 0: a free slot */
+	char name[64];		/* the account */
+	int sock;		/* SOCK_SEQPACKET to it */
+	struct question *current;	/* being answered, or NULL */
+	struct question *queue;		/* waiting for it */
+	struct timespec idle_since;
+	int retiring;		/* no more questions: ends when idle */
 };
 
 static volatile sig_atomic_t stopping, reloading;
 static int wake[2] = { -1, -1 };	/* SIGCHLD wakes poll() */
+static int listen_fd = -1;
+static struct worker workers[SERVICE_WORKERS_MAX];
+static int nworkers_max;
+static struct question *reading;	/* questions whose lines are coming */
 
 /* on_stop, on_reload, on_child - signal handlers: end the loop; read
  * the rc script again; reap children */
@@ -171,32 +196,36 @@ read_full(int fd, char *buf, size_t len)
 	return 0;
 }
 
-/* read_head - the request's lines up to the blank one into HEAD (NUL
- * ended; what came after them starts at *REST_R, *NREST_R bytes) */
-static int
-read_head(int fd, char *head, size_t size, char **rest_r, size_t *nrest_r)
+/* now_plus - the monotonic clock SECONDS from now */
+static struct timespec
+now_plus(int seconds)
 {
-	size_t len = 0;
-	char *end;
+	struct timespec t;
 
-	for (;;) {
-		ssize_t n = read(fd, head + len, size - 1 - len);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += seconds;
+	return t;
+}
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		len += (size_t) n;
-		head[len] = 0;
-		if ((end = strstr(head, "\n\n")) != NULL) {
-			end[1] = 0;
-			*rest_r = end + 2;
-			*nrest_r = len - (size_t) (end + 2 - head);
-			return 0;
-		}
-		if (len == size - 1)
-			return -1;
-	}
+/* finish - Q is over: LINE said when it is not NULL, the connection
+ * closed, Q freed */
+static void
+finish(struct question *q, const char *line)
+{
+	if (line != NULL)
+		say(q->fd, line);
+	close(q->fd);
+	free(q);
+}
+
+/* head_end - the length of Q's lines with the blank one, or 0 when they
+ * are not all there yet */
+static size_t
+head_end(const struct question *q)
+{
+	const char *end = memmem(q->data, q->len, "\n\n", 2);
+
+	return end != NULL ? (size_t) (end - q->data) + 2 : 0;
 }
 
 /* parse_head - HEAD's "name: value" lines into REQ; -1 (ERR) when it
@@ -247,61 +276,114 @@ parse_head(char *head, struct service_request *req, size_t *size_r, const char *
 	return 0;
 }
 
-/* limits - what one request may use: CPU seconds, address space, no
- * core file */
+/* limits - what a worker may use: address space, no core file */
 static void
 limits(const struct service_opts *opts)
 {
-	struct rlimit cpu = { (rlim_t) opts->timeout, (rlim_t) opts->timeout + 1 };
 	struct rlimit mem = { opts->memory, opts->memory };
 	struct rlimit none = { 0, 0 };
 
-	setrlimit(RLIMIT_CPU, &cpu);
 	if (opts->memory > 0)
 		setrlimit(RLIMIT_AS, &mem);
 	setrlimit(RLIMIT_CORE, &none);
 }
 
-/* answer_one - in the child: read the request on FD, answer it, end */
-static void __attribute__((noreturn))
-answer_one(int fd, const struct service_opts *opts, service_decide_fn *fn, void *ctx)
+/* receive - the next question handed to the worker on SOCK: its bytes
+ * into DATA (*LEN_R), its connection in *FD_R; 0, or -1 when the
+ * service has closed SOCK (the worker is to end) */
+static int
+receive(int sock, char *data, size_t size, size_t *len_r, int *fd_r)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { data, size };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			     .msg_controllen = sizeof(control) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n <= 0 || (c = CMSG_FIRSTHDR(&mh)) == NULL || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(fd_r, CMSG_DATA(c), sizeof(int));
+	*len_r = (size_t) n;
+	return 0;
+}
+
+/* answer_one - in a worker: the question on FD, whose first LEN bytes
+ * are DATA, answered with CALLS' decide */
+static void
+answer_one(int fd, char *data, size_t len, const struct service_calls *calls)
 {
 	struct service_request req = { .phase = "", .recipient = "", .sender = "", .client = "",
 				       .client_name = "", .helo = "", .queue_id = "" };
-	static char head[SERVICE_HEAD_MAX];
 	struct buf answer = BUF_INIT;
 	const char *err = "the request could not be read";
-	char *rest, *message = NULL;
-	size_t nrest, size;
+	char *end = memmem(data, len, "\n\n", 2), *message = NULL;
+	size_t size, nrest;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (end == NULL) {
+		say(fd, "error the request could not be read\n");
+		return;
+	}
+	end[1] = 0;
+	nrest = len - (size_t) (end + 2 - data);
+	if (parse_head(data, &req, &size, &err) < 0 || nrest > size
+	    || (size > 0 && (message = malloc(size + 1)) == NULL)) {
+		buf_printf(&answer, "error %s\n", err);
+	} else {
+		if (size > 0) {
+			memcpy(message, end + 2, nrest);
+			if (read_full(fd, message + nrest, size - nrest) < 0) {
+				say(fd, "error the message was cut short\n");
+				free(message);
+				return;
+			}
+			message[size] = 0;
+			req.message = message;
+			req.message_len = size;
+		}
+		calls->decide(&req, &answer, calls->ctx);
+	}
+	if (answer.failed || answer.len == 0)
+		say(fd, "error out of memory\n");
+	else if (write(fd, answer.data, answer.len) < 0) {
+		/* the asker has gone */
+	}
+	buf_free(&answer);
+	free(message);
+}
+
+/* worker_main - a new worker for NAME on SOCK: become the account, then
+ * answer what the service hands over until it closes SOCK, or
+ * WORKER_USES times; never returns */
+static void __attribute__((noreturn))
+worker_main(const char *name, int sock, const struct service_opts *opts,
+	    const struct service_calls *calls)
+{
+	static char data[SERVICE_HEAD_MAX];
+	size_t len;
+	int fd;
 
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
-	alarm((unsigned) opts->timeout + 2);	/* the parent kills sooner */
 	limits(opts);
-	if (read_head(fd, head, sizeof(head), &rest, &nrest) < 0
-	    || parse_head(head, &req, &size, &err) < 0 || nrest > size
-	    || (size > 0 && (message = malloc(size + 1)) == NULL)) {
-		buf_printf(&answer, "error %s\n", err);
-	} else {
-		if (size > 0) {
-			memcpy(message, rest, nrest);
-			if (read_full(fd, message + nrest, size - nrest) < 0) {
-				say(fd, "error the message was cut short\n");
-				_exit(1);
-			}
-			message[size] = 0;
-			req.message = message;
-			req.message_len = size;
-		}
-		fn(&req, &answer, ctx);
+	calls->become(calls->ctx, name);
+	for (int used = 1; receive(sock, data, sizeof(data) - 1, &len, &fd) == 0; used++) {
+		/* a question that runs away is killed by the service at -t;
+		 * this is the backstop */
+		alarm((unsigned) opts->timeout + 2);
+		answer_one(fd, data, len, calls);
+		close(fd);
+		alarm(0);
+		/* "x": this was the last one (the service sends no more) */
+		if (send(sock, used >= WORKER_USES ? "x" : "d", 1, MSG_NOSIGNAL) < 0 || used >= WORKER_USES)
+			_exit(0);
 	}
-	if (answer.failed || answer.len == 0)
-		say(fd, "error out of memory\n");
-	else if (write(fd, answer.data, answer.len) < 0)
-		_exit(1);
 	_exit(0);
 }
 
@@ -371,75 +453,306 @@ service_confine(char *err, size_t errsize)
 	return 0;
 }
 
-/* reap - the children that ended: their slots free, their askers
- * answered when they said nothing (killed, or died) */
-static int
-reap(struct child *kids, int max)
+/* warm_nss - the user and group lookups once here, so that NSS's
+ * modules (nss_systemd...) are loaded before the children are forked,
+ * not again in each of them */
+static void
+warm_nss(void)
 {
-	int status, running = 0;
+	gid_t groups[16];
+	int n = 16;
+
+	(void) getpwnam("root");
+	(void) getgrgid(0);
+	(void) getgrouplist("root", 0, groups, &n);
+	endpwent();
+	endgrent();
+}
+
+/* hand_over - Q to W, which is idle: its connection and bytes; 0, or
+ * -1 (Q answered and freed) when W cannot take it */
+static int
+hand_over(struct worker *w, struct question *q, int timeout)
+{
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { q->data, q->len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			     .msg_controllen = sizeof(control) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &q->fd, sizeof(int));
+	if (sendmsg(w->sock, &mh, MSG_NOSIGNAL) < 0) {
+		finish(q, "error the worker cannot take it\n");
+		return -1;
+	}
+	q->deadline = now_plus(timeout);
+	w->current = q;
+	return 0;
+}
+
+/* next_question - W is idle: the next of its queue to it, or it ends
+ * when it is retiring */
+static void
+next_question(struct worker *w, int timeout)
+{
+	while (w->current == NULL && w->queue != NULL) {
+		struct question *q = w->queue;
+
+		w->queue = q->next;
+		hand_over(w, q, timeout);
+	}
+	if (w->current == NULL) {
+		w->idle_since = now_plus(0);
+		if (w->retiring && w->sock >= 0) {
+			close(w->sock);	/* it reads the end and exits */
+			w->sock = -1;
+		}
+	}
+}
+
+/* close_inherited - in a new worker: what is the service's, not its
+ * (ALSO: the question being dispatched) */
+static void
+close_inherited(int keep, int also)
+{
+	close(also);
+	close(listen_fd);
+	close(wake[0]);
+	close(wake[1]);
+	for (struct question *q = reading; q != NULL; q = q->next)
+		close(q->fd);
+	for (int i = 0; i < nworkers_max; i++) {
+		struct worker *w = &workers[i];
+
+		if (w->pid == 0)
+			continue;
+		if (w->sock >= 0 && w->sock != keep)
+			close(w->sock);
+		if (w->current != NULL)
+			close(w->current->fd);
+		for (struct question *q = w->queue; q != NULL; q = q->next)
+			close(q->fd);
+	}
+}
+
+/* start_worker - a worker for NAME (asked on FD) in a free slot; NULL
+ * when none is free (an idle one is then ended, to make room for the
+ * next question) */
+static struct worker *
+start_worker(const char *name, int fd, const struct service_opts *opts,
+	     const struct service_calls *calls)
+{
+	struct worker *w = NULL;
+	int pair[2];
+	pid_t pid;
+
+	for (int i = 0; i < nworkers_max && w == NULL; i++)
+		if (workers[i].pid == 0)
+			w = &workers[i];
+	for (int i = 0; i < nworkers_max && w == NULL; i++)
+		if (workers[i].current == NULL && workers[i].queue == NULL && !workers[i].retiring) {
+			workers[i].retiring = 1;
+			next_question(&workers[i], opts->timeout);
+			break;
+		}
+	if (w == NULL || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		return NULL;
+	if ((pid = fork()) < 0) {
+		mda_log(LOG_ERR, "fork: %s", strerror(errno));
+		close(pair[0]);
+		close(pair[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		close(pair[0]);
+		close_inherited(pair[1], fd);
+		worker_main(name, pair[1], opts, calls);
+	}
+	close(pair[1]);
+	*w = (struct worker) { .pid = pid, .sock = pair[0] };
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	return w;
+}
+
+/* dispatch - Q's lines are all there: to the worker of its account */
+static void
+dispatch(struct question *q, const struct service_opts *opts, const struct service_calls *calls)
+{
+	struct service_request req = { .phase = "", .recipient = "", .sender = "", .client = "",
+				       .client_name = "", .helo = "", .queue_id = "" };
+	char head[SERVICE_HEAD_MAX], name[64], line[300];
+	const char *err = "";
+	size_t hlen = head_end(q), size;
+	struct worker *w = NULL;
+	struct question **qq;
+
+	memcpy(head, q->data, hlen);
+	head[hlen - 1] = 0;
+	if (parse_head(head, &req, &size, &err) < 0) {
+		snprintf(line, sizeof(line), "error %s\n", err);
+		finish(q, line);
+		return;
+	}
+	if (calls->route(calls->ctx, &req, name, sizeof(name)) < 0) {
+		finish(q, "unknown\n");
+		return;
+	}
+	for (int i = 0; i < nworkers_max && w == NULL; i++)
+		if (workers[i].pid != 0 && !workers[i].retiring && strcmp(workers[i].name, name) == 0)
+			w = &workers[i];
+	if (w == NULL && (w = start_worker(name, q->fd, opts, calls)) == NULL) {
+		finish(q, "error busy: too many users' questions at once\n");
+		return;
+	}
+	for (qq = &w->queue; *qq != NULL; qq = &(*qq)->next)
+		;
+	q->next = NULL;
+	*qq = q;
+	next_question(w, opts->timeout);
+}
+
+/* read_question - more of Q's lines: dispatched when they are all
+ * there; 1 when Q has left the reading list */
+static int
+read_question(struct question *q, const struct service_opts *opts,
+	      const struct service_calls *calls)
+{
+	ssize_t n = read(q->fd, q->data + q->len, sizeof(q->data) - q->len);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		finish(q, NULL);	/* the asker went away */
+		return 1;
+	}
+	q->len += (size_t) n;
+	if (head_end(q) > 0) {
+		dispatch(q, opts, calls);
+		return 1;
+	}
+	if (q->len == sizeof(q->data)) {
+		finish(q, "error the request's lines are too long\n");
+		return 1;
+	}
+	return 0;
+}
+
+/* reap - the workers that ended: their questions answered when they
+ * said nothing */
+static void
+reap(void)
+{
+	int status;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		for (int i = 0; i < max; i++)
-			if (kids[i].pid == pid) {
-				if (!kids[i].killed
-				    && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-					say(kids[i].fd, "error the decision ended without an answer\n");
-				close(kids[i].fd);
-				kids[i].pid = 0;
+		for (int i = 0; i < nworkers_max; i++) {
+			struct worker *w = &workers[i];
+
+			if (w->pid != pid)
+				continue;
+			if (w->current != NULL)
+				finish(w->current, "error the decision ended without an answer\n");
+			while (w->queue != NULL) {
+				struct question *q = w->queue;
+
+				w->queue = q->next;
+				finish(q, "error the user's worker ended\n");
 			}
-	for (int i = 0; i < max; i++)
-		running += kids[i].pid != 0;
-	return running;
-}
-
-/* expire - kill the children past their deadline, answering for them */
-static void
-expire(struct child *kids, int max, int timeout)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	for (int i = 0; i < max; i++)
-		if (kids[i].pid != 0 && !kids[i].killed && later_than(&now, &kids[i].deadline)) {
-			kill(kids[i].pid, SIGKILL);
-			kids[i].killed = 1;
-			mda_log(LOG_WARNING, "decision [%ld] took longer than %d s: killed",
-				(long) kids[i].pid, timeout);
-			say(kids[i].fd, "error timeout: no answer in time\n");
+			if (w->sock >= 0)
+				close(w->sock);
+			memset(w, 0, sizeof(*w));
+			w->sock = -1;
 		}
 }
 
-/* start_child - a child for the request on FD, in a free slot of KIDS */
+/* worker_said - W wrote: its question is answered ("d", or "x" when it
+ * ends now), or it has gone (reaped soon) */
 static void
-start_child(struct child *kids, int max, int listen_fd, int fd,
-	    const struct service_opts *opts, service_decide_fn *fn, void *ctx)
+worker_said(struct worker *w, int timeout)
 {
-	int slot = 0;
-	pid_t pid;
+	char c;
+	ssize_t n = recv(w->sock, &c, 1, MSG_DONTWAIT);
 
-	while (slot < max && kids[slot].pid != 0)
-		slot++;
-	if (slot == max) {
-		say(fd, "error busy: too many requests at once\n");
-		close(fd);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (w->current != NULL && n == 1) {
+		finish(w->current, NULL);
+		w->current = NULL;
+	}
+	if (n != 1 || c == 'x') {
+		w->retiring = 1;
+		if (w->current == NULL)
+			next_question(w, timeout);
 		return;
 	}
-	if ((pid = fork()) < 0) {
-		mda_log(LOG_ERR, "fork: %s", strerror(errno));
-		say(fd, "error the service cannot fork\n");
-		close(fd);
-		return;
+	next_question(w, timeout);
+}
+
+/* expire - questions past their deadline: answered; a worker that took
+ * too long killed; workers idle for a minute ended */
+static void
+expire(int timeout)
+{
+	struct timespec now = now_plus(0), idle = now;
+	struct question **qq = &reading;
+
+	idle.tv_sec -= WORKER_IDLE;
+	while (*qq != NULL) {
+		struct question *q = *qq;
+
+		if (later_than(&now, &q->deadline)) {
+			*qq = q->next;
+			finish(q, "error timeout: the question did not come whole in time\n");
+		} else {
+			qq = &q->next;
+		}
 	}
-	if (pid == 0) {
-		close(listen_fd);
-		close(wake[0]);
-		close(wake[1]);
-		answer_one(fd, opts, fn, ctx);
+	for (int i = 0; i < nworkers_max; i++) {
+		struct worker *w = &workers[i];
+
+		if (w->pid == 0)
+			continue;
+		for (struct question **wq = &w->queue; *wq != NULL;) {
+			struct question *q = *wq;
+
+			if (later_than(&now, &q->deadline)) {
+				*wq = q->next;
+				finish(q, "error timeout: the user's worker was busy\n");
+			} else {
+				wq = &q->next;
+			}
+		}
+		if (w->current != NULL && later_than(&now, &w->current->deadline)) {
+			mda_log(LOG_WARNING, "decision for %s took longer than %d s: its worker "
+				"[%ld] killed", w->name, timeout, (long) w->pid);
+			kill(w->pid, SIGKILL);
+			finish(w->current, "error timeout: no answer in time\n");
+			w->current = NULL;
+			w->retiring = 1;
+		}
+		if (w->current == NULL && w->queue == NULL && !w->retiring
+		    && later_than(&idle, &w->idle_since)) {
+			w->retiring = 1;
+			next_question(w, timeout);
+		}
 	}
-	kids[slot] = (struct child) { .pid = pid, .fd = fd };
-	clock_gettime(CLOCK_MONOTONIC, &kids[slot].deadline);
-	kids[slot].deadline.tv_sec += opts->timeout;
+}
+
+/* retire_all - every worker ends once it has answered what it has: the
+ * rc script they started from changed */
+static void
+retire_all(int timeout)
+{
+	for (int i = 0; i < nworkers_max; i++)
+		if (workers[i].pid != 0 && !workers[i].retiring) {
+			workers[i].retiring = 1;
+			if (workers[i].current == NULL)
+				next_question(&workers[i], timeout);
+		}
 }
 
 /* signals - SIGTERM and SIGINT stop, SIGHUP reloads, SIGCHLD wakes,
@@ -460,63 +773,94 @@ signals(void)
 	return 0;
 }
 
-/* warm_nss - the user and group lookups once here, so that NSS's
- * modules (nss_systemd...) are loaded before the children are forked,
- * not again in each of them */
+/* accept_question - a new connection: its lines are read from now on */
 static void
-warm_nss(void)
+accept_question(int timeout)
 {
-	gid_t groups[16];
-	int n = 16;
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct question *q;
 
-	(void) getpwnam("root");
-	(void) getgrgid(0);
-	(void) getgrouplist("root", 0, groups, &n);
-	endpwent();
-	endgrent();
+	if (fd < 0)
+		return;
+	if ((q = malloc(sizeof(*q))) == NULL) {
+		say(fd, "error out of memory\n");
+		close(fd);
+		return;
+	}
+	q->fd = fd;
+	q->len = 0;
+	q->deadline = now_plus(timeout);
+	q->next = reading;
+	reading = q;
 }
 
-/* service_main - answer requests on OPTS' socket with FN (and CTX),
- * PREPARE before each, until SIGTERM; the exit code for mvmda */
+/* service_main - answer questions on OPTS' socket with CALLS until
+ * SIGTERM; the exit code for mvmda */
 int
-service_main(const struct service_opts *opts, service_prepare_fn *prepare,
-	     service_decide_fn *fn, void *ctx)
+service_main(const struct service_opts *opts, const struct service_calls *calls)
 {
-	static struct child kids[SERVICE_CHILDREN_MAX];
-	int max = opts->max_children < SERVICE_CHILDREN_MAX ? opts->max_children
-	    : SERVICE_CHILDREN_MAX;
-	int listen_fd, running = 0;
+	static struct pollfd p[2 + SERVICE_READING_MAX + SERVICE_WORKERS_MAX];
 	char why[256];
 
+	nworkers_max = opts->max_children < SERVICE_WORKERS_MAX ? opts->max_children
+	    : SERVICE_WORKERS_MAX;
+	for (int i = 0; i < SERVICE_WORKERS_MAX; i++)
+		workers[i].sock = -1;
 	if ((listen_fd = listen_unix(opts->socket_path, opts->group)) < 0 || signals() < 0)
 		return 1;
 	warm_nss();
-	prepare(ctx, 0);
+	calls->prepare(calls->ctx, 0);
 	if (landlock_abi(why, sizeof(why)) < 0)
 		mda_log(LOG_WARNING, "%s: decisions are kept from writing by RLIMIT_FSIZE only", why);
-	mda_log(LOG_INFO, "answering SMTP-time decisions on %s (group %s, %d s, %d at once)",
-		opts->socket_path, opts->group && *opts->group ? opts->group : "-", opts->timeout, max);
+	mda_log(LOG_INFO, "answering SMTP-time decisions on %s (group %s, %d s, %d users at once)",
+		opts->socket_path, opts->group && *opts->group ? opts->group : "-", opts->timeout,
+		nworkers_max);
 	while (!stopping) {
-		struct pollfd p[2] = { { .fd = listen_fd, .events = POLLIN },
-				       { .fd = wake[0], .events = POLLIN } };
+		struct question *qs[SERVICE_READING_MAX];
+		int wi[SERVICE_WORKERS_MAX], n = 0, nq = 0, nw = 0;
 		char drain[64];
 
-		if (poll(p, 2, running ? 100 : -1) < 0 && errno != EINTR)
+		p[n++] = (struct pollfd) { .fd = wake[0], .events = POLLIN };
+		for (struct question *q = reading; q != NULL && nq < SERVICE_READING_MAX; q = q->next) {
+			qs[nq++] = q;
+			p[n++] = (struct pollfd) { .fd = q->fd, .events = POLLIN };
+		}
+		for (int i = 0; i < nworkers_max; i++)
+			if (workers[i].pid != 0 && workers[i].sock >= 0) {
+				wi[nw++] = i;
+				p[n++] = (struct pollfd) { .fd = workers[i].sock, .events = POLLIN };
+			}
+		p[n++] = (struct pollfd) { .fd = nq < SERVICE_READING_MAX ? listen_fd : -1,
+					   .events = POLLIN };
+		if (poll(p, (nfds_t) n, 200) < 0 && errno != EINTR)
 			break;
 		while (read(wake[0], drain, sizeof(drain)) > 0)
 			;
-		running = reap(kids, max);
-		expire(kids, max, opts->timeout);
-		if (p[0].revents & POLLIN) {
-			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		for (int i = 0; i < nw; i++)
+			if (p[1 + nq + i].revents)
+				worker_said(&workers[wi[i]], opts->timeout);
+		reap();
+		for (int i = 0; i < nq; i++)
+			if (p[1 + i].revents) {
+				struct question **qq = &reading;
 
-			if (fd >= 0) {
-				prepare(ctx, reloading);
-				reloading = 0;
-				start_child(kids, max, listen_fd, fd, opts, fn, ctx);
-				running++;
+				while (*qq != qs[i])
+					qq = &(*qq)->next;
+				*qq = qs[i]->next;	/* out of the list while read */
+				if (!read_question(qs[i], opts, calls)) {
+					qs[i]->next = reading;
+					reading = qs[i];
+				}
 			}
+		if (reloading || calls->prepare(calls->ctx, 0)) {
+			if (reloading)
+				calls->prepare(calls->ctx, 1);
+			reloading = 0;
+			retire_all(opts->timeout);
 		}
+		if (p[n - 1].revents & POLLIN)
+			accept_question(opts->timeout);
+		expire(opts->timeout);
 	}
 	mda_log(LOG_INFO, "stopping");
 	unlink(socket_path(opts->socket_path));

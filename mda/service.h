@@ -23,24 +23,39 @@ struct service_request {
 struct service_opts {
 	const char *socket_path;	/* "unix:/run/mvmf/mvmda.sock" or a path */
 	const char *group;		/* who may connect: the milter's group */
-	int timeout;			/* seconds one request may take */
-	int max_children;		/* requests answered at once */
-	size_t memory;			/* bytes of address space per request */
+	int timeout;			/* seconds one question may take */
+	int max_children;		/* workers (users answered at once) */
+	size_t memory;			/* bytes of address space per worker */
 };
 
-/* the answer to REQ, one line into ANSWER; called in a child of the
- * service, still root, which exits after it; CTX is service_main's */
+/* The service's callbacks, CTX service_main's: ROUTE, in the service,
+ * names the account REQ is for (-1: none, answered "unknown");
+ * PREPARE, before each question, gives 1 when the workers must be
+ * replaced (what they started from changed; RELOAD after SIGHUP);
+ * BECOME, in a new worker, makes it that account; DECIDE, in the
+ * worker, writes the one-line answer to REQ into ANSWER. */
+typedef int service_route_fn(void *ctx, const struct service_request *req, char *name,
+			     size_t size);
+typedef int service_prepare_fn(void *ctx, int reload);
+typedef void service_become_fn(void *ctx, const char *name);
 typedef void service_decide_fn(const struct service_request *req, struct buf *answer,
 			       void *ctx);
 
-/* before each question, in the service: RELOAD after SIGHUP */
-typedef void service_prepare_fn(void *ctx, int reload);
+struct service_calls {
+	service_route_fn *route;
+	service_prepare_fn *prepare;
+	service_become_fn *become;
+	service_decide_fn *decide;
+	void *ctx;
+};
 
-int service_main(const struct service_opts *opts, service_prepare_fn *prepare,
-		 service_decide_fn *fn, void *ctx);
-/* decide.c: mvmda's, CTX its struct mda */
-service_prepare_fn decide_prepare;
-service_decide_fn decide;
+int service_main(const struct service_opts *opts, const struct service_calls *calls);
 int service_confine(char *err, size_t errsize);
+
+/* decide.c: mvmda's, CTX its struct mda */
+service_route_fn decide_route;
+service_prepare_fn decide_prepare;
+service_become_fn decide_become;
+service_decide_fn decide;
 
 #endif

@@ -1105,6 +1105,15 @@ mfl_prog_sites_tagged(const struct mfl_prog *prog, const char *name, const char 
 	return n;
 }
 
+/* mfl_prog_files - the files PROG was compiled from (the script and
+ * what it includes), into *FILES_R; how many */
+size_t
+mfl_prog_files(const struct mfl_prog *prog, const char *const **files_r)
+{
+	*files_r = prog->files;
+	return prog->nfiles;
+}
+
 /* mfl_prog_is_sieve - PROG's main file was read in Sieve mode */
 int
 mfl_prog_is_sieve(const struct mfl_prog *prog)

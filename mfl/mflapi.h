@@ -99,6 +99,9 @@ size_t mfl_prog_sites(const struct mfl_prog *prog, const char *name,
 size_t mfl_prog_sites_tagged(const struct mfl_prog *prog, const char *name,
 			     const char *tag);
 int mfl_prog_is_sieve(const struct mfl_prog *prog);
+/* the files a program was compiled from: a host that keeps programs
+ * (mvmda's SMTP-time workers) checks them as the cache does */
+size_t mfl_prog_files(const struct mfl_prog *prog, const char *const **files_r);
 void mfl_prog_disasm(const struct mfl_prog *prog, struct buf *out);
 int mfl_file_is_sieve(const char *path, const char *src, size_t len);
 void mfl_capabilities(const struct mfl_env *env,

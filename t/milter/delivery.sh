@@ -248,7 +248,24 @@ s.settimeout(10)
 print(s.recv(4096).decode().strip())
 PY
 )
-is "$out" "error timeout: no answer in time" "a request that never finishes is answered when -t runs out"
+case $out in "error timeout"*) r=0 ;; *) r=1 ;; esac
+ok $r "a request that never finishes is answered when -t runs out ($out)"
+out=$(python3 - "$sock" "$c@test.example" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+# the message is said to be 1000 bytes; 10 come: the user's worker waits
+s.sendall(("MVMDA/1 DECIDE\nphase: data\nrecipient: %s\nsender: x@ok.example\nsize: 1000\n\n"
+           % sys.argv[2]).encode() + b"Subject: x")
+s.settimeout(10)
+print(s.recv(4096).decode().strip())
+PY
+)
+is "$out" "error timeout: no answer in time" "a question its worker does not answer in time: killed, answered"
+grep -q "decision for $c took longer than 2 s: its worker .* killed" "$tmp/mvmda-service.log"
+ok $? "and logged"
+is "$(ask rcpt "$c@test.example" x@ok.example)" "error runtime error: $tmp/$c/.mvmda.mfl:2: runtime error: instruction limit (10000000) reached" \
+	"the next question for that user gets a new worker"
 send --from someone@ok.example --to "$c@test.example" --header "Subject: loop"
 said '<- *250 2.0.0 Ok: queued'
 ok $? "through Postfix the looping script's recipient is accepted"
