@@ -3,17 +3,19 @@
 # -D what the recipient's own script decides), in one run:
 #
 #  1. the service alone: REQ questions before DATA for a user with a
-#     10-rule Sieve script, one at a time (the compiled cache warm):
+#     10-rule Sieve script, one at a time (the user's worker warm):
 #     latency p50 and p99 as the asker sees it, and the service's CPU
-#     per question (its own and its children's);
+#     per question (its own and its workers');
 #  2. the milter protocol (t/bench/milter_drive, one connection at a
 #     time): mvmtr with no check, then with the check on - the latency
 #     per transaction it adds (two questions: the script reads the
 #     header, so it is asked again at end of message);
 #  3. a private Postfix receiving MSGS 4 KB messages (smtp-source, PAR
 #     at once), one local recipient each: without a milter, with mvmtr
-#     and no check, with the check on; ROUNDS rounds interleaved, each
-#     ratio to the same round's Postfix without a milter.
+#     and no check (accepting at DATA), with mvmtr taking the message to
+#     its end but no check (what the check needs of the MTA anyway),
+#     with the check on; ROUNDS rounds interleaved, each ratio to the
+#     same round's Postfix without a milter.
 #
 # Needs root (a user, a private Postfix), unshare, postfix, smtp-source;
 # prints what it skips and why.
@@ -73,8 +75,11 @@ svc=$!
 pids="$pids $svc"
 for i in $(seq 50); do [ -S "$tmp/run/mvmda.sock" ] && break; sleep 0.1; done
 
-proc_cpu() {	# PID: CPU ms used by PID and its reaped children
-	awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15 + $16 + $17) * 1000 / hz }' "/proc/$1/stat"
+proc_cpu() {	# PID: CPU ms used by PID, its workers, and those that ended
+	for c in $(pgrep -P "$1"); do cat "/proc/$c/stat" 2>/dev/null; done |
+		awk -v hz="$(getconf CLK_TCK)" -v own="$(cut -d' ' -f14-17 "/proc/$1/stat")" '
+			{ t += $14 + $15 }
+			END { split(own, o, " "); print (t + o[1] + o[2] + o[3] + o[4]) * 1000 / hz }'
 }
 
 echo "-- 1. mvmda -D alone: $REQ questions before DATA, one at a time, a 10-rule Sieve script"
@@ -113,6 +118,9 @@ void $hook_envrcpt(string $rcpt, string[] $args) {
 		reject "no such user";
 }
 MFL
+# the same taking the whole message (an end-of-message hook), as mvmtr
+# must with the check on: what the check costs beyond that
+{ cat "$tmp/nocheck.mfl"; echo 'void $hook_eom() { }'; } >"$tmp/nocheckeom.mfl"
 sed "1i\\
 \$mvmtr_delivery_socket = \"unix:$tmp/run/mvmda.sock\";\\
 \$mvmtr_delivery_domains = \"test.example\";" "$tmp/nocheck.mfl" >"$tmp/check.mfl"
@@ -132,6 +140,7 @@ start_mvmtr() {	# NAME: mvmtr with $tmp/NAME.mfl on $tmp/socks/NAME.sock
 	exit 1
 }
 start_mvmtr nocheck
+start_mvmtr nocheckeom
 start_mvmtr check
 
 echo "-- 2. the milter protocol: $TX transactions, one at a time, one local recipient"
@@ -154,13 +163,21 @@ ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "
 pf_run() {	# NAME MILTER
 	postconf -c "$PF/etc" -e "smtpd_milters = $2"
 	pf_start >/dev/null 2>&1 || { echo "postfix did not start"; tail "$PF/maillog"; exit 1; }
+	eval "mpid=\${pid_$1:-}"
+	m0=0 m1=0
+	[ -n "$mpid" ] && m0=$(proc_cpu "$mpid")
+	s0=$(proc_cpu "$svc")
 	start=$(date +%s%N)
 	smtp-source -s "$PAR" -m "$MSGS" -l 4096 -f a@pass.test -t "$user@test.example" \
 		"192.0.2.25:$PF_PORT" >"$tmp/smtp-source.out" 2>&1
 	rc=$?
 	end=$(date +%s%N)
+	[ -n "$mpid" ] && m1=$(proc_cpu "$mpid")
+	s1=$(proc_cpu "$svc")
 	rate=$(echo "$MSGS $start $end" | awk '{printf "%.1f", $1 / (($3 - $2) / 1e9)}')
 	v=$1
+	eval "mcpus_$v=\"\${mcpus_$v:-} $(echo "$m0 $m1 $MSGS" | awk '{ printf "%.3f", ($2 - $1) / $3 }')\""
+	eval "scpus_$v=\"\${scpus_$v:-} $(echo "$s0 $s1 $MSGS" | awk '{ printf "%.3f", ($2 - $1) / $3 }')\""
 	if [ $rc -ne 0 ]; then
 		echo "$1: smtp-source: $(tail -1 "$tmp/smtp-source.out") (not a rate)"
 	else
@@ -173,13 +190,17 @@ round_none=0
 for round in $(seq "$ROUNDS"); do
 	pf_run none ""
 	pf_run nocheck "unix:$tmp/socks/nocheck.sock"
+	pf_run nocheckeom "unix:$tmp/socks/nocheckeom.sock"
 	pf_run check "unix:$tmp/socks/check.sock"
 done
-for name in none nocheck check; do
-	eval "rates=\${rates_$name:-}; pairs=\${pairs_$name:-}"
-	[ -n "$rates" ] || { printf '%-8s not measured\n' "$name"; continue; }
-	printf '%-8s %8s msg/s  ratio to no milter %s\n' "$name" "$(median $rates)" "$(median $pairs)"
+for name in none nocheck nocheckeom check; do
+	eval "rates=\${rates_$name:-}; pairs=\${pairs_$name:-}; mcpus=\${mcpus_$name:-}; scpus=\${scpus_$name:-}"
+	[ -n "$rates" ] || { printf '%-10s not measured\n' "$name"; continue; }
+	printf '%-10s %8s msg/s  ratio to no milter %s  mvmtr cpu_ms/msg %s  mvmda -D cpu_ms/msg %s\n' \
+		"$name" "$(median $rates)" "$(median $pairs)" "$(median $mcpus)" "$(median $scpus)"
 done
+[ -n "${rates_check:-}" ] && [ -n "${rates_nocheckeom:-}" ] &&
+	echo "check / nocheckeom (the check beyond taking the message): $(ratio "$(median $rates_check)" "$(median $rates_nocheckeom)")"
 echo "questions answered by the service: $(grep -c "decision" "$tmp/service.log")," \
 	"errors: $(grep -c "decision.*: error" "$tmp/service.log")"
 echo "recipients refused in Postfix's log (should be 0): $(grep -c 'milter-reject' "$PF/maillog")"
