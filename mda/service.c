@@ -283,8 +283,12 @@ limits(const struct service_opts *opts)
 	struct rlimit mem = { opts->memory, opts->memory };
 	struct rlimit none = { 0, 0 };
 
+#ifndef __SANITIZE_ADDRESS__	/* ASan's shadow memory is terabytes of it */
 	if (opts->memory > 0)
 		setrlimit(RLIMIT_AS, &mem);
+#else
+	(void) mem;
+#endif
 	setrlimit(RLIMIT_CORE, &none);
 }
 

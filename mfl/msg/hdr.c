@@ -182,7 +182,8 @@ edit_begin(struct hdr_index *index)
 		return 0;
 	if ((copy = arena_alloc(index->arena, (index->count + 1) * sizeof(*copy))) == NULL)
 		return -1;
-	memcpy(copy, index->fields, index->count * sizeof(*copy));
+	if (index->count > 0)	/* an empty header has no fields to copy (NULL) */
+		memcpy(copy, index->fields, index->count * sizeof(*copy));
 	index->orig_fields = index->fields;
 	index->orig_count = index->count;
 	index->fields = copy;

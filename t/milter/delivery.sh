@@ -288,4 +288,12 @@ is "$(mdns)" 2 "A's script still refused B's message, at delivery"
 wait_for grep -q "to=<someone@spam.example>" "$PF/maillog"
 ok $? "and the other one: its reject notice goes to spam.example"
 is "$(n_in "$tmp/$a/Maildir")" 0 "A's Maildir stays empty"
+# (with --enable-sanitizers: nothing reported by mvmda -D, its workers or mvmtr)
+if grep -Eq 'Sanitizer|\.c:[0-9]+:[0-9]+: runtime error' "$tmp/mvmda-service.log" "$tmp/mvmtr.log"; then
+	ok 1 "no sanitizer report from mvmda -D or mvmtr"
+	grep -E 'Sanitizer|\.c:[0-9]+:[0-9]+: runtime error' "$tmp/mvmda-service.log" "$tmp/mvmtr.log" |
+		head | sed 's/^/# /'
+else
+	ok 0 "no sanitizer report from mvmda -D or mvmtr"
+fi
 done_testing

@@ -121,6 +121,22 @@ test_hostile(struct arena *arena)
 	free(m);
 }
 
+/* test_edit_empty - a field added to a message with no header at all
+ * (mvmda -D runs scripts on an empty message before DATA): edit_begin
+ * copied NULL fields with memcpy, which UBSan reported */
+static void
+test_edit_empty(struct arena *arena)
+{
+	struct hdr_index *idx = hdr_index_build(arena, "", 0, NULL, NULL);
+	struct hdr_field *f;
+
+	tap_ok(idx != NULL && idx->count == 0, "an empty message has no fields");
+	tap_is_int(idx ? hdr_insert(idx, 0, "X-Seen: yes", 11) : -1, 0,
+		   "a field inserted into it");
+	f = idx ? hdr_find(idx, "x-seen", 6, 0) : NULL;
+	tap_ok(f != NULL && idx->count == 1, "and found there");
+}
+
 int
 main(void)
 {
@@ -142,6 +158,7 @@ main(void)
 	}
 	test_lookup(arena);
 	test_hostile(arena);
+	test_edit_empty(arena);
 	buf_free(&got);
 	arena_free(arena);
 	return tap_done();
