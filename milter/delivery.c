@@ -320,30 +320,39 @@ delivery_wanted(struct session *s, const char *rcpt)
 	return 0;
 }
 
+/* question - ask about RCPT in PHASE (with ARGS, or the message so far
+ * for "data") into A, the service at SPEC; a failure logged */
+static void
+question(struct session *s, const char *spec, const char *phase, const char *rcpt, char **args,
+	 struct delivery_answer *a)
+{
+	int data = strcmp(phase, "data") == 0;
+	struct buf req = BUF_INIT;
+
+	request(s, &req, phase, rcpt, args, data ? s->text.len : 0);
+	if (req.failed)
+		parse("error out of memory", a);
+	else
+		ask(spec, timeout_ms(s), &req, data ? s->text.data : NULL, data ? s->text.len : 0, a);
+	buf_free(&req);
+	if (a->verdict == DV_ERROR)
+		failure_log(s, rcpt, a->text);
+}
+
 /* delivery_rcpt - what RCPT's scripts say before DATA (asked once per
  * message); NULL when no service is set */
 const struct delivery_answer *
 delivery_rcpt(struct session *s, const char *rcpt, char **args, int automatic)
 {
 	struct delivery_rcpt *d;
-	struct buf req = BUF_INIT;
 	char spec[256];
 
-	if (!*control_str(s, "mvmtr_delivery_socket", spec, sizeof(spec)))
-		return NULL;
-	if ((d = find(s, rcpt, 1)) == NULL)
+	if (!*control_str(s, "mvmtr_delivery_socket", spec, sizeof(spec))
+	    || (d = find(s, rcpt, 1)) == NULL)
 		return NULL;
 	d->automatic |= automatic;
-	if (d->at_rcpt.verdict != DV_NONE)
-		return &d->at_rcpt;
-	request(s, &req, "rcpt", rcpt, args, 0);
-	if (req.failed)
-		parse("error out of memory", &d->at_rcpt);
-	else
-		ask(spec, timeout_ms(s), &req, NULL, 0, &d->at_rcpt);
-	buf_free(&req);
-	if (d->at_rcpt.verdict == DV_ERROR)
-		failure_log(s, rcpt, d->at_rcpt.text);
+	if (d->at_rcpt.verdict == DV_NONE)
+		question(s, spec, "rcpt", rcpt, args, &d->at_rcpt);
 	return &d->at_rcpt;
 }
 
@@ -353,24 +362,15 @@ const struct delivery_answer *
 delivery_data(struct session *s, const char *rcpt)
 {
 	struct delivery_rcpt *d;
-	struct buf req = BUF_INIT;
 	char spec[256];
 
-	if (!*control_str(s, "mvmtr_delivery_socket", spec, sizeof(spec)))
+	if (!*control_str(s, "mvmtr_delivery_socket", spec, sizeof(spec))
+	    || (d = find(s, rcpt, 1)) == NULL)
 		return NULL;
-	if ((d = find(s, rcpt, 1)) == NULL)
-		return NULL;
-	if (d->asked_data)
-		return &d->at_data;
-	d->asked_data = 1;
-	request(s, &req, "data", rcpt, NULL, s->text.len);
-	if (req.failed)
-		parse("error out of memory", &d->at_data);
-	else
-		ask(spec, timeout_ms(s), &req, s->text.data, s->text.len, &d->at_data);
-	buf_free(&req);
-	if (d->at_data.verdict == DV_ERROR)
-		failure_log(s, rcpt, d->at_data.text);
+	if (!d->asked_data) {
+		d->asked_data = 1;
+		question(s, spec, "data", rcpt, NULL, &d->at_data);
+	}
 	return &d->at_data;
 }
 
