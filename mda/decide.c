@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "log.h"
 #include "mda.h"
@@ -126,6 +127,16 @@ local_part(const struct mda *m, const char *rcpt, char *local, size_t size, char
 	return 0;
 }
 
+/* Accounts the service found for local parts, kept a few seconds: a
+ * getpwnam() per question would go through NSS each time. */
+#define ROUTES_MAX	64
+#define ROUTE_SECONDS	5
+
+static struct route {
+	char local[64], name[64];	/* name "": no such account here */
+	time_t until;
+} routes[ROUTES_MAX];
+
 /* decide_route - in the service: the account REQ's recipient is
  * delivered to, as Postfix's local(8) finds it (the local part in lower
  * case, without its extension), into NAME; -1 when there is none here
@@ -136,15 +147,34 @@ decide_route(void *ctx, const struct service_request *req, char *name, size_t si
 {
 	struct mda *m = ctx;
 	struct passwd *pw;
+	struct route *r = NULL;
 	char local[256], *ext;
+	time_t now = time(NULL);
 
 	if (local_part(m, req->recipient, local, sizeof(local), &ext) < 0)
 		return -1;
 	if (ext != NULL)
 		*ext = 0;
-	if ((pw = getpwnam(local)) == NULL || pw->pw_uid == 0 || strlen(pw->pw_name) >= size)
+	for (int i = 0; i < ROUTES_MAX && r == NULL; i++)
+		if (routes[i].until > now && strcmp(routes[i].local, local) == 0)
+			r = &routes[i];
+	if (r == NULL && strlen(local) < sizeof(r->local)) {
+		r = &routes[0];
+		for (int i = 1; i < ROUTES_MAX; i++)
+			if (routes[i].until < r->until)
+				r = &routes[i];
+		pw = getpwnam(local);
+		snprintf(r->local, sizeof(r->local), "%s", local);
+		snprintf(r->name, sizeof(r->name), "%s",
+			 pw != NULL && pw->pw_uid != 0 && strlen(pw->pw_name) < sizeof(r->name)
+			 ? pw->pw_name : "");
+		r->until = now + ROUTE_SECONDS;
+	} else if (r == NULL) {
+		return -1;	/* longer than any account name */
+	}
+	if (!*r->name || strlen(r->name) >= size)
 		return -1;
-	strcpy(name, pw->pw_name);
+	strcpy(name, r->name);
 	return 0;
 }
 

@@ -241,7 +241,7 @@ parse_head(char *head, struct service_request *req, size_t *size_r, const char *
 	for (line = head + 15; *line; line = next) {
 		char *colon, *value;
 
-		next = strchr(line, '\n');
+		next = strchr(line, '\n');	/* there: service_parse cut after one */
 		*next++ = 0;
 		if ((colon = strstr(line, ": ")) == NULL)
 			return *err = "a line without \": \"", -1;
@@ -273,6 +273,34 @@ parse_head(char *head, struct service_request *req, size_t *size_r, const char *
 		return *err = "no recipient", -1;
 	if (*size_r > SERVICE_MESSAGE_MAX)
 		return *err = "message too large", -1;
+	return 0;
+}
+
+/* service_parse - the question in DATA (LEN bytes: its lines, the
+ * blank line, maybe the start of the message) into REQ, the message's
+ * size into *SIZE_R and where it starts into *HEAD_LEN_R; the lines are
+ * cut into strings in place. 0; 1 when the lines are not all there
+ * yet; -1 (ERR) when it is not a question */
+int
+service_parse(char *data, size_t len, struct service_request *req, size_t *size_r,
+	      size_t *head_len_r, const char **err)
+{
+	char *end = memmem(data, len, "\n\n", 2);
+
+	*req = (struct service_request) { .phase = "", .recipient = "", .sender = "",
+					  .client = "", .client_name = "", .helo = "",
+					  .queue_id = "" };
+	*size_r = 0;
+	if (end == NULL)
+		return 1;
+	if (memchr(data, 0, (size_t) (end - data)) != NULL)
+		return *err = "a line holds a NUL", -1;
+	end[1] = 0;
+	*head_len_r = (size_t) (end + 2 - data);
+	if (parse_head(data, req, size_r, err) < 0)
+		return -1;
+	if (len - *head_len_r > *size_r)
+		return *err = "more bytes than the size says", -1;
 	return 0;
 }
 
@@ -319,26 +347,20 @@ receive(int sock, char *data, size_t size, size_t *len_r, int *fd_r)
 static void
 answer_one(int fd, char *data, size_t len, const struct service_calls *calls)
 {
-	struct service_request req = { .phase = "", .recipient = "", .sender = "", .client = "",
-				       .client_name = "", .helo = "", .queue_id = "" };
+	struct service_request req;
 	struct buf answer = BUF_INIT;
 	const char *err = "the request could not be read";
-	char *end = memmem(data, len, "\n\n", 2), *message = NULL;
-	size_t size, nrest;
+	char *message = NULL;
+	size_t size, hlen = 0, nrest;
 
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	if (end == NULL) {
-		say(fd, "error the request could not be read\n");
-		return;
-	}
-	end[1] = 0;
-	nrest = len - (size_t) (end + 2 - data);
-	if (parse_head(data, &req, &size, &err) < 0 || nrest > size
+	if (service_parse(data, len, &req, &size, &hlen, &err) != 0
 	    || (size > 0 && (message = malloc(size + 1)) == NULL)) {
 		buf_printf(&answer, "error %s\n", err);
 	} else {
+		nrest = len - hlen;
 		if (size > 0) {
-			memcpy(message, end + 2, nrest);
+			memcpy(message, data + hlen, nrest);
 			if (read_full(fd, message + nrest, size - nrest) < 0) {
 				say(fd, "error the message was cut short\n");
 				free(message);
@@ -585,17 +607,15 @@ start_worker(const char *name, int fd, const struct service_opts *opts,
 static void
 dispatch(struct question *q, const struct service_opts *opts, const struct service_calls *calls)
 {
-	struct service_request req = { .phase = "", .recipient = "", .sender = "", .client = "",
-				       .client_name = "", .helo = "", .queue_id = "" };
+	struct service_request req;
 	char head[SERVICE_HEAD_MAX], name[64], line[300];
 	const char *err = "";
-	size_t hlen = head_end(q), size;
+	size_t hlen, size;
 	struct worker *w = NULL;
 	struct question **qq;
 
-	memcpy(head, q->data, hlen);
-	head[hlen - 1] = 0;
-	if (parse_head(head, &req, &size, &err) < 0) {
+	memcpy(head, q->data, q->len);
+	if (service_parse(head, q->len, &req, &size, &hlen, &err) != 0) {
 		snprintf(line, sizeof(line), "error %s\n", err);
 		finish(q, line);
 		return;

@@ -51,6 +51,8 @@ struct service_calls {
 
 int service_main(const struct service_opts *opts, const struct service_calls *calls);
 int service_confine(char *err, size_t errsize);
+int service_parse(char *data, size_t len, struct service_request *req, size_t *size_r,
+		  size_t *head_len_r, const char **err);
 
 /* decide.c: mvmda's, CTX its struct mda */
 service_route_fn decide_route;

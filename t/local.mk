@@ -162,7 +162,11 @@ bench: t/bench/hdr_bench$(EXEEXT) t/bench/sieve_bench$(EXEEXT) mfl/mflc$(EXEEXT)
 # same entry points are linked into replay programs that make check runs
 # over the seed corpora in t/fuzz/seeds/.
 check_PROGRAMS += t/fuzz/msg_replay t/fuzz/mfl_replay t/fuzz/sieve_replay \
-	t/fuzz/lex_replay t/fuzz/milter_replay t/fuzz/cache_replay
+	t/fuzz/lex_replay t/fuzz/milter_replay t/fuzz/cache_replay t/fuzz/service_replay
+t_fuzz_service_replay_SOURCES = t/fuzz/replay.c t/fuzz/service_fuzz.c
+t_fuzz_service_replay_CPPFLAGS = $(mda_libmda_a_CPPFLAGS)
+t_fuzz_service_replay_LDADD = mda/libmda.a milter/libshared.a $(UNIT_LDADD) $(LMDB_LIBS) \
+	$(RESOLV_LIBS)
 t_fuzz_cache_replay_SOURCES = t/fuzz/replay.c t/fuzz/cache_fuzz.c
 t_fuzz_cache_replay_LDADD = $(UNIT_LDADD)
 t_fuzz_milter_replay_SOURCES = t/fuzz/replay.c t/fuzz/milter_fuzz.c milter/engine.c \
@@ -195,7 +199,12 @@ t_fuzz_smtpd_replay_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(LMDB_LIBS) $(SPF2_LIBS) 
 
 if FUZZ
 noinst_PROGRAMS += t/fuzz/msg_fuzz t/fuzz/mfl_fuzz t/fuzz/sieve_fuzz t/fuzz/lex_fuzz \
-	t/fuzz/milter_fuzz t/fuzz/cache_fuzz
+	t/fuzz/milter_fuzz t/fuzz/cache_fuzz t/fuzz/service_fuzz
+t_fuzz_service_fuzz_SOURCES = t/fuzz/service_fuzz.c
+t_fuzz_service_fuzz_CPPFLAGS = $(mda_libmda_a_CPPFLAGS)
+t_fuzz_service_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+t_fuzz_service_fuzz_LDADD = mda/libmda.a milter/libshared.a $(MFL_LIBS) $(LMDB_LIBS) \
+	$(RESOLV_LIBS)
 t_fuzz_cache_fuzz_SOURCES = t/fuzz/cache_fuzz.c
 t_fuzz_cache_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 t_fuzz_cache_fuzz_LDADD = $(MFL_LIBS)
