@@ -24,6 +24,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "delivery.h"
 #include "engine.h"
 #include "mvmtr.h"
 
@@ -183,7 +184,7 @@ cb_negotiate(struct eng_ctx *ctx, uint32_t actions, uint32_t steps,
 	QUIET(HOOK_ENVFROM, ENG_NR_MAIL);
 	if (!pg->delivery_check)	/* mvmda's service may refuse a recipient */
 		QUIET(HOOK_ENVRCPT, ENG_NR_RCPT);
-	if (!(pg->needs & NEED_DATA_ACCEPT))
+	if (!(pg->needs & (NEED_DATA_ACCEPT | NEED_DATA_UNLESS_ASKED)))
 		QUIET(HOOK_DATA, ENG_NR_DATA);
 	QUIET(HOOK_HEADER, ENG_NR_HDR);
 	QUIET(HOOK_EOH, ENG_NR_EOH);
@@ -259,6 +260,14 @@ cb_data(struct eng_ctx *ctx)
 	/* (negotiation gave such a script a DATA step that replies) */
 	if (d == DEC_CONTINUE && (c->s->pg->needs & NEED_DATA_ACCEPT) && c->s->changes == NULL) {
 		session_log(c->s, LOG_DEBUG, "nothing to do past DATA: the message is accepted");
+		return ENG_ACCEPT;
+	}
+	/* the same with mvmda's service asked, when every recipient's
+	 * scripts have decided on the envelope */
+	if (d == DEC_CONTINUE && (c->s->pg->needs & NEED_DATA_UNLESS_ASKED) && c->s->changes == NULL
+	    && !delivery_pending(c->s)) {
+		session_log(c->s, LOG_DEBUG, "nothing to do past DATA: no recipient's script "
+			    "needs the message; it is accepted");
 		return ENG_ACCEPT;
 	}
 	return answer(ctx, c, d, "DATA", ENG_NR_DATA, NULL);

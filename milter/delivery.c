@@ -411,6 +411,17 @@ delivery_eom(struct session *s)
 	return refusing > 0 && refusing == s->nrcpt ? first : NULL;
 }
 
+/* delivery_pending - an accepted recipient asked about automatically
+ * could not tell before DATA: the message must reach its end */
+int
+delivery_pending(struct session *s)
+{
+	for (size_t i = 0; i < s->ndlv; i++)
+		if (s->dlv[i].accepted && s->dlv[i].automatic && s->dlv[i].at_rcpt.verdict == DV_DATA)
+			return 1;
+	return 0;
+}
+
 /* delivery_failure_tempfails - $mvmtr_delivery_failure is "tempfail" */
 int
 delivery_failure_tempfails(struct session *s)

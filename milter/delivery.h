@@ -38,6 +38,7 @@ const struct delivery_answer *delivery_data(struct session *s, const char *rcpt)
 int delivery_wanted(struct session *s, const char *rcpt);
 void delivery_accepted(struct session *s, const char *rcpt);
 const struct delivery_answer *delivery_eom(struct session *s);
+int delivery_pending(struct session *s);
 int delivery_failure_tempfails(struct session *s);
 void delivery_reset(struct session *s);
 

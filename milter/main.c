@@ -104,6 +104,9 @@ describe(const struct program *pg)
 	       pg->needs & NEED_BODY ? " body" : "");
 	if (pg->needs & NEED_DATA_ACCEPT)
 		printf("accepts at data: unless a hook queued a change\n");
+	if (pg->needs & NEED_DATA_UNLESS_ASKED)
+		printf("accepts at data: unless a hook queued a change or a recipient's "
+		       "scripts need the message (mvmda -D)\n");
 	if (pg->symlist != NULL && pg->symlist_connect != NULL)
 		printf("macros: %s (at connect: %s)\n", pg->symlist, pg->symlist_connect);
 	else

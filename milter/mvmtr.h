@@ -35,6 +35,9 @@ struct reply {
  * message is accepted at DATA, so the MTA does not keep mvmtr for its
  * content (Postfix then hands nothing to cleanup) */
 #define NEED_DATA_ACCEPT 0x40
+/* the same, but for mvmda's service (delivery.c): the message is
+ * accepted at DATA unless a recipient's scripts need it */
+#define NEED_DATA_UNLESS_ASKED 0x80
 
 /* program - one compiled script and what mvmtr read from it, shared
  * read-only by the connections that started with it (reference count

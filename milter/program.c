@@ -291,6 +291,8 @@ program_settings(struct program *pg, struct buf *errors)
 		/* mvmda's service may need the whole message at its end */
 		pg->delivery_check = 1;
 		pg->needs |= NEED_HEADERS | NEED_EOH | NEED_BODY;
+		if (pg->needs & NEED_DATA_ACCEPT)
+			pg->needs |= NEED_DATA_UNLESS_ASKED;
 		pg->needs &= ~(unsigned) NEED_DATA_ACCEPT;
 	}
 	rc = 0;

@@ -14,8 +14,10 @@
 #     at once), one local recipient each: without a milter, with mvmtr
 #     and no check (accepting at DATA), with mvmtr taking the message to
 #     its end but no check (what the check needs of the MTA anyway),
-#     with the check on; ROUNDS rounds interleaved, each ratio to the
-#     same round's Postfix without a milter.
+#     with the check on, and with the check on for a user whose rules
+#     look at the envelope only (check_env: accepted at DATA); ROUNDS
+#     rounds interleaved, each ratio to the same round's Postfix without
+#     a milter.
 #
 # Needs root (a user, a private Postfix), unshare, postfix, smtp-source;
 # prints what it skips and why.
@@ -40,11 +42,13 @@ tmp=$(mktemp -d /tmp/delivery-bench.XXXXXX)
 chmod 755 "$tmp"
 PF=$tmp/pf PF_PORT=2525
 user=$(echo "dlvbench$$" | cut -c1-30)
+user2=$(echo "dlvbenchenv$$" | cut -c1-30)
 pids=
 cleanup() {
 	[ -f "$PF/etc/main.cf" ] && postfix -c "$PF/etc" stop >/dev/null 2>&1
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	userdel "$user" >/dev/null 2>&1
+	userdel "$user2" >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -63,6 +67,18 @@ mkdir -p "$tmp/$user"
 } >"$tmp/$user/.dovecot.sieve"
 chown -R "$user" "$tmp/$user"
 chmod 700 "$tmp/$user"
+# and a user whose ten rules look at the envelope only: every answer is
+# final at RCPT, so mvmtr accepts the message at DATA
+useradd -M -d "$tmp/$user2" -s /bin/sh "$user2" || { echo "skipped: cannot add a user"; exit 0; }
+mkdir -p "$tmp/$user2"
+{
+	echo 'require ["envelope", "ereject"];'
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		echo "if envelope :domain :is \"from\" \"spam$i.example\" { ereject \"no $i\"; }"
+	done
+} >"$tmp/$user2/.dovecot.sieve"
+chown -R "$user2" "$tmp/$user2"
+chmod 700 "$tmp/$user2"
 rc=$(cd "$here/../../mda" && pwd)/mvmda-rc.mfl
 # a delivery writes the compiled cache the service then reads
 echo "Subject: warm" | su "$user" -s /bin/sh -c \
@@ -160,15 +176,15 @@ echo "added per transaction: p50 $(echo "$p50_check $p50_nocheck" | awk '{ print
 echo "-- 3. Postfix: $MSGS messages of 4 KB to the local user, $PAR sessions at once, $ROUNDS rounds"
 bench_postfix
 ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }'; }
-pf_run() {	# NAME MILTER
+pf_run() {	# NAME MILTER [USER]
 	postconf -c "$PF/etc" -e "smtpd_milters = $2"
 	pf_start >/dev/null 2>&1 || { echo "postfix did not start"; tail "$PF/maillog"; exit 1; }
-	eval "mpid=\${pid_$1:-}"
+	eval "mpid=\${pid_$(echo "$1" | sed 's/_env$//'):-}"
 	m0=0 m1=0
 	[ -n "$mpid" ] && m0=$(proc_cpu "$mpid")
 	s0=$(proc_cpu "$svc")
 	start=$(date +%s%N)
-	smtp-source -s "$PAR" -m "$MSGS" -l 4096 -f a@pass.test -t "$user@test.example" \
+	smtp-source -s "$PAR" -m "$MSGS" -l 4096 -f a@pass.test -t "${3:-$user}@test.example" \
 		"192.0.2.25:$PF_PORT" >"$tmp/smtp-source.out" 2>&1
 	rc=$?
 	end=$(date +%s%N)
@@ -192,8 +208,9 @@ for round in $(seq "$ROUNDS"); do
 	pf_run nocheck "unix:$tmp/socks/nocheck.sock"
 	pf_run nocheckeom "unix:$tmp/socks/nocheckeom.sock"
 	pf_run check "unix:$tmp/socks/check.sock"
+	pf_run check_env "unix:$tmp/socks/check.sock" "$user2"
 done
-for name in none nocheck nocheckeom check; do
+for name in none nocheck nocheckeom check check_env; do
 	eval "rates=\${rates_$name:-}; pairs=\${pairs_$name:-}; mcpus=\${mcpus_$name:-}; scpus=\${scpus_$name:-}"
 	[ -n "$rates" ] || { printf '%-10s not measured\n' "$name"; continue; }
 	printf '%-10s %8s msg/s  ratio to no milter %s  mvmtr cpu_ms/msg %s  mvmda -D cpu_ms/msg %s\n' \

@@ -123,6 +123,9 @@ is "$(n_in "$tmp/$b/Maildir/new")" 1 "B got the message"
 is "$(n_in "$tmp/$a/Maildir")" 0 "A got nothing"
 grep -q "to=<$a@test.example> refused by the recipient's script: 550 5.7.1 no thanks" "$tmp/mvmtr.log"
 ok $? "mvmtr logs the refusal with the recipient"
+qid=$(sed -n 's/.*<- *250 2.0.0 Ok: queued as \([0-9A-Za-z]*\).*/\1/p' "$tmp/swaks.out")
+grep -q "$qid: nothing to do past DATA: no recipient's script needs the message" "$tmp/mvmtr.log"
+ok $? "B's answer was final at RCPT: mvmtr accepted the message at DATA ($qid), Postfix kept it no longer"
 
 # 2. a header rule, A alone: refused after DATA, nothing queued
 send --from someone@ok.example --to "$a@test.example" --header "Subject: buy now"
