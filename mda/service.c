@@ -564,9 +564,25 @@ close_inherited(int keep, int also)
 	}
 }
 
-/* start_worker - a worker for NAME (asked on FD) in a free slot; NULL
- * when none is free (an idle one is then ended, to make room for the
- * next question) */
+/* longest_idle - the worker without a question idle the longest, or
+ * NULL when every one is busy */
+static struct worker *
+longest_idle(void)
+{
+	struct worker *best = NULL;
+
+	for (int i = 0; i < nworkers_max; i++) {
+		struct worker *w = &workers[i];
+
+		if (w->pid != 0 && w->current == NULL && w->queue == NULL
+		    && (best == NULL || later_than(&best->idle_since, &w->idle_since)))
+			best = w;
+	}
+	return best;
+}
+
+/* start_worker - a worker for NAME (asked on FD) in a free slot, or in
+ * the slot of the worker idle the longest; NULL when all are busy */
 static struct worker *
 start_worker(const char *name, int fd, const struct service_opts *opts,
 	     const struct service_calls *calls)
@@ -578,12 +594,16 @@ start_worker(const char *name, int fd, const struct service_opts *opts,
 	for (int i = 0; i < nworkers_max && w == NULL; i++)
 		if (workers[i].pid == 0)
 			w = &workers[i];
-	for (int i = 0; i < nworkers_max && w == NULL; i++)
-		if (workers[i].current == NULL && workers[i].queue == NULL && !workers[i].retiring) {
-			workers[i].retiring = 1;
-			next_question(&workers[i], opts->timeout);
-			break;
-		}
+	if (w == NULL && (w = longest_idle()) != NULL) {
+		/* all slots taken: the worker idle the longest ends now (it
+		 * holds no question, and waits only for the next) */
+		if (w->sock >= 0)
+			close(w->sock);
+		kill(w->pid, SIGKILL);
+		waitpid(w->pid, NULL, 0);
+		memset(w, 0, sizeof(*w));
+		w->sock = -1;
+	}
 	if (w == NULL || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
 		return NULL;
 	if ((pid = fork()) < 0) {

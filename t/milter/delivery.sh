@@ -274,6 +274,20 @@ said '<- *250 2.0.0 Ok: queued'
 ok $? "through Postfix the looping script's recipient is accepted"
 rm -f "$tmp/$c/.mvmda.mfl" "$tmp/$c/.dovecot.sieve"
 
+# one worker at most (-j 1): a question for another user ends the idle
+# worker and gets a new one, rather than "busy"
+MVMDA_RC="$rc" "$mvmda" -D "unix:$tmp/run/one.sock" -g root -j 1 2>>"$tmp/mvmda-one.log" &
+one_pid=$!
+wait_for test -S "$tmp/run/one.sock"
+answers= main_sock=$sock sock=$tmp/run/one.sock
+for u in "$a" "$b" "$a"; do
+	answers="$answers $(ask rcpt "$u@test.example" x@spam.example)"
+done
+sock=$main_sock
+kill "$one_pid"
+is "$answers" " reject 550 5.7.1 no thanks accept reject 550 5.7.1 no thanks" \
+	"-j 1: A, B and A again are each answered (the idle worker makes room)"
+
 # 5. the service stopped: mail is accepted and filtered at delivery
 kill "$svc_pid"
 wait "$svc_pid" 2>/dev/null
