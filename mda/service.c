@@ -884,6 +884,13 @@ service_main(const struct service_opts *opts, const struct service_calls *calls)
 			if (p[1 + nq + i].revents)
 				worker_said(&workers[wi[i]], opts->timeout);
 		reap();
+		/* the rc script looked at once per new question, and on SIGHUP */
+		if (reloading || ((p[n - 1].revents & POLLIN) && calls->prepare(calls->ctx, 0))) {
+			if (reloading)
+				calls->prepare(calls->ctx, 1);
+			reloading = 0;
+			retire_all(opts->timeout);
+		}
 		for (int i = 0; i < nq; i++)
 			if (p[1 + i].revents) {
 				struct question **qq = &reading;
@@ -896,12 +903,6 @@ service_main(const struct service_opts *opts, const struct service_calls *calls)
 					reading = qs[i];
 				}
 			}
-		if (reloading || calls->prepare(calls->ctx, 0)) {
-			if (reloading)
-				calls->prepare(calls->ctx, 1);
-			reloading = 0;
-			retire_all(opts->timeout);
-		}
 		if (p[n - 1].revents & POLLIN)
 			accept_question(opts->timeout);
 		expire(opts->timeout);

@@ -185,10 +185,16 @@ wait_for(int fd, short events, const struct timespec *deadline)
 		ms = (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
 		if (ms <= 0)
 			return -1;
-		if (poll(&p, 1, (int) ms) > 0)
-			return 0;
-		if (errno != EINTR && errno != 0)
+		switch (poll(&p, 1, (int) ms)) {
+		case -1:
+			if (errno != EINTR)
+				return -1;
+			break;	/* the time left is counted again */
+		case 0:
 			return -1;
+		default:
+			return 0;
+		}
 	}
 }
 

@@ -511,10 +511,10 @@ session_envfrom(struct session *s, char **argv)
 	return run_hook(s, HOOK_ENVFROM, args, 2);
 }
 
-/* delivery_answer_rcpt - RCPT's own scripts, asked through mvmda's
+/* recipient_scripts - RCPT's own scripts, asked through mvmda's
  * service before DATA: their refusal is this recipient's reply */
 static enum decision
-delivery_answer_rcpt(struct session *s, const char *rcpt, char **args)
+recipient_scripts(struct session *s, const char *rcpt, char **args)
 {
 	const struct delivery_answer *a = delivery_rcpt(s, rcpt, args, 1);
 
@@ -552,7 +552,7 @@ session_envrcpt(struct session *s, char **argv)
 	d = run_hook(s, HOOK_ENVRCPT, args, 2);
 	s->cur_rcpt = NULL;
 	if (d == DEC_CONTINUE && delivery_wanted(s, addr))
-		d = delivery_answer_rcpt(s, addr, argv + 1);
+		d = recipient_scripts(s, addr, argv + 1);
 	if (d == DEC_REJECT || d == DEC_TEMPFAIL) {
 		/* the envelope is the recipients accepted so far */
 		if (mfl_run_get_control(s->run, "recipients", &rcpts) == 0) {
