@@ -38,14 +38,75 @@ struct lens_add {
 	int which, family, len;
 };
 
+/* assess_ttl - how long the record (KEY, VAL) is still of use at NOW:
+ * seconds, 0 for good, -1 when it has expired (CONF: the greylist's
+ * lifetimes; only triplets and client records need it) */
+int64_t
+assess_ttl(const char *key, size_t key_len, const void *val, size_t val_len,
+	   time_t now, const struct greylist_conf *conf)
+{
+	int64_t end;
+
+	if (key_len == 0)
+		return -1;
+	switch (key[0]) {
+	case REC_TRIPLET: {
+		struct triplet_rec r;
+
+		if (val_len != sizeof(r))
+			return -1;
+		memcpy(&r, val, sizeof(r));	/* LMDB data is not aligned */
+		end = r.passed ? r.last + conf->lifetime : r.first + conf->retry_window;
+		break;
+	}
+	case REC_NET: {
+		struct net_rec r;
+
+		if (val_len != sizeof(r))
+			return -1;
+		memcpy(&r, val, sizeof(r));
+		end = r.last + conf->lifetime;
+		break;
+	}
+	case REC_ALLOW:
+	case REC_BLOCK: {
+		struct list_rec r;
+
+		if (val_len < sizeof(r))
+			return -1;
+		memcpy(&r, val, sizeof(r));
+		if (r.until == 0)
+			return 0;
+		end = r.until - 1;	/* a block ends at its until */
+		break;
+	}
+	case REC_RATE:
+	case REC_REJECTS: {
+		struct rate_rec r;
+
+		if (val_len != sizeof(r))
+			return -1;
+		memcpy(&r, val, sizeof(r));
+		end = r.start + 2 * r.window - 1;
+		break;
+	}
+	default:
+		return 0;	/* "mlens" and what a later version adds */
+	}
+	/* the policies test "older than", so the last second still counts */
+	return end < now ? -1 : end - now + 1;
+}
+
 /* lens_update - note one more prefix length in use */
 static enum store_verdict
-lens_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
+lens_update(void *arg, const void *old, size_t old_len, struct buf *new_r,
+	    int64_t *ttl_r)
 {
 	struct lens_add *la = arg;
 	struct lens_rec r;
 	int w = la->which == REC_ALLOW ? 0 : 1;
 
+	*ttl_r = 0;		/* for good: lookups need it while entries last */
 	memset(&r, 0, sizeof(r));
 	if (old != NULL && old_len == sizeof(r))
 		memcpy(&r, old, sizeof(r));
@@ -63,14 +124,51 @@ lens_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
 	return STORE_PUT;
 }
 
+/* lens_merge_update - OR another store's prefix lengths into ours */
+static enum store_verdict
+lens_merge_update(void *arg, const void *old, size_t old_len, struct buf *new_r,
+		  int64_t *ttl_r)
+{
+	struct lens_rec r, add;
+
+	memcpy(&add, arg, sizeof(add));
+	memset(&r, 0, sizeof(r));
+	if (old != NULL && old_len == sizeof(r))
+		memcpy(&r, old, sizeof(r));
+	r.version = 1;
+	for (int w = 0; w < 2; w++) {
+		r.v4[w] |= add.v4[w];
+		for (int i = 0; i < 17; i++)
+			r.v6[w][i] |= add.v6[w][i];
+	}
+	buf_append(new_r, &r, sizeof(r));
+	*ttl_r = 0;
+	return STORE_PUT;
+}
+
+/* list_lens_merge - the prefix lengths record VAL of another store
+ * joins this one's (mvmcas copy) */
+int
+list_lens_merge(struct store *st, const void *val, size_t len)
+{
+	struct lens_rec add;
+
+	if (len != sizeof(add))
+		return 0;	/* not one this version wrote: lookups add their own */
+	memcpy(&add, val, sizeof(add));
+	return store_update(st, "mlens", 5, lens_merge_update, &add);
+}
+
 struct list_put {
 	struct list_rec rec;
 	const char *reason;
+	time_t now;
 };
 
 /* list_put_update - write the entry (a newer one replaces the old) */
 static enum store_verdict
-list_put_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
+list_put_update(void *arg, const void *old, size_t old_len, struct buf *new_r,
+		int64_t *ttl_r)
 {
 	struct list_put *lp = arg;
 
@@ -78,6 +176,9 @@ list_put_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
 	(void) old_len;
 	buf_append(new_r, &lp->rec, sizeof(lp->rec));
 	buf_puts(new_r, lp->reason ? lp->reason : "");
+	/* one already over is kept a second: the caller asked for it */
+	if ((*ttl_r = assess_ttl("b", 1, new_r->data, new_r->len, lp->now, NULL)) < 0)
+		*ttl_r = 1;
 	return STORE_PUT;
 }
 
@@ -109,6 +210,7 @@ list_add(struct store *st, int which, const struct cidr *c, time_t now,
 	lp.rec.added = now;
 	lp.rec.until = until;
 	lp.reason = reason;
+	lp.now = now;
 	list_key(&key, which, c);
 	rc = store_update(st, "mlens", 5, lens_update, &la) < 0
 	    || store_update(st, key.data, key.len, list_put_update, &lp) < 0 ? -1 : 0;
@@ -191,7 +293,8 @@ struct rate_arg {
 
 /* rate_update - count ADD more events in the sliding window */
 static enum store_verdict
-rate_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
+rate_update(void *arg, const void *old, size_t old_len, struct buf *new_r,
+	    int64_t *ttl_r)
 {
 	struct rate_arg *ra = arg;
 	struct rate_rec r;
@@ -229,6 +332,7 @@ rate_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
 	if (ra->add == 0 && old != NULL)
 		return STORE_KEEP;
 	buf_append(new_r, &r, sizeof(r));
+	*ttl_r = assess_ttl("r", 1, &r, sizeof(r), ra->now, NULL);
 	return STORE_PUT;
 }
 

@@ -55,14 +55,32 @@ struct greylist_conf {
 	int64_t autoallow;	/* passes; 0 = never */
 };
 
+/* What a greylist check found, and why. */
+enum greylist_why {
+	GREY_NEW,		/* a new triplet: told to come back */
+	GREY_EARLY,		/* retried before the delay ended */
+	GREY_PASSED_NOW,	/* this retry passed it, after DELAYED s */
+	GREY_PASSED,		/* passed before, still within its lifetime */
+	GREY_ALLOWED,		/* the client (network or SPF domain) is proven */
+};
+
+struct greylist_result {
+	int64_t wait;		/* 0: pass; else seconds until a retry may */
+	int64_t delayed;	/* GREY_PASSED_NOW: seconds since the first try */
+	enum greylist_why why;
+};
+
 /* greylist.c */
-int greylist_check(struct store *st, const char *net, const char *sender,
+int greylist_check(struct store *st, const char *client, const char *sender,
 		   const char *recipient, time_t now,
-		   const struct greylist_conf *conf, int64_t *wait_r);
+		   const struct greylist_conf *conf, struct greylist_result *res);
 
 /* assess.c */
+int64_t assess_ttl(const char *key, size_t key_len, const void *val,
+		   size_t val_len, time_t now, const struct greylist_conf *conf);
 int list_add(struct store *st, int which, const struct cidr *c, time_t now,
 	     int64_t until, int automatic, const char *reason);
+int list_lens_merge(struct store *st, const void *val, size_t len);
 int list_delete(struct store *st, int which, const struct cidr *c);
 int list_match(struct store *st, int which, const char *addr, time_t now,
 	       struct buf *reason_r);

@@ -1,10 +1,13 @@
 /*
  * greylist - greylisting (the idea of Evan Harris's 2003 paper): a new
- * (client network, sender, recipient) triplet is told to come back
- * after a delay; a retry after the delay and within the retry window
- * passes, and the triplet stays passed while it keeps being seen within
- * its lifetime. A client network whose retries passed N times is
- * allow-listed automatically for as long as it keeps coming.
+ * (client, sender, recipient) triplet is told to come back after a
+ * delay; a retry after the delay and within the retry window passes,
+ * and the triplet stays passed while it keeps being seen within its
+ * lifetime. A client whose retries passed N times is allow-listed
+ * automatically for as long as it keeps coming. The client is its
+ * network (/24, /64), or, chosen by the caller (intr_assess.c), the
+ * sender's domain when SPF passed, so a big sender retrying from
+ * another address of its pool is the same client.
  *
  * Each check is one atomic update of the triplet (store_update), so
  * concurrent connections for the same triplet cannot both create it.
@@ -28,18 +31,19 @@
 struct check {
 	time_t now;
 	const struct greylist_conf *conf;
-	int64_t wait;		/* out: seconds left, 0 = pass */
-	int passed_now;		/* out: this retry passed it */
+	struct greylist_result *res;	/* out */
 };
 
 /* triplet_update - the greylisting rules, on the triplet's record */
 static enum store_verdict
-triplet_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
+triplet_update(void *arg, const void *old, size_t old_len, struct buf *new_r,
+	       int64_t *ttl_r)
 {
 	struct check *ck = arg;
 	struct triplet_rec r;
 	int64_t age;
 
+	memset(ck->res, 0, sizeof(*ck->res));	/* Redis may call again */
 	if (old != NULL && old_len == sizeof(r)) {
 		memcpy(&r, old, sizeof(r));
 	} else {
@@ -60,22 +64,24 @@ triplet_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
 		age = 0;
 	}
 	if (r.passed) {
-		ck->wait = 0;
+		ck->res->why = GREY_PASSED;
 		if (ck->now - r.last < REFRESH_SECONDS)
 			return STORE_KEEP;
 	} else if (r.attempts > 0 && age >= ck->conf->delay) {
 		r.passed = 1;
 		r.passed_at = ck->now;
-		ck->wait = 0;
-		ck->passed_now = 1;
+		ck->res->why = GREY_PASSED_NOW;
+		ck->res->delayed = age;
 	} else {
-		ck->wait = ck->conf->delay - age;
-		if (ck->wait <= 0)
-			ck->wait = 1;
+		ck->res->why = r.attempts > 0 ? GREY_EARLY : GREY_NEW;
+		ck->res->wait = ck->conf->delay - age;
+		if (ck->res->wait <= 0)
+			ck->res->wait = 1;
 	}
 	r.attempts++;
 	r.last = ck->now;
 	buf_append(new_r, &r, sizeof(r));
+	*ttl_r = assess_ttl("g", 1, &r, sizeof(r), ck->now, ck->conf);
 	return STORE_PUT;
 }
 
@@ -88,7 +94,8 @@ struct net_check {
 
 /* net_update - count passed retries of a client network */
 static enum store_verdict
-net_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
+net_update(void *arg, const void *old, size_t old_len, struct buf *new_r,
+	   int64_t *ttl_r)
 {
 	struct net_check *nc = arg;
 	struct net_rec r;
@@ -110,6 +117,7 @@ net_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
 		return STORE_KEEP;
 	r.last = nc->now;
 	buf_append(new_r, &r, sizeof(r));
+	*ttl_r = assess_ttl("n", 1, &r, sizeof(r), nc->now, nc->conf);
 	return STORE_PUT;
 }
 
@@ -144,34 +152,35 @@ pass_state(struct store *st, const struct buf *key, time_t now,
 	return now - last < REFRESH_SECONDS && now >= last ? 2 : 1;
 }
 
-/* greylist_check - may the triplet pass now? *WAIT_R is 0 when it may,
- * else the seconds until a retry will; 0 or -1 */
+/* greylist_check - may the triplet pass now? RES says: its wait is 0
+ * when it may, else the seconds until a retry will; 0 or -1 */
 int
-greylist_check(struct store *st, const char *net, const char *sender,
+greylist_check(struct store *st, const char *client, const char *sender,
 	       const char *recipient, time_t now,
-	       const struct greylist_conf *conf, int64_t *wait_r)
+	       const struct greylist_conf *conf, struct greylist_result *res)
 {
 	struct net_check nc = { now, conf, 0, 0 };
-	struct check ck = { now, conf, 0, 0 };
+	struct check ck = { now, conf, res };
 	struct buf key = BUF_INIT;
 	int rc = -1;
 
+	memset(res, 0, sizeof(*res));
 	buf_putc(&key, REC_NET);
-	buf_puts(&key, net);
+	buf_puts(&key, client);
 	if (conf->autoallow > 0) {
 		int state = pass_state(st, &key, now, conf);
 
 		if (state == 1 && store_update(st, key.data, key.len, net_update, &nc) < 0)
 			goto out;
 		if (state > 0) {
-			*wait_r = 0;
+			res->why = GREY_ALLOWED;
 			rc = 0;
 			goto out;
 		}
 	}
 	buf_reset(&key);
 	buf_putc(&key, REC_TRIPLET);
-	buf_puts(&key, net);
+	buf_puts(&key, client);
 	buf_append(&key, "", 1);
 	buf_puts(&key, sender);
 	buf_append(&key, "", 1);
@@ -179,18 +188,17 @@ greylist_check(struct store *st, const char *net, const char *sender,
 	if (key.failed)
 		goto out;
 	if (pass_state(st, &key, now, conf) == 2) {
-		*wait_r = 0;
+		res->why = GREY_PASSED;
 		rc = 0;
 		goto out;
 	}
 	if (store_update(st, key.data, key.len, triplet_update, &ck) < 0)
 		goto out;
-	*wait_r = ck.wait;
 	rc = 0;
-	if (ck.passed_now && conf->autoallow > 0) {
+	if (res->why == GREY_PASSED_NOW && conf->autoallow > 0) {
 		buf_reset(&key);
 		buf_putc(&key, REC_NET);
-		buf_puts(&key, net);
+		buf_puts(&key, client);
 		nc.add = 1;
 		rc = store_update(st, key.data, key.len, net_update, &nc);
 	}

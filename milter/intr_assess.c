@@ -1,21 +1,105 @@
 /*
  * intr_assess - the client-assessment store in the language:
- * $greylist, $client_net, $client_allowed, $client_blocked, $rate.
- * Their settings are the mvmtr_greylist_* controls of the run, so a
- * script can change them per client or per recipient.
+ * $greylist, $greylist_key, $client_net, $client_allowed,
+ * $client_blocked, $rate, and $client_suspicious (for greylisting only
+ * the clients that look it). Their settings are the mvmtr_greylist_*
+ * controls of the run, so a script can change them per client or per
+ * recipient.
  *
- * DIAGNOSTICS: runtime errors when the store fails (the answer is then
- * $mvmtr_default_action) or when used outside a connection.
+ * $greylist's client is the sender's domain when SPF passes for it
+ * ($mvmtr_greylist_spf, on by default), else the client's network: a
+ * big sender retrying from any address its SPF record authorizes is
+ * one client, not a new triplet each time.
+ *
+ * When the store fails, $mvmtr_store_failure decides: "open" (the
+ * default) answers as if the store knew nothing (greylisting passes,
+ * no list holds the client, a rate is 0), logged once a minute with
+ * the error and how many failed since; "tempfail" makes it a runtime
+ * error answered with a temporary failure. Either way, the first
+ * success after failures is logged too.
+ *
+ * DIAGNOSTICS: runtime errors as above, or when used outside a
+ * connection.
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "assess.h"
 #include "msg/msg.h"
 #include "mvmtr.h"
 #include "store.h"
+
+#define FAILURE_LOG_SECONDS	60
+
+/* Store failures since the last log line, for all connections. */
+static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t failure_logged;		/* when the last line was written */
+static unsigned long failures;		/* since then, not logged */
+static int failing;			/* the last operation failed */
+
+/* store_failed - the store failed under the call at SITE: the policy's
+ * answer without a store (0) under "open", else a runtime error that
+ * answers tempfail (-1); logged at most once a minute */
+static int
+store_failed(struct mfl_run *run, const struct site *site, struct session *s,
+	     struct store *st)
+{
+	struct value v;
+	int open = !(mfl_run_get_control(run, "mvmtr_store_failure", &v) == 0
+		     && v.u.s.len == 8 && memcmp(v.u.s.ptr, "tempfail", 8) == 0);
+	time_t now = time(NULL);
+	unsigned long more = 0;
+	int log = 0;
+
+	pthread_mutex_lock(&failure_lock);
+	failing = 1;
+	if (now - failure_logged >= FAILURE_LOG_SECONDS) {
+		log = 1;
+		more = failures;
+		failures = 0;
+		failure_logged = now;
+	} else {
+		failures++;
+	}
+	pthread_mutex_unlock(&failure_lock);
+	if (log)
+		session_log(s, LOG_ERR, "store: %s; %s (%lu more failures since the last "
+			    "such line; this one is logged once a minute)", st->error,
+			    open ? "failing open: no greylisting, no list holds the client"
+			    : "answering tempfail", more);
+	if (open)
+		return 0;
+	s->store_tempfail = 1;
+	return run_error(run, site, "$%s: %s", site->intr->name, st->error);
+}
+
+/* store_worked - an operation succeeded: after failures, say so once */
+static void
+store_worked(struct session *s)
+{
+	unsigned long more;
+
+	if (!failing)		/* a stale read is harmless: it only delays the line */
+		return;
+	pthread_mutex_lock(&failure_lock);
+	if (!failing) {
+		pthread_mutex_unlock(&failure_lock);
+		return;
+	}
+	failing = 0;
+	more = failures;
+	failures = 0;
+	failure_logged = 0;	/* the next failure is logged at once */
+	pthread_mutex_unlock(&failure_lock);
+	session_log(s, LOG_NOTICE, "store: working again (%lu failures since the last line)",
+		    more);
+}
 
 /* ready - the session and the store, or a runtime error */
 static struct session *
@@ -61,17 +145,89 @@ client_net_run(struct mfl_run *run, const struct site *site, struct value *args,
 	return run_str(run, net, strlen(net), ret);
 }
 
-/* $greylist([net, sender, recipient]): 0 to pass, else seconds to wait */
+/* sender_domain - the domain of S's sender, lower case, or "" */
+static void
+sender_domain(const struct session *s, char *out, size_t size)
+{
+	const char *at = s->sender ? strrchr(s->sender, '@') : NULL;
+	size_t i = 0;
+
+	if (at != NULL)
+		for (at++; *at && i + 1 < size; at++)
+			out[i++] = (char) tolower((unsigned char) *at);
+	out[i] = 0;
+}
+
+/* greylist_client - who the client is for greylisting: "spf:DOMAIN"
+ * when SPF passes for the sender's domain (and $mvmtr_greylist_spf),
+ * else its network; -1 after a runtime error */
+static int
+greylist_client(struct mfl_run *run, const struct site *site, struct session *s,
+		char *out, size_t size)
+{
+	char domain[256];
+	const char *spf;
+
+	sender_domain(s, domain, sizeof(domain));
+	if (*domain && *s->client_addr && run_control_int(run, "mvmtr_greylist_spf")) {
+		if ((spf = intr_spf_result(run, site)) == NULL)
+			return -1;
+		if (strcmp(spf, "pass") == 0) {
+			snprintf(out, size, "spf:%s", domain);
+			return 0;
+		}
+	}
+	client_net(run, s, out, size);
+	return 0;
+}
+
+/* $greylist_key(): the client part of $greylist's triplet */
+static int
+greylist_key_run(struct mfl_run *run, const struct site *site, struct value *args,
+		 struct value *ret)
+{
+	struct session *s = mfl_run_host_data(run);
+	char client[300];
+
+	(void) args;
+	if (s == NULL)
+		return run_error(run, site, "$greylist_key works in hooks only");
+	if (s->sender == NULL)
+		return run_error(run, site, "$greylist_key: no MAIL FROM yet");
+	if (greylist_client(run, site, s, client, sizeof(client)) < 0)
+		return -1;
+	return run_str(run, client, strlen(client), ret);
+}
+
+/* note_greylist - what RES means for the X-Greylist field of the
+ * message: the longest delay any recipient's triplet had */
+static void
+note_greylist(struct session *s, const char *client, const struct greylist_result *res)
+{
+	static const char *const why[] = {
+		[GREY_NEW] = "new", [GREY_EARLY] = "retried too early",
+		[GREY_PASSED_NOW] = "retried after the delay",
+		[GREY_PASSED] = "passed before", [GREY_ALLOWED] = "proven sender",
+	};
+
+	if (s->grey_noted && res->delayed <= s->grey_delayed)
+		return;
+	s->grey_noted = 1;
+	s->grey_delayed = res->delayed;
+	snprintf(s->grey_why, sizeof(s->grey_why), "%s, client %.150s", why[res->why], client);
+}
+
+/* $greylist([client, sender, recipient]): 0 to pass, else seconds to wait */
 static int
 greylist_run(struct mfl_run *run, const struct site *site, struct value *args,
 	     struct value *ret)
 {
 	struct greylist_conf conf;
+	struct greylist_result res;
 	struct store *st;
 	struct session *s = ready(run, site, &st);
-	char net[64];
+	char client[300];
 	const char *parts[3];
-	int64_t wait;
 
 	if (s == NULL)
 		return -1;
@@ -79,16 +235,22 @@ greylist_run(struct mfl_run *run, const struct site *site, struct value *args,
 	conf.retry_window = run_control_int(run, "mvmtr_greylist_retry_window");
 	conf.lifetime = run_control_int(run, "mvmtr_greylist_lifetime");
 	conf.autoallow = run_control_int(run, "mvmtr_greylist_autoallow");
-	client_net(run, s, net, sizeof(net));
-	parts[0] = net;
+	if (site->npos == 0 && greylist_client(run, site, s, client, sizeof(client)) < 0)
+		return -1;
+	parts[0] = client;
 	parts[1] = s->sender ? s->sender : "";
 	parts[2] = s->cur_rcpt ? s->cur_rcpt : "";
 	for (int i = 0; i < site->npos && i < 3; i++)
 		if ((parts[i] = run_cstr(run, &args[i])) == NULL)
 			return run_error(run, site, "$greylist: part %d holds a NUL", i + 1);
-	if (greylist_check(st, parts[0], parts[1], parts[2], time(NULL), &conf, &wait) < 0)
-		return run_error(run, site, "$greylist: %s", st->error);
-	*ret = value_int(wait);
+	if (greylist_check(st, parts[0], parts[1], parts[2], time(NULL), &conf, &res) < 0) {
+		*ret = value_int(0);
+		return store_failed(run, site, s, st);
+	}
+	store_worked(s);
+	if (res.wait == 0)
+		note_greylist(s, parts[0], &res);
+	*ret = value_int(res.wait);
 	return 0;
 }
 
@@ -104,8 +266,11 @@ client_allowed_run(struct mfl_run *run, const struct site *site,
 	(void) args;
 	if (s == NULL)
 		return -1;
-	if ((rc = list_match(st, REC_ALLOW, s->client_addr, time(NULL), NULL)) < 0)
-		return run_error(run, site, "$client_allowed: %s", st->error);
+	if ((rc = list_match(st, REC_ALLOW, s->client_addr, time(NULL), NULL)) < 0) {
+		*ret = value_int(0);
+		return store_failed(run, site, s, st);
+	}
+	store_worked(s);
 	*ret = value_int(rc);
 	return 0;
 }
@@ -125,8 +290,11 @@ client_blocked_run(struct mfl_run *run, const struct site *site,
 		return -1;
 	if ((rc = list_match(st, REC_BLOCK, s->client_addr, time(NULL), &reason)) < 0) {
 		buf_free(&reason);
-		return run_error(run, site, "$client_blocked: %s", st->error);
+		if (store_failed(run, site, s, st) < 0)
+			return -1;
+		return run_str(run, "", 0, ret);
 	}
+	store_worked(s);
 	if (rc == 1 && reason.len == 0)
 		buf_puts(&reason, "blocked");
 	rc = run_str(run, reason.data ? reason.data : "", reason.len, ret);
@@ -151,15 +319,94 @@ rate_run(struct mfl_run *run, const struct site *site, struct value *args,
 		return run_error(run, site, "$rate: the window must be 1 second to a year");
 	if ((key = run_cstr(run, &args[0])) == NULL)
 		return run_error(run, site, "$rate: the key holds a NUL");
-	if (rate_hit(st, REC_RATE, key, args[1].u.i, time(NULL), 1, &count) < 0)
-		return run_error(run, site, "$rate: %s", st->error);
+	if (rate_hit(st, REC_RATE, key, args[1].u.i, time(NULL), 1, &count) < 0) {
+		*ret = value_int(0);
+		return store_failed(run, site, s, st);
+	}
+	store_worked(s);
 	*ret = value_int(count);
 	return 0;
+}
+
+/* Words of generic (dial-up, cable, DSL, pool) reverse DNS names. */
+static const char *const generic_words[] = {
+	"dyn", "dynamic", "dhcp", "dsl", "adsl", "vdsl", "xdsl", "cable", "pool",
+	"ppp", "pppoe", "dial", "dialup", "broadband", "client", "customer",
+	"residential", "home", "user", "unassigned", "unknown", "cust", "host",
+	"ip", "static", "nat", "wireless", "wifi", "mobile", "fibre", "fiber", "ftth",
+};
+
+/* generic_name - NAME (the client's reverse DNS) looks like an access
+ * network's: two or more of the address's octets in it, or a word of
+ * generic_words among its labels' parts; why, or NULL */
+static const char *
+generic_name(const char *name, const char *addr)
+{
+	char octet[4][4];
+	int n = 0, hits = 0;
+
+	if (sscanf(addr, "%3[0-9].%3[0-9].%3[0-9].%3[0-9]", octet[0], octet[1], octet[2],
+		   octet[3]) == 4)
+		n = 4;
+	for (int i = 0; i < n; i++) {
+		const char *p = name;
+		size_t len = strlen(octet[i]);
+
+		while ((p = strstr(p, octet[i])) != NULL) {
+			if ((p == name || !isdigit((unsigned char) p[-1]))
+			    && !isdigit((unsigned char) p[len])) {
+				hits++;
+				break;
+			}
+			p += len;
+		}
+	}
+	if (hits >= 2)
+		return "its host name holds its address";
+	/* the first label's words: "dyn-77", "pool.example", "cpe-1-2" */
+	for (const char *p = name; *p && *p != '.';) {
+		size_t len = 0;
+
+		while (isalpha((unsigned char) p[len]))
+			len++;
+		for (size_t i = 0; len > 0 && i < sizeof(generic_words) / sizeof(generic_words[0]); i++)
+			if (strlen(generic_words[i]) == len && strncasecmp(p, generic_words[i], len) == 0)
+				return "its host name looks generic";
+		p += len;
+		while (*p && *p != '.' && !isalpha((unsigned char) *p))
+			p++;
+	}
+	return NULL;
+}
+
+/* $client_suspicious(): why the client looks like one to greylist (no
+ * reverse DNS, or a generic one), or "" */
+static int
+client_suspicious_run(struct mfl_run *run, const struct site *site,
+		      struct value *args, struct value *ret)
+{
+	struct session *s = mfl_run_host_data(run);
+	const char *why = NULL;
+
+	(void) args;
+	if (s == NULL)
+		return run_error(run, site, "$client_suspicious works in hooks only");
+	if (!*s->client_addr)
+		why = NULL;	/* a local client */
+	else if (s->client_host[0] == '[' || !*s->client_host)
+		why = "no reverse DNS";
+	else
+		why = generic_name(s->client_host, s->client_addr);
+	return run_str(run, why ? why : "", why ? strlen(why) : 0, ret);
 }
 
 static const struct intrinsic assess_intrinsics[] = {
 	{ .name = "greylist", .kind = INTR_FUNCTION, .args = "?sss", .ret = TYPE_INT,
 	  .run = greylist_run },
+	{ .name = "greylist_key", .kind = INTR_FUNCTION, .args = "", .ret = TYPE_STRING,
+	  .run = greylist_key_run },
+	{ .name = "client_suspicious", .kind = INTR_FUNCTION, .args = "", .ret = TYPE_STRING,
+	  .run = client_suspicious_run },
 	{ .name = "client_net", .kind = INTR_FUNCTION, .args = "", .ret = TYPE_STRING,
 	  .run = client_net_run },
 	{ .name = "client_allowed", .kind = INTR_FUNCTION, .args = "", .ret = TYPE_INT,
@@ -186,6 +433,8 @@ intr_assess_used(const struct mfl_prog *prog)
 {
 	for (size_t i = 0; i < sizeof(assess_intrinsics) / sizeof(assess_intrinsics[0]); i++)
 		if (strcmp(assess_intrinsics[i].name, "client_net") != 0
+		    && strcmp(assess_intrinsics[i].name, "greylist_key") != 0
+		    && strcmp(assess_intrinsics[i].name, "client_suspicious") != 0
 		    && mfl_prog_sites(prog, assess_intrinsics[i].name, NULL, NULL))
 			return 1;
 	return 0;

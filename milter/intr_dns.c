@@ -283,6 +283,17 @@ oom:
 	return NULL;
 }
 
+/* intr_spf_result - the SPF result for MAIL FROM ("pass", ...), checked
+ * once per sender and connection, for the call at SITE; NULL after a
+ * runtime error */
+const char *
+intr_spf_result(struct mfl_run *run, const struct site *site)
+{
+	const struct spf_result *r = spf_get(run, site, 0);
+
+	return r != NULL ? r->result : NULL;
+}
+
 /* spf_string - one of R's strings (WHICH) as the call's result */
 static int
 spf_string(struct mfl_run *run, const struct site *site, struct value *ret, int helo,

@@ -1,7 +1,8 @@
 /*
  * mvmcas - the client-assessment store from the command line, live
- * beside a running mvmtr (LMDB lets both in): list, show, dump, load,
- * allow, block, unblock, expire, delete, stats.
+ * beside a running mvmtr (LMDB and Redis let both in): list, show,
+ * dump, load, allow, block, unblock, expire, delete, stats, check, and
+ * copy from one store (backend) to another.
  *
  * dump writes one record a line, tab-separated, fields escaped (\\ \t
  * \n \0), first the kind; load reads the same, in batches of 10,000
@@ -15,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +40,8 @@ static void
 usage(FILE *out, int code)
 {
 	fprintf(out,
-		"usage: mvmcas [-s store] [-S size] [-w retry-window] [-L lifetime] command\n"
+		"usage: mvmcas [-s store] [-S size] [-p prefix] [-T ms] [-w retry-window]\n"
+		"              [-L lifetime] [-4 len] [-6 len] command\n"
 		"  list [greylist|clients|allow|block|rates]\n"
 		"  show ADDRESS\n"
 		"  dump\n"
@@ -51,7 +54,10 @@ usage(FILE *out, int code)
 		"  delete greylist NET SENDER RECIPIENT | delete KIND KEY\n"
 		"  stats\n"
 		"  check\n"
-		"store defaults to %s\n", MVMTR_STORE_DEFAULT);
+		"  copy STORE\n"
+		"store: a directory (LMDB) or redis://[user:password@]host[:port][/db],\n"
+		"redis+unix://[user:password@]/path[?db=N]; it defaults to %s\n",
+		MVMTR_STORE_DEFAULT);
 	exit(code);
 }
 
@@ -187,45 +193,9 @@ print_record(FILE *f, const char *key, size_t klen, const void *val, size_t vlen
 
 /* expired - the record is past its use */
 static int
-expired(const char *key, const void *val, size_t vlen, time_t now)
+expired(const char *key, size_t klen, const void *val, size_t vlen, time_t now)
 {
-	switch (key[0]) {
-	case REC_TRIPLET: {
-		struct triplet_rec r;
-
-		if (vlen != sizeof(r))
-			return 1;
-		memcpy(&r, val, sizeof(r));
-		return r.passed ? now - r.last > conf.lifetime : now - r.first > conf.retry_window;
-	}
-	case REC_NET: {
-		struct net_rec r;
-
-		if (vlen != sizeof(r))
-			return 1;
-		memcpy(&r, val, sizeof(r));
-		return now - r.last > conf.lifetime;
-	}
-	case REC_ALLOW:
-	case REC_BLOCK: {
-		struct list_rec r;
-
-		if (vlen < sizeof(r))
-			return 1;
-		memcpy(&r, val, sizeof(r));
-		return r.until != 0 && r.until <= now;
-	}
-	case REC_RATE:
-	case REC_REJECTS: {
-		struct rate_rec r;
-
-		if (vlen != sizeof(r))
-			return 1;
-		memcpy(&r, val, sizeof(r));
-		return now - r.start >= 2 * r.window;
-	}
-	}
-	return 0;
+	return assess_ttl(key, klen, val, vlen, now, &conf) < 0;
 }
 
 /* walk_one - a record seen by list, dump, stats or expire */
@@ -246,7 +216,7 @@ walk_one(void *arg, const char *key, size_t klen, const void *val, size_t vlen)
 		else
 			w->waiting++;
 	}
-	if (key[0] != REC_META && expired(key, val, vlen, w->now)) {
+	if (key[0] != REC_META && expired(key, klen, val, vlen, w->now)) {
 		w->expired++;
 		if (w->st != NULL) {
 			/* its length, then the key (keys may hold NULs) */
@@ -305,16 +275,18 @@ cmd_walk(struct store *st, int kind, int stats)
 
 /* expire_update - delete the record if it is (still) expired */
 static enum store_verdict
-expire_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
+expire_update(void *arg, const void *old, size_t old_len, struct buf *new_r,
+	      int64_t *ttl_r)
 {
 	int *found = arg;
 
 	(void) new_r;
+	(void) ttl_r;
 	*found = 0;
 	if (old == NULL)
 		return STORE_KEEP;
 	/* the kind is the key's first byte: expire_key set it */
-	if (!expired(expire_key, old, old_len, time(NULL)))
+	if (!expired(expire_key, 1, old, old_len, time(NULL)))
 		return STORE_KEEP;
 	*found = 1;
 	return STORE_DELETE;
@@ -328,6 +300,10 @@ cmd_expire(struct store *st)
 	const char *p;
 	size_t deleted = 0;
 
+	if (st->expires) {
+		printf("expired 0 records: the store drops them itself (Redis TTLs)\n");
+		return 0;
+	}
 	memset(&w, 0, sizeof(w));
 	w.now = time(NULL);
 	w.st = st;
@@ -358,7 +334,10 @@ struct batch {
 	size_t key_lens[LOAD_BATCH];
 	void *vals[LOAD_BATCH];
 	size_t val_lens[LOAD_BATCH];
+	int64_t ttls[LOAD_BATCH];
 	size_t n;
+	size_t added, expired;	/* records put, records left out */
+	time_t now;
 };
 
 /* batch_flush - write and forget the batch */
@@ -366,7 +345,8 @@ static void
 batch_flush(struct store *st, struct batch *b)
 {
 	if (b->n > 0 && store_put_many(st, (const char *const *) b->keys, b->key_lens,
-				       (const void *const *) b->vals, b->val_lens, b->n) < 0)
+				       (const void *const *) b->vals, b->val_lens, b->ttls,
+				       b->n) < 0)
 		die("load: %s", st->error);
 	for (size_t i = 0; i < b->n; i++) {
 		free(b->keys[i]);
@@ -375,16 +355,26 @@ batch_flush(struct store *st, struct batch *b)
 	b->n = 0;
 }
 
-/* batch_add - one record; the batch takes KEY and VAL */
+/* batch_add - one record; the batch takes KEY; one that has expired
+ * is left out */
 static void
 batch_add(struct store *st, struct batch *b, struct buf *key, const void *val,
 	  size_t vlen)
 {
+	int64_t ttl = assess_ttl(key->data, key->len, val, vlen, b->now, &conf);
 	void *v = malloc(vlen);
 
 	if (v == NULL || key->failed)
 		die("%s", "out of memory");
+	if (ttl < 0) {
+		b->expired++;
+		buf_free(key);
+		free(v);
+		return;
+	}
 	memcpy(v, val, vlen);
+	b->ttls[b->n] = ttl;
+	b->added++;
 	b->keys[b->n] = key->data;
 	b->key_lens[b->n] = key->len;
 	b->vals[b->n] = v;
@@ -481,6 +471,7 @@ cmd_load(struct store *st, const char *path)
 		die("%s", strerror(errno));
 	if (b == NULL)
 		die("%s", "out of memory");
+	b->now = time(NULL);
 	while ((len = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		if (line[len - 1] == '\n')
@@ -495,9 +486,64 @@ cmd_load(struct store *st, const char *path)
 		loaded++;
 	}
 	batch_flush(st, b);
+	if (b->expired > 0)
+		printf("loaded %zu records, left out %zu that had expired\n",
+		       loaded - b->expired, b->expired);
+	else
+		printf("loaded %zu records\n", loaded);
 	free(b);
 	free(line);
-	printf("loaded %zu records\n", loaded);
+	return 0;
+}
+
+struct copy {
+	struct store *to;
+	struct batch *b;
+	int failed;
+};
+
+/* copy_one - store_iter: one record into the other store's batch */
+static int
+copy_one(void *arg, const char *key, size_t klen, const void *val, size_t vlen)
+{
+	struct copy *c = arg;
+	struct buf k = BUF_INIT;
+
+	if (klen == 5 && memcmp(key, "mlens", 5) == 0) {
+		/* the lists' prefix lengths join those already there */
+		if (list_lens_merge(c->to, val, vlen) < 0)
+			c->failed = 1;
+		return c->failed;
+	}
+	buf_append(&k, key, klen);
+	batch_add(c->to, c->b, &k, val, vlen);
+	return 0;
+}
+
+/* cmd_copy - every record still of use from ST into the store TO
+ * names: LMDB to Redis and back */
+static int
+cmd_copy(struct store *st, const char *to, const struct store_conf *sc)
+{
+	struct copy c = { NULL, calloc(1, sizeof(struct batch)), 0 };
+	char err[512];
+
+	if (c.b == NULL)
+		die("%s", "out of memory");
+	if ((c.to = store_open(to, sc, 0, err, sizeof(err))) == NULL)
+		die("%s", err);
+	c.b->now = time(NULL);
+	if (store_iter(st, "", 0, copy_one, &c) < 0)
+		die("%s", st->error);
+	if (c.failed)
+		die("%s", c.to->error);
+	batch_flush(c.to, c.b);
+	printf("copied %zu records to %s", c.b->added, to);
+	if (c.b->expired > 0)
+		printf(", left out %zu that had expired", c.b->expired);
+	putchar('\n');
+	store_close(c.to);
+	free(c.b);
 	return 0;
 }
 
@@ -595,6 +641,8 @@ cmd_check(struct store *st, const char *path)
 		return 0;
 	}
 	printf("%s\n", st->error);
+	if (store_is_redis(path))
+		return 1;	/* Redis: no file of ours to recover */
 	printf("To recover: stop mvmtr; mv %s %s.damaged; start mvmtr (it makes a new,\n"
 	       "empty store); then keep what can still be read:\n"
 	       "  mvmcas -s %s.damaged dump >saved; mvmcas -s %s load saved\n",
@@ -669,19 +717,22 @@ int
 main(int argc, char **argv)
 {
 	const char *path = MVMTR_STORE_DEFAULT, *cmd;
-	size_t size = (size_t) 4 << 30;
+	struct store_conf sc = { (size_t) 4 << 30, "mvmf:", 2000, 2000 };
 	char err[512];
 	struct store *st;
 	int ch, rc, readonly;
 
+	signal(SIGPIPE, SIG_IGN);	/* a Redis that went away: an error, not death */
 	if (argc > 1 && strcmp(argv[1], "--help") == 0)
 		usage(stdout, 0);
 	if (argc > 1 && strcmp(argv[1], "--version") == 0)
 		return printf("mvmcas %s\n", PACKAGE_VERSION) < 0;
-	while ((ch = getopt(argc, argv, "+s:S:w:L:4:6:")) != -1) {
+	while ((ch = getopt(argc, argv, "+s:S:p:T:w:L:4:6:")) != -1) {
 		switch (ch) {
 		case 's': path = optarg; break;
-		case 'S': size = strtoull(optarg, NULL, 10); break;
+		case 'S': sc.map_size = strtoull(optarg, NULL, 10); break;
+		case 'p': sc.prefix = optarg; break;
+		case 'T': sc.connect_ms = sc.timeout_ms = atoi(optarg); break;
 		case 'w': conf.retry_window = strtoll(optarg, NULL, 10); break;
 		case 'L': conf.lifetime = strtoll(optarg, NULL, 10); break;
 		case '4': conf_prefix4 = atoi(optarg); break;
@@ -697,8 +748,10 @@ main(int argc, char **argv)
 	cmd = argv[0];
 	readonly = strcmp(cmd, "list") == 0 || strcmp(cmd, "show") == 0
 	    || strcmp(cmd, "dump") == 0 || strcmp(cmd, "stats") == 0
-	    || strcmp(cmd, "check") == 0;
-	if ((st = store_open_lmdb(path, size, readonly, err, sizeof(err))) == NULL)
+	    || strcmp(cmd, "check") == 0 || strcmp(cmd, "copy") == 0;
+	if (sc.connect_ms <= 0)
+		usage(stderr, 2);
+	if ((st = store_open(path, &sc, readonly, err, sizeof(err))) == NULL)
 		die("%s", err);
 	if (strcmp(cmd, "list") == 0 && argc <= 2) {
 		int kind = argc == 2 ? kind_of(argv[1]) : 0;
@@ -728,6 +781,8 @@ main(int argc, char **argv)
 		rc = cmd_expire(st);
 	} else if (strcmp(cmd, "delete") == 0) {
 		rc = cmd_delete(st, argc - 1, argv + 1);
+	} else if (strcmp(cmd, "copy") == 0 && argc == 2) {
+		rc = cmd_copy(st, argv[1], &sc);
 	} else {
 		usage(stderr, 2);
 	}

@@ -55,6 +55,8 @@ struct program {
 	int uses_store;		/* $greylist & co., or automatic blocks */
 	char *store_path;	/* $mvmtr_store as the top level left it */
 	int64_t store_size;
+	char *store_prefix;	/* Redis: $mvmtr_store_prefix, timeouts (ms) */
+	int store_connect_ms, store_timeout_ms;
 	int delivery_check;	/* $mvmtr_delivery_socket is set: the message
 				 * is needed at its end for mvmda's service */
 	char **dnsbl_zones;	/* the zones the script names as constants */
@@ -144,6 +146,11 @@ struct session {
 	struct delivery_rcpt *dlv;
 	size_t ndlv;
 	int at_eom;			/* in session_eom: the message is whole */
+	int store_tempfail;		/* the store failed: answer tempfail */
+	/* what greylisting said of the message, for X-Greylist */
+	int grey_noted;
+	int64_t grey_delayed;
+	char grey_why[200];
 };
 
 /* session.c: each returns what to tell the MTA in S->reply */
@@ -180,6 +187,7 @@ int session_set_reply(struct session *s, enum decision d, const char *code,
 int intr_milter_register(struct mfl_env *env);
 int intr_assess_register(struct mfl_env *env);
 int intr_assess_used(const struct mfl_prog *prog);
+const char *intr_spf_result(struct mfl_run *run, const struct site *site);
 int intr_dns_register(struct mfl_env *env);
 
 /* log.c */

@@ -46,9 +46,21 @@ static const struct {
 	{ "mvmtr_default_action", MFL_CONTROL_STRING, 0, "tempfail",
 	  "answer after a runtime error: tempfail, accept or reject" },
 	{ "mvmtr_store", MFL_CONTROL_STRING, 0, MVMTR_STORE_DEFAULT,
-	  "directory of the client-assessment store (LMDB)" },
+	  "the client-assessment store: a directory (LMDB) or a redis:// or redis+unix:// URL" },
 	{ "mvmtr_store_size", MFL_CONTROL_INT, (int64_t) 4 << 30, NULL,
-	  "largest size the store may grow to, in bytes" },
+	  "largest size the store may grow to, in bytes (LMDB)" },
+	{ "mvmtr_store_prefix", MFL_CONTROL_STRING, 0, "mvmf:",
+	  "prefix of the store's keys in Redis (one per cluster sharing a server)" },
+	{ "mvmtr_store_connect_timeout", MFL_CONTROL_INT, 50, NULL,
+	  "milliseconds a new connection to Redis may take" },
+	{ "mvmtr_store_timeout", MFL_CONTROL_INT, 50, NULL,
+	  "milliseconds a Redis command may take" },
+	{ "mvmtr_store_failure", MFL_CONTROL_STRING, 0, "open",
+	  "when the store fails: open (greylist passes, lists say not listed) or tempfail" },
+	{ "mvmtr_greylist_spf", MFL_CONTROL_INT, 1, NULL,
+	  "1: a sender whose SPF passes is greylisted by its domain, not its address" },
+	{ "mvmtr_greylist_header", MFL_CONTROL_INT, 0, NULL,
+	  "1: add an X-Greylist field saying how long the message was delayed, and why" },
 	{ "mvmtr_greylist_delay", MFL_CONTROL_INT, 300, NULL,
 	  "seconds a new triplet waits before a retry is accepted" },
 	{ "mvmtr_greylist_retry_window", MFL_CONTROL_INT, 2 * 86400, NULL,
@@ -285,6 +297,13 @@ program_settings(struct program *pg, struct buf *errors)
 		goto out;
 	if (mfl_run_get_control(run, "mvmtr_store_size", &v) == 0)
 		pg->store_size = v.u.i;
+	if (mfl_run_get_control(run, "mvmtr_store_prefix", &v) == 0
+	    && (pg->store_prefix = strndup(v.u.s.ptr, v.u.s.len)) == NULL)
+		goto out;
+	if (mfl_run_get_control(run, "mvmtr_store_connect_timeout", &v) == 0)
+		pg->store_connect_ms = (int) v.u.i;
+	if (mfl_run_get_control(run, "mvmtr_store_timeout", &v) == 0)
+		pg->store_timeout_ms = (int) v.u.i;
 	if (mfl_run_get_control(run, "mvmtr_autoblock_rejects", &v) == 0 && v.u.i > 0)
 		pg->uses_store = 1;
 	if (mfl_run_get_control(run, "mvmtr_delivery_socket", &v) == 0 && v.u.s.len > 0) {
@@ -309,11 +328,11 @@ program_store(void)
 }
 
 /* program_store_path - the store directory PG opens, or NULL when it
- * uses no store */
+ * uses no store or one on a Redis server */
 const char *
 program_store_path(const struct program *pg)
 {
-	return pg->uses_store ? pg->store_path : NULL;
+	return pg->uses_store && !store_is_redis(pg->store_path) ? pg->store_path : NULL;
 }
 
 /* program_open_store - open the store PG names, once; later programs
@@ -321,9 +340,12 @@ program_store_path(const struct program *pg)
 int
 program_open_store(const struct program *pg, char *err, size_t errsize)
 {
+	struct store_conf sc = { (size_t) pg->store_size, pg->store_prefix,
+				 pg->store_connect_ms, pg->store_timeout_ms };
+
 	if (store != NULL || !pg->uses_store)
 		return 0;
-	store = store_open_lmdb(pg->store_path, (size_t) pg->store_size, 0, err, errsize);
+	store = store_open(pg->store_path, &sc, 0, err, errsize);
 	return store != NULL ? 0 : -1;
 }
 
@@ -371,6 +393,7 @@ program_free(struct program *pg)
 		free(pg->dnsbl_zones[i]);
 	free(pg->dnsbl_zones);
 	free(pg->store_path);
+	free(pg->store_prefix);
 	free(pg->path);
 	free(pg);
 }

@@ -288,6 +288,13 @@ default_action(struct session *s)
 	struct value v;
 	const char *what = "tempfail";
 
+	if (s->store_tempfail) {	/* $mvmtr_store_failure "tempfail" */
+		s->store_tempfail = 0;
+		reply_clear(&s->reply);
+		session_set_reply(s, DEC_TEMPFAIL, "451", "4.3.0",
+				  "Client assessment unavailable, try again later", 46);
+		return s->reply.decision;
+	}
 	if (mfl_run_get_control(s->run, "mvmtr_default_action", &v) == 0 && v.type == V_STR)
 		what = v.u.s.len == 6 && memcmp(v.u.s.ptr, "accept", 6) == 0 ? "accept"
 		    : v.u.s.len == 6 && memcmp(v.u.s.ptr, "reject", 6) == 0 ? "reject" : "tempfail";
@@ -315,6 +322,8 @@ run_error_answer(struct session *s, const char *where)
 	return s->reply.decision;
 }
 
+static time_t reject_failure_logged;	/* racy on purpose: only a log rate */
+
 /* note_reject - count a reject against the client: too many within
  * $mvmtr_autoblock_window block it (mvmcas(8) lists and lifts blocks) */
 static void
@@ -330,8 +339,12 @@ note_reject(struct session *s)
 	    || mfl_run_get_control(s->run, "mvmtr_autoblock_duration", &duration) < 0)
 		return;
 	rc = reject_note(st, s->client_addr, time(NULL), n.u.i, window.u.i, duration.u.i);
-	if (rc < 0)
-		session_log(s, LOG_ERR, "store: %s", st->error);
+	if (rc < 0 && time(NULL) - reject_failure_logged >= 60) {
+		/* once a minute: the store is failing for everyone */
+		reject_failure_logged = time(NULL);
+		session_log(s, LOG_ERR, "store: %s; rejects are not counted for automatic "
+			    "blocks (logged once a minute)", st->error);
+	}
 	else if (rc > 0)
 		session_log(s, LOG_NOTICE, "blocked %s for %lld s: %lld rejects within %lld s",
 			    s->client_addr, (long long) duration.u.i, (long long) n.u.i,
@@ -643,11 +656,39 @@ queue_edit(void *ctx, int op, const char *name, size_t name_len,
 			      op == MSG_EDIT_DELETE ? 0 : value_len, index);
 }
 
+/* greylist_field - X-Greylist, when $mvmtr_greylist_header asks for
+ * it: how long greylisting delayed the message, and why */
+static int
+greylist_field(struct session *s)
+{
+	const char *host = session_macro(s, "j");
+	char text[400];
+	struct value v;
+
+	if (!s->grey_noted || mfl_run_get_control(s->run, "mvmtr_greylist_header", &v) < 0
+	    || v.u.i == 0)
+		return 0;
+	if (s->grey_delayed > 0)
+		snprintf(text, sizeof(text), "delayed %lld seconds by mvmtr%s%s (%s)",
+			 (long long) s->grey_delayed, host ? " on " : "", host ? host : "",
+			 s->grey_why);
+	else
+		snprintf(text, sizeof(text), "not delayed by mvmtr%s%s (%s)", host ? " on " : "",
+			 host ? host : "", s->grey_why);
+	return session_change(s, CHG_HEADER_INSERT, "X-Greylist", text, strlen(text), 0);
+}
+
 /* header_edits - what editheader did to the message, for the MTA */
 static enum decision
 header_edits(struct session *s, enum decision d)
 {
-	if (s->msg == NULL || d == DEC_REJECT || d == DEC_TEMPFAIL || d == DEC_DISCARD)
+	if (d == DEC_REJECT || d == DEC_TEMPFAIL || d == DEC_DISCARD)
+		return d;
+	if (greylist_field(s) < 0) {
+		session_log(s, LOG_ERR, "out of memory adding X-Greylist");
+		return DEC_TEMPFAIL;
+	}
+	if (s->msg == NULL)
 		return d;
 	if (msg_header_edits(s->msg, queue_edit, s) != 0) {
 		session_log(s, LOG_ERR, "out of memory queueing header edits");
@@ -699,6 +740,8 @@ session_message_done(struct session *s)
 	changes_free(s);
 	delivery_reset(s);
 	s->at_eom = 0;
+	s->grey_noted = 0;
+	s->grey_delayed = 0;
 	free(s->sender);
 	s->sender = NULL;
 	s->nrcpt = 0;

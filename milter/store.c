@@ -1,7 +1,9 @@
 /*
- * store - what every backend shares: keys longer than a backend can
- * hold (LMDB: 511 bytes) are cut and given a hash of the whole key, so
- * any triplet fits; then the call goes to the backend.
+ * store - what every backend shares: which one a setting names (a
+ * directory is LMDB, a redis:// or redis+unix:// URL Redis); keys
+ * longer than a backend can hold (LMDB: 511 bytes) are cut and given a
+ * hash of the whole key, so any triplet fits; then the call goes to
+ * the backend.
  *
  * DIAGNOSTICS: -1 from the backend, with the reason in st->error.
  */
@@ -12,6 +14,24 @@
 #include <string.h>
 
 #include "store.h"
+
+/* store_is_redis - WHERE names a Redis server, not a directory */
+int
+store_is_redis(const char *where)
+{
+	return strncmp(where, "redis://", 8) == 0 || strncmp(where, "redis+unix://", 13) == 0;
+}
+
+/* store_open - the store WHERE names, with CONF's settings; NULL and
+ * ERR when it cannot be opened */
+struct store *
+store_open(const char *where, const struct store_conf *conf, int readonly,
+	   char *err, size_t errsize)
+{
+	if (store_is_redis(where))
+		return store_open_redis(where, conf, err, errsize);
+	return store_open_lmdb(where, conf->map_size, readonly, err, errsize);
+}
 
 /* store_key - KEY as the store keeps it, into OUT (STORE_KEY_MAX
  * bytes); its length */
@@ -56,12 +76,14 @@ store_update(struct store *st, const char *key, size_t len,
 
 /* delete_update - remove the record, noting whether it was there */
 static enum store_verdict
-delete_update(void *arg, const void *old, size_t old_len, struct buf *new_r)
+delete_update(void *arg, const void *old, size_t old_len, struct buf *new_r,
+	      int64_t *ttl_r)
 {
 	int *found = arg;
 
 	(void) old_len;
 	(void) new_r;
+	(void) ttl_r;
 	*found = old != NULL;
 	return STORE_DELETE;
 }
@@ -75,13 +97,14 @@ store_delete(struct store *st, const char *key, size_t len)
 	return store_update(st, key, len, delete_update, &found) < 0 ? -1 : found;
 }
 
-/* store_put_many - N records in one transaction (mvmcas load) */
+/* store_put_many - N records in one transaction (mvmcas load), each
+ * of use for TTLS[i] seconds (0: for good; TTLS NULL: all) */
 int
 store_put_many(struct store *st, const char *const *keys,
 	       const size_t *key_lens, const void *const *vals,
-	       const size_t *val_lens, size_t n)
+	       const size_t *val_lens, const int64_t *ttls, size_t n)
 {
-	return st->ops->put_many(st, keys, key_lens, vals, val_lens, n);
+	return st->ops->put_many(st, keys, key_lens, vals, val_lens, ttls, n);
 }
 
 /* store_iter - every record whose key starts with PREFIX, in key order */

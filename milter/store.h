@@ -1,10 +1,11 @@
 /* store.h - the client-assessment store: keys to small records, with an
- * atomic read-modify-write; LMDB embedded (store_lmdb.c), and any other
- * backend (Redis) behind the same operations */
+ * atomic read-modify-write; LMDB embedded (store_lmdb.c), Redis shared
+ * by several hosts (store_redis.c), behind the same operations */
 #ifndef MVMTR_STORE_H
 #define MVMTR_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf;
 struct store;
@@ -13,10 +14,14 @@ struct store;
 enum store_verdict { STORE_KEEP, STORE_PUT, STORE_DELETE };
 
 /* update: OLD is the record (NULL when there is none); put the new one
- * in NEW_R and return STORE_PUT, or STORE_KEEP / STORE_DELETE */
+ * in NEW_R and return STORE_PUT, or STORE_KEEP / STORE_DELETE. *TTL_R
+ * (0 when called) may say how many seconds the new record is of use:
+ * a backend with expiry (Redis) drops it then; LMDB keeps it until
+ * mvmcas expire */
 typedef enum store_verdict (*store_update_fn)(void *arg, const void *old,
 					       size_t old_len,
-					       struct buf *new_r);
+					       struct buf *new_r,
+					       int64_t *ttl_r);
 /* iteration: return nonzero to stop */
 typedef int (*store_iter_fn)(void *arg, const char *key, size_t key_len,
 			     const void *val, size_t val_len);
@@ -28,7 +33,7 @@ struct store_ops {
 		      store_update_fn fn, void *arg);
 	int (*put_many)(struct store *st, const char *const *keys,
 			const size_t *key_lens, const void *const *vals,
-			const size_t *val_lens, size_t n);
+			const size_t *val_lens, const int64_t *ttls, size_t n);
 	int (*iter)(struct store *st, const char *prefix, size_t len,
 		    store_iter_fn fn, void *arg);
 	void (*close)(struct store *st);
@@ -36,22 +41,36 @@ struct store_ops {
 
 struct store {
 	const struct store_ops *ops;
-	char error[256];	/* the last failure, for the log */
+	char error[512];	/* the last failure, for the log */
 	int damaged;		/* its data is damaged: every operation fails,
 				 * and error says why (mvmcas check) */
+	int expires;		/* records expire by themselves (Redis TTLs) */
+};
+
+/* How to reach a shared store (Redis); LMDB takes only map_size. */
+struct store_conf {
+	size_t map_size;	/* LMDB: largest size the file may grow to */
+	const char *prefix;	/* Redis: the keys' prefix ("mvmf:") */
+	int connect_ms;		/* Redis: connect timeout */
+	int timeout_ms;		/* Redis: command timeout */
 };
 
 #define STORE_KEY_MAX	480	/* longer keys are shortened with a hash */
 
+struct store *store_open(const char *where, const struct store_conf *conf,
+			 int readonly, char *err, size_t errsize);
+int store_is_redis(const char *where);
 struct store *store_open_lmdb(const char *dir, size_t map_size, int readonly,
 			      char *err, size_t errsize);
+struct store *store_open_redis(const char *url, const struct store_conf *conf,
+			       char *err, size_t errsize);
 int store_get(struct store *st, const char *key, size_t len, struct buf *val_r);
 int store_update(struct store *st, const char *key, size_t len,
 		 store_update_fn fn, void *arg);
 int store_delete(struct store *st, const char *key, size_t len);
 int store_put_many(struct store *st, const char *const *keys,
 		   const size_t *key_lens, const void *const *vals,
-		   const size_t *val_lens, size_t n);
+		   const size_t *val_lens, const int64_t *ttls, size_t n);
 int store_iter(struct store *st, const char *prefix, size_t len,
 	       store_iter_fn fn, void *arg);
 void store_close(struct store *st);

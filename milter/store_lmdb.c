@@ -142,6 +142,7 @@ update_txn(struct store_lmdb *s, struct op *op)
 	void *arg = op->arg;
 	struct buf next = BUF_INIT;
 	enum store_verdict verdict;
+	int64_t ttl = 0;	/* LMDB keeps records until mvmcas expire */
 	MDB_txn *txn;
 	int rc;
 
@@ -153,7 +154,7 @@ update_txn(struct store_lmdb *s, struct op *op)
 		mdb_txn_abort(txn);
 		return failed(s, "update", rc);
 	}
-	verdict = fn(arg, rc == 0 ? v.mv_data : NULL, rc == 0 ? v.mv_size : 0, &next);
+	verdict = fn(arg, rc == 0 ? v.mv_data : NULL, rc == 0 ? v.mv_size : 0, &next, &ttl);
 	if (verdict == STORE_KEEP || (verdict == STORE_DELETE && rc == MDB_NOTFOUND)) {
 		mdb_txn_abort(txn);
 		buf_free(&next);
@@ -259,10 +260,13 @@ lmdb_update(struct store *st, const char *key, size_t len, store_update_fn fn,
 
 static int
 lmdb_put_many(struct store *st, const char *const *keys, const size_t *key_lens,
-	      const void *const *vals, const size_t *val_lens, size_t n)
+	      const void *const *vals, const size_t *val_lens, const int64_t *ttls,
+	      size_t n)
 {
 	struct op op = { .keys = keys, .key_lens = key_lens, .vals = vals,
 			 .val_lens = val_lens, .n = n };
+
+	(void) ttls;		/* mvmcas expire drops what is of no use */
 
 	return guarded((struct store_lmdb *) st, "load", put_many_txn, &op);
 }

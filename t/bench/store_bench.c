@@ -87,12 +87,12 @@ main(int argc, char **argv)
 	}
 	srandom(1);
 	for (long n = 0; n < lookups; n++) {
-		int64_t wait;
+		struct greylist_result res;
 		double t0;
 
 		triplet(random() % entries, net, from, to);
 		t0 = now_ns();
-		if (greylist_check(st, net, from, to, time(NULL), &conf, &wait) < 0 || wait != 0)
+		if (greylist_check(st, net, from, to, time(NULL), &conf, &res) < 0 || res.wait != 0)
 			missing++;
 		ns[n] = now_ns() - t0;
 	}

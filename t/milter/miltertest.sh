@@ -128,7 +128,8 @@ for i in $(seq 1 300); do
 		$((i / 250)) $((i % 250)) 0
 done >"$tmp/big.dump"
 "$mvmcas" -s "$tmp/dstore" load "$tmp/big.dump" >/dev/null
-sed "s|@STORE@|$tmp/dstore|" "$here/damage.mfl" >"$tmp/dstore.mfl"
+sed "s|@STORE@|$tmp/dstore|; s|@FAILURE@|open|" "$here/damage.mfl" >"$tmp/dstore.mfl"
+sed "s|@STORE@|$tmp/dstore|; s|@FAILURE@|tempfail|" "$here/damage.mfl" >"$tmp/dstore2.mfl"
 start damage "$tmp/dstore.mfl"
 damage_pid=$pid
 scenario damage damage -D store="$tmp/dstore"
@@ -137,6 +138,8 @@ ok $? "mvmtr is alive after the fault"
 grep -q "damaged: a page past the end of the store's file (cut short on disk); see mvmcas(8) RECOVERY" \
 	"$tmp/damage.log"
 ok $? "and logs the store as damaged, with where to read on"
+is "$(grep -c 'failing open' "$tmp/damage.log")" 1 \
+	"two failures in a minute: one log line that it fails open"
 kill "$damage_pid"
 "$mvmcas" -s "$tmp/dstore" stats >"$tmp/out" 2>&1
 is "$?" 1 "mvmcas on the damaged store: an error, not SIGBUS (exit 135)"
@@ -145,13 +148,15 @@ is "$?" 1 "mvmcas check finds the damage"
 grep -q "damaged: the file is 16384 bytes, its pages reach" "$tmp/out" &&
 	grep -q "To recover: stop mvmtr; mv $tmp/dstore $tmp/dstore.damaged" "$tmp/out"
 ok $? "and says what is wrong and how to recover"
-start damage2 "$tmp/dstore.mfl"
+start damage2 "$tmp/dstore2.mfl"
 damage_pid=$pid
 scenario damage2 damage2 -D store="$tmp/dstore" 2>/dev/null
 kill -0 "$damage_pid" 2>/dev/null
 ok $? "mvmtr started on the damaged store stays up"
 grep -q "cut short on disk" "$tmp/damage2.log"
 ok $? "and logs why its lookups fail"
+grep -q "answering tempfail" "$tmp/damage2.log"
+ok $? "and that it answers tempfail"
 kill "$damage_pid"
 "$mvmcas" -s "$tmp/store" check >"$tmp/out" 2>&1
 ok $? "mvmcas check on a sound store: ok"

@@ -1,6 +1,7 @@
--- damage.lua - against store.mfl on a store cut short on disk while
+-- damage.lua - against damage.mfl on a store cut short on disk while
 -- mvmtr runs (miltertest.sh): the lookup fails as a store failure, the
--- default action answers, and mvmtr goes on serving
+-- store fails open ($mvmtr_store_failure's default), and mvmtr goes on
+-- serving
 function try(ip, rcpt)
 	local c = open("client.example", ip)
 	mt.mailfrom(c, "<s@example.org>")
@@ -11,6 +12,6 @@ function try(ip, rcpt)
 end
 check(try("192.0.2.10", "<a@example.org>") == SMFIR_ACCEPT, "the store works: the lookup, then accept")
 os.execute("truncate -s 16384 " .. store .. "/data.mdb")
-check(try("192.0.2.20", "<d@example.org>") == SMFIR_REPLYCODE,
-	"cut short on disk: the lookup fails and the default action answers (451)")
-check(try("192.0.2.21", "<e@example.org>") == SMFIR_REPLYCODE, "and mvmtr still serves the next")
+check(try("192.0.2.20", "<d@example.org>") == SMFIR_ACCEPT,
+	"cut short on disk: the lookup fails, the store fails open, the script accepts")
+check(try("192.0.2.21", "<e@example.org>") == SMFIR_ACCEPT, "and mvmtr still serves the next")
