@@ -258,14 +258,15 @@ cb_data(struct eng_ctx *ctx)
 	enum decision d = session_data(c->s);
 
 	/* (negotiation gave such a script a DATA step that replies) */
-	if (d == DEC_CONTINUE && (c->s->pg->needs & NEED_DATA_ACCEPT) && c->s->changes == NULL) {
+	if (d == DEC_CONTINUE && (c->s->pg->needs & NEED_DATA_ACCEPT) && c->s->changes == NULL
+	    && !session_eom_needed(c->s)) {
 		session_log(c->s, LOG_DEBUG, "nothing to do past DATA: the message is accepted");
 		return ENG_ACCEPT;
 	}
 	/* the same with mvmda's service asked, when every recipient's
 	 * scripts have decided on the envelope */
 	if (d == DEC_CONTINUE && (c->s->pg->needs & NEED_DATA_UNLESS_ASKED) && c->s->changes == NULL
-	    && !delivery_pending(c->s)) {
+	    && !delivery_pending(c->s) && !session_eom_needed(c->s)) {
 		session_log(c->s, LOG_DEBUG, "nothing to do past DATA: no recipient's script "
 			    "needs the message; it is accepted");
 		return ENG_ACCEPT;

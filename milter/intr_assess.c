@@ -41,7 +41,22 @@
 static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
 static time_t failure_logged;		/* when the last line was written */
 static unsigned long failures;		/* since then, not logged */
-static int failing;			/* the last operation failed */
+static unsigned long failure_seq;	/* failures ever: an operation that
+					 * began before the last one proves
+					 * nothing when it succeeds */
+static int failing;			/* no success since the last failure */
+
+/* failure_mark - the failure count before an operation begins */
+static unsigned long
+failure_mark(void)
+{
+	unsigned long seq;
+
+	pthread_mutex_lock(&failure_lock);
+	seq = failure_seq;
+	pthread_mutex_unlock(&failure_lock);
+	return seq;
+}
 
 /* store_failed - the store failed under the call at SITE: the policy's
  * answer without a store (0) under "open", else a runtime error that
@@ -59,6 +74,7 @@ store_failed(struct mfl_run *run, const struct site *site, struct session *s,
 
 	pthread_mutex_lock(&failure_lock);
 	failing = 1;
+	failure_seq++;
 	if (now - failure_logged >= FAILURE_LOG_SECONDS) {
 		log = 1;
 		more = failures;
@@ -69,8 +85,8 @@ store_failed(struct mfl_run *run, const struct site *site, struct session *s,
 	}
 	pthread_mutex_unlock(&failure_lock);
 	if (log)
-		session_log(s, LOG_ERR, "store: %s; %s (%lu more failures since the last "
-			    "such line; this one is logged once a minute)", st->error,
+		session_log(s, LOG_ERR, "store: %s; %s (logged once a minute; %lu more "
+			    "failures since the last such line)", st->error,
 			    open ? "failing open: no greylisting, no list holds the client"
 			    : "answering tempfail", more);
 	if (open)
@@ -79,23 +95,23 @@ store_failed(struct mfl_run *run, const struct site *site, struct session *s,
 	return run_error(run, site, "$%s: %s", site->intr->name, st->error);
 }
 
-/* store_worked - an operation succeeded: after failures, say so once */
+/* store_worked - an operation that began at failure count MARK
+ * succeeded: if no failure came since, the store works again (said
+ * once, and the next failure is logged at once) */
 static void
-store_worked(struct session *s)
+store_worked(struct session *s, unsigned long mark)
 {
 	unsigned long more;
 
-	if (!failing)		/* a stale read is harmless: it only delays the line */
-		return;
 	pthread_mutex_lock(&failure_lock);
-	if (!failing) {
+	if (!failing || mark != failure_seq) {
 		pthread_mutex_unlock(&failure_lock);
 		return;
 	}
 	failing = 0;
 	more = failures;
 	failures = 0;
-	failure_logged = 0;	/* the next failure is logged at once */
+	failure_logged = 0;
 	pthread_mutex_unlock(&failure_lock);
 	session_log(s, LOG_NOTICE, "store: working again (%lu failures since the last line)",
 		    more);
@@ -228,6 +244,7 @@ greylist_run(struct mfl_run *run, const struct site *site, struct value *args,
 	struct session *s = ready(run, site, &st);
 	char client[300];
 	const char *parts[3];
+	unsigned long mark;
 
 	if (s == NULL)
 		return -1;
@@ -243,11 +260,12 @@ greylist_run(struct mfl_run *run, const struct site *site, struct value *args,
 	for (int i = 0; i < site->npos && i < 3; i++)
 		if ((parts[i] = run_cstr(run, &args[i])) == NULL)
 			return run_error(run, site, "$greylist: part %d holds a NUL", i + 1);
+	mark = failure_mark();
 	if (greylist_check(st, parts[0], parts[1], parts[2], time(NULL), &conf, &res) < 0) {
 		*ret = value_int(0);
 		return store_failed(run, site, s, st);
 	}
-	store_worked(s);
+	store_worked(s, mark);
 	if (res.wait == 0)
 		note_greylist(s, parts[0], &res);
 	*ret = value_int(res.wait);
@@ -261,6 +279,7 @@ client_allowed_run(struct mfl_run *run, const struct site *site,
 {
 	struct store *st;
 	struct session *s = ready(run, site, &st);
+	unsigned long mark = failure_mark();
 	int rc;
 
 	(void) args;
@@ -270,7 +289,7 @@ client_allowed_run(struct mfl_run *run, const struct site *site,
 		*ret = value_int(0);
 		return store_failed(run, site, s, st);
 	}
-	store_worked(s);
+	store_worked(s, mark);
 	*ret = value_int(rc);
 	return 0;
 }
@@ -283,6 +302,7 @@ client_blocked_run(struct mfl_run *run, const struct site *site,
 	struct buf reason = BUF_INIT;
 	struct store *st;
 	struct session *s = ready(run, site, &st);
+	unsigned long mark = failure_mark();
 	int rc;
 
 	(void) args;
@@ -294,7 +314,7 @@ client_blocked_run(struct mfl_run *run, const struct site *site,
 			return -1;
 		return run_str(run, "", 0, ret);
 	}
-	store_worked(s);
+	store_worked(s, mark);
 	if (rc == 1 && reason.len == 0)
 		buf_puts(&reason, "blocked");
 	rc = run_str(run, reason.data ? reason.data : "", reason.len, ret);
@@ -312,6 +332,7 @@ rate_run(struct mfl_run *run, const struct site *site, struct value *args,
 	struct session *s = ready(run, site, &st);
 	const char *key;
 	int64_t count;
+	unsigned long mark;
 
 	if (s == NULL)
 		return -1;
@@ -319,11 +340,12 @@ rate_run(struct mfl_run *run, const struct site *site, struct value *args,
 		return run_error(run, site, "$rate: the window must be 1 second to a year");
 	if ((key = run_cstr(run, &args[0])) == NULL)
 		return run_error(run, site, "$rate: the key holds a NUL");
+	mark = failure_mark();
 	if (rate_hit(st, REC_RATE, key, args[1].u.i, time(NULL), 1, &count) < 0) {
 		*ret = value_int(0);
 		return store_failed(run, site, s, st);
 	}
-	store_worked(s);
+	store_worked(s, mark);
 	*ret = value_int(count);
 	return 0;
 }

@@ -114,6 +114,7 @@ struct session {
 	void *ctx;
 	char queue_id[64];
 	char client_host[256];
+	char mta_host[256];		/* j at connect: the MTA's name */
 	char client_addr[64];		/* "" for a local (unix) client */
 	struct sockaddr_storage client;
 	int client_port;
@@ -174,6 +175,7 @@ void session_abort(struct session *s);
 void session_close(struct session *s);
 enum decision session_unknown(struct session *s, const char *cmd);
 const char *session_macro(struct session *s, const char *name);
+int session_eom_needed(struct session *s);
 int session_change(struct session *s, enum change_kind kind, const char *name,
 		   const char *value, size_t value_len, int index);
 int session_decide(struct session *s, enum decision d, const char *code,

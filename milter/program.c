@@ -216,6 +216,7 @@ program_needs(struct program *pg)
 	 * j (the receiver, in explanations and Received-SPF) */
 	static const char *const helo_fns[] = {
 		"spf", "spf_helo", "spf_explanation", "spf_header",
+		"greylist", "greylist_key",	/* SPF-keyed; j for X-Greylist */
 	};
 	const struct mfl_prog *prog = pg->prog;
 	struct macros m = { BUF_INIT, 0 };

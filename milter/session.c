@@ -433,6 +433,9 @@ session_connect(struct session *s, const char *host, const struct sockaddr *sa)
 	enum decision d;
 
 	snprintf(s->client_host, sizeof(s->client_host), "%s", host ? host : "");
+	/* the MTA's name, sent at connect (j), for X-Greylist at the end */
+	snprintf(s->mta_host, sizeof(s->mta_host), "%s",
+		 session_macro(s, "j") ? session_macro(s, "j") : "");
 	if (sa != NULL && sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
 
@@ -656,13 +659,24 @@ queue_edit(void *ctx, int op, const char *name, size_t name_len,
 			      op == MSG_EDIT_DELETE ? 0 : value_len, index);
 }
 
+/* session_eom_needed - the message's end has work (X-Greylist), so
+ * DATA may not accept it early */
+int
+session_eom_needed(struct session *s)
+{
+	struct value v;
+
+	return s->grey_noted && mfl_run_get_control(s->run, "mvmtr_greylist_header", &v) == 0
+	    && v.u.i != 0;
+}
+
 /* greylist_field - X-Greylist, when $mvmtr_greylist_header asks for
  * it: how long greylisting delayed the message, and why */
 static int
 greylist_field(struct session *s)
 {
-	const char *host = session_macro(s, "j");
-	char text[400];
+	const char *host = *s->mta_host ? s->mta_host : NULL;
+	char text[600];
 	struct value v;
 
 	if (!s->grey_noted || mfl_run_get_control(s->run, "mvmtr_greylist_header", &v) < 0

@@ -47,7 +47,9 @@ store_open_redis(const char *url, const struct store_conf *conf, char *err,
 
 #include <hiredis/hiredis.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <time.h>
+#include <unistd.h>
 
 #define POOL_MAX	64	/* idle connections kept */
 #define UPDATE_TRIES	100	/* optimistic updates before giving up */
@@ -442,11 +444,15 @@ static int
 update_op(struct store_redis *r, redisContext *c, struct op *op)
 {
 	struct buf k = BUF_INIT;
+	unsigned seed = (unsigned) (uintptr_t) &k ^ (unsigned) now_ms();
 	int rc = 0;
 
 	full_key(r, op->key, op->len, &k);
-	for (int tries = 0; rc == 0 && tries < UPDATE_TRIES; tries++)
+	for (int tries = 0; rc == 0 && tries < UPDATE_TRIES; tries++) {
+		if (tries > 0)	/* others write the key too: let one finish */
+			usleep((useconds_t) (20 + rand_r(&seed) % (50u * (unsigned) tries)));
 		rc = try_update(r, c, op, &k);
+	}
 	buf_free(&k);
 	if (rc == 0)
 		return failed(r, "update", "the key kept changing under it");

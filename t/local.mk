@@ -98,6 +98,7 @@ sh_tests = \
 	t/mda/dnsbl.sh \
 	t/milter/miltertest.sh \
 	t/milter/postfix.sh \
+	t/milter/redis.sh \
 	t/milter/delivery.sh \
 	t/milter/concurrency.sh \
 	t/milter/dns.sh \
@@ -137,7 +138,9 @@ t_bench_sieve_bench_LDADD = $(MFL_LIBS)
 EXTRA_DIST += t/bench/sieve_bench.sh t/bench/gen_rules.py t/bench/gen_message.py
 EXTRA_DIST += t/bench/run.sh t/bench/mda_bench.py
 EXTRA_PROGRAMS += t/bench/mda_limit t/bench/mda_run
-EXTRA_PROGRAMS += t/bench/milter_drive t/bench/engine_null t/bench/store_bench
+# milter_drive also drives t/milter/redis.sh's load
+check_PROGRAMS += t/bench/milter_drive
+EXTRA_PROGRAMS += t/bench/engine_null t/bench/store_bench
 t_bench_milter_drive_LDADD = -lpthread
 t_bench_engine_null_SOURCES = t/bench/engine_null.c milter/engine.c milter/engine.h
 t_bench_engine_null_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
