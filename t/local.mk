@@ -99,6 +99,7 @@ sh_tests = \
 	t/milter/miltertest.sh \
 	t/milter/postfix.sh \
 	t/milter/redis.sh \
+	t/milter/bigsender.sh \
 	t/milter/delivery.sh \
 	t/milter/concurrency.sh \
 	t/milter/dns.sh \
