@@ -53,6 +53,8 @@ struct rate_rec {
 struct greylist_conf {
 	int64_t delay, retry_window, lifetime;
 	int64_t autoallow;	/* passes; 0 = never */
+	int64_t memo;		/* seconds a pass is taken as known without
+				 * asking the store again; 0 = always ask */
 };
 
 /* What a greylist check found, and why. */

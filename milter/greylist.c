@@ -12,7 +12,12 @@
  * Each check is one atomic update of the triplet (store_update), so
  * concurrent connections for the same triplet cannot both create it.
  * A passed triplet (or allow-listed network) seen again within ten
- * minutes is only read, so the common case costs read transactions.
+ * minutes is only read, so the common case costs read transactions;
+ * and once read as passed, it is taken as passed for conf->memo seconds
+ * without asking again (the store's memo), which spares a shared
+ * store's round trip for a client's next messages. Nothing un-passes a
+ * triplet that soon but mvmcas delete, which the memo may then hide for
+ * that long.
  *
  * DIAGNOSTICS: -1 when the store fails (st->error); the caller decides
  * (mvmtr answers with the default action).
@@ -149,7 +154,12 @@ pass_state(struct store *st, const struct buf *key, time_t now,
 	buf_free(&val);
 	if (!passed || now - last > conf->lifetime)
 		return 0;
-	return now - last < REFRESH_SECONDS && now >= last ? 2 : 1;
+	if (now - last < REFRESH_SECONDS && now >= last) {
+		if (conf->memo > 0)
+			store_memo_note(st, key->data, key->len, now, conf->memo);
+		return 2;
+	}
+	return 1;
 }
 
 /* greylist_check - may the triplet pass now? RES says: its wait is 0
@@ -168,7 +178,8 @@ greylist_check(struct store *st, const char *client, const char *sender,
 	buf_putc(&key, REC_NET);
 	buf_puts(&key, client);
 	if (conf->autoallow > 0) {
-		int state = pass_state(st, &key, now, conf);
+		int state = conf->memo > 0 && store_memo_known(st, key.data, key.len, now) ? 2
+		    : pass_state(st, &key, now, conf);
 
 		if (state == 1 && store_update(st, key.data, key.len, net_update, &nc) < 0)
 			goto out;
@@ -187,7 +198,8 @@ greylist_check(struct store *st, const char *client, const char *sender,
 	buf_puts(&key, recipient);
 	if (key.failed)
 		goto out;
-	if (pass_state(st, &key, now, conf) == 2) {
+	if ((conf->memo > 0 && store_memo_known(st, key.data, key.len, now))
+	    || pass_state(st, &key, now, conf) == 2) {
 		res->why = GREY_PASSED;
 		rc = 0;
 		goto out;

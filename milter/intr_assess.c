@@ -252,6 +252,7 @@ greylist_run(struct mfl_run *run, const struct site *site, struct value *args,
 	conf.retry_window = run_control_int(run, "mvmtr_greylist_retry_window");
 	conf.lifetime = run_control_int(run, "mvmtr_greylist_lifetime");
 	conf.autoallow = run_control_int(run, "mvmtr_greylist_autoallow");
+	conf.memo = run_control_int(run, "mvmtr_greylist_memo");
 	if (site->npos == 0 && greylist_client(run, site, s, client, sizeof(client)) < 0)
 		return -1;
 	parts[0] = client;

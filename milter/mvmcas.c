@@ -32,7 +32,7 @@
 
 static char expire_key[1];	/* the kind of the record expire_update sees */
 
-static struct greylist_conf conf = { 300, 2 * 86400, 35 * 86400, 5 };
+static struct greylist_conf conf = { 300, 2 * 86400, 35 * 86400, 5, 0 };
 static int conf_prefix4 = 24, conf_prefix6 = 64;
 
 /* usage - how to call it, on OUT; exits with CODE */

@@ -57,6 +57,8 @@ static const struct {
 	  "milliseconds a Redis command may take" },
 	{ "mvmtr_store_failure", MFL_CONTROL_STRING, 0, "open",
 	  "when the store fails: open (greylist passes, lists say not listed) or tempfail" },
+	{ "mvmtr_greylist_memo", MFL_CONTROL_INT, 60, NULL,
+	  "seconds a triplet read as passed is taken as passed without asking the store (0: always ask)" },
 	{ "mvmtr_greylist_spf", MFL_CONTROL_INT, 1, NULL,
 	  "1: a sender whose SPF passes is greylisted by its domain, not its address" },
 	{ "mvmtr_greylist_header", MFL_CONTROL_INT, 0, NULL,

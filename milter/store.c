@@ -3,17 +3,32 @@
  * directory is LMDB, a redis:// or redis+unix:// URL Redis); keys
  * longer than a backend can hold (LMDB: 511 bytes) are cut and given a
  * hash of the whole key, so any triplet fits; then the call goes to
- * the backend.
+ * the backend. And a memo: facts a caller may take as known for a short
+ * while without asking the store again (a passed triplet: greylist.c),
+ * which spares a shared store's round trip for the same client's next
+ * message.
  *
  * DIAGNOSTICS: -1 from the backend, with the reason in st->error.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store.h"
+
+#define MEMO_SLOTS	4096	/* direct-mapped by the key's hash */
+
+struct store_memo {
+	pthread_mutex_t lock;
+	struct {
+		uint64_t hash;	/* of the key, 0 for an empty slot */
+		int64_t from, until;	/* known in [from, until) */
+	} slot[MEMO_SLOTS];
+};
 
 /* store_is_redis - WHERE names a Redis server, not a directory */
 int
@@ -28,9 +43,62 @@ struct store *
 store_open(const char *where, const struct store_conf *conf, int readonly,
 	   char *err, size_t errsize)
 {
-	if (store_is_redis(where))
-		return store_open_redis(where, conf, err, errsize);
-	return store_open_lmdb(where, conf->map_size, readonly, err, errsize);
+	struct store *st = store_is_redis(where) ? store_open_redis(where, conf, err, errsize)
+	    : store_open_lmdb(where, conf->map_size, readonly, err, errsize);
+
+	/* without memory for it, there is no memo: calls ask the store */
+	if (st != NULL && (st->memo = calloc(1, sizeof(*st->memo))) != NULL)
+		pthread_mutex_init(&st->memo->lock, NULL);
+	return st;
+}
+
+/* key_hash - FNV-1a of KEY, never 0 */
+static uint64_t
+key_hash(const char *key, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char) key[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h ^ len ? h ^ len : 1;
+}
+
+/* store_memo_known - KEY was noted (store_memo_note) and NOW is within
+ * the time it was noted for */
+int
+store_memo_known(struct store *st, const char *key, size_t len, int64_t now)
+{
+	struct store_memo *m = st->memo;
+	uint64_t h = key_hash(key, len);
+	size_t i = h % MEMO_SLOTS;
+	int known;
+
+	if (m == NULL)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	known = m->slot[i].hash == h && now >= m->slot[i].from && now < m->slot[i].until;
+	pthread_mutex_unlock(&m->lock);
+	return known;
+}
+
+/* store_memo_note - KEY may be taken as known from NOW for SECONDS */
+void
+store_memo_note(struct store *st, const char *key, size_t len, int64_t now,
+		int64_t seconds)
+{
+	struct store_memo *m = st->memo;
+	uint64_t h = key_hash(key, len);
+	size_t i = h % MEMO_SLOTS;
+
+	if (m == NULL)
+		return;		/* no memo: every call asks the store */
+	pthread_mutex_lock(&m->lock);
+	m->slot[i].hash = h;
+	m->slot[i].from = now;
+	m->slot[i].until = now + seconds;
+	pthread_mutex_unlock(&m->lock);
 }
 
 /* store_key - KEY as the store keeps it, into OUT (STORE_KEY_MAX
@@ -119,6 +187,11 @@ store_iter(struct store *st, const char *prefix, size_t len, store_iter_fn fn,
 void
 store_close(struct store *st)
 {
-	if (st != NULL)
-		st->ops->close(st);
+	if (st == NULL)
+		return;
+	if (st->memo != NULL) {
+		pthread_mutex_destroy(&st->memo->lock);
+		free(st->memo);
+	}
+	st->ops->close(st);
 }

@@ -45,6 +45,8 @@ struct store {
 	int damaged;		/* its data is damaged: every operation fails,
 				 * and error says why (mvmcas check) */
 	int expires;		/* records expire by themselves (Redis TTLs) */
+	struct store_memo *memo;	/* what callers may take as known for a
+					 * while without asking (store.c) */
 };
 
 /* How to reach a shared store (Redis); LMDB takes only map_size. */
@@ -74,6 +76,9 @@ int store_put_many(struct store *st, const char *const *keys,
 int store_iter(struct store *st, const char *prefix, size_t len,
 	       store_iter_fn fn, void *arg);
 void store_close(struct store *st);
+int store_memo_known(struct store *st, const char *key, size_t len, int64_t now);
+void store_memo_note(struct store *st, const char *key, size_t len, int64_t now,
+		     int64_t seconds);
 size_t store_key(const char *key, size_t len, char *out);
 
 #endif

@@ -14,6 +14,9 @@ echo
 echo "== the milter: Postfix without a milter, mvmtr, mailfromd; the milter protocol alone; the store (t/bench/milter_bench.sh)"
 sh "$(dirname "$0")/milter_bench.sh" "$builddir"
 echo
+echo "== the shared store: Redis against LMDB; a big sender's pool (t/bench/redis_bench.sh)"
+sh "$(dirname "$0")/redis_bench.sh" "$builddir"
+echo
 echo "== SMTP-time delivery checks: mvmtr asking mvmda -D, against no check and no milter (t/bench/delivery_bench.sh)"
 sh "$(dirname "$0")/delivery_bench.sh" "$builddir"
 echo

@@ -126,8 +126,10 @@ is "$n_spf" "$messages" "SPF-keyed: every message is accepted by its first retry
 is "$n_plain" 0 "classic triplets: no message passes in 30 minutes (each attempt a new triplet)"
 grep -q "spf: pass for mailfrom=<news@big.test>" "$tmp/spf.log"
 ok $? "the SPF check behind it passed (logged)"
-"$mvmcas" -s "$tmp/spf.store" list clients | grep -q "^client	spf:big.test	$messages	"
-ok $? "mvmcas shows the proven sender: spf:big.test, $messages passes"
+# passes are counted until the domain is proven ($mvmtr_greylist_autoallow, 5)
+passes=$((messages < 5 ? messages : 5))
+"$mvmcas" -s "$tmp/spf.store" list clients | grep -q "^client	spf:big.test	$passes	"
+ok $? "mvmcas shows the proven sender: spf:big.test, $passes passes"
 "$mvmcas" -s "$tmp/spf.store" list greylist | grep -q "^greylist	spf:big.test	news@big.test	r0@test.example	1	"
 ok $? "and its triplets, keyed by the domain"
 "$mvmcas" -s "$tmp/plain.store" list greylist | awk '$5 == 1' | grep -q .

@@ -28,7 +28,7 @@
 #include "store.h"
 #include "tap.h"
 
-static const struct greylist_conf conf = { 300, 2 * 86400, 35 * 86400, 2 };
+static const struct greylist_conf conf = { 300, 2 * 86400, 35 * 86400, 2, 0 };
 static struct store_conf sconf = { 64 << 20, "t:", 1000, 1000 };
 
 /* wait_for - greylist_check's answer, or -1 after a store error */
@@ -143,6 +143,30 @@ test_greylist(struct store *st)
 	}
 }
 
+/* test_memo - a passed triplet is taken as passed for conf.memo seconds
+ * without asking the store: deleted behind mvmtr's back, it still
+ * passes that long, then starts over */
+static void
+test_memo(struct store *st)
+{
+	struct greylist_conf memo = conf;
+	struct greylist_result res;
+	const char key[] = "g198.18.5.0/24\0memo@x\0m@y";
+	time_t t = 4000000;
+
+	memo.memo = 60;
+	greylist_check(st, "198.18.5.0/24", "memo@x", "m@y", t, &memo, &res);
+	greylist_check(st, "198.18.5.0/24", "memo@x", "m@y", t + 300, &memo, &res);
+	greylist_check(st, "198.18.5.0/24", "memo@x", "m@y", t + 310, &memo, &res);
+	tap_is_int(store_delete(st, key, sizeof(key) - 1), 1, "a passed triplet, deleted in the store");
+	greylist_check(st, "198.18.5.0/24", "memo@x", "m@y", t + 369, &memo, &res);
+	tap_is_int(res.wait, 0, "within the memo's 60 s it still passes, the store not asked");
+	greylist_check(st, "198.18.5.0/24", "memo@x", "m@y", t + 370, &memo, &res);
+	tap_is_int(res.wait, 300, "after them, the store says: a new triplet");
+	greylist_check(st, "198.18.5.0/24", "memo@x", "m@y", t + 380, &conf, &res);
+	tap_is_int(res.wait, 290, "without a memo, always the store's answer");
+}
+
 static void
 test_lists(struct store *st)
 {
@@ -255,6 +279,7 @@ test_backend(const char *where)
 		return;
 	}
 	test_greylist(st);
+	test_memo(st);
 	test_lists(st);
 	test_rates(st);
 	store_close(st);
