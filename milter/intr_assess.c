@@ -33,6 +33,7 @@
 #include "assess.h"
 #include "msg/msg.h"
 #include "mvmtr.h"
+#include "rdns.h"
 #include "store.h"
 
 #define FAILURE_LOG_SECONDS	60
@@ -351,57 +352,6 @@ rate_run(struct mfl_run *run, const struct site *site, struct value *args,
 	return 0;
 }
 
-/* Words of generic (dial-up, cable, DSL, pool) reverse DNS names. */
-static const char *const generic_words[] = {
-	"dyn", "dynamic", "dhcp", "dsl", "adsl", "vdsl", "xdsl", "cable", "pool",
-	"ppp", "pppoe", "dial", "dialup", "broadband", "client", "customer",
-	"residential", "home", "user", "unassigned", "unknown", "cust", "host",
-	"ip", "static", "nat", "wireless", "wifi", "mobile", "fibre", "fiber", "ftth",
-};
-
-/* generic_name - NAME (the client's reverse DNS) looks like an access
- * network's: two or more of the address's octets in it, or a word of
- * generic_words among its labels' parts; why, or NULL */
-static const char *
-generic_name(const char *name, const char *addr)
-{
-	char octet[4][4];
-	int n = 0, hits = 0;
-
-	if (sscanf(addr, "%3[0-9].%3[0-9].%3[0-9].%3[0-9]", octet[0], octet[1], octet[2],
-		   octet[3]) == 4)
-		n = 4;
-	for (int i = 0; i < n; i++) {
-		const char *p = name;
-		size_t len = strlen(octet[i]);
-
-		while ((p = strstr(p, octet[i])) != NULL) {
-			if ((p == name || !isdigit((unsigned char) p[-1]))
-			    && !isdigit((unsigned char) p[len])) {
-				hits++;
-				break;
-			}
-			p += len;
-		}
-	}
-	if (hits >= 2)
-		return "its host name holds its address";
-	/* the first label's words: "dyn-77", "pool.example", "cpe-1-2" */
-	for (const char *p = name; *p && *p != '.';) {
-		size_t len = 0;
-
-		while (isalpha((unsigned char) p[len]))
-			len++;
-		for (size_t i = 0; len > 0 && i < sizeof(generic_words) / sizeof(generic_words[0]); i++)
-			if (strlen(generic_words[i]) == len && strncasecmp(p, generic_words[i], len) == 0)
-				return "its host name looks generic";
-		p += len;
-		while (*p && *p != '.' && !isalpha((unsigned char) *p))
-			p++;
-	}
-	return NULL;
-}
-
 /* $client_suspicious(): why the client looks like one to greylist (no
  * reverse DNS, or a generic one), or "" */
 static int
@@ -416,10 +366,11 @@ client_suspicious_run(struct mfl_run *run, const struct site *site,
 		return run_error(run, site, "$client_suspicious works in hooks only");
 	if (!*s->client_addr)
 		why = NULL;	/* a local client */
-	else if (s->client_host[0] == '[' || !*s->client_host)
-		why = "no reverse DNS";
+	else if (s->client_host[0] == '[' || !*s->client_host
+		 || strcmp(s->client_host, "unknown") == 0)
+		why = "no reverse DNS";	/* Sendmail's [addr], Postfix's too */
 	else
-		why = generic_name(s->client_host, s->client_addr);
+		why = rdns_generic(s->client_host, s->client_addr);
 	return run_str(run, why ? why : "", why ? strlen(why) : 0, ret);
 }
 

@@ -99,6 +99,10 @@ ok $? "the top level's failure is logged once, with file:line and the answer"
 [ "$(grep -c 'runtime error' "$tmp/toplevel.log")" -eq 1 ]
 ok $? "and not again for each step"
 
+# $client_suspicious and $greylist_key
+start suspicious "$here/suspicious.mfl"
+scenario suspicious suspicious
+
 # the store: greylisting, lists, automatic blocks, mvmcas beside mvmtr
 mvmcas=$top_builddir/milter/mvmcas
 sed "s|@STORE@|$tmp/store|" "$here/store.mfl" >"$tmp/store.mfl"

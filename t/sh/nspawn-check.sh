@@ -30,6 +30,24 @@ echo "expire=$?"
 systemctl stop mvmtr.service
 echo "stop=$?"
 echo "stopped=$(systemctl is-active mvmtr.service)"
+# the store on Redis: Debian's redis-server (127.0.0.1:6379), the
+# packaged unit's sandbox and user reaching it, mvmcas beside it
+systemctl start redis-server.service
+echo "redis_start=$?"
+sed -i '1i $mvmtr_store = "redis://127.0.0.1:6379/0";' /etc/mvmf/mvmtr.mfl
+systemctl start mvmtr.service
+echo "redis_mvmtr=$?"
+i=0
+while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+# mvmtr keeps the connection it opened at start: a client besides redis-cli
+echo "redis_clients=$(redis-cli info clients | sed -n 's/^connected_clients:\([0-9]*\).*/\1/p')"
+mvmcas -s redis://127.0.0.1:6379/0 block 192.0.2.66/32 -r "in the container" >/dev/null
+echo "redis_block=$?"
+echo "redis_show=$(mvmcas -s redis://127.0.0.1:6379/0 show 192.0.2.66)"
+echo "redis_keys=$(redis-cli --scan --pattern 'mvmf:b*')"
+systemctl stop mvmtr.service
+sed -i '1d' /etc/mvmf/mvmtr.mfl
+systemctl stop redis-server.service
 # mvmda-decide.service: off until the admin enables it; started, it
 # answers the milter's group, each question as the user asked about
 echo "decide_enabled=$(systemctl is-enabled mvmda-decide.service)"

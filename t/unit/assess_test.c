@@ -25,6 +25,7 @@
 
 #include "assess.h"
 #include "msg/msg.h"
+#include "rdns.h"
 #include "store.h"
 #include "tap.h"
 
@@ -88,6 +89,37 @@ test_cidr(void)
 
 		tap_is_int((long long) ip4_format(a, 1, out), 12, "ip4_format reversed: its length");
 		tap_is_str(out, "250.109.20.1", "ip4_format reversed (a DNSBL name)");
+	}
+}
+
+/* test_rdns - which reverse DNS names look like an access network's */
+static void
+test_rdns(void)
+{
+	static const struct {
+		const char *name, *addr, *want;
+	} cases[] = {
+		{ "203-0-113-7.dyn.example.net", "203.0.113.7", "its host name holds its address" },
+		{ "7.113.0.203.in-addr.example", "203.0.113.7", "its host name holds its address" },
+		{ "c-73-12-44-1.hsd1.ca.example.net", "73.12.44.1", "its host name holds its address" },
+		{ "cpe-68-173-12-4.nyc.res.example.com", "68.173.12.4", "its host name holds its address" },
+		{ "dsl.example.net", "192.0.2.9", "its host name looks generic" },
+		{ "pool-abc.example.net", "192.0.2.9", "its host name looks generic" },
+		{ "DYN-x.example.net", "192.0.2.9", "its host name looks generic" },
+		{ "mail.example.org", "192.0.2.25", NULL },
+		{ "mail1.example.org", "10.1.2.1", NULL },
+		{ "mx-2-1.example.org", "10.1.2.1", NULL },	/* two small numbers: chance */
+		{ "host-1-2-1.example.org", "10.1.2.1", "its host name holds its address" },
+		{ "smtp.dsl-provider.example", "192.0.2.9", NULL },	/* not the first label */
+		{ "mail-oi1-f176.google.example", "209.85.167.176", NULL },
+		{ "outbound.pool.example", "2001:db8::7", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = rdns_generic(cases[i].name, cases[i].addr);
+
+		tap_is_str(got ? got : "(not generic)", cases[i].want ? cases[i].want : "(not generic)",
+			   "rdns_generic %s [%s]", cases[i].name, cases[i].addr);
 	}
 }
 
@@ -519,6 +551,7 @@ main(void)
 	char where[300], cmd[300];
 
 	test_cidr();
+	test_rdns();
 	signal(SIGPIPE, SIG_IGN);	/* as mvmtr and mvmcas do */
 #ifndef HAVE_REDIS
 	tap_skip_all("this build has no Redis backend (./configure --with-redis)");
@@ -551,6 +584,7 @@ main(void)
 	char dir[] = "/tmp/assess_testXXXXXX", err[256], cmd[64];
 
 	test_cidr();
+	test_rdns();
 	if (mkdtemp(dir) == NULL)
 		tap_skip_all("cannot make a temporary directory");
 	test_backend(dir);
