@@ -208,8 +208,8 @@ UNIT
 		is "$(said socket)" "mvmtr:mvmtr 660" "the packaged socket is mvmtr's, 0660"
 		is "$(said rundir)" "mvmtr:mvmtr 750" "RuntimeDirectory /run/mvmf is mvmtr's, 0750"
 		is "$(said store)" "mvmtr:mvmtr 750" "the store in StateDirectory /var/lib/mvmf is mvmtr's, 0750"
-		is "$(grep -c 'started: /etc/mvmf/mvmtr.mfl on unix:/var/spool/postfix/mvmtr/mvmtr.sock' "$tmp/nspawn/journal")" 1 \
-			"the journal has mvmtr's start line once (not from syslog and stderr both)"
+		is "$(grep -c 'started: /etc/mvmf/mvmtr.mfl on unix:/var/spool/postfix/mvmtr/mvmtr.sock' "$tmp/nspawn/journal")" 2 \
+			"the journal has mvmtr's start line once a start (two starts; not from syslog and stderr both)"
 		is "$(said reload)" 0 "systemctl reload mvmtr"
 		ok "$(grep -q 'reload: /etc/mvmf/mvmtr.mfl compiled and in use' "$tmp/nspawn/journal"; echo $?)" \
 			"the reload reached mvmtr (HUP): its line is in the journal"
