@@ -15,7 +15,7 @@ MTR_LIBS = milter/libmtr.a milter/libshared.a
 milter_libmtr_a_SOURCES = milter/mvmtr.h milter/log.c milter/change.c milter/program.c \
 	milter/session.c milter/intr_milter.c milter/intr_assess.c \
 	milter/assess.h milter/assess.c milter/greylist.c milter/rdns.h milter/rdns.c milter/store.h \
-	milter/store.c milter/store_lmdb.c milter/store_redis.c milter/dns_state.h milter/dns_state.c \
+	milter/store.c milter/store_open.c milter/store_lmdb.c milter/store_redis.c milter/dns_state.h milter/dns_state.c \
 	milter/spf.h milter/spf.c milter/spf_cache.c milter/intr_dns.c \
 	milter/delivery.h milter/delivery.c
 milter_libmtr_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) \

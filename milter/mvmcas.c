@@ -56,8 +56,8 @@ usage(FILE *out, int code)
 		"  check\n"
 		"  copy STORE\n"
 		"store: a directory (LMDB) or redis://[user:password@]host[:port][/db],\n"
-		"redis+unix://[user:password@]/path[?db=N]; it defaults to %s\n",
-		MVMTR_STORE_DEFAULT);
+		"redis+unix://[user:password@]/path[?db=N]\n"
+		"store defaults to %s\n", MVMTR_STORE_DEFAULT);
 	exit(code);
 }
 

@@ -1,9 +1,8 @@
 /*
- * store - what every backend shares: which one a setting names (a
- * directory is LMDB, a redis:// or redis+unix:// URL Redis); keys
- * longer than a backend can hold (LMDB: 511 bytes) are cut and given a
- * hash of the whole key, so any triplet fits; then the call goes to
- * the backend. And a memo: facts a caller may take as known for a short
+ * store - what every backend shares: keys longer than a backend can
+ * hold (LMDB: 511 bytes) are cut and given a hash of the whole key, so
+ * any triplet fits; then the call goes to the backend (store_open.c
+ * chose it). And a memo: facts a caller may take as known for a short
  * while without asking the store again (a passed triplet: greylist.c),
  * which spares a shared store's round trip for the same client's next
  * message.
@@ -30,26 +29,15 @@ struct store_memo {
 	} slot[MEMO_SLOTS];
 };
 
-/* store_is_redis - WHERE names a Redis server, not a directory */
-int
-store_is_redis(const char *where)
+/* store_memo_new - an empty memo for a store; NULL without memory */
+struct store_memo *
+store_memo_new(void)
 {
-	return strncmp(where, "redis://", 8) == 0 || strncmp(where, "redis+unix://", 13) == 0;
-}
+	struct store_memo *m = calloc(1, sizeof(*m));
 
-/* store_open - the store WHERE names, with CONF's settings; NULL and
- * ERR when it cannot be opened */
-struct store *
-store_open(const char *where, const struct store_conf *conf, int readonly,
-	   char *err, size_t errsize)
-{
-	struct store *st = store_is_redis(where) ? store_open_redis(where, conf, err, errsize)
-	    : store_open_lmdb(where, conf->map_size, readonly, err, errsize);
-
-	/* without memory for it, there is no memo: calls ask the store */
-	if (st != NULL && (st->memo = calloc(1, sizeof(*st->memo))) != NULL)
-		pthread_mutex_init(&st->memo->lock, NULL);
-	return st;
+	if (m != NULL)
+		pthread_mutex_init(&m->lock, NULL);
+	return m;
 }
 
 /* key_hash - FNV-1a of KEY, never 0 */

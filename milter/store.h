@@ -76,6 +76,7 @@ int store_put_many(struct store *st, const char *const *keys,
 int store_iter(struct store *st, const char *prefix, size_t len,
 	       store_iter_fn fn, void *arg);
 void store_close(struct store *st);
+struct store_memo *store_memo_new(void);
 int store_memo_known(struct store *st, const char *key, size_t len, int64_t now);
 void store_memo_note(struct store *st, const char *key, size_t len, int64_t now,
 		     int64_t seconds);
