@@ -323,10 +323,10 @@ test_backend(const char *where)
 static char dir[] = "/tmp/assess_redisXXXXXX";
 static pid_t server;
 
-/* redis_start - a redis-server on DIR/NAME.sock, with ARGS more
- * settings ("--requirepass x"); 0 once it answers */
+/* redis_start - a redis-server on DIR/NAME.sock, with more settings
+ * (MORE1 MORE2 MORE3: "--requirepass", "x", NULL); 0 once it answers */
 static int
-redis_start(const char *name, const char *more1, const char *more2)
+redis_start(const char *name, const char *more1, const char *more2, const char *more3)
 {
 	char sock[100], logfile[220];
 
@@ -335,7 +335,7 @@ redis_start(const char *name, const char *more1, const char *more2)
 	if ((server = fork()) == 0) {
 		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
 		       "--dir", dir, "--save", "", "--appendonly", "no", "--logfile", logfile,
-		       more1 ? more1 : "--loglevel", more2 ? more2 : "warning", (char *) NULL);
+		       "--loglevel", "warning", more1, more2, more3, (char *) NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 500; i++) {
@@ -460,7 +460,7 @@ test_faults(const char *where)
 		   "the server stopped: an error, not a crash");
 	tap_ok(strstr(st->error, "redis ") != NULL, "naming the server: %s", st->error);
 	tap_is_int(store_get(st, "x", 1, &val), -1, "every operation fails meanwhile");
-	tap_ok(redis_start("main", NULL, NULL) == 0, "the server starts again");
+	tap_ok(redis_start("main", NULL, NULL, NULL) == 0, "the server starts again");
 	for (i = 0; i < 300 && (rc = store_get(st, "x", 1, &val)) < 0; i++)
 		usleep(10000);
 	tap_is_int(rc, 0, "the same store works again by itself (after %d ms)", i * 10);
@@ -526,9 +526,27 @@ test_faults(const char *where)
 		store_close(st);
 		close(fd);
 	}
+	/* a read-only replica (of a master that is not there): reads
+	 * answer, writes fail with READONLY */
+	{
+		pid_t main_server = server;
+
+		tap_ok(redis_start("replica", "--replicaof", "127.0.0.1", "1") == 0,
+		       "a read-only replica");
+		snprintf(url, sizeof(url), "redis+unix://%s/replica.sock", dir);
+		st = store_open(url, &sconf, 0, err, sizeof(err));
+		tap_ok(st != NULL && store_get(st, "x", 1, &val) == 0, "reads on it answer");
+		tap_is_int(st ? greylist_check(st, "192.0.2.0/24", "ro@x", "r@y", 1000, &conf, &res) : 0,
+			   -1, "a write fails");
+		tap_ok(st && strstr(st->error, "READONLY") != NULL, "with Redis's reason: %s",
+		       st ? st->error : err);
+		store_close(st);
+		redis_stop();
+		server = main_server;
+	}
 	/* a password */
 	redis_stop();
-	tap_ok(redis_start("main", "--requirepass", "s3cret") == 0, "a server with a password");
+	tap_ok(redis_start("main", "--requirepass", "s3cret", NULL) == 0, "a server with a password");
 	snprintf(url, sizeof(url), "redis+unix://%s/main.sock", dir);
 	st = store_open(url, &sconf, 0, err, sizeof(err));
 	tap_ok(st == NULL && strstr(err, "AUTH") != NULL, "without it: refused at open (%s)", err);
@@ -560,7 +578,7 @@ main(void)
 		tap_skip_all("redis-server is not installed (apt-get install redis-server)");
 	if (mkdtemp(dir) == NULL)
 		tap_skip_all("cannot make a temporary directory");
-	if (redis_start("main", NULL, NULL) < 0) {
+	if (redis_start("main", NULL, NULL, NULL) < 0) {
 		tap_diag("redis-server did not start (%s/main.log)", dir);
 		return tap_done() || 1;
 	}
