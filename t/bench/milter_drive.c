@@ -329,5 +329,8 @@ main(int argc, char **argv)
 		if (outcome[c])
 			printf(" '%c' %ld", c, outcome[c]);
 	printf("\n");
+	free(tids);
+	free(lat);
+	free(body);
 	return failures ? 1 : 0;
 }
