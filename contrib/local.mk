@@ -8,6 +8,10 @@ EXTRA_DIST += contrib/mvmtr.mfl contrib/postfix/main.cf.mvmtr \
 	contrib/systemd/mvmtr-smtpd@.service.in contrib/systemd/mvmda-decide.service.in \
 	contrib/qmail/run contrib/qmail/mvmtr-run
 
+# example policies beyond /etc/mvmf/mvmtr.mfl: the submission service's
+mvmfexamplesdir = $(pkgdatadir)/examples
+dist_mvmfexamples_DATA = contrib/msa.mfl
+
 # Dovecot's ManageSieve offers what mvmda runs (mvmda(1) MANAGESIEVE)
 mvmfdovecotdir = $(pkgdatadir)/dovecot
 dist_mvmfdovecot_DATA = contrib/dovecot/90-mvmf-sieve.conf

@@ -90,8 +90,17 @@ assess_ttl(const char *key, size_t key_len, const void *val, size_t val_len,
 		end = r.start + 2 * r.window - 1;
 		break;
 	}
+	case REC_KNOWN: {
+		struct sender_rec r;
+
+		if (val_len != sizeof(r))
+			return -1;
+		memcpy(&r, val, sizeof(r));
+		end = r.added + KNOWN_RCPT_SECONDS - 1;
+		break;
+	}
 	default:
-		return 0;	/* "mlens" and what a later version adds */
+		return 0;	/* "mlens", senders, users, what a later version adds */
 	}
 	/* the policies test "older than", so the last second still counts */
 	return end < now ? -1 : end - now + 1;

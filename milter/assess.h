@@ -21,6 +21,9 @@ struct store;
 #define REC_RATE	'r'	/* "r" key */
 #define REC_REJECTS	'j'	/* "j" address: rejects for auto-blocking */
 #define REC_META	'm'	/* "mlens": prefix lengths in use by the lists */
+#define REC_SENDER	's'	/* "s" user \0 pattern: a sender the user may use */
+#define REC_USER	'u'	/* "u" user: lock, own limits (msa.c) */
+#define REC_KNOWN	'k'	/* "k" user \0 recipient: written to before */
 
 struct triplet_rec {
 	uint8_t version, passed;
@@ -49,6 +52,21 @@ struct rate_rec {
 	int64_t start, window;	/* the current window */
 	uint64_t current, previous;
 };
+
+struct sender_rec {		/* REC_SENDER, REC_KNOWN */
+	uint8_t version;
+	uint8_t unused[7];
+	int64_t added;
+};
+
+struct user_rec {		/* then reason \0 messages \0 recipients */
+	uint8_t version, locked;
+	uint8_t unused[6];
+	int64_t locked_at;
+};
+
+/* A recipient is known (not new) this long after it was last written to. */
+#define KNOWN_RCPT_SECONDS	(180 * 86400)
 
 struct greylist_conf {
 	int64_t delay, retry_window, lifetime;

@@ -14,7 +14,7 @@ MTR_LIBS = milter/libmtr.a milter/libshared.a
 # the policy side (no protocol), so unit tests link the same code
 milter_libmtr_a_SOURCES = milter/mvmtr.h milter/log.c milter/change.c milter/program.c \
 	milter/session.c milter/intr_milter.c milter/intr_assess.c \
-	milter/assess.h milter/assess.c milter/greylist.c milter/rdns.h milter/rdns.c milter/store.h \
+	milter/assess.h milter/assess.c milter/greylist.c milter/rdns.h milter/rdns.c milter/msa.h milter/msa.c milter/intr_msa.c milter/store.h \
 	milter/store.c milter/store_open.c milter/store_lmdb.c milter/store_redis.c milter/dns_state.h milter/dns_state.c \
 	milter/spf.h milter/spf.c milter/spf_cache.c milter/intr_dns.c \
 	milter/delivery.h milter/delivery.c

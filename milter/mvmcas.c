@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "assess.h"
+#include "msa.h"
 #include "msg/msg.h"
 #include "store.h"
 
@@ -42,7 +44,7 @@ usage(FILE *out, int code)
 	fprintf(out,
 		"usage: mvmcas [-s store] [-S size] [-p prefix] [-T ms] [-w retry-window]\n"
 		"              [-L lifetime] [-4 len] [-6 len] command\n"
-		"  list [greylist|clients|allow|block|rates]\n"
+		"  list [greylist|clients|allow|block|rates|senders|users|known]\n"
 		"  show ADDRESS\n"
 		"  dump\n"
 		"  load [FILE]\n"
@@ -55,6 +57,11 @@ usage(FILE *out, int code)
 		"  stats\n"
 		"  check\n"
 		"  copy STORE\n"
+		"  sender USER PATTERN... | unsender USER PATTERN...   (address, @domain, *)\n"
+		"  senders [USER]\n"
+		"  users\n"
+		"  lock USER [-r reason] | unlock USER\n"
+		"  limit USER messages|recipients COUNT/SECONDS...|default\n"
 		"store: a directory (LMDB) or redis://[user:password@]host[:port][/db],\n"
 		"redis+unix://[user:password@]/path[?db=N]\n"
 		"store defaults to %s\n", MVMTR_STORE_DEFAULT);
@@ -175,6 +182,42 @@ print_record(FILE *f, const char *key, size_t klen, const void *val, size_t vlen
 		fputc('\n', f);
 		break;
 	}
+	case REC_SENDER:
+	case REC_KNOWN: {
+		struct sender_rec r;
+
+		if (vlen != sizeof(r))
+			return;
+		memcpy(&r, val, sizeof(r));
+		fputs(key[0] == REC_SENDER ? "sender" : "known", f);
+		for (int i = 0; i < 2; i++) {
+			const char *part = field(&p, end, &n);
+
+			fputc('\t', f);
+			put_escaped(f, part, n);
+		}
+		fprintf(f, "\t%lld\n", (long long) r.added);
+		break;
+	}
+	case REC_USER: {
+		struct user_rec r;
+		const char *v = (const char *) val + sizeof(r), *vend = (const char *) val + vlen;
+
+		if (vlen < sizeof(r))
+			return;
+		memcpy(&r, val, sizeof(r));
+		fputs("user\t", f);
+		put_escaped(f, p, klen - 1);
+		fprintf(f, "\t%d\t%lld", r.locked, (long long) r.locked_at);
+		for (int i = 0; i < 3; i++) {
+			const char *part = field(&v, vend, &n);
+
+			fputc('\t', f);
+			put_escaped(f, part, n);
+		}
+		fputc('\n', f);
+		break;
+	}
 	case REC_RATE:
 	case REC_REJECTS: {
 		struct rate_rec r;
@@ -240,7 +283,9 @@ kind_of(const char *name)
 	} kinds[] = {
 		{ "greylist", REC_TRIPLET }, { "clients", REC_NET }, { "client", REC_NET },
 		{ "allow", REC_ALLOW }, { "block", REC_BLOCK }, { "rates", REC_RATE },
-		{ "rate", REC_RATE }, { "rejects", REC_REJECTS },
+		{ "rate", REC_RATE }, { "rejects", REC_REJECTS }, { "senders", REC_SENDER },
+		{ "sender", REC_SENDER }, { "users", REC_USER }, { "user", REC_USER },
+		{ "known", REC_KNOWN },
 	};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -453,6 +498,35 @@ load_line(struct store *st, struct batch *b, char *line)
 		batch_add(st, b, &key, &r, sizeof(r));
 		return 0;
 	}
+	if ((strcmp(f[0], "sender") == 0 || strcmp(f[0], "known") == 0) && n == 4) {
+		struct sender_rec r = { .version = 1 };
+
+		buf_putc(&key, f[0][0] == 's' ? REC_SENDER : REC_KNOWN);
+		buf_append(&key, f[1], unescape(f[1]));
+		buf_append(&key, "", 1);
+		buf_append(&key, f[2], unescape(f[2]));
+		r.added = strtoll(f[3], NULL, 10);
+		batch_add(st, b, &key, &r, sizeof(r));
+		return 0;
+	}
+	if (strcmp(f[0], "user") == 0 && n == 7) {
+		struct user_rec r = { .version = 1 };
+		struct buf val = BUF_INIT;
+
+		buf_putc(&key, REC_USER);
+		buf_append(&key, f[1], unescape(f[1]));
+		r.locked = (uint8_t) atoi(f[2]);
+		r.locked_at = strtoll(f[3], NULL, 10);
+		buf_append(&val, &r, sizeof(r));
+		for (int i = 4; i < 7; i++) {
+			buf_append(&val, f[i], unescape(f[i]));
+			if (i < 6)
+				buf_append(&val, "", 1);
+		}
+		batch_add(st, b, &key, val.data, val.len);
+		buf_free(&val);
+		return 0;
+	}
 	buf_free(&key);
 	return -1;
 }
@@ -606,7 +680,7 @@ show_prefix(struct store *st, int kind, const char *text)
 	w.now = time(NULL);
 	buf_putc(&prefix, kind);
 	buf_puts(&prefix, text);
-	if (kind == REC_TRIPLET)
+	if (kind == REC_TRIPLET || kind == REC_SENDER || kind == REC_KNOWN)
 		buf_append(&prefix, "", 1);	/* the network ends there */
 	if (store_iter(st, prefix.data, prefix.len, walk_one, &w) < 0)
 		die("%s", st->error);
@@ -648,6 +722,74 @@ cmd_check(struct store *st, const char *path)
 	       "  mvmcas -s %s.damaged dump >saved; mvmcas -s %s load saved\n",
 	       path, path, path, path);
 	return 1;
+}
+
+/* cmd_sender - sender USER PATTERN... / unsender USER PATTERN... */
+static int
+cmd_sender(struct store *st, int add, int argc, char **argv)
+{
+	int rc = 0;
+
+	if (argc < 2)
+		usage(stderr, 2);
+	for (int i = 1; i < argc; i++) {
+		char pattern[512];
+		size_t n = 0;
+		int r;
+
+		for (; argv[i][n] && n + 1 < sizeof(pattern); n++)
+			pattern[n] = (char) tolower((unsigned char) argv[i][n]);
+		pattern[n] = 0;
+		if (strcmp(pattern, "*") != 0 && strchr(pattern, '@') == NULL)
+			die("%s: not a sender: an address, @domain or *", argv[i]);
+		r = add ? msa_sender_add(st, argv[0], pattern, time(NULL))
+		    : msa_sender_delete(st, argv[0], pattern);
+		if (r < 0)
+			die("%s", st->error);
+		if (!add && r == 0) {
+			fprintf(stderr, "mvmcas: %s may not send as %s anyway\n", argv[0], pattern);
+			rc = 1;
+		}
+	}
+	return rc;
+}
+
+/* cmd_lock - lock USER [-r reason] / unlock USER */
+static int
+cmd_lock(struct store *st, int lock, int argc, char **argv)
+{
+	const char *reason = "by the admin";
+	int rc;
+
+	if (argc == 3 && lock && strcmp(argv[1], "-r") == 0)
+		reason = argv[2];
+	else if (argc != 1)
+		usage(stderr, 2);
+	if ((rc = msa_user_lock(st, argv[0], lock, reason, time(NULL))) < 0)
+		die("%s", st->error);
+	if (rc == 0) {
+		fprintf(stderr, "mvmcas: %s is %s already\n", argv[0], lock ? "locked" : "not locked");
+		return 1;
+	}
+	printf("%s %s\n", lock ? "locked" : "unlocked", argv[0]);
+	return 0;
+}
+
+/* cmd_limit - limit USER messages|recipients SPEC ("default": none) */
+static int
+cmd_limit(struct store *st, int argc, char **argv)
+{
+	const char *spec;
+
+	if (argc != 3 || (strcmp(argv[1], "messages") != 0 && strcmp(argv[1], "recipients") != 0))
+		usage(stderr, 2);
+	spec = strcmp(argv[2], "default") == 0 ? "" : argv[2];
+	if (!msa_limits_valid(spec))
+		die("%s: not limits: COUNT/SECONDS ..., e.g. \"30/60 500/86400\"", argv[2]);
+	if (msa_user_limits(st, argv[0], argv[1][0] == 'm' ? spec : NULL,
+			    argv[1][0] == 'r' ? spec : NULL) < 0)
+		die("%s", st->error);
+	return 0;
 }
 
 /* cmd_show - what the store says about ADDRESS */
@@ -748,7 +890,8 @@ main(int argc, char **argv)
 	cmd = argv[0];
 	readonly = strcmp(cmd, "list") == 0 || strcmp(cmd, "show") == 0
 	    || strcmp(cmd, "dump") == 0 || strcmp(cmd, "stats") == 0
-	    || strcmp(cmd, "check") == 0 || strcmp(cmd, "copy") == 0;
+	    || strcmp(cmd, "check") == 0 || strcmp(cmd, "copy") == 0
+	    || strcmp(cmd, "users") == 0 || strcmp(cmd, "senders") == 0;
 	if (sc.connect_ms <= 0)
 		usage(stderr, 2);
 	if ((st = store_open(path, &sc, readonly, err, sizeof(err))) == NULL)
@@ -781,6 +924,20 @@ main(int argc, char **argv)
 		rc = cmd_expire(st);
 	} else if (strcmp(cmd, "delete") == 0) {
 		rc = cmd_delete(st, argc - 1, argv + 1);
+	} else if (strcmp(cmd, "sender") == 0) {
+		rc = cmd_sender(st, 1, argc - 1, argv + 1);
+	} else if (strcmp(cmd, "unsender") == 0) {
+		rc = cmd_sender(st, 0, argc - 1, argv + 1);
+	} else if (strcmp(cmd, "lock") == 0) {
+		rc = cmd_lock(st, 1, argc - 1, argv + 1);
+	} else if (strcmp(cmd, "unlock") == 0) {
+		rc = cmd_lock(st, 0, argc - 1, argv + 1);
+	} else if (strcmp(cmd, "limit") == 0) {
+		rc = cmd_limit(st, argc - 1, argv + 1);
+	} else if (strcmp(cmd, "users") == 0 && argc == 1) {
+		rc = cmd_walk(st, REC_USER, 0);
+	} else if (strcmp(cmd, "senders") == 0 && argc <= 2) {
+		rc = argc == 2 ? show_prefix(st, REC_SENDER, argv[1]) == 0 : cmd_walk(st, REC_SENDER, 0);
 	} else if (strcmp(cmd, "copy") == 0 && argc == 2) {
 		rc = cmd_copy(st, argv[1], &sc);
 	} else {

@@ -75,6 +75,14 @@ static const struct {
 	  "IPv4 prefix length that groups clients" },
 	{ "mvmtr_greylist_prefix6", MFL_CONTROL_INT, 64, NULL,
 	  "IPv6 prefix length that groups clients" },
+	{ "mvmtr_msa_messages", MFL_CONTROL_STRING, 0, "",
+	  "messages a user may submit: COUNT/SECONDS ..., e.g. \"30/60 500/86400\" (\"\": no limit)" },
+	{ "mvmtr_msa_recipients", MFL_CONTROL_STRING, 0, "",
+	  "recipients a user may submit to: COUNT/SECONDS ... (\"\": no limit)" },
+	{ "mvmtr_msa_brake_messages", MFL_CONTROL_STRING, 0, "",
+	  "COUNT/SECONDS: more messages than that locks the user (\"\": no brake)" },
+	{ "mvmtr_msa_brake_new_recipients", MFL_CONTROL_STRING, 0, "",
+	  "COUNT/SECONDS: more recipients never written to before locks the user" },
 	{ "mvmtr_autoblock_rejects", MFL_CONTROL_INT, 0, NULL,
 	  "rejects within mvmtr_autoblock_window that block a client (0: off)" },
 	{ "mvmtr_autoblock_window", MFL_CONTROL_INT, 3600, NULL,
@@ -142,6 +150,7 @@ program_env(void)
 		if (mfl_env_add_hook(env, hook_names[h], hook_params[h]) < 0)
 			goto fail;
 	if (intr_milter_register(env) < 0 || intr_assess_register(env) < 0
+	    || intr_msa_register(env) < 0
 	    || intr_dns_register(env) < 0)
 		goto fail;
 	return env;
@@ -213,6 +222,7 @@ program_needs(struct program *pg)
 	static const char *const msg_tests[] = {
 		"header", "address", "exists", "size", "body", "headers",
 		"date", "spamtest", "virustest", "addheader", "deleteheader",
+		"from_allowed",
 	};
 	/* SPF reads the HELO name (for <> and $spf_helo), and the macro
 	 * j (the receiver, in explanations and Received-SPF) */
@@ -377,7 +387,7 @@ program_compile(const char *path, struct buf *errors)
 	pg->sieve = mfl_prog_is_sieve(pg->prog);
 	pg->refs = 1;		/* the caller's */
 	program_needs(pg);
-	pg->uses_store = intr_assess_used(pg->prog);
+	pg->uses_store = intr_assess_used(pg->prog) || intr_msa_used(pg->prog);
 	if (program_settings(pg, errors) < 0) {
 		program_put(pg);
 		return NULL;

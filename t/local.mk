@@ -100,6 +100,7 @@ sh_tests = \
 	t/milter/postfix.sh \
 	t/milter/redis.sh \
 	t/milter/bigsender.sh \
+	t/milter/msa.sh \
 	t/milter/delivery.sh \
 	t/milter/concurrency.sh \
 	t/milter/dns.sh \

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "assess.h"
+#include "msa.h"
 #include "msg/msg.h"
 #include "rdns.h"
 #include "store.h"
@@ -90,6 +91,83 @@ test_cidr(void)
 		tap_is_int((long long) ip4_format(a, 1, out), 12, "ip4_format reversed: its length");
 		tap_is_str(out, "250.109.20.1", "ip4_format reversed (a DNSBL name)");
 	}
+}
+
+/* test_msa - outbound: the sender map, limits in several windows, a
+ * user's own limits, locks and the brakes */
+static void
+test_msa(struct store *st)
+{
+	static const struct {
+		const char *user, *address;
+		int want;
+	} senders[] = {
+		{ "alice", "alice@example.org", 1 },
+		{ "alice", "Alice@Example.ORG", 1 },
+		{ "alice", "alice+lists@example.org", 1 },
+		{ "alice", "bob@example.org", 0 },
+		{ "alice", "anyone@example.net", 1 },
+		{ "alice", "anyone@sub.example.net", 0 },
+		{ "alice", "", 0 },
+		{ "bob", "whoever@wherever.example", 1 },
+		{ "carol", "carol@example.org", 0 },
+	};
+	struct buf why = BUF_INIT, reason = BUF_INIT, m = BUF_INIT, r = BUF_INIT;
+	struct user_rec rec;
+	time_t t = 5000000;
+	int i;
+
+	msa_sender_add(st, "alice", "alice@example.org", t);
+	msa_sender_add(st, "alice", "@example.net", t);
+	msa_sender_add(st, "bob", "*", t);
+	for (size_t k = 0; k < sizeof(senders) / sizeof(senders[0]); k++)
+		tap_is_int(msa_sender_allowed(st, senders[k].user, senders[k].address), senders[k].want,
+			   "%s may send as <%s>", senders[k].user, senders[k].address);
+	tap_is_int(msa_sender_delete(st, "alice", "@example.net"), 1, "a pattern taken away");
+	tap_is_int(msa_sender_allowed(st, "alice", "anyone@example.net"), 0, "no longer allowed");
+	/* 3 a minute, 5 an hour */
+	for (i = 0; i < 10; i++)
+		if (msa_count(st, "alice", "messages", "3/60 5/3600", t, &why) < 0 || why.len)
+			break;
+	tap_is_int(i, 3, "3 messages in a minute pass, the 4th not");
+	tap_is_str(why.data, "messages 3 of 3 in 60 s", "and says which limit");
+	msa_count(st, "alice", "messages", "3/60 5/3600", t + 121, &why);
+	msa_count(st, "alice", "messages", "3/60 5/3600", t + 122, &why);
+	tap_is_str(why.len ? why.data : "", "", "two minutes later (the sliding window emptied) two more pass");
+	msa_count(st, "alice", "messages", "3/60 5/3600", t + 123, &why);
+	tap_is_str(why.data, "messages 5 of 5 in 3600 s", "then the hour's limit holds");
+	msa_count(st, "alice", "recipients", "3/60 5/3600", t + 123, &why);
+	tap_is_str(why.len ? why.data : "", "", "recipients count apart");
+	tap_ok(msa_user_limits(st, "alice", "100/3600", NULL) == 0, "alice's own message limit");
+	msa_count(st, "alice", "messages", "3/60 5/3600", t + 124, &why);
+	tap_is_str(why.len ? why.data : "", "", "replaces the default");
+	/* locks */
+	tap_is_int(msa_user_lock(st, "alice", 1, "by hand", t), 1, "lock alice");
+	tap_is_int(msa_user_lock(st, "alice", 1, "again", t), 0, "locking again changes nothing");
+	msa_count(st, "alice", "messages", "", t + 65, &why);
+	tap_is_str(why.data, "locked: by hand", "a locked user sends nothing");
+	msa_user_get(st, "alice", &rec, &reason, &m, &r);
+	tap_ok(rec.locked && strcmp(m.data, "100/3600") == 0, "the lock keeps her own limits");
+	tap_is_int(msa_user_lock(st, "alice", 0, NULL, t), 1, "unlock");
+	msa_count(st, "alice", "messages", "", t + 66, &why);
+	tap_is_str(why.len ? why.data : "", "", "and she sends again");
+	/* the brake: more than 3 in 60 s locks */
+	for (i = 0; i < 10; i++)
+		if (msa_brake(st, "dave", "messages", "3/60", t + i) != 0)
+			break;
+	tap_is_int(i, 3, "the 4th message within the brake's window locks the user");
+	msa_count(st, "dave", "messages", "", t + 10, &why);
+	tap_is_str(why.data, "locked: automatic: 4 messages in 60 s (brake 3)", "and says why");
+	msa_user_lock(st, "dave", 0, NULL, t + 11);
+	tap_is_int(msa_brake(st, "dave", "messages", "3/60", t + 12), 0,
+		   "unlocked, the brake counts afresh (the next message does not lock again)");
+	tap_is_int(msa_new_recipient(st, "dave", "X@Example.org", t), 1, "a recipient never written to: new");
+	tap_is_int(msa_new_recipient(st, "dave", "x@example.org", t + 5), 0, "then known (case folded)");
+	tap_is_int(msa_new_recipient(st, "erin", "x@example.org", t + 5), 1, "per user");
+	buf_free(&why);
+	buf_free(&reason);
+	buf_free(&m);
+	buf_free(&r);
 }
 
 /* test_rdns - which reverse DNS names look like an access network's */
@@ -312,6 +390,7 @@ test_backend(const char *where)
 	}
 	test_greylist(st);
 	test_memo(st);
+	test_msa(st);
 	test_lists(st);
 	test_rates(st);
 	store_close(st);

@@ -1,0 +1,248 @@
+/*
+ * intr_msa - outbound mail (MSA) in the language: $sender_allowed,
+ * $msa_message, $msa_recipient, $user_locked, over msa.c. The limits
+ * and brakes are the mvmtr_msa_* controls of the run, so a script may
+ * set them per user class before it asks.
+ *
+ * An outbound gate does not fail open: when the store fails, these
+ * are runtime errors, answered with $mvmtr_default_action (tempfail).
+ *
+ * DIAGNOSTICS: runtime errors as above, for a NUL in an argument, or
+ * when used outside a connection.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "assess.h"
+#include "msa.h"
+#include "msg/msg.h"
+#include "mvmtr.h"
+#include "store.h"
+
+/* ready - the session and the store, or a runtime error */
+static struct session *
+ready(struct mfl_run *run, const struct site *site, struct store **st_r)
+{
+	struct session *s = mfl_run_host_data(run);
+
+	if (s == NULL) {
+		run_error(run, site, "$%s works in hooks only", site->intr->name);
+		return NULL;
+	}
+	if ((*st_r = s->store) == NULL) {
+		run_error(run, site, "$%s: the store is not open", site->intr->name);
+		return NULL;
+	}
+	return s;
+}
+
+/* control_str - the string control NAME of the run ("" if unset) */
+static void
+control_str(struct mfl_run *run, const char *name, struct buf *out)
+{
+	struct value v;
+
+	buf_reset(out);
+	if (mfl_run_get_control(run, name, &v) == 0 && v.type == V_STR)
+		buf_append(out, v.u.s.ptr, v.u.s.len);
+	buf_putc(out, 0);
+	out->len--;
+}
+
+/* $sender_allowed(user, address): 1 when the user may send as it */
+static int
+sender_allowed_run(struct mfl_run *run, const struct site *site, struct value *args,
+		   struct value *ret)
+{
+	struct store *st;
+	struct session *s = ready(run, site, &st);
+	const char *user, *address;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	if ((user = run_cstr(run, &args[0])) == NULL || (address = run_cstr(run, &args[1])) == NULL)
+		return run_error(run, site, "$sender_allowed: an argument holds a NUL");
+	if ((rc = msa_sender_allowed(st, user, address)) < 0)
+		return run_error(run, site, "$sender_allowed: %s", st->error);
+	*ret = value_int(rc);
+	return 0;
+}
+
+/* $from_allowed(user): 1 when the message has a From: and the user may
+ * send as every address in it (RFC 5322 allows several); at the end of
+ * the message */
+static int
+from_allowed_run(struct mfl_run *run, const struct site *site, struct value *args,
+		 struct value *ret)
+{
+	struct store *st;
+	struct session *s = ready(run, site, &st);
+	struct hdr_index *index;
+	struct hdr_field *f;
+	struct addr *list = NULL;
+	struct buf spec = BUF_INIT;
+	const char *user;
+	size_t n = 0;
+	int allowed = 1;
+
+	if (s == NULL)
+		return -1;
+	if ((user = run_cstr(run, &args[0])) == NULL)
+		return run_error(run, site, "$from_allowed: the user holds a NUL");
+	if (s->msg == NULL || (index = msg_headers(s->msg)) == NULL)
+		return run_error(run, site, "$from_allowed needs the message's header "
+				 "($hook_eoh, $hook_eom)");
+	if ((f = hdr_find(index, "From", 4, 0)) == NULL || hdr_unfolded(index, f) < 0
+	    || addr_parse_list(msg_arena(s->msg), f->unfolded, f->unfolded_len, &list, &n) < 0
+	    || n == 0)
+		allowed = 0;	/* none, or none that parses: not an allowed one */
+	for (size_t i = 0; allowed && i < n; i++) {
+		int rc;
+
+		buf_reset(&spec);
+		addr_spec(&list[i], &spec);
+		if ((rc = msa_sender_allowed(st, user, buf_cstr(&spec))) < 0) {
+			buf_free(&spec);
+			return run_error(run, site, "$from_allowed: %s", st->error);
+		}
+		allowed = rc;
+	}
+	buf_free(&spec);
+	*ret = value_int(allowed);
+	return 0;
+}
+
+/* count - one more KIND for USER under the run's limits (LIMITS) and
+ * brake (BRAKE, counting BRAKE_KIND when COUNT_BRAKE): "" or why not */
+static int
+count(struct mfl_run *run, const struct site *site, const char *user, const char *kind,
+      const char *limits, const char *brake, int count_brake, struct value *ret)
+{
+	struct session *s;
+	struct store *st;
+	struct buf spec = BUF_INIT, why = BUF_INIT;
+	time_t now = time(NULL);
+	int rc;
+
+	if ((s = ready(run, site, &st)) == NULL)
+		return -1;
+	control_str(run, limits, &spec);
+	rc = msa_count(st, user, kind, spec.data, now, &why);
+	if (rc == 0 && why.len == 0 && count_brake) {
+		control_str(run, brake, &spec);
+		if ((rc = msa_brake(st, user, kind, spec.data, now)) == 1) {
+			session_log(s, LOG_WARNING, "msa: user %s locked: more %s than %s "
+				    "(mvmcas unlock %s releases it)", user, kind, spec.data, user);
+			buf_printf(&why, "locked: too many %s", kind);
+		}
+	}
+	if (rc < 0) {
+		buf_free(&spec);
+		buf_free(&why);
+		return run_error(run, site, "$%s: %s", site->intr->name, st->error);
+	}
+	if (why.len > 0)
+		session_log(s, LOG_NOTICE, "msa: user %s refused: %s", user, why.data);
+	rc = run_str(run, why.len ? why.data : "", why.len, ret);
+	buf_free(&spec);
+	buf_free(&why);
+	return rc;
+}
+
+/* $msa_message(user): count one message; "" or why it may not go */
+static int
+msa_message_run(struct mfl_run *run, const struct site *site, struct value *args,
+		struct value *ret)
+{
+	const char *user = run_cstr(run, &args[0]);
+
+	if (user == NULL)
+		return run_error(run, site, "$msa_message: the user holds a NUL");
+	return count(run, site, user, "messages", "mvmtr_msa_messages",
+		     "mvmtr_msa_brake_messages", 1, ret);
+}
+
+/* $msa_recipient(user, rcpt): count one recipient; "" or why not */
+static int
+msa_recipient_run(struct mfl_run *run, const struct site *site, struct value *args,
+		  struct value *ret)
+{
+	struct session *s;
+	struct store *st;
+	const char *user = run_cstr(run, &args[0]), *rcpt = run_cstr(run, &args[1]);
+	int fresh;
+
+	if (user == NULL || rcpt == NULL)
+		return run_error(run, site, "$msa_recipient: an argument holds a NUL");
+	if ((s = ready(run, site, &st)) == NULL)
+		return -1;
+	if ((fresh = msa_new_recipient(st, user, rcpt, time(NULL))) < 0)
+		return run_error(run, site, "$msa_recipient: %s", st->error);
+	/* the brake counts recipients the user never wrote to before */
+	return count(run, site, user, "recipients", "mvmtr_msa_recipients",
+		     "mvmtr_msa_brake_new_recipients", fresh, ret);
+}
+
+/* $user_locked(user): why the user is locked, or "" */
+static int
+user_locked_run(struct mfl_run *run, const struct site *site, struct value *args,
+		struct value *ret)
+{
+	struct buf reason = BUF_INIT;
+	struct user_rec r;
+	struct store *st;
+	struct session *s = ready(run, site, &st);
+	const char *user;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	if ((user = run_cstr(run, &args[0])) == NULL)
+		return run_error(run, site, "$user_locked: the user holds a NUL");
+	if (msa_user_get(st, user, &r, &reason, NULL, NULL) < 0) {
+		buf_free(&reason);
+		return run_error(run, site, "$user_locked: %s", st->error);
+	}
+	if (r.locked && reason.len == 0)
+		buf_puts(&reason, "locked");
+	rc = run_str(run, r.locked ? reason.data : "", r.locked ? reason.len : 0, ret);
+	buf_free(&reason);
+	return rc;
+}
+
+static const struct intrinsic msa_intrinsics[] = {
+	{ .name = "sender_allowed", .kind = INTR_FUNCTION, .args = "ss", .ret = TYPE_INT,
+	  .run = sender_allowed_run },
+	{ .name = "from_allowed", .kind = INTR_FUNCTION, .args = "s", .ret = TYPE_INT,
+	  .run = from_allowed_run },
+	{ .name = "msa_message", .kind = INTR_FUNCTION, .args = "s", .ret = TYPE_STRING,
+	  .run = msa_message_run },
+	{ .name = "msa_recipient", .kind = INTR_FUNCTION, .args = "ss", .ret = TYPE_STRING,
+	  .run = msa_recipient_run },
+	{ .name = "user_locked", .kind = INTR_FUNCTION, .args = "s", .ret = TYPE_STRING,
+	  .run = user_locked_run },
+};
+
+/* intr_msa_register - the MSA intrinsics into ENV */
+int
+intr_msa_register(struct mfl_env *env)
+{
+	for (size_t i = 0; i < sizeof(msa_intrinsics) / sizeof(msa_intrinsics[0]); i++)
+		if (mfl_env_add_intrinsic(env, &msa_intrinsics[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* intr_msa_used - the program calls one of them (it needs the store) */
+int
+intr_msa_used(const struct mfl_prog *prog)
+{
+	for (size_t i = 0; i < sizeof(msa_intrinsics) / sizeof(msa_intrinsics[0]); i++)
+		if (mfl_prog_sites(prog, msa_intrinsics[i].name, NULL, NULL))
+			return 1;
+	return 0;
+}

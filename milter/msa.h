@@ -1,0 +1,27 @@
+/* msa.h - outbound mail's policy over the store (msa.c) */
+#ifndef MVMTR_MSA_H
+#define MVMTR_MSA_H
+
+#include <time.h>
+
+struct buf;
+struct store;
+struct user_rec;
+
+int msa_limits_valid(const char *spec);
+int msa_sender_add(struct store *st, const char *user, const char *pattern, time_t now);
+int msa_sender_delete(struct store *st, const char *user, const char *pattern);
+int msa_sender_allowed(struct store *st, const char *user, const char *address);
+int msa_user_get(struct store *st, const char *user, struct user_rec *r,
+		 struct buf *reason_r, struct buf *messages_r, struct buf *recipients_r);
+int msa_user_lock(struct store *st, const char *user, int lock, const char *reason,
+		  time_t now);
+int msa_user_limits(struct store *st, const char *user, const char *messages,
+		    const char *recipients);
+int msa_count(struct store *st, const char *user, const char *kind, const char *defaults,
+	      time_t now, struct buf *why);
+int msa_brake(struct store *st, const char *user, const char *kind, const char *burst,
+	      time_t now);
+int msa_new_recipient(struct store *st, const char *user, const char *rcpt, time_t now);
+
+#endif

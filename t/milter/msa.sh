@@ -1,0 +1,170 @@
+#!/bin/sh
+# msa.sh - mvmtr on a submission service with real SASL: a private
+# Postfix (t/lib/postfix.sh) with a submission port whose smtpd
+# authenticates through a private Dovecot auth server (passwd-file the
+# test writes), mvmtr running the packaged example policy
+# contrib/msa.mfl with short windows. swaks with AUTH: an allowed sender
+# accepted, another sender refused, a From: not allowed refused at the
+# end, an unauthenticated submission refused; over the limit tempfailed
+# and accepted after the window; a burst, and a run of new recipients,
+# lock the user; mvmcas shows and unlocks.
+. "$top_srcdir/t/tap.sh"
+. "$top_srcdir/t/lib/postfix.sh"
+pf_check
+command -v dovecot >/dev/null 2>&1 || skip_all "dovecot is not installed (dovecot-core)"
+id dovenull >/dev/null 2>&1 || skip_all "no dovenull user (dovecot-core makes it)"
+mvmtr=$(cd "$top_builddir/milter" && pwd)/mvmtr
+mvmcas=$(cd "$top_builddir/milter" && pwd)/mvmcas
+tmp=$(mktemp -d /tmp/mvmtr-msa.XXXXXX)
+chmod 755 "$tmp"
+PF="$tmp/pf"
+PF_PORT=$((23000 + $$ % 15000))
+SUB_PORT=$((PF_PORT + 1))
+MT_PORT=$((PF_PORT + 2))
+pids=
+cleanup() {
+	pf_stop
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	[ -n "$KEEP" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# the policy: the example as shipped, its limits shortened for the test
+{
+	echo "\$mvmtr_store = \"$tmp/store\";"
+	echo "\$mvmtr_store_size = 64 << 20;"
+	cat "$top_srcdir/contrib/msa.mfl"
+	echo "\$mvmtr_msa_messages = \"2/3\";"
+	echo "\$mvmtr_msa_recipients = \"50/60\";"
+	echo "\$mvmtr_msa_brake_messages = \"4/60\";"
+	echo "\$mvmtr_msa_brake_new_recipients = \"3/3600\";"
+} >"$tmp/msa.mfl"
+"$mvmtr" -f -l info -p "inet:$MT_PORT@127.0.0.1" "$tmp/msa.mfl" >"$tmp/mvmtr.log" 2>&1 &
+pids="$pids $!"
+
+# Dovecot's auth server alone, for Postfix's smtpd (smtpd_sasl_type dovecot)
+pf_init
+mkdir -p "$tmp/dovecot" "$PF/queue/private"
+chown postfix "$PF/queue/private"
+chmod 700 "$PF/queue/private"
+for u in alice carol dave; do echo "$u:{PLAIN}pw-$u::::::"; done >"$tmp/users"
+cat >"$tmp/dovecot.conf" <<C
+base_dir = $tmp/dovecot
+state_dir = $tmp/dovecot
+log_path = $tmp/dovecot.log
+protocols =
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $tmp/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}
+service auth {
+  unix_listener $PF/queue/private/auth {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
+C
+dovecot -F -c "$tmp/dovecot.conf" >"$tmp/dovecot.out" 2>&1 &
+pids="$pids $!"
+for i in $(seq 100); do [ -S "$PF/queue/private/auth" ] && break; sleep 0.1; done
+[ -S "$PF/queue/private/auth" ] || { cat "$tmp/dovecot.out" "$tmp/dovecot.log" >&2; ok 1 "dovecot auth listens"; done_testing; }
+
+# submitted mail goes nowhere: discarded once queued
+sed -i "s/^default_transport = .*/default_transport = discard:submitted in a test/" "$PF/etc/main.cf"
+pf_conf "smtpd_milters =" "milter_default_action = tempfail"
+cat >>"$PF/etc/master.cf" <<M
+127.0.0.1:$SUB_PORT inet n - n - - smtpd
+  -o syslog_name=postfix/submission
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_sasl_type=dovecot
+  -o smtpd_sasl_path=private/auth
+  -o smtpd_tls_security_level=none
+  -o smtpd_recipient_restrictions=permit_sasl_authenticated,permit_mynetworks,reject
+  -o smtpd_milters=inet:127.0.0.1:$MT_PORT
+M
+pf_start || { cat "$PF/maillog" >&2; ok 1 "private Postfix starts"; done_testing; }
+ok 0 "private Postfix with a submission port, SASL through a private Dovecot, mvmtr with contrib/msa.mfl"
+
+"$mvmcas" -s "$tmp/store" sender alice alice@example.org &&
+	"$mvmcas" -s "$tmp/store" sender carol carol@example.org &&
+	"$mvmcas" -s "$tmp/store" sender dave @example.org &&
+	"$mvmcas" -s "$tmp/store" limit carol messages "100/60"
+ok $? "mvmcas: alice may send as alice@example.org, carol as hers, dave as any @example.org; carol's own limit"
+
+# sub USER FROM [swaks options] - one submission; the dialogue in $tmp/swaks.out
+sub() {
+	user=$1 from=$2
+	shift 2
+	if [ "$user" = - ]; then
+		set -- "$@"
+	else
+		set -- --auth PLAIN --auth-user "$user" --auth-password "pw-$user" "$@"
+	fi
+	swaks --server 127.0.0.1 --port "$SUB_PORT" --from "$from" --to someone@remote.example \
+		--header "From: <$from>" "$@" >"$tmp/swaks.out" 2>&1
+}
+said() { grep -q -- "$1" "$tmp/swaks.out"; }
+
+sub alice alice@example.org
+said "<-  250 2.0.0 Ok: queued"
+ok $? "alice, authenticated, sends as herself: accepted"
+sub alice bob@example.org
+said "<\*\* 553 5.7.1 You (alice) may not send as <bob@example.org>"
+ok $? "alice as bob: refused at MAIL, 553 5.7.1"
+sub alice alice@example.org --header "From: Bob <bob@example.org>"
+said "<\*\* 553 5.7.1 You (alice) may not use that From: address"
+ok $? "alice's envelope with bob's From: refused at the end of the message"
+sub - alice@example.org
+said "<\*\* 530 5.7.0 Authentication required"
+ok $? "no AUTH: 530 5.7.0"
+sub alice alice@example.org
+said "<\*\* 451 4.7.1 Sending limit reached (messages 2 of 2 in 3 s), try again later"
+ok $? "the third message within 3 s: tempfailed with the limit"
+sleep 6
+sub alice alice@example.org
+said "<-  250 2.0.0 Ok: queued"
+ok $? "after the window: accepted again"
+
+# a burst: carol's own limit lets her, the brake (4 a minute) does not
+for i in 1 2 3 4; do sub carol carol@example.org; done
+said "<-  250 2.0.0 Ok: queued"
+ok $? "carol sends 4 messages in a burst"
+sub carol carol@example.org
+said "<\*\* 451 4.7.1 Sending limit reached (locked: too many messages)"
+ok $? "the 5th locks her account"
+sub carol carol@example.org
+said "<\*\* 451 4.7.1 Your account may not send now (automatic: 5 messages in 60 s (brake 4))"
+ok $? "and then every submission is held back, saying why"
+grep -q "msa: user carol locked: more messages than 4/60 (mvmcas unlock carol releases it)" "$tmp/mvmtr.log"
+ok $? "mvmtr logged the lock"
+"$mvmcas" -s "$tmp/store" users | grep -q "^user	carol	1	[0-9]*	automatic: 5 messages in 60 s (brake 4)	100/60	$"
+ok $? "mvmcas users shows it"
+"$mvmcas" -s "$tmp/store" unlock carol | grep -q "^unlocked carol$"
+ok $? "mvmcas unlock carol"
+sub carol carol@example.org
+said "<-  250 2.0.0 Ok: queued"
+ok $? "she sends again"
+
+# new recipients: dave writes to addresses he never wrote to (brake: 3 an hour)
+"$mvmcas" -s "$tmp/store" limit dave messages "100/60" >/dev/null
+sub dave dave@example.org --to new1@remote.example,new2@remote.example,new3@remote.example
+said "<-  250 2.0.0 Ok: queued"
+ok $? "dave writes to 3 new recipients"
+sub dave dave@example.org --to new1@remote.example
+said "<-  250 2.0.0 Ok: queued"
+ok $? "writing again to a known one counts nothing"
+sub dave dave@example.org --to new4@remote.example,new5@remote.example
+said "<\*\* 452 4.5.3 Too many recipients (locked: too many recipients)"
+ok $? "the 4th new recipient within the hour locks dave"
+sub dave dave@example.org
+said "<\*\* 451 4.7.1 Your account may not send now (automatic: 4 recipients in 3600 s (brake 3))"
+ok $? "his next submission is held back"
+done_testing
