@@ -9,11 +9,11 @@ set -eu
 
 BUILD="build-essential autoconf automake libtool pkg-config clang clang-format
 	libmilter-dev libspf2-dev libpcre2-dev liblmdb-dev lmdb-utils
-	libhiredis-dev libunistring-dev debhelper lintian liblockfile1 m4"
+	libhiredis-dev libopendkim-dev libunistring-dev debhelper lintian liblockfile1 m4"
 TEST="postfix miltertest dovecot-sieve dovecot-core redis-server unbound
 	dnsmasq-base swaks procmail maildrop bind9-dnsutils iproute2
 	valgrind python3 ca-certificates libgmime-3.0-dev systemd-container
-	ucspi-tcp dovecot-managesieved sieve-connect faketime"
+	ucspi-tcp dovecot-managesieved sieve-connect faketime opendkim-tools"
 # the peers make bench compares with (not needed by make check)
 BENCH="mailfromd"
 

@@ -1,6 +1,7 @@
 /*
  * intr_msa - outbound mail (MSA) in the language: $sender_allowed,
- * $msa_message, $msa_recipient, $user_locked, over msa.c. The limits
+ * $from_allowed, $msa_message, $msa_recipient, $user_locked over
+ * msa.c, and $dkim_sign (dkim.c signs at the message's end). The limits
  * and brakes are the mvmtr_msa_* controls of the run, so a script may
  * set them per user class before it asks.
  *
@@ -12,11 +13,13 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
 
 #include "assess.h"
+#include "dkim.h"
 #include "msa.h"
 #include "msg/msg.h"
 #include "mvmtr.h"
@@ -214,7 +217,75 @@ user_locked_run(struct mfl_run *run, const struct site *site, struct value *args
 	return rc;
 }
 
+/* from_domain - the domain of the message's (first) From: address */
+static int
+from_domain(struct session *s, struct buf *out)
+{
+	struct hdr_index *index = s->msg ? msg_headers(s->msg) : NULL;
+	struct hdr_field *f = index ? hdr_find(index, "From", 4, 0) : NULL;
+	struct addr *list = NULL;
+	size_t n = 0;
+	const char *at;
+
+	if (f == NULL || hdr_unfolded(index, f) < 0
+	    || addr_parse_list(msg_arena(s->msg), f->unfolded, f->unfolded_len, &list, &n) < 0
+	    || n == 0)
+		return 0;
+	addr_spec(&list[0], out);
+	if ((at = strrchr(buf_cstr(out), '@')) == NULL)
+		return 0;
+	memmove(out->data, at + 1, strlen(at + 1) + 1);
+	out->len = strlen(out->data);
+	return 1;
+}
+
+/* $dkim_sign([domain]): sign the message at its end with the key the
+ * key table ($mvmtr_dkim_keys) has for DOMAIN, by default the From:
+ * address's; 1 when there is one, else 0 (and nothing is signed) */
+static int
+dkim_sign_run(struct mfl_run *run, const struct site *site, struct value *args,
+	      struct value *ret)
+{
+	struct session *s = mfl_run_host_data(run);
+	struct buf domain = BUF_INIT, table = BUF_INIT;
+	struct dkim_key key;
+	char err[512];
+	int rc;
+
+	if (s == NULL)
+		return run_error(run, site, "$dkim_sign works in hooks only");
+	if (site->npos > 0) {
+		const char *d = run_cstr(run, &args[0]);
+
+		if (d == NULL)
+			return run_error(run, site, "$dkim_sign: the domain holds a NUL");
+		buf_puts(&domain, d);
+	} else if (s->msg == NULL) {
+		return run_error(run, site, "$dkim_sign needs the message's header ($hook_eom)");
+	} else {
+		from_domain(s, &domain);
+	}
+	control_str(run, "mvmtr_dkim_keys", &table);
+	rc = domain.len > 0 ? dkim_key_find(table.len ? table.data : MVMTR_DKIM_KEYS,
+					    buf_cstr(&domain), &key, err, sizeof(err)) : 0;
+	if (rc < 0) {
+		buf_free(&domain);
+		buf_free(&table);
+		return run_error(run, site, "$dkim_sign: %s", err);
+	}
+	if (rc == 1) {
+		free(s->dkim_domain);
+		s->dkim_domain = strdup(key.domain);
+	}
+	buf_free(&domain);
+	buf_free(&table);
+	*ret = value_int(rc == 1 && s->dkim_domain != NULL);
+	return 0;
+}
+
 static const struct intrinsic msa_intrinsics[] = {
+	{ .name = "dkim_sign", .kind = INTR_FUNCTION, .args = "?s", .ret = TYPE_INT,
+	  .run = dkim_sign_run },
 	{ .name = "sender_allowed", .kind = INTR_FUNCTION, .args = "ss", .ret = TYPE_INT,
 	  .run = sender_allowed_run },
 	{ .name = "from_allowed", .kind = INTR_FUNCTION, .args = "s", .ret = TYPE_INT,
@@ -242,7 +313,8 @@ int
 intr_msa_used(const struct mfl_prog *prog)
 {
 	for (size_t i = 0; i < sizeof(msa_intrinsics) / sizeof(msa_intrinsics[0]); i++)
-		if (mfl_prog_sites(prog, msa_intrinsics[i].name, NULL, NULL))
+		if (strcmp(msa_intrinsics[i].name, "dkim_sign") != 0
+		    && mfl_prog_sites(prog, msa_intrinsics[i].name, NULL, NULL))
 			return 1;
 	return 0;
 }

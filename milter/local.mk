@@ -14,24 +14,25 @@ MTR_LIBS = milter/libmtr.a milter/libshared.a
 # the policy side (no protocol), so unit tests link the same code
 milter_libmtr_a_SOURCES = milter/mvmtr.h milter/log.c milter/change.c milter/program.c \
 	milter/session.c milter/intr_milter.c milter/intr_assess.c \
-	milter/assess.h milter/assess.c milter/greylist.c milter/rdns.h milter/rdns.c milter/msa.h milter/msa.c milter/intr_msa.c milter/store.h \
+	milter/assess.h milter/assess.c milter/greylist.c milter/rdns.h milter/rdns.c milter/msa.h milter/msa.c milter/intr_msa.c milter/dkim.h milter/dkim.c milter/store.h \
 	milter/store.c milter/store_open.c milter/store_lmdb.c milter/store_redis.c milter/dns_state.h milter/dns_state.c \
 	milter/spf.h milter/spf.c milter/spf_cache.c milter/intr_dns.c \
 	milter/delivery.h milter/delivery.c
-milter_libmtr_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) \
+milter_libmtr_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) $(OPENDKIM_CFLAGS) \
 	-DMVMTR_STORE_DEFAULT='"$(localstatedir)/lib/mvmf/mvmtr"' \
 	-DMVMTR_SCRIPT='"$(sysconfdir)/mvmf/mvmtr.mfl"' \
+	-DMVMTR_DKIM_KEYS='"$(sysconfdir)/mvmf/dkim-keys"' \
 	-DMVMTR_SOCKET='"unix:$(mvmtr_socket)"'
 
 milter_mvmtr_SOURCES = milter/main.c milter/callbacks.c milter/engine.h milter/engine.c
 milter_mvmtr_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-milter_mvmtr_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(SPF2_LIBS) \
+milter_mvmtr_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(OPENDKIM_LIBS) $(SPF2_LIBS) \
 	$(RESOLV_LIBS) -lpthread
 
 sbin_PROGRAMS += milter/mvmcas
 milter_mvmcas_SOURCES = milter/mvmcas.c
 milter_mvmcas_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-milter_mvmcas_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(SPF2_LIBS) \
+milter_mvmcas_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(OPENDKIM_LIBS) $(SPF2_LIBS) \
 	$(RESOLV_LIBS)
 
 # the qmail-smtpd compatible receiver (./configure --enable-qmail-smtpd)

@@ -149,6 +149,7 @@ struct session {
 	int at_eom;			/* in session_eom: the message is whole */
 	int store_tempfail;		/* the store failed: answer tempfail */
 	/* what greylisting said of the message, for X-Greylist */
+	char *dkim_domain;		/* $dkim_sign asked to sign for it */
 	int grey_noted;
 	int64_t grey_delayed;
 	char grey_why[200];

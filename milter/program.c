@@ -83,6 +83,8 @@ static const struct {
 	  "COUNT/SECONDS: more messages than that locks the user (\"\": no brake)" },
 	{ "mvmtr_msa_brake_new_recipients", MFL_CONTROL_STRING, 0, "",
 	  "COUNT/SECONDS: more recipients never written to before locks the user" },
+	{ "mvmtr_dkim_keys", MFL_CONTROL_STRING, 0, MVMTR_DKIM_KEYS,
+	  "DKIM key table (OpenDKIM's KeyTable: NAME DOMAIN:SELECTOR:KEYFILE) for $dkim_sign" },
 	{ "mvmtr_autoblock_rejects", MFL_CONTROL_INT, 0, NULL,
 	  "rejects within mvmtr_autoblock_window that block a client (0: off)" },
 	{ "mvmtr_autoblock_window", MFL_CONTROL_INT, 3600, NULL,
@@ -222,7 +224,7 @@ program_needs(struct program *pg)
 	static const char *const msg_tests[] = {
 		"header", "address", "exists", "size", "body", "headers",
 		"date", "spamtest", "virustest", "addheader", "deleteheader",
-		"from_allowed",
+		"from_allowed", "dkim_sign",
 	};
 	/* SPF reads the HELO name (for <> and $spf_helo), and the macro
 	 * j (the receiver, in explanations and Received-SPF) */
@@ -256,6 +258,7 @@ program_needs(struct program *pg)
 	/* the body too: MIME parts (foreverypart, extracttext, :anychild
 	 * below the top part) live there */
 	if (pg->hooks & (1 << HOOK_BODY) || mfl_prog_sites(prog, "size", NULL, NULL)
+	    || mfl_prog_sites(prog, "dkim_sign", NULL, NULL)
 	    || mfl_prog_sites(prog, "body", NULL, NULL)
 	    || mfl_prog_sites(prog, "extracttext", NULL, NULL)
 	    || mfl_prog_sites(prog, "\001fep_next", NULL, NULL)

@@ -39,6 +39,7 @@
 #include "dns_state.h"
 #include "msg/msg.h"
 #include "mvmtr.h"
+#include "dkim.h"
 #include "store.h"
 
 /* Past this, body bytes are not kept for the script (tests see the
@@ -125,6 +126,7 @@ session_free(struct session *s)
 	reply_clear(&s->reply);
 	free(s->helo);
 	free(s->sender);
+	free(s->dkim_domain);
 	delivery_reset(s);
 	dns_state_free(s->dns);
 	mfl_run_free(s->run);
@@ -692,6 +694,127 @@ greylist_field(struct session *s)
 	return session_change(s, CHG_HEADER_INSERT, "X-Greylist", text, strlen(text), 0);
 }
 
+/* field_list - the header fields as the MTA will have them, each
+ * "Name: value" in FIELDS (NUL-separated, *N_R of them): the message's,
+ * then the changes queued for the MTA applied in order */
+static int
+field_list(struct session *s, struct buf *fields, size_t *n_r)
+{
+	struct buf one = BUF_INIT;
+	char **list = NULL;
+	size_t n = 0, cap = 0;
+	int rc = -1;
+
+	/* split the header (text_append: "Name: value\n", folds inside) */
+	for (const char *p = s->text.data, *end = p + s->header_len; p && p < end;) {
+		const char *nl = p;
+
+		while (nl < end && !(*nl == '\n' && (nl + 1 >= end || (nl[1] != ' ' && nl[1] != '\t'))))
+			nl++;
+		if (nl > p) {
+			if (n == cap && (list = realloc(list, (cap = cap ? cap * 2 : 32) * sizeof(*list))) == NULL)
+				goto out;
+			if ((list[n++] = strndup(p, (size_t) (nl - p))) == NULL)
+				goto out;
+		}
+		p = nl + 1;
+	}
+	for (struct change *c = s->changes; c != NULL; c = c->next) {
+		if (c->kind != CHG_HEADER_ADD && c->kind != CHG_HEADER_INSERT
+		    && c->kind != CHG_HEADER_CHANGE)
+			continue;
+		buf_reset(&one);
+		buf_printf(&one, "%s: %.*s", c->name, (int) c->value_len, c->value ? c->value : "");
+		if (c->kind == CHG_HEADER_CHANGE) {
+			/* the INDEXth field of that name (from 1): changed, or
+			 * gone when the value is empty */
+			int seen = 0;
+			size_t nlen = strlen(c->name);
+
+			for (size_t i = 0; i < n; i++) {
+				if (strncasecmp(list[i], c->name, nlen) != 0 || list[i][nlen] != ':'
+				    || ++seen != c->index)
+					continue;
+				free(list[i]);
+				if (c->value_len == 0) {
+					memmove(list + i, list + i + 1, (n - i - 1) * sizeof(*list));
+					n--;
+				} else if ((list[i] = strdup(buf_cstr(&one))) == NULL) {
+					goto out;
+				}
+				break;
+			}
+			continue;
+		}
+		if (n == cap && (list = realloc(list, (cap = cap ? cap * 2 : 32) * sizeof(*list))) == NULL)
+			goto out;
+		/* added at the end; inserted at its index (0: on top) */
+		size_t pos = c->kind == CHG_HEADER_INSERT && c->index >= 0 && (size_t) c->index < n
+		    ? (size_t) c->index : n;
+		char *field = strdup(buf_cstr(&one));
+
+		if (field == NULL)
+			goto out;
+		memmove(list + pos + 1, list + pos, (n - pos) * sizeof(*list));
+		list[pos] = field;
+		n++;
+	}
+	for (size_t i = 0; i < n; i++)
+		buf_append(fields, list[i], strlen(list[i]) + 1);
+	*n_r = n;
+	rc = fields->failed ? -1 : 0;
+out:
+	for (size_t i = 0; list != NULL && i < n; i++)
+		free(list[i]);
+	free(list);
+	buf_free(&one);
+	return rc;
+}
+
+/* dkim_field - DKIM-Signature on top, when $dkim_sign asked: over the
+ * header as the MTA will have it and the body; a failure is logged and
+ * the message goes unsigned (signing is no reason to hold mail) */
+static void
+dkim_field(struct session *s)
+{
+	struct buf fields = BUF_INIT, sig = BUF_INIT;
+	const char **ptrs = NULL;
+	struct value v;
+	struct dkim_key key;
+	const char *table = mfl_run_get_control(s->run, "mvmtr_dkim_keys", &v) == 0
+	    && v.type == V_STR ? v.u.s.ptr : MVMTR_DKIM_KEYS;
+	char err[512];
+	size_t n = 0;
+
+	if (s->dkim_domain == NULL)
+		return;
+	if (dkim_key_find(table, s->dkim_domain, &key, err, sizeof(err)) != 1
+	    || field_list(s, &fields, &n) < 0
+	    || (ptrs = calloc(n + 1, sizeof(*ptrs))) == NULL) {
+		session_log(s, LOG_ERR, "dkim: not signed for %s: %s", s->dkim_domain,
+			    ptrs == NULL && n > 0 ? "out of memory" : err);
+		goto out;
+	}
+	for (size_t i = 0, off = 0; i < n; i++) {
+		ptrs[i] = fields.data + off;
+		off += strlen(ptrs[i]) + 1;
+	}
+	if (dkim_sign_message(&key, *s->queue_id ? s->queue_id : "NOQUEUE", ptrs, n,
+			      s->text.data + s->header_len, s->text.len - s->header_len, &sig,
+			      err, sizeof(err)) < 0) {
+		session_log(s, LOG_ERR, "dkim: not signed for %s: %s", s->dkim_domain, err);
+		goto out;
+	}
+	if (session_change(s, CHG_HEADER_INSERT, "DKIM-Signature", sig.data, sig.len, 0) < 0)
+		session_log(s, LOG_ERR, "dkim: out of memory");
+	else
+		session_log(s, LOG_INFO, "dkim: signed for %s, selector %s", key.domain, key.selector);
+out:
+	free(ptrs);
+	buf_free(&fields);
+	buf_free(&sig);
+}
+
 /* header_edits - what editheader did to the message, for the MTA */
 static enum decision
 header_edits(struct session *s, enum decision d)
@@ -708,6 +831,7 @@ header_edits(struct session *s, enum decision d)
 		session_log(s, LOG_ERR, "out of memory queueing header edits");
 		return DEC_TEMPFAIL;
 	}
+	dkim_field(s);		/* last: it signs what the edits made */
 	return d;
 }
 
@@ -756,6 +880,8 @@ session_message_done(struct session *s)
 	s->at_eom = 0;
 	s->grey_noted = 0;
 	s->grey_delayed = 0;
+	free(s->dkim_domain);
+	s->dkim_domain = NULL;
 	free(s->sender);
 	s->sender = NULL;
 	s->nrcpt = 0;

@@ -58,13 +58,13 @@ t_unit_corpus_test_LDADD = $(UNIT_LDADD)
 t_unit_verify_test_LDADD = $(UNIT_LDADD)
 t_unit_host_test_LDADD = $(UNIT_LDADD)
 t_unit_assess_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-t_unit_assess_test_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(LMDB_LIBS) $(HIREDIS_LIBS)
+t_unit_assess_test_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(LMDB_LIBS) $(HIREDIS_LIBS) $(OPENDKIM_LIBS)
 # the same tests on Redis (and what only Redis has)
 t_unit_assess_redis_test_SOURCES = t/unit/assess_test.c
 t_unit_assess_redis_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS) -DASSESS_REDIS
 t_unit_assess_redis_test_LDADD = $(t_unit_assess_test_LDADD)
 t_unit_dns_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-t_unit_dns_test_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(LMDB_LIBS) $(HIREDIS_LIBS) $(RESOLV_LIBS) -lpthread
+t_unit_dns_test_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(LMDB_LIBS) $(HIREDIS_LIBS) $(OPENDKIM_LIBS) $(RESOLV_LIBS) -lpthread
 t_unit_spf_cache_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_unit_spf_cache_test_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(SPF2_LIBS) $(RESOLV_LIBS) \
 	-lpthread
@@ -156,7 +156,7 @@ bench_milter_null += t/bench/milter_null$(EXEEXT)
 endif
 EXTRA_DIST += t/bench/milter_null.c
 t_bench_store_bench_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-t_bench_store_bench_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS)
+t_bench_store_bench_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(OPENDKIM_LIBS)
 EXTRA_DIST += t/bench/milter_bench.sh t/bench/milter_ab.sh t/bench/milter_env.sh t/bench/smtpd_bench.sh t/bench/delivery_bench.sh \
 	t/bench/redis_bench.sh
 CLEANFILES += $(EXTRA_PROGRAMS)
@@ -205,7 +205,7 @@ check_PROGRAMS += t/fuzz/smtpd_replay
 endif
 t_fuzz_smtpd_replay_SOURCES = t/fuzz/replay.c $(SMTPD_FUZZ_SOURCES)
 t_fuzz_smtpd_replay_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-t_fuzz_smtpd_replay_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(LMDB_LIBS) $(HIREDIS_LIBS) $(SPF2_LIBS) \
+t_fuzz_smtpd_replay_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(LMDB_LIBS) $(HIREDIS_LIBS) $(OPENDKIM_LIBS) $(SPF2_LIBS) \
 	$(RESOLV_LIBS) -lpthread
 
 if FUZZ
@@ -226,7 +226,7 @@ endif
 t_fuzz_smtpd_fuzz_SOURCES = $(SMTPD_FUZZ_SOURCES)
 t_fuzz_smtpd_fuzz_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_fuzz_smtpd_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-t_fuzz_smtpd_fuzz_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(SPF2_LIBS) \
+t_fuzz_smtpd_fuzz_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(OPENDKIM_LIBS) $(SPF2_LIBS) \
 	$(RESOLV_LIBS) -lpthread
 t_fuzz_milter_fuzz_SOURCES = t/fuzz/milter_fuzz.c milter/engine.c milter/engine.h
 t_fuzz_milter_fuzz_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)

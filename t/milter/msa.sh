@@ -7,12 +7,26 @@
 # accepted, another sender refused, a From: not allowed refused at the
 # end, an unauthenticated submission refused; over the limit tempfailed
 # and accepted after the window; a burst, and a run of new recipients,
-# lock the user; mvmcas shows and unlocks.
+# lock the user; mvmcas shows and unlocks. DKIM: the policy signs with
+# $dkim_sign; the message as Postfix delivers it (a pipe transport
+# captures it) verifies with OpenDKIM's own opendkim-testmsg against the
+# key a real DNS server (unbound) serves, and fails once a signed field
+# is changed. All in network and mount namespaces of its own (its
+# resolv.conf names the private DNS server).
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/postfix.sh"
-pf_check
-command -v dovecot >/dev/null 2>&1 || skip_all "dovecot is not installed (dovecot-core)"
-id dovenull >/dev/null 2>&1 || skip_all "no dovenull user (dovecot-core makes it)"
+. "$top_srcdir/t/lib/ns.sh"
+if [ -z "$MVMF_NETNS" ]; then
+	pf_check
+	command -v dovecot >/dev/null 2>&1 || skip_all "dovecot is not installed (dovecot-core)"
+	id dovenull >/dev/null 2>&1 || skip_all "no dovenull user (dovecot-core makes it)"
+	command -v unbound >/dev/null 2>&1 || skip_all "unbound is not installed"
+	command -v opendkim-testmsg >/dev/null 2>&1 ||
+		skip_all "opendkim-testmsg is not installed (opendkim-tools)"
+	grep -q '^#define HAVE_DKIM 1' "$top_builddir/config.h" ||
+		skip_all "built without DKIM (./configure --with-dkim)"
+fi
+ns_enter -n -m
 mvmtr=$(cd "$top_builddir/milter" && pwd)/mvmtr
 mvmcas=$(cd "$top_builddir/milter" && pwd)/mvmcas
 tmp=$(mktemp -d /tmp/mvmtr-msa.XXXXXX)
@@ -29,6 +43,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# DKIM: a key for example.org, selector sel1, its public half in DNS
+mkdir "$tmp/dkim"
+(cd "$tmp/dkim" && opendkim-genkey -b 2048 -d example.org -s sel1) ||
+	{ ok 1 "opendkim-genkey makes a key"; done_testing; }
+echo "k1 example.org:sel1:$tmp/dkim/sel1.private" >"$tmp/dkim/keys"
+txt=$(sed -n 's/.*"\(.*\)".*/\1/p' "$tmp/dkim/sel1.txt" | tr -d '\n')
+unbound_start "$tmp" <<ZONES || { ok 1 "unbound starts"; done_testing; }
+local-zone: "example.org." static
+local-data: 'sel1._domainkey.example.org. TXT "$(echo "$txt" | cut -c1-250)" "$(echo "$txt" | cut -c251-)"'
+ZONES
+pids="$pids $unbound_pid"
+echo "nameserver 127.0.0.1" >"$tmp/resolv.conf"
+mount --bind "$tmp/resolv.conf" /etc/resolv.conf
+dig +short sel1._domainkey.example.org TXT | tr -d '" \n' | grep -q "p=MII"
+ok $? "the public key is in DNS (this namespace's resolv.conf names unbound)"
+
 # the policy: the example as shipped, its limits shortened for the test
 {
 	echo "\$mvmtr_store = \"$tmp/store\";"
@@ -38,6 +68,7 @@ trap cleanup EXIT
 	echo "\$mvmtr_msa_recipients = \"50/60\";"
 	echo "\$mvmtr_msa_brake_messages = \"4/60\";"
 	echo "\$mvmtr_msa_brake_new_recipients = \"3/3600\";"
+	echo "\$mvmtr_dkim_keys = \"$tmp/dkim/keys\";"
 } >"$tmp/msa.mfl"
 "$mvmtr" -f -l info -p "inet:$MT_PORT@127.0.0.1" "$tmp/msa.mfl" >"$tmp/mvmtr.log" 2>&1 &
 pids="$pids $!"
@@ -77,8 +108,12 @@ pids="$pids $!"
 for i in $(seq 100); do [ -S "$PF/queue/private/auth" ] && break; sleep 0.1; done
 [ -S "$PF/queue/private/auth" ] || { cat "$tmp/dovecot.out" "$tmp/dovecot.log" >&2; ok 1 "dovecot auth listens"; done_testing; }
 
-# submitted mail goes nowhere: discarded once queued
-sed -i "s/^default_transport = .*/default_transport = discard:submitted in a test/" "$PF/etc/main.cf"
+# submitted mail goes to a pipe that keeps it in $tmp/out
+mkdir -m 1777 "$tmp/out"
+printf '#!/bin/sh\ncat >"%s/out/$(date +%%s%%N).$$"\n' "$tmp" >"$tmp/capture.sh"
+chmod 755 "$tmp/capture.sh"
+sed -i "s/^default_transport = .*/default_transport = capture/" "$PF/etc/main.cf"
+echo "capture unix - n n - - pipe flags=q user=nobody argv=$tmp/capture.sh" >>"$PF/etc/master.cf"
 pf_conf "smtpd_milters =" "milter_default_action = tempfail"
 cat >>"$PF/etc/master.cf" <<M
 127.0.0.1:$SUB_PORT inet n - n - - smtpd
@@ -92,6 +127,7 @@ cat >>"$PF/etc/master.cf" <<M
 M
 pf_start || { cat "$PF/maillog" >&2; ok 1 "private Postfix starts"; done_testing; }
 ok 0 "private Postfix with a submission port, SASL through a private Dovecot, mvmtr with contrib/msa.mfl"
+n_out() { find "$tmp/out" -type f | wc -l; }
 
 "$mvmcas" -s "$tmp/store" sender alice alice@example.org &&
 	"$mvmcas" -s "$tmp/store" sender carol carol@example.org &&
@@ -113,9 +149,22 @@ sub() {
 }
 said() { grep -q -- "$1" "$tmp/swaks.out"; }
 
-sub alice alice@example.org
+sub alice alice@example.org --header "Subject: signed by mvmtr"
 said "<-  250 2.0.0 Ok: queued"
 ok $? "alice, authenticated, sends as herself: accepted"
+for i in $(seq 100); do [ "$(n_out)" -ge 1 ] && break; sleep 0.1; done
+msg=$tmp/out/$(ls "$tmp/out" | sort | head -n 1)
+grep -q "^DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.org; s=sel1;" "$msg"
+ok $? "the message Postfix delivered carries mvmtr's DKIM-Signature (d=example.org, s=sel1)"
+opendkim-testmsg <"$msg" >"$tmp/verify.out" 2>&1
+ok $? "opendkim-testmsg verifies it against the key in DNS ($(head -c 200 "$tmp/verify.out"))"
+sed 's/^Subject: signed by mvmtr/Subject: changed after signing/' "$msg" >"$tmp/tampered"
+opendkim-testmsg <"$tmp/tampered" >"$tmp/verify.out" 2>&1
+r=$?
+[ $r -ne 0 ] && grep -q "Bad signature" "$tmp/verify.out"
+ok $? "a signed field changed after signing: the verifier refuses it (exit $r: $(head -c 120 "$tmp/verify.out"))"
+grep -q "dkim: signed for example.org, selector sel1" "$tmp/mvmtr.log"
+ok $? "mvmtr logged the signature"
 sub alice bob@example.org
 said "<\*\* 553 5.7.1 You (alice) may not send as <bob@example.org>"
 ok $? "alice as bob: refused at MAIL, 553 5.7.1"
