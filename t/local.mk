@@ -158,7 +158,7 @@ EXTRA_DIST += t/bench/milter_null.c
 t_bench_store_bench_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
 t_bench_store_bench_LDADD = $(MTR_LIBS) $(MFL_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(OPENDKIM_LIBS)
 EXTRA_DIST += t/bench/milter_bench.sh t/bench/milter_ab.sh t/bench/milter_env.sh t/bench/smtpd_bench.sh t/bench/delivery_bench.sh \
-	t/bench/redis_bench.sh
+	t/bench/redis_bench.sh t/bench/msa_bench.sh
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 bench: t/bench/hdr_bench$(EXEEXT) t/bench/sieve_bench$(EXEEXT) mfl/mflc$(EXEEXT) \

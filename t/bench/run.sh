@@ -17,6 +17,9 @@ echo
 echo "== the shared store: Redis against LMDB; a big sender's pool (t/bench/redis_bench.sh)"
 sh "$(dirname "$0")/redis_bench.sh" "$builddir"
 echo
+echo "== outbound: the submission service with AUTH, limits and DKIM signing, against Postfix alone (t/bench/msa_bench.sh)"
+sh "$(dirname "$0")/msa_bench.sh" "$builddir"
+echo
 echo "== SMTP-time delivery checks: mvmtr asking mvmda -D, against no check and no milter (t/bench/delivery_bench.sh)"
 sh "$(dirname "$0")/delivery_bench.sh" "$builddir"
 echo
