@@ -2,7 +2,8 @@
 EXTRA_DIST += contrib/quickstart.sh contrib/demo/run.sh contrib/demo/mail.sh \
 	contrib/demo/joe.sieve contrib/demo/messages \
 	contrib/demo/filter.mfl
-EXTRA_DIST += contrib/mvmtr.mfl contrib/postfix/main.cf.mvmtr \
+EXTRA_DIST += contrib/mvmtr.mfl contrib/postfix/main.cf.mvmtr contrib/postfix/master.cf.submission \
+	contrib/sendmail/mvmtr-msa.mc \
 	contrib/sendmail/mvmtr.mc contrib/sendmail/mvmda.mc \
 	contrib/systemd/mvmtr.service.in contrib/systemd/mvmtr-smtpd.socket \
 	contrib/systemd/mvmtr-smtpd@.service.in contrib/systemd/mvmda-decide.service.in \

@@ -31,7 +31,7 @@ pids=
 cleanup() {
 	postfix -c "$PF/etc" stop >/dev/null 2>&1
 	for p in $pids; do kill "$p" 2>/dev/null; done
-	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
+	[ -n "${KEEP:-}" ] || rm -rf "$tmp" "$stores"
 }
 trap cleanup EXIT
 . "$here/../lib/postfix.sh"

@@ -115,16 +115,18 @@ chmod 755 "$tmp/capture.sh"
 sed -i "s/^default_transport = .*/default_transport = capture/" "$PF/etc/main.cf"
 echo "capture unix - n n - - pipe flags=q user=nobody argv=$tmp/capture.sh" >>"$PF/etc/master.cf"
 pf_conf "smtpd_milters =" "milter_default_action = tempfail"
-cat >>"$PF/etc/master.cf" <<M
-127.0.0.1:$SUB_PORT inet n - n - - smtpd
-  -o syslog_name=postfix/submission
-  -o smtpd_sasl_auth_enable=yes
-  -o smtpd_sasl_type=dovecot
-  -o smtpd_sasl_path=private/auth
-  -o smtpd_tls_security_level=none
-  -o smtpd_recipient_restrictions=permit_sasl_authenticated,permit_mynetworks,reject
-  -o smtpd_milters=inet:127.0.0.1:$MT_PORT
-M
+# the submission service as contrib/postfix/master.cf.submission has it,
+# on a port of the test's, without chroot and TLS (no certificate here),
+# its milter on TCP; and the unauthenticated client of mynetworks let
+# through to mvmtr, which must refuse it itself
+sed -e "s/^submission inet  *n  *-  *y /127.0.0.1:$SUB_PORT inet n - n /" \
+    -e "s/smtpd_tls_security_level=encrypt/smtpd_tls_security_level=none/" \
+    -e "s/=permit_sasl_authenticated,reject/=permit_sasl_authenticated,permit_mynetworks,reject/" \
+    -e "s|smtpd_milters=unix:mvmtr/msa.sock|smtpd_milters=inet:127.0.0.1:$MT_PORT|" \
+    "$top_srcdir/contrib/postfix/master.cf.submission" | grep -v '^#' >>"$PF/etc/master.cf"
+grep -q "^127.0.0.1:$SUB_PORT inet n - n " "$PF/etc/master.cf" &&
+	grep -q "smtpd_milters=inet:127.0.0.1:$MT_PORT" "$PF/etc/master.cf"
+ok $? "contrib/postfix/master.cf.submission, adapted to the test, is in master.cf"
 pf_start || { cat "$PF/maillog" >&2; ok 1 "private Postfix starts"; done_testing; }
 ok 0 "private Postfix with a submission port, SASL through a private Dovecot, mvmtr with contrib/msa.mfl"
 n_out() { find "$tmp/out" -type f | wc -l; }
