@@ -99,6 +99,19 @@ assess_ttl(const char *key, size_t key_len, const void *val, size_t val_len,
 		end = r.added + KNOWN_RCPT_SECONDS - 1;
 		break;
 	}
+	case REC_LIMITS: {
+		struct limit_window w;
+
+		if (val_len == 0 || val_len % sizeof(w) != 0)
+			return -1;
+		end = 0;
+		for (size_t i = 0; i < val_len / sizeof(w); i++) {
+			memcpy(&w, (const char *) val + i * sizeof(w), sizeof(w));
+			if (w.start + 2 * w.window - 1 > end)
+				end = w.start + 2 * w.window - 1;
+		}
+		break;
+	}
 	default:
 		return 0;	/* "mlens", senders, users, what a later version adds */
 	}

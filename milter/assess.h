@@ -24,6 +24,7 @@ struct store;
 #define REC_SENDER	's'	/* "s" user \0 pattern: a sender the user may use */
 #define REC_USER	'u'	/* "u" user: lock, own limits (msa.c) */
 #define REC_KNOWN	'k'	/* "k" user \0 recipient: written to before */
+#define REC_LIMITS	'q'	/* "q" kind \0 user: a limit's windows (msa.c) */
 
 struct triplet_rec {
 	uint8_t version, passed;
@@ -63,6 +64,13 @@ struct user_rec {		/* then reason \0 messages \0 recipients */
 	uint8_t version, locked;
 	uint8_t unused[6];
 	int64_t locked_at;
+};
+
+/* REC_LIMITS: one of these per window of the limit, a sliding window
+ * as struct rate_rec */
+struct limit_window {
+	int64_t window, start;
+	uint64_t current, previous;
 };
 
 /* A recipient is known (not new) this long after it was last written to. */

@@ -9,8 +9,10 @@
  * Records: "s" USER \0 PATTERN (a sender the user may use: an address,
  * "@domain" for any address of the domain, or "*"); "u" USER (the
  * lock and the user's own limits); "k" USER \0 RECIPIENT (recipients
- * written to, for "new"). Counts are the store's rates (assess.c),
- * under "msa:" keys, so they are shared across hosts on Redis.
+ * written to, for "new"); "q" KIND \0 USER (the counts of every window
+ * of a limit, one record so that an event costs one write); the brakes
+ * are the store's rates (assess.c) under "msa:brake:" keys. All in the
+ * store, so shared across hosts on Redis.
  *
  * Limits read "COUNT/SECONDS COUNT/SECONDS ...": e.g. "30/60 500/86400".
  * An event over a limit is refused and not counted.
@@ -23,6 +25,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "assess.h"
@@ -291,46 +294,117 @@ msa_user_limits(struct store *st, const char *user, const char *messages,
 	return rc;
 }
 
-/* over_limits - would one more event for KIND (a "msa:KIND:" key) of
- * USER pass every COUNT/SECONDS of SPEC? "" into WHY when it would
- * (and it is counted), else the limit it breaks; -1 */
+#define LIMITS_MAX	8	/* windows a limit may have */
+
+struct limits {
+	time_t now;
+	size_t n;
+	long max[LIMITS_MAX], window[LIMITS_MAX];
+	const char *kind;
+	struct buf *why;	/* out: the limit it breaks, or empty */
+};
+
+/* slide - W moved to NOW; the events in its last WINDOW seconds */
+static int64_t
+slide(struct limit_window *w, time_t now)
+{
+	int64_t elapsed = now - w->start;
+
+	if (elapsed < 0 || elapsed >= 2 * w->window) {
+		w->previous = w->current = 0;
+		w->start = now;
+		elapsed = 0;
+	} else if (elapsed >= w->window) {
+		w->previous = w->current;
+		w->current = 0;
+		w->start += w->window;
+		elapsed -= w->window;
+	}
+	return (int64_t) w->current
+	    + (int64_t) (w->previous * (uint64_t) (w->window - elapsed) / (uint64_t) w->window);
+}
+
+/* limits_update - every window of the user's record: one more event if
+ * none would break its limit (then counted in all), else none counted
+ * and WHY says which. One record, one write, however many windows. */
+static enum store_verdict
+limits_update(void *arg, const void *old, size_t old_len, struct buf *new_r, int64_t *ttl_r)
+{
+	struct limits *l = arg;
+	struct limit_window w[LIMITS_MAX];
+	int64_t longest = 0;
+
+	buf_reset(l->why);
+	for (size_t i = 0; i < l->n; i++) {
+		int64_t count;
+
+		/* the old record's window of that length, else a new one */
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].window = l->window[i];
+		w[i].start = l->now;
+		for (size_t j = 0; old != NULL && (j + 1) * sizeof(w[0]) <= old_len; j++) {
+			struct limit_window o;
+
+			memcpy(&o, (const char *) old + j * sizeof(o), sizeof(o));
+			if (o.window == l->window[i]) {
+				w[i] = o;
+				break;
+			}
+		}
+		count = slide(&w[i], l->now);
+		if (count + 1 > l->max[i] && l->why->len == 0)
+			buf_printf(l->why, "%s %lld of %ld in %ld s", l->kind, (long long) count,
+				   l->max[i], l->window[i]);
+		if (2 * l->window[i] > longest)
+			longest = 2 * l->window[i];
+	}
+	if (l->why->len > 0)
+		return STORE_KEEP;	/* refused: not counted */
+	for (size_t i = 0; i < l->n; i++) {
+		w[i].current++;
+		buf_append(new_r, &w[i], sizeof(w[i]));
+	}
+	*ttl_r = longest;
+	return STORE_PUT;
+}
+
+/* over_limits - would one more event for KIND of USER pass every
+ * COUNT/SECONDS of SPEC? "" into WHY when it would (and it is counted
+ * in every window, in one write), else the limit it breaks; -1 */
 static int
 over_limits(struct store *st, const char *kind, const char *user, const char *spec,
 	    time_t now, struct buf *why)
 {
+	struct limits l = { .now = now, .kind = kind, .why = why };
 	struct buf key = BUF_INIT;
-	int rc = 0;
+	int rc;
 
 	buf_reset(why);
-	for (int pass = 0; pass < 2 && rc == 0 && why->len == 0; pass++) {
-		/* pass 0 asks each window, pass 1 counts in each */
-		for (const char *p = spec; *p && rc == 0;) {
-			char *end;
-			long max, window;
-			int64_t count;
+	for (const char *p = spec; *p && l.n < LIMITS_MAX;) {
+		char *end;
+		long max, window;
 
-			while (*p == ' ' || *p == ',')
-				p++;
-			max = strtol(p, &end, 10);
-			if (end == p || *end != '/')
-				break;
-			window = strtol(end + 1, &end, 10);
-			p = end;
-			if (window <= 0)
-				continue;
-			buf_reset(&key);
-			buf_printf(&key, "msa:%s:%ld:%s", kind, window, user);
-			if ((rc = rate_hit(st, REC_RATE, key.data, window, now, pass, &count)) < 0)
-				break;
-			if (pass == 0 && count + 1 > max) {
-				buf_printf(why, "%s %lld of %ld in %ld s", kind, (long long) count, max,
-					   window);
-				break;
-			}
-		}
+		while (*p == ' ' || *p == ',')
+			p++;
+		max = strtol(p, &end, 10);
+		if (end == p || *end != '/')
+			break;
+		window = strtol(end + 1, &end, 10);
+		p = end;
+		if (window <= 0)
+			continue;
+		l.max[l.n] = max;
+		l.window[l.n++] = window;
 	}
+	if (l.n == 0)
+		return 0;
+	buf_putc(&key, REC_LIMITS);
+	buf_puts(&key, kind);
+	buf_append(&key, "", 1);
+	buf_puts(&key, user);
+	rc = key.failed ? -1 : store_update(st, key.data, key.len, limits_update, &l);
 	buf_free(&key);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 /* msa_count - one more KIND ("messages", "recipients") for USER, under
