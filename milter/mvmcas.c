@@ -59,6 +59,7 @@ usage(FILE *out, int code)
 		"  copy STORE\n"
 		"  sender USER PATTERN... | unsender USER PATTERN...   (address, @domain, *)\n"
 		"  senders [USER]\n"
+		"  sender-map [FILE]   (lines: USER PATTERN...; replaces those users' lists)\n"
 		"  users\n"
 		"  lock USER [-r reason] | unlock USER\n"
 		"  limit USER messages|recipients COUNT/SECONDS...|default\n"
@@ -724,6 +725,17 @@ cmd_check(struct store *st, const char *path)
 	return 1;
 }
 
+/* collect_key - store_iter: the key into ARG (its length, then it) */
+static int
+collect_key(void *arg, const char *key, size_t klen, const void *val, size_t vlen)
+{
+	(void) val;
+	(void) vlen;
+	buf_append(arg, &klen, sizeof(klen));
+	buf_append(arg, key, klen);
+	return 0;
+}
+
 /* cmd_sender - sender USER PATTERN... / unsender USER PATTERN... */
 static int
 cmd_sender(struct store *st, int add, int argc, char **argv)
@@ -752,6 +764,65 @@ cmd_sender(struct store *st, int add, int argc, char **argv)
 		}
 	}
 	return rc;
+}
+
+/* cmd_sender_map - senders USER PATTERN... a line from PATH ("-":
+ * stdin), # comments; each user's list is replaced by the file's */
+static int
+cmd_sender_map(struct store *st, const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	struct buf doomed = BUF_INIT, prefix = BUF_INIT;
+	char *line = NULL;
+	size_t cap = 0, lineno = 0, users = 0, patterns = 0;
+
+	if (f == NULL)
+		die("%s", strerror(errno));
+	while (getline(&line, &cap, f) > 0) {
+		char *argv[64], *save = NULL;
+		int argc = 0;
+
+		lineno++;
+		for (char *w = strtok_r(line, " \t\r\n", &save); w != NULL && argc < 64;
+		     w = strtok_r(NULL, " \t\r\n", &save)) {
+			if (*w == '#')
+				break;
+			argv[argc++] = w;
+		}
+		if (argc == 0)
+			continue;
+		if (argc < 2) {
+			fprintf(stderr, "mvmcas: %s:%zu: not USER PATTERN...\n", path, lineno);
+			return 1;
+		}
+		/* the user's old list goes: the file is the whole truth */
+		buf_reset(&prefix);
+		buf_putc(&prefix, REC_SENDER);
+		buf_puts(&prefix, argv[0]);
+		buf_append(&prefix, "", 1);
+		buf_reset(&doomed);
+		if (store_iter(st, prefix.data, prefix.len, collect_key, &doomed) < 0)
+			die("%s", st->error);
+		for (size_t off = 0; off < doomed.len;) {
+			size_t klen;
+
+			memcpy(&klen, doomed.data + off, sizeof(klen));
+			if (store_delete(st, doomed.data + off + sizeof(klen), klen) < 0)
+				die("%s", st->error);
+			off += sizeof(klen) + klen;
+		}
+		if (cmd_sender(st, 1, argc, argv) != 0)
+			return 1;
+		users++;
+		patterns += (size_t) argc - 1;
+	}
+	if (f != stdin)
+		fclose(f);
+	free(line);
+	buf_free(&doomed);
+	buf_free(&prefix);
+	printf("senders of %zu users: %zu patterns\n", users, patterns);
+	return 0;
 }
 
 /* cmd_lock - lock USER [-r reason] / unlock USER */
@@ -926,6 +997,8 @@ main(int argc, char **argv)
 		rc = cmd_delete(st, argc - 1, argv + 1);
 	} else if (strcmp(cmd, "sender") == 0) {
 		rc = cmd_sender(st, 1, argc - 1, argv + 1);
+	} else if (strcmp(cmd, "sender-map") == 0 && argc <= 2) {
+		rc = cmd_sender_map(st, argc == 2 ? argv[1] : "-");
 	} else if (strcmp(cmd, "unsender") == 0) {
 		rc = cmd_sender(st, 0, argc - 1, argv + 1);
 	} else if (strcmp(cmd, "lock") == 0) {

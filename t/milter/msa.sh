@@ -131,11 +131,13 @@ pf_start || { cat "$PF/maillog" >&2; ok 1 "private Postfix starts"; done_testing
 ok 0 "private Postfix with a submission port, SASL through a private Dovecot, mvmtr with contrib/msa.mfl"
 n_out() { find "$tmp/out" -type f | wc -l; }
 
-"$mvmcas" -s "$tmp/store" sender alice alice@example.org &&
-	"$mvmcas" -s "$tmp/store" sender carol carol@example.org &&
-	"$mvmcas" -s "$tmp/store" sender dave @example.org &&
+"$mvmcas" -s "$tmp/store" sender alice bob@example.org >/dev/null &&
+	printf '# who may send as what\nalice alice@example.org\ncarol carol@example.org\ndave @example.org\n' |
+	"$mvmcas" -s "$tmp/store" sender-map | grep -q "^senders of 3 users: 3 patterns$" &&
 	"$mvmcas" -s "$tmp/store" limit carol messages "100/60"
-ok $? "mvmcas: alice may send as alice@example.org, carol as hers, dave as any @example.org; carol's own limit"
+ok $? "mvmcas sender-map: alice may send as alice@example.org, carol as hers, dave as any @example.org; carol's own limit"
+"$mvmcas" -s "$tmp/store" senders alice | grep -c "^sender" | grep -qx 1
+ok $? "the map replaced alice's old list (bob@example.org gone)"
 
 # sub USER FROM [swaks options] - one submission; the dialogue in $tmp/swaks.out
 sub() {
