@@ -118,9 +118,10 @@ store_worked(struct session *s, unsigned long mark)
 		    more);
 }
 
-/* ready - the session and the store, or a runtime error */
-static struct session *
-ready(struct mfl_run *run, const struct site *site, struct store **st_r)
+/* intr_store_ready - the session and its store for the call at SITE
+ * (intr_assess.c, intr_msa.c), or a runtime error and NULL */
+struct session *
+intr_store_ready(struct mfl_run *run, const struct site *site, struct store **st_r)
 {
 	struct session *s = mfl_run_host_data(run);
 
@@ -242,7 +243,7 @@ greylist_run(struct mfl_run *run, const struct site *site, struct value *args,
 	struct greylist_conf conf;
 	struct greylist_result res;
 	struct store *st;
-	struct session *s = ready(run, site, &st);
+	struct session *s = intr_store_ready(run, site, &st);
 	char client[300];
 	const char *parts[3];
 	unsigned long mark;
@@ -280,7 +281,7 @@ client_allowed_run(struct mfl_run *run, const struct site *site,
 		   struct value *args, struct value *ret)
 {
 	struct store *st;
-	struct session *s = ready(run, site, &st);
+	struct session *s = intr_store_ready(run, site, &st);
 	unsigned long mark = failure_mark();
 	int rc;
 
@@ -303,7 +304,7 @@ client_blocked_run(struct mfl_run *run, const struct site *site,
 {
 	struct buf reason = BUF_INIT;
 	struct store *st;
-	struct session *s = ready(run, site, &st);
+	struct session *s = intr_store_ready(run, site, &st);
 	unsigned long mark = failure_mark();
 	int rc;
 
@@ -331,7 +332,7 @@ rate_run(struct mfl_run *run, const struct site *site, struct value *args,
 	 struct value *ret)
 {
 	struct store *st;
-	struct session *s = ready(run, site, &st);
+	struct session *s = intr_store_ready(run, site, &st);
 	const char *key;
 	int64_t count;
 	unsigned long mark;

@@ -25,23 +25,6 @@
 #include "mvmtr.h"
 #include "store.h"
 
-/* ready - the session and the store, or a runtime error */
-static struct session *
-ready(struct mfl_run *run, const struct site *site, struct store **st_r)
-{
-	struct session *s = mfl_run_host_data(run);
-
-	if (s == NULL) {
-		run_error(run, site, "$%s works in hooks only", site->intr->name);
-		return NULL;
-	}
-	if ((*st_r = s->store) == NULL) {
-		run_error(run, site, "$%s: the store is not open", site->intr->name);
-		return NULL;
-	}
-	return s;
-}
-
 /* control_str - the string control NAME of the run ("" if unset) */
 static void
 control_str(struct mfl_run *run, const char *name, struct buf *out)
@@ -61,7 +44,7 @@ sender_allowed_run(struct mfl_run *run, const struct site *site, struct value *a
 		   struct value *ret)
 {
 	struct store *st;
-	struct session *s = ready(run, site, &st);
+	struct session *s = intr_store_ready(run, site, &st);
 	const char *user, *address;
 	int rc;
 
@@ -83,7 +66,7 @@ from_allowed_run(struct mfl_run *run, const struct site *site, struct value *arg
 		 struct value *ret)
 {
 	struct store *st;
-	struct session *s = ready(run, site, &st);
+	struct session *s = intr_store_ready(run, site, &st);
 	struct hdr_index *index;
 	struct hdr_field *f;
 	struct addr *list = NULL;
@@ -131,7 +114,7 @@ count(struct mfl_run *run, const struct site *site, const char *user, const char
 	time_t now = time(NULL);
 	int rc;
 
-	if ((s = ready(run, site, &st)) == NULL)
+	if ((s = intr_store_ready(run, site, &st)) == NULL)
 		return -1;
 	control_str(run, limits, &spec);
 	rc = msa_count(st, user, kind, spec.data, now, &why);
@@ -181,7 +164,7 @@ msa_recipient_run(struct mfl_run *run, const struct site *site, struct value *ar
 
 	if (user == NULL || rcpt == NULL)
 		return run_error(run, site, "$msa_recipient: an argument holds a NUL");
-	if ((s = ready(run, site, &st)) == NULL)
+	if ((s = intr_store_ready(run, site, &st)) == NULL)
 		return -1;
 	if ((fresh = msa_new_recipient(st, user, rcpt, time(NULL))) < 0)
 		return run_error(run, site, "$msa_recipient: %s", st->error);
@@ -198,7 +181,7 @@ user_locked_run(struct mfl_run *run, const struct site *site, struct value *args
 	struct buf reason = BUF_INIT;
 	struct user_rec r;
 	struct store *st;
-	struct session *s = ready(run, site, &st);
+	struct session *s = intr_store_ready(run, site, &st);
 	const char *user;
 	int rc;
 

@@ -190,6 +190,8 @@ int session_set_reply(struct session *s, enum decision d, const char *code,
 int intr_milter_register(struct mfl_env *env);
 int intr_assess_register(struct mfl_env *env);
 int intr_assess_used(const struct mfl_prog *prog);
+struct session *intr_store_ready(struct mfl_run *run, const struct site *site,
+				 struct store **st_r);
 int intr_msa_register(struct mfl_env *env);
 int intr_msa_used(const struct mfl_prog *prog);
 const char *intr_spf_result(struct mfl_run *run, const struct site *site);

@@ -35,6 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 . "$here/../lib/postfix.sh"
+. "$here/../lib/sasl.sh"
 
 # a key, the key table, users, the policy with generous limits
 mkdir "$tmp/dkim"
@@ -73,36 +74,8 @@ for sign in 1 0; do
 done
 
 pf_init
-mkdir -p "$tmp/dovecot" "$PF/queue/private"
-chown postfix "$PF/queue/private"
-chmod 700 "$PF/queue/private"
-cat >"$tmp/dovecot.conf" <<C
-base_dir = $tmp/dovecot
-state_dir = $tmp/dovecot
-log_path = $tmp/dovecot.log
-protocols =
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $tmp/users
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=/nonexistent
-}
-service auth {
-  unix_listener $PF/queue/private/auth {
-    mode = 0660
-    user = postfix
-    group = postfix
-  }
-}
-C
-dovecot -F -c "$tmp/dovecot.conf" >"$tmp/dovecot.out" 2>&1 &
-pids="$pids $!"
-for i in $(seq 100); do [ -S "$PF/queue/private/auth" ] && break; sleep 0.1; done
+sasl_start "$tmp" "$tmp/users" || { echo "dovecot's auth did not start"; exit 1; }
+pids="$pids $sasl_pid"
 sed -i "s/^default_transport = .*/default_transport = discard:benchmark/" "$PF/etc/main.cf"
 cat >>"$PF/etc/master.cf" <<M
 127.0.0.1:$SUB_PORT inet n - n - - smtpd

@@ -16,6 +16,7 @@
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/postfix.sh"
 . "$top_srcdir/t/lib/ns.sh"
+. "$top_srcdir/t/lib/sasl.sh"
 if [ -z "$MVMF_NETNS" ]; then
 	pf_check
 	command -v dovecot >/dev/null 2>&1 || skip_all "dovecot is not installed (dovecot-core)"
@@ -75,38 +76,10 @@ pids="$pids $!"
 
 # Dovecot's auth server alone, for Postfix's smtpd (smtpd_sasl_type dovecot)
 pf_init
-mkdir -p "$tmp/dovecot" "$PF/queue/private"
-chown postfix "$PF/queue/private"
-chmod 700 "$PF/queue/private"
 for u in alice carol dave; do echo "$u:{PLAIN}pw-$u::::::"; done >"$tmp/users"
-cat >"$tmp/dovecot.conf" <<C
-base_dir = $tmp/dovecot
-state_dir = $tmp/dovecot
-log_path = $tmp/dovecot.log
-protocols =
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $tmp/users
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=/nonexistent
-}
-service auth {
-  unix_listener $PF/queue/private/auth {
-    mode = 0660
-    user = postfix
-    group = postfix
-  }
-}
-C
-dovecot -F -c "$tmp/dovecot.conf" >"$tmp/dovecot.out" 2>&1 &
-pids="$pids $!"
-for i in $(seq 100); do [ -S "$PF/queue/private/auth" ] && break; sleep 0.1; done
-[ -S "$PF/queue/private/auth" ] || { cat "$tmp/dovecot.out" "$tmp/dovecot.log" >&2; ok 1 "dovecot auth listens"; done_testing; }
+sasl_start "$tmp" "$tmp/users" ||
+	{ cat "$tmp/dovecot.out" "$tmp/dovecot.log" >&2; ok 1 "dovecot auth listens"; done_testing; }
+pids="$pids $sasl_pid"
 
 # submitted mail goes to a pipe that keeps it in $tmp/out
 mkdir -m 1777 "$tmp/out"
