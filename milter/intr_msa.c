@@ -58,6 +58,21 @@ sender_allowed_run(struct mfl_run *run, const struct site *site, struct value *a
 	return 0;
 }
 
+/* from_list - the addresses of the message's From: into *LIST_R (the
+ * message's arena holds them); how many, 0 when none parses */
+static size_t
+from_list(struct session *s, struct addr **list_r)
+{
+	struct hdr_index *index = s->msg ? msg_headers(s->msg) : NULL;
+	struct hdr_field *f = index ? hdr_find(index, "From", 4, 0) : NULL;
+	size_t n = 0;
+
+	if (f == NULL || hdr_unfolded(index, f) < 0
+	    || addr_parse_list(msg_arena(s->msg), f->unfolded, f->unfolded_len, list_r, &n) < 0)
+		return 0;
+	return n;
+}
+
 /* $from_allowed(user): 1 when the message has a From: and the user may
  * send as every address in it (RFC 5322 allows several); at the end of
  * the message */
@@ -67,24 +82,20 @@ from_allowed_run(struct mfl_run *run, const struct site *site, struct value *arg
 {
 	struct store *st;
 	struct session *s = intr_store_ready(run, site, &st);
-	struct hdr_index *index;
-	struct hdr_field *f;
 	struct addr *list = NULL;
 	struct buf spec = BUF_INIT;
 	const char *user;
-	size_t n = 0;
+	size_t n;
 	int allowed = 1;
 
 	if (s == NULL)
 		return -1;
 	if ((user = run_cstr(run, &args[0])) == NULL)
 		return run_error(run, site, "$from_allowed: the user holds a NUL");
-	if (s->msg == NULL || (index = msg_headers(s->msg)) == NULL)
+	if (s->msg == NULL)
 		return run_error(run, site, "$from_allowed needs the message's header "
 				 "($hook_eoh, $hook_eom)");
-	if ((f = hdr_find(index, "From", 4, 0)) == NULL || hdr_unfolded(index, f) < 0
-	    || addr_parse_list(msg_arena(s->msg), f->unfolded, f->unfolded_len, &list, &n) < 0
-	    || n == 0)
+	if ((n = from_list(s, &list)) == 0)
 		allowed = 0;	/* none, or none that parses: not an allowed one */
 	for (size_t i = 0; allowed && i < n; i++) {
 		int rc;
@@ -204,15 +215,10 @@ user_locked_run(struct mfl_run *run, const struct site *site, struct value *args
 static int
 from_domain(struct session *s, struct buf *out)
 {
-	struct hdr_index *index = s->msg ? msg_headers(s->msg) : NULL;
-	struct hdr_field *f = index ? hdr_find(index, "From", 4, 0) : NULL;
 	struct addr *list = NULL;
-	size_t n = 0;
 	const char *at;
 
-	if (f == NULL || hdr_unfolded(index, f) < 0
-	    || addr_parse_list(msg_arena(s->msg), f->unfolded, f->unfolded_len, &list, &n) < 0
-	    || n == 0)
+	if (from_list(s, &list) == 0)
 		return 0;
 	addr_spec(&list[0], out);
 	if ((at = strrchr(buf_cstr(out), '@')) == NULL)
@@ -257,12 +263,14 @@ dkim_sign_run(struct mfl_run *run, const struct site *site, struct value *args,
 		return run_error(run, site, "$dkim_sign: %s", err);
 	}
 	if (rc == 1) {
-		free(s->dkim_domain);
-		s->dkim_domain = strdup(key.domain);
+		/* kept for the message's end: the table is not read again */
+		free(s->dkim_key);
+		if ((s->dkim_key = malloc(sizeof(key))) != NULL)
+			*s->dkim_key = key;
 	}
 	buf_free(&domain);
 	buf_free(&table);
-	*ret = value_int(rc == 1 && s->dkim_domain != NULL);
+	*ret = value_int(rc == 1 && s->dkim_key != NULL);
 	return 0;
 }
 

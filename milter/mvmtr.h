@@ -10,6 +10,8 @@
 #include "mfl.h"
 #include "msg/msg.h"
 
+struct dkim_key;
+
 /* What a hook decided; DEC_CONTINUE when it decided nothing. */
 enum decision {
 	DEC_CONTINUE, DEC_ACCEPT, DEC_REJECT, DEC_TEMPFAIL, DEC_DISCARD
@@ -149,7 +151,7 @@ struct session {
 	int at_eom;			/* in session_eom: the message is whole */
 	int store_tempfail;		/* the store failed: answer tempfail */
 	/* what greylisting said of the message, for X-Greylist */
-	char *dkim_domain;		/* $dkim_sign asked to sign for it */
+	struct dkim_key *dkim_key;	/* $dkim_sign asked to sign with it */
 	int grey_noted;
 	int64_t grey_delayed;
 	char grey_why[200];

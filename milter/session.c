@@ -126,7 +126,7 @@ session_free(struct session *s)
 	reply_clear(&s->reply);
 	free(s->helo);
 	free(s->sender);
-	free(s->dkim_domain);
+	free(s->dkim_key);
 	delivery_reset(s);
 	dns_state_free(s->dns);
 	mfl_run_free(s->run);
@@ -778,37 +778,31 @@ static void
 dkim_field(struct session *s)
 {
 	struct buf fields = BUF_INIT, sig = BUF_INIT;
+	const struct dkim_key *key = s->dkim_key;
 	const char **ptrs = NULL;
-	struct value v;
-	struct dkim_key key;
-	const char *table = mfl_run_get_control(s->run, "mvmtr_dkim_keys", &v) == 0
-	    && v.type == V_STR ? v.u.s.ptr : MVMTR_DKIM_KEYS;
 	char err[512];
 	size_t n = 0;
 
-	if (s->dkim_domain == NULL)
+	if (key == NULL)
 		return;
-	if (dkim_key_find(table, s->dkim_domain, &key, err, sizeof(err)) != 1
-	    || field_list(s, &fields, &n) < 0
-	    || (ptrs = calloc(n + 1, sizeof(*ptrs))) == NULL) {
-		session_log(s, LOG_ERR, "dkim: not signed for %s: %s", s->dkim_domain,
-			    ptrs == NULL && n > 0 ? "out of memory" : err);
+	if (field_list(s, &fields, &n) < 0 || (ptrs = calloc(n + 1, sizeof(*ptrs))) == NULL) {
+		session_log(s, LOG_ERR, "dkim: not signed for %s: out of memory", key->domain);
 		goto out;
 	}
 	for (size_t i = 0, off = 0; i < n; i++) {
 		ptrs[i] = fields.data + off;
 		off += strlen(ptrs[i]) + 1;
 	}
-	if (dkim_sign_message(&key, *s->queue_id ? s->queue_id : "NOQUEUE", ptrs, n,
+	if (dkim_sign_message(key, *s->queue_id ? s->queue_id : "NOQUEUE", ptrs, n,
 			      s->text.data + s->header_len, s->text.len - s->header_len, &sig,
 			      err, sizeof(err)) < 0) {
-		session_log(s, LOG_ERR, "dkim: not signed for %s: %s", s->dkim_domain, err);
+		session_log(s, LOG_ERR, "dkim: not signed for %s: %s", key->domain, err);
 		goto out;
 	}
 	if (session_change(s, CHG_HEADER_INSERT, "DKIM-Signature", sig.data, sig.len, 0) < 0)
 		session_log(s, LOG_ERR, "dkim: out of memory");
 	else
-		session_log(s, LOG_INFO, "dkim: signed for %s, selector %s", key.domain, key.selector);
+		session_log(s, LOG_INFO, "dkim: signed for %s, selector %s", key->domain, key->selector);
 out:
 	free(ptrs);
 	buf_free(&fields);
@@ -880,8 +874,8 @@ session_message_done(struct session *s)
 	s->at_eom = 0;
 	s->grey_noted = 0;
 	s->grey_delayed = 0;
-	free(s->dkim_domain);
-	s->dkim_domain = NULL;
+	free(s->dkim_key);
+	s->dkim_key = NULL;
 	free(s->sender);
 	s->sender = NULL;
 	s->nrcpt = 0;
