@@ -307,14 +307,9 @@ list_match(struct store *st, int which, const char *addr, time_t now,
 	return rc;
 }
 
-struct rate_arg {
-	time_t now;
-	int64_t window, add;
-	int64_t count;		/* out */
-};
-
-/* rate_update - count ADD more events in the sliding window */
-static enum store_verdict
+/* rate_update - count ADD more events in the sliding window (ARG is a
+ * struct rate_arg) */
+enum store_verdict
 rate_update(void *arg, const void *old, size_t old_len, struct buf *new_r,
 	    int64_t *ttl_r)
 {

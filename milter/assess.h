@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cidr.h"
+#include "store.h"
 
 struct buf;
 struct store;
@@ -112,6 +113,13 @@ int list_lens_merge(struct store *st, const void *val, size_t len);
 int list_delete(struct store *st, int which, const struct cidr *c);
 int list_match(struct store *st, int which, const char *addr, time_t now,
 	       struct buf *reason_r);
+struct rate_arg {
+	time_t now;
+	int64_t window, add;
+	int64_t count;		/* out */
+};
+enum store_verdict rate_update(void *arg, const void *old, size_t old_len,
+			       struct buf *new_r, int64_t *ttl_r);
 int rate_hit(struct store *st, int kind, const char *key, int64_t window,
 	     time_t now, int64_t add, int64_t *count_r);
 int reject_note(struct store *st, const char *addr, time_t now,

@@ -179,6 +179,8 @@ cb_negotiate(struct eng_ctx *ctx, uint32_t actions, uint32_t steps,
 	OFF(pg->needs & (NEED_EOH | NEED_HEADERS), ENG_NOEOH);
 	OFF(pg->needs & NEED_BODY, ENG_NOBODY);
 	OFF(pg->needs & NEED_UNKNOWN, ENG_NOUNKNOWN);
+	if (pg->rcpt_rej)
+		want |= ENG_RCPT_REJ;
 	QUIET(HOOK_CONNECT, ENG_NR_CONN);
 	QUIET(HOOK_HELO, ENG_NR_HELO);
 	QUIET(HOOK_ENVFROM, ENG_NR_MAIL);

@@ -113,32 +113,29 @@ from_allowed_run(struct mfl_run *run, const struct site *site, struct value *arg
 	return 0;
 }
 
-/* count - one more KIND for USER under the run's limits (LIMITS) and
- * brake (BRAKE, counting BRAKE_KIND when COUNT_BRAKE): "" or why not */
+/* count - one more KIND for USER (RCPT: the recipient) under the run's
+ * limits (the control LIMITS) and brake (BRAKE): "" or why not */
 static int
 count(struct mfl_run *run, const struct site *site, const char *user, const char *kind,
-      const char *limits, const char *brake, int count_brake, struct value *ret)
+      const char *limits, const char *brake, const char *rcpt, struct value *ret)
 {
 	struct session *s;
 	struct store *st;
-	struct buf spec = BUF_INIT, why = BUF_INIT;
-	time_t now = time(NULL);
+	struct buf spec = BUF_INIT, burst = BUF_INIT, why = BUF_INIT;
 	int rc;
 
 	if ((s = intr_store_ready(run, site, &st)) == NULL)
 		return -1;
 	control_str(run, limits, &spec);
-	rc = msa_count(st, user, kind, spec.data, now, &why);
-	if (rc == 0 && why.len == 0 && count_brake) {
-		control_str(run, brake, &spec);
-		if ((rc = msa_brake(st, user, kind, spec.data, now)) == 1) {
-			session_log(s, LOG_WARNING, "msa: user %s locked: more %s than %s "
-				    "(mvmcas unlock %s releases it)", user, kind, spec.data, user);
-			buf_printf(&why, "locked: too many %s", kind);
-		}
-	}
+	control_str(run, brake, &burst);
+	rc = msa_event(st, user, kind, spec.data, burst.data, rcpt, time(NULL), &why);
+	if (rc == 1)
+		session_log(s, LOG_WARNING, "msa: user %s locked: more %s%s than %s "
+			    "(mvmcas unlock %s releases it)", user,
+			    rcpt != NULL ? "new " : "", kind, burst.data, user);
 	if (rc < 0) {
 		buf_free(&spec);
+		buf_free(&burst);
 		buf_free(&why);
 		return run_error(run, site, "$%s: %s", site->intr->name, st->error);
 	}
@@ -146,6 +143,7 @@ count(struct mfl_run *run, const struct site *site, const char *user, const char
 		session_log(s, LOG_NOTICE, "msa: user %s refused: %s", user, why.data);
 	rc = run_str(run, why.len ? why.data : "", why.len, ret);
 	buf_free(&spec);
+	buf_free(&burst);
 	buf_free(&why);
 	return rc;
 }
@@ -160,28 +158,21 @@ msa_message_run(struct mfl_run *run, const struct site *site, struct value *args
 	if (user == NULL)
 		return run_error(run, site, "$msa_message: the user holds a NUL");
 	return count(run, site, user, "messages", "mvmtr_msa_messages",
-		     "mvmtr_msa_brake_messages", 1, ret);
+		     "mvmtr_msa_brake_messages", NULL, ret);
 }
 
-/* $msa_recipient(user, rcpt): count one recipient; "" or why not */
+/* $msa_recipient(user, rcpt): count one recipient (the brake: those the
+ * user never wrote to before); "" or why not */
 static int
 msa_recipient_run(struct mfl_run *run, const struct site *site, struct value *args,
 		  struct value *ret)
 {
-	struct session *s;
-	struct store *st;
 	const char *user = run_cstr(run, &args[0]), *rcpt = run_cstr(run, &args[1]);
-	int fresh;
 
 	if (user == NULL || rcpt == NULL)
 		return run_error(run, site, "$msa_recipient: an argument holds a NUL");
-	if ((s = intr_store_ready(run, site, &st)) == NULL)
-		return -1;
-	if ((fresh = msa_new_recipient(st, user, rcpt, time(NULL))) < 0)
-		return run_error(run, site, "$msa_recipient: %s", st->error);
-	/* the brake counts recipients the user never wrote to before */
 	return count(run, site, user, "recipients", "mvmtr_msa_recipients",
-		     "mvmtr_msa_brake_new_recipients", fresh, ret);
+		     "mvmtr_msa_brake_new_recipients", rcpt, ret);
 }
 
 /* $user_locked(user): why the user is locked, or "" */

@@ -163,6 +163,32 @@ msa_sender_allowed(struct store *st, const char *user, const char *address)
 	return has_sender(st, user, "*", 1);
 }
 
+/* user_parse - a "u" record VAL into R (zeroed when it is short) and
+ * its reason, messages and recipients into OUT (NULLs skipped) */
+static void
+user_parse(const void *val, size_t len, struct user_rec *r, struct buf *const out[3])
+{
+	const char *p = (const char *) val + sizeof(*r), *end = (const char *) val + len;
+
+	memset(r, 0, sizeof(*r));
+	if (val == NULL || len < sizeof(*r))
+		return;
+	/* then reason \0 messages \0 recipients */
+	memcpy(r, val, sizeof(*r));
+	for (int i = 0; i < 3; i++) {
+		const char *nul = memchr(p, 0, (size_t) (end - p));
+		size_t plen = (size_t) ((nul ? nul : end) - p);
+
+		if (out[i] != NULL) {
+			buf_reset(out[i]);
+			buf_append(out[i], p, plen);
+			buf_putc(out[i], 0);
+			out[i]->len--;
+		}
+		p = nul ? nul + 1 : end;
+	}
+}
+
 /* msa_user_get - USER's record into R (zeroed when there is none) and
  * its limits for messages and recipients into the buffers; 1, 0, -1 */
 int
@@ -170,30 +196,12 @@ msa_user_get(struct store *st, const char *user, struct user_rec *r,
 	     struct buf *reason_r, struct buf *messages_r, struct buf *recipients_r)
 {
 	struct buf key = BUF_INIT, val = BUF_INIT;
+	struct buf *const out[3] = { reason_r, messages_r, recipients_r };
 	int rc;
 
-	memset(r, 0, sizeof(*r));
 	user_key(&key, user);
 	rc = store_get(st, key.data, key.len, &val);
-	if (rc == 1 && val.len >= sizeof(*r)) {
-		/* then reason \0 messages \0 recipients */
-		const char *p = val.data + sizeof(*r), *end = val.data + val.len;
-		struct buf *out[3] = { reason_r, messages_r, recipients_r };
-
-		memcpy(r, val.data, sizeof(*r));
-		for (int i = 0; i < 3; i++) {
-			const char *nul = memchr(p, 0, (size_t) (end - p));
-			size_t len = (size_t) ((nul ? nul : end) - p);
-
-			if (out[i] != NULL) {
-				buf_reset(out[i]);
-				buf_append(out[i], p, len);
-				buf_putc(out[i], 0);
-				out[i]->len--;
-			}
-			p = nul ? nul + 1 : end;
-		}
-	}
+	user_parse(rc == 1 ? val.data : NULL, val.len, r, out);
 	buf_free(&key);
 	buf_free(&val);
 	return rc;
@@ -268,10 +276,12 @@ msa_user_lock(struct store *st, const char *user, int lock, const char *reason, 
 	rc = store_update(st, key.data, key.len, user_update, &uc);
 	/* unlocked, the brakes count afresh (else the next message locks
 	 * again at once) */
-	for (int i = 0; rc == 0 && !lock && i < 2; i++) {
+	for (int i = 0; rc == 0 && !lock && i < 3; i++) {
+		static const char *const kinds[3] = { "messages", "recipients", "failed" };
+
 		buf_reset(&key);
 		buf_putc(&key, REC_RATE);
-		buf_printf(&key, "msa:brake:%s:%s", i ? "recipients" : "messages", user);
+		buf_printf(&key, "msa:brake:%s:%s", kinds[i], user);
 		rc = store_delete(st, key.data, key.len) < 0 ? -1 : 0;
 	}
 	buf_free(&key);
@@ -304,6 +314,29 @@ struct limits {
 	struct buf *why;	/* out: the limit it breaks, or empty */
 };
 
+/* limits_parse - SPEC's "COUNT/SECONDS" words into L */
+static void
+limits_parse(struct limits *l, const char *spec)
+{
+	l->n = 0;
+	for (const char *p = spec; p != NULL && *p && l->n < LIMITS_MAX;) {
+		char *end;
+		long max, window;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		max = strtol(p, &end, 10);
+		if (end == p || *end != '/')
+			break;
+		window = strtol(end + 1, &end, 10);
+		p = end;
+		if (window <= 0)
+			continue;
+		l->max[l->n] = max;
+		l->window[l->n++] = window;
+	}
+}
+
 /* slide - W moved to NOW; the events in its last WINDOW seconds */
 static int64_t
 slide(struct limit_window *w, time_t now)
@@ -334,7 +367,6 @@ limits_update(void *arg, const void *old, size_t old_len, struct buf *new_r, int
 	struct limit_window w[LIMITS_MAX];
 	int64_t longest = 0;
 
-	buf_reset(l->why);
 	for (size_t i = 0; i < l->n; i++) {
 		int64_t count;
 
@@ -368,134 +400,149 @@ limits_update(void *arg, const void *old, size_t old_len, struct buf *new_r, int
 	return STORE_PUT;
 }
 
-/* over_limits - would one more event for KIND of USER pass every
- * COUNT/SECONDS of SPEC? "" into WHY when it would (and it is counted
- * in every window, in one write), else the limit it breaks; -1 */
-static int
-over_limits(struct store *st, const char *kind, const char *user, const char *spec,
-	    time_t now, struct buf *why)
-{
-	struct limits l = { .now = now, .kind = kind, .why = why };
-	struct buf key = BUF_INIT;
-	int rc;
+/* One event (a message, a recipient, a failed recipient) of a user, its
+ * steps one store transaction: the user's record (lock, own limits),
+ * the limits' counts, the recipient noted as known, the brake's count. */
+struct event {
+	const char *kind;	/* "messages", "recipients", "failed" */
+	const char *defaults;	/* the limits unless the user has own */
+	long brake_max;		/* the brake: over BRAKE_MAX in RATE.window */
+	struct limits limits;
+	struct rate_arg rate;
+	int64_t known[2];	/* in: now; out: the recipient was known */
+	int counts;		/* out: it counts for the brake */
+	struct buf *why;	/* out: "" or why it may not go */
+};
 
-	buf_reset(why);
-	for (const char *p = spec; *p && l.n < LIMITS_MAX;) {
-		char *end;
-		long max, window;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		max = strtol(p, &end, 10);
-		if (end == p || *end != '/')
-			break;
-		window = strtol(end + 1, &end, 10);
-		p = end;
-		if (window <= 0)
-			continue;
-		l.max[l.n] = max;
-		l.window[l.n++] = window;
-	}
-	if (l.n == 0)
-		return 0;
-	buf_putc(&key, REC_LIMITS);
-	buf_puts(&key, kind);
-	buf_append(&key, "", 1);
-	buf_puts(&key, user);
-	rc = key.failed ? -1 : store_update(st, key.data, key.len, limits_update, &l);
-	buf_free(&key);
-	return rc;
-}
-
-/* msa_count - one more KIND ("messages", "recipients") for USER, under
- * LIMITS (the user's own when set, else DEFAULTS): "" in WHY, or why
- * not (a lock, a limit); -1 */
-int
-msa_count(struct store *st, const char *user, const char *kind, const char *defaults,
-	  time_t now, struct buf *why)
-{
-	struct buf reason = BUF_INIT, messages = BUF_INIT, recipients = BUF_INIT;
-	struct user_rec r;
-	const char *spec;
-	int rc;
-
-	buf_reset(why);
-	if ((rc = msa_user_get(st, user, &r, &reason, &messages, &recipients)) < 0)
-		goto out;
-	rc = 0;
-	if (r.locked) {
-		buf_printf(why, "locked: %s", reason.len ? reason.data : "by the admin");
-		goto out;
-	}
-	spec = strcmp(kind, "messages") == 0 ? (messages.len ? messages.data : defaults)
-	    : (recipients.len ? recipients.data : defaults);
-	if (spec != NULL)
-		rc = over_limits(st, kind, user, spec, now, why);
-out:
-	buf_free(&reason);
-	buf_free(&messages);
-	buf_free(&recipients);
-	return rc;
-}
-
-/* msa_brake - the brakes: KIND's count in WINDOW (from "COUNT/SECONDS"
- * BURST) for USER, counted now; over it, USER is locked. 1 when this
- * locked it, 0, -1 */
-int
-msa_brake(struct store *st, const char *user, const char *kind, const char *burst,
-	  time_t now)
-{
-	struct buf key = BUF_INIT;
-	char reason[160];
-	long max, window;
-	int64_t count;
-	char *end;
-	int rc;
-
-	if (burst == NULL || (max = strtol(burst, &end, 10)) <= 0 || *end != '/'
-	    || (window = strtol(end + 1, NULL, 10)) <= 0)
-		return 0;
-	buf_printf(&key, "msa:brake:%s:%s", kind, user);
-	rc = rate_hit(st, REC_RATE, key.data, window, now, 1, &count);
-	buf_free(&key);
-	if (rc < 0)
-		return -1;
-	if (count <= max)
-		return 0;
-	snprintf(reason, sizeof(reason), "automatic: %lld %s in %ld s (brake %ld)",
-		 (long long) count, kind, window, max);
-	return msa_user_lock(st, user, 1, reason, now);
-}
-
-/* known_update - note the recipient; tell whether it was known */
+/* event_user - the user's lock and limits (read, not written) */
 static enum store_verdict
-known_update(void *arg, const void *old, size_t old_len, struct buf *new_r, int64_t *ttl_r)
+event_user(void *arg, const void *old, size_t old_len, struct buf *new_r, int64_t *ttl_r)
 {
-	int64_t *now_known = arg;	/* in: now; out: 1 if it was known */
-	struct sender_rec r = { .version = 1, .added = now_known[0] };
+	struct event *ev = arg;
+	struct buf reason = BUF_INIT, own = BUF_INIT;
+	struct buf *const out[3] = { &reason, strcmp(ev->kind, "messages") == 0 ? &own : NULL,
+				     strcmp(ev->kind, "recipients") == 0 ? &own : NULL };
+	struct user_rec r;
 
-	(void) old_len;
-	now_known[1] = old != NULL;
+	(void) new_r;
+	(void) ttl_r;
+	buf_reset(ev->why);
+	user_parse(old, old_len, &r, out);
+	if (r.locked)
+		buf_printf(ev->why, "locked: %s", reason.len ? reason.data : "by the admin");
+	limits_parse(&ev->limits, own.len ? own.data
+		     : strcmp(ev->kind, "failed") != 0 ? ev->defaults : NULL);
+	buf_free(&reason);
+	buf_free(&own);
+	return STORE_KEEP;
+}
+
+/* event_limits - counted in the limits' windows, unless refused */
+static enum store_verdict
+event_limits(void *arg, const void *old, size_t old_len, struct buf *new_r, int64_t *ttl_r)
+{
+	struct event *ev = arg;
+
+	if (ev->why->len > 0 || ev->limits.n == 0)
+		return STORE_KEEP;
+	return limits_update(&ev->limits, old, old_len, new_r, ttl_r);
+}
+
+/* event_known - a recipient let through is noted as known */
+static enum store_verdict
+event_known(void *arg, const void *old, size_t old_len, struct buf *new_r, int64_t *ttl_r)
+{
+	struct event *ev = arg;
+	struct sender_rec r = { .version = 1, .added = ev->known[0] }, o;
+
+	ev->known[1] = old != NULL;
+	if (ev->why->len > 0)
+		return STORE_KEEP;
+	if (old != NULL && old_len == sizeof(o)) {
+		memcpy(&o, old, sizeof(o));
+		if (o.added <= r.added && r.added - o.added < 86400)
+			return STORE_KEEP;	/* noted today: no write for it */
+	}
 	buf_append(new_r, &r, sizeof(r));
 	*ttl_r = KNOWN_RCPT_SECONDS;
 	return STORE_PUT;
 }
 
-/* msa_new_recipient - has USER written to RCPT before (in half a
- * year)? Noted now either way: 1 new, 0 known, -1 */
-int
-msa_new_recipient(struct store *st, const char *user, const char *rcpt, time_t now)
+/* event_brake - the brake counts every message let through, every new
+ * recipient let through, every failed recipient */
+static enum store_verdict
+event_brake(void *arg, const void *old, size_t old_len, struct buf *new_r, int64_t *ttl_r)
 {
-	struct buf key = BUF_INIT;
-	int64_t now_known[2] = { now, 0 };
-	int rc;
+	struct event *ev = arg;
 
-	buf_putc(&key, REC_KNOWN);
-	buf_puts(&key, user);
-	buf_append(&key, "", 1);
-	for (const char *p = rcpt; *p; p++)
-		buf_putc(&key, tolower((unsigned char) *p));
-	rc = store_update(st, key.data, key.len, known_update, now_known);
-	buf_free(&key);
-	return rc < 0 ? -1 : !now_known[1];
+	ev->counts = ev->brake_max > 0 && ev->why->len == 0
+	    && (strcmp(ev->kind, "recipients") != 0 || !ev->known[1]);
+	ev->rate.count = 0;
+	if (!ev->counts)
+		return STORE_KEEP;
+	return rate_update(&ev->rate, old, old_len, new_r, ttl_r);
+}
+
+/* msa_event - one more KIND ("messages", "recipients" (then RCPT, the
+ * recipient), "failed") for USER, under its own limits or DEFAULTS and
+ * the brake BRAKE ("COUNT/SECONDS": messages in it, new recipients in
+ * it, failed recipients in it; NULL or "" none). "" into WHY when it
+ * may go, else why not (a lock, a limit), refused events not counted;
+ * a recipient let through is known from then on. One store write. 1
+ * when the brake locked USER now, 0, -1 */
+int
+msa_event(struct store *st, const char *user, const char *kind, const char *defaults,
+	  const char *brake, const char *rcpt, time_t now, struct buf *why)
+{
+	struct event ev = { .kind = kind, .defaults = defaults, .known = { now, 1 }, .why = why };
+	struct buf key[4] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
+	struct store_change ch[4];
+	size_t n = 0;
+	char reason[160];
+	int rc;
+	char *end;
+
+	ev.limits.now = now;
+	ev.limits.kind = kind;
+	ev.limits.why = why;
+	ev.rate.now = now;
+	if (brake != NULL && (ev.brake_max = strtol(brake, &end, 10)) > 0 && *end == '/')
+		ev.rate.window = strtol(end + 1, NULL, 10);
+	if (ev.rate.window <= 0)
+		ev.brake_max = 0;
+	ev.rate.add = 1;
+	buf_reset(why);
+	user_key(&key[0], user);
+	ch[n++] = (struct store_change) { key[0].data, key[0].len, event_user, &ev };
+	buf_putc(&key[1], REC_LIMITS);
+	buf_puts(&key[1], kind);
+	buf_append(&key[1], "", 1);
+	buf_puts(&key[1], user);
+	ch[n++] = (struct store_change) { key[1].data, key[1].len, event_limits, &ev };
+	if (strcmp(kind, "recipients") == 0 && rcpt != NULL) {
+		buf_putc(&key[2], REC_KNOWN);
+		buf_puts(&key[2], user);
+		buf_append(&key[2], "", 1);
+		for (const char *p = rcpt; *p; p++)
+			buf_putc(&key[2], tolower((unsigned char) *p));
+		ch[n++] = (struct store_change) { key[2].data, key[2].len, event_known, &ev };
+	}
+	buf_putc(&key[3], REC_RATE);
+	buf_printf(&key[3], "msa:brake:%s:%s", kind, user);
+	ch[n++] = (struct store_change) { key[3].data, key[3].len, event_brake, &ev };
+	rc = key[0].failed || key[1].failed || key[2].failed || key[3].failed || why->failed
+	    ? -1 : store_update_all(st, ch, n);
+	for (int i = 0; i < 4; i++)
+		buf_free(&key[i]);
+	if (rc < 0 || !ev.counts || ev.rate.count <= ev.brake_max)
+		return rc < 0 ? -1 : 0;
+	snprintf(reason, sizeof(reason), "automatic: %lld %s%s in %lld s (brake %ld)",
+		 (long long) ev.rate.count, strcmp(kind, "recipients") == 0 ? "new " : "",
+		 strcmp(kind, "failed") == 0 ? "failed recipients" : kind,
+		 (long long) ev.rate.window, ev.brake_max);
+	if ((rc = msa_user_lock(st, user, 1, reason, now)) == 1) {
+		buf_reset(why);
+		buf_printf(why, "locked: %s", reason);
+	}
+	return rc;
 }

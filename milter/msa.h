@@ -18,10 +18,7 @@ int msa_user_lock(struct store *st, const char *user, int lock, const char *reas
 		  time_t now);
 int msa_user_limits(struct store *st, const char *user, const char *messages,
 		    const char *recipients);
-int msa_count(struct store *st, const char *user, const char *kind, const char *defaults,
-	      time_t now, struct buf *why);
-int msa_brake(struct store *st, const char *user, const char *kind, const char *burst,
-	      time_t now);
-int msa_new_recipient(struct store *st, const char *user, const char *rcpt, time_t now);
+int msa_event(struct store *st, const char *user, const char *kind, const char *defaults,
+	      const char *brake, const char *rcpt, time_t now, struct buf *why);
 
 #endif

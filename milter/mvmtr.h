@@ -59,6 +59,8 @@ struct program {
 	int64_t store_size;
 	char *store_prefix;	/* Redis: $mvmtr_store_prefix, timeouts (ms) */
 	int store_connect_ms, store_timeout_ms;
+	int rcpt_rej;		/* $msa_recipient: the MTA's rejected recipients
+				 * are wanted too (the failed-recipient brake) */
 	int delivery_check;	/* $mvmtr_delivery_socket is set: the message
 				 * is needed at its end for mvmda's service */
 	char **dnsbl_zones;	/* the zones the script names as constants */

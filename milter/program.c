@@ -83,6 +83,8 @@ static const struct {
 	  "COUNT/SECONDS: more messages than that locks the user (\"\": no brake)" },
 	{ "mvmtr_msa_brake_new_recipients", MFL_CONTROL_STRING, 0, "",
 	  "COUNT/SECONDS: more recipients never written to before locks the user" },
+	{ "mvmtr_msa_brake_failed_recipients", MFL_CONTROL_STRING, 0, "",
+	  "COUNT/SECONDS: more recipients the MTA refused locks the user" },
 	{ "mvmtr_dkim_keys", MFL_CONTROL_STRING, 0, MVMTR_DKIM_KEYS,
 	  "DKIM key table (OpenDKIM's KeyTable: NAME DOMAIN:SELECTOR:KEYFILE) for $dkim_sign" },
 	{ "mvmtr_autoblock_rejects", MFL_CONTROL_INT, 0, NULL,
@@ -278,6 +280,13 @@ program_needs(struct program *pg)
 	 * id, for the log) at every stage, j at connect for SPF, and the
 	 * script's names; the MTA sends nothing else */
 	mfl_prog_sites(prog, "macro", add_macro, &m);
+	/* the recipients the MTA refused, for the failed-recipient brake:
+	 * {rcpt_mailer} "error" marks them, {auth_authen} is whose */
+	if (mfl_prog_sites(prog, "msa_recipient", NULL, NULL)) {
+		pg->rcpt_rej = 1;
+		add_macro(&m, "{rcpt_mailer}", 13);
+		add_macro(&m, "{auth_authen}", 13);
+	}
 	if (!m.computed) {
 		add_macro(&m, "i", 1);
 		pg->symlist = strdup(buf_cstr(&m.list) + 1);

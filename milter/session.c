@@ -40,6 +40,7 @@
 #include "msg/msg.h"
 #include "mvmtr.h"
 #include "dkim.h"
+#include "msa.h"
 #include "store.h"
 
 /* Past this, body bytes are not kept for the script (tests see the
@@ -550,6 +551,33 @@ recipient_scripts(struct session *s, const char *rcpt, char **args)
 	return s->reply.decision;
 }
 
+/* failed_recipient - the MTA refused ADDR (it does not reach the
+ * hooks): counted for the authenticated user's failed-recipient brake */
+static void
+failed_recipient(struct session *s, const char *addr)
+{
+	const char *user = s->getsymval(s->ctx, "{auth_authen}");
+	struct buf why = BUF_INIT;
+	struct value v;
+	char spec[64];
+	int rc;
+
+	if (user == NULL || *user == 0 || s->store == NULL
+	    || mfl_run_get_control(s->run, "mvmtr_msa_brake_failed_recipients", &v) < 0
+	    || v.type != V_STR || v.u.s.len == 0 || v.u.s.len >= sizeof(spec))
+		return;
+	snprintf(spec, sizeof(spec), "%.*s", (int) v.u.s.len, v.u.s.ptr);
+	session_log(s, LOG_INFO, "msa: user %s: recipient <%s> refused by the MTA", user, addr);
+	rc = msa_event(s->store, user, "failed", NULL, spec, NULL, time(NULL), &why);
+	if (rc < 0)
+		session_log(s, LOG_ERR, "msa: failed recipients of %s not counted: %s", user,
+			    s->store->error);
+	else if (rc == 1)
+		session_log(s, LOG_WARNING, "msa: user %s locked: more failed recipients than %s "
+			    "(mvmcas unlock %s releases it)", user, spec, user);
+	buf_free(&why);
+}
+
 /* session_envrcpt - RCPT TO: the recipient joins the envelope unless
  * the hook refuses it */
 enum decision
@@ -557,12 +585,20 @@ session_envrcpt(struct session *s, char **argv)
 {
 	struct value args[2], rcpts, copy;
 	char *dup = strdup(argv[0] ? argv[0] : ""), *addr;
+	const char *mailer;
 	enum decision d;
 
 	if (dup == NULL)
 		return default_action(s);
 	addr = strip_brackets(dup);
 	note_queue_id(s);
+	if (s->pg->rcpt_rej && s->getsymval != NULL
+	    && (mailer = s->getsymval(s->ctx, "{rcpt_mailer}")) != NULL
+	    && strcmp(mailer, "error") == 0) {
+		failed_recipient(s, addr);	/* the MTA refused it */
+		free(dup);
+		return DEC_CONTINUE;
+	}
 	mfl_run_add_recipient(s->run, addr);
 	args[0] = value_str(addr, strlen(addr));
 	args[1] = strarr(s, argv + 1);

@@ -124,10 +124,31 @@ int
 store_update(struct store *st, const char *key, size_t len,
 	     store_update_fn fn, void *arg)
 {
-	char k[STORE_KEY_MAX + 1];
+	struct store_change ch = { key, len, fn, arg };
 
-	len = store_key(key, len, k);
-	return st->ops->update(st, k, len, fn, arg);
+	return store_update_all(st, &ch, 1);
+}
+
+/* store_update_all - store_update() of N different keys in one atomic
+ * step (one write, one fsync), in order: a change's function may use
+ * what the earlier ones found. Keys must differ; N <= STORE_CHANGES_MAX */
+int
+store_update_all(struct store *st, const struct store_change *ch, size_t n)
+{
+	char k[STORE_CHANGES_MAX][STORE_KEY_MAX + 1];
+	struct store_change c[STORE_CHANGES_MAX];
+
+	if (n > STORE_CHANGES_MAX) {
+		snprintf(st->error, sizeof(st->error), "update: %zu changes at once (at most %d)",
+			 n, STORE_CHANGES_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		c[i] = ch[i];
+		c[i].len = store_key(ch[i].key, ch[i].len, k[i]);
+		c[i].key = k[i];
+	}
+	return st->ops->update(st, c, n);
 }
 
 /* delete_update - remove the record, noting whether it was there */

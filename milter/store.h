@@ -22,6 +22,16 @@ typedef enum store_verdict (*store_update_fn)(void *arg, const void *old,
 					       size_t old_len,
 					       struct buf *new_r,
 					       int64_t *ttl_r);
+/* One key's change in store_update_all(): FN(ARG, ...) on KEY's record. */
+struct store_change {
+	const char *key;
+	size_t len;
+	store_update_fn fn;
+	void *arg;
+};
+
+#define STORE_CHANGES_MAX	8	/* changes one store_update_all() takes */
+
 /* iteration: return nonzero to stop */
 typedef int (*store_iter_fn)(void *arg, const char *key, size_t key_len,
 			     const void *val, size_t val_len);
@@ -29,8 +39,7 @@ typedef int (*store_iter_fn)(void *arg, const char *key, size_t key_len,
 struct store_ops {
 	int (*get)(struct store *st, const char *key, size_t len,
 		   struct buf *val_r);
-	int (*update)(struct store *st, const char *key, size_t len,
-		      store_update_fn fn, void *arg);
+	int (*update)(struct store *st, const struct store_change *ch, size_t n);
 	int (*put_many)(struct store *st, const char *const *keys,
 			const size_t *key_lens, const void *const *vals,
 			const size_t *val_lens, const int64_t *ttls, size_t n);
@@ -69,6 +78,7 @@ struct store *store_open_redis(const char *url, const struct store_conf *conf,
 int store_get(struct store *st, const char *key, size_t len, struct buf *val_r);
 int store_update(struct store *st, const char *key, size_t len,
 		 store_update_fn fn, void *arg);
+int store_update_all(struct store *st, const struct store_change *ch, size_t n);
 int store_delete(struct store *st, const char *key, size_t len);
 int store_put_many(struct store *st, const char *const *keys,
 		   const size_t *key_lens, const void *const *vals,

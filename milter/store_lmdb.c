@@ -55,7 +55,7 @@ struct op {
 	const char *key;
 	size_t len;
 	struct buf *val;
-	store_update_fn update;
+	const struct store_change *changes;	/* update: N of them */
 	store_iter_fn iter;
 	void *arg;
 	const char *const *keys;
@@ -133,44 +133,54 @@ get_txn(struct store_lmdb *s, struct op *op)
 	return rc == 0 ? (val_r->failed ? -1 : 1) : failed(s, "read", rc);
 }
 
-/* update_txn - see store_update() */
+/* update_txn - see store_update_all(): one write transaction for all
+ * the changes, not committed (no write, no fsync) when none changes */
 static int
 update_txn(struct store_lmdb *s, struct op *op)
 {
-	MDB_val k = { op->len, (void *) op->key }, v;
-	store_update_fn fn = op->update;
-	void *arg = op->arg;
 	struct buf next = BUF_INIT;
-	enum store_verdict verdict;
-	int64_t ttl = 0;	/* LMDB keeps records until mvmcas expire */
+	int changed = 0;
 	MDB_txn *txn;
 	int rc;
 
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return failed(s, "update", rc);
 	op->txn = txn;
-	rc = mdb_get(txn, s->dbi, &k, &v);
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
-		return failed(s, "update", rc);
-	}
-	verdict = fn(arg, rc == 0 ? v.mv_data : NULL, rc == 0 ? v.mv_size : 0, &next, &ttl);
-	if (verdict == STORE_KEEP || (verdict == STORE_DELETE && rc == MDB_NOTFOUND)) {
-		mdb_txn_abort(txn);
-		buf_free(&next);
-		return 0;
-	}
-	if (verdict == STORE_PUT) {
-		MDB_val nv = { next.len, next.data };
+	for (size_t i = 0; i < op->n; i++) {
+		const struct store_change *ch = &op->changes[i];
+		MDB_val k = { ch->len, (void *) ch->key }, v;
+		enum store_verdict verdict;
+		int64_t ttl = 0;	/* LMDB keeps records until mvmcas expire */
 
-		rc = next.failed ? ENOMEM : mdb_put(txn, s->dbi, &k, &nv, 0);
-	} else {
-		rc = mdb_del(txn, s->dbi, &k, NULL);
+		rc = mdb_get(txn, s->dbi, &k, &v);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			break;
+		buf_reset(&next);
+		verdict = ch->fn(ch->arg, rc == 0 ? v.mv_data : NULL, rc == 0 ? v.mv_size : 0,
+				 &next, &ttl);
+		if (verdict == STORE_KEEP || (verdict == STORE_DELETE && rc == MDB_NOTFOUND)) {
+			rc = 0;
+			continue;
+		}
+		if (verdict == STORE_PUT) {
+			MDB_val nv = { next.len, next.data };
+
+			rc = next.failed ? ENOMEM : mdb_put(txn, s->dbi, &k, &nv, 0);
+		} else {
+			rc = mdb_del(txn, s->dbi, &k, NULL);
+		}
+		if (rc != 0)
+			break;
+		changed = 1;
 	}
 	buf_free(&next);
 	if (rc != 0) {
 		mdb_txn_abort(txn);
 		return failed(s, "update", rc);
+	}
+	if (!changed) {
+		mdb_txn_abort(txn);
+		return 0;
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return failed(s, "commit", rc);
@@ -250,10 +260,9 @@ lmdb_get(struct store *st, const char *key, size_t len, struct buf *val_r)
 }
 
 static int
-lmdb_update(struct store *st, const char *key, size_t len, store_update_fn fn,
-	    void *arg)
+lmdb_update(struct store *st, const struct store_change *ch, size_t n)
 {
-	struct op op = { .key = key, .len = len, .update = fn, .arg = arg };
+	struct op op = { .changes = ch, .n = n };
 
 	return guarded((struct store_lmdb *) st, "update", update_txn, &op);
 }

@@ -289,7 +289,7 @@ struct op {
 	const char *key;
 	size_t len;
 	struct buf *val;
-	store_update_fn update;
+	const struct store_change *changes;	/* update: N of them */
 	store_iter_fn iter;
 	void *arg;
 	const char *const *keys;
@@ -374,86 +374,124 @@ append_set(redisContext *c, const char *key, size_t klen, const void *val,
 	redisAppendCommandArgv(c, ttl > 0 ? 5 : 3, argv, lens);
 }
 
-/* try_update - one optimistic round: 1 done, 0 someone else changed
- * the key (start over), -1, -2 */
+/* unwatch - end a round that writes nothing: 0, or -2 */
+static int
+unwatch(redisContext *c)
+{
+	redisReply *rep = redisCommand(c, "UNWATCH");
+
+	if (rep == NULL)
+		return -2;
+	freeReplyObject(rep);
+	return 0;
+}
+
+/* try_update - one optimistic round over the N keys K of OP's changes:
+ * WATCH them, GET each, let the functions decide in order, then MULTI,
+ * the writes, EXEC. 1 done, 0 someone else changed a key (start over),
+ * -1, -2 */
 static int
 try_update(struct store_redis *r, redisContext *c, struct op *op, const struct buf *k)
 {
-	const char *argv[2] = { "WATCH", k->data };
-	size_t lens[2] = { 5, k->len };
-	struct buf next = BUF_INIT;
-	redisReply *rep[3];
-	enum store_verdict verdict;
+	const char *argv[STORE_CHANGES_MAX + 1] = { "WATCH" };
+	size_t lens[STORE_CHANGES_MAX + 1] = { 5 };
+	redisReply *rep[STORE_CHANGES_MAX + 2];
+	struct buf next[STORE_CHANGES_MAX];
+	enum store_verdict verdict[STORE_CHANGES_MAX];
+	int64_t ttl[STORE_CHANGES_MAX];
+	size_t n = op->n, writes = 0;
 	const char *err;
-	int64_t ttl = 0;
-	int rc;
+	int rc = 1;
 
-	redisAppendCommandArgv(c, 2, argv, lens);
-	argv[0] = "GET";
-	lens[0] = 3;
-	redisAppendCommandArgv(c, 2, argv, lens);
-	if (replies(c, rep, 2) < 0)
+	for (size_t i = 0; i < n; i++) {
+		argv[i + 1] = k[i].data;
+		lens[i + 1] = k[i].len;
+	}
+	redisAppendCommandArgv(c, (int) n + 1, argv, lens);
+	for (size_t i = 0; i < n; i++) {
+		const char *get[2] = { "GET", k[i].data };
+		size_t glens[2] = { 3, k[i].len };
+
+		redisAppendCommandArgv(c, 2, get, glens);
+	}
+	if (replies(c, rep, n + 1) < 0)
 		return -2;
-	if ((err = reply_error(rep, 2)) != NULL || rep[1]->type == REDIS_REPLY_ARRAY) {
-		failed(r, "update", err ? err : "unexpected reply");
-		freeReplyObject(rep[0]);
-		freeReplyObject(rep[1]);
-		return redisCommand(c, "UNWATCH") == NULL ? -2 : -1;
+	err = reply_error(rep, n + 1);
+	for (size_t i = 1; err == NULL && i <= n; i++)
+		if (rep[i]->type != REDIS_REPLY_STRING && rep[i]->type != REDIS_REPLY_NIL)
+			err = "unexpected reply";
+	if (err != NULL)
+		failed(r, "update", err);	/* then err stays set: no change */
+	for (size_t i = 0; i < n; i++) {
+		const struct store_change *ch = &op->changes[i];
+		const redisReply *old = rep[i + 1];
+
+		next[i] = (struct buf) BUF_INIT;
+		ttl[i] = 0;
+		if (err != NULL)
+			continue;
+		verdict[i] = old->type == REDIS_REPLY_STRING
+		    ? ch->fn(ch->arg, old->str, old->len, &next[i], &ttl[i])
+		    : ch->fn(ch->arg, NULL, 0, &next[i], &ttl[i]);
+		if (verdict[i] == STORE_DELETE && old->type != REDIS_REPLY_STRING)
+			verdict[i] = STORE_KEEP;
+		if (verdict[i] != STORE_KEEP)
+			writes++;
+		if (next[i].failed)
+			err = failed(r, "update", "out of memory") < 0 ? "out of memory" : NULL;
 	}
-	verdict = rep[1]->type == REDIS_REPLY_STRING
-	    ? op->update(op->arg, rep[1]->str, rep[1]->len, &next, &ttl)
-	    : op->update(op->arg, NULL, 0, &next, &ttl);
-	if (verdict == STORE_KEEP || (verdict == STORE_DELETE && rep[1]->type != REDIS_REPLY_STRING)) {
-		freeReplyObject(rep[0]);
-		freeReplyObject(rep[1]);
-		buf_free(&next);
-		if ((rep[0] = redisCommand(c, "UNWATCH")) == NULL)
+	for (size_t i = 0; i <= n; i++)
+		freeReplyObject(rep[i]);
+	if (err != NULL || writes == 0) {
+		for (size_t i = 0; i < n; i++)
+			buf_free(&next[i]);
+		if (unwatch(c) < 0)
 			return -2;
-		freeReplyObject(rep[0]);
-		return 1;
-	}
-	freeReplyObject(rep[0]);
-	freeReplyObject(rep[1]);
-	if (next.failed) {
-		buf_free(&next);
-		return redisCommand(c, "UNWATCH") == NULL ? -2 : failed(r, "update", "out of memory");
+		return err != NULL ? -1 : 1;
 	}
 	redisAppendCommand(c, "MULTI");
-	if (verdict == STORE_PUT) {
-		append_set(c, k->data, k->len, next.data, next.len, ttl);
-	} else {
-		argv[0] = "DEL";
-		lens[0] = 3;
-		redisAppendCommandArgv(c, 2, argv, lens);
+	for (size_t i = 0; i < n; i++) {
+		if (verdict[i] == STORE_PUT) {
+			append_set(c, k[i].data, k[i].len, next[i].data, next[i].len, ttl[i]);
+		} else if (verdict[i] == STORE_DELETE) {
+			const char *del[2] = { "DEL", k[i].data };
+			size_t dlens[2] = { 3, k[i].len };
+
+			redisAppendCommandArgv(c, 2, del, dlens);
+		}
+		buf_free(&next[i]);
 	}
 	redisAppendCommand(c, "EXEC");
-	buf_free(&next);
-	if (replies(c, rep, 3) < 0)
+	if (replies(c, rep, writes + 2) < 0)
 		return -2;
-	if ((err = reply_error(rep, 3)) != NULL)
+	if ((err = reply_error(rep, writes + 2)) != NULL)
 		rc = failed(r, "update", err);	/* OOM, READONLY: EXEC aborted */
 	else
-		rc = rep[2]->type == REDIS_REPLY_ARRAY ? 1 : 0;	/* nil: it changed */
-	for (int i = 0; i < 3; i++)
+		rc = rep[writes + 1]->type == REDIS_REPLY_ARRAY ? 1 : 0;	/* nil: changed */
+	for (size_t i = 0; i < writes + 2; i++)
 		freeReplyObject(rep[i]);
 	return rc;
 }
 
-/* update_op - see store_update() */
+/* update_op - see store_update_all() */
 static int
 update_op(struct store_redis *r, redisContext *c, struct op *op)
 {
-	struct buf k = BUF_INIT;
+	struct buf k[STORE_CHANGES_MAX];
 	unsigned seed = (unsigned) (uintptr_t) &k ^ (unsigned) now_ms();
 	int rc = 0;
 
-	full_key(r, op->key, op->len, &k);
-	for (int tries = 0; rc == 0 && tries < UPDATE_TRIES; tries++) {
-		if (tries > 0)	/* others write the key too: let one finish */
-			usleep((useconds_t) (20 + rand_r(&seed) % (50u * (unsigned) tries)));
-		rc = try_update(r, c, op, &k);
+	for (size_t i = 0; i < op->n; i++) {
+		k[i] = (struct buf) BUF_INIT;
+		full_key(r, op->changes[i].key, op->changes[i].len, &k[i]);
 	}
-	buf_free(&k);
+	for (int tries = 0; rc == 0 && tries < UPDATE_TRIES; tries++) {
+		if (tries > 0)	/* others write the keys too: let one finish */
+			usleep((useconds_t) (20 + rand_r(&seed) % (50u * (unsigned) tries)));
+		rc = try_update(r, c, op, k);
+	}
+	for (size_t i = 0; i < op->n; i++)
+		buf_free(&k[i]);
 	if (rc == 0)
 		return failed(r, "update", "the key kept changing under it");
 	return rc < 0 ? rc : 0;
@@ -652,10 +690,9 @@ redis_get(struct store *st, const char *key, size_t len, struct buf *val_r)
 }
 
 static int
-redis_update(struct store *st, const char *key, size_t len, store_update_fn fn,
-	     void *arg)
+redis_update(struct store *st, const struct store_change *ch, size_t n)
 {
-	struct op op = { .key = key, .len = len, .update = fn, .arg = arg };
+	struct op op = { .changes = ch, .n = n };
 
 	return with_conn((struct store_redis *) st, "update", update_op, &op);
 }

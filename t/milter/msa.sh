@@ -69,6 +69,7 @@ ok $? "the public key is in DNS (this namespace's resolv.conf names unbound)"
 	echo "\$mvmtr_msa_recipients = \"50/60\";"
 	echo "\$mvmtr_msa_brake_messages = \"4/60\";"
 	echo "\$mvmtr_msa_brake_new_recipients = \"3/3600\";"
+	echo "\$mvmtr_msa_brake_failed_recipients = \"3/3600\";"
 	echo "\$mvmtr_dkim_keys = \"$tmp/dkim/keys\";"
 } >"$tmp/msa.mfl"
 "$mvmtr" -f -l info -p "inet:$MT_PORT@127.0.0.1" "$tmp/msa.mfl" >"$tmp/mvmtr.log" 2>&1 &
@@ -76,7 +77,7 @@ pids="$pids $!"
 
 # Dovecot's auth server alone, for Postfix's smtpd (smtpd_sasl_type dovecot)
 pf_init
-for u in alice carol dave; do echo "$u:{PLAIN}pw-$u::::::"; done >"$tmp/users"
+for u in alice carol dave erin; do echo "$u:{PLAIN}pw-$u::::::"; done >"$tmp/users"
 sasl_start "$tmp" "$tmp/users" ||
 	{ cat "$tmp/dovecot.out" "$tmp/dovecot.log" >&2; ok 1 "dovecot auth listens"; done_testing; }
 pids="$pids $sasl_pid"
@@ -87,7 +88,8 @@ printf '#!/bin/sh\ncat >"%s/out/$(date +%%s%%N).$$"\n' "$tmp" >"$tmp/capture.sh"
 chmod 755 "$tmp/capture.sh"
 sed -i "s/^default_transport = .*/default_transport = capture/" "$PF/etc/main.cf"
 echo "capture unix - n n - - pipe flags=q user=nobody argv=$tmp/capture.sh" >>"$PF/etc/master.cf"
-pf_conf "smtpd_milters =" "milter_default_action = tempfail"
+pf_conf "smtpd_milters =" "milter_default_action = tempfail" \
+	"mydestination = example.org" "local_recipient_maps = inline:{alice=x,carol=x,dave=x,erin=x}"
 # the submission service as contrib/postfix/master.cf.submission has it,
 # on a port of the test's, without chroot and TLS (no certificate here),
 # its milter on TCP; and the unauthenticated client of mynetworks let
@@ -105,8 +107,8 @@ ok 0 "private Postfix with a submission port, SASL through a private Dovecot, mv
 n_out() { find "$tmp/out" -type f | wc -l; }
 
 "$mvmcas" -s "$tmp/store" sender alice bob@example.org >/dev/null &&
-	printf '# who may send as what\nalice alice@example.org\ncarol carol@example.org\ndave @example.org\n' |
-	"$mvmcas" -s "$tmp/store" sender-map | grep -q "^senders of 3 users: 3 patterns$" &&
+	printf '# who may send as what\nalice alice@example.org\ncarol carol@example.org\ndave @example.org\nerin erin@example.org\n' |
+	"$mvmcas" -s "$tmp/store" sender-map | grep -q "^senders of 4 users: 4 patterns$" &&
 	"$mvmcas" -s "$tmp/store" limit carol messages "100/60"
 ok $? "mvmcas sender-map: alice may send as alice@example.org, carol as hers, dave as any @example.org; carol's own limit"
 "$mvmcas" -s "$tmp/store" senders alice | grep -c "^sender" | grep -qx 1
@@ -164,7 +166,7 @@ for i in 1 2 3 4; do sub carol carol@example.org; done
 said "<-  250 2.0.0 Ok: queued"
 ok $? "carol sends 4 messages in a burst"
 sub carol carol@example.org
-said "<\*\* 451 4.7.1 Sending limit reached (locked: too many messages)"
+said "<\*\* 451 4.7.1 Sending limit reached (locked: automatic: 5 messages in 60 s (brake 4))"
 ok $? "the 5th locks her account"
 sub carol carol@example.org
 said "<\*\* 451 4.7.1 Your account may not send now (automatic: 5 messages in 60 s (brake 4))"
@@ -188,9 +190,28 @@ sub dave dave@example.org --to new1@remote.example
 said "<-  250 2.0.0 Ok: queued"
 ok $? "writing again to a known one counts nothing"
 sub dave dave@example.org --to new4@remote.example,new5@remote.example
-said "<\*\* 452 4.5.3 Too many recipients (locked: too many recipients)"
+said "<\*\* 452 4.5.3 Too many recipients (locked: automatic: 4 new recipients in 3600 s (brake 3))"
 ok $? "the 4th new recipient within the hour locks dave"
 sub dave dave@example.org
-said "<\*\* 451 4.7.1 Your account may not send now (automatic: 4 recipients in 3600 s (brake 3))"
+said "<\*\* 451 4.7.1 Your account may not send now (automatic: 4 new recipients in 3600 s (brake 3))"
 ok $? "his next submission is held back"
+
+# failed recipients: erin writes to users example.org does not have
+# (Postfix refuses them: unlisted in local_recipient_maps; mvmtr asks
+# Postfix for the refused ones too); brake: 3 an hour
+"$mvmcas" -s "$tmp/store" limit erin messages "100/60" >/dev/null
+sub erin erin@example.org --to nobody1@example.org,nobody2@example.org,nobody3@example.org,someone@remote.example
+said "<\*\* 550 5.1.1 <nobody3@example.org>: Recipient address rejected" && said "<-  250 2.0.0 Ok: queued"
+ok $? "erin: 3 recipients refused by Postfix, the message to the 4th queued"
+grep -q "msa: user erin: recipient <nobody2@example.org> refused by the MTA" "$tmp/mvmtr.log"
+ok $? "mvmtr saw the refused recipients (SMFIP_RCPT_REJ) and logged them"
+sub erin erin@example.org --to nobody4@example.org
+grep -q "msa: user erin locked: more failed recipients than 3/3600 (mvmcas unlock erin releases it)" "$tmp/mvmtr.log"
+ok $? "the 4th failed recipient within the hour locks erin, logged"
+sub erin erin@example.org
+said "<\*\* 451 4.7.1 Your account may not send now (automatic: 4 failed recipients in 3600 s (brake 3))"
+ok $? "her next submission is held back, saying why"
+"$mvmcas" -s "$tmp/store" unlock erin >/dev/null && sub erin erin@example.org --to nobody5@example.org,someone@remote.example
+said "<-  250 2.0.0 Ok: queued" || cat "$tmp/swaks.out" >&2
+ok $? "unlocked, she sends again (the brake counts afresh: one failure does not lock)"
 done_testing

@@ -127,43 +127,72 @@ test_msa(struct store *st)
 	tap_is_int(msa_sender_allowed(st, "alice", "anyone@example.net"), 0, "no longer allowed");
 	/* 3 a minute, 5 an hour */
 	for (i = 0; i < 10; i++)
-		if (msa_count(st, "alice", "messages", "3/60 5/3600", t, &why) < 0 || why.len)
+		if (msa_event(st, "alice", "messages", "3/60 5/3600", NULL, NULL, t, &why) < 0 || why.len)
 			break;
 	tap_is_int(i, 3, "3 messages in a minute pass, the 4th not");
 	tap_is_str(why.data, "messages 3 of 3 in 60 s", "and says which limit");
-	msa_count(st, "alice", "messages", "3/60 5/3600", t + 121, &why);
-	msa_count(st, "alice", "messages", "3/60 5/3600", t + 122, &why);
+	msa_event(st, "alice", "messages", "3/60 5/3600", NULL, NULL, t + 121, &why);
+	msa_event(st, "alice", "messages", "3/60 5/3600", NULL, NULL, t + 122, &why);
 	tap_is_str(why.len ? why.data : "", "", "two minutes later (the sliding window emptied) two more pass");
-	msa_count(st, "alice", "messages", "3/60 5/3600", t + 123, &why);
+	msa_event(st, "alice", "messages", "3/60 5/3600", NULL, NULL, t + 123, &why);
 	tap_is_str(why.data, "messages 5 of 5 in 3600 s", "then the hour's limit holds");
-	msa_count(st, "alice", "recipients", "3/60 5/3600", t + 123, &why);
+	msa_event(st, "alice", "recipients", "3/60 5/3600", NULL, NULL, t + 123, &why);
 	tap_is_str(why.len ? why.data : "", "", "recipients count apart");
 	tap_ok(msa_user_limits(st, "alice", "100/3600", NULL) == 0, "alice's own message limit");
-	msa_count(st, "alice", "messages", "3/60 5/3600", t + 124, &why);
+	msa_event(st, "alice", "messages", "3/60 5/3600", NULL, NULL, t + 124, &why);
 	tap_is_str(why.len ? why.data : "", "", "replaces the default");
 	/* locks */
 	tap_is_int(msa_user_lock(st, "alice", 1, "by hand", t), 1, "lock alice");
 	tap_is_int(msa_user_lock(st, "alice", 1, "again", t), 0, "locking again changes nothing");
-	msa_count(st, "alice", "messages", "", t + 65, &why);
+	msa_event(st, "alice", "messages", "", NULL, NULL, t + 65, &why);
 	tap_is_str(why.data, "locked: by hand", "a locked user sends nothing");
 	msa_user_get(st, "alice", &rec, &reason, &m, &r);
 	tap_ok(rec.locked && strcmp(m.data, "100/3600") == 0, "the lock keeps her own limits");
 	tap_is_int(msa_user_lock(st, "alice", 0, NULL, t), 1, "unlock");
-	msa_count(st, "alice", "messages", "", t + 66, &why);
+	msa_event(st, "alice", "messages", "", NULL, NULL, t + 66, &why);
 	tap_is_str(why.len ? why.data : "", "", "and she sends again");
 	/* the brake: more than 3 in 60 s locks */
 	for (i = 0; i < 10; i++)
-		if (msa_brake(st, "dave", "messages", "3/60", t + i) != 0)
+		if (msa_event(st, "dave", "messages", "", "3/60", NULL, t + i, &why) != 0)
 			break;
 	tap_is_int(i, 3, "the 4th message within the brake's window locks the user");
-	msa_count(st, "dave", "messages", "", t + 10, &why);
-	tap_is_str(why.data, "locked: automatic: 4 messages in 60 s (brake 3)", "and says why");
+	tap_is_str(why.data, "locked: automatic: 4 messages in 60 s (brake 3)",
+		   "refused then, saying why");
+	msa_event(st, "dave", "messages", "", NULL, NULL, t + 10, &why);
+	tap_is_str(why.data, "locked: automatic: 4 messages in 60 s (brake 3)", "and later too");
 	msa_user_lock(st, "dave", 0, NULL, t + 11);
-	tap_is_int(msa_brake(st, "dave", "messages", "3/60", t + 12), 0,
+	tap_is_int(msa_event(st, "dave", "messages", "", "3/60", NULL, t + 12, &why), 0,
 		   "unlocked, the brake counts afresh (the next message does not lock again)");
-	tap_is_int(msa_new_recipient(st, "dave", "X@Example.org", t), 1, "a recipient never written to: new");
-	tap_is_int(msa_new_recipient(st, "dave", "x@example.org", t + 5), 0, "then known (case folded)");
-	tap_is_int(msa_new_recipient(st, "erin", "x@example.org", t + 5), 1, "per user");
+	/* new recipients: more than 2 in an hour locks; known ones do not count */
+	tap_is_int(msa_event(st, "erin", "recipients", "", "2/3600", "X@Example.org", t, &why), 0,
+		   "a new recipient counts");
+	tap_is_int(msa_event(st, "erin", "recipients", "", "2/3600", "x@example.org", t + 1, &why),
+		   0, "a known one (case folded) does not");
+	tap_is_int(msa_event(st, "erin", "recipients", "", "2/3600", "y@example.org", t + 2, &why),
+		   0, "the second new one");
+	tap_is_int(msa_event(st, "erin", "recipients", "", "2/3600", "z@example.org", t + 3, &why),
+		   1, "the third new one locks");
+	tap_is_str(why.data, "locked: automatic: 3 new recipients in 3600 s (brake 2)", "saying why");
+	tap_is_int(msa_event(st, "frank", "recipients", "", "2/3600", "x@example.org", t, &why), 0,
+		   "recipients are known per user");
+	msa_event(st, "hank", "recipients", "1/60", NULL, "q1@example.org", t + 1, &why);
+	msa_event(st, "hank", "recipients", "1/60", NULL, "q2@example.org", t + 2, &why);
+	tap_ok(why.len > 0, "a recipient over the limit is refused");
+	tap_is_int(msa_event(st, "hank", "recipients", "", "1/3600", "q2@example.org", t + 3, &why),
+		   0, "and was not noted as known: later it is new, the brake's first");
+	tap_is_int(msa_event(st, "hank", "recipients", "", "1/3600", "q1@example.org", t + 4, &why),
+		   0, "one let through is known: not counted");
+	tap_is_int(msa_event(st, "hank", "recipients", "", "1/3600", "q3@example.org", t + 5, &why),
+		   1, "the next new one is over the brake");
+	/* failed recipients: no limits, only the brake */
+	for (i = 0; i < 10; i++)
+		if (msa_event(st, "gina", "failed", "1/60", "4/600", NULL, t + i, &why) != 0)
+			break;
+	tap_is_int(i, 4, "the 5th failed recipient in 10 minutes locks (limits do not apply)");
+	tap_is_str(why.data, "locked: automatic: 5 failed recipients in 600 s (brake 4)", "saying why");
+	msa_user_lock(st, "gina", 0, NULL, t + 20);
+	tap_is_int(msa_event(st, "gina", "failed", "", "4/600", NULL, t + 21, &why), 0,
+		   "unlock resets that brake too");
 	buf_free(&why);
 	buf_free(&reason);
 	buf_free(&m);
@@ -376,6 +405,77 @@ test_race(const char *where)
 	buf_free(&val);
 }
 
+/* test_race_event - two processes count 200 messages each for one user
+ * (a limit record and a brake rate, one multi-key update each time):
+ * all 400 are in both */
+static void
+test_race_event(const char *where)
+{
+	struct buf why = BUF_INIT;
+	pid_t kids[2];
+	char err[256];
+	struct store *st;
+	time_t t = 7000000;
+
+	for (int k = 0; k < 2; k++) {
+		if ((kids[k] = fork()) == 0) {
+			struct store *mine = store_open(where, &sconf, 0, err, sizeof(err));
+
+			for (int i = 0; mine != NULL && i < 200; i++)
+				if (msa_event(mine, "racer", "messages", "100000/60", "100000/60", NULL,
+					      t, &why) != 0 || why.len)
+					_exit(1);
+			store_close(mine);
+			_exit(mine == NULL);
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		int status = -1;
+
+		waitpid(kids[k], &status, 0);
+		tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "process %d counted", k);
+	}
+	if ((st = store_open(where, &sconf, 0, err, sizeof(err))) == NULL) {
+		tap_diag("%s", err);
+		return;
+	}
+	tap_is_int(msa_event(st, "racer", "messages", "", "401/60", NULL, t, &why), 0,
+		   "the brake's count after the race: 400, so the 401st passes");
+	tap_is_int(msa_event(st, "racer", "messages", "", "401/60", NULL, t, &why), 1,
+		   "and the 402nd locks");
+	msa_user_lock(st, "racer", 0, NULL, t);
+	/* those two had no limits: not counted there */
+	msa_event(st, "racer", "messages", "401/60", NULL, NULL, t, &why);
+	tap_is_str(why.len ? why.data : "", "", "the limit's count: 400, so the 401st passes");
+	msa_event(st, "racer", "messages", "401/60", NULL, NULL, t, &why);
+	tap_is_str(why.data, "messages 401 of 401 in 60 s", "and the 402nd is refused");
+	store_close(st);
+	buf_free(&why);
+}
+
+/* test_update_all - several keys in one step */
+static void
+test_update_all(struct store *st)
+{
+	struct store_change ch[STORE_CHANGES_MAX + 1];
+	struct buf val = BUF_INIT;
+	int64_t now = 1000;
+	struct rate_arg a = { now, 60, 1, 0 }, b = { now, 60, 0, 0 };
+
+	ch[0] = (struct store_change) { "xall:a", 6, rate_update, &a };
+	ch[1] = (struct store_change) { "xall:b", 6, rate_update, &b };
+	tap_ok(store_update_all(st, ch, 2) == 0, "two keys updated at once");
+	tap_ok(store_get(st, "xall:a", 6, &val) == 1 && store_get(st, "xall:b", 6, &val) == 1,
+	       "both are written");
+	for (int i = 0; i <= STORE_CHANGES_MAX; i++)
+		ch[i] = ch[0];
+	tap_ok(store_update_all(st, ch, STORE_CHANGES_MAX + 1) < 0 && strstr(st->error, "at most"),
+	       "more than STORE_CHANGES_MAX changes: refused, saying why");
+	store_delete(st, "xall:a", 6);
+	store_delete(st, "xall:b", 6);
+	buf_free(&val);
+}
+
 /* test_backend - the policy's tests on the store at WHERE */
 static void
 test_backend(const char *where)
@@ -388,6 +488,7 @@ test_backend(const char *where)
 		tap_diag("%s", err);
 		return;
 	}
+	test_update_all(st);
 	test_greylist(st);
 	test_memo(st);
 	test_msa(st);
@@ -395,6 +496,7 @@ test_backend(const char *where)
 	test_rates(st);
 	store_close(st);
 	test_race(where);
+	test_race_event(where);
 }
 
 #ifdef ASSESS_REDIS
