@@ -9,6 +9,14 @@
 # mvmtr with signing; each rate over the same round's rate without a
 # milter, medians. mvmtr's CPU per message for both, so signing's share
 # shows (the goal: >= 0.9x Postfix without a milter, with signing on).
+# Two more lines put these in their place: "empty", mvmtr with a script
+# that does nothing at the message's end (the milter protocol's own
+# cost: the floor any milter stands on), and "opendkim", the field's
+# signer (OpenDKIM's milter, Debian's package unpacked with apt-get
+# download and dpkg -x, not installed) signing with the same key, as an
+# admin would add it beside a policy service; "not measured" when it
+# cannot run. One message of each signer is captured and checked for
+# its DKIM-Signature before the rounds.
 # mvmtr listens on unix sockets, as contrib/postfix/main.cf.mvmtr has
 # it; SOCK=inet puts it on 127.0.0.1 instead.
 set -u
@@ -19,7 +27,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "skipped: needs root (a private Postfix)"
 	exit 0
 fi
-for c in postfix dovecot opendkim-genkey python3; do
+for c in postfix dovecot opendkim-genkey python3 swaks; do
 	command -v $c >/dev/null 2>&1 || { echo "skipped: $c is not installed"; exit 0; }
 done
 grep -q '^#define HAVE_DKIM 1' "$builddir/config.h" || { echo "skipped: built without DKIM"; exit 0; }
@@ -73,10 +81,53 @@ for sign in 1 0; do
 	sleep 0.5
 done
 
+# the floor: a script with nothing to do but be there at the end
+echo 'void $hook_eom() { }' >"$tmp/empty.mfl"
+conn="unix:$tmp/socks/empty.sock"
+[ "$SOCK" = inet ] && conn="inet:$((MT_PORT + 2))@127.0.0.1"
+"$builddir/milter/mvmtr" -f -l warning -u postfix -p "$conn" "$tmp/empty.mfl" \
+	>"$tmp/empty.log" 2>&1 &
+pid_empty=$!
+pids="$pids $!"
+
+# the field's signer: OpenDKIM's milter from Debian's package, unpacked
+odk=
+if (cd "$tmp" && apt-get download opendkim) >"$tmp/apt.log" 2>&1; then
+	dpkg -x "$tmp"/opendkim_*.deb "$tmp/odk"
+	cat >"$tmp/opendkim.conf" <<C
+Mode s
+Domain example.org
+Selector sel1
+KeyFile $tmp/dkim/sel1.private
+RequireSafeKeys false
+Canonicalization relaxed/relaxed
+SignatureAlgorithm rsa-sha256
+Socket $( [ "$SOCK" = inet ] && echo "inet:$((MT_PORT + 3))@127.0.0.1" || echo "local:$tmp/socks/opendkim.sock")
+UMask 000
+UserID postfix
+Syslog no
+PidFile $tmp/opendkim.pid
+C
+	if "$tmp/odk/usr/sbin/opendkim" -f -x "$tmp/opendkim.conf" >"$tmp/opendkim.log" 2>&1 &
+	then
+		pid_opendkim=$!
+		pids="$pids $!"
+		sleep 0.5
+		kill -0 "$pid_opendkim" 2>/dev/null && odk=1
+	fi
+fi
+[ -n "$odk" ] || echo "opendkim did not start: $(tail -n 1 "$tmp/apt.log" "$tmp/opendkim.log" 2>/dev/null | tr '\n' ' ')"
+
 pf_init
 sasl_start "$tmp" "$tmp/users" || { echo "dovecot's auth did not start"; exit 1; }
 pids="$pids $sasl_pid"
 sed -i "s/^default_transport = .*/default_transport = discard:benchmark/" "$PF/etc/main.cf"
+# check.example's mail is kept (one message per signer, checked)
+mkdir -m 1777 "$tmp/out"
+printf '#!/bin/sh\ncat >"%s/out/$1"\n' "$tmp" >"$tmp/capture.sh"
+chmod 755 "$tmp/capture.sh"
+echo "capture unix - n n - - pipe flags=q user=nobody argv=$tmp/capture.sh \${user}" >>"$PF/etc/master.cf"
+echo "transport_maps = inline:{check.example=capture:}" >>"$PF/etc/main.cf"
 cat >>"$PF/etc/master.cf" <<M
 127.0.0.1:$SUB_PORT inet n - n - - smtpd
   -o smtpd_sasl_auth_enable=yes
@@ -133,6 +184,8 @@ run() {	# NAME MILTER (empty: none)
 	pid=
 	[ "$1" = sign ] && pid=$pid_1
 	[ "$1" = nosign ] && pid=$pid_0
+	[ "$1" = empty ] && pid=$pid_empty
+	[ "$1" = opendkim ] && pid=$pid_opendkim
 	c0=0
 	[ -n "$pid" ] && c0=$(cpu_ms "$pid")
 	out=$(python3 "$tmp/client.py" "$SUB_PORT" "$MSGS" "$PAR")
@@ -150,28 +203,51 @@ run() {	# NAME MILTER (empty: none)
 	[ "$1" = none ] && round_none=$2
 	[ "$1" != none ] && eval "pairs_$1=\"\${pairs_$1:-} $(ratio "$2" "$round_none")\""
 }
+if [ "$SOCK" = inet ]; then
+	m_nosign=inet:127.0.0.1:$MT_PORT m_sign=inet:127.0.0.1:$((MT_PORT + 1))
+	m_empty=inet:127.0.0.1:$((MT_PORT + 2)) m_opendkim=inet:127.0.0.1:$((MT_PORT + 3))
+else
+	m_nosign=unix:$tmp/socks/mvmtr0.sock m_sign=unix:$tmp/socks/mvmtr1.sock
+	m_empty=unix:$tmp/socks/empty.sock m_opendkim=unix:$tmp/socks/opendkim.sock
+fi
+# signed (SIGNER MILTER): one message through it, kept and looked at
+signed() {
+	postconf -c "$PF/etc" -P "127.0.0.1:$SUB_PORT/inet/smtpd_milters=$2"
+	pf_start >/dev/null 2>&1 || return 1
+	swaks --server 127.0.0.1 --port "$SUB_PORT" --auth PLAIN --auth-user u1 \
+		--auth-password pw --from u1@example.org --to "$1@check.example" \
+		--header "From: <u1@example.org>" >"$tmp/swaks.$1" 2>&1
+	for i in $(seq 50); do [ -s "$tmp/out/$1" ] && break; sleep 0.1; done
+	postfix -c "$PF/etc" stop >/dev/null 2>&1
+	sleep 1
+	grep -q "^DKIM-Signature: .*d=example.org; s=sel1;" "$tmp/out/$1" 2>/dev/null
+}
+signed sign "$m_sign" || { echo "mvmtr's message carries no DKIM-Signature: not a bench"; exit 1; }
+if [ -n "$odk" ] && ! signed opendkim "$m_opendkim"; then
+	echo "opendkim did not sign: not measured"
+	odk=
+fi
 echo "-- submission with AUTH: $MSGS messages of 4 KB, $PAR sessions at once, $ROUNDS rounds"
 for round in $(seq "$ROUNDS"); do
 	run none ""
-	if [ "$SOCK" = inet ]; then
-		run nosign "inet:127.0.0.1:$MT_PORT"
-		run sign "inet:127.0.0.1:$((MT_PORT + 1))"
-	else
-		run nosign "unix:$tmp/socks/mvmtr0.sock"
-		run sign "unix:$tmp/socks/mvmtr1.sock"
-	fi
+	run nosign "$m_nosign"
+	run sign "$m_sign"
+	run empty "$m_empty"
+	[ -n "$odk" ] && run opendkim "$m_opendkim"
 done
-for name in none nosign sign; do
+for name in none empty nosign sign opendkim; do
 	eval "rates=\${rates_$name:-}; cpus=\${cpus_$name:-}; pairs=\${pairs_$name:-}"
 	if [ -z "$rates" ]; then
 		printf '%-8s not measured\n' "$name"
 		continue
 	fi
 	printf '%-8s %8s msg/s' "$name" "$(median $rates)"
-	[ "$name" != none ] && printf '  ratio %s (rounds:%s)  mvmtr cpu_ms/msg %s' \
+	[ "$name" != none ] && printf '  ratio %s (rounds:%s)  milter cpu_ms/msg %s' \
 		"$(median $pairs)" "$pairs" "$(median $cpus)"
 	echo
 done
 eval "a=\$(median \${cpus_sign:-0}); b=\$(median \${cpus_nosign:-0})"
 echo "DKIM signing (RSA-2048) in mvmtr: $(echo "$a $b" | awk '{ printf "%.3f", $1 - $2 }') cpu_ms/msg" \
 	"(sign - nosign); the goal: sign >= 0.90 x none"
+echo "(empty: mvmtr with a script that does nothing, the milter protocol's floor;" \
+	"opendkim: OpenDKIM's milter signing alone with the same key)"
