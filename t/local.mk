@@ -101,6 +101,7 @@ sh_tests = \
 	t/milter/redis.sh \
 	t/milter/bigsender.sh \
 	t/milter/msa.sh \
+	t/milter/sendmail_msa.sh \
 	t/milter/delivery.sh \
 	t/milter/concurrency.sh \
 	t/milter/dns.sh \
@@ -273,5 +274,5 @@ EXTRA_DIST += t/sieve/cases.sh t/sieve/run_cases.py t/sieve/messages \
 # and notqmail, built once per build tree by t/lib/qmail.sh
 clean-local: clean-test-components
 clean-test-components:
-	rm -rf t/sendmail-debs t/notqmail
+	rm -rf t/sendmail-debs t/sendmail-msa-debs t/notqmail
 .PHONY: clean-test-components
