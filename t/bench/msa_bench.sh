@@ -9,9 +9,11 @@
 # mvmtr with signing; each rate over the same round's rate without a
 # milter, medians. mvmtr's CPU per message for both, so signing's share
 # shows (the goal: >= 0.9x Postfix without a milter, with signing on).
-# Two more lines put these in their place: "empty", mvmtr with a script
-# that does nothing at the message's end (the milter protocol's own
-# cost: the floor any milter stands on), and "opendkim", the field's
+# Three more lines put these in their place: "empty", mvmtr with a
+# script that does nothing at the message's end, and "null", a filter
+# on Sendmail's libmilter that does nothing (the bench compiles it):
+# together the milter protocol's own cost through Postfix, the floor
+# any milter stands on; and "opendkim", the field's
 # signer (OpenDKIM's milter, Debian's package unpacked with apt-get
 # download and dpkg -x, not installed) signing with the same key, as an
 # admin would add it beside a policy service; "not measured" when it
@@ -22,7 +24,7 @@
 set -u
 builddir=$(cd "${1:-.}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-MSGS=${MSGS:-1000} PAR=${PAR:-10} ROUNDS=${ROUNDS:-3} SOCK=${SOCK:-unix}
+MSGS=${MSGS:-2000} PAR=${PAR:-10} ROUNDS=${ROUNDS:-5} SOCK=${SOCK:-unix}
 if [ "$(id -u)" != 0 ]; then
 	echo "skipped: needs root (a private Postfix)"
 	exit 0
@@ -89,6 +91,60 @@ conn="unix:$tmp/socks/empty.sock"
 	>"$tmp/empty.log" 2>&1 &
 pid_empty=$!
 pids="$pids $!"
+
+# the floor on Sendmail's libmilter: a filter that asks for no step
+null=
+cat >"$tmp/null.c" <<'C'
+#include <libmilter/mfapi.h>
+#include <string.h>
+
+static sfsistat
+eom(SMFICTX *ctx)
+{
+	(void) ctx;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+	  unsigned long f3, unsigned long *p0, unsigned long *p1, unsigned long *p2,
+	  unsigned long *p3)
+{
+	(void) ctx;
+	(void) f0;
+	(void) f2;
+	(void) f3;
+	*p0 = *p2 = *p3 = 0;
+	*p1 = f1 & (SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NORCPT | SMFIP_NOBODY
+		    | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	return SMFIS_CONTINUE;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct smfiDesc d;
+
+	memset(&d, 0, sizeof(d));
+	d.xxfi_name = "null";
+	d.xxfi_version = SMFI_VERSION;
+	d.xxfi_eom = eom;
+	d.xxfi_negotiate = negotiate;
+	if (argc != 2 || smfi_setconn(argv[1]) != MI_SUCCESS || smfi_register(d) != MI_SUCCESS)
+		return 1;
+	return smfi_main();
+}
+C
+conn="unix:$tmp/socks/null.sock"
+[ "$SOCK" = inet ] && conn="inet:$((MT_PORT + 4))@127.0.0.1"
+if cc -O2 -o "$tmp/null" "$tmp/null.c" -lmilter -lpthread >"$tmp/null.log" 2>&1; then
+	(umask 0; exec "$tmp/null" "$conn") >>"$tmp/null.log" 2>&1 &
+	pid_null=$!
+	pids="$pids $!"
+	sleep 0.5
+	kill -0 "$pid_null" 2>/dev/null && null=1
+fi
+[ -n "$null" ] || echo "the libmilter null filter did not build or start: $(tail -n 1 "$tmp/null.log")"
 
 # the field's signer: OpenDKIM's milter from Debian's package, unpacked
 odk=
@@ -185,6 +241,7 @@ run() {	# NAME MILTER (empty: none)
 	[ "$1" = sign ] && pid=$pid_1
 	[ "$1" = nosign ] && pid=$pid_0
 	[ "$1" = empty ] && pid=$pid_empty
+	[ "$1" = null ] && pid=$pid_null
 	[ "$1" = opendkim ] && pid=$pid_opendkim
 	c0=0
 	[ -n "$pid" ] && c0=$(cpu_ms "$pid")
@@ -206,9 +263,11 @@ run() {	# NAME MILTER (empty: none)
 if [ "$SOCK" = inet ]; then
 	m_nosign=inet:127.0.0.1:$MT_PORT m_sign=inet:127.0.0.1:$((MT_PORT + 1))
 	m_empty=inet:127.0.0.1:$((MT_PORT + 2)) m_opendkim=inet:127.0.0.1:$((MT_PORT + 3))
+	m_null=inet:127.0.0.1:$((MT_PORT + 4))
 else
 	m_nosign=unix:$tmp/socks/mvmtr0.sock m_sign=unix:$tmp/socks/mvmtr1.sock
 	m_empty=unix:$tmp/socks/empty.sock m_opendkim=unix:$tmp/socks/opendkim.sock
+	m_null=unix:$tmp/socks/null.sock
 fi
 # signed (SIGNER MILTER): one message through it, kept and looked at
 signed() {
@@ -233,9 +292,10 @@ for round in $(seq "$ROUNDS"); do
 	run nosign "$m_nosign"
 	run sign "$m_sign"
 	run empty "$m_empty"
+	[ -n "$null" ] && run null "$m_null"
 	[ -n "$odk" ] && run opendkim "$m_opendkim"
 done
-for name in none empty nosign sign opendkim; do
+for name in none empty null nosign sign opendkim; do
 	eval "rates=\${rates_$name:-}; cpus=\${cpus_$name:-}; pairs=\${pairs_$name:-}"
 	if [ -z "$rates" ]; then
 		printf '%-8s not measured\n' "$name"
@@ -249,5 +309,6 @@ done
 eval "a=\$(median \${cpus_sign:-0}); b=\$(median \${cpus_nosign:-0})"
 echo "DKIM signing (RSA-2048) in mvmtr: $(echo "$a $b" | awk '{ printf "%.3f", $1 - $2 }') cpu_ms/msg" \
 	"(sign - nosign); the goal: sign >= 0.90 x none"
-echo "(empty: mvmtr with a script that does nothing, the milter protocol's floor;" \
+echo "(empty: mvmtr with a script that does nothing; null: a libmilter filter that" \
+	"does nothing; the two are the milter protocol's floor through Postfix;" \
 	"opendkim: OpenDKIM's milter signing alone with the same key)"
