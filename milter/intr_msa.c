@@ -113,26 +113,46 @@ from_allowed_run(struct mfl_run *run, const struct site *site, struct value *arg
 	return 0;
 }
 
-/* count - one more KIND for USER (RCPT: the recipient) under the run's
- * limits (the control LIMITS) and brake (BRAKE): "" or why not */
+/* count - one more message (RCPT NULL) or recipient RCPT for USER
+ * under the run's limits and brakes: "" or why not. A message is only
+ * checked here: it is counted with its first recipient let by (one
+ * store write for both; a MAIL whose recipients are all refused is no
+ * message) */
 static int
-count(struct mfl_run *run, const struct site *site, const char *user, const char *kind,
-      const char *limits, const char *brake, const char *rcpt, struct value *ret)
+count(struct mfl_run *run, const struct site *site, const char *user, const char *rcpt,
+      struct value *ret)
 {
 	struct session *s;
 	struct store *st;
 	struct buf spec = BUF_INIT, burst = BUF_INIT, why = BUF_INIT;
+	struct msa_kind k[MSA_KINDS_MAX];
+	size_t n = 0;
 	int rc;
 
 	if ((s = intr_store_ready(run, site, &st)) == NULL)
 		return -1;
-	control_str(run, limits, &spec);
-	control_str(run, brake, &burst);
-	rc = msa_event(st, user, kind, spec.data, burst.data, rcpt, time(NULL), &why);
-	if (rc == 1)
-		session_log(s, LOG_WARNING, "msa: user %s locked: more %s%s than %s "
-			    "(mvmcas unlock %s releases it)", user,
-			    rcpt != NULL ? "new " : "", kind, burst.data, user);
+	if (rcpt == NULL) {
+		control_str(run, "mvmtr_msa_messages", &spec);
+		control_str(run, "mvmtr_msa_brake_messages", &burst);
+		k[n++] = (struct msa_kind) { "messages", spec.data, burst.data, NULL, 0 };
+		rc = msa_events(st, user, k, n, 1, time(NULL), &why);
+		if (rc == 0 && why.len == 0 && session_msa_pending(s, user, spec.data, burst.data) < 0)
+			rc = run_error(run, site, "$%s: out of memory", site->intr->name);
+	} else {
+		if (s->msa_user != NULL && strcmp(s->msa_user, user) == 0)
+			k[n++] = (struct msa_kind) { "messages", s->msa_limits, s->msa_brake, NULL, 0 };
+		control_str(run, "mvmtr_msa_recipients", &spec);
+		control_str(run, "mvmtr_msa_brake_new_recipients", &burst);
+		k[n++] = (struct msa_kind) { "recipients", spec.data, burst.data, rcpt, 0 };
+		rc = msa_events(st, user, k, n, 0, time(NULL), &why);
+		if (rc > 0)
+			session_log(s, LOG_WARNING, "msa: user %s locked: more %s than %s "
+				    "(mvmcas unlock %s releases it)", user,
+				    strcmp(k[rc - 1].kind, "messages") == 0 ? "messages"
+				    : "new recipients", k[rc - 1].brake, user);
+		if (rc >= 0 && n == 2 && k[0].counted)
+			session_msa_pending(s, NULL, NULL, NULL);
+	}
 	if (rc < 0) {
 		buf_free(&spec);
 		buf_free(&burst);
@@ -148,7 +168,7 @@ count(struct mfl_run *run, const struct site *site, const char *user, const char
 	return rc;
 }
 
-/* $msa_message(user): count one message; "" or why it may not go */
+/* $msa_message(user): one more message: "" or why it may not go */
 static int
 msa_message_run(struct mfl_run *run, const struct site *site, struct value *args,
 		struct value *ret)
@@ -157,12 +177,12 @@ msa_message_run(struct mfl_run *run, const struct site *site, struct value *args
 
 	if (user == NULL)
 		return run_error(run, site, "$msa_message: the user holds a NUL");
-	return count(run, site, user, "messages", "mvmtr_msa_messages",
-		     "mvmtr_msa_brake_messages", NULL, ret);
+	return count(run, site, user, NULL, ret);
 }
 
 /* $msa_recipient(user, rcpt): count one recipient (the brake: those the
- * user never wrote to before); "" or why not */
+ * user never wrote to before), and the message with its first; "" or
+ * why not */
 static int
 msa_recipient_run(struct mfl_run *run, const struct site *site, struct value *args,
 		  struct value *ret)
@@ -171,8 +191,7 @@ msa_recipient_run(struct mfl_run *run, const struct site *site, struct value *ar
 
 	if (user == NULL || rcpt == NULL)
 		return run_error(run, site, "$msa_recipient: an argument holds a NUL");
-	return count(run, site, user, "recipients", "mvmtr_msa_recipients",
-		     "mvmtr_msa_brake_new_recipients", rcpt, ret);
+	return count(run, site, user, rcpt, ret);
 }
 
 /* $user_locked(user): why the user is locked, or "" */

@@ -400,28 +400,34 @@ limits_update(void *arg, const void *old, size_t old_len, struct buf *new_r, int
 	return STORE_PUT;
 }
 
-/* One event (a message, a recipient, a failed recipient) of a user, its
- * steps one store transaction: the user's record (lock, own limits),
- * the limits' counts, the recipient noted as known, the brake's count. */
+/* The events of one step (a recipient, with the message it is the first
+ * of; a failed recipient) of a user, one store transaction: the user's
+ * record (lock, own limits), then for each kind the limits' counts, the
+ * recipient noted as known, the brake's count. WHY is shared: once an
+ * event is refused, the later ones are neither counted nor noted. */
 struct event {
 	const char *kind;	/* "messages", "recipients", "failed" */
 	const char *defaults;	/* the limits unless the user has own */
+	const char *rcpt;	/* recipients: the recipient */
+	int dry;		/* only whether it would pass: nothing written */
 	long brake_max;		/* the brake: over BRAKE_MAX in RATE.window */
 	struct limits limits;
 	struct rate_arg rate;
 	int64_t known[2];	/* in: now; out: the recipient was known */
 	int counts;		/* out: it counts for the brake */
+	int counted;		/* out: it passed and was counted */
 	struct buf *why;	/* out: "" or why it may not go */
+	struct event *next;	/* the step's next kind */
 };
 
-/* event_user - the user's lock and limits (read, not written) */
+/* event_user - the user's lock and limits (read, not written), for
+ * every kind of the step */
 static enum store_verdict
 event_user(void *arg, const void *old, size_t old_len, struct buf *new_r, int64_t *ttl_r)
 {
 	struct event *ev = arg;
-	struct buf reason = BUF_INIT, own = BUF_INIT;
-	struct buf *const out[3] = { &reason, strcmp(ev->kind, "messages") == 0 ? &own : NULL,
-				     strcmp(ev->kind, "recipients") == 0 ? &own : NULL };
+	struct buf reason = BUF_INIT, messages = BUF_INIT, recipients = BUF_INIT;
+	struct buf *const out[3] = { &reason, &messages, &recipients };
 	struct user_rec r;
 
 	(void) new_r;
@@ -430,10 +436,17 @@ event_user(void *arg, const void *old, size_t old_len, struct buf *new_r, int64_
 	user_parse(old, old_len, &r, out);
 	if (r.locked)
 		buf_printf(ev->why, "locked: %s", reason.len ? reason.data : "by the admin");
-	limits_parse(&ev->limits, own.len ? own.data
-		     : strcmp(ev->kind, "failed") != 0 ? ev->defaults : NULL);
+	for (struct event *e = ev; e != NULL; e = e->next) {
+		const struct buf *own = strcmp(e->kind, "messages") == 0 ? &messages
+		    : strcmp(e->kind, "recipients") == 0 ? &recipients : NULL;
+
+		e->counted = 0;
+		limits_parse(&e->limits, own != NULL && own->len ? own->data
+			     : own != NULL ? e->defaults : NULL);
+	}
 	buf_free(&reason);
-	buf_free(&own);
+	buf_free(&messages);
+	buf_free(&recipients);
 	return STORE_KEEP;
 }
 
@@ -442,10 +455,13 @@ static enum store_verdict
 event_limits(void *arg, const void *old, size_t old_len, struct buf *new_r, int64_t *ttl_r)
 {
 	struct event *ev = arg;
+	enum store_verdict v;
 
-	if (ev->why->len > 0 || ev->limits.n == 0)
+	if (ev->why->len > 0)
 		return STORE_KEEP;
-	return limits_update(&ev->limits, old, old_len, new_r, ttl_r);
+	v = ev->limits.n > 0 ? limits_update(&ev->limits, old, old_len, new_r, ttl_r) : STORE_KEEP;
+	ev->counted = ev->why->len == 0 && !ev->dry;
+	return ev->dry ? STORE_KEEP : v;
 }
 
 /* event_known - a recipient let through is noted as known */
@@ -456,7 +472,7 @@ event_known(void *arg, const void *old, size_t old_len, struct buf *new_r, int64
 	struct sender_rec r = { .version = 1, .added = ev->known[0] }, o;
 
 	ev->known[1] = old != NULL;
-	if (ev->why->len > 0)
+	if (ev->why->len > 0 || ev->dry)
 		return STORE_KEEP;
 	if (old != NULL && old_len == sizeof(o)) {
 		memcpy(&o, old, sizeof(o));
@@ -475,7 +491,7 @@ event_brake(void *arg, const void *old, size_t old_len, struct buf *new_r, int64
 {
 	struct event *ev = arg;
 
-	ev->counts = ev->brake_max > 0 && ev->why->len == 0
+	ev->counts = ev->brake_max > 0 && ev->why->len == 0 && !ev->dry
 	    && (strcmp(ev->kind, "recipients") != 0 || !ev->known[1]);
 	ev->rate.count = 0;
 	if (!ev->counts)
@@ -483,66 +499,109 @@ event_brake(void *arg, const void *old, size_t old_len, struct buf *new_r, int64
 	return rate_update(&ev->rate, old, old_len, new_r, ttl_r);
 }
 
-/* msa_event - one more KIND ("messages", "recipients" (then RCPT, the
- * recipient), "failed") for USER, under its own limits or DEFAULTS and
- * the brake BRAKE ("COUNT/SECONDS": messages in it, new recipients in
- * it, failed recipients in it; NULL or "" none). "" into WHY when it
- * may go, else why not (a lock, a limit), refused events not counted;
- * a recipient let through is known from then on. One store write. 1
- * when the brake locked USER now, 0, -1 */
+/* event_keys - EV's changes (and their keys, in KEY) onto CH[*N] */
+static void
+event_keys(struct event *ev, const char *user, struct buf key[3], struct store_change *ch,
+	   size_t *n)
+{
+	buf_putc(&key[0], REC_LIMITS);
+	buf_puts(&key[0], ev->kind);
+	buf_append(&key[0], "", 1);
+	buf_puts(&key[0], user);
+	ch[(*n)++] = (struct store_change) { key[0].data, key[0].len, event_limits, ev };
+	if (strcmp(ev->kind, "recipients") == 0 && ev->rcpt != NULL) {
+		buf_putc(&key[1], REC_KNOWN);
+		buf_puts(&key[1], user);
+		buf_append(&key[1], "", 1);
+		for (const char *p = ev->rcpt; *p; p++)
+			buf_putc(&key[1], tolower((unsigned char) *p));
+		ch[(*n)++] = (struct store_change) { key[1].data, key[1].len, event_known, ev };
+	}
+	buf_putc(&key[2], REC_RATE);
+	buf_printf(&key[2], "msa:brake:%s:%s", ev->kind, user);
+	ch[(*n)++] = (struct store_change) { key[2].data, key[2].len, event_brake, ev };
+}
+
+/* msa_events - the N events K of one step of USER (at most
+ * MSA_KINDS_MAX, kinds different): each one more of K[i].kind
+ * ("messages", "recipients" with K[i].rcpt, "failed") under the user's
+ * own limits or K[i].limits, and the brake K[i].brake ("COUNT/SECONDS":
+ * messages in it, new recipients in it, failed recipients in it; NULL
+ * or "" none). "" into WHY when they may go, else why not (a lock, a
+ * limit); a refused event is not counted, nor the later ones; a
+ * recipient let through is known from then on. K[i].counted says which
+ * were counted. DRY: only whether they would pass, nothing counted or
+ * written. One store write. 1 + i when K[i]'s brake locked USER now,
+ * 0, -1 */
+int
+msa_events(struct store *st, const char *user, struct msa_kind *k, size_t n, int dry,
+	   time_t now, struct buf *why)
+{
+	struct event ev[MSA_KINDS_MAX];
+	struct buf key[1 + 3 * MSA_KINDS_MAX];
+	struct store_change ch[1 + 3 * MSA_KINDS_MAX];
+	size_t nch = 0, nkeys = 1 + 3 * n;
+	int rc = 0, failed = 0;
+
+	if (n == 0 || n > MSA_KINDS_MAX)
+		return -1;
+	buf_reset(why);
+	for (size_t i = 0; i < nkeys; i++)
+		key[i] = (struct buf) BUF_INIT;
+	user_key(&key[0], user);
+	ch[nch++] = (struct store_change) { key[0].data, key[0].len, event_user, &ev[0] };
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+
+		ev[i] = (struct event) { .kind = k[i].kind, .defaults = k[i].limits,
+					 .rcpt = k[i].rcpt, .dry = dry, .known = { now, 1 },
+					 .why = why, .next = i + 1 < n ? &ev[i + 1] : NULL };
+		ev[i].limits.now = now;
+		ev[i].limits.kind = k[i].kind;
+		ev[i].limits.why = why;
+		ev[i].rate.now = now;
+		ev[i].rate.add = 1;
+		if (k[i].brake != NULL && (ev[i].brake_max = strtol(k[i].brake, &end, 10)) > 0
+		    && *end == '/')
+			ev[i].rate.window = strtol(end + 1, NULL, 10);
+		if (ev[i].rate.window <= 0)
+			ev[i].brake_max = 0;
+		event_keys(&ev[i], user, &key[1 + 3 * i], ch, &nch);
+	}
+	for (size_t i = 0; i < nkeys; i++)
+		failed |= key[i].failed;
+	if (failed || why->failed || store_update_all(st, ch, nch) < 0)
+		rc = -1;
+	for (size_t i = 0; i < nkeys; i++)
+		buf_free(&key[i]);
+	for (size_t i = 0; i < n; i++)
+		k[i].counted = ev[i].counted;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char reason[160];
+
+		if (!ev[i].counts || ev[i].rate.count <= ev[i].brake_max)
+			continue;
+		snprintf(reason, sizeof(reason), "automatic: %lld %s%s in %lld s (brake %ld)",
+			 (long long) ev[i].rate.count, strcmp(ev[i].kind, "recipients") == 0 ? "new " : "",
+			 strcmp(ev[i].kind, "failed") == 0 ? "failed recipients" : ev[i].kind,
+			 (long long) ev[i].rate.window, ev[i].brake_max);
+		if ((rc = msa_user_lock(st, user, 1, reason, now)) == 1) {
+			buf_reset(why);
+			buf_printf(why, "locked: %s", reason);
+			rc = 1 + (int) i;
+		}
+		break;
+	}
+	return rc;
+}
+
+/* msa_event - one event of one KIND: see msa_events(); 1 when its
+ * brake locked USER now, 0, -1 */
 int
 msa_event(struct store *st, const char *user, const char *kind, const char *defaults,
 	  const char *brake, const char *rcpt, time_t now, struct buf *why)
 {
-	struct event ev = { .kind = kind, .defaults = defaults, .known = { now, 1 }, .why = why };
-	struct buf key[4] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
-	struct store_change ch[4];
-	size_t n = 0;
-	char reason[160];
-	int rc;
-	char *end;
+	struct msa_kind k = { kind, defaults, brake, rcpt, 0 };
 
-	ev.limits.now = now;
-	ev.limits.kind = kind;
-	ev.limits.why = why;
-	ev.rate.now = now;
-	if (brake != NULL && (ev.brake_max = strtol(brake, &end, 10)) > 0 && *end == '/')
-		ev.rate.window = strtol(end + 1, NULL, 10);
-	if (ev.rate.window <= 0)
-		ev.brake_max = 0;
-	ev.rate.add = 1;
-	buf_reset(why);
-	user_key(&key[0], user);
-	ch[n++] = (struct store_change) { key[0].data, key[0].len, event_user, &ev };
-	buf_putc(&key[1], REC_LIMITS);
-	buf_puts(&key[1], kind);
-	buf_append(&key[1], "", 1);
-	buf_puts(&key[1], user);
-	ch[n++] = (struct store_change) { key[1].data, key[1].len, event_limits, &ev };
-	if (strcmp(kind, "recipients") == 0 && rcpt != NULL) {
-		buf_putc(&key[2], REC_KNOWN);
-		buf_puts(&key[2], user);
-		buf_append(&key[2], "", 1);
-		for (const char *p = rcpt; *p; p++)
-			buf_putc(&key[2], tolower((unsigned char) *p));
-		ch[n++] = (struct store_change) { key[2].data, key[2].len, event_known, &ev };
-	}
-	buf_putc(&key[3], REC_RATE);
-	buf_printf(&key[3], "msa:brake:%s:%s", kind, user);
-	ch[n++] = (struct store_change) { key[3].data, key[3].len, event_brake, &ev };
-	rc = key[0].failed || key[1].failed || key[2].failed || key[3].failed || why->failed
-	    ? -1 : store_update_all(st, ch, n);
-	for (int i = 0; i < 4; i++)
-		buf_free(&key[i]);
-	if (rc < 0 || !ev.counts || ev.rate.count <= ev.brake_max)
-		return rc < 0 ? -1 : 0;
-	snprintf(reason, sizeof(reason), "automatic: %lld %s%s in %lld s (brake %ld)",
-		 (long long) ev.rate.count, strcmp(kind, "recipients") == 0 ? "new " : "",
-		 strcmp(kind, "failed") == 0 ? "failed recipients" : kind,
-		 (long long) ev.rate.window, ev.brake_max);
-	if ((rc = msa_user_lock(st, user, 1, reason, now)) == 1) {
-		buf_reset(why);
-		buf_printf(why, "locked: %s", reason);
-	}
-	return rc;
+	return msa_events(st, user, &k, 1, 0, now, why);
 }

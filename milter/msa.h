@@ -18,6 +18,19 @@ int msa_user_lock(struct store *st, const char *user, int lock, const char *reas
 		  time_t now);
 int msa_user_limits(struct store *st, const char *user, const char *messages,
 		    const char *recipients);
+/* One kind of event in msa_events(). */
+struct msa_kind {
+	const char *kind;	/* "messages", "recipients", "failed" */
+	const char *limits;	/* the limits unless the user has own */
+	const char *brake;	/* "COUNT/SECONDS", NULL or "": none */
+	const char *rcpt;	/* recipients: the recipient */
+	int counted;		/* out: it passed and was counted */
+};
+
+#define MSA_KINDS_MAX	2	/* a recipient with its message */
+
+int msa_events(struct store *st, const char *user, struct msa_kind *k, size_t n, int dry,
+	       time_t now, struct buf *why);
 int msa_event(struct store *st, const char *user, const char *kind, const char *defaults,
 	      const char *brake, const char *rcpt, time_t now, struct buf *why);
 

@@ -154,6 +154,9 @@ struct session {
 	int store_tempfail;		/* the store failed: answer tempfail */
 	/* what greylisting said of the message, for X-Greylist */
 	struct dkim_key *dkim_key;	/* $dkim_sign asked to sign with it */
+	/* $msa_message let the message by: it is counted with its first
+	 * recipient (one store write for both), under these */
+	char *msa_user, *msa_limits, *msa_brake;
 	int grey_noted;
 	int64_t grey_delayed;
 	char grey_why[200];
@@ -176,6 +179,8 @@ enum decision session_body(struct session *s, const unsigned char *data,
 			   size_t len);
 enum decision session_eom(struct session *s);
 void session_message_done(struct session *s);
+int session_msa_pending(struct session *s, const char *user, const char *limits,
+			const char *brake);
 void session_abort(struct session *s);
 void session_close(struct session *s);
 enum decision session_unknown(struct session *s, const char *cmd);

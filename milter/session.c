@@ -128,6 +128,7 @@ session_free(struct session *s)
 	free(s->helo);
 	free(s->sender);
 	free(s->dkim_key);
+	session_msa_pending(s, NULL, NULL, NULL);
 	delivery_reset(s);
 	dns_state_free(s->dns);
 	mfl_run_free(s->run);
@@ -551,6 +552,65 @@ recipient_scripts(struct session *s, const char *rcpt, char **args)
 	return s->reply.decision;
 }
 
+/* session_msa_pending - the message $msa_message let by, for USER
+ * under LIMITS and BRAKE, to be counted with its first recipient
+ * (USER NULL: none); 0, -1 (out of memory) */
+int
+session_msa_pending(struct session *s, const char *user, const char *limits,
+		    const char *brake)
+{
+	free(s->msa_user);
+	free(s->msa_limits);
+	free(s->msa_brake);
+	s->msa_user = s->msa_limits = s->msa_brake = NULL;
+	if (user == NULL)
+		return 0;
+	s->msa_user = strdup(user);
+	s->msa_limits = strdup(limits);
+	s->msa_brake = strdup(brake);
+	if (s->msa_user == NULL || s->msa_limits == NULL || s->msa_brake == NULL) {
+		session_msa_pending(s, NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* msa_flush - a recipient is let by and the message $msa_message let
+ * by is not counted yet ($msa_recipient does that along with its own
+ * count; a script without it gets it here): count it now */
+static enum decision
+msa_flush(struct session *s, enum decision d)
+{
+	struct msa_kind k = { "messages", s->msa_limits, s->msa_brake, NULL, 0 };
+	struct buf why = BUF_INIT;
+	int rc;
+
+	if (s->msa_user == NULL || s->store == NULL || d == DEC_REJECT || d == DEC_TEMPFAIL)
+		return d;
+	rc = msa_events(s->store, s->msa_user, &k, 1, 0, time(NULL), &why);
+	if (rc < 0) {
+		session_log(s, LOG_ERR, "msa: the message of %s not counted: %s", s->msa_user,
+			    s->store->error);
+		d = default_action(s);
+	} else if (why.len > 0) {	/* others counted first, or the brake */
+		struct buf text = BUF_INIT;
+
+		session_log(s, LOG_NOTICE, "msa: user %s refused: %s", s->msa_user, why.data);
+		buf_printf(&text, "Sending limit reached (%s), try again later", why.data);
+		reply_clear(&s->reply);
+		session_set_reply(s, DEC_TEMPFAIL, "451", "4.7.1", text.data, text.len);
+		d = s->reply.decision;
+		buf_free(&text);
+	}
+	if (rc > 0)
+		session_log(s, LOG_WARNING, "msa: user %s locked: more messages than %s "
+			    "(mvmcas unlock %s releases it)", s->msa_user, s->msa_brake, s->msa_user);
+	if (rc < 0 || k.counted || why.len > 0)
+		session_msa_pending(s, NULL, NULL, NULL);
+	buf_free(&why);
+	return d;
+}
+
 /* failed_recipient - the MTA refused ADDR (it does not reach the
  * hooks): counted for the authenticated user's failed-recipient brake */
 static void
@@ -607,6 +667,7 @@ session_envrcpt(struct session *s, char **argv)
 	s->cur_rcpt = NULL;
 	if (d == DEC_CONTINUE && delivery_wanted(s, addr))
 		d = recipient_scripts(s, addr, argv + 1);
+	d = msa_flush(s, d);
 	if (d == DEC_REJECT || d == DEC_TEMPFAIL) {
 		/* the envelope is the recipients accepted so far */
 		if (mfl_run_get_control(s->run, "recipients", &rcpts) == 0) {
@@ -912,6 +973,7 @@ session_message_done(struct session *s)
 	s->grey_delayed = 0;
 	free(s->dkim_key);
 	s->dkim_key = NULL;
+	session_msa_pending(s, NULL, NULL, NULL);	/* no recipient: no message */
 	free(s->sender);
 	s->sender = NULL;
 	s->nrcpt = 0;

@@ -118,6 +118,7 @@ EXTRA_DIST += t/milter/hooks.mfl t/milter/minimal.mfl t/milter/rules.sieve \
 	t/milter/toplevel.mfl t/milter/lua/toplevel.lua \
 	t/milter/mime.sieve t/milter/lua/mime.lua \
 	t/milter/store.mfl t/milter/lua/store.lua t/milter/suspicious.mfl t/milter/lua/suspicious.lua \
+	t/milter/msacount.mfl t/milter/lua/msacount.lua \
 	t/milter/prelude.lua t/milter/lua/connect.lua t/milter/lua/envelope.lua \
 	t/milter/lua/content.lua t/milter/lua/changes.lua \
 	t/milter/lua/negotiate.lua t/milter/lua/sieve.lua t/milter/lua/reload.lua \

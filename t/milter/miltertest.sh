@@ -103,6 +103,13 @@ ok $? "and not again for each step"
 start suspicious "$here/suspicious.mfl"
 scenario suspicious suspicious
 
+# $msa_message alone: the message counted with its first recipient
+sed "s|@STORE@|$tmp/msastore|" "$here/msacount.mfl" >"$tmp/msacount.mfl"
+start msacount "$tmp/msacount.mfl"
+scenario msacount msacount
+grep -q "msa: user u1 refused: messages 1 of 1 in 60 s" "$tmp/msacount.log"
+ok $? "msacount: the refusal is logged with the limit"
+
 # the store: greylisting, lists, automatic blocks, mvmcas beside mvmtr
 mvmcas=$top_builddir/milter/mvmcas
 sed "s|@STORE@|$tmp/store|" "$here/store.mfl" >"$tmp/store.mfl"

@@ -166,8 +166,8 @@ for i in 1 2 3 4; do sub carol carol@example.org; done
 said "<-  250 2.0.0 Ok: queued"
 ok $? "carol sends 4 messages in a burst"
 sub carol carol@example.org
-said "<\*\* 451 4.7.1 Sending limit reached (locked: automatic: 5 messages in 60 s (brake 4))"
-ok $? "the 5th locks her account"
+said "<\*\* 452 4.5.3 Sending limit reached (locked: automatic: 5 messages in 60 s (brake 4))"
+ok $? "the 5th locks her account (counted with its first recipient)"
 sub carol carol@example.org
 said "<\*\* 451 4.7.1 Your account may not send now (automatic: 5 messages in 60 s (brake 4))"
 ok $? "and then every submission is held back, saying why"
@@ -190,7 +190,7 @@ sub dave dave@example.org --to new1@remote.example
 said "<-  250 2.0.0 Ok: queued"
 ok $? "writing again to a known one counts nothing"
 sub dave dave@example.org --to new4@remote.example,new5@remote.example
-said "<\*\* 452 4.5.3 Too many recipients (locked: automatic: 4 new recipients in 3600 s (brake 3))"
+said "<\*\* 452 4.5.3 Sending limit reached (locked: automatic: 4 new recipients in 3600 s (brake 3))"
 ok $? "the 4th new recipient within the hour locks dave"
 sub dave dave@example.org
 said "<\*\* 451 4.7.1 Your account may not send now (automatic: 4 new recipients in 3600 s (brake 3))"

@@ -184,6 +184,25 @@ test_msa(struct store *st)
 		   0, "one let through is known: not counted");
 	tap_is_int(msa_event(st, "hank", "recipients", "", "1/3600", "q3@example.org", t + 5, &why),
 		   1, "the next new one is over the brake");
+	/* a recipient with its message: one step; a check counts nothing */
+	{
+		struct msa_kind k[2] = { { "messages", "1/60", "", NULL, 0 },
+					 { "recipients", "1/60", "", "r1@example.org", 0 } };
+
+		for (i = 0; i < 3; i++)
+			msa_events(st, "ivy", k, 1, 1, t, &why);
+		tap_is_str(why.len ? why.data : "", "", "checks (dry) count nothing");
+		tap_ok(msa_events(st, "ivy", k, 2, 0, t, &why) == 0 && why.len == 0 && k[0].counted
+		       && k[1].counted, "a message and its recipient counted in one step");
+		k[1].rcpt = "r2@example.org";
+		msa_events(st, "ivy", k, 2, 0, t + 1, &why);
+		tap_is_str(why.data, "messages 1 of 1 in 60 s", "the next message is over its limit");
+		tap_ok(!k[0].counted && !k[1].counted, "and its recipient is not counted either");
+		k[0].limits = "5/60";
+		msa_events(st, "ivy", k, 2, 0, t + 2, &why);
+		tap_ok(strcmp(why.data, "recipients 1 of 1 in 60 s") == 0 && k[0].counted && !k[1].counted,
+		       "a recipient over its limit: the message (before it) counted, the recipient not");
+	}
 	/* failed recipients: no limits, only the brake */
 	for (i = 0; i < 10; i++)
 		if (msa_event(st, "gina", "failed", "1/60", "4/600", NULL, t + i, &why) != 0)
