@@ -178,6 +178,20 @@ decide_route(void *ctx, const struct service_request *req, char *name, size_t si
 	return 0;
 }
 
+/* decide_is_root - RCPT's local part names root's account (uid 0) */
+int
+decide_is_root(void *ctx, const char *rcpt)
+{
+	char local[256], *ext;
+	struct passwd *pw;
+
+	if (local_part(ctx, rcpt, local, sizeof(local), &ext) < 0)
+		return 0;
+	if (ext != NULL)
+		*ext = 0;
+	return (pw = getpwnam(local)) != NULL && pw->pw_uid == 0;
+}
+
 /* decide_prepare - in the service, before each question: the rc
  * script compiled (as root, its cache in the system's cache directory,
  * as mvmda -c makes it) when there is none yet, when it changed on disk

@@ -10,7 +10,7 @@ mda_libmda_a_SOURCES = mda/deliver.c mda/log.c mda/log.h mda/mail.h \
 	mda/received.h mda/sendmail.c mda/sendmail.h mda/interactive.c \
 	mda/state.c mda/state.h mda/vacation.c mda/vacation.h mda/enotify.c mda/enotify.h \
 	mda/intr_dnsbl.c mda/message.c mda/service.c mda/service.h \
-	mda/setup.c mda/decide.c mda/progcache.c mda/progcache.h
+	mda/setup.c mda/decide.c mda/progcache.c mda/progcache.h mda/lmtp.c mda/lmtp.h
 mda_libmda_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mda $(LMDB_CFLAGS) \
 	-DMVMDA_RC='"$(sysconfdir)/mvmf/mvmda-rc.mfl"' \
 	-DMVMDA_RC_DEFAULT='"$(mvmdadir)/mvmda-rc.mfl"' \

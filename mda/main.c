@@ -4,8 +4,9 @@
  * (mvmda-sysrc(5)), delivery into Maildir, Maildir++ and mbox, an exit
  * code the MTA understands ($hook_exitcode translates it).
  *
- * This file is the driver: options, the modes (-c, -i, -n, -V, and -D,
- * the SMTP-time service: service.c and decide.c), and the order of
+ * This file is the driver: options, the modes (-c, -i, -n, -V, -D, the
+ * SMTP-time service: service.c and decide.c, and -L, the LMTP service:
+ * lmtp.c, whose children come back here to deliver), and the order of
  * things: the account and the rc script (setup.c), read the message,
  * refuse a loop, $hook_msg_read_after, the rc script's top level (which
  * runs the user's scripts), then deliver.c.
@@ -30,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lmtp.h"
 #include "log.h"
 #include "mda.h"
 #include "mfl.h"
@@ -47,6 +49,9 @@ static const char *opt_sender, *opt_recipient;	/* -f, -a */
 static struct service_opts service = {	/* -D -g -j -t */
 	.group = "mvmtr", .timeout = 2, .max_children = 32, .memory = (size_t) 512 << 20,
 };
+static const char *opt_lmtp;		/* -L */
+static int opt_group, opt_timeout;	/* -g, -t were given */
+static int lmtp_child;			/* a delivery of the LMTP service */
 
 /* usage - how to call it, on OUT; exits with CODE */
 static void
@@ -54,7 +59,9 @@ usage(FILE *out, int code)
 {
 	fprintf(out, "usage: mvmda [-bcinpSvV] [-d user] [-f sender] [-a recipient] [-e string]\n"
 		"             [-E string] [-m default-mailbox] [script ...]\n"
-		"       mvmda -D unix:socket [-g group] [-j max] [-t seconds] [-x delimiter]\n");
+		"       mvmda -D unix:socket [-g group] [-j max] [-t seconds] [-x delimiter]\n"
+		"       mvmda -L unix:socket|inet:[host:]port [-g group] [-j max] [-t seconds]\n"
+		"             [-x delimiter]\n");
 	exit(code);
 }
 
@@ -188,12 +195,13 @@ options(int argc, char **argv, int *version, char *obsolete)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "a:bcd:D:e:E:f:g:ij:l:m:npqr:s:St:vVx:")) != -1) {
+	while ((c = getopt(argc, argv, "a:bcd:D:e:E:f:g:ij:l:L:m:npqr:s:St:vVx:")) != -1) {
 		switch (c) {
 		case 'D': service.socket_path = optarg; break;
-		case 'g': service.group = optarg; break;
+		case 'L': opt_lmtp = optarg; break;
+		case 'g': service.group = optarg; opt_group = 1; break;
 		case 'j': service.max_children = atoi(optarg); break;
-		case 't': service.timeout = atoi(optarg); break;
+		case 't': service.timeout = atoi(optarg); opt_timeout = 1; break;
 		case 'x': mda.delimiter = optarg; break;
 		case 'a': opt_recipient = optarg; break;
 		case 'f': opt_sender = optarg; break;
@@ -224,48 +232,23 @@ options(int argc, char **argv, int *version, char *obsolete)
 	return optind;
 }
 
-int
-main(int argc, char **argv)
+/* deliver_main - a delivery: the account, the envelope, the rc script,
+ * the message on stdin, the scripts, the delivery; exits with its code */
+static void __attribute__((noreturn))
+deliver_main(int version)
 {
 	const char *rc_path;
-	char obsolete[8] = "";
-	int version = 0, ret;
+	int ret;
 	struct mfl_run *run;
 	struct buf edited = BUF_INIT;
 	struct msg *filtered;
 
-	if (argc > 1 && strcmp(argv[1], "--help") == 0)
-		usage(stdout, 0);
-	if (argc > 1 && strcmp(argv[1], "--version") == 0)
-		return printf("mvmda %s\n", PACKAGE_VERSION) < 0;
-	log_open("mvmda", isatty(2));
-	mda.opt_e = calloc((size_t) argc, sizeof(char *));
-	mda.opt_E = calloc((size_t) argc, sizeof(char *));
-	if (mda.opt_e == NULL || mda.opt_E == NULL)
-		exit(EX_TEMPFAIL);
-	mda.delimiter = "+";	/* -x: Debian's Postfix recipient_delimiter */
-	ret = options(argc, argv, &version, obsolete);
-	mda.args = argv + ret;
-	mda.nargs = argc - ret;
-	log_open("mvmda", isatty(2) || mda.check || mda.interactive || mda.test);
-	for (const char *o = obsolete; *o; o++)
-		mda_log(LOG_NOTICE, "option -%c is obsolete and ignored", *o);
-	log_set_id(getenv("QUEUE_ID"));
-	if (service.socket_path != NULL) {
-		if (service.timeout < 1 || service.max_children < 1 || mda.user != NULL) {
-			mda_log(LOG_ERR, "-D: -t and -j must be at least 1, and -d has no place");
-			exit(EX_USAGE);
-		}
-		log_open_service("mvmda");
-		setup_env(&mda, "MTA");	/* the rc script is compiled once, here */
-		exit(service_main(&service, &(struct service_calls) {
-			.route = decide_route, .prepare = decide_prepare,
-			.become = decide_become, .decide = decide, .ctx = &mda }));
-	}
 	if (mda.user != NULL)
 		setup_user(mda.user);
 	setup_account(&mda);
 	setup_envelope(&mda, opt_sender, opt_recipient);
+	if (lmtp_child)
+		mda.mta = "lmtp";	/* its Return-Path is on top already */
 	setup_env(&mda, "MDA");
 	setup_env_user(&mda);
 	action_list_init(&mda.actions);
@@ -355,3 +338,79 @@ main(int argc, char **argv)
 	state_finish(ret == 0);	/* duplicate ids count once delivered */
 	mda_exit(ret);
 }
+
+/* lmtp_route - the LMTP service's: the account RCPT is delivered to, as
+ * the SMTP-time service finds it; -2 for root's */
+static int
+lmtp_route(void *ctx, const char *rcpt, char *name, size_t size)
+{
+	struct service_request req = { .recipient = rcpt };
+
+	if (decide_route(ctx, &req, name, size) == 0)
+		return 0;
+	return decide_is_root(ctx, rcpt) ? -2 : -1;
+}
+
+/* lmtp_deliver - in a child of the LMTP service, the message on stdin:
+ * deliver as "mvmda -d USER -f SENDER -a RCPT" would */
+static void
+lmtp_deliver(void *ctx, const char *user, const char *sender, const char *rcpt)
+{
+	(void) ctx;
+	lmtp_child = 1;
+	mda.user = user;
+	opt_sender = sender;
+	opt_recipient = rcpt;
+	deliver_main(0);
+}
+
+int
+main(int argc, char **argv)
+{
+	char obsolete[8] = "";
+	int version = 0, ret;
+
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		usage(stdout, 0);
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		return printf("mvmda %s\n", PACKAGE_VERSION) < 0;
+	log_open("mvmda", isatty(2));
+	mda.opt_e = calloc((size_t) argc, sizeof(char *));
+	mda.opt_E = calloc((size_t) argc, sizeof(char *));
+	if (mda.opt_e == NULL || mda.opt_E == NULL)
+		exit(EX_TEMPFAIL);
+	mda.delimiter = "+";	/* -x: Debian's Postfix recipient_delimiter */
+	ret = options(argc, argv, &version, obsolete);
+	mda.args = argv + ret;
+	mda.nargs = argc - ret;
+	log_open("mvmda", isatty(2) || mda.check || mda.interactive || mda.test);
+	for (const char *o = obsolete; *o; o++)
+		mda_log(LOG_NOTICE, "option -%c is obsolete and ignored", *o);
+	log_set_id(getenv("QUEUE_ID"));
+	if (service.socket_path != NULL) {
+		if (service.timeout < 1 || service.max_children < 1 || mda.user != NULL) {
+			mda_log(LOG_ERR, "-D: -t and -j must be at least 1, and -d has no place");
+			exit(EX_USAGE);
+		}
+		log_open_service("mvmda");
+		setup_env(&mda, "MTA");	/* the rc script is compiled once, here */
+		exit(service_main(&service, &(struct service_calls) {
+			.route = decide_route, .prepare = decide_prepare,
+			.become = decide_become, .decide = decide, .ctx = &mda }));
+	}
+	if (opt_lmtp != NULL) {
+		if (service.timeout < 1 || service.max_children < 1 || mda.user != NULL
+		    || service.socket_path != NULL) {
+			mda_log(LOG_ERR, "-L: -t and -j must be at least 1; -d and -D have no place");
+			exit(EX_USAGE);
+		}
+		log_open_service("mvmda");
+		exit(lmtp_main(&(struct lmtp_opts) {
+			.spec = opt_lmtp, .group = opt_group ? service.group : "postfix",
+			.max_conns = service.max_children,
+			.timeout = opt_timeout ? service.timeout : 600,
+			.route = lmtp_route, .deliver = lmtp_deliver, .ctx = &mda }));
+	}
+	deliver_main(version);
+}
+

@@ -129,10 +129,11 @@ socket_path(const char *spec)
 	return spec[0] == '/' ? spec : NULL;
 }
 
-/* listen_unix - the service's socket at PATH, which only root and
- * GROUP may use; -1 logged */
-static int
-listen_unix(const char *spec, const char *group)
+/* service_listen_unix - a service's socket at SPEC's path (OPTION's,
+ * for the log: "-D", "-L"), which only root and GROUP may use; -1
+ * logged */
+int
+service_listen_unix(const char *spec, const char *group, const char *option)
 {
 	const char *path = socket_path(spec);
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -141,11 +142,12 @@ listen_unix(const char *spec, const char *group)
 	int fd;
 
 	if (path == NULL || strlen(path) >= sizeof(sun.sun_path)) {
-		mda_log(LOG_ERR, "-D %s: not a unix socket path (unix:/run/mvmf/mvmda.sock)", spec);
+		mda_log(LOG_ERR, "%s %s: not a unix socket path (unix:/run/mvmf/mvmda.sock)",
+			option, spec);
 		return -1;
 	}
 	if (group != NULL && *group && (gr = getgrnam(group)) == NULL) {
-		mda_log(LOG_ERR, "-g %s: no such group (the milter's group may connect)", group);
+		mda_log(LOG_ERR, "-g %s: no such group (who may connect to %s)", group, path);
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
@@ -155,7 +157,7 @@ listen_unix(const char *spec, const char *group)
 	    || bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0
 	    || chown(path, geteuid(), gr != NULL ? gr->gr_gid : getegid()) < 0
 	    || chmod(path, 0660) < 0 || listen(fd, 128) < 0) {
-		mda_log(LOG_ERR, "-D %s: %s", path, strerror(errno));
+		mda_log(LOG_ERR, "%s %s: %s", option, path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -850,7 +852,7 @@ service_main(const struct service_opts *opts, const struct service_calls *calls)
 	    : SERVICE_WORKERS_MAX;
 	for (int i = 0; i < SERVICE_WORKERS_MAX; i++)
 		workers[i].sock = -1;
-	if ((listen_fd = listen_unix(opts->socket_path, opts->group)) < 0 || signals() < 0)
+	if ((listen_fd = service_listen_unix(opts->socket_path, opts->group, "-D")) < 0 || signals() < 0)
 		return 1;
 	warm_nss();
 	calls->prepare(calls->ctx, 0);

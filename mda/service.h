@@ -50,6 +50,7 @@ struct service_calls {
 };
 
 int service_main(const struct service_opts *opts, const struct service_calls *calls);
+int service_listen_unix(const char *spec, const char *group, const char *option);
 int service_confine(char *err, size_t errsize);
 int service_parse(char *data, size_t len, struct service_request *req, size_t *size_r,
 		  size_t *head_len_r, const char **err);
@@ -59,5 +60,6 @@ service_route_fn decide_route;
 service_prepare_fn decide_prepare;
 service_become_fn decide_become;
 service_decide_fn decide;
+int decide_is_root(void *ctx, const char *rcpt);
 
 #endif

@@ -92,6 +92,7 @@ sh_tests = \
 	t/mda/sendmail.sh \
 	t/mda/qmail.sh \
 	t/mda/postfix.sh \
+	t/mda/lmtp.sh \
 	t/mda/faults.sh \
 	t/mda/hostile.sh \
 	t/mda/dovecot.sh \
