@@ -76,9 +76,12 @@ ok "$([ -f "$unit" ] && [ -f /lib/systemd/system/mvmcas-expire.timer ]; echo $?)
 	"the unit and the daily expiry timer are installed"
 ok "$([ -f /lib/systemd/system/mvmda-decide.service ]; echo $?)" \
 	"mvmf-mda installs mvmda-decide.service (mvmda -D)"
+ok "$([ -f /lib/systemd/system/mvmda-lmtp.service ]; echo $?)" \
+	"mvmf-mda installs mvmda-lmtp.service (mvmda -L)"
 if command -v systemd-analyze >/dev/null; then
 	out=$(systemd-analyze verify "$unit" /lib/systemd/system/mvmcas-expire.service \
-		/lib/systemd/system/mvmcas-expire.timer /lib/systemd/system/mvmda-decide.service 2>&1)
+		/lib/systemd/system/mvmcas-expire.timer /lib/systemd/system/mvmda-decide.service \
+		/lib/systemd/system/mvmda-lmtp.service 2>&1)
 	is "$out" "" "systemd-analyze verify says nothing about the installed units"
 fi
 is "$(/usr/bin/mvmda -V | sed -n 's/^# rc: //p')" /etc/mvmf/mvmda-rc.mfl \
@@ -232,6 +235,15 @@ UNIT
 		case $(said decide_other) in *"Permission denied"*) r=0 ;; *) r=1 ;; esac
 		ok $r "another user may not ask ($(said decide_other))"
 		is "$(said decide_nobody)" unknown "no such account: unknown"
+		is "$(said lmtp_enabled)" disabled "mvmda-lmtp.service is installed, off until enabled"
+		is "$(said lmtp_postfix)" 0 "Debian's Postfix starts with mailbox_transport = lmtp:unix:private/mvmda-lmtp"
+		is "$(said lmtp_start)" 0 "systemctl start mvmda-lmtp"
+		is "$(said lmtp_socket)" "root:postfix 660" "its socket in Postfix's private directory is for Postfix"
+		is "$(said lmtp_delivered):$(said lmtp_owner):$(said lmtp_subject)" "1:mvmftest:over lmtp" \
+			"sendmail -> Postfix (lmtp, chrooted) -> the packaged unit's mvmda: in the user's Maildir, as the user"
+		is "$(grep -c 'lmtp L[0-9.]*: to=<mvmftest@mx.example.test> user=mvmftest result=delivered' "$tmp/nspawn/journal")" 1 \
+			"the delivery is logged in the unit's journal"
+		is "$(said lmtp_stopped)" inactive "systemctl stop mvmda-lmtp"
 		is "$(grep -c 'to=<mvmftest@localhost> decision rcpt: reject 550 5.7.1 no thanks' "$tmp/nspawn/journal")" 1 \
 			"the journal has the decision's line once"
 		is "$(said decide_stopped)" inactive "systemctl stop mvmda-decide: stopped cleanly"

@@ -74,7 +74,41 @@ echo "decide_other=$(ask mvmftest mvmftest@localhost)"
 echo "decide_nobody=$(ask mvmtr nosuchuser@localhost)"
 systemctl stop mvmda-decide.service
 echo "decide_stopped=$(systemctl is-active mvmda-decide.service)"
-journalctl -u mvmtr.service -u mvmcas-expire.service -u mvmda-decide.service -o cat --no-pager \
+# mvmda-lmtp.service: Debian's Postfix hands its mailbox deliveries over
+# LMTP, as mvmda(1) LMTP SERVICE and contrib/postfix/main.cf.lmtp say
+echo "lmtp_enabled=$(systemctl is-enabled mvmda-lmtp.service)"
+cp /usr/share/postfix/master.cf.dist /etc/postfix/master.cf
+cat >/etc/postfix/main.cf <<CF
+compatibility_level = 3.6
+myhostname = mx.example.test
+mydestination = mx.example.test, localhost
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+alias_maps =
+alias_database =
+default_transport = error:no mail leaves this test
+mailbox_transport = lmtp:unix:private/mvmda-lmtp
+CF
+systemctl start postfix.service
+echo "lmtp_postfix=$?"
+systemctl start mvmda-lmtp.service
+echo "lmtp_start=$?"
+lsock=/var/spool/postfix/private/mvmda-lmtp
+i=0
+while [ ! -S "$lsock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+echo "lmtp_socket=$(stat -c '%U:%G %a' "$lsock")"
+printf 'Subject: over lmtp\n\nhello\n' | /usr/sbin/sendmail -f root@mx.example.test mvmftest
+i=0
+while [ -z "$(ls /home/mvmftest/Maildir/new 2>/dev/null)" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+f=$(ls /home/mvmftest/Maildir/new/* 2>/dev/null | head -n 1)
+echo "lmtp_delivered=$(ls /home/mvmftest/Maildir/new 2>/dev/null | wc -l)"
+echo "lmtp_owner=$(stat -c %U "$f" 2>&1)"
+echo "lmtp_subject=$(sed -n 's/^Subject: //p' "$f" 2>&1)"
+[ -n "$f" ] || { postqueue -p; journalctl -u postfix@-.service -o cat --no-pager | tail -n 20; }
+systemctl stop postfix.service mvmda-lmtp.service
+echo "lmtp_stopped=$(systemctl is-active mvmda-lmtp.service)"
+journalctl -u mvmtr.service -u mvmcas-expire.service -u mvmda-decide.service -u mvmda-lmtp.service \
+	-u postfix@-.service -o cat --no-pager \
 	>"$d/journal" 2>&1
 echo checked
 systemctl poweroff --no-block

@@ -47,6 +47,18 @@ is "$rc" 0 "systemd-analyze verify accepts mvmda-decide.service"
 is "$out" "" "and says nothing about it"
 [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
 
+# mvmda-lmtp.service (mvmda -L), the same way
+lunit=$top_builddir/contrib/systemd/mvmda-lmtp.service
+lbindir=$(sed -n 's|^ExecStart=\(.*\)/mvmda -L .*|\1|p' "$lunit")
+is "$lbindir" "$bindir" "mvmda-lmtp.service names configure's bindir"
+sed -e "s|$bindir/mvmda|$tmp/bin/mvmda|g" "$lunit" >"$tmp/mvmda-lmtp.service"
+out=$(cd "$tmp" && MANPATH="$tmp/man" SYSTEMD_LOG_LEVEL=notice systemd-analyze verify \
+	"$tmp/mvmda-lmtp.service" 2>&1)
+rc=$?
+is "$rc" 0 "systemd-analyze verify accepts mvmda-lmtp.service"
+is "$out" "" "and says nothing about it"
+[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
+
 # log once
 if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
 	ok 0 "# SKIP not root: no private mount namespace for /dev/log"
