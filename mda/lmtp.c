@@ -226,6 +226,7 @@ spool(struct conn *c, const char *sender, const char **why_r)
 	char path[] = "/tmp/mvmda-lmtp.XXXXXX";
 	FILE *f = NULL;
 	int fd, failed = 0, too_big = 0;
+	off_t size = 0;
 
 	*why_r = NULL;
 	if ((fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0
@@ -274,7 +275,8 @@ spool(struct conn *c, const char *sender, const char **why_r)
 					failed = 1;
 				if (nl != NULL && putc('\n', f) == EOF)
 					failed = 1;
-				if (ftello(f) > LMTP_MESSAGE_MAX)
+				size += (off_t) take + (nl != NULL);
+				if (size > LMTP_MESSAGE_MAX)
 					too_big = 1;
 			}
 			if (nl != NULL) {
@@ -512,6 +514,7 @@ serve(const struct lmtp_opts *o, int fd, unsigned long id, const char *host)
 				for (size_t i = 0; i < t.nrcpt; i++)
 					say(&c, "%s <%s>", why, t.rcpt[i]);
 			} else {
+				o->prepare(o->ctx);
 				/* each recipient's reply as soon as it is known */
 				for (size_t i = 0; i < t.nrcpt && !c.eof; i++) {
 					char reply[1024];

@@ -8,6 +8,10 @@
  * text: the delivery to USER's RCPT from SENDER; does not return (its
  * exit code is the result). */
 typedef int lmtp_route_fn(void *ctx, const char *rcpt, char *name, size_t size);
+/* PREPARE, in the service before each message's deliveries: what they
+ * start from brought up to date (the rc script compiled again when it
+ * changed) */
+typedef void lmtp_prepare_fn(void *ctx);
 typedef void lmtp_deliver_fn(void *ctx, const char *user, const char *sender,
 			     const char *rcpt);
 
@@ -17,6 +21,7 @@ struct lmtp_opts {
 	int max_conns;		/* connections served at once */
 	int timeout;		/* seconds a read, or a delivery, may take */
 	lmtp_route_fn *route;
+	lmtp_prepare_fn *prepare;
 	lmtp_deliver_fn *deliver;
 	void *ctx;
 };

@@ -237,7 +237,7 @@ options(int argc, char **argv, int *version, char *obsolete)
 static void __attribute__((noreturn))
 deliver_main(int version)
 {
-	const char *rc_path;
+	const char *rc_path = setup_rc_file();
 	int ret;
 	struct mfl_run *run;
 	struct buf edited = BUF_INIT;
@@ -249,7 +249,8 @@ deliver_main(int version)
 	setup_envelope(&mda, opt_sender, opt_recipient);
 	if (lmtp_child)
 		mda.mta = "lmtp";	/* its Return-Path is on top already */
-	setup_env(&mda, "MDA");
+	if (mda.env == NULL)	/* the LMTP service made it, and compiled the rc script */
+		setup_env(&mda, "MDA");
 	setup_env_user(&mda);
 	action_list_init(&mda.actions);
 	if (version) {
@@ -258,7 +259,7 @@ deliver_main(int version)
 	}
 	if (mda.interactive)
 		exit(interactive_rc() < 0 ? 1 : interactive(&mda));
-	if ((mda.rc = setup_rc_compile(&mda, &rc_path)) == NULL)
+	if (mda.rc == NULL && (mda.rc = setup_rc_compile(&mda, &rc_path)) == NULL)
 		exit(mda.check ? 1 : EX_TEMPFAIL);
 	if ((run = mfl_run_new(mda.rc)) == NULL || rc_publish(&mda, run) < 0) {
 		mda_log(LOG_ERR, "out of memory");
@@ -339,6 +340,26 @@ deliver_main(int version)
 	mda_exit(ret);
 }
 
+/* lmtp_prepare - in the LMTP service, before each message: the rc
+ * script compiled once (as root, as mvmda -c would), again when it
+ * changed on disk, so the deliveries forked from here start from it;
+ * NSS's modules loaded, so they do not load them each */
+static void
+lmtp_prepare(void *ctx)
+{
+	struct mda *m = ctx;
+
+	if (m->env == NULL) {
+		gid_t groups[64];
+		int n = 64;
+
+		setup_env(m, "MDA");
+		(void) getpwnam("root");
+		(void) getgrouplist("root", 0, groups, &n);
+	}
+	decide_prepare(m, 0);
+}
+
 /* lmtp_route - the LMTP service's: the account RCPT is delivered to, as
  * the SMTP-time service finds it; -2 for root's */
 static int
@@ -405,11 +426,13 @@ main(int argc, char **argv)
 			exit(EX_USAGE);
 		}
 		log_open_service("mvmda");
+		lmtp_prepare(&mda);
 		exit(lmtp_main(&(struct lmtp_opts) {
 			.spec = opt_lmtp, .group = opt_group ? service.group : "postfix",
 			.max_conns = service.max_children,
 			.timeout = opt_timeout ? service.timeout : 600,
-			.route = lmtp_route, .deliver = lmtp_deliver, .ctx = &mda }));
+			.route = lmtp_route, .prepare = lmtp_prepare, .deliver = lmtp_deliver,
+			.ctx = &mda }));
 	}
 	deliver_main(version);
 }

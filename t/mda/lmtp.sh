@@ -44,9 +44,14 @@ if (header :contains "subject" "[list]")
 S
 chown "$u1" "$tmp/$u1/.mvmda.mfl"
 
+# the rc script as installed (a copy: the test edits it below)
+mkdir -p "$tmp/rc"
+cp -r "$top_srcdir/mda/include" "$top_srcdir/mda/mvmda-rc.mfl" "$tmp/rc/"
+chmod -R go+rX "$tmp/rc"
+
 # lmtp_start - the service as the README says, on a socket Postfix may use
 lmtp_start() {
-	MVMDA_RC=$top_srcdir/mda/mvmda-rc.mfl "$mvmda" -L "unix:$sock" -g postfix \
+	MVMDA_RC=$tmp/rc/mvmda-rc.mfl "$mvmda" -L "unix:$sock" -g postfix \
 		2>>"$tmp/lmtp.log" &
 	lmtp_pid=$!
 	for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
@@ -162,4 +167,16 @@ sed '1,/^Subject: exact$/{/^Subject: exact$/!d}' "$f" >"$tmp/got" 2>/dev/null
 cmp -s "$tmp/want" "$tmp/got"
 ok $? "dot-stuffing and CRLF undone byte for byte (a last line without its end gets one)"
 [ -s "$tmp/got" ] || echo "# nothing delivered"
+
+# the rc script is compiled once, in the service; changed on disk, it is
+# compiled again before the next message
+sleep 1	# a later mtime
+echo '$header_prepend("X-Rc-Edited", "yes");' >>"$tmp/rc/mvmda-rc.mfl"
+pf_send sender@example.org "$u2@test.example" --header "Subject: after the edit" --body "e"
+wait_for sh -c "grep -l '^Subject: after the edit' '$md2'/new/* 2>/dev/null | grep -q ."
+f=$(grep -l '^Subject: after the edit' "$md2"/new/* 2>/dev/null | head -n 1)
+grep -q "^X-Rc-Edited: yes" "$f" 2>/dev/null
+ok $? "the rc script edited while the service runs: the next message runs the new one"
+[ "$(grep -c "rc script $tmp/rc/mvmda-rc.mfl compiled" "$tmp/lmtp.log")" -ge 2 ]
+ok $? "and the service logged compiling it again"
 done_testing
