@@ -102,8 +102,8 @@ pf_send sender@example.org "$u2@virt.example,$u3@virt.example" --header "Subject
 wait_for has "$md2/new" 2
 wait_for grep -q "to=<$u3@virt.example>.*status=deferred" "$PF/maillog"
 is "$(n_in "$md2/new"):$(n_in "$md3/new")" 2:0 "$u2 delivered, $u3 (Maildir unwritable) not"
-t2=$(sed -n "s/.*lmtp \(L[0-9]*\)\.[0-9]*: to=<$u2@virt.example>.*/\1/p" "$tmp/lmtp.log")
-t3=$(sed -n "s/.*lmtp \(L[0-9]*\)\.[0-9]*: to=<$u3@virt.example>.*/\1/p" "$tmp/lmtp.log")
+t2=$(sed -n "s/.*lmtp \(L[0-9]*\)\.[0-9]*: to=<$u2@virt.example>.*/\1/p" "$tmp/lmtp.log" | head -n 1)
+t3=$(sed -n "s/.*lmtp \(L[0-9]*\)\.[0-9]*: to=<$u3@virt.example>.*/\1/p" "$tmp/lmtp.log" | head -n 1)
 ok "$([ -n "$t2" ] && [ "$t2" = "$t3" ]; echo $?)" "both went over one LMTP connection, in one delivery request ($t2, $t3)"
 grep -q "to=<$u3@virt.example>.*status=deferred (host .* said: 451 4.3.0 <$u3@virt.example>" "$PF/maillog"
 ok $? "Postfix defers $u3 on mvmda's 451 4.3.0 for that recipient"
