@@ -1,7 +1,9 @@
 /*
  * mda_run - run a delivery agent once per message, as an MTA does, and
  * measure it: wall time of the whole run, user + system CPU of the
- * children, their largest peak RSS, how many did not exit 0. This
+ * children, their largest peak RSS, how many did not exit 0. Each
+ * message reaches the agent through a pipe, as Postfix's local(8) and
+ * pipe(8) give it (a regular file would let an agent mmap it). This
  * runner is small, so what a child inherits before exec does not
  * inflate its RSS.
  * Usage: mda_run LISTFILE COMMAND [ARG...]   (LISTFILE: one message path a line)
@@ -10,6 +12,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -30,24 +33,35 @@ main(int argc, char **argv)
 
 	if (argc < 3 || (list = fopen(argv[1], "r")) == NULL)
 		return 64;
+	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (fgets(path, sizeof(path), list) != NULL) {
+		static char buf[1 << 16];
 		struct rusage ru;
-		int status, fd;
+		int status, fd, p[2];
+		ssize_t n;
 		pid_t pid;
 
 		path[strcspn(path, "\n")] = 0;
-		if ((fd = open(path, O_RDONLY)) < 0)
+		if ((fd = open(path, O_RDONLY)) < 0 || pipe(p) < 0)
 			return 66;
 		if ((pid = fork()) == 0) {
 			int null = open("/dev/null", O_WRONLY);
 
-			dup2(fd, 0);
+			dup2(p[0], 0);
 			dup2(null, 1);
 			dup2(null, 2);
+			close(p[0]);
+			close(p[1]);
+			close(fd);
 			execv(argv[2], argv + 2);
 			_exit(127);
 		}
+		close(p[0]);
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			if (write(p[1], buf, (size_t) n) != n)
+				break;	/* the agent stopped reading: its business */
+		close(p[1]);
 		close(fd);
 		if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
 			return 71;

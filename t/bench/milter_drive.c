@@ -9,6 +9,12 @@
  *
  *   milter_drive SOCKET COUNT THREADS CLIENT_IP SENDER RCPT BODY_BYTES
  *
+ * CLIENT_IP may be a network, "192.0.2.0/24": transaction N then comes
+ * from its Nth address (modulo its size); a "%n" in SENDER or RCPT is
+ * the transaction's number: many clients, senders and recipients, so a
+ * filter's caches see new ones (its cold path) rather than one triplet
+ * over and over.
+ *
  * SOCKET is unix:PATH or inet:PORT@ADDR. Exits 1 when a transaction
  * fails at the protocol level (a closed connection, a short reply).
  */
@@ -183,24 +189,58 @@ decided(int r)
 	return r != SMFIR_CONTINUE;
 }
 
+/* expand - TMPL with its first "%n" replaced by SEQ, into OUT */
+static void
+expand(const char *tmpl, long seq, char *out, size_t size)
+{
+	const char *p = strstr(tmpl, "%n");
+
+	if (p == NULL)
+		snprintf(out, size, "%s", tmpl);
+	else
+		snprintf(out, size, "%.*s%ld%s", (int) (p - tmpl), tmpl, seq, p + 2);
+}
+
+/* client_of - the client address of transaction SEQ into OUT */
+static void
+client_of(long seq, char *out, size_t size)
+{
+	const char *slash = strchr(client_ip, '/');
+	char base[64];
+	struct in_addr a;
+	int bits;
+
+	snprintf(out, size, "%s", client_ip);
+	if (slash == NULL || (size_t) (slash - client_ip) >= sizeof(base))
+		return;
+	memcpy(base, client_ip, (size_t) (slash - client_ip));
+	base[slash - client_ip] = 0;
+	bits = atoi(slash + 1);
+	if (inet_pton(AF_INET, base, &a) != 1 || bits < 8 || bits > 32)
+		return;
+	a.s_addr = htonl(ntohl(a.s_addr) + (uint32_t) (seq % (1L << (32 - bits))));
+	inet_ntop(AF_INET, &a, out, (socklen_t) size);
+}
+
 /* transaction - one connection, one message; its outcome or -1 */
 static int
 transaction(long seq)
 {
 	unsigned char neg[12], got[12];
 	uint32_t v[3] = { htonl(6), htonl(SMFI_CURR_ACTS), htonl(SMFI_CURR_PROT) }, proto;
-	char buf[1024];
+	char buf[1024], who[256];
 	int fd = dial(), r = -1;
 	size_t n;
 
 	if (fd < 0)
 		return -1;
+	client_of(seq, who, sizeof(who));
 	memcpy(neg, v, 12);
 	if (put(fd, SMFIC_OPTNEG, neg, 12) < 0 || get(fd, got, 12) != SMFIC_OPTNEG)
 		goto out;
 	memcpy(&proto, got + 8, 4);
 	proto = ntohl(proto);
-	n = (size_t) snprintf(buf, sizeof(buf), "client.example%c4%c%c%s", 0, 0x63, 0xdd, client_ip) + 1;
+	n = (size_t) snprintf(buf, sizeof(buf), "client.example%c4%c%c%s", 0, 0x63, 0xdd, who) + 1;
 	if ((r = stage(fd, proto, SMFIP_NOCONNECT, SMFIP_NR_CONN, SMFIC_CONNECT, buf, n)) < 0
 	    || decided(r))
 		goto quit;
@@ -211,11 +251,13 @@ transaction(long seq)
 	n = (size_t) snprintf(buf, sizeof(buf), "Mi%cQ%08lX", 0, seq) + 1;
 	if (put(fd, SMFIC_MACRO, buf, n) < 0)
 		goto fail;
-	n = (size_t) snprintf(buf, sizeof(buf), "<%s>", sender) + 1;
+	expand(sender, seq, who, sizeof(who));
+	n = (size_t) snprintf(buf, sizeof(buf), "<%s>", who) + 1;
 	if ((r = stage(fd, proto, SMFIP_NOMAIL, SMFIP_NR_MAIL, SMFIC_MAIL, buf, n)) < 0
 	    || decided(r))
 		goto quit;
-	n = (size_t) snprintf(buf, sizeof(buf), "<%s>", rcpt) + 1;
+	expand(rcpt, seq, who, sizeof(who));
+	n = (size_t) snprintf(buf, sizeof(buf), "<%s>", who) + 1;
 	if ((r = stage(fd, proto, SMFIP_NORCPT, SMFIP_NR_RCPT, SMFIC_RCPT, buf, n)) < 0
 	    || decided(r))
 		goto quit;

@@ -3,7 +3,9 @@
 # and $PF_PORT (t/lib/postfix.sh) and $pids (killed at the end) set.
 
 # bench_dns: unbound on 127.0.0.1 with the sender's SPF record
-# (pass.test: 192.0.2.0/24) and an empty block list (bl.test); the SOA
+# (pass.test: 192.0.2.0/24), one that fails every client (fail.test: a
+# policy that lets its sender through does not really check SPF) and an
+# empty block list (bl.test); the SOA
 # gives negative answers a TTL, as real lists' zones do (RFC 2308).
 # $tmp/resolv.conf points at it.
 bench_dns() {
@@ -22,6 +24,7 @@ server:
 	local-data: "test. 3600 IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300"
 	local-zone: "2.0.192.in-addr.arpa." static
 	local-data: 'pass.test. TXT "v=spf1 ip4:192.0.2.0/24 -all"'
+	local-data: 'fail.test. TXT "v=spf1 -all"'
 	local-data: "bl.test. A 127.0.0.1"
 remote-control:
 	control-enable: no
