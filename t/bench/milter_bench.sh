@@ -234,6 +234,10 @@ sleep 2
 for port in 7302 7304; do
 	case " $filters " in *":$port "*) drive $port 1 1 | sed "s/^/warm-up $port: /" ;; esac
 done
+# warnings NAME: the resolver's complaints in the filter's log so far
+warnings() {
+	grep -c -i 'adns\|resolver' "$tmp/$1.log" 2>/dev/null || true
+}
 # does each policy check SPF? A sender of fail.test must be refused
 for f in mvmtr-policy:7302 mailfromd-policy:7304; do
 	name=${f%:*} port=${f#*:}
@@ -260,9 +264,17 @@ for f in $filters; do
 		printf '%-17s not measured: %s\n' "$name" "$broken"
 		continue
 	fi
+	w0=$(warnings "$name")
 	cpu_start "$pid"
 	line=$(drive "$port" "$n" "$PAR")
 	cpu=$(cpu_stop "$n")
+	w=$(($(warnings "$name") - w0))
+	if [ "$w" -gt 0 ]; then
+		printf '%-17s not measured: %d resolver warnings in its log during the run (%s)\n' \
+			"$name" "$w" "$(grep -m 1 -i 'adns\|resolv' "$tmp/$name.log" | cut -c1-80)"
+		eval "broken_$(var "$name")=\"\$w resolver warnings during the run\""
+		continue
+	fi
 	rate=$(echo "$line" | awk '{print $8}')
 	eval "rate_$(var "$name")=$rate"
 	printf '%-17s %s cpu_ms/tx %s\n' "$name" "$line" "$cpu"
@@ -278,10 +290,17 @@ for f in mvmtr-policy:7302 mailfromd-policy:7304; do
 	n=$TX
 	case $name in mailfromd*) n=$MFD_TX ;; esac
 	eval "pid=\$pid_$(var "$name")"
+	w0=$(warnings "$name")
 	cpu_start "$pid"
 	line=$("$builddir/t/bench/milter_drive" "$(sock "$port")" "$n" "$PAR" 192.0.2.0/24 \
 		"s%n@pass.test" "user%n@test.example" 4096)
 	cpu=$(cpu_stop "$n")
+	w=$(($(warnings "$name") - w0))
+	if [ "$w" -gt 0 ]; then
+		printf '%-17s not measured: %d resolver warnings in its log during the run\n' \
+			"$name-cold" "$w"
+		continue
+	fi
 	eval "rate_$(var "$name")_cold=$(echo "$line" | awk '{print $8}')"
 	printf '%-17s %s cpu_ms/tx %s\n' "$name-cold" "$line" "$cpu"
 done
