@@ -621,6 +621,8 @@ lmtp_main(const struct lmtp_opts *o)
 			continue;
 		if ((conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 			continue;
+		while (waitpid(-1, NULL, WNOHANG) > 0)	/* the ones that ended meanwhile */
+			active--;
 		if (active >= o->max_conns) {
 			static const char busy[] = "421 4.3.2 Too many connections, try again later\r\n";
 

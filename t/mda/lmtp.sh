@@ -168,6 +168,30 @@ cmp -s "$tmp/want" "$tmp/got"
 ok $? "dot-stuffing and CRLF undone byte for byte (a last line without its end gets one)"
 [ -s "$tmp/got" ] || echo "# nothing delivered"
 
+# TCP, and -j: one connection served, the next turned away with 421
+tport=$((PF_PORT + 1))
+MVMDA_RC=$tmp/rc/mvmda-rc.mfl "$mvmda" -L "inet:127.0.0.1:$tport" -j 1 2>>"$tmp/lmtp-inet.log" &
+inet_pid=$!
+for i in $(seq 50); do bash -c "exec 3<>/dev/tcp/127.0.0.1/$tport" 2>/dev/null && break; sleep 0.1; done
+sleep 0.3	# the probe's connection ended
+out=$(python3 - "$tport" "$u1" <<'PY' 2>&1
+import smtplib, socket, sys, time
+port, user = int(sys.argv[1]), sys.argv[2]
+a = smtplib.LMTP("127.0.0.1", port)
+print("first", a.ehlo("x")[0])
+time.sleep(0.3)
+b = socket.create_connection(("127.0.0.1", port))
+print("second", b.recv(200).decode().strip())
+a.mail("x@example.org")
+print("rcpt", a.rcpt(user + "@test.example")[0])
+a.quit()
+PY
+)
+kill "$inet_pid" 2>/dev/null
+case $out in *"first 250"*"second 421 4.3.2 Too many connections"*"rcpt 250"*) r=0 ;; *) r=1 ;; esac
+ok $r "mvmda -L inet:127.0.0.1:PORT -j 1: LMTP over TCP, a second connection answered 421 at once"
+[ $r = 0 ] || echo "$out" | sed 's/^/# /'
+
 # the rc script is compiled once, in the service; changed on disk, it is
 # compiled again before the next message
 sleep 1	# a later mtime
