@@ -13,7 +13,7 @@ AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
 	export top_srcdir top_builddir;
 
-EXTRA_DIST += t/run-test t/tap.sh t/lib/postfix.sh t/lib/milter.sh t/lib/mda.sh t/lib/ns.sh t/lib/qmail.sh t/lib/sasl.sh t/sh/nspawn-check.sh
+EXTRA_DIST += t/run-test t/tap.sh t/lib/postfix.sh t/lib/milter.sh t/lib/mda.sh t/lib/ns.sh t/lib/qmail.sh t/lib/sasl.sh t/lib/sendmail.sh t/sh/nspawn-check.sh
 
 check_LIBRARIES = t/unit/libtap.a
 t_unit_libtap_a_SOURCES = t/unit/tap.c t/unit/tap.h
@@ -272,7 +272,8 @@ EXTRA_DIST += t/sieve/cases.sh t/sieve/run_cases.py t/sieve/messages \
 	t/mfl/sieve_tests.mfl t/mfl/statements.mfl t/mfl/stop.mfl \
 	t/mfl/types.mfl
 
-# Sendmail's packages, downloaded once per build tree by t/mda/sendmail.sh,
+# Sendmail's packages, downloaded once per build tree by t/mda/sendmail.sh
+# and t/milter/sendmail_msa.sh (t/lib/sendmail.sh),
 # and notqmail, built once per build tree by t/lib/qmail.sh
 clean-local: clean-test-components
 clean-test-components:

@@ -9,45 +9,22 @@
 # envelope sender (-f) seen by a Sieve envelope test; mvmda's exit 75
 # leaves the message queued, and the next queue run delivers it.
 . "$top_srcdir/t/tap.sh"
-[ "$(id -u)" = 0 ] || skip_all "a private Sendmail needs root"
-for c in apt-get dpkg m4 swaks unshare ip; do
-	command -v $c >/dev/null 2>&1 || skip_all "$c is not installed"
-done
-# Sendmail's packages, fetched once per build tree (the archive is the
-# only network), before the namespace without one
-debs=$top_builddir/t/sendmail-debs
 . "$top_srcdir/t/lib/ns.sh"
-if [ -z "$MVMF_NETNS" ]; then
-	mkdir -p "$debs"
-	if [ -z "$(ls "$debs"/sendmail-bin_*.deb 2>/dev/null)" ]; then
-		(cd "$debs" && apt-get download sendmail-bin sendmail-cf sendmail-base) >"$debs/apt.log" 2>&1 ||
-			skip_all "apt-get download sendmail-bin sendmail-cf sendmail-base failed: $(tail -n 1 "$debs/apt.log")"
-	fi
-fi
+. "$top_srcdir/t/lib/sendmail.sh"
+sm_check
+# Sendmail's packages, fetched once per build tree
+debs=$top_builddir/t/sendmail-debs
+sm_fetch "$debs" sendmail-bin sendmail-cf sendmail-base
 ns_enter -m -n
 mvmtr=$(cd "$top_builddir/milter" && pwd)/mvmtr
 mvmda=$(cd "$top_builddir/mda" && pwd)/mvmda
-# Sendmail refuses paths through a world-writable directory (/tmp): a
-# tmpfs of the namespace's own on /mnt instead
-mount -t tmpfs -o mode=755 mvmf-sendmail /mnt || skip_all "cannot mount a tmpfs on /mnt"
-tmp=/mnt/t
-mkdir -m 755 "$tmp"
 mt_pid=
 cleanup() {
 	[ -n "$mt_pid" ] && kill "$mt_pid" 2>/dev/null
-	[ -f "$tmp/sendmail.pid" ] && kill "$(head -n 1 "$tmp/sendmail.pid")" 2>/dev/null
-	sleep 0.2
-	umount -l /mnt
+	sm_stop
 }
 trap cleanup EXIT
-
-mkdir "$tmp/root"
-for d in "$debs"/*.deb; do dpkg -x "$d" "$tmp/root"; done
-sendmail=$tmp/root/usr/libexec/sendmail/sendmail
-cf=$tmp/root/usr/share/sendmail/cf
-[ -x "$sendmail" ] && [ -f "$cf/m4/cf.m4" ] || skip_all "no sendmail binary or cf.m4 in the packages"
-missing=$(ldd "$sendmail" | sed -n 's/^[[:space:]]*\([^ ]*\) => not found/\1/p' | tr '\n' ' ')
-[ -z "$missing" ] || skip_all "sendmail needs libraries not installed: $missing"
+sm_unpack "$debs"
 
 # the user mail goes to, in a private copy of /etc; sendmail asks the
 # resolver for its own name: the answer is in hosts, and a question that

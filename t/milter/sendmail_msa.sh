@@ -11,45 +11,25 @@
 # recipients Sendmail refuses reach mvmtr (SMFIP_RCPT_REJ, {rcpt_mailer}
 # "error") and lock the user past the failed-recipient brake.
 . "$top_srcdir/t/tap.sh"
-[ "$(id -u)" = 0 ] || skip_all "a private Sendmail needs root"
-for c in apt-get dpkg m4 swaks unshare ip; do
-	command -v $c >/dev/null 2>&1 || skip_all "$c is not installed"
-done
-debs=$top_builddir/t/sendmail-msa-debs
 . "$top_srcdir/t/lib/ns.sh"
-if [ -z "$MVMF_NETNS" ]; then
-	mkdir -p "$debs"
-	if [ -z "$(ls "$debs"/sasl2-bin_*.deb 2>/dev/null)" ]; then
-		(cd "$debs" && apt-get download sendmail-bin sendmail-cf sendmail-base sasl2-bin) \
-			>"$debs/apt.log" 2>&1 ||
-			skip_all "apt-get download sendmail-bin sendmail-cf sendmail-base sasl2-bin failed: $(tail -n 1 "$debs/apt.log")"
-	fi
-fi
+. "$top_srcdir/t/lib/sendmail.sh"
+sm_check
+debs=$top_builddir/t/sendmail-msa-debs
+sm_fetch "$debs" sendmail-bin sendmail-cf sendmail-base sasl2-bin
 ns_enter -m -n
 mvmtr=$(cd "$top_builddir/milter" && pwd)/mvmtr
 mvmcas=$(cd "$top_builddir/milter" && pwd)/mvmcas
-# Sendmail refuses paths through a world-writable directory (/tmp)
-mount -t tmpfs -o mode=755 mvmf-sendmail /mnt || skip_all "cannot mount a tmpfs on /mnt"
-tmp=/mnt/t
-mkdir -m 755 "$tmp"
 mt_pid=
 cleanup() {
 	[ -n "$mt_pid" ] && kill "$mt_pid" 2>/dev/null
-	[ -f "$tmp/sendmail.pid" ] && kill "$(head -n 1 "$tmp/sendmail.pid")" 2>/dev/null
-	sleep 0.2
-	umount -l /mnt
+	sm_stop
 }
 trap cleanup EXIT
-
-mkdir "$tmp/root"
-for d in "$debs"/*.deb; do dpkg -x "$d" "$tmp/root"; done
-sendmail=$tmp/root/usr/libexec/sendmail/sendmail
+sm_unpack "$debs"
 saslpasswd2=$tmp/root/usr/sbin/saslpasswd2
-cf=$tmp/root/usr/share/sendmail/cf
-[ -x "$sendmail" ] && [ -x "$saslpasswd2" ] && [ -f "$cf/m4/cf.m4" ] ||
-	skip_all "no sendmail, saslpasswd2 or cf.m4 in the packages"
-missing=$(ldd "$sendmail" "$saslpasswd2" | sed -n 's/^[[:space:]]*\([^ ]*\) => not found/\1/p' | sort -u | tr '\n' ' ')
-[ -z "$missing" ] || skip_all "sendmail or saslpasswd2 needs libraries not installed: $missing"
+[ -x "$saslpasswd2" ] || skip_all "no saslpasswd2 in the packages"
+missing=$(ldd "$saslpasswd2" | sed -n 's/^[[:space:]]*\([^ ]*\) => not found/\1/p' | tr '\n' ' ')
+[ -z "$missing" ] || skip_all "saslpasswd2 needs libraries not installed: $missing"
 ls /usr/lib/*/sasl2/libplain.so* /usr/lib/*/sasl2/libsasldb.so* >/dev/null 2>&1 ||
 	skip_all "Cyrus SASL's PLAIN and sasldb plugins are not installed (libsasl2-modules, libsasl2-modules-db)"
 
