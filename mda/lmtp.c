@@ -225,14 +225,16 @@ spool(struct conn *c, const char *sender, const char **why_r)
 {
 	char path[] = "/tmp/mvmda-lmtp.XXXXXX";
 	FILE *f = NULL;
-	int fd, failed = 0, too_big = 0;
+	int fd, wfd, failed = 0, too_big = 0;
 	off_t size = 0;
 
 	*why_r = NULL;
 	if ((fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0
 	    && (fd = mkostemp(path, O_CLOEXEC)) >= 0)
 		unlink(path);
-	if (fd < 0 || (f = fdopen(dup(fd), "w")) == NULL) {
+	if (fd >= 0 && (wfd = dup(fd)) >= 0 && (f = fdopen(wfd, "w")) == NULL)
+		close(wfd);
+	if (f == NULL) {
 		mda_log(LOG_ERR, "lmtp: cannot make a file for the message in /tmp: %s",
 			strerror(errno));
 		failed = 1;

@@ -44,6 +44,39 @@ sm_unpack() {
 	[ -z "$missing" ] || skip_all "sendmail needs libraries not installed: $missing"
 }
 
+# sm_mc_head - the queue, service switch and hosts files under $tmp, and
+# on stdout what every test's sendmail.mc starts with: the cf macros,
+# mx.example.test with every file in $tmp, no probing, an MTA daemon on
+# 127.0.0.1:25, no default MSA, the local domain example.test
+sm_mc_head() {
+	mkdir -m 700 "$tmp/queue"
+	printf 'hosts files\naliases files\n' >"$tmp/service.switch"
+	printf '127.0.0.1 localhost mx.example.test\n' >"$tmp/hosts"
+	cat <<MC
+divert(-1)
+divert(0)dnl
+include(\`$cf/m4/cf.m4')dnl
+VERSIONID(\`mvmf test')dnl
+OSTYPE(\`linux')dnl
+define(\`confDOMAIN_NAME', \`mx.example.test')dnl
+define(\`QUEUE_DIR', \`$tmp/queue')dnl
+define(\`confPID_FILE', \`$tmp/sendmail.pid')dnl
+define(\`ALIAS_FILE', \`$tmp/aliases')dnl
+define(\`STATUS_FILE', \`$tmp/statistics')dnl
+define(\`HELP_FILE', \`')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$tmp/service.switch')dnl
+define(\`confHOSTS_FILE', \`$tmp/hosts')dnl
+define(\`confDONT_PROBE_INTERFACES', \`True')dnl
+define(\`confDEF_USER_ID', \`65534:65534')dnl
+define(\`confLOG_LEVEL', \`14')dnl
+define(\`confALIAS_WAIT', \`0')dnl
+FEATURE(\`no_default_msa')dnl
+FEATURE(\`accept_unresolvable_domains')dnl
+DAEMON_OPTIONS(\`Port=25, Addr=127.0.0.1, Name=MTA')dnl
+LOCAL_DOMAIN(\`example.test')dnl
+MC
+}
+
 # sm_stop - Sendmail's daemon ended, the tmpfs gone (for the EXIT trap)
 sm_stop() {
 	[ -f "$tmp/sendmail.pid" ] && kill "$(head -n 1 "$tmp/sendmail.pid")" 2>/dev/null

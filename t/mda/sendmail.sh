@@ -68,33 +68,9 @@ echo "args: \$*" >>"$tmp/mvmda.err"
 MVMDA_RC="$top_srcdir/mda/mvmda-rc.mfl" exec "$mvmda" "\$@" 2>>"$tmp/mvmda.err"
 W
 chmod 755 "$tmp/mvmda-wrap"
-mkdir -m 700 "$tmp/queue"
-printf 'hosts files\naliases files\n' >"$tmp/service.switch"
-printf '127.0.0.1 localhost mx.example.test\n' >"$tmp/hosts"
-cat >"$tmp/sendmail.mc" <<MC
-divert(-1)
-divert(0)dnl
-include(\`$cf/m4/cf.m4')dnl
-VERSIONID(\`mvmf test')dnl
-OSTYPE(\`linux')dnl
-define(\`confDOMAIN_NAME', \`mx.example.test')dnl
-define(\`QUEUE_DIR', \`$tmp/queue')dnl
-define(\`confPID_FILE', \`$tmp/sendmail.pid')dnl
-define(\`ALIAS_FILE', \`$tmp/aliases')dnl
-define(\`STATUS_FILE', \`$tmp/statistics')dnl
-define(\`HELP_FILE', \`')dnl
-define(\`confSERVICE_SWITCH_FILE', \`$tmp/service.switch')dnl
-define(\`confHOSTS_FILE', \`$tmp/hosts')dnl
-define(\`confDONT_PROBE_INTERFACES', \`True')dnl
-define(\`confDEF_USER_ID', \`65534:65534')dnl
-define(\`confLOG_LEVEL', \`14')dnl
-define(\`confALIAS_WAIT', \`0')dnl
+{ sm_mc_head; cat <<MC; } >"$tmp/sendmail.mc"
 define(\`confTO_QUEUEWARN', \`1h')dnl
 define(\`confDELIVERY_MODE', \`background')dnl
-FEATURE(\`no_default_msa')dnl
-FEATURE(\`accept_unresolvable_domains')dnl
-DAEMON_OPTIONS(\`Port=25, Addr=127.0.0.1, Name=MTA')dnl
-LOCAL_DOMAIN(\`example.test')dnl
 define(\`MVMDA_PATH', \`$tmp/mvmda-wrap')dnl
 define(\`MVMTR_SOCKET', \`unix:$tmp/mvmtr.sock')dnl
 include(\`$top_srcdir/contrib/sendmail/mvmda.mc')dnl

@@ -62,35 +62,11 @@ mt_pid=$!
 	"$mvmcas" -s "$tmp/store" sender erin erin@example.test >/dev/null
 ok $? "mvmcas: alice may send as alice@example.test, erin as erin@example.test"
 
-mkdir -m 700 "$tmp/queue"
-printf 'hosts files\naliases files\n' >"$tmp/service.switch"
-printf '127.0.0.1 localhost mx.example.test\n' >"$tmp/hosts"
-cat >"$tmp/sendmail.mc" <<MC
-divert(-1)
-divert(0)dnl
-include(\`$cf/m4/cf.m4')dnl
-VERSIONID(\`mvmf test')dnl
-OSTYPE(\`linux')dnl
-define(\`confDOMAIN_NAME', \`mx.example.test')dnl
-define(\`QUEUE_DIR', \`$tmp/queue')dnl
-define(\`confPID_FILE', \`$tmp/sendmail.pid')dnl
-define(\`ALIAS_FILE', \`$tmp/aliases')dnl
-define(\`STATUS_FILE', \`$tmp/statistics')dnl
-define(\`HELP_FILE', \`')dnl
-define(\`confSERVICE_SWITCH_FILE', \`$tmp/service.switch')dnl
-define(\`confHOSTS_FILE', \`$tmp/hosts')dnl
-define(\`confDONT_PROBE_INTERFACES', \`True')dnl
-define(\`confDEF_USER_ID', \`65534:65534')dnl
-define(\`confLOG_LEVEL', \`14')dnl
-define(\`confALIAS_WAIT', \`0')dnl
+{ sm_mc_head; cat <<MC; } >"$tmp/sendmail.mc"
 define(\`confDELIVERY_MODE', \`queueonly')dnl
 define(\`confAUTH_MECHANISMS', \`PLAIN LOGIN')dnl
 define(\`confAUTH_REALM', \`mx.example.test')dnl
 TRUST_AUTH_MECH(\`PLAIN LOGIN')dnl
-FEATURE(\`no_default_msa')dnl
-FEATURE(\`accept_unresolvable_domains')dnl
-DAEMON_OPTIONS(\`Port=25, Addr=127.0.0.1, Name=MTA')dnl
-LOCAL_DOMAIN(\`example.test')dnl
 define(\`MVMTR_MSA_SOCKET', \`unix:$tmp/msa.sock')dnl
 include(\`$top_srcdir/contrib/sendmail/mvmtr-msa.mc')dnl
 MAILER(\`local')dnl
