@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,13 +129,19 @@ local_part(const struct mda *m, const char *rcpt, char *local, size_t size, char
 }
 
 /* Accounts the service found for local parts, kept a few seconds: a
- * getpwnam() per question would go through NSS each time. */
+ * getpwnam() per question would go through NSS each time; with their
+ * supplementary groups, which a delivery forked from here takes rather
+ * than asking NSS again (initgroups probes every group source: tens of
+ * system calls) */
 #define ROUTES_MAX	64
 #define ROUTE_SECONDS	5
+#define ROUTE_GROUPS	64
 
 static struct route {
 	char local[64], name[64];	/* name "": no such account here */
 	time_t until;
+	int ngroups;			/* -1: more than ROUTE_GROUPS */
+	gid_t groups[ROUTE_GROUPS];
 } routes[ROUTES_MAX];
 
 /* decide_route - in the service: the account REQ's recipient is
@@ -168,6 +175,9 @@ decide_route(void *ctx, const struct service_request *req, char *name, size_t si
 		snprintf(r->name, sizeof(r->name), "%s",
 			 pw != NULL && pw->pw_uid != 0 && strlen(pw->pw_name) < sizeof(r->name)
 			 ? pw->pw_name : "");
+		r->ngroups = ROUTE_GROUPS;
+		if (!*r->name || getgrouplist(pw->pw_name, pw->pw_gid, r->groups, &r->ngroups) < 0)
+			r->ngroups = -1;
 		r->until = now + ROUTE_SECONDS;
 	} else if (r == NULL) {
 		return -1;	/* longer than any account name */
@@ -176,6 +186,23 @@ decide_route(void *ctx, const struct service_request *req, char *name, size_t si
 		return -1;
 	strcpy(name, r->name);
 	return 0;
+}
+
+/* decide_groups - the supplementary groups decide_route found for the
+ * account NAME a moment ago, into *GROUPS_R: their number, or -1 when it
+ * has not (or found more than it keeps): setup_user then asks NSS */
+int
+decide_groups(const char *name, const gid_t **groups_r)
+{
+	time_t now = time(NULL);
+
+	for (int i = 0; i < ROUTES_MAX; i++)
+		if (routes[i].until > now && routes[i].ngroups >= 0
+		    && strcmp(routes[i].name, name) == 0) {
+			*groups_r = routes[i].groups;
+			return routes[i].ngroups;
+		}
+	return -1;
 }
 
 /* decide_is_root - RCPT's local part names root's account (uid 0) */
@@ -236,7 +263,10 @@ decide_become(void *ctx, const char *name)
 	struct mda *m = ctx;
 	char why[256];
 
-	setup_user(name);
+	const gid_t *groups;
+	int n = decide_groups(name, &groups);
+
+	setup_user(name, groups, n);
 	if (service_confine(why, sizeof(why)) < 0)
 		mda_log(LOG_DEBUG, "%s", why);
 	setup_account(m);

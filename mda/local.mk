@@ -21,7 +21,7 @@ mda_libmda_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mda $(LMDB_CFLAGS) \
 
 mda_mvmda_SOURCES = mda/main.c
 mda_mvmda_CPPFLAGS = $(mda_libmda_a_CPPFLAGS)
-mda_mvmda_LDADD = mda/libmda.a milter/libshared.a $(MFL_LIBS) $(LMDB_LIBS) $(RESOLV_LIBS)
+mda_mvmda_LDADD = mda/libmda.a milter/libshared.a mfl/libmfl.a $(MDA_LIBS)
 
 if BUILTIN_RC
 nodist_mda_mvmda_SOURCES = mda/builtin_rc.c

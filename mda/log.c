@@ -34,11 +34,13 @@ static char log_id[64];
 static int user_fd = -1;		/* $mvmda_logfile, open */
 static char user_path[4096];		/* and what it names */
 
-/* log_open - start logging as IDENT; also to stderr when TO_STDERR */
+/* log_open - start logging as IDENT; also to stderr when TO_STDERR. The
+ * socket to syslog is made with the first line: a delivery that says
+ * nothing does not pay for it */
 void
 log_open(const char *ident, int to_stderr)
 {
-	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	openlog(ident, LOG_PID, LOG_MAIL);
 	log_stderr = to_stderr;
 }
 

@@ -52,6 +52,8 @@ static struct service_opts service = {	/* -D -g -j -t */
 static const char *opt_lmtp;		/* -L */
 static int opt_group, opt_timeout;	/* -g, -t were given */
 static int lmtp_child;			/* a delivery of the LMTP service */
+static const gid_t *lmtp_groups;	/* the groups its route found (decide_groups) */
+static int lmtp_ngroups = -1;
 
 /* usage - how to call it, on OUT; exits with CODE */
 static void
@@ -244,7 +246,7 @@ deliver_main(int version)
 	struct msg *filtered;
 
 	if (mda.user != NULL)
-		setup_user(mda.user);
+		setup_user(mda.user, lmtp_groups, lmtp_ngroups);
 	setup_account(&mda);
 	setup_envelope(&mda, opt_sender, opt_recipient);
 	if (lmtp_child)
@@ -379,6 +381,7 @@ lmtp_deliver(void *ctx, const char *user, const char *sender, const char *rcpt)
 {
 	(void) ctx;
 	lmtp_child = 1;
+	lmtp_ngroups = decide_groups(user, &lmtp_groups);
 	mda.user = user;
 	opt_sender = sender;
 	opt_recipient = rcpt;

@@ -3,6 +3,7 @@
 #define MDA_MDA_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "mail.h"
 #include "mbox.h"
@@ -94,7 +95,7 @@ typedef int mda_send_fn(struct mda *mda, const char *what, const char *from,
 mda_send_fn mda_hand_over;
 int mda_loop(struct mda *mda);
 /* setup.c */
-void setup_user(const char *user);
+void setup_user(const char *user, const gid_t *groups, int ngroups);
 void setup_account(struct mda *m);
 void setup_envelope(struct mda *m, const char *opt_sender, const char *opt_recipient);
 void setup_env(struct mda *m, const char *location);

@@ -3,6 +3,7 @@
 #define MDA_SERVICE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "msg/msg.h"	/* struct buf */
 
@@ -61,5 +62,6 @@ service_prepare_fn decide_prepare;
 service_become_fn decide_become;
 service_decide_fn decide;
 int decide_is_root(void *ctx, const char *rcpt);
+int decide_groups(const char *name, const gid_t **groups_r);
 
 #endif

@@ -141,9 +141,11 @@ extlist(void *ctx, const char *list, size_t llen, const char *val, size_t vlen)
 	return -1;
 }
 
-/* setup_user - -d USER: become them when root; else be them already */
+/* setup_user - -d USER: become them when root, with NGROUPS GROUPS as
+ * their supplementary groups when a service found them already (else,
+ * NGROUPS -1, as NSS says); else be them already */
 void
-setup_user(const char *user)
+setup_user(const char *user, const gid_t *groups, int ngroups)
 {
 	struct passwd *pw = getpwnam(user);
 
@@ -152,7 +154,8 @@ setup_user(const char *user)
 		exit(EX_NOUSER);
 	}
 	if (geteuid() == 0 && pw->pw_uid != 0) {
-		if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
+		if ((ngroups >= 0 ? setgroups((size_t) ngroups, groups)
+		     : initgroups(pw->pw_name, pw->pw_gid)) < 0 || setgid(pw->pw_gid) < 0
 		    || setuid(pw->pw_uid) < 0) {
 			mda_log(LOG_ERR, "-d %s: cannot become them: %s", user, strerror(errno));
 			exit(EX_TEMPFAIL);

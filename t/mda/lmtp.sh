@@ -11,7 +11,8 @@
 # the fault is gone; the service killed: Postfix defers, and delivers
 # when it is back, nothing lost. Then the protocol itself with
 # Python's LMTP client: replies per recipient, unknown users and root
-# refused at RCPT, dot-stuffing and CRLF undone byte for byte.
+# refused at RCPT, dot-stuffing and CRLF undone byte for byte, a folder
+# writable only through a supplementary group.
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/postfix.sh"
 pf_check
@@ -30,6 +31,7 @@ cleanup() {
 	pf_stop
 	[ -n "$lmtp_pid" ] && kill "$lmtp_pid" 2>/dev/null
 	for u in "$u1" "$u2" "$u3"; do userdel "$u" >/dev/null 2>&1; done
+	[ -n "$grp" ] && groupdel "$grp" >/dev/null 2>&1
 	[ -n "$KEEP" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -43,6 +45,19 @@ if (header :contains "subject" "[list]")
 	fileinto "Lists";
 S
 chown "$u1" "$tmp/$u1/.mvmda.mfl"
+# a folder u2 may write only as a member of a supplementary group: the
+# delivery takes the groups the service looked up for the route
+grp=$(echo "mvmdag$$" | cut -c1-30)
+groupadd "$grp" && usermod -aG "$grp" "$u2" || skip_all "cannot add a test group"
+for d in tmp new cur; do mkdir -p "$tmp/$u2/Maildir/.Shared/$d"; done
+chown -R root:"$grp" "$tmp/$u2/Maildir/.Shared"
+chmod -R 2770 "$tmp/$u2/Maildir/.Shared"
+chown "$u2" "$tmp/$u2/Maildir"
+cat >"$tmp/$u2/.mvmda.mfl" <<'S'
+if (header :is "subject" "shared")
+	fileinto "Shared";
+S
+chown "$u2" "$tmp/$u2/.mvmda.mfl"
 
 # the rc script as installed (a copy: the test edits it below)
 mkdir -p "$tmp/rc"
@@ -167,6 +182,22 @@ sed '1,/^Subject: exact$/{/^Subject: exact$/!d}' "$f" >"$tmp/got" 2>/dev/null
 cmp -s "$tmp/want" "$tmp/got"
 ok $? "dot-stuffing and CRLF undone byte for byte (a last line without its end gets one)"
 [ -s "$tmp/got" ] || echo "# nothing delivered"
+
+# supplementary groups: u2 writes .Shared (root:GROUP 2770) only as a
+# member of GROUP
+out=$(python3 - "$sock" "$u2" <<'PY' 2>&1
+import smtplib, sys
+s = smtplib.LMTP(sys.argv[1])
+s.ehlo("x")
+s.mail("a@example.org")
+s.rcpt(sys.argv[2] + "@test.example")
+print("data", s.data("Subject: shared\r\n\r\nfor the group\r\n")[0])
+s.quit()
+PY
+)
+f=$(find "$md2/.Shared/new" -type f 2>/dev/null | head -n 1)
+is "$out $(stat -c %U:%G "$f" 2>&1)" "data 250 $u2:$grp" \
+	"a folder writable only through a supplementary group: delivered, as the user, in that group"
 
 # TCP, and -j: one connection served, the next turned away with 421
 tport=$((PF_PORT + 1))
