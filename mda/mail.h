@@ -20,8 +20,15 @@ struct mail {
 	const char *sender;	/* envelope sender, "" for <> */
 	const char *recipient;	/* envelope recipient */
 	time_t arrived;
+	int file_fd;		/* a file holding the message, mapped at
+				 * FILE_MAP (FILE_LEN bytes; NULL: none):
+				 * what of DATA lies in it goes out with
+				 * sendfile, never through our memory */
+	const char *file_map;
+	size_t file_len;
 };
 
 int write_all(int fd, const char *p, size_t len);
+int write_message(int fd, const struct mail *mail);
 
 #endif

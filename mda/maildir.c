@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -113,6 +114,37 @@ subdir(int dirfd, const char *name)
 	return fd;
 }
 
+/* write_message - MAIL's message (not its head) to FD: from its file
+ * with sendfile when it lies in one (a big message is never paged into
+ * this process to be written), else from memory; -1 */
+int
+write_message(int fd, const struct mail *mail)
+{
+	off_t off;
+	size_t left = mail->len;
+
+	if (mail->file_map == NULL || mail->data < mail->file_map
+	    || mail->data + mail->len > mail->file_map + mail->file_len)
+		return write_all(fd, mail->data, mail->len);
+	off = (off_t) (mail->data - mail->file_map);
+	while (left > 0) {
+		ssize_t n = sendfile(fd, mail->file_fd, &off, left < ((size_t) 1 << 30) ? left : (size_t) 1 << 30);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EINVAL || errno == ENOSYS) && left == mail->len)
+			return write_all(fd, mail->data, mail->len);
+		if (n < 0)
+			return -1;
+		if (n == 0) {	/* the file is shorter than its mapping said */
+			errno = EIO;
+			return -1;
+		}
+		left -= (size_t) n;
+	}
+	return 0;
+}
+
 /* write_tmp - the whole message into TMPFD/NAME, on disk; -1 */
 static int
 write_tmp(int tmpfd, const char *name, const struct mail *mail)
@@ -123,7 +155,7 @@ write_tmp(int tmpfd, const char *name, const struct mail *mail)
 	if (fd < 0)
 		return -1;
 	if (write_all(fd, mail->head.data ? mail->head.data : "", mail->head.len) < 0
-	    || write_all(fd, mail->data, mail->len) < 0 || fsync(fd) < 0) {
+	    || write_message(fd, mail) < 0 || fsync(fd) < 0) {
 		e = errno;
 		close(fd);
 		errno = e;

@@ -279,8 +279,8 @@ deliver_main(int version)
 			printf("%s: ok\n", rc_path);
 		exit(mda.errors ? 1 : 0);
 	}
-	if ((mda.msg = msg_read_fd(0, 0, (size_t) 256 << 20)) == NULL
-	    || (mda.msg = mda_lf_only(mda.msg)) == NULL || (mda.msg = preline(mda.msg)) == NULL) {
+	if ((mda.msg = mda_read_message(&mda.mail, 0)) == NULL
+	    || (mda.msg = preline(mda.msg)) == NULL) {
 		mda_log(LOG_ERR, "cannot read the message: %s", strerror(errno));
 		mda_exit(EX_TEMPFAIL);
 	}

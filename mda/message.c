@@ -3,13 +3,30 @@
  * ends, and, once a filter program (vnd.dovecot.filter) ran, its output
  * in place of what came.
  *
- * DIAGNOSTICS: NULL or -1 with errno when memory runs out.
+ * A big message (over SPOOL_AFTER) is never held in memory: from a pipe
+ * it is written once, its line ends made LF on the way, to an unlinked
+ * file in $TMPDIR (/tmp), and the scripts read it through a mapping of
+ * that file, so only the pages they look at (the header, for most) are
+ * ever in memory; a regular file on standard input is mapped as it is
+ * when it has no CRLF. Copies go out of the file with sendfile
+ * (write_message).
+ *
+ * DIAGNOSTICS: NULL or -1 with errno when memory runs out, or when the
+ * spool file cannot be made or written (mda_read_message logs which).
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "mda.h"
 #include "mfl.h"
 #include "msg/msg.h"
@@ -21,10 +38,13 @@ struct msg *
 mda_lf_only(struct msg *msg)
 {
 	size_t len, n = 0;
-	const char *data = msg_data(msg, &len);
+	const char *data;
 	char *copy;
 	struct msg *lf;
 
+	if (msg == NULL)
+		return NULL;
+	data = msg_data(msg, &len);
 	if (len == 0 || memmem(data, len, "\r\n", 2) == NULL)
 		return msg;
 	if ((copy = malloc(len)) == NULL)
@@ -38,6 +58,200 @@ mda_lf_only(struct msg *msg)
 	}
 	msg_free(msg);
 	return lf;	/* COPY lives as long as the process */
+}
+
+#define SPOOL_AFTER	((size_t) 1 << 20)	/* bigger: spooled, not held */
+#define SPOOL_CHUNK	((size_t) 64 << 10)
+
+/* lf_chunk - the LEN bytes at P with CRLF as LF, into OUT (room for LEN
+ * + 1; OUT may be P when no CR is held): a CR at the end is held in *CR
+ * until the next chunk shows what follows it (LAST: none does); the
+ * bytes put in OUT */
+static size_t
+lf_chunk(const char *p, size_t len, int *cr, int last, char *out)
+{
+	size_t n = 0;
+
+	if (*cr && (len == 0 || p[0] != '\n'))
+		out[n++] = '\r';
+	*cr = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] != '\r')
+			out[n++] = p[i];
+		else if (i + 1 < len ? p[i + 1] != '\n' : last)
+			out[n++] = '\r';
+		else if (i + 1 == len)
+			*cr = 1;
+	}
+	return n;
+}
+
+/* spool_open - an unlinked file for a big message, in $TMPDIR (/tmp);
+ * -1 (logged) */
+static int
+spool_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (dir == NULL || *dir != '/')
+		dir = "/tmp";
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+	snprintf(path, sizeof(path), "%s/mvmda.XXXXXX", dir);
+	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0) {
+		unlink(path);
+		return fd;
+	}
+	mda_log(LOG_ERR, "cannot make a file in %s for the message: %s", dir, strerror(errno));
+	return -1;
+}
+
+/* spool - HEAD (LEN bytes already read, CR the pending CR) and the rest
+ * of FD into a new spool file, LF line ends; its descriptor, or -1
+ * (logged) */
+static int
+spool(int fd, const char *head, size_t len, int cr)
+{
+	char in[SPOOL_CHUNK], out[SPOOL_CHUNK + 1];
+	int sfd = spool_open();
+	ssize_t n = 0;
+
+	if (sfd < 0)
+		return -1;
+	if (len > 0 && write_all(sfd, head, len) < 0)
+		goto fail;
+	do {
+		size_t m;
+
+		n = read(fd, in, sizeof(in));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			mda_log(LOG_ERR, "cannot read the message: %s", strerror(errno));
+			close(sfd);
+			return -1;
+		}
+		m = lf_chunk(in, (size_t) n, &cr, n == 0, out);
+		if (m > 0 && write_all(sfd, out, m) < 0)
+			goto fail;
+	} while (n != 0);
+	return sfd;
+fail:
+	mda_log(LOG_ERR, "cannot spool the message to a file: %s", strerror(errno));
+	close(sfd);
+	return -1;
+}
+
+/* has_crlf - FD (a regular file, LEN bytes) holds a CRLF, read through
+ * the page cache rather than mapped; -1 on a read error */
+static int
+has_crlf(int fd, size_t len)
+{
+	char buf[SPOOL_CHUNK + 1];
+	int cr = 0;
+
+	for (off_t off = 0; (size_t) off < len;) {
+		ssize_t n = pread(fd, buf + 1, SPOOL_CHUNK, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf[0] = cr ? '\r' : 0;
+		if (memmem(buf, (size_t) n + 1, "\r\n", 2) != NULL)
+			return 1;
+		cr = buf[n] == '\r';
+		off += n;
+	}
+	return 0;
+}
+
+/* mapped - the message in FD (a regular file at its start, LEN bytes,
+ * LF line ends), mapped, its file and mapping noted in MAIL; NULL
+ * (errno) */
+static struct msg *
+mapped(struct mail *mail, int fd, size_t len)
+{
+	char *map = len > 0 ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+	struct msg *msg;
+
+	if (map == MAP_FAILED)
+		return NULL;
+	if ((msg = msg_from_mem(map, len, (size_t) 256 << 20)) == NULL) {
+		munmap(map, len);
+		return NULL;
+	}
+	mail->file_fd = fd;	/* both live as long as the process */
+	mail->file_map = map;
+	mail->file_len = len;
+	return msg;
+}
+
+/* mda_read_message - the message on FD, LF line ends: held in memory
+ * when small, else mapped from FD itself (a regular file without CRLF)
+ * or from a spool file; MAIL notes the file. NULL (errno; spool
+ * failures logged) */
+struct msg *
+mda_read_message(struct mail *mail, int fd)
+{
+	struct stat st;
+	size_t len = 0, cap = SPOOL_CHUNK;
+	char *data, *bigger;
+	int sfd, cr = 0;
+
+	mail->file_fd = -1;
+	mail->file_map = NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
+	    && lseek(fd, 0, SEEK_CUR) == 0) {
+		if ((uintmax_t) st.st_size <= SPOOL_AFTER)
+			return mda_lf_only(msg_read_fd(fd, 0, (size_t) 256 << 20));
+		switch (has_crlf(fd, (size_t) st.st_size)) {
+		case 0:
+			return mapped(mail, fd, (size_t) st.st_size);
+		case -1:
+			mda_log(LOG_ERR, "cannot read the message: %s", strerror(errno));
+			return NULL;
+		}
+		if ((sfd = spool(fd, "", 0, 0)) < 0 || fstat(sfd, &st) < 0)
+			return NULL;
+		return mapped(mail, sfd, (size_t) st.st_size);
+	}
+	/* a pipe: what fits under SPOOL_AFTER is kept in memory */
+	if ((data = malloc(cap)) == NULL)
+		return NULL;
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap && cap < SPOOL_AFTER) {
+			if ((bigger = realloc(data, cap * 2)) == NULL) {
+				free(data);
+				return NULL;
+			}
+			data = bigger;
+			cap *= 2;
+		}
+		if (len == cap)
+			break;	/* more than SPOOL_AFTER: spooled */
+		n = read(fd, data + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(data);
+			return NULL;
+		}
+		if (n == 0)
+			return mda_lf_only(msg_take_mem(data, len, (size_t) 256 << 20));
+		len += (size_t) n;
+	}
+	/* its line ends made LF in place, the spool takes the rest */
+	len = lf_chunk(data, len, &cr, 0, data);
+	sfd = spool(fd, data, len, cr);
+	free(data);
+	if (sfd < 0 || fstat(sfd, &st) < 0)
+		return NULL;
+	return mapped(mail, sfd, (size_t) st.st_size);
 }
 
 /* mda_adopt_message - MSG, what a filter made of the message (and now

@@ -95,6 +95,7 @@ sh_tests = \
 	t/mda/lmtp.sh \
 	t/mda/faults.sh \
 	t/mda/hostile.sh \
+	t/mda/big.sh \
 	t/mda/dovecot.sh \
 	t/mda/dnsbl.sh \
 	t/milter/miltertest.sh \
@@ -142,8 +143,10 @@ EXTRA_PROGRAMS += t/bench/sieve_bench
 t_bench_sieve_bench_LDADD = $(MFL_LIBS)
 EXTRA_DIST += t/bench/sieve_bench.sh t/bench/gen_rules.py t/bench/gen_message.py
 EXTRA_DIST += t/bench/run.sh t/bench/mda_bench.py
-EXTRA_PROGRAMS += t/bench/mda_limit t/bench/mda_run
-# milter_drive also drives t/milter/redis.sh's load
+EXTRA_PROGRAMS += t/bench/mda_limit
+# mda_run also measures t/mda/big.sh's peak RSS, milter_drive drives
+# t/milter/redis.sh's load
+check_PROGRAMS += t/bench/mda_run
 check_PROGRAMS += t/bench/milter_drive
 EXTRA_PROGRAMS += t/bench/engine_null t/bench/store_bench
 t_bench_milter_drive_LDADD = -lpthread

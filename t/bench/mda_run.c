@@ -5,8 +5,10 @@
  * message reaches the agent through a pipe, as Postfix's local(8) and
  * pipe(8) give it (a regular file would let an agent mmap it). This
  * runner is small, so what a child inherits before exec does not
- * inflate its RSS.
- * Usage: mda_run LISTFILE COMMAND [ARG...]   (LISTFILE: one message path a line)
+ * inflate its RSS (t/mda/big.sh uses it for that).
+ * Usage: mda_run [-f] LISTFILE COMMAND [ARG...]   (LISTFILE: one message
+ * path a line; -f: the message file itself on standard input, as a
+ * regular file, not a pipe)
  * Prints: "wall cpu maxrss_kb failures"
  */
 #include "config.h"
@@ -28,9 +30,11 @@ main(int argc, char **argv)
 	struct timespec t0, t1;
 	double cpu = 0;
 	long maxrss = 0;
-	int bad = 0;
+	int bad = 0, as_file = argc > 1 && strcmp(argv[1], "-f") == 0;
 	FILE *list;
 
+	argv += as_file;
+	argc -= as_file;
 	if (argc < 3 || (list = fopen(argv[1], "r")) == NULL)
 		return 64;
 	signal(SIGPIPE, SIG_IGN);
@@ -48,7 +52,7 @@ main(int argc, char **argv)
 		if ((pid = fork()) == 0) {
 			int null = open("/dev/null", O_WRONLY);
 
-			dup2(p[0], 0);
+			dup2(as_file ? fd : p[0], 0);
 			dup2(null, 1);
 			dup2(null, 2);
 			close(p[0]);
@@ -58,7 +62,7 @@ main(int argc, char **argv)
 			_exit(127);
 		}
 		close(p[0]);
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
+		while (!as_file && (n = read(fd, buf, sizeof(buf))) > 0)
 			if (write(p[1], buf, (size_t) n) != n)
 				break;	/* the agent stopped reading: its business */
 		close(p[1]);

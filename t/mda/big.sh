@@ -1,0 +1,107 @@
+#!/bin/sh
+# big.sh - big messages are streamed, never held: one of 24 MB through a
+# pipe (as Postfix's local(8) gives it) and as a regular file, filed by a
+# script that reads only its header, delivered byte for byte with a peak
+# RSS far below its size; CRLF line ends made LF across the spool's
+# chunk boundaries (a CR as a chunk's last byte, a lone CR, a CR at the
+# very end) exactly as for a small message; a script that reads the
+# whole body still finds its last line; a spool directory that cannot
+# be written is a temporary failure naming it, nothing delivered.
+. "$top_srcdir/t/tap.sh"
+. "$top_srcdir/t/lib/mda.sh"
+mvmda=$(cd "$top_builddir/mda" && pwd)/mvmda
+mda_home
+command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
+
+cat >rc.mfl <<'R'
+$namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
+$namespace("mb/", "fs", $HOME + "/mail", "mbox", "/");
+for (int $i = 0; $i < $length($Args); $i++)
+	$script_run($Args[$i]);
+R
+MVMDA_RC="$tmp/rc.mfl"
+export MVMDA_RC
+
+# gen NAME MB CRLF: a message of MB megabytes; CRLF 1: CRLF line ends,
+# a CR as the last byte of every 64 KB, lone CRs, a CR at the very end
+cat >gen.py <<'PY'
+import sys
+name, mb, crlf = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+eol = b"\r\n" if crlf else b"\n"
+head = eol.join([b"From: Alice <alice@example.org>", b"To: bob@example.net",
+                 b"Subject: big one", b"Message-ID: <big@example.org>", b"", b""])
+line = b"x" * 62 + eol
+body = bytearray(head)
+while len(body) < mb << 20:
+    body += line
+if crlf:
+    for k in range(1, len(body) // 65536):   # a CRLF split across reads
+        body[k * 65536 - 1:k * 65536 + 1] = b"\r\n"
+    body += b"lone\rCR" + eol
+body += b"the last line" + eol + (b"ends with CR\r" if crlf else b"")
+open(name, "wb").write(body)
+PY
+# run HOW SCRIPT MSG: mvmda with MSG on stdin through a pipe (HOW pipe)
+# or as the file itself (HOW file), by mda_run, a runner small enough
+# not to lend its child RSS before exec; prints "exit maxrss_kb"
+run() {
+	echo "$tmp/$3" >list
+	set -- "$1" "$2" "$(cd "$top_builddir/t/bench" && pwd)/mda_run"
+	if [ "$1" = pipe ]; then "$3" list "$mvmda" "$2"; else "$3" -f list "$mvmda" "$2"; fi |
+		awk '{ print ($4 == 0 ? 0 : "failed"), $3 }'
+}
+# run_err SCRIPT: mvmda on stdin, its errors in err; its exit code
+run_err() {
+	"$mvmda" "$1" 2>err
+	echo $?
+}
+python3 gen.py lf.eml 24 0
+python3 gen.py crlf.eml 3 1
+python3 -c "import sys; sys.stdout.buffer.write(open('crlf.eml','rb').read().replace(b'\r\n', b'\n'))" >crlf.want
+printf 'require "fileinto";\nif header :contains "subject" "big" { fileinto "Big"; }\n' >head.sieve
+printf 'require ["fileinto", "body"];\nif body :contains "the last line" { fileinto "Last"; }\n' >body.sieve
+printf 'require "fileinto";\nfileinto "mb/box";\n' >mbox.sieve
+delivered() { find "$HOME/Maildir/$1" -type f 2>/dev/null | head -n 1; }
+# what was stored (this rc script adds no header lines)
+content() { cat "$1"; }
+
+size=$(wc -c <lf.eml)
+for how in pipe file; do
+	rm -rf "$HOME/Maildir"
+	set -- $(run $how head.sieve lf.eml)
+	f=$(delivered .Big/new)
+	is "$1" 0 "24 MB through a $how, a header-only script: delivered"
+	content "$f" | cmp -s - lf.eml
+	ok $? "  byte for byte"
+	ok "$([ "$2" -lt 12288 ]; echo $?)" "  peak RSS $2 KB, far below its $((size >> 10)) KB"
+done
+
+for how in pipe file; do
+	rm -rf "$HOME/Maildir"
+	set -- $(run $how head.sieve crlf.eml)
+	f=$(delivered .Big/new)
+	content "$f" | cmp -s - crlf.want
+	ok $? "CRLF through a $how, CRs at every 64 KB boundary, a lone CR, one at the end: LF as for a small message"
+done
+
+rm -rf "$HOME/Maildir"
+set -- $(run pipe body.sieve lf.eml)
+f=$(delivered .Last/new)
+is "$1:$([ -n "$f" ] && echo found)" 0:found "a script reading the whole body finds its last line"
+
+set -- $(run pipe mbox.sieve crlf.eml)
+is "$1" 0 "a big message into an mbox: delivered"
+# its From line taken off
+sed 1d "$HOME/mail/box" | head -c "$(wc -c <crlf.want)" | cmp -s - crlf.want
+ok $? "  the message as it came, LF line ends"
+
+rm -rf "$HOME/Maildir"
+TMPDIR=$tmp/no-such-dir
+export TMPDIR
+r=$(cat lf.eml | run_err head.sieve)
+unset TMPDIR
+is "$r" 75 "the spool directory cannot be written: EX_TEMPFAIL"
+grep -q "cannot make a file in $tmp/no-such-dir for the message" err
+ok $? "  the error names it ($(head -n 1 err))"
+is "$(find "$HOME/Maildir" -type f 2>/dev/null | wc -l)" 0 "  nothing delivered"
+done_testing
