@@ -161,14 +161,16 @@ body_parts(struct tmatch *tm, struct mime_part *part, const struct value *types,
 		return m;
 	}
 	if (type_wanted(part, types, ntypes)) {
-		struct buf text = BUF_INIT;
+		struct buf scratch = BUF_INIT;
+		const char *text;
+		size_t len;
 
-		if (mime_part_text(part, &text) < 0) {
-			buf_free(&text);
+		if (mime_part_text_view(part, &scratch, &text, &len) < 0) {
+			buf_free(&scratch);
 			return run_error(tm->run, tm->site, "out of memory");
 		}
-		m = tmatch_one(tm, text.data ? text.data : "", text.len);
-		buf_free(&text);
+		m = tmatch_one(tm, text, len);
+		buf_free(&scratch);
 	}
 	return m;
 }
@@ -233,6 +235,8 @@ static int
 text_parts(struct tmatch *tm, struct mime_part *part)
 {
 	struct buf text = BUF_INIT, plain = BUF_INIT;
+	const char *view;
+	size_t len;
 	int html, m;
 
 	if (part->child != NULL) {
@@ -249,15 +253,15 @@ text_parts(struct tmatch *tm, struct mime_part *part)
 	/* RFC 2045 6.4: an unknown encoding makes it application/octet-stream */
 	if (part->cte == MIME_CTE_UNKNOWN)
 		return 0;
-	if (mime_part_text(part, &text) < 0) {
+	if (mime_part_text_view(part, &text, &view, &len) < 0) {
 		buf_free(&text);
 		return run_error(tm->run, tm->site, "out of memory");
 	}
 	if (html) {
-		html_text(text.data ? text.data : "", text.len, &plain);
+		html_text(view, len, &plain);
 		m = tmatch_one(tm, plain.data ? plain.data : "", plain.len);
 	} else {
-		m = tmatch_one(tm, text.data ? text.data : "", text.len);
+		m = tmatch_one(tm, view, len);
 	}
 	buf_free(&text);
 	buf_free(&plain);

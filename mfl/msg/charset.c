@@ -217,6 +217,17 @@ charset_is_utf8(const char *name)
 	    || strcmp(name, "us-ascii") == 0 || strcmp(name, "US-ASCII") == 0;
 }
 
+/* charset_utf8 - 1 when CHARSET's text is taken as UTF-8 as it is
+ * (UTF-8, US-ASCII): charset_to_utf8 only repairs it */
+int
+charset_utf8(const char *charset, size_t charset_len)
+{
+	char name[CHARSET_NAME_MAX];
+
+	return charset_normalise(charset, charset_len, name, sizeof(name)) == 0
+	    && charset_is_utf8(name);
+}
+
 /* charset_known - 1 when text in CHARSET can be converted */
 int
 charset_known(const char *charset, size_t charset_len)

@@ -378,6 +378,31 @@ mime_part_decode(const struct mime_part *part, struct buf *out)
 	return out->failed ? -1 : 0;
 }
 
+/* mime_part_text_view - PART's text as mime_part_text makes it, into
+ * *TEXT_R and *LEN_R: its body itself when that is the text already (no
+ * transfer encoding, UTF-8 or US-ASCII, valid as it is), so a big part
+ * is not copied; else made in SCRATCH (the caller frees it); -1 when
+ * memory runs out */
+int
+mime_part_text_view(const struct mime_part *part, struct buf *scratch,
+		    const char **text_r, size_t *len_r)
+{
+	const char *charset = mime_part_param(part, "charset");
+
+	if (part->cte != MIME_CTE_QP && part->cte != MIME_CTE_BASE64
+	    && (charset == NULL || charset_utf8(charset, strlen(charset)))
+	    && utf8_valid(part->body, part->body_len)) {
+		*text_r = part->body_len > 0 ? part->body : "";
+		*len_r = part->body_len;
+		return 0;
+	}
+	if (mime_part_text(part, scratch) < 0)
+		return -1;
+	*text_r = scratch->data ? scratch->data : "";
+	*len_r = scratch->len;
+	return 0;
+}
+
 /* mime_part_text - append PART's body decoded and converted to UTF-8 */
 int
 mime_part_text(const struct mime_part *part, struct buf *out)

@@ -47,6 +47,8 @@ struct mime_part *mime_parse(struct arena *arena, const char *data,
 const char *mime_part_param(const struct mime_part *part, const char *name);
 int mime_part_decode(const struct mime_part *part, struct buf *out);
 int mime_part_text(const struct mime_part *part, struct buf *out);
+int mime_part_text_view(const struct mime_part *part, struct buf *scratch,
+			const char **text_r, size_t *len_r);
 const char *mime_cte_name(enum mime_cte cte);
 int mime_is_multipart(const struct mime_part *part);
 

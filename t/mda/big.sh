@@ -5,7 +5,8 @@
 # RSS far below its size; CRLF line ends made LF across the spool's
 # chunk boundaries (a CR as a chunk's last byte, a lone CR, a CR at the
 # very end) exactly as for a small message; a script that reads the
-# whole body still finds its last line; a spool directory that cannot
+# whole body finds its last line holding the message once (its text is
+# not copied when it is the body as it is); a spool directory that cannot
 # be written is a temporary failure naming it, nothing delivered.
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/mda.sh"
@@ -88,6 +89,7 @@ rm -rf "$HOME/Maildir"
 set -- $(run pipe body.sieve lf.eml)
 f=$(delivered .Last/new)
 is "$1:$([ -n "$f" ] && echo found)" 0:found "a script reading the whole body finds its last line"
+ok "$([ "$2" -le $(((size >> 10) + 4096)) ]; echo $?)" "  peak RSS $2 KB: the message's $((size >> 10)) KB once, and less than 4 MB more"
 
 set -- $(run pipe mbox.sieve crlf.eml)
 is "$1" 0 "a big message into an mbox: delivered"
