@@ -62,6 +62,9 @@ struct conn {
 	int timeout;		/* seconds a read may wait */
 	int eof;		/* the client went (or a read failed) */
 	unsigned long id;	/* for the log and the replies */
+	int spool;		/* the file each message is spooled to, in
+				 * turn (-1: none yet): one inode a
+				 * connection, not one a message */
 };
 
 /* on_stop - SIGTERM, SIGINT: no new connections */
@@ -216,7 +219,7 @@ ahead(struct conn *c, size_t n)
 }
 
 /* spool - the message's data lines from C (dot-stuffing undone, CRLF
- * as LF) into a new unlinked file, under "Return-Path: <SENDER>"; its
+ * as LF) into the connection's unlinked spool file (cut first), under "Return-Path: <SENDER>"; its
  * descriptor, -1 when the client went (*WHY_R NULL) or it could not be
  * kept (*WHY_R the reply's code and text; the data is still read to
  * its end) */
@@ -229,9 +232,14 @@ spool(struct conn *c, const char *sender, const char **why_r)
 	off_t size = 0;
 
 	*why_r = NULL;
-	if ((fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0
-	    && (fd = mkostemp(path, O_CLOEXEC)) >= 0)
+	if (c->spool < 0 && (c->spool = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0
+	    && (c->spool = mkostemp(path, O_CLOEXEC)) >= 0)
 		unlink(path);
+	/* the deliveries read it through the same file offset */
+	if ((fd = c->spool) >= 0 && (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)) {
+		close(fd);
+		fd = c->spool = -1;
+	}
 	if (fd >= 0 && (wfd = dup(fd)) >= 0 && (f = fdopen(wfd, "w")) == NULL)
 		close(wfd);
 	if (f == NULL) {
@@ -257,9 +265,7 @@ spool(struct conn *c, const char *sender, const char **why_r)
 				return fd;
 			*why_r = too_big ? "552 5.3.4 Message too big"
 			    : "451 4.3.0 Cannot keep the message for delivery, try again later";
-			if (fd >= 0)
-				close(fd);
-			return -1;
+			return -1;	/* the spool is cut for the next one */
 		}
 		if (p[0] == '.')
 			c->start++;
@@ -292,8 +298,6 @@ spool(struct conn *c, const char *sender, const char **why_r)
 	}
 	if (f != NULL)
 		fclose(f);
-	if (fd >= 0)
-		close(fd);
 	return -1;	/* the client went in the middle */
 }
 
@@ -437,7 +441,7 @@ txn_reset(struct txn *t)
 static void
 serve(const struct lmtp_opts *o, int fd, unsigned long id, const char *host)
 {
-	struct conn c = { .fd = fd, .timeout = o->timeout, .id = id };
+	struct conn c = { .fd = fd, .timeout = o->timeout, .id = id, .spool = -1 };
 	struct txn t = { 0 };
 	char line[LMTP_LINE_MAX], arg[1024];
 	unsigned delivered = 0;
@@ -525,7 +529,6 @@ serve(const struct lmtp_opts *o, int fd, unsigned long id, const char *host)
 						    ++delivered, reply, sizeof(reply));
 					say(&c, "%s", reply);
 				}
-				close(msg);
 			}
 			txn_reset(&t);
 		} else if (strcasecmp(line, "RSET") == 0) {
@@ -543,6 +546,8 @@ serve(const struct lmtp_opts *o, int fd, unsigned long id, const char *host)
 		}
 	}
 	txn_reset(&t);
+	if (c.spool >= 0)
+		close(c.spool);
 	close(fd);
 }
 
