@@ -183,6 +183,24 @@ cmp -s "$tmp/want" "$tmp/got"
 ok $? "dot-stuffing and CRLF undone byte for byte (a last line without its end gets one)"
 [ -s "$tmp/got" ] || echo "# nothing delivered"
 
+# one connection, a long message and then a short one: the spool file
+# is reused, cut and rewritten from its start (nothing of the first
+# left in the second)
+python3 - "$sock" "$u1" <<'PY' >"$tmp/two.out" 2>&1
+import smtplib, sys
+s = smtplib.LMTP(sys.argv[1])
+s.ehlo("x")
+s.sendmail("a@example.org", [sys.argv[2] + "@test.example"],
+           "Subject: long one\r\n\r\n" + "a long line of the first message\r\n" * 500)
+s.sendmail("a@example.org", [sys.argv[2] + "@test.example"], "Subject: short one\r\n\r\nshort\r\n")
+s.quit()
+PY
+f=$(grep -l '^Subject: short one' "$md1"/new/* 2>/dev/null | head -n 1)
+printf 'Subject: short one\n\nshort\n' >"$tmp/want"
+sed '1,/^Subject: short one$/{/^Subject: short one$/!d}' "$f" >"$tmp/got" 2>/dev/null
+cmp -s "$tmp/want" "$tmp/got"
+ok $? "two messages over one connection: the second, shorter, exactly itself"
+
 # supplementary groups: u2 writes .Shared (root:GROUP 2770) only as a
 # member of GROUP
 out=$(python3 - "$sock" "$u2" <<'PY' 2>&1
