@@ -8,14 +8,23 @@
  * or TCP, and serves each connection in a process of its own. A
  * transaction's message is read once into an unlinked file (with the
  * Return-Path of its sender on top), then each recipient is delivered
- * in a child of its own that becomes that recipient's account before it
- * reads anything of theirs and runs the same delivery as "mvmda -d USER
+ * in a child of its own that runs the same delivery as "mvmda -d USER
  * -f SENDER -a RECIPIENT" with the file on its standard input - the rc
  * script, the user's scripts, Maildir or mbox, fsync - and whose exit
  * code is the recipient's reply, mapped as Postfix maps a delivery
  * agent's (EX_TEMPFAIL and EX_OSERR 4xx, the others of sysexits.h 5xx,
  * anything else, a signal or a timeout 4xx: a doubt is never a bounce).
+ *
  * Children are forked, not executed: no program start per delivery.
+ * They fork from the account's keeper, a process of the connection that
+ * became that account (uid, gid, groups) before it reads anything of
+ * theirs and lives as long as the connection (at most LMTP_KEEPERS of
+ * them): the scripts a delivery had to compile or load, it names to its
+ * keeper, which compiles them once more for itself (progcache.c, kept
+ * while their files are unchanged), so that the next deliveries start
+ * with them in memory. The connection hands the keeper the message's
+ * file and the reply's pipe (SCM_RIGHTS); the keeper says the child's
+ * pid, then its exit status.
  *
  * DIAGNOSTICS: each recipient's result is logged (to=, user, result,
  * exit code) and said in its reply with the child's first output line;
@@ -51,6 +60,22 @@
 #define LMTP_RCPTS_MAX	1000	/* recipients of one transaction */
 #define LMTP_MESSAGE_MAX	((off_t) 256 << 20)	/* as mvmda reads stdin */
 #define LMTP_OUTPUT_MAX	512	/* of a delivery's output, for its reply */
+#define LMTP_KEEPERS	16	/* accounts a connection keeps a keeper for */
+
+/* An account's keeper: its process and the socket to it. */
+struct keeper {
+	char user[64];		/* "": a free slot */
+	pid_t pid;
+	int sock;		/* SOCK_SEQPACKET */
+	unsigned long used;	/* the connection's clock when last used */
+};
+
+/* What a keeper says about a delivery: its pid, then how it ended. */
+struct keeper_says {
+	int started;		/* 1: PID is the child's; 0: STATUS is its end */
+	pid_t pid;
+	int status;		/* waitpid's, or -1 when it could not start */
+};
 
 static volatile sig_atomic_t stopping;
 
@@ -65,6 +90,8 @@ struct conn {
 	int spool;		/* the file each message is spooled to, in
 				 * turn (-1: none yet): one inode a
 				 * connection, not one a message */
+	struct keeper keepers[LMTP_KEEPERS];
+	unsigned long clock;
 };
 
 /* on_stop - SIGTERM, SIGINT: no new connections */
@@ -329,37 +356,228 @@ reply_text(char *out, size_t len)
 	out[j] = 0;
 }
 
+/* send_fds - LEN bytes of DATA and the descriptors FDS (N) on SOCK; -1 */
+static int
+send_fds(int sock, const void *data, size_t len, const int *fds, int n)
+{
+	char control[CMSG_SPACE(2 * sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = (void *) data, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			     .msg_controllen = CMSG_SPACE((size_t) n * sizeof(int)) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN((size_t) n * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, (size_t) n * sizeof(int));
+	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/* recv_fds - a message on SOCK into DATA (SIZE), its two descriptors
+ * into FDS; its length, 0 at the end, -1 */
+static ssize_t
+recv_fds(int sock, char *data, size_t size, int *fds)
+{
+	char control[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = { .iov_base = data, .iov_len = size };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			     .msg_controllen = sizeof(control) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	fds[0] = fds[1] = -1;
+	while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n <= 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS
+		    && cm->cmsg_len == CMSG_LEN(2 * sizeof(int)))
+			memcpy(fds, CMSG_DATA(cm), 2 * sizeof(int));
+	if (fds[0] < 0 || fds[1] < 0) {
+		if (fds[0] >= 0)
+			close(fds[0]);
+		errno = EPROTO;
+		return -1;
+	}
+	return n;
+}
+
+/* keeper_main - USER's keeper: each request on SOCK ("SENDER\0RCPT\0ID\0",
+ * the message's file and the reply's pipe) delivered in a child of its
+ * own; ends when the connection closes SOCK */
+static void __attribute__((noreturn))
+keeper_main(const struct lmtp_opts *o, const char *user, int sock)
+{
+	o->become(o->ctx, user);
+	for (;;) {
+		char req[3 * 1024 + 64], learned[8192];
+		int fds[2], learn[2];
+		ssize_t n = recv_fds(sock, req, sizeof(req) - 1, fds), got;
+		struct keeper_says says = { .started = 0, .status = -1 };
+		const char *sender = req, *rcpt, *id;
+		size_t len = 0;
+
+		if (n <= 0)
+			_exit(0);	/* the connection ended, or broke */
+		req[n] = 0;
+		rcpt = sender + strlen(sender) + 1;
+		id = rcpt < req + n ? rcpt + strlen(rcpt) + 1 : req + n;
+		if (id >= req + n || pipe2(learn, O_CLOEXEC) < 0
+		    || (says.pid = fork()) < 0) {
+			(void) !write(sock, &says, sizeof(says));
+			close(fds[0]);
+			close(fds[1]);
+			continue;
+		}
+		if (says.pid == 0) {
+			close(sock);
+			close(learn[0]);
+			if (lseek(fds[0], 0, SEEK_SET) < 0 || dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0)
+				_exit(EX_TEMPFAIL);
+			setenv("QUEUE_ID", id, 1);
+			log_set_id(id);
+			o->deliver(o->ctx, user, sender, rcpt, learn[1]);
+			_exit(EX_TEMPFAIL);	/* not reached */
+		}
+		close(fds[0]);
+		close(fds[1]);
+		close(learn[1]);
+		says.started = 1;
+		if (write(sock, &says, sizeof(says)) != (ssize_t) sizeof(says))
+			kill(says.pid, SIGKILL);	/* nobody waits for it */
+		/* what it names is short (a few paths): it fits the pipe */
+		while (waitpid(says.pid, &says.status, 0) < 0 && errno == EINTR)
+			;
+		while (len < sizeof(learned) - 1
+		       && (got = read(learn[0], learned + len, sizeof(learned) - 1 - len)) != 0)
+			if (got > 0)
+				len += (size_t) got;
+			else if (errno != EINTR)
+				break;
+		close(learn[0]);
+		learned[len] = 0;
+		says.started = 0;
+		(void) !write(sock, &says, sizeof(says));
+		/* after the reply: what it compiled, compiled here too */
+		for (char *line = learned, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+			*nl = 0;
+			o->learn(o->ctx, line);
+		}
+	}
+}
+
+/* keeper_end - K's keeper told to end (its socket closed), and reaped */
+static void
+keeper_end(struct keeper *k)
+{
+	if (!*k->user)
+		return;
+	close(k->sock);
+	while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	*k->user = 0;
+}
+
+/* keepers_end - every keeper of C ended (the connection ends, or the rc
+ * script they forked from changed) */
+static void
+keepers_end(struct conn *c)
+{
+	for (int i = 0; i < LMTP_KEEPERS; i++)
+		keeper_end(&c->keepers[i]);
+}
+
+/* keeper_for - USER's keeper in C, started when there is none (the
+ * least recently used one ends when all are taken); NULL (logged) */
+static struct keeper *
+keeper_for(const struct lmtp_opts *o, struct conn *c, const char *user)
+{
+	struct keeper *k = &c->keepers[0];
+	int sv[2];
+
+	if (strlen(user) >= sizeof(k->user)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	for (int i = 0; i < LMTP_KEEPERS; i++)
+		if (strcmp(c->keepers[i].user, user) == 0) {
+			c->keepers[i].used = ++c->clock;
+			return &c->keepers[i];
+		}
+	for (int i = 1; i < LMTP_KEEPERS && *k->user; i++)
+		if (!*c->keepers[i].user || c->keepers[i].used < k->used)
+			k = &c->keepers[i];
+	keeper_end(k);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0
+	    || (k->pid = fork()) < 0)
+		return NULL;
+	if (k->pid == 0) {
+		close(sv[0]);
+		close(c->fd);
+		for (int i = 0; i < LMTP_KEEPERS; i++)
+			if (*c->keepers[i].user)
+				close(c->keepers[i].sock);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		keeper_main(o, user, sv[1]);
+	}
+	close(sv[1]);
+	snprintf(k->user, sizeof(k->user), "%s", user);
+	k->sock = sv[0];
+	k->used = ++c->clock;
+	return k;
+}
+
+/* keeper_said - what K says next, waiting at most MS milliseconds
+ * (-1: as long as it takes); -1 when it went or said nothing */
+static int
+keeper_said(struct keeper *k, struct keeper_says *says, int ms)
+{
+	struct pollfd p = { .fd = k->sock, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, ms) <= 0)
+		return -1;
+	while ((n = read(k->sock, says, sizeof(*says))) < 0 && errno == EINTR)
+		;
+	return n == (ssize_t) sizeof(*says) ? 0 : -1;
+}
+
 /* deliver_one - RCPT (USER's) from SENDER, the message in MSG, in a child
- * that becomes USER: its reply into REPLY */
+ * of USER's keeper: its reply into REPLY */
 static void
 deliver_one(const struct lmtp_opts *o, struct conn *c, int msg, const char *user,
 	    const char *sender, const char *rcpt, unsigned n, char *reply, size_t size)
 {
-	char out[LMTP_OUTPUT_MAX + 1], id[64];
-	size_t outlen = 0;
-	int pipefd[2], status = 0, timed_out = 0;
+	char out[LMTP_OUTPUT_MAX + 1], id[64], req[3 * 1024 + 64];
+	size_t outlen = 0, reqlen;
+	int pipefd[2] = { -1, -1 }, status = 0, timed_out = 0, ended = 0;
 	struct timespec t0, t1;
-	pid_t pid;
+	struct keeper_says says;
+	struct keeper *k;
 	const char *code = "451 4.3.0";
 
 	snprintf(id, sizeof(id), "L%lu.%u", c->id, n);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (pipe2(pipefd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-		mda_log(LOG_ERR, "lmtp: to=<%s> cannot start its delivery: %s", rcpt, strerror(errno));
+	errno = 0;
+	reqlen = (size_t) snprintf(req, sizeof(req), "%s%c%s%c%s%c", sender, 0, rcpt, 0, id, 0);
+	if (reqlen >= sizeof(req) || (k = keeper_for(o, c, user)) == NULL
+	    || pipe2(pipefd, O_CLOEXEC) < 0
+	    || send_fds(k->sock, req, reqlen, (int[]) { msg, pipefd[1] }, 2) < 0
+	    || keeper_said(k, &says, o->timeout * 1000) < 0 || !says.started) {
+		mda_log(LOG_ERR, "lmtp: to=<%s> cannot start its delivery: %s", rcpt,
+			errno ? strerror(errno) : "its keeper could not fork");
 		snprintf(reply, size, "451 4.3.0 <%s> cannot start the delivery, try again later", rcpt);
+		if (pipefd[0] >= 0) {
+			close(pipefd[0]);
+			close(pipefd[1]);
+		}
 		return;
-	}
-	if (pid == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if (lseek(msg, 0, SEEK_SET) < 0 || dup2(msg, 0) < 0 || dup2(pipefd[1], 1) < 0)
-			_exit(EX_TEMPFAIL);
-		close(c->fd);
-		setenv("QUEUE_ID", id, 1);
-		log_set_id(id);
-		o->deliver(o->ctx, user, sender, rcpt);
-		_exit(EX_TEMPFAIL);	/* not reached */
 	}
 	close(pipefd[1]);
 	for (;;) {
@@ -373,7 +591,7 @@ deliver_one(const struct lmtp_opts *o, struct conn *c, int msg, const char *user
 						  + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0 || poll(&p, 1, left) == 0) {
 			timed_out = 1;
-			kill(pid, SIGKILL);
+			kill(says.pid, SIGKILL);
 			break;
 		}
 		r = read(pipefd[0], outlen < LMTP_OUTPUT_MAX ? out + outlen : sink,
@@ -386,10 +604,17 @@ deliver_one(const struct lmtp_opts *o, struct conn *c, int msg, const char *user
 			outlen += (size_t) r;
 	}
 	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	/* its end, from the keeper, which reaps it (a killed one at once; a
+	 * child of its own still holding the output could keep it longer) */
+	if (keeper_said(k, &says, timed_out ? 10000 : -1) == 0 && !says.started) {
+		status = says.status;
+		ended = 1;
+	} else {
+		kill(says.pid, SIGKILL);
+		keeper_end(k);	/* it went, or lost count: a new one next time */
+	}
 	reply_text(out, outlen);
-	if (!timed_out && WIFEXITED(status)) {
+	if (ended && !timed_out && WIFEXITED(status)) {
 		int ex = WEXITSTATUS(status);
 
 		if (ex == 0)
@@ -410,7 +635,7 @@ deliver_one(const struct lmtp_opts *o, struct conn *c, int msg, const char *user
 	}
 	mda_log(LOG_ERR, "lmtp %s: to=<%s> user=%s result=deferred: %s", id, rcpt, user,
 		timed_out ? "the delivery took too long (-t), killed"
-		: "the delivery died of a signal");
+		: ended ? "the delivery died of a signal" : "its keeper went");
 	snprintf(reply, size, "451 4.3.0 <%s> delivery %s, try again later (%s)", rcpt,
 		 timed_out ? "timed out" : "failed", id);
 }
@@ -520,7 +745,8 @@ serve(const struct lmtp_opts *o, int fd, unsigned long id, const char *host)
 				for (size_t i = 0; i < t.nrcpt; i++)
 					say(&c, "%s <%s>", why, t.rcpt[i]);
 			} else {
-				o->prepare(o->ctx);
+				if (o->prepare(o->ctx))
+					keepers_end(&c);	/* they forked from the old rc script */
 				/* each recipient's reply as soon as it is known */
 				for (size_t i = 0; i < t.nrcpt && !c.eof; i++) {
 					char reply[1024];
@@ -546,6 +772,7 @@ serve(const struct lmtp_opts *o, int fd, unsigned long id, const char *host)
 		}
 	}
 	txn_reset(&t);
+	keepers_end(&c);
 	if (c.spool >= 0)
 		close(c.spool);
 	close(fd);

@@ -36,6 +36,7 @@
 #include "mda.h"
 #include "mfl.h"
 #include "msg/msg.h"
+#include "progcache.h"
 #include "service.h"
 #include "state.h"
 
@@ -52,8 +53,6 @@ static struct service_opts service = {	/* -D -g -j -t */
 static const char *opt_lmtp;		/* -L */
 static int opt_group, opt_timeout;	/* -g, -t were given */
 static int lmtp_child;			/* a delivery of the LMTP service */
-static const gid_t *lmtp_groups;	/* the groups its route found (decide_groups) */
-static int lmtp_ngroups = -1;
 
 /* usage - how to call it, on OUT; exits with CODE */
 static void
@@ -245,8 +244,8 @@ deliver_main(int version)
 	struct buf edited = BUF_INIT;
 	struct msg *filtered;
 
-	if (mda.user != NULL)
-		setup_user(mda.user, lmtp_groups, lmtp_ngroups);
+	if (mda.user != NULL)	/* in the LMTP service, its keeper became them */
+		setup_user(mda.user, NULL, -1);
 	setup_account(&mda);
 	setup_envelope(&mda, opt_sender, opt_recipient);
 	if (lmtp_child)
@@ -345,8 +344,9 @@ deliver_main(int version)
 /* lmtp_prepare - in the LMTP service, before each message: the rc
  * script compiled once (as root, as mvmda -c would), again when it
  * changed on disk, so the deliveries forked from here start from it;
- * NSS's modules loaded, so they do not load them each */
-static void
+ * NSS's modules loaded, so they do not load them each. 1 when it was
+ * compiled again */
+static int
 lmtp_prepare(void *ctx)
 {
 	struct mda *m = ctx;
@@ -359,7 +359,7 @@ lmtp_prepare(void *ctx)
 		(void) getpwnam("root");
 		(void) getgrouplist("root", 0, groups, &n);
 	}
-	decide_prepare(m, 0);
+	return decide_prepare(m, 0);
 }
 
 /* lmtp_route - the LMTP service's: the account RCPT is delivered to, as
@@ -374,14 +374,51 @@ lmtp_route(void *ctx, const char *rcpt, char *name, size_t size)
 	return decide_is_root(ctx, rcpt) ? -2 : -1;
 }
 
-/* lmtp_deliver - in a child of the LMTP service, the message on stdin:
- * deliver as "mvmda -d USER -f SENDER -a RCPT" would */
+/* lmtp_become - in USER's keeper: be them (with the groups the route
+ * found), with their account and environment, as each delivery will */
 static void
-lmtp_deliver(void *ctx, const char *user, const char *sender, const char *rcpt)
+lmtp_become(void *ctx, const char *user)
+{
+	const gid_t *groups;
+	int n = decide_groups(user, &groups);
+
+	(void) ctx;
+	setup_user(user, groups, n);
+	setup_account(&mda);
+	setup_env_user(&mda);
+}
+
+/* lmtp_learn - in a keeper: a script its delivery compiled or loaded
+ * ("SIEVE CACHED PATH", rc.c), compiled here as the delivery did and
+ * kept while its files are unchanged, for the next deliveries to
+ * inherit */
+static void
+lmtp_learn(void *ctx, const char *line)
+{
+	struct buf errors = BUF_INIT;
+	struct mfl_prog *prog;
+	int sieve, cached, off = 0;
+
+	(void) ctx;
+	if (sscanf(line, "%d %d %n", &sieve, &cached, &off) < 2 || off == 0
+	    || progcache_get(line + off, sieve) != NULL)
+		return;
+	prog = cached ? mfl_compile_cached(mda.env, line + off, sieve, &errors)
+	    : mfl_compile_file(mda.env, line + off, sieve, &errors);
+	buf_free(&errors);
+	if (prog != NULL && progcache_put(line + off, sieve, prog) < 0)
+		mfl_prog_free(prog);
+}
+
+/* lmtp_deliver - in a child of the account's keeper, the message on
+ * stdin: deliver as "mvmda -d USER -f SENDER -a RCPT" would, naming on
+ * LEARN_FD the scripts the keeper does not hold yet */
+static void
+lmtp_deliver(void *ctx, const char *user, const char *sender, const char *rcpt, int learn_fd)
 {
 	(void) ctx;
 	lmtp_child = 1;
-	lmtp_ngroups = decide_groups(user, &lmtp_groups);
+	mda.learn_fd = learn_fd;
 	mda.user = user;
 	opt_sender = sender;
 	opt_recipient = rcpt;
@@ -434,8 +471,8 @@ main(int argc, char **argv)
 			.spec = opt_lmtp, .group = opt_group ? service.group : "postfix",
 			.max_conns = service.max_children,
 			.timeout = opt_timeout ? service.timeout : 600,
-			.route = lmtp_route, .prepare = lmtp_prepare, .deliver = lmtp_deliver,
-			.ctx = &mda }));
+			.route = lmtp_route, .prepare = lmtp_prepare, .become = lmtp_become,
+			.deliver = lmtp_deliver, .learn = lmtp_learn, .ctx = &mda }));
 	}
 	deliver_main(version);
 }

@@ -34,6 +34,9 @@ struct mda {
 	/* -D: "rcpt" or "data" while a decision runs for mvmtr (service.c),
 	 * NULL for a delivery; what the run read and could not do */
 	const char *decision;
+	/* -L: a delivery names the scripts it compiled or loaded on this
+	 * pipe (0: none), for its keeper to hold for the next (lmtp.c) */
+	int learn_fd;
 	int touched;		/* the message was read (before DATA: ask again) */
 	char early[600];	/* ... and the refusal made before it was, or "" */
 	struct mfl_run *user_run;	/* the user's script running now, or NULL */

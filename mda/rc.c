@@ -230,15 +230,18 @@ compile_script(struct mda *mda, struct mfl_run *run, const char *path)
 	struct buf errors = BUF_INIT;
 	struct mfl_prog *prog;
 	struct value v;
-	int sieve = -1;
+	int sieve = -1, cached;
 
 	if (mfl_run_get_control(run, "mfl_mode_sieve", &v) == 0 && v.u.i)
 		sieve = 1;
-	/* an SMTP-time worker keeps what it compiled (progcache.c) */
-	if (mda->decision != NULL && (prog = progcache_get(path, sieve)) != NULL)
+	/* an SMTP-time worker keeps what it compiled (progcache.c); an
+	 * LMTP delivery finds what its keeper holds, and names to it what
+	 * it does not */
+	if ((mda->decision != NULL || mda->learn_fd > 0)
+	    && (prog = progcache_get(path, sieve)) != NULL)
 		return prog;
-	prog = mfl_run_get_control(run, "mvmda_cache", &v) == 0 && v.u.i && !mda->check
-	    ? mfl_compile_cached(mda->env, path, sieve, &errors)
+	cached = mfl_run_get_control(run, "mvmda_cache", &v) == 0 && v.u.i && !mda->check;
+	prog = cached ? mfl_compile_cached(mda->env, path, sieve, &errors)
 	    : mfl_compile_file(mda->env, path, sieve, &errors);
 	if (prog == NULL) {
 		mda->errors++;
@@ -246,6 +249,8 @@ compile_script(struct mda *mda, struct mfl_run *run, const char *path)
 		log_errors(errors.data, mda->check, "");
 	} else if (mda->decision != NULL) {
 		progcache_put(path, sieve, prog);
+	} else if (mda->learn_fd > 0 && strchr(path, '\n') == NULL) {
+		(void) !dprintf(mda->learn_fd, "%d %d %s\n", sieve, cached, path);
 	}
 	buf_free(&errors);
 	return prog;

@@ -201,6 +201,45 @@ sed '1,/^Subject: short one$/{/^Subject: short one$/!d}' "$f" >"$tmp/got" 2>/dev
 cmp -s "$tmp/want" "$tmp/got"
 ok $? "two messages over one connection: the second, shorter, exactly itself"
 
+# the user's compiled script held by their keeper across the messages
+# of a connection, as long as its file's size, mtime and inode stay:
+# rewritten in place to file into Zists, its mtime put back and its
+# compiled cache removed, the third message still goes to Lists (a
+# delivery that read the file would go to Zists); rewritten with a new
+# mtime, the fourth runs the new script
+python3 - "$sock" "$u1" "$tmp/$u1/.mvmda.mfl" <<'PY' >"$tmp/keep.out" 2>&1
+import glob, os, smtplib, sys, time
+sock, user, script = sys.argv[1:4]
+s = smtplib.LMTP(sock)
+s.ehlo("x")
+def send(subject):
+    s.sendmail("a@example.org", [user + "@test.example"], "Subject: %s\r\n\r\nk\r\n" % subject)
+send("[list] kept 1")
+send("[list] kept 2")   # the keeper took the script in after the first
+st = os.stat(script)
+with open(script, "r+") as f:
+    text = f.read()
+    f.seek(0)
+    f.write(text.replace('"Lists"', '"Zists"'))
+os.utime(script, ns=(st.st_atime_ns, st.st_mtime_ns))
+for f in glob.glob(script + "*.mflc"):
+    os.unlink(f)
+send("[list] kept 3")
+time.sleep(0.01)
+with open(script, "w") as f:
+    f.write(text.replace('"Lists"', '"Zists"'))
+send("[list] kept 4")
+s.quit()
+PY
+n1=$(grep -l '^Subject: \[list\] kept [123]$' "$md1"/.Lists/new/* 2>/dev/null | wc -l)
+n3=$(grep -l '^Subject: \[list\] kept 4$' "$md1"/.Zists/new/* 2>/dev/null | wc -l)
+is "$n1:$n3" 3:1 "a connection's keeper holds the user's compiled script while its file is unchanged, and drops it once it changes"
+[ "$n1:$n3" = 3:1 ] || sed 's/^/# /' "$tmp/keep.out"
+cat >"$tmp/$u1/.mvmda.mfl" <<'S'
+if (header :contains "subject" "[list]")
+	fileinto "Lists";
+S
+
 # supplementary groups: u2 writes .Shared (root:GROUP 2770) only as a
 # member of GROUP
 out=$(python3 - "$sock" "$u2" <<'PY' 2>&1
