@@ -246,7 +246,8 @@ deliver_main(int version)
 
 	if (mda.user != NULL)	/* in the LMTP service, its keeper became them */
 		setup_user(mda.user, NULL, -1);
-	setup_account(&mda);
+	if (mda.username == NULL)	/* the keeper found the account already */
+		setup_account(&mda);
 	setup_envelope(&mda, opt_sender, opt_recipient);
 	if (lmtp_child)
 		mda.mta = "lmtp";	/* its Return-Path is on top already */

@@ -62,6 +62,12 @@ python3 -c "import sys; sys.stdout.buffer.write(open('crlf.eml','rb').read().rep
 printf 'require "fileinto";\nif header :contains "subject" "big" { fileinto "Big"; }\n' >head.sieve
 printf 'require ["fileinto", "body"];\nif body :contains "the last line" { fileinto "Last"; }\n' >body.sieve
 printf 'require "fileinto";\nfileinto "mb/box";\n' >mbox.sieve
+# rss_ok COND NAME: a peak RSS check, left out (TAP SKIP) when mvmda
+# carries AddressSanitizer, whose shadow memory is resident too
+asan=$(ldd "$mvmda" 2>/dev/null | grep -c libasan)
+rss_ok() {
+	if [ "$asan" -gt 0 ]; then ok 0 "$2 # SKIP AddressSanitizer build"; else ok "$1" "$2"; fi
+}
 delivered() { find "$HOME/Maildir/$1" -type f 2>/dev/null | head -n 1; }
 # what was stored (this rc script adds no header lines)
 content() { cat "$1"; }
@@ -74,7 +80,7 @@ for how in pipe file; do
 	is "$1" 0 "24 MB through a $how, a header-only script: delivered"
 	content "$f" | cmp -s - lf.eml
 	ok $? "  byte for byte"
-	ok "$([ "$2" -lt 12288 ]; echo $?)" "  peak RSS $2 KB, far below its $((size >> 10)) KB"
+	rss_ok "$([ "$2" -lt 12288 ]; echo $?)" "  peak RSS $2 KB, far below its $((size >> 10)) KB"
 done
 
 for how in pipe file; do
@@ -89,7 +95,7 @@ rm -rf "$HOME/Maildir"
 set -- $(run pipe body.sieve lf.eml)
 f=$(delivered .Last/new)
 is "$1:$([ -n "$f" ] && echo found)" 0:found "a script reading the whole body finds its last line"
-ok "$([ "$2" -le $(((size >> 10) + 4096)) ]; echo $?)" "  peak RSS $2 KB: the message's $((size >> 10)) KB once, and less than 4 MB more"
+rss_ok "$([ "$2" -le $(((size >> 10) + 4096)) ]; echo $?)" "  peak RSS $2 KB: the message's $((size >> 10)) KB once, and less than 4 MB more"
 
 set -- $(run pipe mbox.sieve crlf.eml)
 is "$1" 0 "a big message into an mbox: delivered"

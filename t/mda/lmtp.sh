@@ -291,4 +291,8 @@ grep -q "^X-Rc-Edited: yes" "$f" 2>/dev/null
 ok $? "the rc script edited while the service runs: the next message runs the new one"
 [ "$(grep -c "rc script $tmp/rc/mvmda-rc.mfl compiled" "$tmp/lmtp.log")" -ge 2 ]
 ok $? "and the service logged compiling it again"
+# with --enable-sanitizers: nothing reported by the service, its
+# keepers or their deliveries
+! grep -q -E "Sanitizer|runtime error" "$tmp/lmtp.log" "$tmp/lmtp-inet.log" 2>/dev/null
+ok $? "no sanitizer report from mvmda -L"
 done_testing
