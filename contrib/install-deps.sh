@@ -15,7 +15,7 @@ TEST="postfix miltertest dovecot-sieve dovecot-core redis-server unbound
 	valgrind python3 ca-certificates libgmime-3.0-dev systemd-container
 	ucspi-tcp dovecot-managesieved sieve-connect faketime opendkim-tools"
 # the peers make bench compares with (not needed by make check)
-BENCH="mailfromd"
+BENCH="mailfromd dovecot-lmtpd"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps.sh: must run as root (it calls apt-get)" >&2
