@@ -32,7 +32,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -318,17 +320,92 @@ separator(int fd, off_t size)
 	return tail[1] != '\n' ? "\n\n" : tail[0] != '\n' ? "\n" : "";
 }
 
-/* entry - what an append writes after the separator: the From line,
- * the quoted message and a blank line */
+/* let_go - the whole pages of MAIL's mapping from *GONE to P dropped
+ * from memory (read again from the file if needed), *GONE moved on */
 static void
-entry(const struct mail *mail, struct buf *out)
+let_go(const char **gone, const char *p)
 {
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t from, to;
+
+	if (page <= 0)
+		return;
+	from = ((uintptr_t) *gone + (uintptr_t) page - 1) & ~((uintptr_t) page - 1);
+	to = (uintptr_t) p & ~((uintptr_t) page - 1);
+	if (to > from) {
+		(void) madvise((void *) from, to - from, MADV_DONTNEED);
+		*gone = (const char *) to;
+	}
+}
+
+/* entry - what an append writes after the separator: the From line,
+ * the quoted message and a blank line; all of it into OUT, but for a
+ * message in a file (a big one, message.c), whose quoted body
+ * write_entry writes in pieces: *REST_R is how long that is (OUT then
+ * holds the From line and mvmda's header lines, and the end is
+ * entry_end's) */
+static void
+entry(const struct mail *mail, struct buf *out, size_t *rest_r)
+{
+	*rest_r = 0;
 	mbox_from_line(mail->sender, (long long) mail->arrived, out);
 	mbox_quote(mail->head.data ? mail->head.data : "", mail->head.len, out);
+	if (mail->file_map != NULL && mail->len > 0) {
+		const char *gone = mail->data, *seen = gone;
+
+		*rest_r = mail->len;
+		for (const char *p = mail->data, *end = p + mail->len; p < end;) {
+			const char *nl = memchr(p, '\n', (size_t) (end - p)), *q = p;
+
+			while (q < end && *q == '>')
+				q++;
+			*rest_r += (size_t) (end - q) >= 5 && memcmp(q, "From ", 5) == 0;
+			p = nl != NULL ? nl + 1 : end;
+			if (p - seen > (1 << 20)) {	/* counted: let it go */
+				let_go(&gone, p);
+				seen = p;
+			}
+		}
+		*rest_r += (mail->data[mail->len - 1] != '\n') + 1;
+		return;
+	}
 	mbox_quote(mail->data, mail->len, out);
 	if (out->len > 0 && out->data[out->len - 1] != '\n')
 		buf_putc(out, '\n');
 	buf_putc(out, '\n');
+}
+
+/* write_entry - the quoted message of a mail in a file (entry's REST)
+ * to FD, a piece of about a megabyte at a time, each piece's pages of
+ * the mapping let go once written: a big message is never resident
+ * whole; -1 */
+static int
+write_entry(int fd, const struct mail *mail)
+{
+	const char *p = mail->data, *end = p + mail->len, *gone = p;
+	struct buf piece = BUF_INIT;
+	int ret = 0;
+
+	while (p < end && ret == 0) {
+		const char *cut = end - p > (1 << 20) ? memchr(p + (1 << 20), '\n', (size_t) (end - p - (1 << 20))) : NULL;
+		const char *stop = cut != NULL ? cut + 1 : end;
+
+		buf_reset(&piece);
+		mbox_quote(p, (size_t) (stop - p), &piece);
+		if (stop == end)
+			buf_append(&piece, mail->data[mail->len - 1] != '\n' ? "\n\n" : "\n",
+				   mail->data[mail->len - 1] != '\n' ? 2 : 1);
+		if (piece.failed) {
+			errno = ENOMEM;
+			ret = -1;
+		} else {
+			ret = write_all(fd, piece.data, piece.len);
+		}
+		p = stop;
+		let_go(&gone, p);
+	}
+	buf_free(&piece);
+	return ret;
 }
 
 /* only_theirs - the bytes from J's size to SIZE in FD are the start of
@@ -417,6 +494,7 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 	struct journal repair, mine;
 	struct buf out = BUF_INIT;
 	struct stat st;
+	size_t rest;
 
 	/* O_NONBLOCK: a FIFO planted here must not hang us; a symlink
 	 * gives ELOOP and anything but a regular file is refused */
@@ -433,7 +511,7 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 		goto fail_fd;
 	}
 	why = "cannot write";
-	entry(mail, &out);
+	entry(mail, &out, &rest);
 	if (out.failed) {
 		errno = ENOMEM;
 		goto fail_fd;
@@ -460,12 +538,13 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 	why = "cannot journal";
 	sep = separator(fd, st.st_size);
 	mine = (struct journal) { (long long) st.st_size, (unsigned long long) st.st_dev,
-				  (unsigned long long) st.st_ino, (long long) (strlen(sep) + out.len) };
+				  (unsigned long long) st.st_ino, (long long) (strlen(sep) + out.len + rest) };
 	if (dotlocked && lock_write(dirfd, lock, &mine, 1) < 0)
 		goto fail_locked;
 	why = "cannot write";
 	if (lseek(fd, st.st_size, SEEK_SET) < 0 || write_all(fd, sep, strlen(sep)) < 0
-	    || write_all(fd, out.data, out.len) < 0 || fsync(fd) < 0) {
+	    || write_all(fd, out.data, out.len) < 0 || (rest > 0 && write_entry(fd, mail) < 0)
+	    || fsync(fd) < 0) {
 		/* all or nothing: cut back to what was there */
 		e = errno;
 		if (ftruncate(fd, st.st_size) < 0 || fsync(fd) < 0)
