@@ -4,6 +4,10 @@
 # working directory, with an empty home in it ($HOME), mvmda's rc script
 # ($MVMDA_RC), and none of the variables an MTA hands mvmda.
 #
+# mda_rc_folders: $MVMDA_RC is $tmp/rc.mfl, an rc script that stores in
+# ~/Maildir (Maildir++) and, as "mb/NAME", in the mbox ~/mail/NAME, and
+# runs the scripts named on the command line.
+#
 # recording_mta DIR: DIR/sendmail writes each call to DIR/sent.N (its
 # arguments, each in [], on the first line, then what it was given),
 # and DIR/rc.mfl is an rc script that stores in ~/Maildir (Maildir++),
@@ -18,6 +22,17 @@ mda_home() {
 	MVMDA_RC="$top_srcdir/mda/mvmda-rc.mfl"
 	export HOME MVMDA_RC
 	mkdir -p "$HOME"
+}
+
+mda_rc_folders() {
+	cat >"$tmp/rc.mfl" <<'R'
+$namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
+$namespace("mb/", "fs", $HOME + "/mail", "mbox", "/");
+for (int $i = 0; $i < $length($Args); $i++)
+	$script_run($Args[$i]);
+R
+	MVMDA_RC="$tmp/rc.mfl"
+	export MVMDA_RC
 }
 
 recording_mta() {

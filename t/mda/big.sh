@@ -14,14 +14,8 @@ mvmda=$(cd "$top_builddir/mda" && pwd)/mvmda
 mda_home
 command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
 
-cat >rc.mfl <<'R'
-$namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
-$namespace("mb/", "fs", $HOME + "/mail", "mbox", "/");
-for (int $i = 0; $i < $length($Args); $i++)
-	$script_run($Args[$i]);
-R
-MVMDA_RC="$tmp/rc.mfl"
-export MVMDA_RC
+# the rc script: ~/Maildir (Maildir++), mbox files under ~/mail as mb/
+mda_rc_folders
 
 # gen NAME MB CRLF: a message of MB megabytes; CRLF 1: CRLF line ends,
 # a CR as the last byte of every 64 KB, lone CRs, a CR at the very end

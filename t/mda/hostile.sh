@@ -11,14 +11,8 @@ mvmda="$top_builddir/mda/mvmda"
 mda_home
 command -v timeout >/dev/null 2>&1 || skip_all "timeout (coreutils) is not installed"
 
-cat >rc.mfl <<'R'
-$namespace("", "maildir++", $HOME + "/Maildir", "maildir", ".");
-$namespace("mb/", "fs", $HOME + "/mail", "mbox", "/");
-for (int $i = 0; $i < $length($Args); $i++)
-	$script_run($Args[$i]);
-R
-MVMDA_RC="$tmp/rc.mfl"
-export MVMDA_RC
+# the rc script: ~/Maildir (Maildir++), mbox files under ~/mail as mb/
+mda_rc_folders
 cat >msg <<'M'
 From: Alice <alice@example.org>
 To: bob@example.net
