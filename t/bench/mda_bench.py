@@ -393,9 +393,12 @@ def bench(nrules, corpus="spread", n=None, size=None, skip=()):
             else:
                 results["dovecot-lmtp"] = r + (check(where(md), truth),)
     md = prepare(home, rs)
+    chown_nobody(work + "/home")
     again = run("limit", limit_run[0], msgs, env)
-    if again[0] < results["limit"][0]:
+    if again[3] == 0 and again[0] < results["limit"][0]:
         results["limit"] = again + ("",)
+    elif again[3]:
+        print("limit        second run: %d failed, not counted" % again[3])
     lw, lc = results["limit"][0], results["limit"][1]
     print("%-12s %9s %9s %7s %7s %8s  %s" % ("peer", "wall s", "cpu s", "wall x", "cpu x", "maxrss", "check"))
     for name, (wall, cpu, rss, bad, same) in results.items():
