@@ -70,18 +70,27 @@ mda_lf_only(struct msg *msg)
 static size_t
 lf_chunk(const char *p, size_t len, int *cr, int last, char *out)
 {
-	size_t n = 0;
+	size_t n = 0, i = 0;
 
 	if (*cr && (len == 0 || p[0] != '\n'))
 		out[n++] = '\r';
 	*cr = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] != '\r')
-			out[n++] = p[i];
-		else if (i + 1 < len ? p[i + 1] != '\n' : last)
+	while (i < len) {
+		/* the run up to the next CR, as it is */
+		const char *r = memchr(p + i, '\r', len - i);
+		size_t run = r != NULL ? (size_t) (r - (p + i)) : len - i;
+
+		if (out + n != p + i)
+			memmove(out + n, p + i, run);
+		n += run;
+		i += run;
+		if (r == NULL)
+			break;
+		if (i + 1 < len ? p[i + 1] != '\n' : last)
 			out[n++] = '\r';
 		else if (i + 1 == len)
 			*cr = 1;
+		i++;
 	}
 	return n;
 }
