@@ -13,7 +13,7 @@ BUILD="build-essential autoconf automake libtool pkg-config clang clang-format
 TEST="postfix miltertest dovecot-sieve dovecot-core redis-server unbound
 	dnsmasq-base swaks procmail maildrop bind9-dnsutils iproute2
 	valgrind python3 ca-certificates libgmime-3.0-dev systemd-container
-	ucspi-tcp dovecot-managesieved sieve-connect faketime opendkim-tools"
+	ucspi-tcp dovecot-managesieved sieve-connect faketime opendkim-tools strace"
 # the peers make bench compares with (not needed by make check)
 BENCH="mailfromd dovecot-lmtpd"
 

@@ -26,6 +26,9 @@ struct mail {
 				 * sendfile, never through our memory */
 	const char *file_map;
 	size_t file_len;
+	int file_ours;		/* FILE_FD is mvmda's own spool file, in no
+				 * folder yet: the first Maildir copy may be
+				 * that file, linked into place */
 };
 
 int write_all(int fd, const char *p, size_t len);

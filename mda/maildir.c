@@ -145,14 +145,47 @@ write_message(int fd, const struct mail *mail)
 	return 0;
 }
 
+/* link_spool - MAIL's own spool file (message.c), when it is the whole
+ * of what is stored (nothing on top, no filter's output), linked as
+ * TMPFD/NAME and on disk: the message is not written again. Once only:
+ * a second folder gets a copy of its own. 0, or -1 (errno EEXIST: the
+ * name is taken; else the copy is to be written) */
+static int
+link_spool(int tmpfd, const char *name, const struct mail *mail)
+{
+	static int linked;
+	char proc[64];
+
+	if (linked || !mail->file_ours || mail->head.len != 0 || mail->data != mail->file_map
+	    || mail->len != mail->file_len) {
+		errno = EXDEV;
+		return -1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", mail->file_fd);
+	if (linkat(AT_FDCWD, proc, tmpfd, name, AT_SYMLINK_FOLLOW) < 0)
+		return -1;
+	linked = 1;
+	if (fsync(mail->file_fd) < 0) {
+		int e = errno;
+
+		unlinkat(tmpfd, name, 0);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 /* write_tmp - the whole message into TMPFD/NAME, on disk; -1 */
 static int
 write_tmp(int tmpfd, const char *name, const struct mail *mail)
 {
-	int fd = openat(tmpfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int e;
+	int fd, e;
 
-	if (fd < 0)
+	if (link_spool(tmpfd, name, mail) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return -1;	/* another name, then */
+	if ((fd = openat(tmpfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
 		return -1;
 	if (write_all(fd, mail->head.data ? mail->head.data : "", mail->head.len) < 0
 	    || write_message(fd, mail) < 0 || fsync(fd) < 0) {

@@ -279,7 +279,7 @@ deliver_main(int version)
 			printf("%s: ok\n", rc_path);
 		exit(mda.errors ? 1 : 0);
 	}
-	if ((mda.msg = mda_read_message(&mda.mail, 0)) == NULL
+	if ((mda.msg = mda_read_message(&mda.mail, 0, mda.home)) == NULL
 	    || (mda.msg = preline(mda.msg)) == NULL) {
 		mda_log(LOG_ERR, "cannot read the message: %s", strerror(errno));
 		mda_exit(EX_TEMPFAIL);

@@ -79,7 +79,7 @@ typedef int mda_copy_fn(struct mda *mda, const char *folder, const char *const *
 mda_copy_fn mda_store_copy;
 int rc_setup(struct mda *mda);
 struct msg *mda_lf_only(struct msg *msg);
-struct msg *mda_read_message(struct mail *mail, int fd);
+struct msg *mda_read_message(struct mail *mail, int fd, const char *home);
 int mda_adopt_message(struct mda *mda, struct msg *msg);
 int rc_publish(struct mda *mda, struct mfl_run *run);
 void rc_user_log(struct mfl_run *run);

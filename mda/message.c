@@ -5,11 +5,13 @@
  *
  * A big message (over SPOOL_AFTER) is never held in memory: from a pipe
  * it is written once, its line ends made LF on the way, to an unlinked
- * file in $TMPDIR (/tmp), and the scripts read it through a mapping of
- * that file, so only the pages they look at (the header, for most) are
- * ever in memory; a regular file on standard input is mapped as it is
- * when it has no CRLF. Copies go out of the file with sendfile
- * (write_message).
+ * file in $TMPDIR, else in the home directory (the filesystem of
+ * ~/Maildir, most often), else in /tmp, and the scripts read it through
+ * a mapping of that file, so only the pages they look at (the header,
+ * for most) are ever in memory; a regular file on standard input is
+ * mapped as it is when it has no CRLF. Copies go out of the file with
+ * sendfile (write_message); the first Maildir copy, when nothing goes
+ * on top of the message, is the spool file itself, linked into tmp/.
  *
  * DIAGNOSTICS: NULL or -1 with errno when memory runs out, or when the
  * spool file cannot be made or written (mda_read_message logs which).
@@ -95,36 +97,41 @@ lf_chunk(const char *p, size_t len, int *cr, int last, char *out)
 	return n;
 }
 
-/* spool_open - an unlinked file for a big message, in $TMPDIR (/tmp);
- * -1 (logged) */
+/* spool_open - an unlinked file for a big message: in $TMPDIR when it
+ * is set, else in HOME (or, failing that, /tmp); -1 (logged) */
 static int
-spool_open(void)
+spool_open(const char *home)
 {
 	const char *dir = getenv("TMPDIR");
 	char path[4096];
 	int fd;
 
 	if (dir == NULL || *dir != '/')
-		dir = "/tmp";
-	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
-		return fd;
-	snprintf(path, sizeof(path), "%s/mvmda.XXXXXX", dir);
-	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0) {
-		unlink(path);
-		return fd;
+		dir = home != NULL && *home == '/' ? home : "/tmp";
+	for (;;) {
+		if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+			return fd;
+		snprintf(path, sizeof(path), "%s/.mvmda-spool.XXXXXX", dir);
+		if ((fd = mkostemp(path, O_CLOEXEC)) >= 0) {
+			unlink(path);
+			return fd;
+		}
+		if (dir != home || strcmp(dir, "/tmp") == 0)
+			break;
+		dir = "/tmp";	/* a home we may not write in */
 	}
 	mda_log(LOG_ERR, "cannot make a file in %s for the message: %s", dir, strerror(errno));
 	return -1;
 }
 
 /* spool - HEAD (LEN bytes already read, CR the pending CR) and the rest
- * of FD into a new spool file, LF line ends; its descriptor, or -1
- * (logged) */
+ * of FD into a new spool file (spool_open's, HOME's), LF line ends; its
+ * descriptor, or -1 (logged) */
 static int
-spool(int fd, const char *head, size_t len, int cr)
+spool(int fd, const char *head, size_t len, int cr, const char *home)
 {
 	char in[SPOOL_CHUNK], out[SPOOL_CHUNK + 1];
-	int sfd = spool_open();
+	int sfd = spool_open(home);
 	ssize_t n = 0;
 
 	if (sfd < 0)
@@ -195,16 +202,18 @@ mapped(struct mail *mail, int fd, size_t len)
 	mail->file_fd = fd;	/* both live as long as the process */
 	mail->file_map = map;
 	mail->file_len = len;
+	mail->file_ours = 0;
 	return msg;
 }
 
 /* mda_read_message - the message on FD, LF line ends: held in memory
  * when small, else mapped from FD itself (a regular file without CRLF)
- * or from a spool file; MAIL notes the file. NULL (errno; spool
- * failures logged) */
+ * or from a spool file (spool_open's, HOME's); MAIL notes the file.
+ * NULL (errno; spool failures logged) */
 struct msg *
-mda_read_message(struct mail *mail, int fd)
+mda_read_message(struct mail *mail, int fd, const char *home)
 {
+	struct msg *msg;
 	struct stat st;
 	size_t len = 0, cap = SPOOL_CHUNK;
 	char *data, *bigger;
@@ -223,9 +232,11 @@ mda_read_message(struct mail *mail, int fd)
 			mda_log(LOG_ERR, "cannot read the message: %s", strerror(errno));
 			return NULL;
 		}
-		if ((sfd = spool(fd, "", 0, 0)) < 0 || fstat(sfd, &st) < 0)
+		if ((sfd = spool(fd, "", 0, 0, home)) < 0 || fstat(sfd, &st) < 0
+		    || (msg = mapped(mail, sfd, (size_t) st.st_size)) == NULL)
 			return NULL;
-		return mapped(mail, sfd, (size_t) st.st_size);
+		mail->file_ours = 1;
+		return msg;
 	}
 	/* a pipe: what fits under SPOOL_AFTER is kept in memory */
 	if ((data = malloc(cap)) == NULL)
@@ -256,11 +267,12 @@ mda_read_message(struct mail *mail, int fd)
 	}
 	/* its line ends made LF in place, the spool takes the rest */
 	len = lf_chunk(data, len, &cr, 0, data);
-	sfd = spool(fd, data, len, cr);
+	sfd = spool(fd, data, len, cr, home);
 	free(data);
-	if (sfd < 0 || fstat(sfd, &st) < 0)
+	if (sfd < 0 || fstat(sfd, &st) < 0 || (msg = mapped(mail, sfd, (size_t) st.st_size)) == NULL)
 		return NULL;
-	return mapped(mail, sfd, (size_t) st.st_size);
+	mail->file_ours = 1;
+	return msg;
 }
 
 /* mda_adopt_message - MSG, what a filter made of the message (and now

@@ -104,6 +104,38 @@ sys.exit(0 if got[:len(want)] == want else 1)
 PY
 ok $? "  the message as it came, LF line ends"
 
+# the spool is in the home (no $TMPDIR), the Maildir copy is that file
+# itself linked into place, nothing on top of it (this rc script adds
+# no lines): written once; a second folder (:copy) gets a copy of its
+# own; with the spool on another filesystem the copy is written
+printf 'require ["fileinto", "copy"];\nfileinto :copy "One";\nfileinto "Two";\n' >two.sieve
+if command -v strace >/dev/null 2>&1; then
+	rm -rf "$HOME/Maildir"
+	cat lf.eml | strace -f -e trace=linkat -o trace "$mvmda" two.sieve 2>err
+	r=$?
+	f1=$(delivered .One/new) f2=$(delivered .Two/new)
+	is "$r:$(grep -c 'linkat(AT_FDCWD, "/proc/self/fd/[0-9]*", [0-9]*, "[^"]*", AT_SYMLINK_FOLLOW) = 0' trace)" 0:1 \
+		"the spool in the home: the first Maildir copy is the spool file, linked into tmp/ (once)"
+	content "$f1" | cmp -s - lf.eml && content "$f2" | cmp -s - lf.eml &&
+		[ "$(stat -c %i "$f1")" != "$(stat -c %i "$f2")" ] && [ "$(stat -c %h:%a "$f1")" = 1:600 ]
+	ok $? "  both folders byte for byte, each its own file (one link, mode 600)"
+else
+	ok 0 "the spool linked into tmp/ # SKIP strace is not installed"
+	ok 0 "  both folders byte for byte # SKIP strace is not installed"
+fi
+if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" != "$(stat -f -c %T "$HOME")" ]; then
+	rm -rf "$HOME/Maildir"
+	TMPDIR=/dev/shm
+	export TMPDIR
+	r=$(cat lf.eml | run_err two.sieve)
+	unset TMPDIR
+	f1=$(delivered .One/new) f2=$(delivered .Two/new)
+	content "$f1" | cmp -s - lf.eml && content "$f2" | cmp -s - lf.eml
+	is "$r:$?" 0:0 "the spool on another filesystem (TMPDIR=/dev/shm): both copies written, byte for byte"
+else
+	ok 0 "the spool on another filesystem # SKIP no /dev/shm of another kind here"
+fi
+
 rm -f "$HOME/mail/box"
 set -- $(run pipe mbox.sieve lf.eml)
 is "$1" 0 "24 MB into an mbox, written in pieces: delivered"
