@@ -146,5 +146,24 @@ is "$(n_in "$md/new")" 2 "fixed and flushed: delivered"
 wait_for sh -c "[ \$(postqueue -c '$PF/etc' -j 2>/dev/null | wc -l) = 0 ]"
 is "$(pf_queue_count)" 0 "the queue is empty"
 is "$(grep -l '^Subject: deferred one' "$md"/new/* | wc -l)" 1 "exactly once"
+
+# a big message (3 MB, spooled by mvmda in the home and, Postfix having
+# put Delivered-To on top itself, linked into the Maildir as it is)
+python3 - "$PF_PORT" "$u1@test.example" "$tmp/big.body" <<'PY'
+import smtplib, sys
+port, rcpt, keep = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+body = "".join("line %07d of a big message through Postfix\n" % i for i in range(70000))
+open(keep, "w").write(body)
+s = smtplib.SMTP("127.0.0.1", port)
+s.sendmail("sender@example.org", [rcpt], "Subject: big one\n\n" + body)
+s.quit()
+PY
+wait_for sh -c "grep -l '^Subject: big one' '$md'/new/* 2>/dev/null | grep -q ."
+f=$(grep -l '^Subject: big one' "$md"/new/* 2>/dev/null | head -n 1)
+sed '1,/^$/d' "$f" 2>/dev/null | cmp -s - "$tmp/big.body" &&
+	[ "$(grep -c "^Delivered-To: $u1@test.example" "$f")" = 1 ] && [ "$(stat -c %U:%a "$f")" = "$u1:600" ]
+ok $? "3 MB through Postfix: the body byte for byte, one Delivered-To, the user's, mode 600"
+ls -A "$tmp/$u1" | grep -q '^\.mvmda-spool' && r=1 || r=0
+ok $r "no spool file left in the home"
 [ "$tap_failed" = 0 ] || sed 's/^/# /' "$PF/maillog"
 done_testing
