@@ -277,6 +277,7 @@ deliver_main(int version)
 		}
 		if (mda.errors == 0)
 			printf("%s: ok\n", rc_path);
+		setup_rc_cache_check(&mda, rc_path);
 		exit(mda.errors ? 1 : 0);
 	}
 	if ((mda.msg = mda_read_message(&mda.mail, 0, mda.home)) == NULL

@@ -100,6 +100,7 @@ mda_send_fn mda_hand_over;
 int mda_loop(struct mda *mda);
 /* setup.c */
 void setup_user(const char *user, const gid_t *groups, int ngroups);
+void setup_rc_cache_check(const struct mda *m, const char *path);
 void setup_account(struct mda *m);
 void setup_envelope(struct mda *m, const char *opt_sender, const char *opt_recipient);
 void setup_env(struct mda *m, const char *location);

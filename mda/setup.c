@@ -287,6 +287,22 @@ setup_rc_compile(struct mda *m, const char **path_r)
 	return prog;
 }
 
+/* setup_rc_cache_check - -c: say when the compiled rc script at PATH
+ * cannot be kept in MVMDA_CACHE_DIR (missing, or not ours to write), as
+ * every delivery then compiles it again; a warning, not an error */
+void
+setup_rc_cache_check(const struct mda *m, const char *path)
+{
+	struct stat st;
+
+	if (m->builtin || !mfl_env_get_int(m->env, "mvmda_cache") || stat(path, &st) < 0
+	    || st.st_uid != 0 || access(MVMDA_CACHE_DIR, W_OK) == 0)
+		return;
+	fprintf(stderr, "mvmda: warning: %s: %s: the compiled rc script cannot be cached there, "
+		"so every delivery compiles it (make install makes the directory; "
+		"mvmda -c as root writes the cache)\n", MVMDA_CACHE_DIR, strerror(errno));
+}
+
 /* setup_env - the language's environment for this delivery (or decision,
  * at LOCATION "MTA"): mvmda's controls, variables, $functions and
  * callbacks, what the rc script is compiled with; the user's part is

@@ -408,5 +408,16 @@ R
 	is "$?" 75 "-d another user when not root: refused"
 	ok "$(grep -q 'only root may deliver as another user' err; echo $?)" "with the reason"
 	"$mvmda" -d no-such-user-here <msg 2>err; is "$?" 67 "-d unknown user: EX_NOUSER"
+	# -c by someone who may not write the system's cache directory (a
+	# root-owned rc script's cache goes there): ok, with a warning
+	# naming it
+	cp rc.mfl rootrc.mfl
+	cachedir=$(strings "$mvmda" | grep -m 1 '/cache/mvmf$')	# as configured
+	out=$(cd / && setpriv --reuid=nobody --regid=nogroup --clear-groups env MVMDA_RC="$tmp/rootrc.mfl" \
+		"$mvmda" -c 2>"$tmp/err")
+	r=$?
+	is "$r:$out" "0:$tmp/rootrc.mfl: ok" "-c, not allowed to write the rc cache: still ok"
+	ok "$(grep -q "^mvmda: warning: $cachedir: .*: the compiled rc script cannot be cached there, so every delivery compiles it" err; echo $?)" \
+		"  with a warning naming $cachedir"
 fi
 done_testing
