@@ -131,7 +131,8 @@ run_controls(struct mfl_run *run)
  * the rc script adds the same lines as for a delivery without preline,
  * so the copy carries one of each and preline's Delivered-To is not
  * taken for a loop (one for this address below them still is). MSG
- * itself when it has none; NULL (errno) when memory runs out */
+ * itself when it has none; NULL (errno) when memory runs out. A big
+ * message (mapped, message.c) is not copied for it */
 static struct msg *
 preline(struct msg *msg)
 {
@@ -152,12 +153,19 @@ preline(struct msg *msg)
 	}
 	if (off == 0)
 		return msg;
-	if ((copy = malloc(len - off + 1)) == NULL)
+	if (mda.mail.file_map != NULL) {
+		/* a big message's mapping lives as long as the process: the
+		 * rest of it, in place, not copied */
+		if ((rest = msg_from_mem(data + off, len - off, (size_t) 256 << 20)) == NULL)
+			return NULL;
+	} else if ((copy = malloc(len - off + 1)) == NULL) {
 		return NULL;
-	memcpy(copy, data + off, len - off);
-	if ((rest = msg_from_mem(copy, len - off, (size_t) 256 << 20)) == NULL) {
-		free(copy);
-		return NULL;
+	} else {
+		memcpy(copy, data + off, len - off);
+		if ((rest = msg_from_mem(copy, len - off, (size_t) 256 << 20)) == NULL) {
+			free(copy);
+			return NULL;
+		}
 	}
 	mda_log(LOG_DEBUG, "preline's Return-Path and Delivered-To taken off (the rc "
 		"script adds its own)");

@@ -138,6 +138,19 @@ else
 	ok 0 "the spool on another filesystem # SKIP no /dev/shm of another kind here"
 fi
 
+# qmail's preline: its Return-Path and Delivered-To taken off the top
+# of a big message on a regular file (qmail-local's), in place, not by
+# copying the rest
+rm -rf "$HOME/Maildir"
+{ printf 'Return-Path: <alice@example.org>\nDelivered-To: joe@example.net\n'; cat lf.eml; } >pre.eml
+set -- $(RPLINE='Return-Path: <alice@example.org>
+' DTLINE='Delivered-To: joe@example.net
+' run file head.sieve pre.eml)
+f=$(delivered .Big/new)
+content "$f" | cmp -s - lf.eml
+is "$1:$?" 0:0 "24 MB under qmail's preline: its two lines taken off, the rest byte for byte"
+rss_ok "$([ "$2" -lt 12288 ]; echo $?)" "  peak RSS $2 KB, far below its $((size >> 10)) KB"
+
 rm -f "$HOME/mail/box"
 set -- $(run pipe mbox.sieve lf.eml)
 is "$1" 0 "24 MB into an mbox, written in pieces: delivered"
