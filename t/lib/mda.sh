@@ -4,6 +4,11 @@
 # working directory, with an empty home in it ($HOME), mvmda's rc script
 # ($MVMDA_RC), and none of the variables an MTA hands mvmda.
 #
+# mda_forget_caches DIR: what mvmda compiled for root-owned rc scripts
+# under DIR and kept in the system's cache directory (the configured
+# LOCALSTATEDIR/cache/mvmf), removed: a test's temporary rc scripts
+# leave nothing there.
+#
 # mda_rc_folders: $MVMDA_RC is $tmp/rc.mfl, an rc script that stores in
 # ~/Maildir (Maildir++) and, as "mb/NAME", in the mbox ~/mail/NAME, and
 # runs the scripts named on the command line.
@@ -12,9 +17,16 @@
 # arguments, each in [], on the first line, then what it was given),
 # and DIR/rc.mfl is an rc script that stores in ~/Maildir (Maildir++),
 # sends through that sendmail and runs the script named.
+mda_forget_caches() {
+	[ -d "$1" ] || return 0
+	set -- "$1" "$(strings "$top_builddir/mda/mvmda" 2>/dev/null | grep -m 1 '/cache/mvmf$')"
+	[ -n "$2" ] && [ -d "$2" ] || return 0
+	rm -f "$2/$(cd "$1" && pwd -P | sed 's|/|%2F|g')%2F"*.mflc
+}
+
 mda_home() {
 	tmp=$(mktemp -d)
-	trap 'rm -rf "$tmp"' EXIT
+	trap 'mda_forget_caches "$tmp"; rm -rf "$tmp"' EXIT
 	cd "$tmp" || exit 1
 	unset SENDER RECIPIENT ORIGINAL_RECIPIENT DTLINE RPLINE EXTENSION LOCAL DOMAIN QUEUE_ID \
 		LOCAL_PART QUALIFY_DOMAIN MESSAGE_ID

@@ -6,12 +6,14 @@
 # ones into one mbox leave every message whole and stored at most once,
 # and every one reported delivered stored exactly once (kill.py).
 . "$top_srcdir/t/tap.sh"
+. "$top_srcdir/t/lib/mda.sh"
 mvmda=$(cd "$top_builddir/mda" && pwd)/mvmda
 command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
 tmp=$(mktemp -d /tmp/mvmda-faults.XXXXXX)
 mounted=
 cleanup() {
 	[ -n "$mounted" ] && umount "$mounted" 2>/dev/null
+	mda_forget_caches "$tmp"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -15,6 +15,7 @@
 # writable only through a supplementary group.
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/postfix.sh"
+. "$top_srcdir/t/lib/mda.sh"
 pf_check
 command -v useradd >/dev/null 2>&1 || skip_all "useradd is not installed"
 command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
@@ -32,7 +33,7 @@ cleanup() {
 	[ -n "$lmtp_pid" ] && kill "$lmtp_pid" 2>/dev/null
 	for u in "$u1" "$u2" "$u3"; do userdel "$u" >/dev/null 2>&1; done
 	[ -n "$grp" ] && groupdel "$grp" >/dev/null 2>&1
-	[ -n "$KEEP" ] || rm -rf "$tmp"
+	[ -n "$KEEP" ] || { mda_forget_caches "$tmp"; rm -rf "$tmp"; }
 }
 trap cleanup EXIT
 for u in "$u1" "$u2" "$u3"; do

@@ -13,6 +13,7 @@
 # accepted and filtered at delivery, one log line).
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/postfix.sh"
+. "$top_srcdir/t/lib/mda.sh"
 pf_check
 command -v useradd >/dev/null 2>&1 || skip_all "useradd is not installed"
 command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
@@ -33,6 +34,7 @@ cleanup() {
 	[ -n "$mt_pid" ] && kill "$mt_pid" 2>/dev/null
 	[ -n "$svc_pid" ] && kill "$svc_pid" 2>/dev/null
 	for u in "$a" "$b" "$c"; do userdel "$u" >/dev/null 2>&1; done
+	mda_forget_caches "$tmp"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
