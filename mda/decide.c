@@ -262,7 +262,6 @@ decide_become(void *ctx, const char *name)
 {
 	struct mda *m = ctx;
 	char why[256];
-
 	const gid_t *groups;
 	int n = decide_groups(name, &groups);
 

@@ -559,7 +559,7 @@ deliver_one(const struct lmtp_opts *o, struct conn *c, int msg, const char *user
 	int pipefd[2] = { -1, -1 }, status = 0, timed_out = 0, ended = 0;
 	struct timespec t0, t1;
 	struct keeper_says says;
-	struct keeper *k;
+	struct keeper *k = NULL;
 	const char *code = "451 4.3.0";
 
 	snprintf(id, sizeof(id), "L%lu.%u", c->id, n);
@@ -576,6 +576,10 @@ deliver_one(const struct lmtp_opts *o, struct conn *c, int msg, const char *user
 		if (pipefd[0] >= 0) {
 			close(pipefd[0]);
 			close(pipefd[1]);
+		}
+		if (k != NULL) {	/* gone, or stuck: a new one next time */
+			kill(k->pid, SIGKILL);
+			keeper_end(k);
 		}
 		return;
 	}

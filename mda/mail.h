@@ -32,6 +32,7 @@ struct mail {
 };
 
 int write_all(int fd, const char *p, size_t len);
+int mail_in_file(const struct mail *mail);
 int write_message(int fd, const struct mail *mail);
 
 #endif

@@ -114,6 +114,16 @@ subdir(int dirfd, const char *name)
 	return fd;
 }
 
+/* mail_in_file - MAIL's message lies in its file's mapping (a big one
+ * as it came, message.c; not what a filter or editheader made of it):
+ * it can go out of the file, and the mapping's pages be let go */
+int
+mail_in_file(const struct mail *mail)
+{
+	return mail->file_map != NULL && mail->data >= mail->file_map
+	    && mail->data + mail->len <= mail->file_map + mail->file_len;
+}
+
 /* write_message - MAIL's message (not its head) to FD: from its file
  * with sendfile when it lies in one (a big message is never paged into
  * this process to be written), else from memory; -1 */
@@ -123,8 +133,7 @@ write_message(int fd, const struct mail *mail)
 	off_t off;
 	size_t left = mail->len;
 
-	if (mail->file_map == NULL || mail->data < mail->file_map
-	    || mail->data + mail->len > mail->file_map + mail->file_len)
+	if (!mail_in_file(mail))
 		return write_all(fd, mail->data, mail->len);
 	off = (off_t) (mail->data - mail->file_map);
 	while (left > 0) {

@@ -46,6 +46,16 @@
 #include "mbox.h"
 #include "msg/msg.h"
 
+/* quoted - the line at P (the data ending at END) is one mboxrd quotes:
+ * ^>*From  */
+static int
+quoted(const char *p, const char *end)
+{
+	while (p < end && *p == '>')
+		p++;
+	return (size_t) (end - p) >= 5 && memcmp(p, "From ", 5) == 0;
+}
+
 /* mbox_quote - DATA with ">" before each line matching ^>*From  (mboxrd) */
 void
 mbox_quote(const char *data, size_t len, struct buf *out)
@@ -54,12 +64,9 @@ mbox_quote(const char *data, size_t len, struct buf *out)
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t) (end - p));
-		const char *q = p;
 		size_t n = nl ? (size_t) (nl - p) + 1 : (size_t) (end - p);
 
-		while (q < end && *q == '>')
-			q++;
-		if ((size_t) (end - q) >= 5 && memcmp(q, "From ", 5) == 0)
+		if (quoted(p, end))
 			buf_putc(out, '>');
 		buf_append(out, p, n);
 		p += n;
@@ -340,26 +347,25 @@ let_go(const char **gone, const char *p)
 
 /* entry - what an append writes after the separator: the From line,
  * the quoted message and a blank line; all of it into OUT, but for a
- * message in a file (a big one, message.c), whose quoted body
- * write_entry writes in pieces: *REST_R is how long that is (OUT then
- * holds the From line and mvmda's header lines, and the end is
- * entry_end's) */
+ * message as it came in its file (a big one, message.c), whose quoted
+ * body and blank line write_entry writes in pieces: *REST_R is how long
+ * they are (OUT then holds the From line and mvmda's header lines) */
 static void
 entry(const struct mail *mail, struct buf *out, size_t *rest_r)
 {
 	*rest_r = 0;
 	mbox_from_line(mail->sender, (long long) mail->arrived, out);
 	mbox_quote(mail->head.data ? mail->head.data : "", mail->head.len, out);
-	if (mail->file_map != NULL && mail->len > 0) {
+	/* only the file's pages may be let go: an edited or filtered
+	 * message is in memory of ours */
+	if (mail_in_file(mail) && mail->len > 0) {
 		const char *gone = mail->data, *seen = gone;
 
 		*rest_r = mail->len;
 		for (const char *p = mail->data, *end = p + mail->len; p < end;) {
-			const char *nl = memchr(p, '\n', (size_t) (end - p)), *q = p;
+			const char *nl = memchr(p, '\n', (size_t) (end - p));
 
-			while (q < end && *q == '>')
-				q++;
-			*rest_r += (size_t) (end - q) >= 5 && memcmp(q, "From ", 5) == 0;
+			*rest_r += quoted(p, end);
 			p = nl != NULL ? nl + 1 : end;
 			if (p - seen > (1 << 20)) {	/* counted: let it go */
 				let_go(&gone, p);
@@ -392,9 +398,8 @@ write_entry(int fd, const struct mail *mail)
 
 		buf_reset(&piece);
 		mbox_quote(p, (size_t) (stop - p), &piece);
-		if (stop == end)
-			buf_append(&piece, mail->data[mail->len - 1] != '\n' ? "\n\n" : "\n",
-				   mail->data[mail->len - 1] != '\n' ? 2 : 1);
+		if (stop == end)	/* its last line ended, and a blank one */
+			buf_puts(&piece, mail->data[mail->len - 1] != '\n' ? "\n\n" : "\n");
 		if (piece.failed) {
 			errno = ENOMEM;
 			ret = -1;

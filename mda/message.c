@@ -202,7 +202,6 @@ mapped(struct mail *mail, int fd, size_t len)
 	mail->file_fd = fd;	/* both live as long as the process */
 	mail->file_map = map;
 	mail->file_len = len;
-	mail->file_ours = 0;
 	return msg;
 }
 
@@ -221,6 +220,7 @@ mda_read_message(struct mail *mail, int fd, const char *home)
 
 	mail->file_fd = -1;
 	mail->file_map = NULL;
+	mail->file_ours = 0;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
 	    && lseek(fd, 0, SEEK_CUR) == 0) {
 		if ((uintmax_t) st.st_size <= SPOOL_AFTER)

@@ -241,6 +241,30 @@ if (header :contains "subject" "[list]")
 	fileinto "Lists";
 S
 
+# a keeper killed while its connection goes on: the next messages for
+# that user over the connection get a new keeper (none is lost: one may
+# be deferred); before, every later one was deferred
+python3 - "$sock" "$u1" <<'PY' >"$tmp/killed.out" 2>&1
+import smtplib, subprocess, sys, time
+sock, user = sys.argv[1:3]
+s = smtplib.LMTP(sock)
+s.ehlo("x")
+def send(subject):
+    try:
+        s.sendmail("a@example.org", [user + "@test.example"], "Subject: %s\r\n\r\nk\r\n" % subject)
+        return 250
+    except smtplib.SMTPResponseException as e:
+        return e.smtp_code
+codes = [send("keeper one")]
+subprocess.run(["pkill", "-KILL", "-u", user])
+time.sleep(0.2)
+codes += [send("keeper two"), send("keeper three")]
+s.quit()
+print(" ".join(map(str, codes)))
+PY
+case $(cat "$tmp/killed.out") in "250 250 250" | "250 451 250") r=0 ;; *) r=1 ;; esac
+ok $r "a keeper killed mid-connection: the user's next messages are delivered by a new one ($(cat "$tmp/killed.out"))"
+
 # supplementary groups: u2 writes .Shared (root:GROUP 2770) only as a
 # member of GROUP
 out=$(python3 - "$sock" "$u2" <<'PY' 2>&1
