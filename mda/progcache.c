@@ -40,6 +40,8 @@ static struct entry {
 	unsigned long used;
 } cache[PROGCACHE_MAX];
 static unsigned long clock_hand;
+static int nkept;	/* entries in use: a delivery, which keeps none,
+			 * never reads the table's pages */
 
 /* stamp_of - FILE's stamp into S; -1 when it cannot be stat()ed */
 static int
@@ -79,6 +81,7 @@ drop(struct entry *e)
 	free(e->path);
 	mfl_prog_free(e->prog);
 	memset(e, 0, sizeof(*e));
+	nkept--;
 }
 
 /* progcache_get - PATH's program compiled in mode SIEVE when it is kept
@@ -86,7 +89,7 @@ drop(struct entry *e)
 struct mfl_prog *
 progcache_get(const char *path, int sieve)
 {
-	for (int i = 0; i < PROGCACHE_MAX; i++) {
+	for (int i = 0; nkept > 0 && i < PROGCACHE_MAX; i++) {
 		struct entry *e = &cache[i];
 
 		if (e->path == NULL || e->sieve != sieve || strcmp(e->path, path) != 0)
@@ -125,6 +128,7 @@ progcache_put(const char *path, int sieve, struct mfl_prog *prog)
 	if (e->path != NULL)
 		drop(e);
 	*e = fresh_entry;
+	nkept++;
 	return 0;
 }
 
@@ -132,7 +136,7 @@ progcache_put(const char *path, int sieve, struct mfl_prog *prog)
 int
 progcache_owns(const struct mfl_prog *prog)
 {
-	for (int i = 0; i < PROGCACHE_MAX; i++)
+	for (int i = 0; nkept > 0 && i < PROGCACHE_MAX; i++)
 		if (cache[i].prog == prog)
 			return 1;
 	return 0;

@@ -183,20 +183,22 @@ setup_user(const char *user, const gid_t *groups, int ngroups)
 void
 setup_account(struct mda *m)
 {
-	struct passwd *pw = getpwuid(getuid()), *named;
 	const char *user = getenv("USER"), *home = getenv("HOME");
+	struct passwd *pw = user != NULL && *user ? getpwnam(user) : NULL;
 	struct stat st;
 
-	if (user != NULL && *user && (named = getpwnam(user)) != NULL
-	    && named->pw_uid == getuid())
+	/* one lookup when USER is the uid's (as the MTA sets it) */
+	if (pw != NULL && pw->pw_uid == getuid())
 		m->username = strdup(user);
 	else
-		m->username = pw ? strdup(pw->pw_name) : "nobody";
+		m->username = (pw = getpwuid(getuid())) ? strdup(pw->pw_name) : "nobody";
 	if (home != NULL && *home == '/' && stat(home, &st) == 0 && S_ISDIR(st.st_mode)
 	    && st.st_uid == getuid())
 		m->home = strdup(home);
+	else if ((pw = getpwuid(getuid())) != NULL)	/* the uid's own, not USER's */
+		m->home = strdup(pw->pw_dir);
 	else
-		m->home = pw ? strdup(pw->pw_dir) : "/";
+		m->home = "/";
 	if (m->username == NULL || m->home == NULL) {
 		mda_log(LOG_ERR, "out of memory");
 		exit(EX_TEMPFAIL);

@@ -114,7 +114,7 @@ put_value(struct buf *b, const struct value *v)
 static int
 serialise(const struct mfl_prog *prog, struct buf *b)
 {
-	put32(b, (uint32_t) prog->sieve);
+	put32(b, (uint32_t) (prog->sieve | prog->sieve_sniffed << 1));
 	put32(b, (uint32_t) prog->nfiles);
 	for (size_t i = 0; i < prog->nfiles; i++) {
 		struct stat st;
@@ -197,7 +197,15 @@ cache_path(const char *path, const char *dir)
 	if (dir == NULL) {
 		buf_append(&b, path, strlen(path));
 	} else {
-		if ((real = realpath(path, NULL)) == NULL)
+		/* an absolute path without "." or ".." parts is named as it is
+		 * (a symlink on the way gives that spelling its own cache); any
+		 * other is resolved first */
+		if (*path == '/' && strstr(path, "/./") == NULL && strstr(path, "/../") == NULL
+		    && strstr(path, "//") == NULL)
+			real = strdup(path);
+		else
+			real = realpath(path, NULL);
+		if (real == NULL)
 			return NULL;
 		buf_printf(&b, "%s/", dir);
 		for (const unsigned char *p = (const unsigned char *) real; *p; p++)
@@ -512,10 +520,15 @@ deserialise(struct reader *r, struct mfl_prog *prog, int sieve)
 	char err[300];
 	struct buf errors = BUF_INIT;
 
-	if ((int) get32(r) != sieve || check_files(r, prog) < 0
-	    || check_controls(r, prog->env) < 0)
+	uint32_t mode = get32(r);
+
+	/* SIEVE < 0: the mode its first line or name gave when it was
+	 * compiled (bit 1), the file being unchanged (check_files) */
+	if (mode > 3 || (sieve >= 0 ? (int) (mode & 1) != sieve : !(mode & 2))
+	    || check_files(r, prog) < 0 || check_controls(r, prog->env) < 0)
 		return -1;
-	prog->sieve = sieve;
+	prog->sieve = (int) (mode & 1);
+	prog->sieve_sniffed = (int) (mode >> 1);
 	prog->ncode = get_count(r, 10);
 	if (r->bad || prog->ncode == 0
 	    || (prog->code = getmem(r, prog->arena, prog->ncode * 4)) == NULL
@@ -684,10 +697,16 @@ mfl_compile_cached_in(const struct mfl_env *env, const char *path, int sieve,
 {
 	struct mfl_prog *prog;
 	struct stat owner;
+	int sniffed = 0;
 
 	if (dir != NULL && (stat(path, &owner) < 0 || owner.st_uid != 0))
 		dir = NULL;
 
+	if (sieve < 0 && mfl_env_get_int(env, "mfl_mode_sieve"))
+		sieve = 1;
+	/* the mode unknown: the cache's is the one the unchanged file had */
+	if ((prog = cache_load(env, path, dir, sieve)) != NULL)
+		return prog;
 	if (sieve < 0) {
 		/* the mode needs the first line: cheap next to a compile;
 		 * what is not a regular file is left to the compiler to refuse */
@@ -699,14 +718,14 @@ mfl_compile_cached_in(const struct mfl_env *env, const char *path, int sieve,
 
 		if (fd >= 0)
 			close(fd);
-		sieve = mfl_env_get_int(env, "mfl_mode_sieve")
-		    || mfl_file_is_sieve(path, head, n > 0 ? (size_t) n : 0);
+		sieve = mfl_file_is_sieve(path, head, n > 0 ? (size_t) n : 0);
+		sniffed = 1;
 	}
-	if ((prog = cache_load(env, path, dir, sieve)) != NULL)
-		return prog;
 	/* a decision run writes nothing; the delivery will */
-	if ((prog = mfl_compile_file(env, path, sieve, errors)) != NULL && env->uncertain == NULL)
+	if ((prog = mfl_compile_file(env, path, sieve, errors)) != NULL && env->uncertain == NULL) {
+		prog->sieve_sniffed = sniffed;
 		cache_save(prog, path, dir);	/* a failure only costs speed */
+	}
 	return prog;
 }
 

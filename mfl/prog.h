@@ -46,6 +46,7 @@ struct mfl_prog {
 	const char **global_names;
 	size_t nglobals;
 	int sieve;		/* the main file was read in Sieve mode */
+	int sieve_sniffed;	/* that mode came from its first line or name */
 	const struct mfl_env *env;
 	struct prog_cleanup *cleanups;	/* run by mfl_prog_free() */
 };

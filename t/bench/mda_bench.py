@@ -333,7 +333,7 @@ def bench(nrules, corpus="spread", n=None, size=None, skip=()):
     os.makedirs(os.path.dirname(script), exist_ok=True)
     with open(script, "w") as f:
         f.write(sieve(rs) + "\n")
-    env = {"HOME": home, "USER": os.environ.get("USER", "root"), "PATH": "/usr/bin:/bin",
+    env = {"HOME": home, "USER": "nobody" if as_user else os.environ.get("USER", "root"), "PATH": "/usr/bin:/bin",
            "MVMDA_RC": os.path.join(rcdir, "mvmda-rc.mfl"),
            "SENDER": "someone@sender.example", "RECIPIENT": "user@example.net"}
     peers = [("limit", [limit, os.path.join(home, "Maildir")]),

@@ -136,6 +136,25 @@ printf 'string $name = "LIB2";\n' >lib.mfl
 touch -d '2002-02-02' lib.mfl
 is "$(folder main.mfl)" "LIB2" "a changed include makes the cache stale"
 
+# the mode: a run that leaves it to the script (its first line, its
+# name) takes the cache's without reading the script, but only when that
+# one was found the same way; a mode forced on the command line is
+# cached as forced, and a run forcing the other mode does not take it
+printf '# mfl: sieve\nrequire "fileinto";\nif header :contains "subject" "" { fileinto "MOD1"; }\n' >m.txt
+is "$(folder m.txt)" "MOD1" "the mode comment gives Sieve"
+same_stat_rewrite m.txt '# mfl: sieve
+require "fileinto";
+if header :contains "subject" "" { fileinto "MOD2"; }
+'
+is "$(folder m.txt)" "MOD1" "a run leaving the mode to the script takes the cache's"
+is "$("$mflc" -C -M -m "$msg" m.txt 2>/dev/null | grep -c '"phase":"compile"')" "1" \
+	"a run forcing MFL does not take the Sieve cache (and fails to compile)"
+printf 'require "fileinto";\nif header :contains "subject" "" { fileinto "MOD3"; }\n' >f.txt
+"$mflc" -C -S -m "$msg" f.txt >/dev/null 2>&1
+ok "$([ -f f.txt.mflc ]; echo $?)" "a forced Sieve run caches f.txt"
+is "$("$mflc" -C -m "$msg" f.txt 2>/dev/null | grep -c '"phase":"compile"')" "1" \
+	"a run leaving the mode to f.txt (MFL by its name) does not take the forced cache"
+
 # concurrent first runs: all right, one whole cache, no temporary left
 printf 'require "fileinto";\nfileinto "PAR";\n' >p.sieve
 i=0
