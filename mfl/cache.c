@@ -32,13 +32,14 @@
 
 #include "ast.h"
 #include "cache.h"
+#include "compile.h"
 #include "env.h"
 #include "intr/intr.h"
 #include "msg/arena.h"
 #include "msg/buf.h"
 #include "prog.h"
 
-#define CACHE_MAGIC	"MFLCACH3"
+#define CACHE_MAGIC	"MFLCACH4"
 #define CACHE_MAX	(64u << 20)
 
 /* --- writing --- */
@@ -139,6 +140,9 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 	put32(b, (uint32_t) prog->nconsts);
 	for (size_t i = 0; i < prog->nconsts; i++)
 		put_value(b, &prog->consts[i]);
+	put32(b, (uint32_t) prog->nglobals);
+	for (size_t i = 0; i < prog->nglobals; i++)
+		put32(b, (uint32_t) prog->global_types[i]);
 	put32(b, (uint32_t) prog->nsites);
 	for (size_t i = 0; i < prog->nsites; i++) {
 		const struct site *s = &prog->sites[i];
@@ -179,9 +183,6 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 			put32(b, (uint32_t) f->param_types[k]);
 		put32(b, (uint32_t) f->line);
 	}
-	put32(b, (uint32_t) prog->nglobals);
-	for (size_t i = 0; i < prog->nglobals; i++)
-		put32(b, (uint32_t) prog->global_types[i]);
 	return b->failed ? -1 : 0;
 }
 
@@ -437,20 +438,66 @@ get_value(struct reader *r, struct arena *a, struct value *v)
 	return r->bad ? -1 : 0;
 }
 
+/* The intrinsics sites named so far: a script names a few, many times
+ * over, and intr_find() walks the whole table. */
+#define INTR_SEEN_MAX	16
+struct intr_seen {
+	const char *name;
+	size_t len;
+	uint32_t kind;
+	const struct intrinsic *in;
+	struct intr_facts facts;	/* for site_valid_as() */
+};
+
+/* intr_again - the intrinsic NAME (LEN bytes) of KIND, from SEEN when
+ * it was found before, else found and noted there with its facts (into
+ * FACTS_R either way); NULL when none */
+static const struct intrinsic *
+intr_again(const struct mfl_env *env, struct intr_seen *seen, const char *name, size_t len,
+	   uint32_t kind, struct intr_facts *facts_r)
+{
+	struct intr_seen *free_slot = NULL;
+	const struct intrinsic *in;
+
+	for (int i = 0; i < INTR_SEEN_MAX; i++) {
+		if (seen[i].in == NULL) {
+			free_slot = free_slot ? free_slot : &seen[i];
+			continue;
+		}
+		if (seen[i].len == len && seen[i].kind == kind && memcmp(seen[i].name, name, len) == 0) {
+			*facts_r = seen[i].facts;
+			return seen[i].in;
+		}
+	}
+	if ((in = intr_find(env, name, len, (enum intr_kind) kind)) == NULL)
+		return NULL;
+	intr_facts_of(in, facts_r);
+	if (free_slot != NULL)
+		*free_slot = (struct intr_seen) { name, len, kind, in, *facts_r };
+	return in;
+}
+
 /* get_site - one intrinsic call site, its numbers checked; the
  * intrinsic is found again by name, the host's ones too */
 static int
-get_site(struct reader *r, struct mfl_prog *prog, struct site *s)
+get_site(struct reader *r, struct mfl_prog *prog, struct site *s, struct intr_seen *seen,
+	 struct intr_facts *facts_r)
 {
 	size_t nlen = 0;
 	const char *name = getstr(r, prog->arena, &nlen);
 	uint32_t kind = get32(r), file, has_pattern;
 	const struct intrinsic *in;
+	const signed char *tag_arg;
+	uint64_t lo, hi;
 
 	if (r->bad || kind > INTR_FUNCTION
-	    || (in = intr_find(prog->env, name, nlen, (enum intr_kind) kind)) == NULL)
+	    || (in = intr_again(prog->env, seen, name, nlen, kind, facts_r)) == NULL)
 		return -1;
-	memset(s, 0, sizeof(*s));
+	/* every field is set below: no memset (its rep stos, 100 bytes a
+	 * site, was a tenth of a big script's load) */
+	s->data = NULL;
+	s->pattern = NULL;
+	s->pattern_len = 0;
 	s->intr = in;
 	s->match = (int) get32(r);
 	s->relop = (int) get32(r);
@@ -461,6 +508,7 @@ get_site(struct reader *r, struct mfl_prog *prog, struct site *s)
 	s->tags = get32(r);
 	if ((size_t) (r->end - r->p) < sizeof(s->tag_arg))
 		return -1;
+	tag_arg = (const signed char *) r->p;	/* checked below, in the file */
 	memcpy(s->tag_arg, r->p, sizeof(s->tag_arg));
 	r->p += sizeof(s->tag_arg);
 	s->npos = (int) get32(r);
@@ -474,8 +522,12 @@ get_site(struct reader *r, struct mfl_prog *prog, struct site *s)
 	    || s->comparator < 0 || s->comparator > CMP_UNICODE_CASEMAP || s->addrpart < 0 || s->addrpart > 4
 	    || s->npos < 0 || s->nargs < s->npos || s->nargs > 64)
 		return -1;
-	for (int t = 0; t < SITE_TAGS_MAX; t++)
-		if (s->tag_arg[t] < -1 || s->tag_arg[t] >= s->nargs)
+	/* read from the file's bytes, not from what was just stored: a
+	 * byte load from a wide store stalls the processor */
+	memcpy(&lo, tag_arg, 8);
+	memcpy(&hi, tag_arg + 8, 8);
+	for (int t = 0; (lo & hi) != UINT64_MAX && t < SITE_TAGS_MAX; t++)	/* all -1: none */
+		if (tag_arg[t] < -1 || tag_arg[t] >= s->nargs)
 			return -1;
 	s->file = prog->files[file];
 	if (has_pattern && (s->pattern = getstr(r, prog->arena, &s->pattern_len)) == NULL)
@@ -519,8 +571,10 @@ deserialise(struct reader *r, struct mfl_prog *prog, int sieve)
 {
 	char err[300];
 	struct buf errors = BUF_INIT;
-
+	struct intr_seen seen[INTR_SEEN_MAX] = { { 0 } };
+	unsigned char *effect;
 	uint32_t mode = get32(r);
+	int ok;
 
 	/* SIEVE < 0: the mode its first line or name gave when it was
 	 * compiled (bit 1), the file being unchanged (check_files) */
@@ -544,28 +598,38 @@ deserialise(struct reader *r, struct mfl_prog *prog, int sieve)
 	for (size_t i = 0; i < prog->nconsts; i++)
 		if (get_value(r, prog->arena, &prog->consts[i]) < 0)
 			return -1;
-	prog->nsites = get_count(r, 64);
-	if (r->bad || (prog->sites = arena_alloc(prog->arena, (prog->nsites + 1) * sizeof(struct site))) == NULL)
-		return -1;
-	for (size_t i = 0; i < prog->nsites; i++)
-		if (get_site(r, prog, &prog->sites[i]) < 0
-		    || intr_site_compile(prog, &prog->sites[i], err, sizeof(err)) < 0)
-			return -1;
-	if (get_funcs(r, prog) < 0)
-		return -1;
 	prog->nglobals = get_count(r, 4);
 	if (r->bad || (prog->global_types = arena_alloc(prog->arena, (prog->nglobals + 1) * sizeof(int))) == NULL)
 		return -1;
 	for (size_t i = 0; i < prog->nglobals; i++)
 		prog->global_types[i] = (int) get32(r);
-	if (r->bad || r->p != r->end)
+	/* each site checked as it is read, while it is in the processor's
+	 * cache, and its stack effect noted for the code's check: the
+	 * table (100 bytes a site) is not walked again */
+	prog->nsites = get_count(r, 64);
+	if (r->bad || (prog->sites = arena_alloc(prog->arena, (prog->nsites + 1) * sizeof(struct site))) == NULL
+	    || (effect = malloc(2 * prog->nsites + 1)) == NULL)
 		return -1;
-	{
-		int ok = prog_verify(prog, &errors);
+	for (size_t i = 0; i < prog->nsites; i++) {
+		struct site *s = &prog->sites[i];
+		struct intr_facts facts;
 
-		buf_free(&errors);
-		return ok;
+		if (get_site(r, prog, s, seen, &facts) < 0 || !site_valid_as(s, prog->nglobals, &facts)
+		    || intr_site_compile(prog, s, err, sizeof(err)) < 0) {
+			free(effect);
+			return -1;
+		}
+		effect[2 * i] = (unsigned char) s->nargs;	/* at most 64 */
+		effect[2 * i + 1] = (unsigned char) site_pushes(s->intr);
 	}
+	if (get_funcs(r, prog) < 0 || r->bad || r->p != r->end) {
+		free(effect);
+		return -1;
+	}
+	ok = prog_verify_code(prog, effect, &errors);
+	free(effect);
+	buf_free(&errors);
+	return ok;
 }
 
 /* A cache file's mapping, unmapped when its program is freed. */

@@ -87,6 +87,14 @@ int compile_expr(struct compile *cc, struct ast *n, int want);
 int compile_stmt(struct compile *cc, struct ast *n);
 int compile_site(struct compile *cc, struct ast *n);
 int site_valid(const struct site *site, size_t nglobals);
+/* What site_valid() checks a site against, the same for every site of
+ * one intrinsic: worked out once when a cache's sites are read. */
+struct intr_facts {
+	size_t required, max_pos;	/* positional arguments */
+	uint32_t known, valued;		/* tag ids: its own; taking a value */
+};
+void intr_facts_of(const struct intrinsic *intr, struct intr_facts *f);
+int site_valid_as(const struct site *site, size_t nglobals, const struct intr_facts *f);
 int compile_zero(struct compile *cc, int type);
 int compile_grow(struct compile *cc, void **v, size_t n, size_t *cap, size_t size);
 

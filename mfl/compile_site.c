@@ -55,46 +55,53 @@ required_args(const char *spec)
 	return n;
 }
 
-/* site_valid - SITE as the compiler makes it: as many positional
- * arguments as its intrinsic takes, each tag present one it knows with
- * its value on the stack once, nothing else on the stack, the match,
- * comparator and address part known, aux a slot of the program's
- * NGLOBALS globals where the intrinsic keeps one; a program read back
- * from the cache must pass it for every site (verify.c) */
-int
-site_valid(const struct site *site, size_t nglobals)
+/* intr_facts_of - what site_valid() checks a site of INTR against,
+ * worked out once for all its sites */
+void
+intr_facts_of(const struct intrinsic *intr, struct intr_facts *f)
 {
-	const struct intrinsic *intr = site->intr;
-	uint32_t known = 0, valued = 0, taken = 0;
-	int tagged = 0;
-
-	if (intr == NULL || site->npos < 0 || (size_t) site->npos < required_args(intr->args)
-	    || (size_t) site->npos > intr_max_positional(intr) || site->nargs < site->npos
-	    || site->nargs - site->npos > SITE_TAGS_MAX || (site->tags >> SITE_TAGS_MAX) != 0
-	    || site->match < 0 || site->match > MATCH_LIST || site->relop < 0
-	    || site->relop > REL_NE || site->comparator < 0 || site->comparator > CMP_UNICODE_CASEMAP
-	    || site->addrpart < 0 || site->addrpart > 4)
-		return 0;
+	*f = (struct intr_facts) { required_args(intr->args), intr_max_positional(intr), 0, 0 };
 	/* the ids of the intrinsic's own tags, and of those with a value
 	 * (match types, comparators, address parts have fields of their own) */
 	for (const struct intr_tag *t = intr->tags; t != NULL && t->name != NULL; t++)
 		if (t->group != TG_MATCH && t->group != TG_COMPARATOR && t->group != TG_ADDRPART
 		    && t->id >= 0 && t->id < SITE_TAGS_MAX) {
-			known |= 1u << t->id;
+			f->known |= 1u << t->id;
 			if (t->arg != TAGARG_NONE)
-				valued |= 1u << t->id;
+				f->valued |= 1u << t->id;
 		}
-	if (site->tags & ~known)
+}
+
+/* site_valid_as - site_valid() with its intrinsic's facts F at hand */
+int
+site_valid_as(const struct site *site, size_t nglobals, const struct intr_facts *f)
+{
+	const struct intrinsic *intr = site->intr;
+	uint32_t taken = 0;
+	uint64_t lo, hi;
+	int tagged = 0;
+
+	if (site->npos < 0 || (size_t) site->npos < f->required
+	    || (size_t) site->npos > f->max_pos || site->nargs < site->npos
+	    || site->nargs - site->npos > SITE_TAGS_MAX || (site->tags >> SITE_TAGS_MAX) != 0
+	    || site->match < 0 || site->match > MATCH_LIST || site->relop < 0
+	    || site->relop > REL_NE || site->comparator < 0 || site->comparator > CMP_UNICODE_CASEMAP
+	    || site->addrpart < 0 || site->addrpart > 4 || (site->tags & ~f->known))
 		return 0;
-	for (int id = 0; id < SITE_TAGS_MAX; id++) {
+	/* most sites have no tag of the intrinsic's own: all of tag_arg is -1 */
+	_Static_assert(SITE_TAGS_MAX == 16, "tag_arg is read as two words");
+	memcpy(&lo, site->tag_arg, 8);
+	memcpy(&hi, site->tag_arg + 8, 8);
+	for (int id = 0; (site->tags != 0 || lo != UINT64_MAX || hi != UINT64_MAX)
+		     && id < SITE_TAGS_MAX; id++) {
 		int present = (site->tags >> id) & 1, at = site->tag_arg[id];
 
 		if (at < 0) {
-			if (present && (valued & (1u << id)))
+			if (present && (f->valued & (1u << id)))
 				return 0;
 			continue;
 		}
-		if (!present || !(valued & (1u << id)) || at < site->npos || at >= site->nargs
+		if (!present || !(f->valued & (1u << id)) || at < site->npos || at >= site->nargs
 		    || (taken & (1u << (at - site->npos))))
 			return 0;
 		taken |= 1u << (at - site->npos);
@@ -110,6 +117,23 @@ site_valid(const struct site *site, size_t nglobals)
 	default:
 		return site->aux == 0;
 	}
+}
+
+/* site_valid - SITE as the compiler makes it: as many positional
+ * arguments as its intrinsic takes, each tag present one it knows with
+ * its value on the stack once, nothing else on the stack, the match,
+ * relation, comparator and address part in range, and an aux inside
+ * NGLOBALS globals where the intrinsic keeps one; a program read back
+ * from the cache must pass it for every site (verify.c) */
+int
+site_valid(const struct site *site, size_t nglobals)
+{
+	struct intr_facts f;
+
+	if (site->intr == NULL)
+		return 0;
+	intr_facts_of(site->intr, &f);
+	return site_valid_as(site, nglobals, &f);
 }
 
 /* kind_fits - a value of TYPE may be passed as argument KIND */

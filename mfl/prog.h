@@ -109,6 +109,9 @@ struct mfl_run {
 
 int run_own_message(struct mfl_run *run, struct msg *msg);
 int prog_verify(const struct mfl_prog *prog, struct buf *errors);
+int prog_verify_code(const struct mfl_prog *prog, const unsigned char *site_effect,
+		     struct buf *errors);
+int site_pushes(const struct intrinsic *in);
 int prog_on_free(struct mfl_prog *prog, void (*fn)(void *), void *ptr);
 
 #endif

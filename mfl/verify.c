@@ -46,9 +46,11 @@ operand_ok(const struct mfl_prog *prog, const struct func *fn, size_t lo,
 	}
 }
 
-/* effect - values INSN pops and pushes; -1 pops for "ends the path" */
+/* effect - values INSN pops and pushes; -1 pops for "ends the path";
+ * a site's from SITE_EFFECT (two bytes a site) when not NULL */
 static void
-effect(const struct mfl_prog *prog, uint32_t w, int *pops, int *pushes)
+effect(const struct mfl_prog *prog, const unsigned char *site_effect, uint32_t w,
+       int *pops, int *pushes)
 {
 	enum opcode op = INSN_OP(w);
 	int32_t arg = INSN_ARG(w);
@@ -60,13 +62,15 @@ effect(const struct mfl_prog *prog, uint32_t w, int *pops, int *pushes)
 		*pops = prog->funcs[arg].nparams;
 		*pushes = prog->funcs[arg].ret != TYPE_VOID;
 		break;
-	case OP_INTR: {
-		const struct intrinsic *in = prog->sites[arg].intr;
-
-		*pops = prog->sites[arg].nargs;
-		*pushes = in->kind == INTR_TEST || (in->kind == INTR_FUNCTION && in->ret != 0);
+	case OP_INTR:
+		if (site_effect != NULL) {
+			*pops = site_effect[2 * arg];
+			*pushes = site_effect[2 * arg + 1];
+		} else {
+			*pops = prog->sites[arg].nargs;
+			*pushes = site_pushes(prog->sites[arg].intr);
+		}
 		break;
-	}
 	case OP_NEWARR:
 		*pops = arg;
 		break;
@@ -77,76 +81,93 @@ effect(const struct mfl_prog *prog, uint32_t w, int *pops, int *pushes)
 
 /* verify_func - stack heights through function F's code [LO, HI) */
 static int
-verify_func(const struct mfl_prog *prog, const struct func *fn, size_t lo,
-	    size_t hi, int *height, size_t *work, struct buf *errors)
+verify_func(const struct mfl_prog *prog, const unsigned char *site_effect,
+	    const struct func *fn, size_t lo, size_t hi, int *height, uint32_t *work,
+	    struct buf *errors)
 {
-	size_t nwork = 0;
+	size_t nwork = 0, pc = lo;
 
-	for (size_t pc = lo; pc < hi; pc++)
-		height[pc - lo] = -1;
+	for (size_t i = lo; i < hi; i++)
+		height[i - lo] = -1;
 	height[0] = 0;
-	work[nwork++] = lo;
+	work[nwork++] = (uint32_t) lo;
 	while (nwork > 0) {
-		size_t pc = work[--nwork];
-		uint32_t w = prog->code[pc];
-		enum opcode op = INSN_OP(w);
-		int h = height[pc - lo], pops, pushes;
-		size_t next[2];
-		int nnext = 0;
+		/* straight on from a jump's target while the next instruction
+		 * is new: a script is long runs with few jumps, and the work
+		 * stack takes only the targets */
+		for (pc = work[--nwork];;) {
+			uint32_t w = prog->code[pc];
+			enum opcode op = INSN_OP(w);
+			int h = height[pc - lo], pops, pushes;
+			size_t to;
 
-		if (op >= OP__COUNT || !operand_ok(prog, fn, lo, hi, w))
-			goto bad;
-		/* the caller counts on a value exactly when the function has a
-		 * type (effect() of CALL): a RET there would leave it short */
-		if ((op == OP_RET && fn->ret != TYPE_VOID) || (op == OP_RETV && fn->ret == TYPE_VOID))
-			goto bad;
-		effect(prog, w, &pops, &pushes);
-		if (pops < 0 || h < pops || h - pops + pushes > 65536)
-			goto bad;
-		h = h - pops + pushes;
-		if (op == OP_RET || op == OP_RETV || op == OP_STOP)
-			continue;
-		if (op == OP_JMP || op == OP_JZ || op == OP_JNZ)
-			next[nnext++] = (size_t) INSN_ARG(w);
-		if (op != OP_JMP)
-			next[nnext++] = pc + 1;
-		for (int i = 0; i < nnext; i++) {
-			if (next[i] >= hi)
-				goto bad;	/* falls off the function's end */
-			if (height[next[i] - lo] < 0) {
-				height[next[i] - lo] = h;
-				work[nwork++] = next[i];
-			} else if (height[next[i] - lo] != h) {
-				goto bad;	/* paths disagree */
+			if (op >= OP__COUNT || !operand_ok(prog, fn, lo, hi, w))
+				goto bad;
+			/* the caller counts on a value exactly when the function
+			 * has a type (effect() of CALL): a RET there would leave
+			 * it short */
+			if ((op == OP_RET && fn->ret != TYPE_VOID) || (op == OP_RETV && fn->ret == TYPE_VOID))
+				goto bad;
+			effect(prog, site_effect, w, &pops, &pushes);
+			if (pops < 0 || h < pops || h - pops + pushes > 65536)
+				goto bad;
+			h = h - pops + pushes;
+			if (op == OP_RET || op == OP_RETV || op == OP_STOP)
+				break;
+			if (op == OP_JMP || op == OP_JZ || op == OP_JNZ) {
+				to = (size_t) INSN_ARG(w);
+				if (to >= hi)
+					goto bad;
+				if (height[to - lo] < 0) {
+					height[to - lo] = h;
+					work[nwork++] = (uint32_t) to;
+				} else if (height[to - lo] != h) {
+					goto bad;	/* paths disagree */
+				}
+				if (op == OP_JMP)
+					break;
 			}
+			if ((to = pc + 1) >= hi)
+				goto bad;	/* falls off the function's end */
+			if (height[to - lo] >= 0) {
+				if (height[to - lo] != h)
+					goto bad;
+				break;
+			}
+			height[to - lo] = h;
+			pc = to;
 		}
-		continue;
-bad:
-		buf_printf(errors, "mfl: bad program: instruction %zu of $%s\n", pc, fn->name);
-		return -1;
 	}
 	return 0;
+bad:
+	buf_printf(errors, "mfl: bad program: instruction %zu of $%s\n", pc, fn->name);
+	return -1;
 }
 
-/* prog_verify - the whole program; 0 when it is safe to run */
+/* site_pushes - values a call of IN leaves on the stack */
 int
-prog_verify(const struct mfl_prog *prog, struct buf *errors)
+site_pushes(const struct intrinsic *in)
+{
+	return in->kind == INTR_TEST || (in->kind == INTR_FUNCTION && in->ret != 0);
+}
+
+/* prog_verify_code - PROG's functions and code, its sites already
+ * checked (site_valid); SITE_EFFECT, when not NULL, holds each site's
+ * pops and pushes (two bytes a site), so that a big program read from
+ * the cache is checked without walking its site table a second time;
+ * 0 when it is safe to run */
+int
+prog_verify_code(const struct mfl_prog *prog, const unsigned char *site_effect,
+		 struct buf *errors)
 {
 	int *height = malloc((prog->ncode + 1) * sizeof(*height));
-	size_t *work = malloc((prog->ncode + 1) * sizeof(*work));
+	uint32_t *work = malloc((prog->ncode + 1) * sizeof(*work));
 	int ret = 0;
 
-	if (height == NULL || work == NULL) {
+	if (height == NULL || work == NULL || prog->ncode > UINT32_MAX) {
 		buf_puts(errors, "mfl: out of memory\n");
 		ret = -1;
 	}
-	/* every site's operands, before any instruction can name one */
-	for (size_t s = 0; ret == 0 && s < prog->nsites; s++)
-		if (!site_valid(&prog->sites[s], prog->nglobals)) {
-			buf_printf(errors, "mfl: bad program: call site %zu (%s)\n", s,
-				   prog->sites[s].intr ? prog->sites[s].intr->name : "?");
-			ret = -1;
-		}
 	for (size_t f = 0; ret == 0 && f < prog->nfuncs; f++) {
 		const struct func *fn = &prog->funcs[f];
 		size_t hi = f + 1 < prog->nfuncs ? prog->funcs[f + 1].entry : prog->ncode;
@@ -158,9 +179,23 @@ prog_verify(const struct mfl_prog *prog, struct buf *errors)
 			ret = -1;
 			break;
 		}
-		ret = verify_func(prog, fn, fn->entry, hi, height, work, errors);
+		ret = verify_func(prog, site_effect, fn, fn->entry, hi, height, work, errors);
 	}
 	free(height);
 	free(work);
 	return ret;
+}
+
+/* prog_verify - the whole program; 0 when it is safe to run */
+int
+prog_verify(const struct mfl_prog *prog, struct buf *errors)
+{
+	/* every site's operands, before any instruction can name one */
+	for (size_t s = 0; s < prog->nsites; s++)
+		if (!site_valid(&prog->sites[s], prog->nglobals)) {
+			buf_printf(errors, "mfl: bad program: call site %zu (%s)\n", s,
+				   prog->sites[s].intr ? prog->sites[s].intr->name : "?");
+			return -1;
+		}
+	return prog_verify_code(prog, NULL, errors);
 }

@@ -59,16 +59,18 @@ fileinto "EEEE";
 same_stat_rewrite s.sieve 'require "fileinto";
 fileinto "FFFF";
 '
-python3 - s.sieve.mflc <<'PY'
+cat >forge.py <<'PY'
+# forge.py CACHE code|site - rewrite the cache with a valid checksum
+# over a forgery only prog_verify() and the site checks can refuse:
+# "code", every PUSHK (op 2, the low byte of an instruction word) made
+# a POP (op 3), which pops what is not there; "site", the first call
+# site's aux (the global an intrinsic keeps) set where it has none.
+# The file stays well formed (mfl/cache.c serialise: mode, source
+# files, controls, code, constants, globals, sites, functions)
 import struct, sys
-p = sys.argv[1]
+p, what = sys.argv[1], sys.argv[2]
 d = bytearray(open(p, 'rb').read())
 body = d[40:]
-# the code array, after the mode, the source files and the controls
-# (mfl/cache.c deserialise); every PUSHK (op 2, the low byte of an
-# instruction word) made a POP (op 3): pops what is not there. Only the
-# code is touched, so the file is well formed and only prog_verify()
-# can refuse it
 u32 = lambda at: struct.unpack_from('<I', body, at)[0]
 at = 4
 nfiles, at = u32(at), at + 4
@@ -79,11 +81,31 @@ for _ in range(ncontrols):
     at += 4 + u32(at) + 4
 ncode, at = u32(at), at + 4
 forged = 0
-for pc in range(ncode):
-    if body[at + 4 * pc] == 2:
-        body[at + 4 * pc] = 3
-        forged += 1
-assert forged > 0, "no PUSHK to forge"
+if what == "code":
+    for pc in range(ncode):
+        if body[at + 4 * pc] == 2:
+            body[at + 4 * pc] = 3
+            forged += 1
+at += ncode * 10
+nconsts, at = u32(at), at + 4
+for _ in range(nconsts):
+    kind, at = u32(at), at + 4
+    if kind == 1:            # V_INT
+        at += 8
+    elif kind == 2:          # V_STR
+        at += 4 + u32(at)
+    else:                    # V_ARR of strings
+        n, at = u32(at), at + 4
+        for _ in range(n):
+            at += 4 + u32(at)
+nglobals, at = u32(at), at + 4
+at += 4 * nglobals
+nsites, at = u32(at), at + 4
+if what == "site" and nsites > 0:
+    at += 4 + u32(at) + 4    # name, kind
+    struct.pack_into('<I', body, at + 12, 7)  # match, relop, pattern_list, aux
+    forged += 1
+assert forged > 0, "nothing to forge"
 M = 2**64 - 1
 def step(h, w):
     h = ((h ^ w) * 0x9e3779b97f4a7c15) & M
@@ -108,7 +130,14 @@ struct.pack_into('<Q', d, 24, checksum(bytes(body)))
 d[40:] = body
 open(p, 'wb').write(bytes(d))
 PY
+python3 forge.py s.sieve.mflc code
 is "$(folder s.sieve)" "FFFF" "a forged cache fails verification and is not run"
+"$mflc" -C -m "$msg" s.sieve >/dev/null 2>&1
+same_stat_rewrite s.sieve 'require "fileinto";
+fileinto "F2F2";
+'
+python3 forge.py s.sieve.mflc site
+is "$(folder s.sieve)" "F2F2" "a cache with a forged call site is not run"
 
 # foreign or writable by others: never read
 "$mflc" -C -m "$msg" s.sieve >/dev/null 2>&1
