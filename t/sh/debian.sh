@@ -86,6 +86,8 @@ if command -v systemd-analyze >/dev/null; then
 fi
 is "$(/usr/bin/mvmda -V | sed -n 's/^# rc: //p')" /etc/mvmf/mvmda-rc.mfl \
 	"the installed mvmda runs the rc script in /etc/mvmf"
+ok "$([ -f /var/cache/mvmf/%2Fetc%2Fmvmf%2Fmvmda-rc.mfl.mflc ]; echo $?)" \
+	"the postinst compiled it into /var/cache/mvmf (mvmda -c)"
 conf=$(man -l /usr/share/man/man1/mvmda.1.gz 2>/dev/null | sed -n 's|^ *ln -s \(/[^ ]*90-mvmf-sieve.conf\) .*|\1|p')
 ok "$([ -n "$conf" ] && grep -q '^  sieve_extensions = ' "$conf"; echo $?)" \
 	"the Dovecot snippet is installed where mvmda(1) says (${conf:-not named})"
