@@ -12,7 +12,10 @@
  * it carries a checksum, so a torn or damaged file is a miss; it is
  * used (mapped read-only) only when it belongs to the user reading it
  * (or to root, for the system rc script) and no one else can write it;
- * and what is read goes through prog_verify() before it can run.
+ * and what is read goes through prog_verify() before it can run. The
+ * program's code and strings are used where they are mapped: only
+ * the file's owner could change them under the run, and that is the
+ * user whose own delivery it is (or root).
  * Any doubt is a miss: the script is compiled as if there were no cache.
  *
  * DIAGNOSTICS: none; cache_load() returns NULL on any miss and
@@ -134,6 +137,8 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 		put32(b, (uint32_t) (prog->env->controls[i].type | prog->env->controls[i].var << 8));
 	}
 	put32(b, (uint32_t) prog->ncode);
+	while (b->len % 4 != 0)	/* the code 4-byte aligned: used in place */
+		buf_append(b, "", 1);
 	buf_append(b, prog->code, prog->ncode * sizeof(*prog->code));
 	buf_append(b, prog->lines, prog->ncode * sizeof(*prog->lines));
 	buf_append(b, prog->file_of, prog->ncode * sizeof(*prog->file_of));
@@ -276,6 +281,7 @@ struct reader {
 	const char *p, *end;
 	int bad;
 	int sources;		/* compare the source files with the disk */
+	const char *base;	/* the body's first byte (at 40 in the file) */
 };
 
 static uint32_t
@@ -584,11 +590,24 @@ deserialise(struct reader *r, struct mfl_prog *prog, int sieve)
 	prog->sieve = (int) (mode & 1);
 	prog->sieve_sniffed = (int) (mode >> 1);
 	prog->ncode = get_count(r, 10);
-	if (r->bad || prog->ncode == 0
-	    || (prog->code = getmem(r, prog->arena, prog->ncode * 4)) == NULL
-	    || (prog->lines = getmem(r, prog->arena, prog->ncode * 4)) == NULL
-	    || (prog->file_of = getmem(r, prog->arena, prog->ncode * 2)) == NULL)
+	while (!r->bad && (r->p - r->base) % 4 != 0)	/* zeros up to the code */
+		if (r->p == r->end || *r->p++ != 0)
+			r->bad = 1;
+	if (r->bad || prog->ncode == 0 || (size_t) (r->end - r->p) / 10 < prog->ncode)
 		return -1;
+	if (((uintptr_t) r->p & 3) == 0) {
+		/* used where it is mapped, read-only: no copy, no fresh
+		 * pages (at 10,000 rules, 700 KB); the file is the user's own
+		 * or root's and writable by no one else (map_cache) */
+		prog->code = (uint32_t *) (uintptr_t) r->p;
+		prog->lines = (uint32_t *) (uintptr_t) (r->p + prog->ncode * 4);
+		prog->file_of = (uint16_t *) (uintptr_t) (r->p + prog->ncode * 8);
+		r->p += prog->ncode * 10;
+	} else if ((prog->code = getmem(r, prog->arena, prog->ncode * 4)) == NULL
+		   || (prog->lines = getmem(r, prog->arena, prog->ncode * 4)) == NULL
+		   || (prog->file_of = getmem(r, prog->arena, prog->ncode * 2)) == NULL) {
+		return -1;	/* a body handed over unaligned (cache_parse) */
+	}
 	for (size_t pc = 0; pc < prog->ncode; pc++)
 		if (prog->file_of[pc] >= prog->nfiles)
 			return -1;
@@ -685,7 +704,7 @@ map_cache(const char *path, struct mfl_prog *prog, size_t *len_r)
 static int
 load(struct mfl_prog *prog, const char *body, size_t len, int sieve, int sources)
 {
-	struct reader r = { body, body + len, 0, sources };
+	struct reader r = { body, body + len, 0, sources, body };
 
 	return deserialise(&r, prog, sieve);
 }

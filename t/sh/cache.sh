@@ -66,7 +66,7 @@ cat >forge.py <<'PY'
 # a POP (op 3), which pops what is not there; "site", the first call
 # site's aux (the global an intrinsic keeps) set where it has none.
 # The file stays well formed (mfl/cache.c serialise: mode, source
-# files, controls, code, constants, globals, sites, functions)
+# files, controls, code (aligned), constants, globals, sites, functions)
 import struct, sys
 p, what = sys.argv[1], sys.argv[2]
 d = bytearray(open(p, 'rb').read())
@@ -80,6 +80,7 @@ ncontrols, at = u32(at), at + 4
 for _ in range(ncontrols):
     at += 4 + u32(at) + 4
 ncode, at = u32(at), at + 4
+at += -at % 4             # zeros: the code is 4-byte aligned in the file
 forged = 0
 if what == "code":
     for pc in range(ncode):
