@@ -369,8 +369,12 @@ def bench(nrules, corpus="spread", n=None, size=None, skip=()):
             if os.path.isfile(f):
                 chown_nobody(f)
         if name == "mvmda":	# warm the user's script cache once, as on a live system
-            subprocess.run(as_user + [mvmda, "-n", script], env=env, capture_output=True,
-                           stdin=subprocess.DEVNULL)
+            # (with a message: on an empty one mvmda defers before the script)
+            warm = subprocess.run(as_user + [mvmda, "-n", script], env=env, capture_output=True,
+                                  input=msgs[0])
+            if not os.path.exists(script + ".mflc"):
+                print("mda_bench: mvmda -n did not cache %s (exit %d): %s"
+                      % (script, warm.returncode, warm.stderr.decode(errors="replace").strip()))
         wall, cpu, rss, bad = run(name, argv, msgs, env)
         if name == "limit":
             # first and again last: the lower of the two, so that what
