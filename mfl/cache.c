@@ -42,7 +42,7 @@
 #include "msg/buf.h"
 #include "prog.h"
 
-#define CACHE_MAGIC	"MFLCACH4"
+#define CACHE_MAGIC	"MFLCACH5"
 #define CACHE_MAX	(64u << 20)
 
 /* --- writing --- */
@@ -157,6 +157,9 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 			if (prog->files[k] == s->file)
 				file = (uint32_t) k;
 		putstr(b, s->intr->name, strlen(s->intr->name));
+		/* and its capability: two may share a name (notify) */
+		putstr(b, s->intr->capability ? s->intr->capability : "",
+		       s->intr->capability ? strlen(s->intr->capability) : 0);
 		put32(b, (uint32_t) s->intr->kind);
 		put32(b, (uint32_t) s->match);
 		put32(b, (uint32_t) s->relop);
@@ -448,19 +451,20 @@ get_value(struct reader *r, struct arena *a, struct value *v)
  * over, and intr_find() walks the whole table. */
 #define INTR_SEEN_MAX	16
 struct intr_seen {
-	const char *name;
-	size_t len;
+	const char *name, *cap;
+	size_t len, cap_len;
 	uint32_t kind;
 	const struct intrinsic *in;
 	struct intr_facts facts;	/* for site_valid_as() */
 };
 
-/* intr_again - the intrinsic NAME (LEN bytes) of KIND, from SEEN when
- * it was found before, else found and noted there with its facts (into
- * FACTS_R either way); NULL when none */
+/* intr_again - the intrinsic NAME (LEN bytes) of KIND needing the
+ * capability CAP (CAP_LEN bytes), from SEEN when it was found before,
+ * else found and noted there with its facts (into FACTS_R either way);
+ * NULL when none */
 static const struct intrinsic *
 intr_again(const struct mfl_env *env, struct intr_seen *seen, const char *name, size_t len,
-	   uint32_t kind, struct intr_facts *facts_r)
+	   const char *cap, size_t cap_len, uint32_t kind, struct intr_facts *facts_r)
 {
 	struct intr_seen *free_slot = NULL;
 	const struct intrinsic *in;
@@ -470,16 +474,17 @@ intr_again(const struct mfl_env *env, struct intr_seen *seen, const char *name, 
 			free_slot = free_slot ? free_slot : &seen[i];
 			continue;
 		}
-		if (seen[i].len == len && seen[i].kind == kind && memcmp(seen[i].name, name, len) == 0) {
+		if (seen[i].len == len && seen[i].kind == kind && seen[i].cap_len == cap_len
+		    && memcmp(seen[i].name, name, len) == 0 && memcmp(seen[i].cap, cap, cap_len) == 0) {
 			*facts_r = seen[i].facts;
 			return seen[i].in;
 		}
 	}
-	if ((in = intr_find(env, name, len, (enum intr_kind) kind)) == NULL)
+	if ((in = intr_find_as(env, name, len, (enum intr_kind) kind, cap, cap_len)) == NULL)
 		return NULL;
 	intr_facts_of(in, facts_r);
 	if (free_slot != NULL)
-		*free_slot = (struct intr_seen) { name, len, kind, in, *facts_r };
+		*free_slot = (struct intr_seen) { name, cap, len, cap_len, kind, in, *facts_r };
 	return in;
 }
 
@@ -489,15 +494,15 @@ static int
 get_site(struct reader *r, struct mfl_prog *prog, struct site *s, struct intr_seen *seen,
 	 struct intr_facts *facts_r)
 {
-	size_t nlen = 0;
-	const char *name = getstr(r, prog->arena, &nlen);
+	size_t nlen = 0, cap_len = 0;
+	const char *name = getstr(r, prog->arena, &nlen), *cap = getstr(r, prog->arena, &cap_len);
 	uint32_t kind = get32(r), file, has_pattern;
 	const struct intrinsic *in;
 	const signed char *tag_arg;
 	uint64_t lo, hi;
 
 	if (r->bad || kind > INTR_FUNCTION
-	    || (in = intr_again(prog->env, seen, name, nlen, kind, facts_r)) == NULL)
+	    || (in = intr_again(prog->env, seen, name, nlen, cap, cap_len, kind, facts_r)) == NULL)
 		return -1;
 	/* every field is set below: no memset (its rep stos, 100 bytes a
 	 * site, was a tenth of a big script's load) */

@@ -105,6 +105,8 @@ struct site {
 
 const struct intrinsic *intr_find(const struct mfl_env *env, const char *name,
 				  size_t len, enum intr_kind kind);
+const struct intrinsic *intr_find_as(const struct mfl_env *env, const char *name, size_t len,
+				     enum intr_kind kind, const char *cap, size_t cap_len);
 const struct intrinsic *intr_find_enabled(const struct mfl_env *env, const char *name,
 					  size_t len, enum intr_kind kind,
 					  int (*has)(void *ctx, const char *cap), void *ctx);

@@ -103,7 +103,8 @@ nglobals, at = u32(at), at + 4
 at += 4 * nglobals
 nsites, at = u32(at), at + 4
 if what == "site" and nsites > 0:
-    at += 4 + u32(at) + 4    # name, kind
+    at += 4 + u32(at)        # name
+    at += 4 + u32(at) + 4    # capability, kind
     struct.pack_into('<I', body, at + 12, 7)  # match, relop, pattern_list, aux
     forged += 1
 assert forged > 0, "nothing to forge"
@@ -184,6 +185,21 @@ printf 'require "fileinto";\nif header :contains "subject" "" { fileinto "MOD3";
 ok "$([ -f f.txt.mflc ]; echo $?)" "a forced Sieve run caches f.txt"
 is "$("$mflc" -C -m "$msg" f.txt 2>/dev/null | grep -c '"phase":"compile"')" "1" \
 	"a run leaving the mode to f.txt (MFL by its name) does not take the forced cache"
+
+# two intrinsics of one name (the deprecated notify and enotify's): the
+# cache finds again the one the script was compiled with
+for ext in notify enotify; do
+	if [ $ext = notify ]; then
+		printf 'require ["notify"];\nnotify :method "mailto" :options "a@example.org" :message "n1";\n' >$ext.sieve
+	else
+		printf 'require ["enotify"];\nnotify :message "n1" "mailto:a@example.org";\n' >$ext.sieve
+	fi
+	"$mflc" -C -m "$msg" $ext.sieve >/dev/null 2>&1
+	same_stat_rewrite $ext.sieve "$(sed 's/"n1"/"n2"/' $ext.sieve)
+"
+	is "$("$mflc" -C -m "$msg" $ext.sieve 2>/dev/null | sed -n 's/.*"message":"\([^"]*\)".*/\1/p')" "n1" \
+		"a script with $ext's notify runs from its cache"
+done
 
 # concurrent first runs: all right, one whole cache, no temporary left
 printf 'require "fileinto";\nfileinto "PAR";\n' >p.sieve
