@@ -85,6 +85,7 @@ sh_tests = \
 	t/sh/demo.sh \
 	t/sh/systemd.sh \
 	t/sh/cache.sh \
+	t/sh/dist.sh \
 	t/golden/run.sh \
 	t/mda/options.sh \
 	t/mda/sieve.sh t/mda/managesieve.sh t/mda/programs.sh \
