@@ -498,8 +498,6 @@ get_site(struct reader *r, struct mfl_prog *prog, struct site *s, struct intr_se
 	const char *name = getstr(r, prog->arena, &nlen), *cap = getstr(r, prog->arena, &cap_len);
 	uint32_t kind = get32(r), file, has_pattern;
 	const struct intrinsic *in;
-	const signed char *tag_arg;
-	uint64_t lo, hi;
 
 	if (r->bad || kind > INTR_FUNCTION
 	    || (in = intr_again(prog->env, seen, name, nlen, cap, cap_len, kind, facts_r)) == NULL)
@@ -519,8 +517,7 @@ get_site(struct reader *r, struct mfl_prog *prog, struct site *s, struct intr_se
 	s->tags = get32(r);
 	if ((size_t) (r->end - r->p) < sizeof(s->tag_arg))
 		return -1;
-	tag_arg = (const signed char *) r->p;	/* checked below, in the file */
-	memcpy(s->tag_arg, r->p, sizeof(s->tag_arg));
+	memcpy(s->tag_arg, r->p, sizeof(s->tag_arg));	/* site_valid_as checks them */
 	r->p += sizeof(s->tag_arg);
 	s->npos = (int) get32(r);
 	s->nargs = (int) get32(r);
@@ -533,13 +530,6 @@ get_site(struct reader *r, struct mfl_prog *prog, struct site *s, struct intr_se
 	    || s->comparator < 0 || s->comparator > CMP_UNICODE_CASEMAP || s->addrpart < 0 || s->addrpart > 4
 	    || s->npos < 0 || s->nargs < s->npos || s->nargs > 64)
 		return -1;
-	/* read from the file's bytes, not from what was just stored: a
-	 * byte load from a wide store stalls the processor */
-	memcpy(&lo, tag_arg, 8);
-	memcpy(&hi, tag_arg + 8, 8);
-	for (int t = 0; (lo & hi) != UINT64_MAX && t < SITE_TAGS_MAX; t++)	/* all -1: none */
-		if (tag_arg[t] < -1 || tag_arg[t] >= s->nargs)
-			return -1;
 	s->file = prog->files[file];
 	if (has_pattern && (s->pattern = getstr(r, prog->arena, &s->pattern_len)) == NULL)
 		return -1;

@@ -97,7 +97,7 @@ site_valid_as(const struct site *site, size_t nglobals, const struct intr_facts 
 		int present = (site->tags >> id) & 1, at = site->tag_arg[id];
 
 		if (at < 0) {
-			if (present && (f->valued & (1u << id)))
+			if (at < -1 || (present && (f->valued & (1u << id))))
 				return 0;
 			continue;
 		}

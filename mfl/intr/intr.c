@@ -127,10 +127,13 @@ intr_match(const struct intrinsic *in, const char *name, size_t len,
 	    && strlen(in->name) == len && strncasecmp(in->name, name, len) == 0;
 }
 
-/* cap_is - IN needs the capability CAP (CAP_LEN bytes; 0: none) */
+/* cap_is - IN needs the capability CAP (CAP_LEN bytes; 0: none), or
+ * CAP is NULL (any) */
 static int
 cap_is(const struct intrinsic *in, const char *cap, size_t cap_len)
 {
+	if (cap == NULL)
+		return 1;
 	return in->capability == NULL ? cap_len == 0
 	    : strlen(in->capability) == cap_len && memcmp(in->capability, cap, cap_len) == 0;
 }
@@ -140,19 +143,13 @@ const struct intrinsic *
 intr_find(const struct mfl_env *env, const char *name, size_t len,
 	  enum intr_kind kind)
 {
-	for (size_t i = 0; intr_table[i] != NULL; i++)
-		if (intr_match(intr_table[i], name, len, kind))
-			return intr_table[i];
-	for (size_t i = 0; env != NULL && i < env->nintrs; i++)
-		if (intr_match(env->intrs[i], name, len, kind))
-			return env->intrs[i];
-	return NULL;
+	return intr_find_as(env, name, len, kind, NULL, 0);
 }
 
 /* intr_find_as - the intrinsic NAME (LEN bytes) of KIND that needs the
- * capability CAP (CAP_LEN bytes, 0 for none): of two with one name
- * (enotify's notify and the deprecated one), the one a program read
- * back from the cache was compiled with */
+ * capability CAP (CAP_LEN bytes, 0 for none; CAP NULL: whichever comes
+ * first): of two with one name (enotify's notify and the deprecated
+ * one), the one a program read back from the cache was compiled with */
 const struct intrinsic *
 intr_find_as(const struct mfl_env *env, const char *name, size_t len, enum intr_kind kind,
 	     const char *cap, size_t cap_len)

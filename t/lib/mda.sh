@@ -21,7 +21,11 @@ mda_forget_caches() {
 	[ -d "$1" ] || return 0
 	set -- "$1" "$(strings "$top_builddir/mda/mvmda" 2>/dev/null | grep -m 1 '/cache/mvmf$')"
 	[ -n "$2" ] && [ -d "$2" ] || return 0
-	rm -f "$2/$(cd "$1" && pwd -P | sed 's|/|%2F|g')%2F"*.mflc
+	# named after the rc script's path as given (mfl/cache.c), resolved
+	# when it had . or .. parts: both spellings of DIR
+	for d in "$1" "$(cd "$1" && pwd -P)"; do
+		rm -f "$2/$(printf '%s' "$d" | sed 's|/|%2F|g')%2F"*.mflc
+	done
 }
 
 mda_home() {

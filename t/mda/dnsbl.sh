@@ -17,7 +17,7 @@ ns_enter -n
 mvmda="$top_builddir/mda/mvmda"
 mda_home
 upid=
-trap 'kill $upid 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $upid 2>/dev/null; mda_forget_caches "$tmp"; rm -rf "$tmp"' EXIT
 
 unbound_start "$tmp" <<ZONES || { echo "Bail out! unbound did not start"; exit 99; }
 local-zone: "test." static

@@ -14,6 +14,7 @@
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/ns.sh"
 . "$top_srcdir/t/lib/qmail.sh"
+. "$top_srcdir/t/lib/mda.sh"
 smtpd=$(cd "$top_builddir/milter" && pwd)/mvmtr-smtpd
 [ -x "$smtpd" ] || skip_all "mvmtr-smtpd is not built (./configure --enable-qmail-smtpd)"
 qmail_check
@@ -30,7 +31,7 @@ pids=
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	qmail_stop
-	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
+	[ -n "${KEEP:-}" ] || { mda_forget_caches "$tmp"; rm -rf "$tmp"; }
 }
 trap cleanup EXIT
 
