@@ -42,7 +42,7 @@
 #include "msg/buf.h"
 #include "prog.h"
 
-#define CACHE_MAGIC	"MFLCACH5"
+#define CACHE_MAGIC	"MFLCACH6"
 #define CACHE_MAX	(64u << 20)
 
 /* --- writing --- */
@@ -151,11 +151,7 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 	put32(b, (uint32_t) prog->nsites);
 	for (size_t i = 0; i < prog->nsites; i++) {
 		const struct site *s = &prog->sites[i];
-		uint32_t file = 0;
 
-		for (size_t k = 0; k < prog->nfiles; k++)
-			if (prog->files[k] == s->file)
-				file = (uint32_t) k;
 		putstr(b, s->intr->name, strlen(s->intr->name));
 		/* and its capability: two may share a name (notify) */
 		putstr(b, s->intr->capability ? s->intr->capability : "",
@@ -171,9 +167,6 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 		buf_append(b, s->tag_arg, sizeof(s->tag_arg));
 		put32(b, (uint32_t) s->npos);
 		put32(b, (uint32_t) s->nargs);
-		put32(b, (uint32_t) s->line);
-		put32(b, (uint32_t) s->col);
-		put32(b, file);
 		put32(b, s->pattern != NULL);
 		if (s->pattern != NULL)
 			putstr(b, s->pattern, s->pattern_len);
@@ -496,7 +489,7 @@ get_site(struct reader *r, struct mfl_prog *prog, struct site *s, struct intr_se
 {
 	size_t nlen = 0, cap_len = 0;
 	const char *name = getstr(r, prog->arena, &nlen), *cap = getstr(r, prog->arena, &cap_len);
-	uint32_t kind = get32(r), file, has_pattern;
+	uint32_t kind = get32(r), has_pattern;
 	const struct intrinsic *in;
 
 	if (r->bad || kind > INTR_FUNCTION
@@ -521,16 +514,12 @@ get_site(struct reader *r, struct mfl_prog *prog, struct site *s, struct intr_se
 	r->p += sizeof(s->tag_arg);
 	s->npos = (int) get32(r);
 	s->nargs = (int) get32(r);
-	s->line = (int) get32(r);
-	s->col = (int) get32(r);
-	file = get32(r);
 	has_pattern = get32(r);
-	if (r->bad || file >= prog->nfiles || s->match < 0 || s->match > MATCH_LIST
+	if (r->bad || s->match < 0 || s->match > MATCH_LIST
 	    || s->relop < 0 || s->relop > REL_NE
 	    || s->comparator < 0 || s->comparator > CMP_UNICODE_CASEMAP || s->addrpart < 0 || s->addrpart > 4
 	    || s->npos < 0 || s->nargs < s->npos || s->nargs > 64)
 		return -1;
-	s->file = prog->files[file];
 	if (has_pattern && (s->pattern = getstr(r, prog->arena, &s->pattern_len)) == NULL)
 		return -1;
 	return r->bad ? -1 : 0;

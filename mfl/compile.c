@@ -106,8 +106,8 @@ patch(struct compile *cc, size_t at, size_t target)
 	cc->code[at] = INSN(INSN_OP(cc->code[at]), (int32_t) target);
 }
 
-/* const_add - a new constant's index (no dedupe: a hash table cost
- * more compile time than the few repeated strings save) */
+/* const_add - a new constant's index (equal ones are shared when the
+ * code is done: compile_share) */
 static int
 const_add(struct compile *cc, struct value v)
 {
@@ -902,6 +902,7 @@ build(struct compile *cc)
 		memcpy((dst), (src), (n) * sizeof(*(src)));		\
 	}								\
 } while (0)
+	compile_share(cc);
 	MOVE(prog->code, cc->code, cc->ncode);
 	MOVE(prog->lines, cc->lines, cc->ncode);
 	MOVE(prog->file_of, cc->file_of, cc->ncode);
@@ -1054,10 +1055,10 @@ mfl_prog_has_hook(const struct mfl_prog *prog, const char *name)
 	return 0;
 }
 
-/* mfl_prog_sites - how often PROG calls intrinsic NAME; FN, if given,
- * sees each call's constant first argument (intrinsics flagged
- * INTR_F_CONST_ARG; each string of a constant list), or NULL when it
- * is computed */
+/* mfl_prog_sites - how many sites of PROG call intrinsic NAME (0: it
+ * is never called; calls alike share a site); FN, if given, sees each
+ * site's constant first argument (intrinsics flagged INTR_F_CONST_ARG;
+ * each string of a constant list), or NULL when it is computed */
 size_t
 mfl_prog_sites(const struct mfl_prog *prog, const char *name,
 	       void (*fn)(void *ctx, const char *arg, size_t len), void *ctx)
@@ -1084,8 +1085,8 @@ mfl_prog_sites(const struct mfl_prog *prog, const char *name,
 	return n;
 }
 
-/* mfl_prog_sites_tagged - how many calls of intrinsic NAME in PROG
- * give the tag :TAG */
+/* mfl_prog_sites_tagged - how many sites of PROG call intrinsic NAME
+ * with the tag :TAG (0: no call gives it) */
 size_t
 mfl_prog_sites_tagged(const struct mfl_prog *prog, const char *name, const char *tag)
 {

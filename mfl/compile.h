@@ -86,6 +86,7 @@ void cerror(struct compile *cc, const struct ast *at, const char *fmt, ...)
 int compile_expr(struct compile *cc, struct ast *n, int want);
 int compile_stmt(struct compile *cc, struct ast *n);
 int compile_site(struct compile *cc, struct ast *n);
+void compile_share(struct compile *cc);
 int site_valid(const struct site *site, size_t nglobals);
 /* What site_valid() checks a site against, the same for every site of
  * one intrinsic: worked out once when a cache's sites are read. */

@@ -365,9 +365,6 @@ compile_site(struct compile *cc, struct ast *n)
 	site->intr = intr;
 	site->match = MATCH_IS;
 	site->comparator = CMP_ASCII_CASEMAP;	/* RFC 5228 2.7.3 */
-	site->file = n->file;
-	site->line = n->line;
-	site->col = n->col;
 	if (site_tags(cc, n, site) < 0
 	    || (intr->prepare != NULL && intr->prepare(cc, n, &cc->sites[index]) < 0)
 	    || site_args(cc, n, index) < 0)

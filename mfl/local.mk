@@ -32,6 +32,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/report.c \
 	mfl/redirect.c mfl/redirect.h \
 	mfl/compile_include.c \
+	mfl/compile_share.c \
 	mfl/compile_site.c \
 	mfl/diag.c mfl/diag.h \
 	mfl/disasm.c \

@@ -203,17 +203,33 @@ mfl_run_add_recipient(struct mfl_run *run, const char *to)
 	return 0;
 }
 
-/* run_error - a runtime error raised by an intrinsic at SITE */
+/* run_where - the file and line of the call running now: vm_intr()
+ * sets run->pc to its OP_INTR, whose line is the call's */
+const char *
+run_where(const struct mfl_run *run, int *line_r)
+{
+	const struct mfl_prog *prog = run->prog;
+
+	*line_r = (int) prog->lines[run->pc];
+	return prog->files[prog->file_of[run->pc]];
+}
+
+/* run_error - a runtime error raised by an intrinsic at SITE (the call
+ * running now) */
 int
 run_error(struct mfl_run *run, const struct site *site, const char *fmt, ...)
 {
 	va_list ap;
+	const char *file;
+	int line;
 
+	(void) site;
 	if (run->failed)
 		return -1;
 	run->failed = 1;
+	file = run_where(run, &line);
 	buf_reset(&run->error);
-	buf_printf(&run->error, "%s:%d: runtime error: ", site->file, site->line);
+	buf_printf(&run->error, "%s:%d: runtime error: ", file, line);
 	va_start(ap, fmt);
 	{
 		char msg[400];

@@ -128,7 +128,7 @@ EXTRA_DIST += t/milter/hooks.mfl t/milter/minimal.mfl t/milter/rules.sieve \
 	t/milter/dns.mfl t/milter/lua/dns.lua t/milter/lua/damage.lua t/milter/lua/damage2.lua t/milter/damage.mfl
 EXTRA_DIST += $(sh_tests) t/mda/kill.py t/data t/golden/rules.sieve t/golden/loop.mfl \
 	t/golden/strings.mfl t/golden/rules.dis t/golden/loop.dis \
-	t/golden/strings.dis
+	t/golden/strings.dis t/golden/shared.sieve t/golden/shared.dis
 
 # make bench: never part of make check
 EXTRA_PROGRAMS += t/bench/hdr_bench

@@ -80,7 +80,9 @@ struct intrinsic {
 
 #define SITE_TAGS_MAX	16
 
-/* One call of an intrinsic in the program, resolved at compile time. */
+/* One call of an intrinsic in the program, resolved at compile time;
+ * calls alike in all of this share one site (share_sites), and where a
+ * call is in the script is its OP_INTR's line (run_where). */
 struct site {
 	const struct intrinsic *intr;
 	int match;		/* MATCH_IS ... */
@@ -94,8 +96,6 @@ struct site {
 	signed char tag_arg[SITE_TAGS_MAX];	/* args[] index, or -1 */
 	int npos;		/* positional arguments */
 	int nargs;		/* values on the stack */
-	int line, col;
-	const char *file;
 	void *data;		/* compiled per-site data (a regex) */
 	const char *pattern;	/* the constant it was compiled from */
 	size_t pattern_len;
@@ -136,6 +136,8 @@ int intr_reply_xcode_ok(const char *s, size_t len, char first);
  * read an int control; see a string-list argument as items. */
 int run_error(struct mfl_run *run, const struct site *site,
 	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* run_where - the file and line of the call running now */
+const char *run_where(const struct mfl_run *run, int *line_r);
 int run_str(struct mfl_run *run, const char *ptr, size_t len,
 	    struct value *out);
 /* run_buf_init - BUF empty, limited to what RUN may still allocate:

@@ -46,8 +46,7 @@ conflicts(const struct action_list *list, const struct action *act)
 int
 intr_add_action(struct mfl_run *run, const struct site *site, struct action *act)
 {
-	act->line = site->line;
-	act->file = site->file;
+	act->file = run_where(run, &act->line);
 	if ((int) run->actions.n >= run->limits.actions)
 		return run_error(run, site, "total number of actions exceeds policy limit "
 				 "(%d, $mfl_limit_actions)", run->limits.actions);

@@ -122,8 +122,7 @@ vacation_run(struct mfl_run *run, const struct site *site, struct value *args,
 	act.target = args[0].u.s.ptr;
 	act.target_len = args[0].u.s.len;
 	act.vacation = v;
-	act.line = site->line;
-	act.file = site->file;
+	act.file = run_where(run, &act.line);
 	if (run->actions.rejected)
 		return run_error(run, site, "vacation cannot be combined with reject (RFC 5230 4.7)");
 	if ((int) run->actions.n >= run->limits.actions)

@@ -4,7 +4,7 @@
 # "mflc -d FILE > FILE.dis" when a change to code generation is meant)
 . "$top_srcdir/t/tap.sh"
 cd "$top_srcdir/t/golden" || exit 1
-for src in rules.sieve loop.mfl strings.mfl; do
+for src in rules.sieve loop.mfl strings.mfl shared.sieve; do
 	got=$("$top_builddir/mfl/mflc" -d "$src" 2>&1)
 	want=$(cat "${src%.*}.dis")
 	if [ "$got" = "$want" ]; then

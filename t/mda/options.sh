@@ -168,6 +168,18 @@ for call in '$namespace("x/", "fs", "/tmp", "mbox", "/")' '$header_prepend("X-A"
 		&& [ ! -d "$HOME/Maildir/.B" ]; echo $?)" "a user script may not call ${call%%(*}"
 done
 is "$(count "$HOME/Maildir/new")" 5 "each of them kept in INBOX"
+# calls alike share one site (mfl/compile_share.c): what a call does
+# is still reported at its own line, not at the first alike call's
+printf 'if (0) $script_run("%s/self.mfl");\n\n$script_run("%s/self.mfl");\n' "$tmp" "$tmp" >twice.mfl
+"$mvmda" twice.mfl <msg 2>err; is "$?" 0 "a shared call's runtime error: delivered"
+ok "$(grep -q 'twice.mfl:3: runtime error: \$script_run is for the rc script only' err; echo $?)" \
+	"the error names the line of the call that ran"
+printf 'if header :is "subject" "no" {\n  discard;\n}\nif header :is "subject" "hello" {\n  discard;\n}\n' \
+	>twice.sieve
+MVMDA_RC="$tmp/logrc.mfl" "$mvmda" twice.sieve <msg 2>err; is "$?" 0 "a shared discard"
+ok "$(grep -q 'result=discarded (.*twice.sieve:5)' "$HOME/.mvmda.log"; echo $?)" \
+	"is logged at the line of the discard that ran"
+rm -f "$HOME/.mvmda.log"
 ok "$(! grep -rq '^X-A:' "$HOME/Maildir"; echo $?)" "with no header line added"
 rm -rf "$HOME/Maildir"
 
