@@ -79,26 +79,79 @@ effect(const struct mfl_prog *prog, const unsigned char *site_effect, uint32_t w
 	}
 }
 
+/* Where paths meet: only at a jump's target or a function's entry (an
+ * instruction with neither is reached from the one before it alone),
+ * so only those get a height: a bit per code word marks them, and a
+ * target's height is at its rank among the marked words. A big script
+ * has a jump every few words; a height per word was most of the check's
+ * memory (280 KB at 10,000 rules) and its writes most of its time. */
+struct targets {
+	uint64_t *bits;		/* bit pc: a target */
+	uint32_t *rank;		/* targets before each 64 words */
+	int *height;		/* each target's stack height, -1 until reached */
+	size_t n;
+};
+
+/* targets_mark - every function entry and jump target of PROG marked
+ * in T, and counted; an operand out of the code's range is left for
+ * operand_ok to refuse */
+static void
+targets_mark(const struct mfl_prog *prog, struct targets *t)
+{
+	size_t words = prog->ncode / 64 + 1;
+
+	for (size_t f = 0; f < prog->nfuncs; f++)
+		if (prog->funcs[f].entry < prog->ncode)
+			t->bits[prog->funcs[f].entry >> 6] |= 1ull << (prog->funcs[f].entry & 63);
+	for (size_t pc = 0; pc < prog->ncode; pc++) {
+		uint32_t w = prog->code[pc];
+		enum opcode op = INSN_OP(w);
+
+		if ((op == OP_JMP || op == OP_JZ || op == OP_JNZ) && INSN_ARG(w) >= 0
+		    && (size_t) INSN_ARG(w) < prog->ncode)
+			t->bits[(size_t) INSN_ARG(w) >> 6] |= 1ull << (INSN_ARG(w) & 63);
+	}
+	t->n = 0;
+	for (size_t k = 0; k < words; k++) {
+		t->rank[k] = (uint32_t) t->n;
+		t->n += (size_t) __builtin_popcountll(t->bits[k]);
+	}
+}
+
+/* target_index - PC's index among the targets, or -1 when it is none */
+static inline long
+target_index(const struct targets *t, size_t pc)
+{
+	uint64_t word = t->bits[pc >> 6], bit = 1ull << (pc & 63);
+
+	if (!(word & bit))
+		return -1;
+	return (long) t->rank[pc >> 6] + __builtin_popcountll(word & (bit - 1));
+}
+
 /* verify_func - stack heights through function F's code [LO, HI) */
 static int
 verify_func(const struct mfl_prog *prog, const unsigned char *site_effect,
-	    const struct func *fn, size_t lo, size_t hi, int *height, uint32_t *work,
+	    const struct func *fn, size_t lo, size_t hi, struct targets *t, uint32_t *work,
 	    struct buf *errors)
 {
 	size_t nwork = 0, pc = lo;
 
-	for (size_t i = lo; i < hi; i++)
-		height[i - lo] = -1;
-	height[0] = 0;
+	t->height[target_index(t, lo)] = 0;	/* an entry is marked */
 	work[nwork++] = (uint32_t) lo;
 	while (nwork > 0) {
-		/* straight on from a jump's target while the next instruction
-		 * is new: a script is long runs with few jumps, and the work
-		 * stack takes only the targets */
-		for (pc = work[--nwork];;) {
+		/* straight on from a target until the path ends or meets
+		 * one: each target is walked from once, so the work stack
+		 * holds at most all of them */
+		int h;
+
+		pc = work[--nwork];
+		h = t->height[target_index(t, pc)];
+		for (;;) {
 			uint32_t w = prog->code[pc];
 			enum opcode op = INSN_OP(w);
-			int h = height[pc - lo], pops, pushes;
+			int pops, pushes;
+			long at;
 			size_t to;
 
 			if (op >= OP__COUNT || !operand_ok(prog, fn, lo, hi, w))
@@ -115,13 +168,11 @@ verify_func(const struct mfl_prog *prog, const unsigned char *site_effect,
 			if (op == OP_RET || op == OP_RETV || op == OP_STOP)
 				break;
 			if (op == OP_JMP || op == OP_JZ || op == OP_JNZ) {
-				to = (size_t) INSN_ARG(w);
-				if (to >= hi)
-					goto bad;
-				if (height[to - lo] < 0) {
-					height[to - lo] = h;
-					work[nwork++] = (uint32_t) to;
-				} else if (height[to - lo] != h) {
+				at = target_index(t, (size_t) INSN_ARG(w));	/* in range: operand_ok */
+				if (t->height[at] < 0) {
+					t->height[at] = h;
+					work[nwork++] = (uint32_t) INSN_ARG(w);
+				} else if (t->height[at] != h) {
 					goto bad;	/* paths disagree */
 				}
 				if (op == OP_JMP)
@@ -129,12 +180,14 @@ verify_func(const struct mfl_prog *prog, const unsigned char *site_effect,
 			}
 			if ((to = pc + 1) >= hi)
 				goto bad;	/* falls off the function's end */
-			if (height[to - lo] >= 0) {
-				if (height[to - lo] != h)
-					goto bad;
-				break;
+			if ((at = target_index(t, to)) >= 0) {
+				if (t->height[at] >= 0) {
+					if (t->height[at] != h)
+						goto bad;
+					break;
+				}
+				t->height[at] = h;
 			}
-			height[to - lo] = h;
 			pc = to;
 		}
 	}
@@ -160,14 +213,23 @@ int
 prog_verify_code(const struct mfl_prog *prog, const unsigned char *site_effect,
 		 struct buf *errors)
 {
-	int *height = malloc((prog->ncode + 1) * sizeof(*height));
-	uint32_t *work = malloc((prog->ncode + 1) * sizeof(*work));
+	size_t words = prog->ncode / 64 + 1;
+	struct targets t = { calloc(words, sizeof(*t.bits)), malloc(words * sizeof(*t.rank)), NULL, 0 };
+	uint32_t *work = NULL;
 	int ret = 0;
 
-	if (height == NULL || work == NULL || prog->ncode > UINT32_MAX) {
-		buf_puts(errors, "mfl: out of memory\n");
+	if (t.bits == NULL || t.rank == NULL || prog->ncode > UINT32_MAX) {
 		ret = -1;
+	} else {
+		targets_mark(prog, &t);
+		if ((t.height = malloc((t.n + 1) * sizeof(*t.height))) == NULL
+		    || (work = malloc((t.n + 1) * sizeof(*work))) == NULL)
+			ret = -1;
+		for (size_t i = 0; ret == 0 && i < t.n; i++)
+			t.height[i] = -1;
 	}
+	if (ret < 0)
+		buf_puts(errors, "mfl: out of memory\n");
 	for (size_t f = 0; ret == 0 && f < prog->nfuncs; f++) {
 		const struct func *fn = &prog->funcs[f];
 		size_t hi = f + 1 < prog->nfuncs ? prog->funcs[f + 1].entry : prog->ncode;
@@ -179,9 +241,11 @@ prog_verify_code(const struct mfl_prog *prog, const unsigned char *site_effect,
 			ret = -1;
 			break;
 		}
-		ret = verify_func(prog, site_effect, fn, fn->entry, hi, height, work, errors);
+		ret = verify_func(prog, site_effect, fn, fn->entry, hi, &t, work, errors);
 	}
-	free(height);
+	free(t.bits);
+	free(t.rank);
+	free(t.height);
 	free(work);
 	return ret;
 }

@@ -36,6 +36,13 @@ static const struct break_case {
 	{ "match variable past ${99}", 0, INSN(OP_GETMATCH, 100) },
 	{ "falls off the end (RET replaced)", -1, INSN(OP_NOP, 0) },
 	{ "RETV with an empty stack", 0, INSN(OP_RETV, 0) },
+	/* where paths meet (verify.c keeps heights at jump targets only):
+	 * keep made a push, the straight path reaches the RET that both
+	 * JZs jump to one value higher */
+	{ "paths disagree where one falls through", 11, INSN(OP_PUSHINT, 1) },
+	/* the second JZ sent back to the header test, which the straight
+	 * path reached with two values more */
+	{ "a jump back into a straight run", 10, INSN(OP_JZ, 9) },
 };
 
 /* A Sieve script with sites that keep a global (set, setflag), tags
