@@ -25,32 +25,45 @@
 #include "opcodes.h"
 #include "prog.h"
 
-/* operand_ok - the operand of the instruction at PC is in range */
-static int
-operand_ok(const struct mfl_prog *prog, const struct func *fn, size_t lo,
-	   size_t hi, uint32_t w)
-{
-	int32_t arg = INSN_ARG(w);
+/* The range each opcode's operand must be in, [lo, hi), for the
+ * function being checked: a table, not a switch on the operand kind,
+ * whose indirect jump mispredicted on nearly every word of a script */
+struct ranges {
+	int64_t lo[256], hi[256];
+};
 
-	switch (opcode_operands[INSN_OP(w)]) {
-	case 'k': return arg >= 0 && (size_t) arg < prog->nconsts;
-	case 'g': return arg >= 0 && (size_t) arg < prog->nglobals;
-	case 'c': return arg >= 0 && (size_t) arg < prog->env->ncontrols;
-	case 'j': return arg >= 0 && (size_t) arg >= lo && (size_t) arg < hi;
-	case 'f': return arg >= 0 && (size_t) arg < prog->nfuncs && arg > 0;
-	case 's': return arg >= 0 && (size_t) arg < prog->nsites;
-	case 'l': return arg >= 0 && arg < fn->nlocals;
-	case 'n': return arg >= 0;
-	case 'm': return arg >= 0 && arg < MATCH_CAPS;
-	default: return 1;
+/* ranges_of - PROG's operand ranges inside function FN's code [LO, HI) */
+static void
+ranges_of(const struct mfl_prog *prog, const struct func *fn, size_t lo, size_t hi,
+	  struct ranges *r)
+{
+	for (int op = 0; op < 256; op++) {
+		int64_t low = 0, high = INT64_MAX;
+
+		switch (op < OP__COUNT ? opcode_operands[op] : 'x') {
+		case 'k': high = (int64_t) prog->nconsts; break;
+		case 'g': high = (int64_t) prog->nglobals; break;
+		case 'c': high = (int64_t) prog->env->ncontrols; break;
+		case 'j': low = (int64_t) lo, high = (int64_t) hi; break;
+		case 'f': low = 1, high = (int64_t) prog->nfuncs; break;
+		case 's': high = (int64_t) prog->nsites; break;
+		case 'l': high = fn->nlocals; break;
+		case 'n': break;
+		case 'm': high = MATCH_CAPS; break;
+		case 'x': low = 1, high = 0; break;	/* no such opcode */
+		default: low = INT64_MIN; break;	/* none */
+		}
+		r->lo[op] = low;
+		r->hi[op] = high;
 	}
 }
 
-/* effect - values INSN pops and pushes; -1 pops for "ends the path";
- * a site's from SITE_EFFECT (two bytes a site) when not NULL */
+/* effect_var - values an instruction whose count its operand or callee
+ * decides pops and pushes (CALL, INTR, NEWARR); a site's from
+ * SITE_EFFECT (two bytes a site) when not NULL */
 static void
-effect(const struct mfl_prog *prog, const unsigned char *site_effect, uint32_t w,
-       int *pops, int *pushes)
+effect_var(const struct mfl_prog *prog, const unsigned char *site_effect, uint32_t w,
+	   int *pops, int *pushes)
 {
 	enum opcode op = INSN_OP(w);
 	int32_t arg = INSN_ARG(w);
@@ -92,9 +105,20 @@ struct targets {
 	size_t n;
 };
 
+/* popcount - the set bits of W (no libgcc call: the build targets no
+ * particular processor, and the call was a tenth of the check) */
+static inline int
+popcount(uint64_t w)
+{
+	w = w - ((w >> 1) & 0x5555555555555555ull);
+	w = (w & 0x3333333333333333ull) + ((w >> 2) & 0x3333333333333333ull);
+	w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (int) ((w * 0x0101010101010101ull) >> 56);
+}
+
 /* targets_mark - every function entry and jump target of PROG marked
  * in T, and counted; an operand out of the code's range is left for
- * operand_ok to refuse */
+ * ranges_of's check to refuse */
 static void
 targets_mark(const struct mfl_prog *prog, struct targets *t)
 {
@@ -114,7 +138,7 @@ targets_mark(const struct mfl_prog *prog, struct targets *t)
 	t->n = 0;
 	for (size_t k = 0; k < words; k++) {
 		t->rank[k] = (uint32_t) t->n;
-		t->n += (size_t) __builtin_popcountll(t->bits[k]);
+		t->n += (size_t) popcount(t->bits[k]);
 	}
 }
 
@@ -126,17 +150,18 @@ target_index(const struct targets *t, size_t pc)
 
 	if (!(word & bit))
 		return -1;
-	return (long) t->rank[pc >> 6] + __builtin_popcountll(word & (bit - 1));
+	return (long) t->rank[pc >> 6] + popcount(word & (bit - 1));
 }
 
 /* verify_func - stack heights through function F's code [LO, HI) */
 static int
 verify_func(const struct mfl_prog *prog, const unsigned char *site_effect,
 	    const struct func *fn, size_t lo, size_t hi, struct targets *t, uint32_t *work,
-	    struct buf *errors)
+	    struct ranges *r, struct buf *errors)
 {
 	size_t nwork = 0, pc = lo;
 
+	ranges_of(prog, fn, lo, hi, r);
 	t->height[target_index(t, lo)] = 0;	/* an entry is marked */
 	work[nwork++] = (uint32_t) lo;
 	while (nwork > 0) {
@@ -154,21 +179,24 @@ verify_func(const struct mfl_prog *prog, const unsigned char *site_effect,
 			long at;
 			size_t to;
 
-			if (op >= OP__COUNT || !operand_ok(prog, fn, lo, hi, w))
-				goto bad;
+			if (INSN_ARG(w) < r->lo[op] || INSN_ARG(w) >= r->hi[op])
+				goto bad;	/* an unknown opcode too */
+			pops = opcode_pops[op];
+			pushes = opcode_pushes[op];
 			/* the caller counts on a value exactly when the function
-			 * has a type (effect() of CALL): a RET there would leave
-			 * it short */
+			 * has a type (effect_var() of CALL): a RET there would
+			 * leave it short */
 			if ((op == OP_RET && fn->ret != TYPE_VOID) || (op == OP_RETV && fn->ret == TYPE_VOID))
 				goto bad;
-			effect(prog, site_effect, w, &pops, &pushes);
+			if (pops == VAR || pushes == VAR)
+				effect_var(prog, site_effect, w, &pops, &pushes);
 			if (pops < 0 || h < pops || h - pops + pushes > 65536)
 				goto bad;
 			h = h - pops + pushes;
 			if (op == OP_RET || op == OP_RETV || op == OP_STOP)
 				break;
 			if (op == OP_JMP || op == OP_JZ || op == OP_JNZ) {
-				at = target_index(t, (size_t) INSN_ARG(w));	/* in range: operand_ok */
+				at = target_index(t, (size_t) INSN_ARG(w));	/* in [lo, hi): ranges */
 				if (t->height[at] < 0) {
 					t->height[at] = h;
 					work[nwork++] = (uint32_t) INSN_ARG(w);
@@ -216,9 +244,10 @@ prog_verify_code(const struct mfl_prog *prog, const unsigned char *site_effect,
 	size_t words = prog->ncode / 64 + 1;
 	struct targets t = { calloc(words, sizeof(*t.bits)), malloc(words * sizeof(*t.rank)), NULL, 0 };
 	uint32_t *work = NULL;
+	struct ranges *ranges = malloc(sizeof(*ranges));
 	int ret = 0;
 
-	if (t.bits == NULL || t.rank == NULL || prog->ncode > UINT32_MAX) {
+	if (t.bits == NULL || t.rank == NULL || ranges == NULL || prog->ncode > UINT32_MAX) {
 		ret = -1;
 	} else {
 		targets_mark(prog, &t);
@@ -241,12 +270,13 @@ prog_verify_code(const struct mfl_prog *prog, const unsigned char *site_effect,
 			ret = -1;
 			break;
 		}
-		ret = verify_func(prog, site_effect, fn, fn->entry, hi, &t, work, errors);
+		ret = verify_func(prog, site_effect, fn, fn->entry, hi, &t, work, ranges, errors);
 	}
 	free(t.bits);
 	free(t.rank);
 	free(t.height);
 	free(work);
+	free(ranges);
 	return ret;
 }
 
