@@ -25,37 +25,57 @@
 #include "opcodes.h"
 #include "prog.h"
 
-/* The range each opcode's operand must be in, [lo, hi), for the
- * function being checked: a table, not a switch on the operand kind,
- * whose indirect jump mispredicted on nearly every word of a script */
+/* The range each opcode's operand must be in, [lo, hi): the opcode's
+ * operand kind (a byte per opcode, made once per program) indexes the
+ * kind's range in the function being checked. Tables, not a switch on
+ * the kind, whose indirect jump mispredicted on nearly every word. */
+enum { RK_NONE, RK_BAD, RK_CONST, RK_GLOBAL, RK_CONTROL, RK_JUMP, RK_FUNC, RK_SITE,
+       RK_LOCAL, RK_COUNT, RK_MATCH, RK__N };
 struct ranges {
-	int64_t lo[256], hi[256];
+	unsigned char kind[256];
+	int64_t lo[RK__N], hi[RK__N];
 };
+
+/* ranges_kinds - each opcode's operand kind into R (RK_BAD for a byte
+ * that is no opcode) */
+static void
+ranges_kinds(struct ranges *r)
+{
+	for (int op = 0; op < 256; op++) {
+		switch (op < OP__COUNT ? opcode_operands[op] : 'x') {
+		case 'k': r->kind[op] = RK_CONST; break;
+		case 'g': r->kind[op] = RK_GLOBAL; break;
+		case 'c': r->kind[op] = RK_CONTROL; break;
+		case 'j': r->kind[op] = RK_JUMP; break;
+		case 'f': r->kind[op] = RK_FUNC; break;
+		case 's': r->kind[op] = RK_SITE; break;
+		case 'l': r->kind[op] = RK_LOCAL; break;
+		case 'n': r->kind[op] = RK_COUNT; break;
+		case 'm': r->kind[op] = RK_MATCH; break;
+		case 'x': r->kind[op] = RK_BAD; break;
+		default: r->kind[op] = RK_NONE; break;
+		}
+	}
+}
 
 /* ranges_of - PROG's operand ranges inside function FN's code [LO, HI) */
 static void
 ranges_of(const struct mfl_prog *prog, const struct func *fn, size_t lo, size_t hi,
 	  struct ranges *r)
 {
-	for (int op = 0; op < 256; op++) {
-		int64_t low = 0, high = INT64_MAX;
+	static const int64_t any_lo = INT64_MIN, any_hi = INT64_MAX;
 
-		switch (op < OP__COUNT ? opcode_operands[op] : 'x') {
-		case 'k': high = (int64_t) prog->nconsts; break;
-		case 'g': high = (int64_t) prog->nglobals; break;
-		case 'c': high = (int64_t) prog->env->ncontrols; break;
-		case 'j': low = (int64_t) lo, high = (int64_t) hi; break;
-		case 'f': low = 1, high = (int64_t) prog->nfuncs; break;
-		case 's': high = (int64_t) prog->nsites; break;
-		case 'l': high = fn->nlocals; break;
-		case 'n': break;
-		case 'm': high = MATCH_CAPS; break;
-		case 'x': low = 1, high = 0; break;	/* no such opcode */
-		default: low = INT64_MIN; break;	/* none */
-		}
-		r->lo[op] = low;
-		r->hi[op] = high;
-	}
+	r->lo[RK_NONE] = any_lo, r->hi[RK_NONE] = any_hi;
+	r->lo[RK_BAD] = 1, r->hi[RK_BAD] = 0;	/* nothing is in it */
+	r->lo[RK_CONST] = 0, r->hi[RK_CONST] = (int64_t) prog->nconsts;
+	r->lo[RK_GLOBAL] = 0, r->hi[RK_GLOBAL] = (int64_t) prog->nglobals;
+	r->lo[RK_CONTROL] = 0, r->hi[RK_CONTROL] = (int64_t) prog->env->ncontrols;
+	r->lo[RK_JUMP] = (int64_t) lo, r->hi[RK_JUMP] = (int64_t) hi;
+	r->lo[RK_FUNC] = 1, r->hi[RK_FUNC] = (int64_t) prog->nfuncs;
+	r->lo[RK_SITE] = 0, r->hi[RK_SITE] = (int64_t) prog->nsites;
+	r->lo[RK_LOCAL] = 0, r->hi[RK_LOCAL] = fn->nlocals;
+	r->lo[RK_COUNT] = 0, r->hi[RK_COUNT] = any_hi;
+	r->lo[RK_MATCH] = 0, r->hi[RK_MATCH] = MATCH_CAPS;
 }
 
 /* effect_var - values an instruction whose count its operand or callee
@@ -179,7 +199,7 @@ verify_func(const struct mfl_prog *prog, const unsigned char *site_effect,
 			long at;
 			size_t to;
 
-			if (INSN_ARG(w) < r->lo[op] || INSN_ARG(w) >= r->hi[op])
+			if (INSN_ARG(w) < r->lo[r->kind[op]] || INSN_ARG(w) >= r->hi[r->kind[op]])
 				goto bad;	/* an unknown opcode too */
 			pops = opcode_pops[op];
 			pushes = opcode_pushes[op];
@@ -250,6 +270,7 @@ prog_verify_code(const struct mfl_prog *prog, const unsigned char *site_effect,
 	if (t.bits == NULL || t.rank == NULL || ranges == NULL || prog->ncode > UINT32_MAX) {
 		ret = -1;
 	} else {
+		ranges_kinds(ranges);
 		targets_mark(prog, &t);
 		if ((t.height = malloc((t.n + 1) * sizeof(*t.height))) == NULL
 		    || (work = malloc((t.n + 1) * sizeof(*work))) == NULL)
