@@ -72,7 +72,9 @@ store_failed(struct mfl_run *run, const struct site *site, struct session *s,
 	time_t now = time(NULL);
 	unsigned long more = 0;
 	int log = 0;
+	char why[sizeof(st->error)];
 
+	store_error(st, why, sizeof(why));	/* another thread may fail now */
 	pthread_mutex_lock(&failure_lock);
 	failing = 1;
 	failure_seq++;
@@ -87,13 +89,13 @@ store_failed(struct mfl_run *run, const struct site *site, struct session *s,
 	pthread_mutex_unlock(&failure_lock);
 	if (log)
 		session_log(s, LOG_ERR, "store: %s; %s (logged once a minute; %lu more "
-			    "failures since the last such line)", st->error,
+			    "failures since the last such line)", why,
 			    open ? "failing open: no greylisting, no list holds the client"
 			    : "answering tempfail", more);
 	if (open)
 		return 0;
 	s->store_tempfail = 1;
-	return run_error(run, site, "$%s: %s", site->intr->name, st->error);
+	return run_error(run, site, "$%s: %s", site->intr->name, why);
 }
 
 /* store_worked - an operation that began at failure count MARK

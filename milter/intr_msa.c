@@ -38,6 +38,17 @@ control_str(struct mfl_run *run, const char *name, struct buf *out)
 	out->len--;
 }
 
+/* store_run_error - $NAME failed in the store ST: a runtime error
+ * with the store's reason (a copy: other threads fail too) */
+static int
+store_run_error(struct mfl_run *run, const struct site *site, const char *name,
+		struct store *st)
+{
+	char why[sizeof(st->error)];
+
+	return run_error(run, site, "$%s: %s", name, store_error(st, why, sizeof(why)));
+}
+
 /* $sender_allowed(user, address): 1 when the user may send as it */
 static int
 sender_allowed_run(struct mfl_run *run, const struct site *site, struct value *args,
@@ -53,7 +64,7 @@ sender_allowed_run(struct mfl_run *run, const struct site *site, struct value *a
 	if ((user = run_cstr(run, &args[0])) == NULL || (address = run_cstr(run, &args[1])) == NULL)
 		return run_error(run, site, "$sender_allowed: an argument holds a NUL");
 	if ((rc = msa_sender_allowed(st, user, address)) < 0)
-		return run_error(run, site, "$sender_allowed: %s", st->error);
+		return store_run_error(run, site, "sender_allowed", st);
 	*ret = value_int(rc);
 	return 0;
 }
@@ -104,7 +115,7 @@ from_allowed_run(struct mfl_run *run, const struct site *site, struct value *arg
 		addr_spec(&list[i], &spec);
 		if ((rc = msa_sender_allowed(st, user, buf_cstr(&spec))) < 0) {
 			buf_free(&spec);
-			return run_error(run, site, "$from_allowed: %s", st->error);
+			return store_run_error(run, site, "from_allowed", st);
 		}
 		allowed = rc;
 	}
@@ -157,7 +168,7 @@ count(struct mfl_run *run, const struct site *site, const char *user, const char
 		buf_free(&spec);
 		buf_free(&burst);
 		buf_free(&why);
-		return run_error(run, site, "$%s: %s", site->intr->name, st->error);
+		return store_run_error(run, site, site->intr->name, st);
 	}
 	if (why.len > 0)
 		session_log(s, LOG_NOTICE, "msa: user %s refused: %s", user, why.data);
@@ -212,7 +223,7 @@ user_locked_run(struct mfl_run *run, const struct site *site, struct value *args
 		return run_error(run, site, "$user_locked: the user holds a NUL");
 	if (msa_user_get(st, user, &r, &reason, NULL, NULL) < 0) {
 		buf_free(&reason);
-		return run_error(run, site, "$user_locked: %s", st->error);
+		return store_run_error(run, site, "user_locked", st);
 	}
 	if (r.locked && reason.len == 0)
 		buf_puts(&reason, "locked");

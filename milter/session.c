@@ -346,8 +346,10 @@ note_reject(struct session *s)
 	if (rc < 0 && time(NULL) - reject_failure_logged >= 60) {
 		/* once a minute: the store is failing for everyone */
 		reject_failure_logged = time(NULL);
+		char why[sizeof(st->error)];
+
 		session_log(s, LOG_ERR, "store: %s; rejects are not counted for automatic "
-			    "blocks (logged once a minute)", st->error);
+			    "blocks (logged once a minute)", store_error(st, why, sizeof(why)));
 	}
 	else if (rc > 0)
 		session_log(s, LOG_NOTICE, "blocked %s for %lld s: %lld rejects within %lld s",
@@ -589,8 +591,10 @@ msa_flush(struct session *s, enum decision d)
 		return d;
 	rc = msa_events(s->store, s->msa_user, &k, 1, 0, time(NULL), &why);
 	if (rc < 0) {
+		char err[sizeof(s->store->error)];
+
 		session_log(s, LOG_ERR, "msa: the message of %s not counted: %s", s->msa_user,
-			    s->store->error);
+			    store_error(s->store, err, sizeof(err)));
 		d = default_action(s);
 	} else if (why.len > 0) {	/* others counted first, or the brake */
 		struct buf text = BUF_INIT;
@@ -619,7 +623,7 @@ failed_recipient(struct session *s, const char *addr)
 	const char *user = s->getsymval(s->ctx, "{auth_authen}");
 	struct buf why = BUF_INIT;
 	struct value v;
-	char spec[64];
+	char spec[64], err[sizeof(s->store->error)];
 	int rc;
 
 	if (user == NULL || *user == 0 || s->store == NULL
@@ -631,7 +635,7 @@ failed_recipient(struct session *s, const char *addr)
 	rc = msa_event(s->store, user, "failed", NULL, spec, NULL, time(NULL), &why);
 	if (rc < 0)
 		session_log(s, LOG_ERR, "msa: failed recipients of %s not counted: %s", user,
-			    s->store->error);
+			    store_error(s->store, err, sizeof(err)));
 	else if (rc == 1)
 		session_log(s, LOG_WARNING, "msa: user %s locked: more failed recipients than %s "
 			    "(mvmcas unlock %s releases it)", user, spec, user);

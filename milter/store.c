@@ -7,11 +7,15 @@
  * which spares a shared store's round trip for the same client's next
  * message.
  *
- * DIAGNOSTICS: -1 from the backend, with the reason in st->error.
+ * DIAGNOSTICS: -1 from the backend, with the reason in st->error
+ * (store_fail, store_error: one thread's failure is written while
+ * another logs its own, and snprintf() first empties what it writes
+ * into, so the reader takes a copy under a lock).
  */
 #include "config.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +24,36 @@
 #include "store.h"
 
 #define MEMO_SLOTS	4096	/* direct-mapped by the key's hash */
+
+/* Every store's error: failures are rare, one lock for all will do. */
+static pthread_mutex_t error_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* store_fail - FMT as ST's error, whole or not at all to a reader; -1 */
+int
+store_fail(struct store *st, const char *fmt, ...)
+{
+	char text[sizeof(st->error)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&error_lock);
+	memcpy(st->error, text, strlen(text) + 1);
+	pthread_mutex_unlock(&error_lock);
+	return -1;
+}
+
+/* store_error - a copy of ST's error in BUF (SIZE bytes): the last
+ * failure of any thread, never one half written */
+const char *
+store_error(struct store *st, char *buf, size_t size)
+{
+	pthread_mutex_lock(&error_lock);
+	snprintf(buf, size, "%s", st->error);
+	pthread_mutex_unlock(&error_lock);
+	return buf;
+}
 
 struct store_memo {
 	pthread_mutex_t lock;
@@ -138,11 +172,9 @@ store_update_all(struct store *st, const struct store_change *ch, size_t n)
 	char k[STORE_CHANGES_MAX][STORE_KEY_MAX + 1];
 	struct store_change c[STORE_CHANGES_MAX];
 
-	if (n > STORE_CHANGES_MAX) {
-		snprintf(st->error, sizeof(st->error), "update: %zu changes at once (at most %d)",
-			 n, STORE_CHANGES_MAX);
-		return -1;
-	}
+	if (n > STORE_CHANGES_MAX)
+		return store_fail(st, "update: %zu changes at once (at most %d)", n,
+				  STORE_CHANGES_MAX);
 	for (size_t i = 0; i < n; i++) {
 		c[i] = ch[i];
 		c[i].len = store_key(ch[i].key, ch[i].len, k[i]);

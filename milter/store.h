@@ -50,7 +50,10 @@ struct store_ops {
 
 struct store {
 	const struct store_ops *ops;
-	char error[512];	/* the last failure, for the log */
+	char error[512];	/* the last failure, for the log: threads share
+				 * a store, so it is written by store_fail()
+				 * and read by store_error() alone (a copy)
+				 * where threads run */
 	int damaged;		/* its data is damaged: every operation fails,
 				 * and error says why (mvmcas check) */
 	int expires;		/* records expire by themselves (Redis TTLs) */
@@ -86,6 +89,8 @@ int store_put_many(struct store *st, const char *const *keys,
 int store_iter(struct store *st, const char *prefix, size_t len,
 	       store_iter_fn fn, void *arg);
 void store_close(struct store *st);
+int store_fail(struct store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *store_error(struct store *st, char *buf, size_t size);
 struct store_memo *store_memo_new(void);
 int store_memo_known(struct store *st, const char *key, size_t len, int64_t now);
 void store_memo_note(struct store *st, const char *key, size_t len, int64_t now,

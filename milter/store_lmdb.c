@@ -44,10 +44,9 @@ struct store_lmdb {
 static int
 failed(struct store_lmdb *s, const char *what, int rc)
 {
-	snprintf(s->st.error, sizeof(s->st.error), "%s: %s", what,
-		 rc == MDB_MAP_FULL ? "the store is full: raise $mvmtr_store_size"
-		 : mdb_strerror(rc));
-	return -1;
+	return store_fail(&s->st, "%s: %s", what,
+			  rc == MDB_MAP_FULL ? "the store is full: raise $mvmtr_store_size"
+			  : mdb_strerror(rc));
 }
 
 /* The operations' arguments, through guarded(). */
@@ -99,9 +98,8 @@ guarded(struct store_lmdb *s, const char *what, int (*fn)(struct store_lmdb *, s
 		s->st.damaged = s->faulted = 1;
 		s->salvage = 0;
 		keep(op->txn);
-		snprintf(s->st.error, sizeof(s->st.error), "%s: damaged: a page past the end "
-			 "of the store's file (cut short on disk); see mvmcas(8) RECOVERY", what);
-		return -1;
+		return store_fail(&s->st, "%s: damaged: a page past the end of the store's "
+				  "file (cut short on disk); see mvmcas(8) RECOVERY", what);
 	}
 	rc = fn(s, op);
 	mapfault_disarm();
@@ -391,8 +389,7 @@ store_open_lmdb(const char *dir, size_t map_size, int readonly, char *err,
 		 * answers, and mvmcas check says how to recover */
 		s->st.damaged = 1;
 		s->salvage = readonly;	/* mvmcas dump: the pages before the cut */
-		snprintf(s->st.error, sizeof(s->st.error), "%s: %s; see mvmcas(8) RECOVERY",
-			 dir, why);
+		store_fail(&s->st, "%s: %s; see mvmcas(8) RECOVERY", dir, why);
 		if (readonly && (rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) == 0) {
 			if (mdb_dbi_open(txn, NULL, 0, &s->dbi) != 0)
 				s->salvage = 0;

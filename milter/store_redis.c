@@ -105,8 +105,7 @@ io_reason(const struct store_redis *r, const redisContext *c, char *out, size_t 
 static int
 failed(struct store_redis *r, const char *what, const char *reason)
 {
-	snprintf(r->st.error, sizeof(r->st.error), "%s: %s: %s", r->where, what, reason);
-	return -1;
+	return store_fail(&r->st, "%s: %s: %s", r->where, what, reason);
 }
 
 /* hello - AUTH and SELECT on a new connection: 0, or -1 and WHY */
@@ -200,8 +199,8 @@ conn_get(struct store_redis *r, int *reused_r)
 	}
 	now = now_ms();
 	if (r->backoff > 0 && now < r->retry_at) {
-		snprintf(r->st.error, sizeof(r->st.error), "%s: %s (next try in %lld ms)",
-			 r->where, r->down, r->retry_at - now);
+		store_fail(&r->st, "%s: %s (next try in %lld ms)", r->where, r->down,
+			   r->retry_at - now);
 		pthread_mutex_unlock(&r->lock);
 		return NULL;
 	}
@@ -214,7 +213,7 @@ conn_get(struct store_redis *r, int *reused_r)
 		    : r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : r->backoff * 2;
 		r->retry_at = now_ms() + r->backoff;
 		snprintf(r->down, sizeof(r->down), "%s", why);
-		snprintf(r->st.error, sizeof(r->st.error), "%s: %s", r->where, why);
+		store_fail(&r->st, "%s: %s", r->where, why);
 	} else {
 		r->backoff = 0;
 	}

@@ -58,7 +58,7 @@ t_unit_corpus_test_LDADD = $(UNIT_LDADD)
 t_unit_verify_test_LDADD = $(UNIT_LDADD)
 t_unit_host_test_LDADD = $(UNIT_LDADD)
 t_unit_assess_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS)
-t_unit_assess_test_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(LMDB_LIBS) $(HIREDIS_LIBS) $(OPENDKIM_LIBS)
+t_unit_assess_test_LDADD = $(MTR_LIBS) $(UNIT_LDADD) $(LMDB_LIBS) $(HIREDIS_LIBS) $(OPENDKIM_LIBS) -lpthread
 # the same tests on Redis (and what only Redis has)
 t_unit_assess_redis_test_SOURCES = t/unit/assess_test.c
 t_unit_assess_redis_test_CPPFLAGS = $(milter_libmtr_a_CPPFLAGS) -DASSESS_REDIS

@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -495,6 +496,49 @@ test_update_all(struct store *st)
 	buf_free(&val);
 }
 
+/* Two failures written over and over while another thread reads them:
+ * a reader must see one of them whole (snprintf() empties what it
+ * writes into first: mvmtr once logged "store: ; failing open"). */
+static const char *const error_texts[2] = {
+	"redis unix:/run/x.sock: connect: No such file or directory (and a long tail "
+	"to make the write take a while: 0123456789 0123456789 0123456789 0123456789)",
+	"redis unix:/run/x.sock: EXEC: timed out",
+};
+static volatile int errors_done;
+
+/* error_writer - ST's error set to each text in turn until told */
+static void *
+error_writer(void *arg)
+{
+	struct store *st = arg;
+
+	for (unsigned long i = 0; !errors_done; i++)
+		store_fail(st, "%s", error_texts[i & 1]);
+	return NULL;
+}
+
+/* test_error_threads - store_error() beside store_fail() in a thread */
+static void
+test_error_threads(struct store *st)
+{
+	pthread_t writer;
+	char copy[sizeof(st->error)];
+	long torn = 0;
+
+	store_fail(st, "%s", error_texts[0]);
+	if (pthread_create(&writer, NULL, error_writer, st) != 0) {
+		tap_ok(0, "a thread to fail in");
+		return;
+	}
+	for (int i = 0; i < 200000; i++) {
+		store_error(st, copy, sizeof(copy));
+		torn += strcmp(copy, error_texts[0]) != 0 && strcmp(copy, error_texts[1]) != 0;
+	}
+	errors_done = 1;
+	pthread_join(writer, NULL);
+	tap_is_int(torn, 0, "a store's error read while another thread fails: always whole");
+}
+
 /* test_backend - the policy's tests on the store at WHERE */
 static void
 test_backend(const char *where)
@@ -513,6 +557,7 @@ test_backend(const char *where)
 	test_msa(st);
 	test_lists(st);
 	test_rates(st);
+	test_error_threads(st);
 	store_close(st);
 	test_race(where);
 	test_race_event(where);
