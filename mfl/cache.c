@@ -42,7 +42,7 @@
 #include "msg/buf.h"
 #include "prog.h"
 
-#define CACHE_MAGIC	"MFLCACH6"
+#define CACHE_MAGIC	"MFLCACH7"
 #define CACHE_MAX	(64u << 20)
 
 /* --- writing --- */
@@ -98,19 +98,53 @@ checksum(const char *p, size_t len)
 	return h;
 }
 
-/* put_value - one constant */
+/* put_consts - PROG's constants as the reader uses them in place (see
+ * struct const_rec): 8-byte aligned records, then the constant lists
+ * (made into values at load), then the strings the records point at */
 static void
-put_value(struct buf *b, const struct value *v)
+put_consts(struct buf *b, const struct mfl_prog *prog)
 {
-	put32(b, (uint32_t) v->type);
-	if (v->type == V_INT) {
-		put64(b, (uint64_t) v->u.i);
-	} else if (v->type == V_STR) {
-		putstr(b, v->u.s.ptr, v->u.s.len);
-	} else {
-		put32(b, (uint32_t) v->u.a->len);
-		for (size_t i = 0; i < v->u.a->len; i++)
-			putstr(b, v->u.a->items[i].u.s.ptr, v->u.a->items[i].u.s.len);
+	size_t recs, narrays = 0;
+	uint64_t strings = 0;
+
+	put32(b, (uint32_t) prog->nconsts);
+	while (b->len % 8 != 0)
+		buf_append(b, "", 1);
+	recs = b->len;
+	for (size_t i = 0; i < prog->nconsts; i++) {
+		struct value v = prog_const(prog, i);
+		struct const_rec c = { (uint32_t) v.type, 0, 0 };
+
+		if (v.type == V_INT)
+			c.val = (uint64_t) v.u.i;
+		else if (v.type == V_ARR)
+			c.val = narrays++;
+		buf_append(b, &c, sizeof(c));
+	}
+	put32(b, (uint32_t) narrays);
+	for (size_t i = 0; i < prog->nconsts; i++) {
+		struct value v = prog_const(prog, i);
+
+		if (v.type == V_STR)
+			strings += v.u.s.len;
+		if (v.type != V_ARR)
+			continue;
+		put32(b, (uint32_t) v.u.a->len);
+		for (size_t k = 0; k < v.u.a->len; k++)
+			putstr(b, v.u.a->items[k].u.s.ptr, v.u.a->items[k].u.s.len);
+	}
+	put64(b, strings);
+	for (size_t i = 0; i < prog->nconsts && !b->failed; i++) {
+		struct value v = prog_const(prog, i);
+		struct const_rec c;
+
+		if (v.type != V_STR)
+			continue;
+		memcpy(&c, b->data + recs + i * sizeof(c), sizeof(c));
+		c.len = (uint32_t) v.u.s.len;
+		c.val = b->len;	/* from the body's start: the reader's kbase */
+		memcpy(b->data + recs + i * sizeof(c), &c, sizeof(c));
+		buf_append(b, v.u.s.ptr, v.u.s.len);
 	}
 }
 
@@ -142,9 +176,7 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 	buf_append(b, prog->code, prog->ncode * sizeof(*prog->code));
 	buf_append(b, prog->lines, prog->ncode * sizeof(*prog->lines));
 	buf_append(b, prog->file_of, prog->ncode * sizeof(*prog->file_of));
-	put32(b, (uint32_t) prog->nconsts);
-	for (size_t i = 0; i < prog->nconsts; i++)
-		put_value(b, &prog->consts[i]);
+	put_consts(b, prog);
 	put32(b, (uint32_t) prog->nglobals);
 	for (size_t i = 0; i < prog->nglobals; i++)
 		put32(b, (uint32_t) prog->global_types[i]);
@@ -413,31 +445,71 @@ check_controls(struct reader *r, const struct mfl_env *env)
 	return 0;
 }
 
-/* get_value - one constant */
+/* get_list - a constant list of strings into V, its strings views of
+ * the file */
 static int
-get_value(struct reader *r, struct arena *a, struct value *v)
+get_list(struct reader *r, struct arena *a, struct value *v)
 {
-	v->type = (int) get32(r);
-	if (v->type == V_INT) {
-		v->u.i = (int64_t) get64(r);
-	} else if (v->type == V_STR) {
-		v->u.s.ptr = getstr(r, a, &v->u.s.len);
-	} else if (v->type == V_ARR) {
-		size_t n = get_count(r, 4);
-		struct marr *arr = arena_zalloc(a, sizeof(*arr));
+	size_t n = get_count(r, 4);
+	struct marr *arr = arena_zalloc(a, sizeof(*arr));
 
-		if (arr == NULL || (n && (arr->items = arena_alloc(a, n * sizeof(*arr->items))) == NULL))
-			return -1;
-		for (size_t i = 0; i < n && !r->bad; i++) {
-			arr->items[i].type = V_STR;
-			arr->items[i].u.s.ptr = getstr(r, a, &arr->items[i].u.s.len);
-		}
-		arr->len = arr->cap = n;
-		v->u.a = arr;
-	} else {
+	if (r->bad || arr == NULL || (n && (arr->items = arena_alloc(a, n * sizeof(*arr->items))) == NULL))
 		return -1;
+	for (size_t i = 0; i < n && !r->bad; i++) {
+		arr->items[i].type = V_STR;
+		arr->items[i].u.s.ptr = getstr(r, a, &arr->items[i].u.s.len);
 	}
+	arr->len = arr->cap = n;
+	v->type = V_ARR;
+	v->u.a = arr;
 	return r->bad ? -1 : 0;
+}
+
+/* get_consts - the constants, used where the file is (put_consts):
+ * each record checked to name a string inside the strings area, or a
+ * list that was read; 0 or -1 */
+static int
+get_consts(struct reader *r, struct mfl_prog *prog)
+{
+	const struct const_rec *recs;
+	size_t narrays, lo;
+	uint64_t nbytes;
+
+	prog->nconsts = get_count(r, sizeof(struct const_rec));
+	while (!r->bad && (r->p - r->base) % 8 != 0)	/* zeros up to the records */
+		if (r->p == r->end || *r->p++ != 0)
+			r->bad = 1;
+	if (r->bad || (size_t) (r->end - r->p) / sizeof(*recs) < prog->nconsts)
+		return -1;
+	if (((uintptr_t) r->p & 7) == 0) {
+		recs = (const struct const_rec *) (const void *) r->p;
+		r->p += prog->nconsts * sizeof(*recs);
+	} else if ((recs = getmem(r, prog->arena, prog->nconsts * sizeof(*recs))) == NULL) {
+		return -1;	/* a body handed over unaligned (cache_parse) */
+	}
+	narrays = get_count(r, 4);
+	if (r->bad || (prog->karr = arena_alloc(prog->arena, (narrays + 1) * sizeof(struct value))) == NULL)
+		return -1;
+	for (size_t i = 0; i < narrays; i++)
+		if (get_list(r, prog->arena, &prog->karr[i]) < 0)
+			return -1;
+	nbytes = get64(r);
+	lo = (size_t) (r->p - r->base);
+	if (r->bad || nbytes > (uint64_t) (r->end - r->p))
+		return -1;
+	r->p += nbytes;
+	for (size_t i = 0; i < prog->nconsts; i++) {
+		const struct const_rec *c = &recs[i];
+
+		if (c->type == V_STR ? c->val < lo || c->val - lo > nbytes || c->len > nbytes - (c->val - lo)
+		    : c->type == V_ARR ? c->val >= narrays || c->len != 0
+		    : c->type != V_INT || c->len != 0)
+			return -1;
+	}
+	prog->krec = recs;
+	prog->kbase = r->base;
+	prog->consts = NULL;
+	return 0;
 }
 
 /* The intrinsics sites named so far: a script names a few, many times
@@ -595,12 +667,8 @@ deserialise(struct reader *r, struct mfl_prog *prog, int sieve)
 	for (size_t pc = 0; pc < prog->ncode; pc++)
 		if (prog->file_of[pc] >= prog->nfiles)
 			return -1;
-	prog->nconsts = get_count(r, 8);
-	if (r->bad || (prog->consts = arena_alloc(prog->arena, (prog->nconsts + 1) * sizeof(struct value))) == NULL)
+	if (get_consts(r, prog) < 0)
 		return -1;
-	for (size_t i = 0; i < prog->nconsts; i++)
-		if (get_value(r, prog->arena, &prog->consts[i]) < 0)
-			return -1;
 	prog->nglobals = get_count(r, 4);
 	if (r->bad || (prog->global_types = arena_alloc(prog->arena, (prog->nglobals + 1) * sizeof(int))) == NULL)
 		return -1;

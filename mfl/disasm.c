@@ -71,6 +71,23 @@ disasm_const(const struct value *v, struct buf *out)
 	buf_puts(out, v->u.s.len > 40 ? "\"..." : "\"");
 }
 
+/* names_ok - the operand ARG of OP, when it names a constant, control,
+ * function or site, names one that is there */
+static int
+names_ok(const struct mfl_prog *prog, enum opcode op, int32_t arg)
+{
+	size_t n;
+
+	switch (opcode_operands[op]) {
+	case 'k': n = prog->nconsts; break;
+	case 'c': n = prog->env->ncontrols; break;
+	case 'f': n = prog->nfuncs; break;
+	case 's': n = prog->nsites; break;
+	default: return 1;
+	}
+	return arg >= 0 && (size_t) arg < n;
+}
+
 /* disasm_insn - one instruction */
 static void
 disasm_insn(const struct mfl_prog *prog, size_t pc, struct buf *out)
@@ -84,13 +101,20 @@ disasm_insn(const struct mfl_prog *prog, size_t pc, struct buf *out)
 		return;
 	}
 	buf_printf(out, "%5zu %4u  %-9s", pc, prog->lines[pc], opcode_names[op]);
+	if (!names_ok(prog, op, arg)) {	/* unreachable: the verifier never saw it */
+		buf_printf(out, " %d\t; ? out of range\n", arg);
+		return;
+	}
 	switch (opcode_operands[op]) {
 	case '-':
 		break;
-	case 'k':
+	case 'k': {
+		struct value v = prog_const(prog, (size_t) arg);
+
 		buf_printf(out, " %d\t; ", arg);
-		disasm_const(&prog->consts[arg], out);
+		disasm_const(&v, out);
 		break;
+	}
 	case 'c':
 		buf_printf(out, " %d\t; $%s", arg, prog->env->controls[arg].name);
 		break;

@@ -330,7 +330,7 @@ vm_exec(struct mfl_run *run, uint32_t pc, int stop_depth)
 			PUSH(value_int(arg));
 			break;
 		case OP_PUSHK:
-			PUSH(prog->consts[arg]);
+			PUSH(prog_const(prog, (size_t) arg));
 			break;
 		case OP_POP:
 			run->sp--;

@@ -60,13 +60,18 @@ same_stat_rewrite s.sieve 'require "fileinto";
 fileinto "FFFF";
 '
 cat >forge.py <<'PY'
-# forge.py CACHE code|site - rewrite the cache with a valid checksum
-# over a forgery only prog_verify() and the site checks can refuse:
-# "code", every PUSHK (op 2, the low byte of an instruction word) made
-# a POP (op 3), which pops what is not there; "site", the first call
-# site's aux (the global an intrinsic keeps) set where it has none.
+# forge.py CACHE code|site|string|list|type - rewrite the cache with a
+# valid checksum over a forgery only prog_verify() and the site and
+# constant checks can refuse: "code", every PUSHK (op 2, the low byte
+# of an instruction word) made a POP (op 3), which pops what is not
+# there; "site", the first call site's aux (the global an intrinsic
+# keeps) set where it has none; "string", every string constant's
+# offset moved past the file's end (a constant is used where the file
+# is mapped); "list", every one made a list that was never written;
+# "type", every one of no type there is.
 # The file stays well formed (mfl/cache.c serialise: mode, source
-# files, controls, code (aligned), constants, globals, sites, functions)
+# files, controls, code (aligned), constants (records aligned, lists,
+# strings), globals, sites, functions)
 import struct, sys
 p, what = sys.argv[1], sys.argv[2]
 d = bytearray(open(p, 'rb').read())
@@ -89,16 +94,22 @@ if what == "code":
             forged += 1
 at += ncode * 10
 nconsts, at = u32(at), at + 4
-for _ in range(nconsts):
-    kind, at = u32(at), at + 4
-    if kind == 1:            # V_INT
-        at += 8
-    elif kind == 2:          # V_STR
+at += -at % 8              # zeros: the constants' records are 8-byte aligned
+for i in range(nconsts):   # type, length, value or offset (struct const_rec)
+    rec = at + 16 * i
+    if u32(rec) == 2 and what in ("string", "list", "type"):
+        if what == "string":
+            struct.pack_into('<Q', body, rec + 8, len(body) + 4096)
+        else:
+            struct.pack_into('<II', body, rec, 3 if what == "list" else 9, 0)
+        forged += 1
+at += 16 * nconsts
+narrays, at = u32(at), at + 4
+for _ in range(narrays):   # the constant lists
+    n, at = u32(at), at + 4
+    for _ in range(n):
         at += 4 + u32(at)
-    else:                    # V_ARR of strings
-        n, at = u32(at), at + 4
-        for _ in range(n):
-            at += 4 + u32(at)
+at += 8 + struct.unpack_from('<Q', body, at)[0]   # the strings
 nglobals, at = u32(at), at + 4
 at += 4 * nglobals
 nsites, at = u32(at), at + 4
@@ -140,6 +151,17 @@ fileinto "F2F2";
 '
 python3 forge.py s.sieve.mflc site
 is "$(folder s.sieve)" "F2F2" "a cache with a forged call site is not run"
+# forged constants: a string past the file's end, a list never written,
+# a type there is not; each cache refused, the script compiled again
+# (the folder's name as long as the last one: the source's size stays)
+for what in STRG LIST TYPE; do
+	"$mflc" -C -m "$msg" s.sieve >/dev/null 2>&1
+	same_stat_rewrite s.sieve "require \"fileinto\";
+fileinto \"$what\";
+"
+	python3 forge.py s.sieve.mflc "$(echo $what | tr A-Z a-z | sed 's/strg/string/')"
+	is "$(folder s.sieve)" "$what" "a cache with a forged constant ($what) is not used"
+done
 
 # foreign or writable by others: never read
 "$mflc" -C -m "$msg" s.sieve >/dev/null 2>&1
