@@ -31,10 +31,11 @@ cleanup() {
 	dpkg --purge mvmf-milter mvmf-mda mvmf-common >/dev/null 2>&1
 	rm -f /usr/sbin/policy-rc.d.mvmf-test
 	[ -n "$policy_rc" ] && rm -f /usr/sbin/policy-rc.d
+	[ -n "$planted" ] && rm -f /usr/local/bin/mvmda
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-mvmtr_pid= policy_rc=
+mvmtr_pid= policy_rc= planted=
 
 # -- build, from a copy: the tree may be read-only (distcheck)
 mkdir "$tmp/src"
@@ -61,8 +62,16 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	chmod 755 /usr/sbin/policy-rc.d
 	policy_rc=1
 fi
+# an mvmda installed from source before, in /usr/local/bin, which dpkg
+# puts first in PATH: the postinst must still run the package's own
+if [ ! -e /usr/local/bin/mvmda ] && [ -d /usr/local/bin ]; then
+	printf '#!/bin/sh\nexit 0\n' >/usr/local/bin/mvmda
+	chmod 755 /usr/local/bin/mvmda
+	planted=1
+fi
 dpkg -i $debs >"$tmp/dpkg.log" 2>&1
 is "$?" 0 "dpkg -i installs them$(tail -n 2 "$tmp/dpkg.log" | tr '\n' ' ')"
+[ -n "$planted" ] && rm -f /usr/local/bin/mvmda && planted=
 ok "$(id mvmtr >/dev/null 2>&1; echo $?)" "the postinst made the system user mvmtr"
 is "$(stat -c '%U:%G %a' /var/lib/mvmf 2>&1)" "mvmtr:mvmtr 750" "/var/lib/mvmf is mvmtr's, 0750"
 is "$(stat -c '%U:%G %a' /var/spool/postfix/mvmtr 2>&1)" "mvmtr:mvmtr 750" \
@@ -87,7 +96,7 @@ fi
 is "$(/usr/bin/mvmda -V | sed -n 's/^# rc: //p')" /etc/mvmf/mvmda-rc.mfl \
 	"the installed mvmda runs the rc script in /etc/mvmf"
 ok "$([ -f /var/cache/mvmf/%2Fetc%2Fmvmf%2Fmvmda-rc.mfl.mflc ]; echo $?)" \
-	"the postinst compiled it into /var/cache/mvmf (mvmda -c)"
+	"the postinst compiled it into /var/cache/mvmf (its own mvmda -c, not /usr/local/bin's)"
 conf=$(man -l /usr/share/man/man1/mvmda.1.gz 2>/dev/null | sed -n 's|^ *ln -s \(/[^ ]*90-mvmf-sieve.conf\) .*|\1|p')
 ok "$([ -n "$conf" ] && grep -q '^  sieve_extensions = ' "$conf"; echo $?)" \
 	"the Dovecot snippet is installed where mvmda(1) says (${conf:-not named})"
