@@ -181,8 +181,14 @@ rcli config resetstat >/dev/null
 # get_calls - updates Redis carried out since the reset (EXECs: each a
 # session's triplet written, so that session got its 450; counting GETs,
 # a slow build could stop Redis after the first reads of 100 sessions
-# and before any of them wrote: no 450 at all)
-get_calls() { rcli info commandstats | sed -n 's/^cmdstat_exec:calls=\([0-9]*\).*/\1/p'; }
+# and before any of them wrote: no 450 at all); 0 before the first EXEC,
+# which Redis does not list yet: an empty answer ended the wait below at
+# once, and Redis stopped before any session (a sanitizer build's 1,000
+# sessions all answered fail-open, no 450 at all)
+get_calls() {
+	calls=$(rcli info commandstats | sed -n 's/^cmdstat_exec:calls=\([0-9]*\).*/\1/p')
+	echo "${calls:-0}"
+}
 "$drive" "unix:$tmp/open.sock" 1000 100 192.0.2.77 s@example.org r@test.example 100 \
 	>"$tmp/drive.out" 2>&1 &
 drive_pid=$!
