@@ -40,9 +40,10 @@
 static int
 vm_fail(struct mfl_run *run, uint32_t pc, const char *fmt, ...)
 {
-	const struct mfl_prog *prog = run->prog;
+	const char *file;
 	char msg[300];
 	va_list ap;
+	int line;
 
 	if (run->failed)
 		return -1;
@@ -51,9 +52,9 @@ vm_fail(struct mfl_run *run, uint32_t pc, const char *fmt, ...)
 	va_end(ap);
 	run->failed = 1;
 	run->pc = pc;
+	file = run_where(run, &line);
 	buf_reset(&run->error);
-	buf_printf(&run->error, "%s:%u: runtime error: %s",
-		   prog->files[prog->file_of[pc]], prog->lines[pc], msg);
+	buf_printf(&run->error, "%s:%d: runtime error: %s", file, line, msg);
 	return -1;
 }
 

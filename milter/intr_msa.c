@@ -38,15 +38,15 @@ control_str(struct mfl_run *run, const char *name, struct buf *out)
 	out->len--;
 }
 
-/* store_run_error - $NAME failed in the store ST: a runtime error
- * with the store's reason (a copy: other threads fail too) */
+/* store_run_error - the call at SITE failed in the store ST: a runtime
+ * error with the store's reason (a copy: other threads fail too) */
 static int
-store_run_error(struct mfl_run *run, const struct site *site, const char *name,
-		struct store *st)
+store_run_error(struct mfl_run *run, const struct site *site, struct store *st)
 {
 	char why[sizeof(st->error)];
 
-	return run_error(run, site, "$%s: %s", name, store_error(st, why, sizeof(why)));
+	return run_error(run, site, "$%s: %s", site->intr->name,
+			 store_error(st, why, sizeof(why)));
 }
 
 /* $sender_allowed(user, address): 1 when the user may send as it */
@@ -64,7 +64,7 @@ sender_allowed_run(struct mfl_run *run, const struct site *site, struct value *a
 	if ((user = run_cstr(run, &args[0])) == NULL || (address = run_cstr(run, &args[1])) == NULL)
 		return run_error(run, site, "$sender_allowed: an argument holds a NUL");
 	if ((rc = msa_sender_allowed(st, user, address)) < 0)
-		return store_run_error(run, site, "sender_allowed", st);
+		return store_run_error(run, site, st);
 	*ret = value_int(rc);
 	return 0;
 }
@@ -115,7 +115,7 @@ from_allowed_run(struct mfl_run *run, const struct site *site, struct value *arg
 		addr_spec(&list[i], &spec);
 		if ((rc = msa_sender_allowed(st, user, buf_cstr(&spec))) < 0) {
 			buf_free(&spec);
-			return store_run_error(run, site, "from_allowed", st);
+			return store_run_error(run, site, st);
 		}
 		allowed = rc;
 	}
@@ -168,7 +168,7 @@ count(struct mfl_run *run, const struct site *site, const char *user, const char
 		buf_free(&spec);
 		buf_free(&burst);
 		buf_free(&why);
-		return store_run_error(run, site, site->intr->name, st);
+		return store_run_error(run, site, st);
 	}
 	if (why.len > 0)
 		session_log(s, LOG_NOTICE, "msa: user %s refused: %s", user, why.data);
@@ -223,7 +223,7 @@ user_locked_run(struct mfl_run *run, const struct site *site, struct value *args
 		return run_error(run, site, "$user_locked: the user holds a NUL");
 	if (msa_user_get(st, user, &r, &reason, NULL, NULL) < 0) {
 		buf_free(&reason);
-		return store_run_error(run, site, "user_locked", st);
+		return store_run_error(run, site, st);
 	}
 	if (r.locked && reason.len == 0)
 		buf_puts(&reason, "locked");

@@ -81,7 +81,7 @@ struct intrinsic {
 #define SITE_TAGS_MAX	16
 
 /* One call of an intrinsic in the program, resolved at compile time;
- * calls alike in all of this share one site (share_sites), and where a
+ * calls alike in all of this share one site (compile_share), and where a
  * call is in the script is its OP_INTR's line (run_where). */
 struct site {
 	const struct intrinsic *intr;
