@@ -488,7 +488,9 @@ refused(int e)
 	    : "not a regular file";
 }
 
-/* mbox_deliver - MAIL appended to DIRFD/NAME, made 0600 if missing */
+/* mbox_deliver - MAIL appended to DIRFD/NAME, made 0600 if missing (and
+ * DIRFD fsync'd then, for its name to stay after a crash: done for any
+ * mbox empty before, a new one being empty) */
 int
 mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 	     const struct mbox_locking *lk, char *err, size_t errsize)
@@ -549,7 +551,7 @@ mbox_deliver(int dirfd, const char *name, const struct mail *mail,
 	why = "cannot write";
 	if (lseek(fd, st.st_size, SEEK_SET) < 0 || write_all(fd, sep, strlen(sep)) < 0
 	    || write_all(fd, out.data, out.len) < 0 || (rest > 0 && write_entry(fd, mail) < 0)
-	    || fsync(fd) < 0) {
+	    || fsync(fd) < 0 || (st.st_size == 0 && fsync(dirfd) < 0)) {
 		/* all or nothing: cut back to what was there */
 		e = errno;
 		if (ftruncate(fd, st.st_size) < 0 || fsync(fd) < 0)

@@ -374,6 +374,10 @@ step(const char *root, int dirfd, const char *name, int create, char *err,
 	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
 			return fail_sys(errno, err, errsize, "cannot create folder directory %s", name);
+		/* its name in DIRFD on disk before mail goes below it (also
+		 * when a delivery beside us made it a moment ago) */
+		if (fsync(dirfd) < 0)
+			return fail_sys(errno, err, errsize, "cannot sync the directory holding %s", name);
 		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
@@ -391,15 +395,21 @@ step(const char *root, int dirfd, const char *name, int create, char *err,
 }
 
 /* maildir_dirs - make tmp, new, cur in DIRFD; and maildirfolder for a
- * Maildir++ subfolder (Maildir++ spec) */
+ * Maildir++ subfolder (Maildir++ spec); DIRFD fsync'd when any was
+ * made, so what is made stays after a crash (POSIX asks it of a
+ * directory's entries; not every file system does it on its own) */
 static int
 maildir_dirs(int dirfd, int maildirpp, char *err, size_t errsize)
 {
 	static const char *const sub[] = { "tmp", "new", "cur" };
+	int made = 0;
 
-	for (int i = 0; i < 3; i++)
-		if (mkdirat(dirfd, sub[i], 0700) < 0 && errno != EEXIST)
+	for (int i = 0; i < 3; i++) {
+		if (mkdirat(dirfd, sub[i], 0700) == 0)
+			made = 1;
+		else if (errno != EEXIST)
 			return fail_sys(errno, err, errsize, "cannot create %s", sub[i]);
+	}
 	if (maildirpp) {
 		/* O_NONBLOCK: a FIFO planted here must not hang us */
 		int fd = openat(dirfd, "maildirfolder",
@@ -419,7 +429,29 @@ maildir_dirs(int dirfd, int maildirpp, char *err, size_t errsize)
 		}
 		close(fd);
 	}
+	if (made && fsync(dirfd) < 0)
+		return fail_sys(errno, err, errsize, "cannot sync %s", "the folder directory");
 	return 0;
+}
+
+/* sync_parent - the directory holding PATH fsync'd: a directory just
+ * made there keeps its name after a crash; -1 (ERR) */
+static int
+sync_parent(const char *path, char *err, size_t errsize)
+{
+	char dir[PATH_MAX], *slash;
+	int fd, ret;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = 0;	/* "/x": "/" */
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return fail_sys(errno, err, errsize, "cannot open %s", dir);
+	ret = fsync(fd);
+	close(fd);
+	return ret < 0 ? fail_sys(errno, err, errsize, "cannot sync %s", dir) : 0;
 }
 
 /* folder_open - a directory fd for FOLDER: the maildir itself, or for
@@ -444,9 +476,11 @@ folder_open(const struct folder *folder, int create, char *leaf, char *err,
 			fd = open(*rel ? rel : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			return fd < 0 ? fail_sys(errno, err, errsize, "cannot open %s", *rel ? rel : "/") : fd;
 		}
-		if ((fd = open(rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && errno == ENOENT && create
-		    && (mkdir(rel, 0700) == 0 || errno == EEXIST))
+		if ((fd = open(rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && errno == ENOENT && create) {
+			if ((mkdir(rel, 0700) == 0 || errno == EEXIST) && sync_parent(rel, err, errsize) < 0)
+				return -1;
 			fd = open(rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		}
 		if (fd < 0)
 			return fail_sys(errno, err, errsize, "cannot open %s", folder->path);
 		if (create && maildir_dirs(fd, 0, err, errsize) < 0) {
@@ -455,9 +489,12 @@ folder_open(const struct folder *folder, int create, char *leaf, char *err,
 		}
 		return fd;
 	}
-	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && errno == ENOENT && create
-	    && (mkdir(root, 0700) == 0 || errno == EEXIST))	/* EEXIST: a delivery beside us */
+	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && errno == ENOENT && create) {
+		/* EEXIST: a delivery beside us made it a moment ago */
+		if ((mkdir(root, 0700) == 0 || errno == EEXIST) && sync_parent(root, err, errsize) < 0)
+			return -1;
 		fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return fail_sys(errno, err, errsize, "cannot open namespace root %s", root);
 	snprintf(rel, sizeof(rel), "%s", folder->rel);

@@ -95,6 +95,7 @@ sh_tests = \
 	t/mda/postfix.sh \
 	t/mda/lmtp.sh \
 	t/mda/faults.sh \
+	t/mda/durable.sh \
 	t/mda/hostile.sh \
 	t/mda/big.sh \
 	t/mda/dovecot.sh \
