@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -175,25 +176,48 @@ setup_user(const char *user, const gid_t *groups, int ngroups)
 		chdir("/");
 }
 
+/* plain_name - NAME could be an account's: 1 to 64 bytes of letters,
+ * digits, '.', '_', '-' (and '$' at the end, as Samba's are) */
+static int
+plain_name(const char *name)
+{
+	size_t n = name != NULL ? strlen(name) : 0;
+
+	if (n == 0 || n > 64 || name[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char) name[i]) && !strchr("._-", name[i])
+		    && !(name[i] == '$' && i == n - 1))
+			return 0;
+	return 1;
+}
+
 /* setup_account - the user delivered to and their home: the account of the
  * real uid (after -d, the -d user). The environment's USER and HOME are
  * taken only when they belong to that uid (a qmail alias or virtual
  * user names another account of the same uid, or another home it owns):
- * whoever starts mvmda cannot make it deliver as someone else */
+ * whoever starts mvmda cannot make it deliver as someone else. As an
+ * MTA starts us (not root, HOME a directory the uid owns, USER a plain
+ * name) both are taken as they are, with no account lookup: USER is
+ * then only the name scripts see, which the invoker could give any
+ * script anyway, and the lookup (NSS: nsswitch.conf, nscd, the password
+ * file) was a tenth of a small delivery's own time */
 void
 setup_account(struct mda *m)
 {
 	const char *user = getenv("USER"), *home = getenv("HOME");
-	struct passwd *pw = user != NULL && *user ? getpwnam(user) : NULL;
+	struct passwd *pw;
 	struct stat st;
+	int own_home = home != NULL && *home == '/' && stat(home, &st) == 0
+	    && S_ISDIR(st.st_mode) && st.st_uid == getuid();
 
-	/* one lookup when USER is the uid's (as the MTA sets it) */
-	if (pw != NULL && pw->pw_uid == getuid())
+	if (own_home && getuid() != 0 && plain_name(user))
 		m->username = strdup(user);
+	else if (user != NULL && *user && (pw = getpwnam(user)) != NULL && pw->pw_uid == getuid())
+		m->username = strdup(user);	/* one lookup when USER is the uid's */
 	else
 		m->username = (pw = getpwuid(getuid())) ? strdup(pw->pw_name) : "nobody";
-	if (home != NULL && *home == '/' && stat(home, &st) == 0 && S_ISDIR(st.st_mode)
-	    && st.st_uid == getuid())
+	if (own_home)
 		m->home = strdup(home);
 	else if ((pw = getpwuid(getuid())) != NULL)	/* the uid's own, not USER's */
 		m->home = strdup(pw->pw_dir);

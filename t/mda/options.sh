@@ -329,8 +329,35 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	ok "$(grep -q "user=nobody home=$nhome" err; echo $?)" \
 		"USER=root HOME=/root in the environment of uid nobody: nobody's account and home"
 	ok "$(grep -q "\"path\":\"$nhome/Maildir\"" out; echo $?)" "and nobody's Maildir"
+	# as an MTA starts it: USER and HOME (a directory the uid owns) as
+	# they are, no account lookup (no NSS: not /etc/passwd, not nscd)
+	mkdir "$tmp/nhome" && chown nobody "$tmp/nhome"
+	(cd / && strace -f -e trace=execve,openat,connect -o "$tmp/trace" env USER=nobody \
+		HOME="$tmp/nhome" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$mvmda" -n "$tmp/who.mfl" <"$tmp/msg" >"$tmp/out" 2>"$tmp/err")
+	if [ -s "$tmp/trace" ]; then
+		# what mvmda did, not setpriv before it
+		awk -v m="execve(\"$mvmda\"" 'index($0, m) { p = 1 } p' "$tmp/trace" >"$tmp/mtrace"
+		grep -q "user=nobody home=$tmp/nhome" "$tmp/err" && grep -q "who.mfl\"" "$tmp/mtrace" &&
+			! grep -qE 'passwd|nsswitch|nscd' "$tmp/mtrace"
+		ok $? "USER and an own HOME from the MTA: taken without an account lookup"
+	else
+		ok 0 "# SKIP strace is not installed"
+	fi
+	# USER is then the name the invoker gave (only a name: the uid and
+	# the home are what deliver), and not one that cannot be an account's
+	(cd / && env USER=alias-7 HOME="$tmp/nhome" setpriv --reuid=nobody --regid=nogroup \
+		--clear-groups "$mvmda" -n "$tmp/who.mfl" <"$tmp/msg" >/dev/null 2>"$tmp/err")
+	ok "$(grep -q "user=alias-7 home=$tmp/nhome" "$tmp/err"; echo $?)" "  USER=alias-7 is the name scripts see"
+	(cd / && env USER="a/b" HOME="$tmp/nhome" setpriv --reuid=nobody --regid=nogroup \
+		--clear-groups "$mvmda" -n "$tmp/who.mfl" <"$tmp/msg" >/dev/null 2>"$tmp/err")
+	ok "$(grep -q "user=nobody home=$tmp/nhome" "$tmp/err"; echo $?)" \
+		"  USER=a/b (no account's name): the uid's own from the password file"
 else
 	ok 0 "# SKIP not root, or no user nobody: the other-uid case needs both"
+	ok 0 "# SKIP the same"
+	ok 0 "# SKIP the same"
+	ok 0 "# SKIP the same"
 	ok 0 "# SKIP the same"
 fi
 
