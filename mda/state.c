@@ -437,6 +437,8 @@ state_forget(const char *path, const char *key, size_t len)
 void
 state_finish(int delivered)
 {
+	if (env == NULL)
+		return;	/* no state file used: nothing to guard */
 	GUARD(return)
 	finish(delivered);
 	mapfault_disarm();
