@@ -904,8 +904,20 @@ build(struct compile *cc)
 } while (0)
 	compile_share(cc);
 	MOVE(prog->code, cc->code, cc->ncode);
-	MOVE(prog->lines, cc->lines, cc->ncode);
-	MOVE(prog->file_of, cc->file_of, cc->ncode);
+	if (cc->ncode > 0) {
+		struct buf map = BUF_INIT;
+		unsigned char *copy;
+
+		linemap_encode(&map, cc->lines, cc->file_of, cc->ncode);
+		copy = map.failed ? NULL : arena_alloc(a, map.len + 1);
+		if (copy != NULL)
+			memcpy(copy, map.data, map.len);
+		prog->linemap = copy;
+		prog->linemap_len = map.len;
+		buf_free(&map);
+		if (copy == NULL)
+			return -1;
+	}
 	MOVE(prog->consts, cc->consts, cc->nconsts);
 	MOVE(prog->sites, cc->sites, cc->nsites);
 	MOVE(prog->funcs, cc->funcs, cc->nfuncs);

@@ -88,19 +88,19 @@ names_ok(const struct mfl_prog *prog, enum opcode op, int32_t arg)
 	return arg >= 0 && (size_t) arg < n;
 }
 
-/* disasm_insn - one instruction */
+/* disasm_insn - one instruction, from source line LINE */
 static void
-disasm_insn(const struct mfl_prog *prog, size_t pc, struct buf *out)
+disasm_insn(const struct mfl_prog *prog, size_t pc, uint32_t line, struct buf *out)
 {
 	uint32_t w = prog->code[pc];
 	enum opcode op = INSN_OP(w);
 	int32_t arg = INSN_ARG(w);
 
 	if (op >= OP__COUNT) {	/* unreachable words of a forged program */
-		buf_printf(out, "%5zu %4u  ? 0x%08x\n", pc, prog->lines[pc], (unsigned) w);
+		buf_printf(out, "%5zu %4u  ? 0x%08x\n", pc, line, (unsigned) w);
 		return;
 	}
-	buf_printf(out, "%5zu %4u  %-9s", pc, prog->lines[pc], opcode_names[op]);
+	buf_printf(out, "%5zu %4u  %-9s", pc, line, opcode_names[op]);
 	if (!names_ok(prog, op, arg)) {	/* unreachable: the verifier never saw it */
 		buf_printf(out, " %d\t; ? out of range\n", arg);
 		return;
@@ -138,6 +138,10 @@ disasm_insn(const struct mfl_prog *prog, size_t pc, struct buf *out)
 void
 mfl_prog_disasm(const struct mfl_prog *prog, struct buf *out)
 {
+	struct linemap_iter lines;
+	size_t read = 0;	/* words whose line LINES went past */
+
+	linemap_begin(prog, &lines);
 	for (size_t f = 0; f < prog->nfuncs; f++) {
 		const struct func *fn = &prog->funcs[f];
 		size_t end = f + 1 < prog->nfuncs ? prog->funcs[f + 1].entry : prog->ncode;
@@ -145,7 +149,11 @@ mfl_prog_disasm(const struct mfl_prog *prog, struct buf *out)
 		buf_printf(out, "%s$%s: %d param%s, %d local%s\n", f ? "\n" : "",
 			   fn->name, fn->nparams, fn->nparams == 1 ? "" : "s",
 			   fn->nlocals, fn->nlocals == 1 ? "" : "s");
-		for (size_t pc = fn->entry; pc < end; pc++)
-			disasm_insn(prog, pc, out);
+		for (size_t pc = fn->entry; pc < end; pc++) {
+			/* functions come in code order (verify.c) */
+			for (; read <= pc; read++)
+				linemap_next(&lines);
+			disasm_insn(prog, pc, lines.line, out);
+		}
 	}
 }

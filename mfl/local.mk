@@ -51,6 +51,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/tmatch.c mfl/tmatch.h \
 	mfl/value.h \
 	mfl/verify.c \
+	mfl/linemap.c \
 	mfl/vm.c mfl/vm.h \
 	mfl/intr/intr.c mfl/intr/intr.h \
 	mfl/intr/intr_action.c \

@@ -42,8 +42,9 @@ struct mfl_prog {
 	struct arena *arena;	/* everything below lives here */
 	uint32_t *code;
 	size_t ncode;
-	uint32_t *lines;	/* line of each code word */
-	uint16_t *file_of;	/* index into files of each code word */
+	const unsigned char *linemap;	/* each code word's line and file
+					 * (linemap.c), read on errors only */
+	size_t linemap_len;
 	const char **files;
 	size_t nfiles;
 	struct value *consts;	/* compiled: the constants; NULL when read
@@ -136,6 +137,19 @@ prog_const(const struct mfl_prog *prog, size_t k)
 		return value_int((int64_t) c->val);
 	return prog->karr[c->val];	/* checked at load: cache.c */
 }
+
+/* Reading a program's line map (linemap.c), a word at a time. */
+struct linemap_iter {
+	const unsigned char *p, *end;
+	size_t nfiles;
+	uint32_t line, file;	/* the word's, after linemap_next() */
+	int bad;
+};
+
+void linemap_encode(struct buf *b, const uint32_t *lines, const uint16_t *files, size_t n);
+void linemap_begin(const struct mfl_prog *prog, struct linemap_iter *i);
+int linemap_next(struct linemap_iter *i);
+uint32_t prog_where(const struct mfl_prog *prog, size_t pc, const char **file_r);
 
 int run_own_message(struct mfl_run *run, struct msg *msg);
 int prog_verify(const struct mfl_prog *prog, struct buf *errors);

@@ -210,8 +210,10 @@ run_where(const struct mfl_run *run, int *line_r)
 {
 	const struct mfl_prog *prog = run->prog;
 
-	*line_r = (int) prog->lines[run->pc];
-	return prog->files[prog->file_of[run->pc]];
+	const char *file;
+
+	*line_r = (int) prog_where(prog, run->pc, &file);
+	return file;
 }
 
 /* run_error - a runtime error raised by an intrinsic at SITE (the call

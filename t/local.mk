@@ -204,7 +204,7 @@ t_fuzz_lex_replay_SOURCES = t/fuzz/replay.c t/fuzz/lang_fuzz.c
 t_fuzz_lex_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_MODE=2
 t_fuzz_lex_replay_LDADD = $(UNIT_LDADD)
 TESTS += t/fuzz/fuzz_replay.sh
-EXTRA_DIST += t/fuzz/fuzz_replay.sh t/fuzz/seeds t/fuzz/smtpd_fuzz.c
+EXTRA_DIST += t/fuzz/fuzz_replay.sh t/fuzz/seeds t/fuzz/smtpd_fuzz.c t/fuzz/cache_seeds.py
 # mvmtr-smtpd's SMTP server, when configure builds it
 SMTPD_FUZZ_SOURCES = t/fuzz/smtpd_fuzz.c milter/smtpd.c milter/smtpd.h milter/smtpd_session.c \
 	milter/qmail_ctl.c milter/qmail_ctl.h

@@ -6,7 +6,8 @@
  * every instruction and call site through prog_verify), and a program
  * that is accepted is run over a small message with small limits. The
  * body's first word is its mode (0 MFL, 1 Sieve). Seeds are the bodies
- * of real caches (t/fuzz/seeds/cache, made with mflc -C). Without
+ * of real caches and forgeries of them (t/fuzz/seeds/cache, made by
+ * t/fuzz/cache_seeds.py with mflc -C, again when the format changes). Without
  * --enable-fuzz the same entry point is linked into a replay program
  * for make check.
  */
@@ -36,7 +37,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(&sieve, data, 4);
 	if (env == NULL) {
+		/* the controls mflc -C compiles against (the seeds'): else
+		 * every seed stops at the reader's control check */
 		env = mfl_env_new();
+		mfl_env_add_programs(env);
 		mfl_env_set_int(env, "mfl_limit_instructions", 100000);
 		mfl_env_set_int(env, "mfl_limit_memory", 1 << 20);
 	}

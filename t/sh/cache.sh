@@ -60,7 +60,7 @@ same_stat_rewrite s.sieve 'require "fileinto";
 fileinto "FFFF";
 '
 cat >forge.py <<'PY'
-# forge.py CACHE code|site|string|list|type - rewrite the cache with a
+# forge.py CACHE code|site|string|list|type|lines - rewrite the cache with a
 # valid checksum over a forgery only prog_verify() and the site and
 # constant checks can refuse: "code", every PUSHK (op 2, the low byte
 # of an instruction word) made a POP (op 3), which pops what is not
@@ -68,9 +68,10 @@ cat >forge.py <<'PY'
 # keeps) set where it has none; "string", every string constant's
 # offset moved past the file's end (a constant is used where the file
 # is mapped); "list", every one made a list that was never written;
-# "type", every one of no type there is.
+# "type", every one of no type there is; "lines", the line map made
+# bytes that never end an entry (read on an error only, with care).
 # The file stays well formed (mfl/cache.c serialise: mode, source
-# files, controls, code (aligned), constants (records aligned, lists,
+# files, controls, code (aligned), line map, constants (records aligned, lists,
 # strings), globals, sites, functions)
 import struct, sys
 p, what = sys.argv[1], sys.argv[2]
@@ -92,7 +93,13 @@ if what == "code":
         if body[at + 4 * pc] == 2:
             body[at + 4 * pc] = 3
             forged += 1
-at += ncode * 10
+at += ncode * 4
+if what == "lines":        # the line map (mfl/linemap.c), all 0xff: cut short
+    n = u32(at)
+    for k in range(n):
+        body[at + 4 + k] = 0xff
+    forged = n
+at += 4 + u32(at)          # the line map: a length, its bytes
 nconsts, at = u32(at), at + 4
 at += -at % 8              # zeros: the constants' records are 8-byte aligned
 for i in range(nconsts):   # type, length, value or offset (struct const_rec)
@@ -162,6 +169,16 @@ fileinto \"$what\";
 	python3 forge.py s.sieve.mflc "$(echo $what | tr A-Z a-z | sed 's/strg/string/')"
 	is "$(folder s.sieve)" "$what" "a cache with a forged constant ($what) is not used"
 done
+
+# a damaged line map (read only to say where a runtime error is): the
+# cache is used, and the error says line 0 rather than reading past it
+printf 'require "ihave";\nkeep;\n\nerror "boom";\n' >e.sieve
+"$mflc" -C -m "$msg" e.sieve >/dev/null 2>&1	# compiled and cached
+[ -f e.sieve.mflc ] && "$mflc" -C -m "$msg" e.sieve 2>&1 | grep -q '"e.sieve:4: runtime error: error: boom"'
+ok $? "a runtime error names its line (4), from the cache's line map"
+python3 forge.py e.sieve.mflc lines
+"$mflc" -C -m "$msg" e.sieve 2>&1 | grep -q '"e.sieve:0: runtime error: error: boom"'
+ok $? "  the map forged to bytes that never end an entry: the cache is used, line 0"
 
 # foreign or writable by others: never read
 "$mflc" -C -m "$msg" s.sieve >/dev/null 2>&1
