@@ -175,6 +175,8 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 		buf_append(b, "", 1);
 	buf_append(b, prog->code, prog->ncode * sizeof(*prog->code));
 	putstr(b, (const char *) prog->linemap, prog->linemap_len);	/* linemap.c */
+	put32(b, (uint32_t) prog->nlinemarks);
+	buf_append(b, prog->linemarks, prog->nlinemarks * 12);
 	put_consts(b, prog);
 	put32(b, (uint32_t) prog->nglobals);
 	for (size_t i = 0; i < prog->nglobals; i++)
@@ -662,8 +664,11 @@ deserialise(struct reader *r, struct mfl_prog *prog, int sieve)
 	/* the line map, where it is too: read only on an error, and then
 	 * read with care (linemap.c), so not checked here */
 	prog->linemap = (const unsigned char *) getstr(r, prog->arena, &prog->linemap_len);
+	prog->nlinemarks = get_count(r, 12);
+	prog->linemarks = (const unsigned char *) r->p;
 	if (r->bad)
 		return -1;
+	r->p += prog->nlinemarks * 12;
 	if (get_consts(r, prog) < 0)
 		return -1;
 	prog->nglobals = get_count(r, 4);

@@ -8,12 +8,16 @@
  * the table is read only to name where a runtime error happened and by
  * the disassembler.
  *
- * The map is read from the start up to the word asked for (an error's
- * moment, not the run's), and never trusted: a map cut short or naming
- * a file the program has not gives line 0 of the first file, so a
- * cache file's map needs no check at load.
+ * Every action records its line, so a lookup must not read the map
+ * from the start: a mark every LINEMAP_STEP words (12 bytes: the map's
+ * offset, line and file before that word) lets it start at most that
+ * many words before. Neither is trusted: a map cut short, a mark out
+ * of place or a file the program has not gives line 0 of the first
+ * file, so a cache file's map needs no check at load.
  */
 #include "config.h"
+
+#include <string.h>
 
 #include "msg/buf.h"
 #include "prog.h"
@@ -51,9 +55,11 @@ get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
 }
 
 /* linemap_encode - the map of N words whose lines and files are LINES
- * and FILES, appended to B (its failed flag set when memory ran out) */
+ * and FILES, appended to B, and its marks to MARKS (their failed flags
+ * set when memory ran out) */
 void
-linemap_encode(struct buf *b, const uint32_t *lines, const uint16_t *files, size_t n)
+linemap_encode(struct buf *b, struct buf *marks, const uint32_t *lines, const uint16_t *files,
+	       size_t n)
 {
 	uint32_t line = 0, file = 0;
 
@@ -61,6 +67,11 @@ linemap_encode(struct buf *b, const uint32_t *lines, const uint16_t *files, size
 		int64_t d = (int64_t) lines[pc] - (int64_t) line;
 		uint64_t z = d < 0 ? ((uint64_t) -d << 1) - 1 : (uint64_t) d << 1;
 
+		if (pc % LINEMAP_STEP == 0) {
+			uint32_t mark[3] = { (uint32_t) b->len, line, file };
+
+			buf_append(marks, mark, sizeof(mark));
+		}
 		put_varint(b, z << 1 | (files[pc] != file));
 		if (files[pc] != file)
 			put_varint(b, files[pc]);
@@ -108,9 +119,22 @@ uint32_t
 prog_where(const struct mfl_prog *prog, size_t pc, const char **file_r)
 {
 	struct linemap_iter i;
+	size_t k = 0;
+	uint32_t mark[3];
 
 	linemap_begin(prog, &i);
-	for (size_t k = 0; k <= pc; k++)
+	if (pc / LINEMAP_STEP < prog->nlinemarks) {
+		memcpy(mark, prog->linemarks + pc / LINEMAP_STEP * sizeof(mark), sizeof(mark));
+		if (mark[0] <= prog->linemap_len && mark[2] < prog->nfiles) {
+			i.p = prog->linemap + mark[0];
+			i.line = mark[1];
+			i.file = mark[2];
+			k = pc / LINEMAP_STEP * LINEMAP_STEP;
+		} else {
+			i.bad = 1;
+		}
+	}
+	for (; k <= pc; k++)
 		if (linemap_next(&i) < 0)
 			break;
 	*file_r = prog->nfiles > 0 ? prog->files[i.file] : "?";

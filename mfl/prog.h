@@ -45,6 +45,8 @@ struct mfl_prog {
 	const unsigned char *linemap;	/* each code word's line and file
 					 * (linemap.c), read on errors only */
 	size_t linemap_len;
+	const unsigned char *linemarks;	/* where to start reading it */
+	size_t nlinemarks;
 	const char **files;
 	size_t nfiles;
 	struct value *consts;	/* compiled: the constants; NULL when read
@@ -146,7 +148,10 @@ struct linemap_iter {
 	int bad;
 };
 
-void linemap_encode(struct buf *b, const uint32_t *lines, const uint16_t *files, size_t n);
+#define LINEMAP_STEP	256	/* words from one mark to the next */
+
+void linemap_encode(struct buf *b, struct buf *marks, const uint32_t *lines,
+		    const uint16_t *files, size_t n);
 void linemap_begin(const struct mfl_prog *prog, struct linemap_iter *i);
 int linemap_next(struct linemap_iter *i);
 uint32_t prog_where(const struct mfl_prog *prog, size_t pc, const char **file_r);

@@ -60,7 +60,7 @@ same_stat_rewrite s.sieve 'require "fileinto";
 fileinto "FFFF";
 '
 cat >forge.py <<'PY'
-# forge.py CACHE code|site|string|list|type|lines - rewrite the cache with a
+# forge.py CACHE code|site|string|list|type|lines|marks - rewrite the cache with a
 # valid checksum over a forgery only prog_verify() and the site and
 # constant checks can refuse: "code", every PUSHK (op 2, the low byte
 # of an instruction word) made a POP (op 3), which pops what is not
@@ -69,7 +69,8 @@ cat >forge.py <<'PY'
 # offset moved past the file's end (a constant is used where the file
 # is mapped); "list", every one made a list that was never written;
 # "type", every one of no type there is; "lines", the line map made
-# bytes that never end an entry (read on an error only, with care).
+# bytes that never end an entry (read on an error only, with care);
+# "marks", each mark where reading it starts put past its end.
 # The file stays well formed (mfl/cache.c serialise: mode, source
 # files, controls, code (aligned), line map, constants (records aligned, lists,
 # strings), globals, sites, functions)
@@ -100,6 +101,12 @@ if what == "lines":        # the line map (mfl/linemap.c), all 0xff: cut short
         body[at + 4 + k] = 0xff
     forged = n
 at += 4 + u32(at)          # the line map: a length, its bytes
+if what == "marks":        # each mark's offset past the map's end
+    n = u32(at)
+    for k in range(n):
+        struct.pack_into('<I', body, at + 4 + 12 * k, 0xffffffff)
+    forged = n
+at += 4 + 12 * u32(at)     # and its marks (offset, line, file: 3 x u32)
 nconsts, at = u32(at), at + 4
 at += -at % 8              # zeros: the constants' records are 8-byte aligned
 for i in range(nconsts):   # type, length, value or offset (struct const_rec)
@@ -179,6 +186,16 @@ ok $? "a runtime error names its line (4), from the cache's line map"
 python3 forge.py e.sieve.mflc lines
 "$mflc" -C -m "$msg" e.sieve 2>&1 | grep -q '"e.sieve:0: runtime error: error: boom"'
 ok $? "  the map forged to bytes that never end an entry: the cache is used, line 0"
+# far into the code (700 words): read from the mark before it
+{ printf 'require "ihave";\n'; i=0; while [ $i -lt 100 ]; do
+	printf 'if header :is "x-%d" "y" { keep; }\n' $i; i=$((i + 1)); done
+  printf 'error "late";\n'; } >e2.sieve
+"$mflc" -C -m "$msg" e2.sieve >/dev/null 2>&1
+[ -f e2.sieve.mflc ] && "$mflc" -C -m "$msg" e2.sieve 2>&1 | grep -q '"e2.sieve:102: runtime error: error: late"'
+ok $? "an error 700 words in names its line (102), from the cache"
+python3 forge.py e2.sieve.mflc marks
+"$mflc" -C -m "$msg" e2.sieve 2>&1 | grep -q '"e2.sieve:0: runtime error: error: late"'
+ok $? "  its marks forged past the map's end: line 0, no read outside it"
 
 # foreign or writable by others: never read
 "$mflc" -C -m "$msg" s.sieve >/dev/null 2>&1
