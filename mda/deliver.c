@@ -186,6 +186,22 @@ refused(struct mda *mda, const char *name, size_t len, const char *err,
 	return EX_CANTCREAT;
 }
 
+/* maildir_store - MAIL into FOLDER, the maildir FD (maildir_deliver):
+ * when its tmp, new or cur is missing, made and tried once more */
+static int
+maildir_store(int fd, const struct folder *folder, const struct mail *mail,
+	      const char *const *flags, char *file, size_t filesize, char *err, size_t errsize)
+{
+	int ret = maildir_deliver(fd, mail, flags, file, filesize, err, errsize);
+
+	if (ret < 0 && errno == ENOENT) {
+		if (folder_maildir_dirs(fd, folder, err, errsize) < 0)
+			return -1;
+		ret = maildir_deliver(fd, mail, flags, file, filesize, err, errsize);
+	}
+	return ret;
+}
+
 /* store - the message into folder NAME; 0, or an exit code */
 static int
 store(struct mda *mda, const char *name, size_t len, const char *const *flags,
@@ -213,7 +229,7 @@ store(struct mda *mda, const char *name, size_t len, const char *const *flags,
 		return EX_TEMPFAIL;
 	}
 	if (folder.type == STORE_MAILDIR)
-		ret = maildir_deliver(fd, &mda->mail, flags, file, sizeof(file), err, sizeof(err));
+		ret = maildir_store(fd, &folder, &mda->mail, flags, file, sizeof(file), err, sizeof(err));
 	else
 		ret = mbox_deliver(fd, leaf, &mda->mail, &mda->locking, err, sizeof(err));
 	close(fd);
@@ -259,7 +275,7 @@ mda_store_copy(struct mda *mda, const char *name, const char *const *flags, cons
 		return -1;
 	}
 	if (folder.type == STORE_MAILDIR)
-		ret = maildir_deliver(fd, &copy, flags, file, sizeof(file), err, sizeof(err));
+		ret = maildir_store(fd, &folder, &copy, flags, file, sizeof(file), err, sizeof(err));
 	else
 		ret = mbox_deliver(fd, leaf, &copy, &mda->locking, err, sizeof(err));
 	close(fd);

@@ -1,8 +1,9 @@
 /*
  * maildir - one message into a maildir, as the Maildir spec says: a name
  * no other delivery can make (time, microseconds, pid, a counter, the
- * host), written in tmp/, fsync'd, linked into new/ (or into cur/ with
- * ":2,FLAGS" when it has flags), then new/ itself fsync'd so the entry
+ * host), written in tmp/, fsync'd, moved into new/ (or into cur/ with
+ * ":2,FLAGS" when it has flags) by a rename that never replaces (or a
+ * link, where there is none), then new/ itself fsync'd so the entry
  * survives a crash. Only then is it delivered. The name carries
  * ",S=size" for Maildir++ quota readers.
  *
@@ -206,6 +207,25 @@ write_tmp(int tmpfd, const char *name, const struct mail *mail)
 	return close(fd);
 }
 
+/* move_into_place - TMPFD/NAME as DESTFD/LEAF, never over a file of
+ * that name (EEXIST): one rename that refuses to replace, where the file
+ * system has it, else a link and the tmp/ name unlinked, as the Maildir
+ * spec has it; 0 or -1 */
+static int
+move_into_place(int tmpfd, const char *name, int destfd, const char *leaf)
+{
+#ifdef RENAME_NOREPLACE
+	if (renameat2(tmpfd, name, destfd, leaf, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+#endif
+	if (linkat(tmpfd, name, destfd, leaf, 0) < 0)
+		return -1;
+	unlinkat(tmpfd, name, 0);
+	return 0;
+}
+
 /* maildir_deliver - MAIL into the maildir DIRFD; its file name (below
  * the maildir) in NAME_R. tmp/ and new/ or cur/ are opened once, never
  * through a symlink, and everything else is relative to them. */
@@ -247,8 +267,8 @@ maildir_deliver(int dirfd, const struct mail *mail, const char *const *flags,
 		snprintf(leaf, sizeof(leaf), "%s", unique);
 	snprintf(name_r, namesize, "%s/%s", has_info ? "cur" : "new", leaf);
 	why = "cannot move into place";
-	if (linkat(tmpfd, unique, destfd, leaf, 0) == 0) {
-		unlinkat(tmpfd, unique, 0);
+	if (move_into_place(tmpfd, unique, destfd, leaf) == 0) {
+		;
 	} else if (errno == EPERM || errno == ENOTSUP || errno == EXDEV || errno == ENOSYS) {
 		/* file systems without hard links: the unique name makes
 		 * rename as safe here */

@@ -439,13 +439,13 @@ int
 main(int argc, char **argv)
 {
 	char obsolete[8] = "";
-	int version = 0, ret;
+	int version = 0, ret, tty;
 
 	if (argc > 1 && strcmp(argv[1], "--help") == 0)
 		usage(stdout, 0);
 	if (argc > 1 && strcmp(argv[1], "--version") == 0)
 		return printf("mvmda %s\n", PACKAGE_VERSION) < 0;
-	log_open("mvmda", isatty(2));
+	log_open("mvmda", (tty = isatty(2)));
 	mda.opt_e = calloc((size_t) argc, sizeof(char *));
 	mda.opt_E = calloc((size_t) argc, sizeof(char *));
 	if (mda.opt_e == NULL || mda.opt_E == NULL)
@@ -454,7 +454,7 @@ main(int argc, char **argv)
 	ret = options(argc, argv, &version, obsolete);
 	mda.args = argv + ret;
 	mda.nargs = argc - ret;
-	log_open("mvmda", isatty(2) || mda.check || mda.interactive || mda.test);
+	log_open("mvmda", tty || mda.check || mda.interactive || mda.test);
 	for (const char *o = obsolete; *o; o++)
 		mda_log(LOG_NOTICE, "option -%c is obsolete and ignored", *o);
 	log_set_id(getenv("QUEUE_ID"));

@@ -456,7 +456,8 @@ sync_parent(const char *path, char *err, size_t errsize)
 
 /* folder_open - a directory fd for FOLDER: the maildir itself, or for
  * an mbox the directory holding it, whose file name goes to LEAF
- * (NAME_MAX + 1 bytes). Missing directories are made when CREATE. */
+ * (NAME_MAX + 1 bytes). Missing directories are made when CREATE (a
+ * maildir's tmp, new and cur when the folder itself was missing). */
 int
 folder_open(const struct folder *folder, int create, char *leaf, char *err,
 	    size_t errsize)
@@ -483,7 +484,7 @@ folder_open(const struct folder *folder, int create, char *leaf, char *err,
 		}
 		if (fd < 0)
 			return fail_sys(errno, err, errsize, "cannot open %s", folder->path);
-		if (create && maildir_dirs(fd, 0, err, errsize) < 0) {
+		if (create && !folder->exists && folder_maildir_dirs(fd, folder, err, errsize) < 0) {
 			close(fd);
 			return -1;
 		}
@@ -513,10 +514,20 @@ folder_open(const struct folder *folder, int create, char *leaf, char *err,
 			return -1;
 		p = slash ? slash + 1 : p + strlen(p);
 	}
-	if (folder->type == STORE_MAILDIR && create
-	    && maildir_dirs(fd, folder->maildirpp, err, errsize) < 0) {
+	if (folder->type == STORE_MAILDIR && create && !folder->exists
+	    && folder_maildir_dirs(fd, folder, err, errsize) < 0) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+/* folder_maildir_dirs - FOLDER's tmp, new and cur (and maildirfolder for
+ * a Maildir++ subfolder) made in FD, its directory: by folder_open for
+ * a folder that was not there, else when a delivery finds one missing
+ * (a folder that was there is not probed each time); -1 (ERR) */
+int
+folder_maildir_dirs(int fd, const struct folder *folder, char *err, size_t errsize)
+{
+	return maildir_dirs(fd, !folder->absolute && folder->maildirpp, err, errsize);
 }

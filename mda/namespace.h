@@ -44,6 +44,7 @@ int ns_resolve(const struct ns_table *table, const char *name, size_t len,
 	       struct folder *folder, char *err, size_t errsize);
 int folder_open(const struct folder *folder, int create, char *leaf,
 		char *err, size_t errsize);
+int folder_maildir_dirs(int fd, const struct folder *folder, char *err, size_t errsize);
 const char *store_type_name(enum store_type type);
 
 #endif

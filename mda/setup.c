@@ -206,20 +206,21 @@ void
 setup_account(struct mda *m)
 {
 	const char *user = getenv("USER"), *home = getenv("HOME");
+	uid_t uid = getuid();
 	struct passwd *pw;
 	struct stat st;
 	int own_home = home != NULL && *home == '/' && stat(home, &st) == 0
-	    && S_ISDIR(st.st_mode) && st.st_uid == getuid();
+	    && S_ISDIR(st.st_mode) && st.st_uid == uid;
 
-	if (own_home && getuid() != 0 && plain_name(user))
+	if (own_home && uid != 0 && plain_name(user))
 		m->username = strdup(user);
-	else if (user != NULL && *user && (pw = getpwnam(user)) != NULL && pw->pw_uid == getuid())
+	else if (user != NULL && *user && (pw = getpwnam(user)) != NULL && pw->pw_uid == uid)
 		m->username = strdup(user);	/* one lookup when USER is the uid's */
 	else
-		m->username = (pw = getpwuid(getuid())) ? strdup(pw->pw_name) : "nobody";
+		m->username = (pw = getpwuid(uid)) ? strdup(pw->pw_name) : "nobody";
 	if (own_home)
 		m->home = strdup(home);
-	else if ((pw = getpwuid(getuid())) != NULL)	/* the uid's own, not USER's */
+	else if ((pw = getpwuid(uid)) != NULL)	/* the uid's own, not USER's */
 		m->home = strdup(pw->pw_dir);
 	else
 		m->home = "/";

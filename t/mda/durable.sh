@@ -7,7 +7,9 @@
 # durable, nor its directory's name in turn; ext4 without a journal and
 # others do it on their own, but not all). Seen through strace -y: each
 # mkdir/mkdirat that made something, and the open that made the mbox,
-# is followed by an fsync of the directory that holds what it made.
+# is followed by an fsync of the directory that holds what it made. A
+# folder that is there is not probed (no mkdir of its tmp, new, cur);
+# one that lost them gets them again.
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/mda.sh"
 mvmda=$(cd "$top_builddir/mda" && pwd)/mvmda
@@ -45,7 +47,7 @@ PY
 deliver() {
 	printf 'From: alice@example.org\nTo: bob@example.net\nSubject: %s\n\nhello\n' "$1" |
 		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-		strace -f -y -e trace=mkdir,mkdirat,openat,fsync -o trace "$mvmda" "$1" 2>err
+		strace -f -y -e trace=mkdir,mkdirat,openat,fsync,renameat2,linkat -o trace "$mvmda" "$1" 2>err
 }
 # check WHAT: each made name in the trace synced, and at least one made
 check() {
@@ -74,10 +76,20 @@ check "~/mail, ~/mail/sub and the mbox file"
 grep "$HOME/mail/sub/box" made >/dev/null
 ok $? "  the new mbox file is among them"
 
-# an existing folder: nothing made, no fsync beyond the delivery's own
+# an existing folder: nothing made or probed (no mkdir, no maildirfolder
+# opened), no fsync beyond the delivery's own
 deliver folder.sieve
 is "$?:$(ls "$HOME/Maildir/.Lists/new" | wc -l)" 0:2 "a second delivery into that folder"
 python3 synced.py trace "$HOME/mail/sub/box" >made
-is "$(wc -l <made | tr -d ' '):$(grep -c 'fsync(' trace)" 0:2 \
-	"  nothing made, two fsyncs (the message, new/)"
+is "$(wc -l <made | tr -d ' '):$(grep -c 'fsync(' trace):$(grep -c 'mkdir\|maildirfolder' trace)" 0:2:0 \
+	"  nothing made or probed, two fsyncs (the message, new/)"
+is "$(grep -c 'renameat2(.*RENAME_NOREPLACE) = 0' trace):$(grep -c 'linkat(' trace)" 1:0 \
+	"  moved into new/ by a rename that never replaces, not a link"
+
+# a folder that lost its new/ (and cur/): made again, and synced
+rm -r "$HOME/Maildir/.Lists/new" "$HOME/Maildir/.Lists/cur"
+deliver folder.sieve
+is "$?:$(ls "$HOME/Maildir/.Lists/new" | wc -l):$(test -d "$HOME/Maildir/.Lists/cur"; echo $?)" 0:1:0 \
+	"a folder without new/ and cur/: both made again, the message delivered"
+check "new and cur made again"
 done_testing

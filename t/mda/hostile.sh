@@ -40,10 +40,16 @@ rm -f "$HOME/mail/box.lock"
 mkfifo "$HOME/mail/fifo"
 deliver mb/fifo; is "$?" 0 "a FIFO as the mbox: no hang"
 ok "$(grep -q 'refused: fifo: not a regular file' err; echo $?)" "refused as not a regular file"
+# maildirfolder is made (opened) only with the folder's tmp, new and
+# cur: a FIFO there in a folder that has them is never opened
 mkdir -p "$HOME/Maildir/.F/tmp" "$HOME/Maildir/.F/new" "$HOME/Maildir/.F/cur"
 mkfifo "$HOME/Maildir/.F/maildirfolder"
-deliver F; is "$?" 0 "a FIFO as maildirfolder: no hang"
-is "$(count "$HOME/Maildir/.F/new")" 0 "nothing into that folder"
+deliver F; is "$?:$(count "$HOME/Maildir/.F/new")" 0:1 \
+	"a FIFO as maildirfolder of a whole folder: not opened, delivered"
+mkdir -p "$HOME/Maildir/.G"
+mkfifo "$HOME/Maildir/.G/maildirfolder"
+deliver G; is "$?" 0 "a FIFO as maildirfolder where tmp, new, cur are made: no hang"
+is "$(count "$HOME/Maildir/.G/new")" 0 "nothing into that folder"
 printf 'fileinto "Cached";\n' >c.mfl
 mkfifo c.mfl.mflc
 timeout 20 "$mvmda" c.mfl <msg 2>err; is "$?" 0 "a FIFO as a script's compiled cache: no hang"
