@@ -13,7 +13,7 @@ AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
 	export top_srcdir top_builddir;
 
-EXTRA_DIST += t/run-test t/tap.sh t/lib/postfix.sh t/lib/milter.sh t/lib/mda.sh t/lib/ns.sh t/lib/qmail.sh t/lib/sasl.sh t/lib/sendmail.sh t/sh/nspawn-check.sh
+EXTRA_DIST += t/run-test t/tap.sh t/lib/postfix.sh t/lib/milter.sh t/lib/mda.sh t/lib/ns.sh t/lib/qmail.sh t/lib/sasl.sh t/lib/sendmail.sh t/lib/mflcache.py t/sh/nspawn-check.sh
 
 check_LIBRARIES = t/unit/libtap.a
 t_unit_libtap_a_SOURCES = t/unit/tap.c t/unit/tap.h

@@ -14,6 +14,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from mflcache import code_at  # noqa: E402
+
 mflc, out = sys.argv[1], sys.argv[2]
 scripts = {
     "rules.sieve": 'require ["fileinto", "variables", "envelope"];\n'
@@ -43,20 +46,6 @@ OPS = ["NOP", "PUSHINT", "PUSHK", "POP", "DUP", "GETL", "SETL", "GETG", "SETG", 
        "SLT", "SLE", "SGT", "SGE", "CONCAT", "JMP", "JZ", "JNZ", "CALL", "RET", "RETV",
        "INTR", "NEWARR", "INDEX", "SETINDEX", "STOP", "GETMATCH"]   # mfl/opcodes.h
 op = {name: i for i, name in enumerate(OPS)}
-
-
-def code_at(body):
-    """where the code words start, and how many (mfl/cache.c serialise)"""
-    u32 = lambda at: struct.unpack_from("<I", body, at)[0]
-    at = 4
-    nfiles, at = u32(at), at + 4
-    for _ in range(nfiles):
-        at += 4 + u32(at) + 32
-    ncontrols, at = u32(at), at + 4
-    for _ in range(ncontrols):
-        at += 4 + u32(at) + 4
-    ncode, at = u32(at), at + 4
-    return at + -at % 4, ncode
 
 
 def forge(body, before, after):

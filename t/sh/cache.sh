@@ -74,20 +74,14 @@ cat >forge.py <<'PY'
 # The file stays well formed (mfl/cache.c serialise: mode, source
 # files, controls, code (aligned), line map, constants (records aligned, lists,
 # strings), globals, sites, functions)
-import struct, sys
+import os, struct, sys
+sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "t", "lib"))
+from mflcache import code_at   # noqa: E402
 p, what = sys.argv[1], sys.argv[2]
 d = bytearray(open(p, 'rb').read())
 body = d[40:]
 u32 = lambda at: struct.unpack_from('<I', body, at)[0]
-at = 4
-nfiles, at = u32(at), at + 4
-for _ in range(nfiles):
-    at += 4 + u32(at) + 32
-ncontrols, at = u32(at), at + 4
-for _ in range(ncontrols):
-    at += 4 + u32(at) + 4
-ncode, at = u32(at), at + 4
-at += -at % 4             # zeros: the code is 4-byte aligned in the file
+at, ncode = code_at(body)
 forged = 0
 if what == "code":
     for pc in range(ncode):
