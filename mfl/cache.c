@@ -3,8 +3,8 @@
  * (or, for a script root owns, in a cache folder the host names), and
  * read back instead of compiling when it is still good: same format
  * and mvmf version, same mode, every source file (the script and what
- * it includes) with the same size, mtime and inode, the controls it
- * uses still there. A 1,000-rule script then costs a file read and a
+ * it includes) with the same size, mtime and inode, the controls its
+ * code names still there, in their places. A 1,000-rule script then costs a file read and a
  * verify instead of a compile.
  *
  * Safety: the file is written to a temporary name and renamed over the
@@ -148,10 +148,32 @@ put_consts(struct buf *b, const struct mfl_prog *prog)
 	}
 }
 
+/* controls_used - how many of the env's controls PROG's code reaches:
+ * one past the highest that a GETC or SETC names. Only those are
+ * recorded, so a cache made where the env has more controls (mvmda's,
+ * after the language's) is read where it has fewer (mflc's), and back,
+ * when the code names none of the others */
+static size_t
+controls_used(const struct mfl_prog *prog)
+{
+	size_t used = 0;
+
+	for (size_t pc = 0; pc < prog->ncode; pc++) {
+		enum opcode op = INSN_OP(prog->code[pc]);
+		int32_t arg = INSN_ARG(prog->code[pc]);
+
+		if ((op == OP_GETC || op == OP_SETC) && arg >= 0 && (size_t) arg >= used)
+			used = (size_t) arg + 1;
+	}
+	return used;
+}
+
 /* serialise - the program as the cache file's body */
 static int
 serialise(const struct mfl_prog *prog, struct buf *b)
 {
+	size_t used;
+
 	put32(b, (uint32_t) (prog->sieve | prog->sieve_sniffed << 1));
 	put32(b, (uint32_t) prog->nfiles);
 	for (size_t i = 0; i < prog->nfiles; i++) {
@@ -165,8 +187,9 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 		put64(b, (uint64_t) st.st_mtim.tv_nsec);
 		put64(b, (uint64_t) st.st_ino);
 	}
-	put32(b, (uint32_t) prog->env->ncontrols);
-	for (size_t i = 0; i < prog->env->ncontrols; i++) {
+	used = controls_used(prog);
+	put32(b, (uint32_t) used);
+	for (size_t i = 0; i < used; i++) {
 		putstr(b, prog->env->controls[i].name, strlen(prog->env->controls[i].name));
 		put32(b, (uint32_t) (prog->env->controls[i].type | prog->env->controls[i].var << 8));
 	}
@@ -425,14 +448,17 @@ check_files(struct reader *r, struct mfl_prog *prog)
 	return 0;
 }
 
-/* check_controls - the controls the program was compiled against */
+/* check_controls - the controls the program was compiled against, as
+ * far as its code names them, are the first of ENV's; their count into
+ * PROG, for the verifier */
 static int
-check_controls(struct reader *r, const struct mfl_env *env)
+check_controls(struct reader *r, struct mfl_prog *prog, const struct mfl_env *env)
 {
 	size_t n = get_count(r, 8);
 
-	if (r->bad || n != env->ncontrols)
+	if (r->bad || n > env->ncontrols)
 		return -1;
+	prog->ncontrols = n;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t len = get32(r);
 
@@ -642,7 +668,7 @@ deserialise(struct reader *r, struct mfl_prog *prog, int sieve)
 	/* SIEVE < 0: the mode its first line or name gave when it was
 	 * compiled (bit 1), the file being unchanged (check_files) */
 	if (mode > 3 || (sieve >= 0 ? (int) (mode & 1) != sieve : !(mode & 2))
-	    || check_files(r, prog) < 0 || check_controls(r, prog->env) < 0)
+	    || check_files(r, prog) < 0 || check_controls(r, prog, prog->env) < 0)
 		return -1;
 	prog->sieve = (int) (mode & 1);
 	prog->sieve_sniffed = (int) (mode >> 1);

@@ -931,6 +931,7 @@ build(struct compile *cc)
 	MOVE(prog->files, cc->files, cc->nfiles);
 #undef MOVE
 	prog->ncode = cc->ncode;
+	prog->ncontrols = cc->env->ncontrols;
 	prog->nconsts = cc->nconsts;
 	prog->nsites = cc->nsites;
 	prog->nfuncs = cc->nfuncs;

@@ -80,7 +80,7 @@ names_ok(const struct mfl_prog *prog, enum opcode op, int32_t arg)
 
 	switch (opcode_operands[op]) {
 	case 'k': n = prog->nconsts; break;
-	case 'c': n = prog->env->ncontrols; break;
+	case 'c': n = prog->ncontrols; break;
 	case 'f': n = prog->nfuncs; break;
 	case 's': n = prog->nsites; break;
 	default: return 1;

@@ -49,6 +49,9 @@ struct mfl_prog {
 	size_t nlinemarks;
 	const char **files;
 	size_t nfiles;
+	size_t ncontrols;	/* the env's controls the code may name: the
+				 * first ncontrols (a cached program's, those
+				 * it uses, checked at load) */
 	struct value *consts;	/* compiled: the constants; NULL when read
 				 * from the cache, which has krec instead */
 	size_t nconsts;

@@ -57,7 +57,7 @@ ranges_of(const struct mfl_prog *prog, const struct func *fn, size_t lo, size_t 
 	r->lo[RK_BAD] = 1, r->hi[RK_BAD] = 0;	/* nothing is in it */
 	r->lo[RK_CONST] = 0, r->hi[RK_CONST] = (int64_t) prog->nconsts;
 	r->lo[RK_GLOBAL] = 0, r->hi[RK_GLOBAL] = (int64_t) prog->nglobals;
-	r->lo[RK_CONTROL] = 0, r->hi[RK_CONTROL] = (int64_t) prog->env->ncontrols;
+	r->lo[RK_CONTROL] = 0, r->hi[RK_CONTROL] = (int64_t) prog->ncontrols;
 	r->lo[RK_JUMP] = (int64_t) lo, r->hi[RK_JUMP] = (int64_t) hi;
 	r->lo[RK_FUNC] = 1, r->hi[RK_FUNC] = (int64_t) prog->nfuncs;
 	r->lo[RK_SITE] = 0, r->hi[RK_SITE] = (int64_t) prog->nsites;

@@ -60,7 +60,7 @@ same_stat_rewrite s.sieve 'require "fileinto";
 fileinto "FFFF";
 '
 cat >forge.py <<'PY'
-# forge.py CACHE code|site|string|list|type|lines|marks - rewrite the cache with a
+# forge.py CACHE code|site|string|list|type|lines|marks|control - rewrite the cache with a
 # valid checksum over a forgery only prog_verify() and the site and
 # constant checks can refuse: "code", every PUSHK (op 2, the low byte
 # of an instruction word) made a POP (op 3), which pops what is not
@@ -70,19 +70,26 @@ cat >forge.py <<'PY'
 # is mapped); "list", every one made a list that was never written;
 # "type", every one of no type there is; "lines", the line map made
 # bytes that never end an entry (read on an error only, with care);
-# "marks", each mark where reading it starts put past its end.
+# "marks", each mark where reading it starts put past its end;
+# "control", a control read past those the cache says it names.
 # The file stays well formed (mfl/cache.c serialise: mode, source
 # files, controls, code (aligned), line map, constants (records aligned, lists,
 # strings), globals, sites, functions)
 import os, struct, sys
 sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "t", "lib"))
-from mflcache import code_at   # noqa: E402
+from mflcache import code_at, controls   # noqa: E402
 p, what = sys.argv[1], sys.argv[2]
 d = bytearray(open(p, 'rb').read())
 body = d[40:]
 u32 = lambda at: struct.unpack_from('<I', body, at)[0]
 at, ncode = code_at(body)
 forged = 0
+if what == "control":      # the first GETC (op 9) names the control after
+    for pc in range(ncode):   # the last one the cache records
+        if body[at + 4 * pc] == 9:
+            struct.pack_into('<I', body, at + 4 * pc, 9 | controls(body) << 8)
+            forged += 1
+            break
 if what == "code":
     for pc in range(ncode):
         if body[at + 4 * pc] == 2:
@@ -190,6 +197,35 @@ ok $? "an error 700 words in names its line (102), from the cache"
 python3 forge.py e2.sieve.mflc marks
 "$mflc" -C -m "$msg" e2.sieve 2>&1 | grep -q '"e2.sieve:0: runtime error: error: late"'
 ok $? "  its marks forged past the map's end: line 0, no read outside it"
+
+# the controls a cache records are those its code names: a cache that
+# mflc -C made (an env with the language's controls) is read by mvmda
+# (which has more, after them), and one mvmda made by mflc -C
+mvmda="$top_builddir/mda/mvmda"
+mvmda_n() {	# mvmda -n SCRIPT: the folder it would file into
+	HOME="$PWD" MVMDA_RC="$top_srcdir/mda/mvmda-rc.mfl" "$mvmda" -n "$1" <"$msg" 2>/dev/null |
+		sed -n 's/.*"mailbox":"\([^"]*\)".*/\1/p'
+}
+printf 'require "fileinto";\nfileinto "MMMM";\n' >m.sieve
+folder m.sieve >/dev/null
+same_stat_rewrite m.sieve 'require "fileinto";
+fileinto "NNNN";
+'
+is "$(mvmda_n m.sieve)" "MMMM" "mvmda runs the cache mflc -C made (a Sieve script names no control)"
+printf 'require "fileinto";\nfileinto "PPPP";\n' >p.sieve
+mvmda_n p.sieve >/dev/null
+same_stat_rewrite p.sieve 'require "fileinto";
+fileinto "QQQQ";
+'
+is "$(folder p.sieve)" "PPPP" "mflc -C runs the cache mvmda made"
+# a control read past those recorded: refused, compiled again
+printf 'if ($mfl_limit_instructions > 0)\n\tfileinto "RRRR";\n' >c.mfl
+is "$(folder c.mfl)" "RRRR" "a script that reads a control"
+same_stat_rewrite c.mfl 'if ($mfl_limit_instructions > 0)
+	fileinto "SSSS";
+'
+python3 forge.py c.mfl.mflc control
+is "$(folder c.mfl)" "SSSS" "  its cache forged to read a control it does not record is not used"
 
 # foreign or writable by others: never read
 "$mflc" -C -m "$msg" s.sieve >/dev/null 2>&1
