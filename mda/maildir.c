@@ -210,7 +210,8 @@ write_tmp(int tmpfd, const char *name, const struct mail *mail)
 /* move_into_place - TMPFD/NAME as DESTFD/LEAF, never over a file of
  * that name (EEXIST): one rename that refuses to replace, where the file
  * system has it, else a link and the tmp/ name unlinked, as the Maildir
- * spec has it; 0 or -1 */
+ * spec has it, else (no hard links either) a plain rename, which the
+ * unique name makes as safe; 0 or -1 */
 static int
 move_into_place(int tmpfd, const char *name, int destfd, const char *leaf)
 {
@@ -220,10 +221,13 @@ move_into_place(int tmpfd, const char *name, int destfd, const char *leaf)
 	if (errno != EINVAL && errno != ENOSYS)
 		return -1;
 #endif
-	if (linkat(tmpfd, name, destfd, leaf, 0) < 0)
+	if (linkat(tmpfd, name, destfd, leaf, 0) == 0) {
+		unlinkat(tmpfd, name, 0);
+		return 0;
+	}
+	if (errno != EPERM && errno != ENOTSUP && errno != EXDEV && errno != ENOSYS)
 		return -1;
-	unlinkat(tmpfd, name, 0);
-	return 0;
+	return renameat(tmpfd, name, destfd, leaf);
 }
 
 /* maildir_deliver - MAIL into the maildir DIRFD; its file name (below
@@ -267,16 +271,8 @@ maildir_deliver(int dirfd, const struct mail *mail, const char *const *flags,
 		snprintf(leaf, sizeof(leaf), "%s", unique);
 	snprintf(name_r, namesize, "%s/%s", has_info ? "cur" : "new", leaf);
 	why = "cannot move into place";
-	if (move_into_place(tmpfd, unique, destfd, leaf) == 0) {
-		;
-	} else if (errno == EPERM || errno == ENOTSUP || errno == EXDEV || errno == ENOSYS) {
-		/* file systems without hard links: the unique name makes
-		 * rename as safe here */
-		if (renameat(tmpfd, unique, destfd, leaf) < 0)
-			goto fail;
-	} else {
+	if (move_into_place(tmpfd, unique, destfd, leaf) < 0)
 		goto fail;
-	}
 	written = 0;
 	if (fsync(destfd) < 0) {
 		/* not known to be durable: take it back, let the MTA retry */

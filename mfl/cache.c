@@ -4,8 +4,8 @@
  * read back instead of compiling when it is still good: same format
  * and mvmf version, same mode, every source file (the script and what
  * it includes) with the same size, mtime and inode, the controls its
- * code names still there, in their places. A 1,000-rule script then costs a file read and a
- * verify instead of a compile.
+ * code names still there, in their places. A 1,000-rule script then
+ * costs a file read and a verify instead of a compile.
  *
  * Safety: the file is written to a temporary name and renamed over the
  * old one, so concurrent writers and readers only ever see a whole file;
@@ -199,7 +199,7 @@ serialise(const struct mfl_prog *prog, struct buf *b)
 	buf_append(b, prog->code, prog->ncode * sizeof(*prog->code));
 	putstr(b, (const char *) prog->linemap, prog->linemap_len);	/* linemap.c */
 	put32(b, (uint32_t) prog->nlinemarks);
-	buf_append(b, prog->linemarks, prog->nlinemarks * 12);
+	buf_append(b, prog->linemarks, prog->nlinemarks * LINEMAP_MARK);
 	put_consts(b, prog);
 	put32(b, (uint32_t) prog->nglobals);
 	for (size_t i = 0; i < prog->nglobals; i++)
@@ -690,11 +690,11 @@ deserialise(struct reader *r, struct mfl_prog *prog, int sieve)
 	/* the line map, where it is too: read only on an error, and then
 	 * read with care (linemap.c), so not checked here */
 	prog->linemap = (const unsigned char *) getstr(r, prog->arena, &prog->linemap_len);
-	prog->nlinemarks = get_count(r, 12);
+	prog->nlinemarks = get_count(r, LINEMAP_MARK);
 	prog->linemarks = (const unsigned char *) r->p;
 	if (r->bad)
 		return -1;
-	r->p += prog->nlinemarks * 12;
+	r->p += prog->nlinemarks * LINEMAP_MARK;
 	if (get_consts(r, prog) < 0)
 		return -1;
 	prog->nglobals = get_count(r, 4);

@@ -904,26 +904,8 @@ build(struct compile *cc)
 } while (0)
 	compile_share(cc);
 	MOVE(prog->code, cc->code, cc->ncode);
-	if (cc->ncode > 0) {
-		struct buf map = BUF_INIT, marks = BUF_INIT;
-		unsigned char *copy, *mcopy;
-
-		linemap_encode(&map, &marks, cc->lines, cc->file_of, cc->ncode);
-		copy = map.failed ? NULL : arena_alloc(a, map.len + 1);
-		mcopy = marks.failed ? NULL : arena_alloc(a, marks.len + 1);
-		if (copy != NULL && mcopy != NULL) {
-			memcpy(copy, map.data, map.len);
-			memcpy(mcopy, marks.data, marks.len);
-		}
-		prog->linemap = copy;
-		prog->linemap_len = map.len;
-		prog->linemarks = mcopy;
-		prog->nlinemarks = marks.len / 12;
-		buf_free(&map);
-		buf_free(&marks);
-		if (copy == NULL || mcopy == NULL)
-			return -1;
-	}
+	if (cc->ncode > 0 && linemap_make(prog, a, cc->lines, cc->file_of, cc->ncode) < 0)
+		return -1;
 	MOVE(prog->consts, cc->consts, cc->nconsts);
 	MOVE(prog->sites, cc->sites, cc->nsites);
 	MOVE(prog->funcs, cc->funcs, cc->nfuncs);

@@ -9,7 +9,7 @@
  * the disassembler.
  *
  * Every action records its line, so a lookup must not read the map
- * from the start: a mark every LINEMAP_STEP words (12 bytes: the map's
+ * from the start: a mark every LINEMAP_STEP words (LINEMAP_MARK bytes: the map's
  * offset, line and file before that word) lets it start at most that
  * many words before. Neither is trusted: a map cut short, a mark out
  * of place or a file the program has not gives line 0 of the first
@@ -19,6 +19,7 @@
 
 #include <string.h>
 
+#include "msg/arena.h"
 #include "msg/buf.h"
 #include "prog.h"
 
@@ -57,7 +58,7 @@ get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
 /* linemap_encode - the map of N words whose lines and files are LINES
  * and FILES, appended to B, and its marks to MARKS (their failed flags
  * set when memory ran out) */
-void
+static void
 linemap_encode(struct buf *b, struct buf *marks, const uint32_t *lines, const uint16_t *files,
 	       size_t n)
 {
@@ -70,7 +71,7 @@ linemap_encode(struct buf *b, struct buf *marks, const uint32_t *lines, const ui
 		if (pc % LINEMAP_STEP == 0) {
 			uint32_t mark[3] = { (uint32_t) b->len, line, file };
 
-			buf_append(marks, mark, sizeof(mark));
+			buf_append(marks, mark, LINEMAP_MARK);
 		}
 		put_varint(b, z << 1 | (files[pc] != file));
 		if (files[pc] != file)
@@ -78,6 +79,31 @@ linemap_encode(struct buf *b, struct buf *marks, const uint32_t *lines, const ui
 		line = lines[pc];
 		file = files[pc];
 	}
+}
+
+/* linemap_make - PROG's map and marks (in arena A) for its N words,
+ * whose lines and files are LINES and FILES; 0, or -1 when memory runs
+ * out */
+int
+linemap_make(struct mfl_prog *prog, struct arena *a, const uint32_t *lines,
+	     const uint16_t *files, size_t n)
+{
+	struct buf map = BUF_INIT, marks = BUF_INIT;
+	unsigned char *copy = NULL, *mcopy = NULL;
+
+	linemap_encode(&map, &marks, lines, files, n);
+	if (!map.failed && !marks.failed && (copy = arena_alloc(a, map.len + 1)) != NULL
+	    && (mcopy = arena_alloc(a, marks.len + 1)) != NULL) {
+		memcpy(copy, map.data, map.len);
+		memcpy(mcopy, marks.data, marks.len);
+		prog->linemap = copy;
+		prog->linemap_len = map.len;
+		prog->linemarks = mcopy;
+		prog->nlinemarks = marks.len / LINEMAP_MARK;
+	}
+	buf_free(&map);
+	buf_free(&marks);
+	return mcopy != NULL ? 0 : -1;
 }
 
 /* linemap_begin - I at the map's start, before word 0 */
@@ -124,7 +150,7 @@ prog_where(const struct mfl_prog *prog, size_t pc, const char **file_r)
 
 	linemap_begin(prog, &i);
 	if (pc / LINEMAP_STEP < prog->nlinemarks) {
-		memcpy(mark, prog->linemarks + pc / LINEMAP_STEP * sizeof(mark), sizeof(mark));
+		memcpy(mark, prog->linemarks + pc / LINEMAP_STEP * LINEMAP_MARK, LINEMAP_MARK);
 		if (mark[0] <= prog->linemap_len && mark[2] < prog->nfiles) {
 			i.p = prog->linemap + mark[0];
 			i.line = mark[1];

@@ -152,9 +152,10 @@ struct linemap_iter {
 };
 
 #define LINEMAP_STEP	256	/* words from one mark to the next */
+#define LINEMAP_MARK	12	/* a mark's bytes: offset, line, file (u32) */
 
-void linemap_encode(struct buf *b, struct buf *marks, const uint32_t *lines,
-		    const uint16_t *files, size_t n);
+int linemap_make(struct mfl_prog *prog, struct arena *a, const uint32_t *lines,
+		 const uint16_t *files, size_t n);
 void linemap_begin(const struct mfl_prog *prog, struct linemap_iter *i);
 int linemap_next(struct linemap_iter *i);
 uint32_t prog_where(const struct mfl_prog *prog, size_t pc, const char **file_r);

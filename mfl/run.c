@@ -208,11 +208,9 @@ mfl_run_add_recipient(struct mfl_run *run, const char *to)
 const char *
 run_where(const struct mfl_run *run, int *line_r)
 {
-	const struct mfl_prog *prog = run->prog;
-
 	const char *file;
 
-	*line_r = (int) prog_where(prog, run->pc, &file);
+	*line_r = (int) prog_where(run->prog, run->pc, &file);
 	return file;
 }
 

@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from mflcache import code_at  # noqa: E402
+from mflcache import code_at, opcodes  # noqa: E402
 
 mflc, out = sys.argv[1], sys.argv[2]
 scripts = {
@@ -40,12 +40,7 @@ scripts = {
     "match.sieve": 'require ["variables", "regex", "fileinto"];\n'
                    'if header :regex "subject" "^(.*) report$" { fileinto "${1}"; }\n',
 }
-OPS = ["NOP", "PUSHINT", "PUSHK", "POP", "DUP", "GETL", "SETL", "GETG", "SETG", "GETC",
-       "SETC", "ADD", "SUB", "MUL", "DIV", "MOD", "BAND", "BOR", "BXOR", "SHL", "SHR",
-       "NEG", "NOT", "BNOT", "BOOL", "EQ", "NE", "LT", "LE", "GT", "GE", "SEQ", "SNE",
-       "SLT", "SLE", "SGT", "SGE", "CONCAT", "JMP", "JZ", "JNZ", "CALL", "RET", "RETV",
-       "INTR", "NEWARR", "INDEX", "SETINDEX", "STOP", "GETMATCH"]   # mfl/opcodes.h
-op = {name: i for i, name in enumerate(OPS)}
+op = opcodes()
 
 
 def forge(body, before, after):

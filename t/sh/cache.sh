@@ -60,40 +60,42 @@ same_stat_rewrite s.sieve 'require "fileinto";
 fileinto "FFFF";
 '
 cat >forge.py <<'PY'
-# forge.py CACHE code|site|string|list|type|lines|marks|control - rewrite the cache with a
-# valid checksum over a forgery only prog_verify() and the site and
-# constant checks can refuse: "code", every PUSHK (op 2, the low byte
-# of an instruction word) made a POP (op 3), which pops what is not
-# there; "site", the first call site's aux (the global an intrinsic
-# keeps) set where it has none; "string", every string constant's
-# offset moved past the file's end (a constant is used where the file
-# is mapped); "list", every one made a list that was never written;
-# "type", every one of no type there is; "lines", the line map made
-# bytes that never end an entry (read on an error only, with care);
-# "marks", each mark where reading it starts put past its end;
-# "control", a control read past those the cache says it names.
+# forge.py CACHE code|site|string|list|type|lines|marks|control -
+# rewrite the cache with a valid checksum over a forgery only
+# prog_verify() and the site and constant checks can refuse: "code",
+# every PUSHK (an opcode is the low byte of an instruction word; the
+# numbers from mfl/opcodes.h) made a POP, which pops what is not there;
+# "site", the first call site's aux (the global an intrinsic keeps) set
+# where it has none; "string", every string constant's offset moved
+# past the file's end (a constant is used where the file is mapped);
+# "list", every one made a list that was never written; "type", every
+# one of no type there is; "lines", the line map made bytes that never
+# end an entry (read on an error only, with care); "marks", each mark
+# where reading it starts put past its end; "control", a control read
+# past those the cache says it names.
 # The file stays well formed (mfl/cache.c serialise: mode, source
-# files, controls, code (aligned), line map, constants (records aligned, lists,
-# strings), globals, sites, functions)
+# files, controls, code (aligned), line map and marks, constants
+# (records aligned, lists, strings), globals, sites, functions)
 import os, struct, sys
 sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "t", "lib"))
-from mflcache import code_at, controls   # noqa: E402
+from mflcache import code_at, controls, opcodes   # noqa: E402
+op = opcodes()
 p, what = sys.argv[1], sys.argv[2]
 d = bytearray(open(p, 'rb').read())
 body = d[40:]
 u32 = lambda at: struct.unpack_from('<I', body, at)[0]
 at, ncode = code_at(body)
 forged = 0
-if what == "control":      # the first GETC (op 9) names the control after
+if what == "control":      # the first GETC names the control after
     for pc in range(ncode):   # the last one the cache records
-        if body[at + 4 * pc] == 9:
-            struct.pack_into('<I', body, at + 4 * pc, 9 | controls(body) << 8)
+        if body[at + 4 * pc] == op["GETC"]:
+            struct.pack_into('<I', body, at + 4 * pc, op["GETC"] | controls(body) << 8)
             forged += 1
             break
 if what == "code":
     for pc in range(ncode):
-        if body[at + 4 * pc] == 2:
-            body[at + 4 * pc] = 3
+        if body[at + 4 * pc] == op["PUSHK"]:
+            body[at + 4 * pc] = op["POP"]
             forged += 1
 at += ncode * 4
 if what == "lines":        # the line map (mfl/linemap.c), all 0xff: cut short
