@@ -24,6 +24,7 @@ man/.made: $(srcdir)/man/mflmsg.1.in $(srcdir)/man/mflc.1.in $(srcdir)/man/mfl.7
 		    -e 's|@runstatedir[@]|$(runstatedir)|g' \
 		    -e 's|@datadir[@]|$(datadir)|g' \
 		    -e 's|@pkgdatadir[@]|$(pkgdatadir)|g' \
+		    -e 's|@pkglibexecdir[@]|$(pkglibexecdir)|g' \
 		    -e 's|@mvmtr_socket[@]|$(mvmtr_socket)|g' \
 		    -e 's|@qmailhome[@]|$(qmailhome)|g' \
 		    $(srcdir)/$$m.in >$$m.tmp && mv $$m.tmp $$m || exit 1; \

@@ -10,18 +10,35 @@ mda_libmda_a_SOURCES = mda/deliver.c mda/log.c mda/log.h mda/mail.h \
 	mda/received.h mda/sendmail.c mda/sendmail.h mda/interactive.c \
 	mda/state.c mda/state.h mda/vacation.c mda/vacation.h mda/enotify.c mda/enotify.h \
 	mda/intr_dnsbl.c mda/message.c mda/service.c mda/service.h \
-	mda/setup.c mda/decide.c mda/progcache.c mda/progcache.h mda/lmtp.c mda/lmtp.h
+	mda/setup.c mda/decide.c mda/progcache.c mda/progcache.h mda/lmtp.c mda/lmtp.h \
+	mda/twin.c mda/twin.h
 mda_libmda_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mda $(LMDB_CFLAGS) \
 	-DMVMDA_RC='"$(sysconfdir)/mvmf/mvmda-rc.mfl"' \
 	-DMVMDA_RC_DEFAULT='"$(mvmdadir)/mvmda-rc.mfl"' \
 	-DMVMDA_DATA_DIR='"$(mvmdadir)"' \
 	-DMVMDA_CACHE_DIR='"$(localstatedir)/cache/mvmf"' \
 	-DMVMDA_DNSBL_CONF='"$(sysconfdir)/mvmf/dnsbl.conf"' \
-	-DMVMDA_DNSBL_CONF_DEFAULT='"$(mvmdadir)/dnsbl.conf"'
+	-DMVMDA_DNSBL_CONF_DEFAULT='"$(mvmdadir)/dnsbl.conf"' \
+	-DMVMDA_DYNAMIC='"$(pkglibexecdir)/mvmda-dynamic"'
 
 mda_mvmda_SOURCES = mda/main.c
 mda_mvmda_CPPFLAGS = $(mda_libmda_a_CPPFLAGS)
-mda_mvmda_LDADD = mda/libmda.a milter/libshared.a mfl/libmfl.a $(MDA_LIBS)
+mda_mvmda_LDADD = mda/libmda.a milter/libshared.a mfl/libmfl.a $(MDA_MAIN_LIBS)
+
+# mvmda with a static glibc (configure's --enable-mvmda-static-libc), and
+# mvmda-dynamic, the same program with the shared one, for what needs NSS
+# or gconv modules (mda/twin.c)
+if MDA_STATIC_LIBC
+pkglibexec_PROGRAMS = mda/mvmda-dynamic
+mda_mvmda_CPPFLAGS += -DMDA_STATIC_LIBC=1
+mda_mvmda_LDFLAGS = $(MDA_LIBC_LDFLAGS)
+mda_mvmda_dynamic_SOURCES = mda/main.c
+mda_mvmda_dynamic_CPPFLAGS = $(mda_libmda_a_CPPFLAGS)
+mda_mvmda_dynamic_LDADD = mda/libmda.a milter/libshared.a mfl/libmfl.a $(MDA_LIBS)
+if BUILTIN_RC
+nodist_mda_mvmda_dynamic_SOURCES = mda/builtin_rc.c
+endif
+endif
 
 if BUILTIN_RC
 nodist_mda_mvmda_SOURCES = mda/builtin_rc.c

@@ -35,11 +35,16 @@
 #include "log.h"
 #include "mda.h"
 #include "mfl.h"
+#include "msg/charset.h"
 #include "msg/msg.h"
 #include "progcache.h"
 #include "service.h"
 #include "state.h"
+#include "twin.h"
 
+#ifndef MDA_STATIC_LIBC
+#define MDA_STATIC_LIBC	0
+#endif
 
 #ifdef WITH_BUILTIN_RC
 extern const char mda_builtin_rc[];
@@ -445,6 +450,8 @@ main(int argc, char **argv)
 		usage(stdout, 0);
 	if (argc > 1 && strcmp(argv[1], "--version") == 0)
 		return printf("mvmda %s\n", PACKAGE_VERSION) < 0;
+	if (!MDA_STATIC_LIBC && argc == 2 && strcmp(argv[1], "--charset-service") == 0)
+		return twin_charset_serve();
 	log_open("mvmda", (tty = isatty(2)));
 	mda.opt_e = calloc((size_t) argc, sizeof(char *));
 	mda.opt_E = calloc((size_t) argc, sizeof(char *));
@@ -452,6 +459,13 @@ main(int argc, char **argv)
 		exit(EX_TEMPFAIL);
 	mda.delimiter = "+";	/* -x: Debian's Postfix recipient_delimiter */
 	ret = options(argc, argv, &version, obsolete);
+	if (MDA_STATIC_LIBC) {
+		/* twin.c: what needs the user database is mvmda-dynamic's */
+		if (service.socket_path != NULL || opt_lmtp != NULL || mda.user != NULL
+		    || geteuid() == 0 || !setup_account_given())
+			twin_exec(argv);
+		charset_set_converter(twin_charset);
+	}
 	mda.args = argv + ret;
 	mda.nargs = argc - ret;
 	log_open("mvmda", tty || mda.check || mda.interactive || mda.test);

@@ -102,6 +102,7 @@ int mda_loop(struct mda *mda);
 void setup_user(const char *user, const gid_t *groups, int ngroups);
 void setup_rc_cache_check(const struct mda *m, const char *path);
 void setup_account(struct mda *m);
+int setup_account_given(void);
 void setup_envelope(struct mda *m, const char *opt_sender, const char *opt_recipient);
 void setup_env(struct mda *m, const char *location);
 void setup_env_user(struct mda *m);

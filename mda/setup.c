@@ -192,6 +192,26 @@ plain_name(const char *name)
 	return 1;
 }
 
+/* own_dir - HOME is an absolute path to a directory UID owns */
+static int
+own_dir(const char *home, uid_t uid)
+{
+	struct stat st;
+
+	return home != NULL && *home == '/' && stat(home, &st) == 0
+	    && S_ISDIR(st.st_mode) && st.st_uid == uid;
+}
+
+/* setup_account_given - setup_account() will take the account from the
+ * environment as it is, with no lookup (NSS) */
+int
+setup_account_given(void)
+{
+	uid_t uid = getuid();
+
+	return uid != 0 && plain_name(getenv("USER")) && own_dir(getenv("HOME"), uid);
+}
+
 /* setup_account - the user delivered to and their home: the account of the
  * real uid (after -d, the -d user). The environment's USER and HOME are
  * taken only when they belong to that uid (a qmail alias or virtual
@@ -208,9 +228,7 @@ setup_account(struct mda *m)
 	const char *user = getenv("USER"), *home = getenv("HOME");
 	uid_t uid = getuid();
 	struct passwd *pw;
-	struct stat st;
-	int own_home = home != NULL && *home == '/' && stat(home, &st) == 0
-	    && S_ISDIR(st.st_mode) && st.st_uid == uid;
+	int own_home = own_dir(home, uid);
 
 	if (own_home && uid != 0 && plain_name(user))
 		m->username = strdup(user);
@@ -368,6 +386,7 @@ void
 setup_env_user(struct mda *m)
 {
 	sieve_dir(m);
+	mfl_env_set_account(m->env, m->username, m->home);
 	if (m->default_mailbox == NULL)
 		m->default_mailbox = "INBOX";
 	if (mfl_env_set_environment(m->env, "vnd.dovecot.default-mailbox", m->default_mailbox) < 0

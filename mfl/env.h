@@ -63,6 +63,9 @@ struct mfl_env {
 			 int64_t seconds, int last);
 	void *duplicate_ctx;
 	char *include_dir;	/* where a relative include not found beside its includer is looked for */
+	/* the account a program runs as when we are not root (the host's,
+	 * mfl_env_set_account), else the euid's from the user database */
+	const char *account_user, *account_home;
 	/* a decision run (mfl_env_set_decision): no program runs, no cache
 	 * is written; set to 1 when the outcome needed what did not run */
 	int *uncertain;

@@ -49,6 +49,7 @@ int mfl_env_add_hook(struct mfl_env *env, const char *name,
 void mfl_env_print_controls(const struct mfl_env *env, struct buf *out);
 int mfl_env_set_environment(struct mfl_env *env, const char *name,
 			    const char *value);
+void mfl_env_set_account(struct mfl_env *env, const char *user, const char *home);
 void mfl_env_set_mailbox_exists(struct mfl_env *env,
 				int (*fn)(void *ctx, const char *name, size_t len),
 				void *ctx);

@@ -80,8 +80,19 @@ timeout_of(const struct mfl_env *env, const char *kind)
 	return mfl_env_get_int(env, name);
 }
 
-/* identity_get - who the program runs as: ourselves, or, when we are
- * root, $mfl_program_user (never root) */
+/* mfl_env_set_account - a program run when we are not root has USER's
+ * name and HOME (the host's account, which it found already; both must
+ * outlive ENV), not the euid's from the user database */
+void
+mfl_env_set_account(struct mfl_env *env, const char *user, const char *home)
+{
+	env->account_user = user;
+	env->account_home = home;
+}
+
+/* identity_get - who the program runs as: ourselves (as the host's
+ * account says, else the user database), or, when we are root,
+ * $mfl_program_user (never root) */
 static int
 identity_get(const struct mfl_env *env, struct identity *id, char *err, size_t errsize)
 {
@@ -98,6 +109,12 @@ identity_get(const struct mfl_env *env, struct identity *id, char *err, size_t e
 			return -1;
 		}
 		rc = getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &found);
+	} else if (env->account_user != NULL && env->account_home != NULL) {
+		id->uid = geteuid();
+		id->gid = getegid();
+		snprintf(id->home, sizeof(id->home), "%s", env->account_home);
+		snprintf(id->user, sizeof(id->user), "%s", env->account_user);
+		return 0;
 	} else {
 		rc = getpwuid_r(geteuid(), &pw, pwbuf, sizeof(pwbuf), &found);
 	}

@@ -10,6 +10,10 @@
  * Whatever comes out is valid UTF-8: a byte that cannot be converted
  * becomes U+FFFD and conversion goes on with the next one.
  *
+ * A host may convert in place of iconv (charset_set_converter()): mvmda
+ * linked with a static glibc hands the text to a process that has the
+ * system's.
+ *
  * DIAGNOSTICS: charset_to_utf8() returns -1 when the charset is unknown,
  * leaving OUT unchanged so the caller can keep the raw text. Memory
  * failures show in out->failed.
@@ -27,6 +31,10 @@
 #define CHARSET_NAME_MAX	64
 
 static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
+
+/* set once at start by a host whose iconv must not be used (mvmda
+ * linked with a static glibc, whose gconv modules are the system's) */
+static charset_converter *converter;
 
 /* Names seen in real mail that glibc's iconv does not take as they are. */
 static const struct charset_alias {
@@ -228,6 +236,15 @@ charset_utf8(const char *charset, size_t charset_len)
 	    && charset_is_utf8(name);
 }
 
+/* charset_set_converter - FN converts every charset but UTF-8 and
+ * US-ASCII in place of iconv(3): called with the normalised name, and
+ * with OUT NULL to ask whether the charset is known; 0 or -1 */
+void
+charset_set_converter(charset_converter *fn)
+{
+	converter = fn;
+}
+
 /* charset_known - 1 when text in CHARSET can be converted */
 int
 charset_known(const char *charset, size_t charset_len)
@@ -239,6 +256,8 @@ charset_known(const char *charset, size_t charset_len)
 		return 0;
 	if (charset_is_utf8(name))
 		return 1;
+	if (converter != NULL)
+		return converter(name, NULL, 0, NULL) == 0;
 	if ((cd = iconv_open("UTF-8", name)) == (iconv_t) -1)
 		return 0;
 	iconv_close(cd);
@@ -314,11 +333,20 @@ charset_to_utf8(const char *charset, size_t charset_len,
 		utf8_repair(in, len, out);
 		return 0;
 	}
-	if ((cd = iconv_open("UTF-8", name)) == (iconv_t) -1)
-		return -1;
 	start = out->len;
-	charset_iconv(cd, in, len, out);
-	iconv_close(cd);
+	if (converter != NULL) {
+		if (converter(name, in, len, out) < 0) {
+			out->len = start;	/* unknown: OUT unchanged */
+			if (out->data != NULL)
+				out->data[start] = 0;
+			return -1;
+		}
+	} else {
+		if ((cd = iconv_open("UTF-8", name)) == (iconv_t) -1)
+			return -1;
+		charset_iconv(cd, in, len, out);
+		iconv_close(cd);
+	}
 	/* The promise is valid UTF-8 whatever iconv did. */
 	if (!out->failed && !utf8_valid(out->data + start, out->len - start))
 		charset_revalidate(out, start);
