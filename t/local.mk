@@ -96,6 +96,7 @@ sh_tests = \
 	t/mda/lmtp.sh \
 	t/mda/faults.sh \
 	t/mda/durable.sh \
+	t/mda/static.sh \
 	t/mda/hostile.sh \
 	t/mda/big.sh \
 	t/mda/dovecot.sh \

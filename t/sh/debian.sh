@@ -183,6 +183,14 @@ f=$(ls "$home/Maildir/.FromAlice/new/"* 2>/dev/null | head -n 1)
 ok "$([ -n "$f" ]; echo $?)" "the installed mailbox_command (mvmda) delivered into joe's Maildir, in the folder his Sieve chose by the envelope sender"
 ok "$(grep -q '^X-Filtered-By: mvmtr' "$f" 2>/dev/null; echo $?)" "with the header mvmtr added"
 is "$(stat -c %U "$f" 2>&1)" joe "as joe"
+readelf -l /usr/bin/mvmda | grep -q 'program interpreter'
+ok $((! $?)) "  by the statically linked /usr/bin/mvmda (mvmda(1) LINKING)"
+# root's -d, as Sendmail's mailer runs it: NSS, so the installed
+# mvmda-dynamic's (mvmda(1) LINKING), found where the package put it
+printf 'From: alice@sender.test\nSubject: by -d\n\nhi\n' |
+	/usr/bin/mvmda -d joe -f alice@sender.test >"$tmp/d.log" 2>&1
+is "$?:$(grep -l '^Subject: by -d' "$home/Maildir/.FromAlice/new/"* 2>/dev/null | wc -l)" 0:1 \
+	"root's /usr/bin/mvmda -d joe: delivered by /usr/libexec/mvmf/mvmda-dynamic as joe's Sieve says$(head -n 2 "$tmp/d.log" | tr '\n' ' ')"
 stats=$(setpriv --reuid=mvmtr --regid=mvmtr --init-groups /usr/sbin/mvmcas stats 2>&1)
 ok "$(echo "$stats" | grep -q '^greylist[[:space:]]*[1-9].*passed [1-9]'; echo $?)" "mvmcas stats, as documented, reads the same store (the pass is there): $(echo "$stats" | head -n 3 | tr '\n' ' ')"
 
