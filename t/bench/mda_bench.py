@@ -20,11 +20,12 @@ each, one after the other over one connection (Python's LMTP client),
 delivered as a user the bench makes for the run with the script as
 ~/.mvmda.sieve; their CPU is the service's with all its processes';
 "not measured" (and why) without root, useradd or dovecot-lmtpd. Each
-row runs every peer MDA_BENCH_ROUNDS times (2 by default), one round
-after the other, and shows each peer's fastest run (a run with a
-failure or a wrong filing instead, if there was one), so that the
-disk's or the machine's moment does not decide a ratio; the limit
-runs once more at the end of the row.
+row runs every peer MDA_BENCH_ROUNDS times (2 by default); within a
+round the peers take turns, 20 messages each (the first peer another
+each time, each peer in its own home), so that the disk's or the
+machine's moment falls on all of them alike, and the table shows each
+peer's faster round (a round with a failure or a wrong filing instead,
+if there was one). The LMTP services run after the round.
 MDA_BENCH_ROWS="10 100 1000 1000t 10000t 1m 50m" picks rows (default all)."""
 import os
 import random
@@ -181,16 +182,27 @@ def prepare(home, rs):
     return md
 
 
-def run(name, argv, msgs, env):
-    """N processes, one after the other, through mda_run: (wall, cpu,
-    maxrss KB, failures)"""
-    listfile = os.path.join(work, "list")
-    with open(listfile, "w") as lf:
-        for i, m in enumerate(msgs):
-            p = os.path.join(work, "msg%d" % i)
-            with open(p, "wb") as f:
-                f.write(m)
+BATCH = 20
+
+
+def write_batches(msgs):
+    """the messages as files, and list files of BATCH of them each"""
+    lists = []
+    for i, m in enumerate(msgs):
+        p = os.path.join(work, "msg%d" % i)
+        with open(p, "wb") as f:
+            f.write(m)
+        if i % BATCH == 0:
+            lists.append(os.path.join(work, "list%d" % len(lists)))
+            open(lists[-1], "w").close()
+        with open(lists[-1], "a") as lf:
             lf.write(p + "\n")
+    return lists
+
+
+def run(argv, listfile, env):
+    """the messages in LISTFILE, one process each, one after the other,
+    through mda_run: (wall, cpu, maxrss KB, failures)"""
     out = subprocess.run(as_user + [runner, listfile] + argv, env=env, capture_output=True,
                          text=True, check=True).stdout.split()
     return float(out[0]), float(out[1]), int(out[2]), int(out[3])
@@ -341,10 +353,19 @@ def bench(nrules, corpus="spread", n=None, size=None, skip=()):
     env = {"HOME": home, "USER": "nobody" if as_user else os.environ.get("USER", "root"), "PATH": "/usr/bin:/bin",
            "MVMDA_RC": os.path.join(rcdir, "mvmda-rc.mfl"),
            "SENDER": "someone@sender.example", "RECIPIENT": "user@example.net"}
-    peers = [("limit", [limit, os.path.join(home, "Maildir")]),
+    # each peer its own home, all of them there at once: the peers take
+    # turns batch by batch (BATCH messages each, the first peer another
+    # each time), so that what the disk and the machine do at a moment
+    # falls on all of them alike
+    homes = {}
+
+    def home_of(name):
+        return homes.setdefault(name, os.path.join(work, "home-" + name))
+    peers = [("limit", [limit, os.path.join(home_of("limit"), "Maildir")]),
              ("mvmda", [mvmda, script])]
     if os.path.exists("/usr/lib/dovecot/dovecot-lda"):
-        peers.append(("dovecot-lda", ["/usr/lib/dovecot/dovecot-lda", "-c", dovecot_conf(home, script),
+        peers.append(("dovecot-lda", ["/usr/lib/dovecot/dovecot-lda", "-c",
+                                      dovecot_conf(home_of("dovecot-lda"), script),
                                       "-f", "someone@sender.example", "-a", "user@example.net"]))
     if shutil.which("procmail"):
         rc = os.path.join(work, "procmailrc")
@@ -358,59 +379,61 @@ def bench(nrules, corpus="spread", n=None, size=None, skip=()):
     for name in skip:
         print("%-12s not measured (%s)" % (name, skip[name]))
     subprocess.run([mvmda, "-c"], env=env, capture_output=True)
+    lists = write_batches(msgs)
     runs = {}
     for rnd in range(ROUNDS):
+        mds, envs = {}, {}
         for name, argv in peers:
-            md = prepare(home, rs)
+            mds[name] = prepare(home_of(name), rs)
+            envs[name] = dict(env, HOME=home_of(name))
             if name == "procmail":
                 with open(argv[2], "w") as f:
-                    f.write(procmailrc(rs, md))
+                    f.write(procmailrc(rs, mds[name]))
             if name == "maildrop":
                 with open(argv[1], "w") as f:
-                    f.write(mailfilter(rs, md))
+                    f.write(mailfilter(rs, mds[name]))
                 os.chmod(argv[1], 0o600)
-            chown_nobody(work + "/home")
-            chown_nobody(work + "/scripts")
-            for f in (script, argv[-1]):
-                if os.path.isfile(f):
-                    chown_nobody(f)
-            if name == "mvmda" and rnd == 0:	# warm the user's script cache once, as on a live system
-                # (with a message: on an empty one mvmda defers before the script)
-                warm = subprocess.run(as_user + [mvmda, "-n", script], env=env, capture_output=True,
-                                      input=msgs[0])
-                if not os.path.exists(script + ".mflc"):
-                    print("mda_bench: mvmda -n did not cache %s (exit %d): %s"
-                          % (script, warm.returncode, warm.stderr.decode(errors="replace").strip()))
-            wall, cpu, rss, bad = run(name, argv, msgs, env)
-            if name == "limit":
-                limit_run = (argv, md)
-            runs.setdefault(name, []).append((wall, cpu, rss, bad, "" if name == "limit" else check(where(md), truth)))
-            if name == "mvmda" and size is None and runs.get("mvmda -L", []) is not None:
-                md = prepare(home, rs)
-                r = lmtp_run(msgs, env, home, script)
-                if r is None or isinstance(r, str):
-                    print("mvmda -L     not measured (%s)" % (r or "needs root and useradd"))
-                    runs["mvmda -L"] = None	# not tried again
-                else:
-                    runs.setdefault("mvmda -L", []).append(r + (check(where(md), truth),))
-            if (name == "dovecot-lda" and size is None and "dovecot-lmtp" not in skip
-                    and runs.get("dovecot-lmtp", []) is not None):
-                md = prepare(home, rs)
-                r = lmtp_run(msgs, env, home, script, "dovecot")
-                if r is None or isinstance(r, str):
-                    print("dovecot-lmtp not measured (%s)" % (r or "needs root, useradd, dovecot-lmtpd"))
-                    runs["dovecot-lmtp"] = None
-                else:
-                    runs.setdefault("dovecot-lmtp", []).append(r + (check(where(md), truth),))
-    # the limit once more at the end of the row, so that what happened on
-    # the disk just before the row does not make it look slow
-    md = prepare(home, rs)
-    chown_nobody(work + "/home")
-    again = run("limit", limit_run[0], msgs, env)
-    if again[3]:
-        print("limit        last run: %d failed, not counted" % again[3])
-    else:
-        runs["limit"].append(again + ("",))
+            chown_nobody(home_of(name))
+        chown_nobody(work + "/scripts")
+        for name, argv in peers:
+            if os.path.isfile(argv[-1]):
+                chown_nobody(argv[-1])
+        if rnd == 0:	# warm the user's script cache once, as on a live system
+            # (with a message: on an empty one mvmda defers before the script)
+            warm = subprocess.run(as_user + [mvmda, "-n", script], env=envs["mvmda"],
+                                  capture_output=True, input=msgs[0])
+            if not os.path.exists(script + ".mflc"):
+                print("mda_bench: mvmda -n did not cache %s (exit %d): %s"
+                      % (script, warm.returncode, warm.stderr.decode(errors="replace").strip()))
+        total = {name: [0.0, 0.0, 0, 0] for name, _ in peers}
+        for b, listfile in enumerate(lists):
+            for name, argv in peers[b % len(peers):] + peers[:b % len(peers)]:
+                wall, cpu, rss, bad = run(argv, listfile, envs[name])
+                t = total[name]
+                t[0] += wall
+                t[1] += cpu
+                t[2] = max(t[2], rss)
+                t[3] += bad
+        for name, _ in peers:
+            runs.setdefault(name, []).append(
+                tuple(total[name]) + ("" if name == "limit" else check(where(mds[name]), truth),))
+        if size is None and runs.get("mvmda -L", []) is not None:
+            md = prepare(home, rs)
+            r = lmtp_run(msgs, env, home, script)
+            if r is None or isinstance(r, str):
+                print("mvmda -L     not measured (%s)" % (r or "needs root and useradd"))
+                runs["mvmda -L"] = None	# not tried again
+            else:
+                runs.setdefault("mvmda -L", []).append(r + (check(where(md), truth),))
+        if (size is None and "dovecot-lda" in total and "dovecot-lmtp" not in skip
+                and runs.get("dovecot-lmtp", []) is not None):
+            md = prepare(home, rs)
+            r = lmtp_run(msgs, env, home, script, "dovecot")
+            if r is None or isinstance(r, str):
+                print("dovecot-lmtp not measured (%s)" % (r or "needs root, useradd, dovecot-lmtpd"))
+                runs["dovecot-lmtp"] = None
+            else:
+                runs.setdefault("dovecot-lmtp", []).append(r + (check(where(md), truth),))
     # each peer's fastest run; a run with failures or a wrong filing is
     # shown instead, so that no best time hides one; peak RSS the highest
     results = {}
