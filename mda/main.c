@@ -35,7 +35,6 @@
 #include "log.h"
 #include "mda.h"
 #include "mfl.h"
-#include "msg/charset.h"
 #include "msg/msg.h"
 #include "progcache.h"
 #include "service.h"
@@ -450,8 +449,11 @@ main(int argc, char **argv)
 		usage(stdout, 0);
 	if (argc > 1 && strcmp(argv[1], "--version") == 0)
 		return printf("mvmda %s\n", PACKAGE_VERSION) < 0;
-	if (!MDA_STATIC_LIBC && argc == 2 && strcmp(argv[1], "--charset-service") == 0)
-		return twin_charset_serve();
+	if (!MDA_STATIC_LIBC) {
+		twin_forget();
+		if (argc == 2 && strcmp(argv[1], "--charset-service") == 0)
+			return twin_charset_serve();
+	}
 	log_open("mvmda", (tty = isatty(2)));
 	mda.opt_e = calloc((size_t) argc, sizeof(char *));
 	mda.opt_E = calloc((size_t) argc, sizeof(char *));

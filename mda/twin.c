@@ -37,8 +37,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "msg/buf.h"
-#include "msg/charset.h"
+#include "msg/msg.h"
 #include "twin.h"
 
 #ifndef MVMDA_DYNAMIC
@@ -108,9 +107,10 @@ twin_exec(char **argv)
 	exit(EX_TEMPFAIL);
 }
 
-/* twin_clear_mark - in mvmda-dynamic: not in what it runs */
-static void __attribute__((constructor))
-twin_clear_mark(void)
+/* twin_forget - in mvmda-dynamic, first: the mark twin_exec() left is
+ * not passed on to what it runs */
+void
+twin_forget(void)
 {
 	unsetenv(TWIN_MARK);
 }
@@ -157,7 +157,7 @@ service_start(void)
 	const char *path = twin_path();
 	int sv[2];
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+	if (access(path, X_OK) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
 	if ((service_pid = fork()) < 0) {
 		close(sv[0]);
@@ -211,19 +211,18 @@ service_ask(uint32_t op, const char *name, const char *in, size_t len, struct bu
 int
 twin_charset(const char *name, const char *in, size_t len, struct buf *out)
 {
-	const char *path = twin_path();
 	int status = -1;
 
 	if (service_failed || (uint64_t) len > CHARSET_TEXT_MAX || (out != NULL && out->failed))
 		return -1;
-	if (service_fd >= 0 || (access(path, X_OK) == 0 && service_start() == 0))
+	if (service_fd >= 0 || service_start() == 0)
 		status = service_ask(out == NULL ? TWIN_KNOWN : TWIN_CONVERT, name, in, len, out);
 	if (status < 0 && out != NULL && out->failed)
 		return -1;	/* our memory, not the service */
 	if (status < 0) {
 		mda_log(LOG_ERR, "charset %s: the charset service %s failed: %s; "
 			"text in charsets other than UTF-8 is taken as it came",
-			name, path, strerror(errno));
+			name, twin_path(), strerror(errno));
 		service_failed = 1;
 		service_stop();
 	}

@@ -8,6 +8,7 @@ struct buf;
 
 const char *twin_path(void);
 void twin_exec(char **argv) __attribute__((noreturn));
+void twin_forget(void);
 int twin_charset(const char *name, const char *in, size_t len, struct buf *out);
 int twin_charset_serve(void);
 

@@ -6,10 +6,13 @@
 # needs the user database (root, -d, a USER that is not the uid's) is
 # mvmda-dynamic's, with the same arguments; text in a legacy charset is
 # converted by one mvmda-dynamic --charset-service, and a UTF-8 message
-# starts none; a program a script runs gets the account mvmda has; without mvmda-dynamic, a run that needs it is deferred
-# (75) and says where it looked, and a charset is taken as it came.
+# starts none; a program a script runs gets the account mvmda has.
+# Without mvmda-dynamic, a run that needs it is deferred (75) and says
+# where it looked, and a charset is taken as it came; a static mvmda
+# installed as mvmda-dynamic is refused (75), not run in a loop.
 # Built with --disable-mvmda-static-libc (or the sanitizers), mvmda is
-# dynamic, there is no mvmda-dynamic, and root's -d still delivers.
+# dynamic, there is no mvmda-dynamic, and it delivers as root and
+# decodes legacy charsets itself.
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/lib/mda.sh"
 mvmda=$(cd "$top_builddir/mda" && pwd)/mvmda
@@ -133,5 +136,14 @@ is "$?:$(count "$HOME/Maildir/.Cafe/new"):$(count "$HOME/Maildir/new")" 0:0:3 \
 grep -q "charset iso-8859-1: the charset service $installed failed: No such file or directory" err
 ok $? "  and logged with the path and the reason$(head -n 1 err | sed 's/^/: /')"
 is "$(grep -c 'charset service' err)" 1 "  once"
+
+# a static mvmda installed as mvmda-dynamic: refused, not a loop
+mkdir loop
+cp "$mvmda" loop/mvmda
+cp "$mvmda" loop/mvmda-dynamic
+HOME="$tmp/root" timeout 10 loop/mvmda cafe.sieve <msg 2>err
+is "$?:$(count "$tmp/root/Maildir/new")" 75:0 "a static mvmda-dynamic: deferred (75), not run again"
+grep -q "loop/mvmda-dynamic is linked statically" err
+ok $? "  and says so$(head -n 1 err | sed 's/^/: /')"
 
 done_testing
