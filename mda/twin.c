@@ -59,7 +59,7 @@ struct twin_request {
 	uint64_t len;
 };
 
-/* a reply: 0 (converted, known) or -1, then the UTF-8 */
+/* a reply: 0 (converted, known) or 1 (unknown), then the UTF-8 */
 struct twin_reply {
 	int32_t status;
 	uint32_t pad;
