@@ -11,7 +11,7 @@ mfl_libmfl_a_SOURCES = \
 	mfl/msg/addr.c mfl/msg/addr.h \
 	mfl/msg/arena.c mfl/msg/arena.h \
 	mfl/msg/buf.c mfl/msg/buf.h \
-	mfl/msg/charset.c mfl/msg/charset.h \
+	mfl/msg/charset.c mfl/msg/charset.h mfl/msg/sbcs_tables.h \
 	mfl/msg/codec.c mfl/msg/codec.h \
 	mfl/msg/date.c mfl/msg/date.h \
 	mfl/msg/hdr.c mfl/msg/hdr.h \
@@ -80,3 +80,7 @@ mfl_mflmsg_SOURCES = mfl/mflmsg.c
 mfl_mflmsg_LDADD = $(MFL_LIBS)
 mfl_mflc_SOURCES = mfl/mflc.c
 mfl_mflc_LDADD = $(MFL_LIBS)
+
+# makes mfl/msg/sbcs_tables.h from glibc's iconv (run by hand when its
+# list of charsets changes; t/unit/charset_test checks the tables)
+EXTRA_DIST += mfl/msg/sbcs_gen.py

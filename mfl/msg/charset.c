@@ -4,7 +4,9 @@
  * Headers and bodies name their charset (RFC 2047, RFC 2045); tests see
  * UTF-8. Conversion goes through iconv(3) from libc after the name is
  * normalised (case, RFC 2231 language suffix, common aliases that glibc
- * does not know). UTF-8 and US-ASCII take a fast path that keeps valid
+ * does not know); the single-byte charsets mail uses most (ISO-8859-*,
+ * windows-125x, KOI8, ...) go through tables of what glibc's iconv gives
+ * each byte (sbcs_tables.h), with no converter to set up. UTF-8 and US-ASCII take a fast path that keeps valid
  * UTF-8 as it is, since "us-ascii" mail is often UTF-8 in practice.
  *
  * Whatever comes out is valid UTF-8: a byte that cannot be converted
@@ -22,11 +24,14 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "charset.h"
 #include "str.h"
+#include "sbcs_tables.h"
 
 #define CHARSET_NAME_MAX	64
 
@@ -236,6 +241,35 @@ charset_utf8(const char *charset, size_t charset_len)
 	    && charset_is_utf8(name);
 }
 
+/* sbcs_find - the table of the single-byte charset NAME (normalised),
+ * or NULL when it is not one of sbcs_tables.h's */
+static const struct sbcs *
+sbcs_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(sbcs_tables) / sizeof(sbcs_tables[0]); i++)
+		for (size_t j = 0; j < 3 && sbcs_tables[i].names[j] != NULL; j++)
+			if (strcasecmp(name, sbcs_tables[i].names[j]) == 0)
+				return &sbcs_tables[i];
+	return NULL;
+}
+
+/* sbcs_convert - IN (LEN bytes in T's charset) appended to OUT as
+ * UTF-8, a byte the charset has no character for as U+FFFD */
+static void
+sbcs_convert(const struct sbcs *t, const char *in, size_t len, struct buf *out)
+{
+	for (size_t i = 0; i < len && !out->failed; i++) {
+		unsigned char c = (unsigned char) in[i];
+
+		if (c < 0x80)
+			buf_putc(out, c);
+		else if (t->high[c - 0x80] == 0)
+			buf_append(out, replacement, 3);
+		else
+			utf8_put(out, t->high[c - 0x80]);
+	}
+}
+
 /* charset_set_converter - FN converts every charset but UTF-8 and
  * US-ASCII in place of iconv(3): called with the normalised name, and
  * with OUT NULL to ask whether the charset is known; 0 or -1 */
@@ -254,7 +288,7 @@ charset_known(const char *charset, size_t charset_len)
 
 	if (charset_normalise(charset, charset_len, name, sizeof(name)) < 0)
 		return 0;
-	if (charset_is_utf8(name))
+	if (charset_is_utf8(name) || sbcs_find(name) != NULL)
 		return 1;
 	if (converter != NULL)
 		return converter(name, NULL, 0, NULL) == 0;
@@ -324,6 +358,7 @@ charset_to_utf8(const char *charset, size_t charset_len,
 		const char *in, size_t len, struct buf *out)
 {
 	char name[CHARSET_NAME_MAX];
+	const struct sbcs *sbcs;
 	iconv_t cd;
 	size_t start;
 
@@ -331,6 +366,10 @@ charset_to_utf8(const char *charset, size_t charset_len,
 		return -1;
 	if (charset_is_utf8(name)) {
 		utf8_repair(in, len, out);
+		return 0;
+	}
+	if ((sbcs = sbcs_find(name)) != NULL) {
+		sbcs_convert(sbcs, in, len, out);
 		return 0;
 	}
 	start = out->len;

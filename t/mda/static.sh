@@ -4,8 +4,9 @@
 # as an MTA starts it (not root, USER and HOME given) runs in it alone,
 # touching neither the user database nor a shared library; a run that
 # needs the user database (root, -d, a USER that is not the uid's) is
-# mvmda-dynamic's, with the same arguments; text in a legacy charset is
-# converted by one mvmda-dynamic --charset-service, and a UTF-8 message
+# mvmda-dynamic's, with the same arguments; text in a single-byte
+# charset is converted by libmfl's tables in mvmda, in another legacy
+# charset by one mvmda-dynamic --charset-service, and a UTF-8 message
 # starts none; a program a script runs gets the account mvmda has.
 # Without mvmda-dynamic, a run that needs it is deferred (75) and says
 # where it looked, and a charset is taken as it came; a static mvmda
@@ -36,7 +37,10 @@ hello
 M
 printf 'From: alice@example.org\nTo: bob@example.net\nSubject: =?iso-8859-1?Q?caf=E9?=\nContent-Type: text/plain; charset=windows-1252\nContent-Transfer-Encoding: 8bit\n\nna\357ve\n' >latin
 printf 'require ["fileinto", "body"];\nif header :contains "subject" "caf\303\251" {\n if body :text :contains "na\303\257ve" { fileinto "Cafe"; stop; }\n}\n' >cafe.sieve
-chmod 644 msg latin cafe.sieve
+# a charset without a table in libmfl (stateful): the charset service's
+printf 'From: alice@example.org\nTo: bob@example.net\nSubject: =?iso-2022-jp?B?GyRCRnxLXBsoQg==?=\n\nhi\n' >jp
+printf 'require "fileinto";\nif header :contains "subject" "\346\227\245\346\234\254" { fileinto "Nihon"; }\n' >jp.sieve
+chmod 644 msg latin cafe.sieve jp jp.sieve
 count() { find "$1" -type f 2>/dev/null | wc -l; }
 # as_nobody ARGS...: mvmda as Postfix's local runs it, under strace
 # (where a sanitizer build's leak check cannot run)
@@ -74,10 +78,14 @@ is "$(grep -c '^[0-9]* *execve(' out/trace)" 1 "  by mvmda alone (one execve)"
 grep -E 'open(at)?\(.*(nsswitch|/etc/passwd|/etc/group|libnss|gconv|ld\.so\.cache|\.so\.[0-9])' out/trace >opened
 is "$(wc -l <opened | tr -d ' ')" 0 "  no user database, no shared library, no charset module opened$(head -n 2 opened | tr '\n' ' ')"
 
-# 2. a legacy charset: one charset service, the text decoded
+# 2. legacy charsets: single-byte ones by libmfl's tables, in mvmda;
+# the others by one charset service
 as_nobody "$mvmda" cafe.sieve <latin
 is "$?:$(count "$HOME/Maildir/.Cafe/new")" 0:1 \
 	"a latin-1 subject and a windows-1252 body decoded: filed into Cafe"
+is "$(grep -c '^[0-9]* *execve(' out/trace)" 1 "  by mvmda alone (its tables: no charset service)"
+as_nobody "$mvmda" jp.sieve <jp
+is "$?:$(count "$HOME/Maildir/.Nihon/new")" 0:1 "an ISO-2022-JP subject decoded: filed into Nihon"
 is "$(grep -c "execve(\"$twin\", \[\"mvmda-dynamic\", \"--charset-service\"\]" out/trace)" 1 \
 	"  by one mvmda-dynamic --charset-service"
 is "$(grep -c '+++ exited with 0 +++' out/trace)" 2 "  which ended with mvmda, both exit 0"
@@ -130,12 +138,12 @@ HOME="$tmp/root" hidden "$tmp/bin/mvmda" cafe.sieve <msg 2>err
 is "$?:$(count "$tmp/root/Maildir/new")" 75:0 "no mvmda-dynamic, as root: deferred (75), nothing delivered"
 grep -q "cannot run $installed .*No such file or directory" err
 ok $? "  and says which path and why$(head -n 1 err | sed 's/^/: /')"
-rm -rf "$HOME/Maildir/.Cafe"
+rm -rf "$HOME/Maildir/.Nihon"
 as_user=nobody hidden env -i PATH=/usr/bin:/bin HOME="$HOME" USER=nobody MVMDA_RC="$MVMDA_RC" \
-	setpriv --reuid=nobody --regid=nogroup --clear-groups "$tmp/bin/mvmda" cafe.sieve <latin 2>err
-is "$?:$(count "$HOME/Maildir/.Cafe/new"):$(count "$HOME/Maildir/new")" 0:0:3 \
-	"no charset service: the latin-1 message delivered, its text taken as it came (INBOX)"
-grep -q "charset iso-8859-1: the charset service $installed failed: No such file or directory" err
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$tmp/bin/mvmda" jp.sieve <jp 2>err
+is "$?:$(count "$HOME/Maildir/.Nihon/new"):$(count "$HOME/Maildir/new")" 0:0:3 \
+	"no charset service: the ISO-2022-JP message delivered, its text taken as it came (INBOX)"
+grep -q "charset iso-2022-jp: the charset service $installed failed: No such file or directory" err
 ok $? "  and logged with the path and the reason$(head -n 1 err | sed 's/^/: /')"
 is "$(grep -c 'charset service' err)" 1 "  once"
 

@@ -16,8 +16,9 @@
 # White-box tests reach inside libmfl on purpose, and say why beside the
 # include: verify_test forges bytecode (opcodes.h, prog.h), lang_fuzz
 # drives the lexer alone (lex.h, diag.h), cache_fuzz the cache's reader
-# (cache.h).
-whitebox="t/unit/verify_test.c t/fuzz/lang_fuzz.c t/fuzz/cache_fuzz.c"
+# (cache.h), charset_test every single-byte table against iconv
+# (msg/sbcs_tables.h).
+whitebox="t/unit/verify_test.c t/fuzz/lang_fuzz.c t/fuzz/cache_fuzz.c t/unit/charset_test.c"
 
 # includes FILE - "q NAME" or "a NAME" for each #include "NAME" / <NAME>
 includes() {

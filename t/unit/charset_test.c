@@ -1,9 +1,12 @@
 /* charset_test - conversion to UTF-8 and UTF-8 validity */
 #include "config.h"
 
+#include <iconv.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "msg/msg.h"
+#include "msg/sbcs_tables.h"	/* white-box: every table entry against iconv */
 #include "tap.h"
 
 static const struct conv_case {
@@ -48,6 +51,38 @@ static const struct valid_case {
 	{ "a\0b", 3, 1 },
 };
 
+/* sbcs_against_iconv - each of the 256 bytes in T's charset converted
+ * as glibc's iconv(3) converts it (U+FFFD where iconv refuses it), under
+ * each of T's names */
+static void
+sbcs_against_iconv(const struct sbcs *t, struct buf *out)
+{
+	iconv_t cd = iconv_open("UTF-8", t->names[0]);
+	int same = cd != (iconv_t) -1;
+	char want[8];
+
+	for (int b = 0; b < 256 && same; b++) {
+		char in = (char) b, *inp = &in, *outp = want;
+		size_t inleft = 1, outleft = sizeof(want) - 1;
+
+		iconv(cd, NULL, NULL, NULL, NULL);
+		if (iconv(cd, &inp, &inleft, &outp, &outleft) == (size_t) -1)
+			strcpy(want, "\xef\xbf\xbd");
+		else
+			*outp = 0;
+		for (size_t j = 0; j < 3 && t->names[j] != NULL && same; j++) {
+			buf_reset(out);
+			same = charset_to_utf8(t->names[j], strlen(t->names[j]), &in, 1, out) == 0
+			    && out->len == (b == 0 ? 1 : strlen(want)) && memcmp(out->data, want, out->len) == 0;
+			if (!same)
+				tap_diag("%s byte 0x%02x: got %s, want %s", t->names[j], b, buf_cstr(out), want);
+		}
+	}
+	if (cd != (iconv_t) -1)
+		iconv_close(cd);
+	tap_ok(same, "%s: all 256 bytes as iconv converts them", t->names[0]);
+}
+
 int
 main(void)
 {
@@ -70,6 +105,8 @@ main(void)
 	buf_reset(&out);
 	utf8_repair("a\xc3\xa9\xff\xc3", 5, &out);
 	tap_is_str(buf_cstr(&out), "a\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd", "repair");
+	for (size_t i = 0; i < sizeof(sbcs_tables) / sizeof(sbcs_tables[0]); i++)
+		sbcs_against_iconv(&sbcs_tables[i], &out);
 	tap_ok(charset_known("iso-8859-2", 10), "iso-8859-2 known");
 	tap_ok(!charset_known("no-such-set", 11), "no-such-set unknown");
 	buf_free(&out);
