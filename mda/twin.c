@@ -11,7 +11,8 @@
  * - a run that needs the user database (root, -d, the services, an
  *   account the environment does not give) is mvmda-dynamic from the
  *   start: twin_exec(), before anything is read;
- * - text in a charset other than UTF-8 is converted by one mvmda-dynamic
+ * - text in a charset libmfl does not convert itself (not UTF-8, nor
+ *   one of its single-byte tables) is converted by one mvmda-dynamic
  *   --charset-service started on the first need and kept for the run: a
  *   request is the charset's name and the text, the reply its UTF-8
  *   (twin_charset(), twin_charset_serve()).
@@ -217,15 +218,14 @@ twin_charset(const char *name, const char *in, size_t len, struct buf *out)
 		return -1;
 	if (service_fd >= 0 || service_start() == 0)
 		status = service_ask(out == NULL ? TWIN_KNOWN : TWIN_CONVERT, name, in, len, out);
-	if (status < 0 && out != NULL && out->failed)
-		return -1;	/* our memory, not the service */
-	if (status < 0) {
+	if (status < 0 && !(out != NULL && out->failed)) {	/* not our memory: the service */
 		mda_log(LOG_ERR, "charset %s: the charset service %s failed: %s; "
-			"text in charsets other than UTF-8 is taken as it came",
+			"text in such charsets is taken as it came",
 			name, twin_path(), strerror(errno));
 		service_failed = 1;
-		service_stop();
 	}
+	if (status < 0)
+		service_stop();	/* a reply may be half read: the next need starts anew */
 	return status == 0 ? 0 : -1;
 }
 

@@ -6,8 +6,9 @@
  * normalised (case, RFC 2231 language suffix, common aliases that glibc
  * does not know); the single-byte charsets mail uses most (ISO-8859-*,
  * windows-125x, KOI8, ...) go through tables of what glibc's iconv gives
- * each byte (sbcs_tables.h), with no converter to set up. UTF-8 and US-ASCII take a fast path that keeps valid
- * UTF-8 as it is, since "us-ascii" mail is often UTF-8 in practice.
+ * each byte (sbcs_tables.h), with no converter to set up. UTF-8 and
+ * US-ASCII take a fast path that keeps valid UTF-8 as it is, since
+ * "us-ascii" mail is often UTF-8 in practice.
  *
  * Whatever comes out is valid UTF-8: a byte that cannot be converted
  * becomes U+FFFD and conversion goes on with the next one.
@@ -30,8 +31,8 @@
 
 #include "buf.h"
 #include "charset.h"
-#include "str.h"
 #include "sbcs_tables.h"
+#include "str.h"
 
 #define CHARSET_NAME_MAX	64
 
@@ -270,9 +271,10 @@ sbcs_convert(const struct sbcs *t, const char *in, size_t len, struct buf *out)
 	}
 }
 
-/* charset_set_converter - FN converts every charset but UTF-8 and
- * US-ASCII in place of iconv(3): called with the normalised name, and
- * with OUT NULL to ask whether the charset is known; 0 or -1 */
+/* charset_set_converter - FN converts in place of iconv(3) every charset
+ * but UTF-8, US-ASCII and those of sbcs_tables.h: called with the
+ * normalised name, and with OUT NULL to ask whether the charset is
+ * known; 0 or -1 */
 void
 charset_set_converter(charset_converter *fn)
 {
